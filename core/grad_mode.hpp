@@ -1,0 +1,23 @@
+#pragma once
+// Whether ops record the graph. Recording is on by default and per thread, as in PyTorch.
+
+namespace xgrad {
+
+struct GradMode {
+  static bool is_enabled();
+  static void set_enabled(bool enabled);
+};
+
+// RAII: no graph is recorded while one is alive (torch::NoGradGuard). Nests correctly.
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(GradMode::is_enabled()) { GradMode::set_enabled(false); }
+  ~NoGradGuard() { GradMode::set_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+}  // namespace xgrad

@@ -1,0 +1,109 @@
+#include "core/gradcheck.hpp"
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/factory.hpp"
+#include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// Its own generator, so a gradcheck does not shift the user's random stream.
+Tensor random_upstream(const Shape& shape) {
+  std::mt19937_64 engine(20240613);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<double> values(numel_of(shape));
+  for (double& v : values) v = normal(engine);
+  return from_buffer(values.data(), shape);
+}
+
+// <upstream, fn(inputs)> without recording, in double.
+double weighted_output(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                       const std::vector<Tensor>& inputs, const Tensor& upstream) {
+  NoGradGuard no_grad;
+  const Tensor out = fn(inputs);
+  const double* values = out.data<double>();
+  const double* weights = upstream.data<double>();
+  double total = 0.0;
+  for (std::size_t i = 0; i < out.numel(); ++i) total += values[i] * weights[i];
+  return total;
+}
+
+std::string index_str(std::size_t flat, const Shape& shape) {
+  Shape index(shape.size());
+  for (std::size_t axis = shape.size(); axis-- > 0;) {
+    index[axis] = flat % shape[axis];
+    flat /= shape[axis];
+  }
+  return shape_str(index);
+}
+
+}  // namespace
+
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                          const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    check(inputs[i].defined(), "gradcheck: input ", i, " is undefined");
+    check(!inputs[i].requires_grad() || inputs[i].dtype() == kFloat64, "gradcheck: input ", i,
+          " requires grad but has dtype ", dtype_name(inputs[i].dtype()), "; finite differences need float64");
+  }
+  check(eps > 0, "gradcheck: eps must be positive, got ", eps);
+
+  // Analytic: one backward with a random upstream gradient; the inputs' own grads are put back after.
+  const Tensor out = fn(inputs);
+  check(out.defined() && out.dtype() == kFloat64, "gradcheck: fn must return a float64 tensor, got ",
+        out.defined() ? dtype_name(out.dtype()) : "an undefined tensor");
+  const Tensor upstream = random_upstream(out.shape());
+  std::vector<Tensor> saved_grads, analytic;
+  for (const Tensor& input : inputs) {
+    saved_grads.push_back(input.grad());
+    input.impl()->grad = Tensor();
+  }
+  if (out.requires_grad()) out.backward(upstream);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    analytic.push_back(inputs[i].grad());
+    inputs[i].impl()->grad = saved_grads[i];
+  }
+
+  GradcheckResult result;
+  result.passed = true;
+  std::ostringstream worst;
+  double worst_excess = -1.0;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].requires_grad()) continue;
+    Tensor input = inputs[i];
+    double* x = input.mutable_data<double>();
+    const double* grad = analytic[i].defined() ? analytic[i].data<double>() : nullptr;
+    for (std::size_t j = 0; j < input.numel(); ++j) {
+      const double original = x[j];
+      x[j] = original + eps;
+      const double plus = weighted_output(fn, inputs, upstream);
+      x[j] = original - eps;
+      const double minus = weighted_output(fn, inputs, upstream);
+      x[j] = original;
+      const double numeric = (plus - minus) / (2 * eps);
+      const double exact = grad ? grad[j] : 0.0;
+      const double error = std::abs(exact - numeric);
+      const bool ok = error <= atol + rtol * std::abs(numeric);  // false for NaN, as it should be
+      result.passed = result.passed && ok;
+      result.max_abs_error = std::max(result.max_abs_error, std::isnan(error) ? INFINITY : error);
+      const double excess = std::isnan(error) ? INFINITY : error - (atol + rtol * std::abs(numeric));
+      if (excess > worst_excess) {
+        worst_excess = excess;
+        worst.str("");
+        worst << "input " << i << " index " << index_str(j, input.shape()) << ": analytic " << exact
+              << ", numeric " << numeric << ", |difference| " << error;
+      }
+    }
+  }
+  result.report = std::string(result.passed ? "gradcheck passed" : "gradcheck FAILED") +
+                  (worst_excess > -1.0 ? "; worst entry: " + worst.str() : "; no input requires grad");
+  return result;
+}
+
+}  // namespace xgrad

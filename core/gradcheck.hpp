@@ -1,0 +1,30 @@
+#pragma once
+// gradcheck: does backward agree with finite differences?
+//
+// For out = fn(inputs) and a random upstream gradient g (not ones: ones would hide a wrong
+// transpose or a swapped pair of partials), backward gives the analytic d<g, out>/d x. Central
+// differences give the numeric one, element by element:
+//   d<g, out>/d x_j  ~  (<g, fn(x + eps e_j)> - <g, fn(x - eps e_j)>) / (2 eps)
+// Every input that requires grad must be float64, where eps = 1e-6 leaves ~1e-10 of error.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace xgrad {
+
+struct GradcheckResult {
+  bool passed = false;
+  double max_abs_error = 0.0;
+  // Which input and index is worst, with both values: enough to start debugging a Backward node.
+  std::string report;
+  explicit operator bool() const { return passed; }
+};
+
+// An element passes when |analytic - numeric| <= atol + rtol * |numeric|.
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                          const std::vector<Tensor>& inputs, double eps = 1e-6, double atol = 1e-5,
+                          double rtol = 1e-3);
+
+}  // namespace xgrad

@@ -1,0 +1,83 @@
+#pragma once
+// Node: one recorded op in the reverse-mode graph.
+//
+// A tensor produced by a recorded op points to its Node (grad_fn). The Node points to the Nodes that
+// produced its inputs (next edges) and keeps whatever its derivative needs (saved tensors/arrays).
+// Ownership only points from outputs towards inputs, and a Node never saves the tensor that owns it,
+// so the graph has no shared_ptr cycle. Leaves that require grad are reached through an
+// AccumulateGrad node, which adds the incoming gradient into the leaf's grad().
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace xgrad {
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // The op's name as shown by to_dot and in error messages, e.g. "MulBackward".
+  virtual const char* name() const = 0;
+  // Given d loss / d output, returns d loss / d input for each input, in input order. An entry may
+  // be left undefined where needs_input_grad(i) is false.
+  virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+
+  // One edge per input: the Node that produced it, its AccumulateGrad, or null if it needs no grad.
+  const std::vector<std::shared_ptr<Node>>& next_edges() const { return next_edges_; }
+  bool needs_input_grad(std::size_t input) const {
+    return input < next_edges_.size() && next_edges_[input] != nullptr;
+  }
+  // Frees saved data and edges; afterwards backward through this node is an error.
+  virtual void release();
+  bool released() const { return released_; }
+
+  // Wires the node to its inputs; called once by record().
+  void set_next_edges(std::vector<std::shared_ptr<Node>> edges) { next_edges_ = std::move(edges); }
+  // Shape and dtype of the op's output, checked against incoming gradients and shown by to_dot.
+  Shape output_shape;
+  Dtype output_dtype = kFloat32;
+
+ protected:
+  // Overridden by nodes that save tensors or arrays: drop them here.
+  virtual void release_saved() {}
+
+ private:
+  friend class Engine;
+  std::vector<std::shared_ptr<Node>> next_edges_;
+  bool released_ = false;
+  // Engine bookkeeping for the backward pass in progress (see core/engine.cpp).
+  std::uint64_t visit_epoch_ = 0;
+  std::size_t pending_inputs_ = 0;
+  Tensor grad_buffer_;
+};
+
+// The sink of the graph for a leaf: adds the incoming gradient into leaf.grad().
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(Tensor leaf) : leaf_(std::move(leaf)) {}
+  const char* name() const override { return "AccumulateGrad"; }
+  std::vector<Tensor> backward(const Tensor& grad_output) override;
+  const Tensor& leaf() const { return leaf_; }
+  // Shared by every graph that reads the leaf, so one backward must not free it for the others.
+  void release() override {}
+
+ private:
+  Tensor leaf_;
+};
+
+// True when an op on these inputs must be recorded: grad mode is on and one of them requires grad.
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
+// The edge an op should hold for this input (its grad_fn, its AccumulateGrad, or null).
+std::shared_ptr<Node> gradient_edge(const Tensor& input);
+
+// Attaches `node` to `output` as its grad_fn with one edge per input. Ops call it only when
+// any_requires_grad() said so: `if (any_requires_grad({&a, &b})) record(out, node, {&a, &b});`
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs);
+
+}  // namespace xgrad

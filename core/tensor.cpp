@@ -1,0 +1,167 @@
+#include "core/tensor.hpp"
+
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "core/engine.hpp"
+#include "core/factory.hpp"
+#include "core/tensor_impl.hpp"
+
+namespace xgrad {
+
+namespace {
+
+const Storage& storage_of(const Tensor& tensor, const char* op) {
+  check(tensor.defined(), op, ": called on an undefined tensor");
+  return *tensor.impl()->storage;
+}
+
+template <class T>
+void print_elements(std::ostream& out, const T* data, const Shape& shape, std::size_t axis,
+                    std::size_t& offset) {
+  out << '[';
+  for (std::size_t i = 0; i < shape[axis]; ++i) {
+    if (i) out << (axis + 1 == shape.size() ? ", " : ",\n" + std::string(axis + 8, ' '));
+    if (axis + 1 == shape.size()) out << data[offset++];
+    else print_elements(out, data, shape, axis + 1, offset);
+  }
+  out << ']';
+}
+
+}  // namespace
+
+Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+Shape Tensor::shape() const {
+  return std::visit([](const auto& a) { return Shape(a.shape().begin(), a.shape().end()); },
+                    storage_of(*this, "shape"));
+}
+
+std::size_t Tensor::dim() const {
+  return std::visit([](const auto& a) { return a.dimension(); }, storage_of(*this, "dim"));
+}
+
+std::size_t Tensor::numel() const {
+  return std::visit([](const auto& a) { return a.size(); }, storage_of(*this, "numel"));
+}
+
+std::size_t Tensor::size(std::int64_t dim) const {
+  const auto rank = static_cast<std::int64_t>(this->dim());
+  check(dim >= -rank && dim < rank, "size: dim ", dim, " out of range for a tensor of shape ",
+        shape_str(shape()));
+  return shape()[static_cast<std::size_t>(dim < 0 ? dim + rank : dim)];
+}
+
+Dtype Tensor::dtype() const {
+  return std::visit([](const auto& a) { return dtype_of<typename std::decay_t<decltype(a)>::value_type>(); },
+                    storage_of(*this, "dtype"));
+}
+
+bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  check(defined(), "requires_grad_: called on an undefined tensor");
+  check(!requires_grad || is_floating(dtype()),
+        "requires_grad_: only floating point tensors can require gradients, got dtype ", dtype_name(dtype()));
+  check(is_leaf(), "requires_grad_: can only change the flag of a leaf tensor; use detach() on the result of ",
+        impl_->grad_fn ? impl_->grad_fn->name() : "an op");
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return !defined() || impl_->grad_fn == nullptr; }
+
+Tensor Tensor::grad() const { return defined() ? impl_->grad : Tensor(); }
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  static const std::shared_ptr<Node> none;
+  return defined() ? impl_->grad_fn : none;
+}
+
+void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
+  check(defined(), "backward: called on an undefined tensor");
+  check(requires_grad(), "backward: tensor of shape ", shape_str(shape()),
+        " does not require grad and has no grad_fn (did every input have requires_grad false, or was "
+        "it computed under NoGradGuard?)");
+  Tensor seed = grad_output;
+  if (!seed.defined()) {
+    check(numel() == 1, "backward: grad can be implicitly created only for a tensor with one element, got shape ",
+          shape_str(shape()), "; pass grad_output of that shape");
+    seed = ones(shape(), dtype());
+  }
+  check(seed.shape() == shape(), "backward: grad_output shape ", shape_str(seed.shape()),
+        " does not match the tensor's shape ", shape_str(shape()));
+  check(seed.dtype() == dtype(), "backward: grad_output dtype ", dtype_name(seed.dtype()),
+        " does not match the tensor's dtype ", dtype_name(dtype()));
+  Engine::run_backward(*this, seed, retain_graph);
+}
+
+void Tensor::zero_grad() {
+  if (defined()) impl_->grad = Tensor();
+}
+
+Tensor Tensor::detach() const {
+  check(defined(), "detach: called on an undefined tensor");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::clone() const {
+  check(defined(), "clone: called on an undefined tensor");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(*impl_->storage);
+  return Tensor(std::move(impl));
+}
+
+double Tensor::item_double() const {
+  check(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
+        defined() ? shape_str(shape()) : "undefined");
+  return std::visit([](const auto& a) { return static_cast<double>(*a.data()); }, *impl_->storage);
+}
+
+std::int64_t Tensor::item_int64() const {
+  check(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
+        defined() ? shape_str(shape()) : "undefined");
+  return std::visit([](const auto& a) { return static_cast<std::int64_t>(*a.data()); }, *impl_->storage);
+}
+
+const void* Tensor::data_ptr(Dtype expected) const {
+  check(defined(), "data: called on an undefined tensor");
+  check(dtype() == expected, "data: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
+  return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, *impl_->storage);
+}
+
+const std::string& Tensor::name() const {
+  static const std::string unnamed;
+  return defined() ? impl_->name : unnamed;
+}
+
+Tensor& Tensor::set_name(std::string name) {
+  check(defined(), "set_name: called on an undefined tensor");
+  impl_->name = std::move(name);
+  return *this;
+}
+
+std::string Tensor::to_string() const {
+  if (!defined()) return "tensor(undefined)";
+  std::ostringstream out;
+  out << "tensor(" << std::setprecision(4);
+  const Shape dims = shape();
+  visit_dtype(dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    std::size_t offset = 0;
+    if (dims.empty()) out << *array<T>(*this).data();
+    else print_elements(out, array<T>(*this).data(), dims, 0, offset);
+  });
+  if (dtype() != kFloat32) out << ", dtype=" << dtype_name(dtype());
+  if (impl_->grad_fn) out << ", grad_fn=<" << impl_->grad_fn->name() << ">";
+  else if (impl_->requires_grad) out << ", requires_grad=True";
+  out << ')';
+  return out.str();
+}
+
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor) { return out << tensor.to_string(); }
+
+}  // namespace xgrad

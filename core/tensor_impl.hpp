@@ -1,0 +1,79 @@
+#pragma once
+// Library-internal: what a Tensor handle points to, and typed access to its xtensor array.
+// Only the library's .cpp files include this header; it is not installed.
+#include <xtensor/xarray.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "core/error.hpp"
+#include "core/node.hpp"
+#include "core/tensor.hpp"
+
+namespace xgrad {
+
+template <class T>
+using Array = xt::xarray<T>;
+// One row-major contiguous array; detach() and saved outputs share it through a shared_ptr.
+using Storage = std::variant<Array<float>, Array<double>, Array<std::int64_t>>;
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  bool requires_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+  // A leaf reuses one AccumulateGrad for all the ops that read it; weak so the leaf does not keep
+  // the graph alive.
+  std::weak_ptr<Node> grad_accumulator;
+  std::string name;
+};
+
+template <class T>
+const Array<T>& array(const Tensor& tensor) {
+  return std::get<Array<T>>(*tensor.impl()->storage);
+}
+template <class T>
+Array<T>& mutable_array(const Tensor& tensor) {
+  return std::get<Array<T>>(*tensor.impl()->storage);
+}
+
+// Wraps a freshly computed array in a new leaf tensor (no copy).
+template <class T>
+Tensor make_tensor(Array<T>&& values) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(std::in_place_type<Array<T>>, std::move(values));
+  return Tensor(std::move(impl));
+}
+
+// a + b for two gradients of one shape and dtype, in a new tensor (neither input is modified, so
+// gradients routed to several places may share storage safely).
+Tensor sum_of_gradients(const Tensor& a, const Tensor& b);
+
+// True when the tensor's array has exactly this shape (no allocation).
+bool has_shape(const Tensor& tensor, const Shape& shape);
+
+// Calls f(T{}) with T = float or double for a floating dtype; int64 is an error naming the op.
+template <class F>
+decltype(auto) visit_floating(Dtype dtype, const char* op, F&& f) {
+  switch (dtype) {
+    case Dtype::Float32: return f(float{});
+    case Dtype::Float64: return f(double{});
+    default: break;
+  }
+  throw Error(concat(op, ": expected a floating point tensor (float32 or float64), got ", dtype_name(dtype)));
+}
+
+// Calls f(T{}) with the element type of any dtype.
+template <class F>
+decltype(auto) visit_dtype(Dtype dtype, F&& f) {
+  switch (dtype) {
+    case Dtype::Float32: return f(float{});
+    case Dtype::Float64: return f(double{});
+    case Dtype::Int64: break;
+  }
+  return f(std::int64_t{});
+}
+
+}  // namespace xgrad

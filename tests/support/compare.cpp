@@ -1,0 +1,75 @@
+#include "compare.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace xgrad::testing {
+
+namespace {
+
+std::vector<double> as_doubles(const Tensor& tensor) {
+  switch (tensor.dtype()) {
+    case kFloat32: {
+      auto values = tensor.to_vector<float>();
+      return {values.begin(), values.end()};
+    }
+    case kFloat64: return tensor.to_vector<double>();
+    case kInt64: {
+      auto values = tensor.to_vector<std::int64_t>();
+      return {values.begin(), values.end()};
+    }
+  }
+  return {};
+}
+
+bool same_value(double actual, double expected, double tolerance) {
+  if (std::isnan(expected) || std::isnan(actual)) return std::isnan(expected) && std::isnan(actual);
+  if (std::isinf(expected) || std::isinf(actual)) return actual == expected;
+  return std::abs(actual - expected) <= tolerance;
+}
+
+}  // namespace
+
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol, double atol) {
+  if (!actual.defined()) return ::testing::AssertionFailure() << "actual tensor is undefined";
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " != expected "
+                                         << shape_str(expected.shape());
+  if (actual.dtype() != expected.dtype())
+    return ::testing::AssertionFailure() << "dtype " << dtype_name(actual.dtype()) << " != expected "
+                                         << dtype_name(expected.dtype());
+  const std::vector<double> a = as_doubles(actual), e = as_doubles(expected);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!same_value(a[i], e[i], atol + rtol * std::abs(e[i])))
+      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs expected " << e[i]
+                                           << " (difference " << std::abs(a[i] - e[i]) << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult matches_golden(const Tensor& actual, const Tensor& expected) {
+  if (expected.dtype() == kFloat64) return all_close(actual, expected, 1e-9, 1e-300);
+  double largest = 0.0;
+  for (double value : as_doubles(expected))
+    if (std::isfinite(value)) largest = std::max(largest, std::abs(value));
+  return all_close(actual, expected, 0.0, 2e-5 * std::max(largest, 1e-30));
+}
+
+::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
+                                                   std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    for (const std::string& fragment : fragments)
+      if (message.find(fragment) == std::string::npos)
+        return ::testing::AssertionFailure() << "message \"" << message << "\" lacks \"" << fragment << "\"";
+    return ::testing::AssertionSuccess();
+  } catch (const std::exception& other) {
+    return ::testing::AssertionFailure() << "threw a non-xgrad exception: " << other.what();
+  }
+  return ::testing::AssertionFailure() << "did not throw";
+}
+
+}  // namespace xgrad::testing

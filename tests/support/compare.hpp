@@ -1,0 +1,23 @@
+#pragma once
+// Tensor comparisons for GoogleTest that say which element differs and by how much.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <xgrad/xgrad.hpp>
+
+namespace xgrad::testing {
+
+// Elementwise |actual - expected| <= atol + rtol * |expected|; NaN matches NaN and an infinity
+// matches the same infinity. Shapes must be equal.
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol, double atol);
+
+// The fixture tolerance: 1e-9 relative in float64; in float32 2e-5 relative to the largest
+// magnitude of the expected tensor.
+::testing::AssertionResult matches_golden(const Tensor& actual, const Tensor& expected);
+
+// Expects fn() to throw xgrad::Error whose message contains every one of the fragments.
+::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
+                                                   std::initializer_list<std::string> fragments);
+
+}  // namespace xgrad::testing

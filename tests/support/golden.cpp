@@ -1,0 +1,65 @@
+#include "golden.hpp"
+
+#include <fstream>
+#include <limits>
+#include <map>
+
+#ifndef XGRAD_GOLDEN_DIR
+#error "XGRAD_GOLDEN_DIR must name the tests/golden folder"
+#endif
+
+namespace xgrad::testing {
+
+namespace {
+
+double golden_number(const Json& value) {
+  if (value.is_number()) return value.get<double>();
+  const std::string text = value.get<std::string>();
+  if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (text == "inf") return std::numeric_limits<double>::infinity();
+  if (text == "-inf") return -std::numeric_limits<double>::infinity();
+  throw Error("golden: unknown number " + text);
+}
+
+}  // namespace
+
+const Json& golden_file(const std::string& file_name) {
+  static std::map<std::string, Json> cache;
+  auto found = cache.find(file_name);
+  if (found != cache.end()) return found->second;
+  std::ifstream in(std::string(XGRAD_GOLDEN_DIR) + "/" + file_name);
+  check(in.good(), "golden: cannot open ", file_name);
+  return cache.emplace(file_name, Json::parse(in)).first->second;
+}
+
+std::vector<Json> golden_cases(const std::string& file_name, const std::string& fn) {
+  std::vector<Json> cases;
+  for (const Json& entry : golden_file(file_name).at("cases"))
+    if (entry.at("fn") == fn) cases.push_back(entry);
+  return cases;
+}
+
+Tensor golden_tensor(const Json& tensor) {
+  const Shape shape = tensor.at("shape").get<Shape>();
+  const std::string dtype = tensor.at("dtype");
+  const Json& data = tensor.at("data");
+  if (dtype == "int64") {
+    std::vector<std::int64_t> values = data.get<std::vector<std::int64_t>>();
+    return from_buffer(values.data(), shape);
+  }
+  std::vector<double> values;
+  for (const Json& value : data) values.push_back(golden_number(value));
+  if (dtype == "float64") return from_buffer(values.data(), shape);
+  std::vector<float> narrowed(values.begin(), values.end());
+  return from_buffer(narrowed.data(), shape);
+}
+
+Reduction golden_reduction(const Json& options) {
+  const std::string name = options.value("reduction", "mean");
+  if (name == "none") return kNone;
+  if (name == "sum") return kSum;
+  if (name == "batchmean") return kBatchMean;
+  return kMean;
+}
+
+}  // namespace xgrad::testing

@@ -1,0 +1,17 @@
+#pragma once
+// The one header a program needs: #include <xgrad/xgrad.hpp>
+//
+//   xgrad             Tensor, factories, autograd (core/), differentiable ops (ops/),
+//                     gradcheck and to_dot for teaching
+//   xgrad::nn         modules, losses and their options; nn::functional for the functional forms
+//   xgrad::optim      optimisers
+#include "core/dot.hpp"
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/factory.hpp"
+#include "core/grad_mode.hpp"
+#include "core/gradcheck.hpp"
+#include "core/node.hpp"
+#include "core/reduction.hpp"
+#include "core/tensor.hpp"
+#include "core/xarray_interop.hpp"
