@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what xgrad builds against, all from Debian's packages. Idempotent: packages already
+# present are skipped, and nothing is downloaded from anywhere else.
+#   ./install-deps.sh            library, tests, examples
+#   ./install-deps.sh --bench    also Google Benchmark (bench/)
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config
+          libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
+          googletest libgtest-dev nlohmann-json3-dev libstb-dev)
+if [[ "${1:-}" == "--bench" ]]; then packages+=(libbenchmark-dev); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
