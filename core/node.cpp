@@ -5,8 +5,34 @@
 
 namespace xgrad {
 
+namespace {
+// Nodes waiting to be destroyed, and whether a loop below is already destroying them on this thread.
+thread_local std::vector<std::shared_ptr<Node>> parked_nodes;
+thread_local bool destroying_parked_nodes = false;
+}  // namespace
+
+void defer_destruction(std::shared_ptr<Node>&& node) {
+  if (!node) return;
+  parked_nodes.push_back(std::move(node));
+  if (destroying_parked_nodes) return;  // the loop further up the stack will get to it
+  destroying_parked_nodes = true;
+  while (!parked_nodes.empty()) {
+    std::shared_ptr<Node> next = std::move(parked_nodes.back());
+    parked_nodes.pop_back();
+    next.reset();  // may park more nodes, but never recurses more than one level
+  }
+  destroying_parked_nodes = false;
+}
+
+Node::~Node() {
+  for (auto& edge : next_edges_) defer_destruction(std::move(edge));
+}
+
+TensorImpl::~TensorImpl() { defer_destruction(std::move(grad_fn)); }
+
 void Node::release() {
   release_saved();
+  for (auto& edge : next_edges_) defer_destruction(std::move(edge));
   next_edges_.clear();
   released_ = true;
 }

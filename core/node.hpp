@@ -17,7 +17,8 @@ namespace xgrad {
 
 class Node {
  public:
-  virtual ~Node() = default;
+  // Frees the edges without recursing into the nodes behind them (see defer_destruction).
+  virtual ~Node();
   Node() = default;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -70,6 +71,10 @@ class AccumulateGrad final : public Node {
  private:
   Tensor leaf_;
 };
+
+// Drops a reference to a node without destroying the graph behind it recursively: a 100,000-op chain
+// freed by recursive destructors would overflow the stack. The node is parked and destroyed by a loop.
+void defer_destruction(std::shared_ptr<Node>&& node);
 
 // True when an op on these inputs must be recorded: grad mode is on and one of them requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);

@@ -20,6 +20,12 @@ using Array = xt::xarray<T>;
 using Storage = std::variant<Array<float>, Array<double>, Array<std::int64_t>>;
 
 struct TensorImpl {
+  TensorImpl() = default;
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  // Hands grad_fn to defer_destruction, so dropping the last tensor of a long chain cannot recurse.
+  ~TensorImpl();
+
   std::shared_ptr<Storage> storage;
   bool requires_grad = false;
   Tensor grad;

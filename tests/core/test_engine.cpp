@@ -1,0 +1,170 @@
+// The reverse-mode engine: ordering, accumulation, graph lifetime. Values are small enough to check
+// by hand; every expected number has its derivation beside it.
+#include <gtest/gtest.h>
+
+#include "compare.hpp"
+
+namespace xgrad {
+namespace {
+
+using testing::throws_error_containing;
+
+Tensor scalar64(double value) { return full({1}, value, kFloat64).requires_grad_(); }
+
+TEST(Engine, DiamondSumsBothPaths) {
+  Tensor a = scalar64(3.0);
+  Tensor b = a + a;  // b = 2a
+  Tensor c = b * b;  // c = 4a^2, dc/da = 8a = 24 (both uses of a and of b must be summed)
+  c.backward();
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 24.0);
+}
+
+TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
+  Tensor a = scalar64(2.0);
+  (a * 3.0).backward();
+  (a * 3.0).backward();
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 6.0);
+  a.zero_grad();
+  EXPECT_FALSE(a.grad().defined());
+  (a * a).backward();  // d a^2 = 2a
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 4.0);
+}
+
+TEST(Engine, RetainGraphAllowsASecondBackward) {
+  Tensor a = scalar64(2.0);
+  Tensor y = exp(a * a);
+  y.backward({}, /*retain_graph=*/true);
+  const double once = a.grad().item<double>();  // 2a exp(a^2)
+  EXPECT_NEAR(once, 4.0 * std::exp(4.0), 1e-9);
+  y.backward();
+  EXPECT_NEAR(a.grad().item<double>(), 2 * once, 1e-9);
+}
+
+TEST(Engine, SecondBackwardThroughAFreedGraphThrows) {
+  Tensor a = scalar64(2.0);
+  Tensor y = exp(a * a);
+  y.backward();
+  EXPECT_TRUE(throws_error_containing([&] { y.backward(); }, {"backward", "second time", "retain_graph"}));
+  (a * 2.0).backward();  // the engine still works
+  EXPECT_NEAR(a.grad().item<double>(), 4.0 * std::exp(4.0) + 2.0, 1e-9);
+}
+
+TEST(Engine, NoGradGuardRecordsNothing) {
+  Tensor a = scalar64(1.0);
+  {
+    NoGradGuard no_grad;
+    Tensor y = a * 2.0;
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(y.grad_fn(), nullptr);
+    {
+      NoGradGuard nested;
+    }
+    EXPECT_FALSE((a * 2.0).requires_grad());  // the inner guard restored "off", not "on"
+  }
+  EXPECT_TRUE((a * 2.0).requires_grad());
+}
+
+TEST(Engine, NothingIsRecordedForInputsThatNeedNoGrad) {
+  Tensor y = ones({2}) * 3.0 + ones({2});
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+}
+
+TEST(Engine, DetachCutsTheGraph) {
+  Tensor a = scalar64(3.0);
+  Tensor y = a * a.detach();  // only the first factor is differentiated: dy/da = a.detach() = 3
+  y.backward();
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 3.0);
+  EXPECT_FALSE(a.detach().requires_grad());
+}
+
+TEST(Engine, HundredThousandOpChainNeedsNoRecursion) {
+  Tensor a = scalar64(1.0);
+  Tensor x = a;
+  for (int i = 0; i < 100000; ++i) x = x * 1.0 + 0.0;
+  x.backward();
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 1.0);
+  // Dropping an un-backwarded chain of that depth must not recurse either.
+  Tensor y = a;
+  for (int i = 0; i < 100000; ++i) y = y * y.detach();
+  y = Tensor();
+}
+
+TEST(Engine, GraphIsFreedAfterBackward) {
+  Tensor a = scalar64(0.5);
+  std::weak_ptr<Node> hidden_node;
+  Tensor loss;
+  {
+    Tensor hidden = tanh(a * 2.0);
+    hidden_node = hidden.grad_fn();
+    loss = hidden * hidden;
+  }
+  EXPECT_FALSE(hidden_node.expired());  // the loss's graph keeps it
+  loss.backward();
+  EXPECT_TRUE(hidden_node.expired());   // released by backward, not by dropping `loss`
+  EXPECT_TRUE(loss.defined());
+}
+
+TEST(Engine, RetainedGraphStaysAlive) {
+  Tensor a = scalar64(0.5);
+  std::weak_ptr<Node> hidden_node;
+  Tensor loss;
+  {
+    Tensor hidden = tanh(a * 2.0);
+    hidden_node = hidden.grad_fn();
+    loss = hidden * hidden;
+  }
+  loss.backward({}, true);
+  EXPECT_FALSE(hidden_node.expired());
+  loss = Tensor();
+  EXPECT_TRUE(hidden_node.expired());  // and no cycle keeps it once the output is gone
+}
+
+TEST(Engine, GradOutputSeedsNonScalarBackward) {
+  Tensor a = tensor({1.0, 2.0, 3.0}).requires_grad_();
+  Tensor y = a * a;
+  Tensor upstream = tensor({0.5, -1.0, 2.0});
+  y.backward(upstream);  // dy_i/da_i = 2 a_i, times upstream
+  EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{1.0, -4.0, 12.0}));
+  EXPECT_EQ(upstream.to_vector<double>(), (std::vector<double>{0.5, -1.0, 2.0}));  // not aliased
+}
+
+TEST(Engine, SharedLeafGradientsDoNotAlias) {
+  Tensor a = tensor({1.0}).requires_grad_();
+  Tensor b = tensor({2.0}).requires_grad_();
+  (a + b).backward();  // the same upstream reaches both leaves
+  a.grad().mutable_data<double>()[0] = 100.0;
+  EXPECT_DOUBLE_EQ(b.grad().item<double>(), 1.0);
+}
+
+TEST(Gradcheck, PassesForACorrectGradientAndReportsTheWorstEntry) {
+  manual_seed(1);
+  Tensor x = randn({2, 3}, kFloat64).requires_grad_();
+  auto result = gradcheck([](const std::vector<Tensor>& in) { return tanh(in[0]) * in[0]; }, {x});
+  EXPECT_TRUE(result.passed) << result.report;
+  EXPECT_TRUE(static_cast<bool>(result));
+  EXPECT_LT(result.max_abs_error, 1e-8);
+  EXPECT_NE(result.report.find("input 0"), std::string::npos);
+}
+
+TEST(Gradcheck, RejectsFloat32Inputs) {
+  Tensor x = randn({2}).requires_grad_();
+  EXPECT_TRUE(throws_error_containing([&] { gradcheck([](const std::vector<Tensor>& in) { return in[0]; }, {x}); },
+                                      {"gradcheck", "float32", "float64"}));
+}
+
+TEST(ToDot, ShowsOpsLeavesAndGradients) {
+  Tensor w = tensor({1.0, 2.0}).requires_grad_();
+  w.set_name("w");
+  Tensor loss = sum(exp(w) * w);
+  const std::string before = to_dot(loss);
+  EXPECT_NE(before.find("digraph"), std::string::npos);
+  EXPECT_NE(before.find("ExpBackward"), std::string::npos);
+  EXPECT_NE(before.find("w\\n[2] float64"), std::string::npos);
+  EXPECT_EQ(before.find("grad [2]"), std::string::npos);
+  loss.backward({}, true);
+  EXPECT_NE(to_dot(loss).find("grad [2] norm"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xgrad
