@@ -15,3 +15,4 @@
 #include "core/reduction.hpp"
 #include "core/tensor.hpp"
 #include "core/xarray_interop.hpp"
+#include "ops/linalg.hpp"

@@ -1,0 +1,378 @@
+#include "ops/linalg.hpp"
+
+// OpenBLAS's CBLAS interface. It must not meet xtensor-blas in this file: both declare the CBLAS
+// enums. Every product below is one call on contiguous row-major buffers; a transposed operand is
+// a transpose flag, never a transposed copy.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "core/tensor_impl.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// ---- gemm on raw row-major buffers ------------------------------------------------------------
+//
+// Threading: OpenBLAS 0.3.21 already runs a gemm on one thread when m * n * k <= 65536 * 4
+// (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in interface/gemm.c), so the small products of
+// a small model never wake its worker threads and need no threshold here. Changing the thread
+// count per call (openblas_set_num_threads) would instead cost a lock and process-wide state.
+
+CBLAS_TRANSPOSE blas_flag(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
+
+void call_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+               const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, blas_flag(trans_a), blas_flag(trans_b), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void call_gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+               const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, blas_flag(trans_a), blas_flag(trans_b), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int blas_int(std::size_t value, const char* op) {
+  check(value <= static_cast<std::size_t>(std::numeric_limits<int>::max()), op, ": dimension ", value,
+        " is too large for BLAS");
+  return static_cast<int>(value);
+}
+
+// c (m x n) = op(a) op(b) + beta c, where op(a) is m x k and op(b) is k x n. a is stored m x k, or
+// k x m when trans_a; b is stored k x n, or n x k when trans_b. beta is 0 (overwrite; c may hold
+// garbage) or 1 (accumulate).
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b, T beta,
+          T* c) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // an empty sum: BLAS would reject the zero leading dimension
+    if (beta == T(0)) std::fill(c, c + m * n, T(0));
+    return;
+  }
+  const int lda = blas_int(trans_a ? m : k, "gemm");
+  const int ldb = blas_int(trans_b ? k : n, "gemm");
+  call_gemm(trans_a, trans_b, blas_int(m, "gemm"), blas_int(n, "gemm"), blas_int(k, "gemm"), T(1), a, lda, b, ldb,
+            beta, c, blas_int(n, "gemm"));
+}
+
+// The same product for every batch entry. A stride of 0 means the operand is shared by all entries;
+// for c it means the entries' products are summed into it (c must then start zeroed).
+template <class T>
+void batched_gemm(std::size_t batch, bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                  const T* a, std::size_t a_stride, const T* b, std::size_t b_stride, T* c, std::size_t c_stride) {
+  for (std::size_t i = 0; i < batch; ++i) {
+    const T beta = (c_stride == 0 && i > 0) ? T(1) : T(0);
+    gemm(trans_a, trans_b, m, n, k, a + i * a_stride, b + i * b_stride, beta, c + i * c_stride);
+  }
+}
+
+// An uninitialised array (every element is written by a gemm with beta = 0), or a zeroed one for
+// gradients that are accumulated over the batch.
+template <class T>
+Array<T> output_array(const Shape& shape, bool zeroed) {
+  Array<T> out = Array<T>::from_shape(shape);
+  if (zeroed) std::fill(out.begin(), out.end(), T(0));
+  return out;
+}
+
+// Both operands floating and of one dtype; the message names the op and both dtypes.
+void check_same_floating(const char* op, const char* name_a, const Tensor& a, const char* name_b, const Tensor& b) {
+  check(a.defined() && b.defined(), op, ": ", a.defined() ? name_b : name_a, " is an undefined tensor");
+  check(is_floating(a.dtype()), op, ": ", name_a, " must be float32 or float64, got ", dtype_name(a.dtype()));
+  check(is_floating(b.dtype()), op, ": ", name_b, " must be float32 or float64, got ", dtype_name(b.dtype()));
+  check(a.dtype() == b.dtype(), op, ": ", name_a, " and ", name_b, " must have the same dtype, got ",
+        dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
+}
+
+// ---- matmul ------------------------------------------------------------------------------------
+
+// How a matmul maps onto gemm calls: `batch` products of (m x k) by (k x n). A 1-D operand is a
+// single row (a) or column (b). An operand without batch dimensions has stride 0 (shared); when
+// only a has them, its rows are folded into m so the whole product is one gemm.
+struct MatmulPlan {
+  std::size_t batch = 1, m = 1, k = 1, n = 1;
+  bool a_batched = false, b_batched = false;
+  Shape out_shape;
+};
+
+MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
+  check(!a.empty() && !b.empty(), "matmul: both arguments need at least one dimension, got shapes ", shape_str(a),
+        " and ", shape_str(b));
+  MatmulPlan plan;
+  plan.m = a.size() >= 2 ? a[a.size() - 2] : 1;
+  const std::size_t a_inner = a.back();
+  const std::size_t b_inner = b.size() >= 2 ? b[b.size() - 2] : b[0];
+  plan.n = b.size() >= 2 ? b.back() : 1;
+  check(a_inner == b_inner, "matmul: shapes ", shape_str(a), " and ", shape_str(b), " cannot be multiplied (",
+        a_inner, " != ", b_inner, ")");
+  plan.k = a_inner;
+
+  const Shape a_batch(a.begin(), a.end() - std::min<std::size_t>(a.size(), 2));
+  const Shape b_batch(b.begin(), b.end() - std::min<std::size_t>(b.size(), 2));
+  check(a_batch.empty() || b_batch.empty() || a_batch == b_batch, "matmul: batch dimensions of shapes ", shape_str(a),
+        " and ", shape_str(b), " differ (", shape_str(a_batch), " vs ", shape_str(b_batch),
+        "); they must be equal, or one operand must be 1-D or 2-D");
+  plan.out_shape = a_batch.empty() ? b_batch : a_batch;
+  if (a.size() >= 2) plan.out_shape.push_back(plan.m);
+  if (b.size() >= 2) plan.out_shape.push_back(plan.n);
+
+  plan.a_batched = !a_batch.empty();
+  plan.b_batched = !b_batch.empty();
+  plan.batch = numel_of(a_batch.empty() ? b_batch : a_batch);
+  if (plan.a_batched && !plan.b_batched) {  // [*, m, k] x [k, n]: all rows of a in one gemm
+    plan.m *= plan.batch;
+    plan.batch = 1;
+    plan.a_batched = false;
+  }
+  return plan;
+}
+
+// d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed for a shared operand)
+struct MatmulBackward final : Node {
+  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan) : a(std::move(a)), b(std::move(b)), plan(std::move(plan)) {}
+  const char* name() const override { return "MatmulBackward"; }
+
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "matmul backward", [&](auto tag) {
+      using T = decltype(tag);
+      const MatmulPlan& p = plan;
+      const T* dc = array<T>(grad).data();
+      const std::size_t c_stride = p.m * p.n;
+      const std::size_t a_stride = p.a_batched ? p.m * p.k : 0;
+      const std::size_t b_stride = p.b_batched ? p.k * p.n : 0;
+      std::vector<Tensor> grads(2);
+      if (needs_input_grad(0)) {  // dA (m x k) = dC (m x n) . B^T, B stored k x n
+        Array<T> da = output_array<T>(a.shape(), !p.a_batched);
+        batched_gemm<T>(p.batch, false, true, p.m, p.k, p.n, dc, c_stride, array<T>(b).data(), b_stride, da.data(),
+                        a_stride);
+        grads[0] = make_tensor(std::move(da));
+      }
+      if (needs_input_grad(1)) {  // dB (k x n) = A^T . dC (m x n), A stored m x k
+        Array<T> db = output_array<T>(b.shape(), !p.b_batched);
+        batched_gemm<T>(p.batch, true, false, p.k, p.n, p.m, array<T>(a).data(), a_stride, dc, c_stride, db.data(),
+                        b_stride);
+        grads[1] = make_tensor(std::move(db));
+      }
+      return grads;
+    });
+  }
+  void release_saved() override {
+    a = Tensor();
+    b = Tensor();
+  }
+  Tensor a, b;  // the inputs (never the output)
+  MatmulPlan plan;
+};
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_same_floating("matmul", "a", a, "b", b);
+  MatmulPlan plan = plan_matmul(a.shape(), b.shape());
+  Tensor out = visit_floating(a.dtype(), "matmul", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> c = output_array<T>(plan.out_shape, false);
+    batched_gemm<T>(plan.batch, false, false, plan.m, plan.n, plan.k, array<T>(a).data(),
+                    plan.a_batched ? plan.m * plan.k : 0, array<T>(b).data(), plan.b_batched ? plan.k * plan.n : 0,
+                    c.data(), plan.m * plan.n);
+    return make_tensor(std::move(c));
+  });
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan)), {&a, &b});
+  return out;
+}
+
+// ---- transpose ---------------------------------------------------------------------------------
+
+namespace {
+
+// A swap of dims d0 < d1 views the shape as [outer, s0, middle, s1, inner]; the result is
+// [outer, s1, middle, s0, inner] and each innermost run of `inner` elements is copied whole.
+struct TransposePlan {
+  std::size_t outer = 1, s0 = 1, middle = 1, s1 = 1, inner = 1;
+  Shape out_shape;
+};
+
+TransposePlan plan_transpose(const Shape& shape, std::size_t d0, std::size_t d1) {
+  TransposePlan plan;
+  if (d0 > d1) std::swap(d0, d1);
+  plan.out_shape = shape;
+  if (d0 == d1) {  // nothing moves: one plain copy
+    plan.inner = numel_of(shape);
+    return plan;
+  }
+  std::swap(plan.out_shape[d0], plan.out_shape[d1]);
+  for (std::size_t axis = 0; axis < shape.size(); ++axis) {
+    if (axis < d0) plan.outer *= shape[axis];
+    else if (axis > d0 && axis < d1) plan.middle *= shape[axis];
+    else if (axis > d1) plan.inner *= shape[axis];
+  }
+  plan.s0 = shape[d0];
+  plan.s1 = shape[d1];
+  return plan;
+}
+
+template <class T>
+void transpose_into(const TransposePlan& p, const T* in, T* out) {
+  const std::size_t in_j = p.middle * p.s1 * p.inner;  // input stride of the s0 index
+  const std::size_t in_i = p.inner;                   // input stride of the s1 index
+  const std::size_t out_i = p.middle * p.s0 * p.inner;
+  const std::size_t out_j = p.inner;
+  const std::size_t block = p.s0 * p.middle * p.s1 * p.inner;
+  for (std::size_t o = 0; o < p.outer; ++o) {
+    const T* in_block = in + o * block;
+    T* out_block = out + o * block;
+    for (std::size_t i = 0; i < p.s1; ++i)
+      for (std::size_t mid = 0; mid < p.middle; ++mid)
+        for (std::size_t j = 0; j < p.s0; ++j) {
+          const T* from = in_block + j * in_j + mid * p.s1 * p.inner + i * in_i;
+          T* to = out_block + i * out_i + mid * p.s0 * p.inner + j * out_j;
+          std::copy(from, from + p.inner, to);
+        }
+  }
+}
+
+Tensor transposed_copy(const Tensor& a, const TransposePlan& plan) {
+  return visit_dtype(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(plan.out_shape);
+    transpose_into(plan, array<T>(a).data(), out.data());
+    return make_tensor(std::move(out));
+  });
+}
+
+std::size_t normalize_transpose_dim(std::int64_t dim, const Shape& shape) {
+  // As in PyTorch, a 0-dim tensor accepts dims 0 and -1.
+  const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
+  check(dim >= -rank && dim < rank, "transpose: dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
+        " (expected ", -rank, " to ", rank - 1, ")");
+  return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
+}
+
+// d transpose(a, d0, d1) = transpose(upstream, d0, d1): a swap is its own inverse
+struct TransposeBackward final : Node {
+  TransposeBackward(std::size_t dim0, std::size_t dim1) : dim0(dim0), dim1(dim1) {}
+  const char* name() const override { return "TransposeBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {transposed_copy(grad, plan_transpose(grad.shape(), dim0, dim1))};
+  }
+  std::size_t dim0, dim1;
+};
+
+}  // namespace
+
+Tensor transpose(const Tensor& a, std::int64_t dim0, std::int64_t dim1) {
+  check(a.defined(), "transpose: argument a is an undefined tensor");
+  const Shape shape = a.shape();
+  const std::size_t d0 = normalize_transpose_dim(dim0, shape);
+  const std::size_t d1 = normalize_transpose_dim(dim1, shape);
+  Tensor out = transposed_copy(a, plan_transpose(shape, d0, d1));
+  if (any_requires_grad({&a})) record(out, std::make_shared<TransposeBackward>(d0, d1), {&a});
+  return out;
+}
+
+// ---- linear ------------------------------------------------------------------------------------
+
+namespace {
+
+std::string linear_shapes(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  return concat("input ", shape_str(input.shape()), ", weight ", shape_str(weight.shape()), ", bias ",
+                bias.defined() ? shape_str(bias.shape()) : std::string("undefined"));
+}
+
+// Rows of the input (all leading dimensions together), in_features and out_features.
+struct LinearPlan {
+  std::size_t rows = 1, in = 0, out = 0;
+  Shape out_shape;
+};
+
+LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check_same_floating("linear", "input", input, "weight", weight);
+  if (bias.defined()) check_same_floating("linear", "input", input, "bias", bias);
+  const Shape x = input.shape();
+  const Shape w = weight.shape();
+  check(!x.empty(), "linear: input needs at least one dimension (its features), got ",
+        linear_shapes(input, weight, bias));
+  check(w.size() == 2, "linear: weight must be 2-D (out_features, in_features), got ",
+        linear_shapes(input, weight, bias));
+  check(x.back() == w[1], "linear: input has ", x.back(), " features but weight expects ", w[1], " (",
+        linear_shapes(input, weight, bias), ")");
+  check(!bias.defined() || bias.shape() == Shape{w[0]}, "linear: bias must have shape ", shape_str({w[0]}),
+        " (out_features), got ", linear_shapes(input, weight, bias));
+  LinearPlan plan;
+  plan.in = w[1];
+  plan.out = w[0];
+  plan.out_shape = Shape(x.begin(), x.end() - 1);
+  plan.rows = numel_of(plan.out_shape);
+  plan.out_shape.push_back(plan.out);
+  return plan;
+}
+
+// y = x W^T + b:  dx = dy W,  dW = dy^T x,  db = sum of dy over the rows
+struct LinearBackward final : Node {
+  LinearBackward(Tensor input, Tensor weight, LinearPlan plan)
+      : input(std::move(input)), weight(std::move(weight)), plan(std::move(plan)) {}
+  const char* name() const override { return "LinearBackward"; }
+
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "linear backward", [&](auto tag) {
+      using T = decltype(tag);
+      const LinearPlan& p = plan;
+      const T* dy = array<T>(grad).data();
+      std::vector<Tensor> grads(3);
+      if (needs_input_grad(0)) {  // dx (rows x in) = dy (rows x out) . W (out x in)
+        Array<T> dx = Array<T>::from_shape(input.shape());
+        gemm<T>(false, false, p.rows, p.in, p.out, dy, array<T>(weight).data(), T(0), dx.data());
+        grads[0] = make_tensor(std::move(dx));
+      }
+      if (needs_input_grad(1)) {  // dW (out x in) = dy^T (out x rows) . x (rows x in)
+        Array<T> dw = Array<T>::from_shape(weight.shape());
+        gemm<T>(true, false, p.out, p.in, p.rows, dy, array<T>(input).data(), T(0), dw.data());
+        grads[1] = make_tensor(std::move(dw));
+      }
+      if (needs_input_grad(2)) grads[2] = make_tensor(column_sums(dy));
+      return grads;
+    });
+  }
+  // db[j] = sum over rows of dy[r, j], row by row so the inner loop runs along memory.
+  template <class T>
+  Array<T> column_sums(const T* dy) const {
+    Array<T> db(Shape{plan.out}, T(0));
+    T* total = db.data();
+    for (std::size_t r = 0; r < plan.rows; ++r) {
+      const T* row = dy + r * plan.out;
+      for (std::size_t j = 0; j < plan.out; ++j) total[j] += row[j];
+    }
+    return db;
+  }
+  void release_saved() override {
+    input = Tensor();
+    weight = Tensor();
+  }
+  Tensor input, weight;  // the inputs (never the output)
+  LinearPlan plan;
+};
+
+}  // namespace
+
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  LinearPlan plan = plan_linear(input, weight, bias);
+  Tensor out = visit_floating(input.dtype(), "linear", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> y = Array<T>::from_shape(plan.out_shape);
+    T beta = T(0);
+    if (bias.defined()) {  // every row starts as the bias; the gemm then adds x W^T onto it
+      const T* b = array<T>(bias).data();
+      for (std::size_t r = 0; r < plan.rows; ++r) std::memcpy(y.data() + r * plan.out, b, plan.out * sizeof(T));
+      beta = T(1);
+    }
+    gemm<T>(false, true, plan.rows, plan.out, plan.in, array<T>(input).data(), array<T>(weight).data(), beta,
+            y.data());
+    return make_tensor(std::move(y));
+  });
+  if (any_requires_grad({&input, &weight, &bias}))
+    record(out, std::make_shared<LinearBackward>(input, weight, std::move(plan)), {&input, &weight, &bias});
+  return out;
+}
+
+}  // namespace xgrad

@@ -1,0 +1,37 @@
+#pragma once
+// Linear algebra: matrix products (one BLAS gemm per product) and transposition.
+//
+// Both operands of an op must have the same floating dtype (float32 or float64); int64 tensors and
+// mixed dtypes are an Error naming both. Results are always fresh row-major contiguous tensors.
+#include <cstdint>
+
+#include "../core/tensor.hpp"
+
+namespace xgrad {
+
+// The matrix product, as torch.matmul:
+//   [m, k]    x [k, n]    -> [m, n]
+//   [k]       x [k, n]    -> [n]        (a is a row vector, its dimension is dropped again)
+//   [m, k]    x [k]       -> [m]        (b is a column vector)
+//   [k]       x [k]       -> []         (dot product, a 0-dim tensor)
+//   [*, m, k] x [k, n]    -> [*, m, n]  (one gemm over all the leading dimensions' rows)
+//   [*, m, k] x [*, k, n] -> [*, m, n]  (batched; the leading dimensions must be equal, or one side
+//                                        must have none, e.g. [m, k] x [*, k, n])
+// Gradient, for C = A B with upstream dC: dA = dC B^T and dB = A^T dC (summed over the batch for
+// an operand that was shared by every batch entry).
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// Swaps dimensions dim0 and dim1 (negative values count from the end) into a new contiguous tensor:
+// out[..., j, ..., i, ...] = a[..., i, ..., j, ...]. Gradient: the upstream transposed back.
+Tensor transpose(const Tensor& a, std::int64_t dim0, std::int64_t dim1);
+
+// The affine map of a fully connected layer, as torch.nn.functional.linear: y = x W^T + b.
+//   input  [*, in]       (any number of leading dimensions, including none: a single vector [in])
+//   weight [out, in]
+//   bias   [out], or an undefined Tensor for no bias
+//   result [*, out]
+// Gradient: dx = dy W, dW = dy^T x (rows of all leading dimensions together), db = dy summed over
+// the rows. Forward and backward are one gemm per product, with the bias folded into the first.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
+
+}  // namespace xgrad
