@@ -16,3 +16,4 @@
 #include "core/tensor.hpp"
 #include "core/xarray_interop.hpp"
 #include "ops/linalg.hpp"
+#include "ops/softmax.hpp"

@@ -1,0 +1,92 @@
+#include "ops/softmax.hpp"
+
+#include "core/tensor_impl.hpp"
+#include "ops/softmax_impl.hpp"
+
+namespace xgrad {
+
+SoftmaxLayout softmax_layout(const Shape& shape, std::int64_t dim, const char* op) {
+  // As in PyTorch, a 0-dim tensor accepts dims 0 and -1 and is a single distribution.
+  const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
+  check(dim >= -rank && dim < rank, op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
+        " (expected ", -rank, " to ", rank - 1, ")");
+  SoftmaxLayout layout;
+  if (shape.empty()) return layout;
+  const auto axis = static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
+  for (std::size_t d = 0; d < axis; ++d) layout.outer *= shape[d];
+  layout.classes = shape[axis];
+  for (std::size_t d = axis + 1; d < shape.size(); ++d) layout.inner *= shape[d];
+  return layout;
+}
+
+namespace {
+
+// d softmax(x) = y * (g - sum(g * y)) along dim, with y the saved output
+struct SoftmaxBackward final : Node {
+  SoftmaxBackward(Tensor output, SoftmaxLayout layout) : output(std::move(output)), layout(layout) {}
+  const char* name() const override { return "SoftmaxBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "softmax backward", [&](auto tag) {
+      using T = decltype(tag);
+      Array<T> dx = Array<T>::from_shape(output.shape());
+      softmax_backward_rows(array<T>(output).data(), array<T>(grad).data(), dx.data(), layout);
+      return std::vector<Tensor>{make_tensor(std::move(dx))};
+    });
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // out.detach(): shares the data, not the graph
+  SoftmaxLayout layout;
+};
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, std::int64_t dim) {
+  check(x.defined(), "softmax: argument x is an undefined tensor");
+  const Shape shape = x.shape();
+  const SoftmaxLayout layout = softmax_layout(shape, dim, "softmax");
+  Tensor out = visit_floating(x.dtype(), "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> y = Array<T>::from_shape(shape);
+    softmax_rows(array<T>(x).data(), y.data(), layout);
+    return make_tensor(std::move(y));
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<SoftmaxBackward>(out.detach(), layout), {&x});
+  return out;
+}
+
+namespace {
+
+// d log_softmax(x) = g - softmax(x) * sum(g) along dim, with softmax = exp of the saved output
+struct LogSoftmaxBackward final : Node {
+  LogSoftmaxBackward(Tensor output, SoftmaxLayout layout) : output(std::move(output)), layout(layout) {}
+  const char* name() const override { return "LogSoftmaxBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "log_softmax backward", [&](auto tag) {
+      using T = decltype(tag);
+      Array<T> dx = Array<T>::from_shape(output.shape());
+      log_softmax_backward_rows(array<T>(output).data(), array<T>(grad).data(), dx.data(), layout);
+      return std::vector<Tensor>{make_tensor(std::move(dx))};
+    });
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // out.detach(): shares the data, not the graph
+  SoftmaxLayout layout;
+};
+
+}  // namespace
+
+Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+  check(x.defined(), "log_softmax: argument x is an undefined tensor");
+  const Shape shape = x.shape();
+  const SoftmaxLayout layout = softmax_layout(shape, dim, "log_softmax");
+  Tensor out = visit_floating(x.dtype(), "log_softmax", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> y = Array<T>::from_shape(shape);
+    log_softmax_rows(array<T>(x).data(), y.data(), layout);
+    return make_tensor(std::move(y));
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<LogSoftmaxBackward>(out.detach(), layout), {&x});
+  return out;
+}
+
+}  // namespace xgrad

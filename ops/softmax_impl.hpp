@@ -1,0 +1,159 @@
+#pragma once
+// Library-internal softmax kernels on raw buffers, shared by ops/softmax.cpp and the losses
+// (cross_entropy computes log_softmax without building a Tensor graph for it).
+//
+// Layout: a row-major tensor viewed as [outer, classes, inner] around the softmax dimension, so
+// element (o, c, i) is at (o * classes + c) * inner + i. Each (o, i) pair is one distribution of
+// `classes` values, `inner` apart in memory. inner == 1 (the last dimension) takes a contiguous
+// fast path; every other dimension is handled by sweeping whole rows of `inner` values at once so
+// memory is still read in order.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "core/dtype.hpp"
+
+namespace xgrad {
+
+struct SoftmaxLayout {
+  std::size_t outer = 1, classes = 1, inner = 1;
+};
+
+// The [outer, classes, inner] view of `shape` around `dim` (negative counts from the end; a 0-dim
+// tensor is one distribution of one value). Throws Error naming op, dim and shape when out of range.
+SoftmaxLayout softmax_layout(const Shape& shape, std::int64_t dim, const char* op);
+
+namespace softmax_detail {
+
+// The stable core for the contiguous case: writes exp(x - max) into out and returns max and sum.
+template <class T>
+void shifted_exp_row(const T* x, T* out, std::size_t classes, T& max, T& sum) {
+  max = -std::numeric_limits<T>::infinity();
+  for (std::size_t c = 0; c < classes; ++c) max = std::max(max, x[c]);
+  sum = T(0);
+  for (std::size_t c = 0; c < classes; ++c) {
+    out[c] = std::exp(x[c] - max);
+    sum += out[c];
+  }
+}
+
+// The strided case: max[i] and sum[i] over the classes of each of the `inner` distributions of one
+// outer block, with exp(x - max) left in out.
+template <class T>
+void shifted_exp_block(const T* x, T* out, std::size_t classes, std::size_t inner, T* max, T* sum) {
+  std::fill(max, max + inner, -std::numeric_limits<T>::infinity());
+  for (std::size_t c = 0; c < classes; ++c)
+    for (std::size_t i = 0; i < inner; ++i) max[i] = std::max(max[i], x[c * inner + i]);
+  std::fill(sum, sum + inner, T(0));
+  for (std::size_t c = 0; c < classes; ++c)
+    for (std::size_t i = 0; i < inner; ++i) {
+      out[c * inner + i] = std::exp(x[c * inner + i] - max[i]);
+      sum[i] += out[c * inner + i];
+    }
+}
+
+}  // namespace softmax_detail
+
+// out = softmax(x) along the classes of each distribution. out may alias x (each element is read
+// before it is written).
+template <class T>
+void softmax_rows(const T* x, T* out, const SoftmaxLayout& layout) {
+  const std::size_t classes = layout.classes, inner = layout.inner, block = classes * inner;
+  if (inner == 1) {
+    for (std::size_t o = 0; o < layout.outer; ++o) {
+      T max, sum;
+      softmax_detail::shifted_exp_row(x + o * block, out + o * block, classes, max, sum);
+      const T scale = T(1) / sum;
+      for (std::size_t c = 0; c < classes; ++c) out[o * block + c] *= scale;
+    }
+    return;
+  }
+  std::vector<T> max(inner), sum(inner);
+  for (std::size_t o = 0; o < layout.outer; ++o) {
+    T* out_block = out + o * block;
+    softmax_detail::shifted_exp_block(x + o * block, out_block, classes, inner, max.data(), sum.data());
+    for (std::size_t i = 0; i < inner; ++i) sum[i] = T(1) / sum[i];
+    for (std::size_t c = 0; c < classes; ++c)
+      for (std::size_t i = 0; i < inner; ++i) out_block[c * inner + i] *= sum[i];
+  }
+}
+
+// out = log_softmax(x) = (x - max) - log(sum exp(x - max)) along the classes, in that order: for
+// logits near 1e4, max + log(sum) would round away the log term in float32 (PyTorch keeps the same
+// order). out must not alias x: x is read again after out has held the exponentials.
+template <class T>
+void log_softmax_rows(const T* x, T* out, const SoftmaxLayout& layout) {
+  const std::size_t classes = layout.classes, inner = layout.inner, block = classes * inner;
+  if (inner == 1) {
+    for (std::size_t o = 0; o < layout.outer; ++o) {
+      const T* row = x + o * block;
+      T max, sum;
+      softmax_detail::shifted_exp_row(row, out + o * block, classes, max, sum);
+      const T log_sum = std::log(sum);
+      for (std::size_t c = 0; c < classes; ++c) out[o * block + c] = (row[c] - max) - log_sum;
+    }
+    return;
+  }
+  std::vector<T> max(inner), sum(inner);
+  for (std::size_t o = 0; o < layout.outer; ++o) {
+    const T* in_block = x + o * block;
+    T* out_block = out + o * block;
+    softmax_detail::shifted_exp_block(in_block, out_block, classes, inner, max.data(), sum.data());
+    for (std::size_t i = 0; i < inner; ++i) sum[i] = std::log(sum[i]);
+    for (std::size_t c = 0; c < classes; ++c)
+      for (std::size_t i = 0; i < inner; ++i)
+        out_block[c * inner + i] = (in_block[c * inner + i] - max[i]) - sum[i];
+  }
+}
+
+namespace softmax_detail {
+
+// The shape of both backward kernels: for each distribution, total = sum over its classes of
+// term(k), then update(k, total) for each of its classes (k is the flat element index).
+
+template <class T, class Term, class Update>
+void per_distribution(const SoftmaxLayout& layout, Term term, Update update) {
+  const std::size_t classes = layout.classes, inner = layout.inner, block = classes * inner;
+  if (inner == 1) {
+    for (std::size_t o = 0; o < layout.outer; ++o) {
+      const std::size_t base = o * block;
+      T dot = T(0);
+      for (std::size_t c = 0; c < classes; ++c) dot += term(base + c);
+      for (std::size_t c = 0; c < classes; ++c) update(base + c, dot);
+    }
+    return;
+  }
+  std::vector<T> dot(inner);
+  for (std::size_t o = 0; o < layout.outer; ++o) {
+    const std::size_t base = o * block;
+    std::fill(dot.begin(), dot.end(), T(0));
+    for (std::size_t c = 0; c < classes; ++c)
+      for (std::size_t i = 0; i < inner; ++i) dot[i] += term(base + c * inner + i);
+    for (std::size_t c = 0; c < classes; ++c)
+      for (std::size_t i = 0; i < inner; ++i) update(base + c * inner + i, dot[i]);
+  }
+}
+
+}  // namespace softmax_detail
+
+// Softmax backward: dx = y * (g - sum_c g_c y_c), with y the softmax output. dx may alias g.
+template <class T>
+void softmax_backward_rows(const T* y, const T* g, T* dx, const SoftmaxLayout& layout) {
+  softmax_detail::per_distribution<T>(
+      layout, [&](std::size_t k) { return g[k] * y[k]; },
+      [&](std::size_t k, T dot) { dx[k] = y[k] * (g[k] - dot); });
+}
+
+// Log-softmax backward: dx = g - exp(log_y) * sum_c g_c, with log_y the log_softmax output. dx may
+// alias g.
+template <class T>
+void log_softmax_backward_rows(const T* log_y, const T* g, T* dx, const SoftmaxLayout& layout) {
+  softmax_detail::per_distribution<T>(
+      layout, [&](std::size_t k) { return g[k]; },
+      [&](std::size_t k, T total) { dx[k] = g[k] - std::exp(log_y[k]) * total; });
+}
+
+}  // namespace xgrad
