@@ -97,22 +97,26 @@ struct MatmulPlan {
 };
 
 MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
-  check(!a.empty() && !b.empty(), "matmul: both arguments need at least one dimension, got shapes ", shape_str(a),
-        " and ", shape_str(b));
+  // Messages are built only on failure: shape_str allocates, and this runs on every product.
+  if (a.empty() || b.empty())
+    throw Error(concat("matmul: both arguments need at least one dimension, got shapes ", shape_str(a), " and ",
+                       shape_str(b)));
   MatmulPlan plan;
   plan.m = a.size() >= 2 ? a[a.size() - 2] : 1;
   const std::size_t a_inner = a.back();
   const std::size_t b_inner = b.size() >= 2 ? b[b.size() - 2] : b[0];
   plan.n = b.size() >= 2 ? b.back() : 1;
-  check(a_inner == b_inner, "matmul: shapes ", shape_str(a), " and ", shape_str(b), " cannot be multiplied (",
-        a_inner, " != ", b_inner, ")");
+  if (a_inner != b_inner)
+    throw Error(concat("matmul: shapes ", shape_str(a), " and ", shape_str(b), " cannot be multiplied (", a_inner,
+                       " != ", b_inner, ")"));
   plan.k = a_inner;
 
   const Shape a_batch(a.begin(), a.end() - std::min<std::size_t>(a.size(), 2));
   const Shape b_batch(b.begin(), b.end() - std::min<std::size_t>(b.size(), 2));
-  check(a_batch.empty() || b_batch.empty() || a_batch == b_batch, "matmul: batch dimensions of shapes ", shape_str(a),
-        " and ", shape_str(b), " differ (", shape_str(a_batch), " vs ", shape_str(b_batch),
-        "); they must be equal, or one operand must be 1-D or 2-D");
+  if (!a_batch.empty() && !b_batch.empty() && a_batch != b_batch)
+    throw Error(concat("matmul: batch dimensions of shapes ", shape_str(a), " and ", shape_str(b), " differ (",
+                       shape_str(a_batch), " vs ", shape_str(b_batch),
+                       "); they must be equal, or one operand must be 1-D or 2-D"));
   plan.out_shape = a_batch.empty() ? b_batch : a_batch;
   if (a.size() >= 2) plan.out_shape.push_back(plan.m);
   if (b.size() >= 2) plan.out_shape.push_back(plan.n);
@@ -244,8 +248,9 @@ Tensor transposed_copy(const Tensor& a, const TransposePlan& plan) {
 std::size_t normalize_transpose_dim(std::int64_t dim, const Shape& shape) {
   // As in PyTorch, a 0-dim tensor accepts dims 0 and -1.
   const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
-  check(dim >= -rank && dim < rank, "transpose: dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
-        " (expected ", -rank, " to ", rank - 1, ")");
+  if (dim < -rank || dim >= rank)
+    throw Error(concat("transpose: dim ", dim, " out of range for a tensor of shape ", shape_str(shape), " (expected ",
+                       -rank, " to ", rank - 1, ")"));
   return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
 }
 
@@ -291,14 +296,16 @@ LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& 
   if (bias.defined()) check_same_floating("linear", "input", input, "bias", bias);
   const Shape x = input.shape();
   const Shape w = weight.shape();
-  check(!x.empty(), "linear: input needs at least one dimension (its features), got ",
-        linear_shapes(input, weight, bias));
-  check(w.size() == 2, "linear: weight must be 2-D (out_features, in_features), got ",
-        linear_shapes(input, weight, bias));
-  check(x.back() == w[1], "linear: input has ", x.back(), " features but weight expects ", w[1], " (",
-        linear_shapes(input, weight, bias), ")");
-  check(!bias.defined() || bias.shape() == Shape{w[0]}, "linear: bias must have shape ", shape_str({w[0]}),
-        " (out_features), got ", linear_shapes(input, weight, bias));
+  // Messages are built only on failure: they format every shape, and linear is on the hot path.
+  const bool bias_ok = !bias.defined() || (w.size() == 2 && has_shape(bias, {w[0]}));
+  if (x.empty() || w.size() != 2 || x.back() != w[1] || !bias_ok) {
+    const std::string shapes = linear_shapes(input, weight, bias);
+    if (x.empty()) throw Error(concat("linear: input needs at least one dimension (its features), got ", shapes));
+    if (w.size() != 2) throw Error(concat("linear: weight must be 2-D (out_features, in_features), got ", shapes));
+    if (x.back() != w[1])
+      throw Error(concat("linear: input has ", x.back(), " features but weight expects ", w[1], " (", shapes, ")"));
+    throw Error(concat("linear: bias must have shape ", shape_str({w[0]}), " (out_features), got ", shapes));
+  }
   LinearPlan plan;
   plan.in = w[1];
   plan.out = w[0];

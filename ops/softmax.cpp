@@ -8,8 +8,9 @@ namespace xgrad {
 SoftmaxLayout softmax_layout(const Shape& shape, std::int64_t dim, const char* op) {
   // As in PyTorch, a 0-dim tensor accepts dims 0 and -1 and is a single distribution.
   const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
-  check(dim >= -rank && dim < rank, op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
-        " (expected ", -rank, " to ", rank - 1, ")");
+  if (dim < -rank || dim >= rank)  // the message only on failure: shape_str allocates
+    throw Error(concat(op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(shape), " (expected ",
+                       -rank, " to ", rank - 1, ")"));
   SoftmaxLayout layout;
   if (shape.empty()) return layout;
   const auto axis = static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
