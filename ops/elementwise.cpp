@@ -1,0 +1,609 @@
+#include "ops/elementwise.hpp"
+
+#include <xtensor/xmath.hpp>
+
+#include <cmath>
+#include <type_traits>
+
+#include "core/tensor_impl.hpp"
+#include "ops/broadcast_impl.hpp"
+
+namespace xgrad {
+
+namespace {
+
+void check_defined(const Tensor& t, const char* op, const char* argument) {
+  check(t.defined(), op, ": ", argument, " is an undefined tensor");
+}
+
+void check_operands(const Tensor& a, const Tensor& b, const char* op) {
+  check_defined(a, op, "first argument");
+  check_defined(b, op, "second argument");
+  check(a.dtype() == b.dtype(), op, ": mixed dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()),
+        " (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+        "); convert one with to_dtype first");
+}
+
+// f applied to every element, in a new array of x's shape.
+template <class T, class F>
+Array<T> map(const Array<T>& x, F f) {
+  Array<T> out = Array<T>::from_shape(x.shape());
+  const T* in = x.data();
+  T* o = out.data();
+  for (std::size_t i = 0, n = out.size(); i < n; ++i) o[i] = f(in[i]);
+  return out;
+}
+
+// f(a[i], b[i]) for two arrays of one shape (a gradient and a saved value), in a new array.
+template <class T, class F>
+Array<T> zip(const Array<T>& a, const Array<T>& b, F f) {
+  Array<T> out = Array<T>::from_shape(a.shape());
+  const T* pa = a.data();
+  const T* pb = b.data();
+  T* o = out.data();
+  for (std::size_t i = 0, n = out.size(); i < n; ++i) o[i] = f(pa[i], pb[i]);
+  return out;
+}
+
+// A gradient computed at the broadcast shape, summed back to an input's shape.
+template <class T>
+Tensor summed_to(Array<T>&& grad, const Array<T>& input) {
+  if (same_shape(grad, input)) return make_tensor(std::move(grad));
+  return make_tensor(sum_to(grad, to_shape(input.shape())));
+}
+
+template <class T>
+Tensor negated(const Tensor& t) {
+  return make_tensor(map(array<T>(t), [](T v) { return -v; }));
+}
+
+// The scalar operand in the tensor's element type. int64 tensors take whole numbers only: PyTorch
+// would promote the result to float, which xgrad leaves to an explicit to_dtype.
+template <class T>
+T scalar_as(double value, const char* op) {
+  if constexpr (std::is_integral_v<T>) {
+    check(std::trunc(value) == value && std::abs(value) < 9.2e18, op, ": int64 tensor with non-integer scalar ",
+          value, "; convert the tensor with to_dtype(t, kFloat32) first");
+  }
+  return static_cast<T>(value);
+}
+
+}  // namespace
+
+// ---- sum_to ---------------------------------------------------------------------------------------
+
+namespace {
+
+// d sum_to(x, shape) = g broadcast back to x's shape
+struct SumToBackward final : Node {
+  explicit SumToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
+  const char* name() const override { return "SumToBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "sum_to backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(broadcast_array(array<T>(grad), input_shape));
+    })};
+  }
+  Shape input_shape;
+};
+
+}  // namespace
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  check_defined(grad, "sum_to", "grad");
+  if (has_shape(grad, shape)) return grad;
+  Tensor out = visit_floating(grad.dtype(), "sum_to", [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(sum_to(array<T>(grad), shape));
+  });
+  if (any_requires_grad({&grad})) record(out, std::make_shared<SumToBackward>(grad.shape()), {&grad});
+  return out;
+}
+
+// ---- tensor-tensor arithmetic ------------------------------------------------------------------
+
+namespace {
+
+template <class Op>
+Tensor broadcast_forward(const Tensor& a, const Tensor& b, const char* op) {
+  check_operands(a, b, op);
+  return visit_dtype(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(broadcast_apply(array<T>(a), array<T>(b), Op{}, op));
+  });
+}
+
+// d(a + b) = (sum_to(g, a.shape), sum_to(g, b.shape))
+struct AddBackward final : Node {
+  AddBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
+  const char* name() const override { return "AddBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
+            needs_input_grad(1) ? sum_to(grad, b_shape) : Tensor()};
+  }
+  Shape a_shape, b_shape;
+};
+
+// d(a - b) = (sum_to(g, a.shape), -sum_to(g, b.shape))
+struct SubBackward final : Node {
+  SubBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
+  const char* name() const override { return "SubBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    Tensor grad_b;
+    if (needs_input_grad(1)) {
+      const Tensor summed = sum_to(grad, b_shape);
+      grad_b = visit_floating(grad.dtype(), "sub backward", [&](auto tag) { return negated<decltype(tag)>(summed); });
+    }
+    return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(), grad_b};
+  }
+  Shape a_shape, b_shape;
+};
+
+// d(a b) = (sum_to(g b, a.shape), sum_to(g a, b.shape))
+struct MulBackward final : Node {
+  MulBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
+  const char* name() const override { return "MulBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
+      using T = decltype(tag);
+      const Array<T>& g = array<T>(grad);
+      const Array<T>&xa = array<T>(a), &xb = array<T>(b);
+      std::vector<Tensor> grads(2);
+      if (needs_input_grad(0)) grads[0] = summed_to(broadcast_apply(g, xb, MulOp{}, "mul"), xa);
+      if (needs_input_grad(1)) grads[1] = summed_to(broadcast_apply(g, xa, MulOp{}, "mul"), xb);
+      return grads;
+    });
+  }
+  void release_saved() override { a = b = Tensor(); }
+  Tensor a, b;
+};
+
+// d(a / b) = (sum_to(g / b, a.shape), -sum_to(g a / b^2, b.shape))
+struct DivBackward final : Node {
+  DivBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
+  const char* name() const override { return "DivBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "div backward", [&](auto tag) {
+      using T = decltype(tag);
+      const Array<T>&xa = array<T>(a), &xb = array<T>(b);
+      Array<T> g_over_b = broadcast_apply(array<T>(grad), xb, DivOp{}, "div");
+      std::vector<Tensor> grads(2);
+      if (needs_input_grad(1)) {
+        Array<T> g_a_over_b2 = broadcast_apply(broadcast_apply(g_over_b, xa, MulOp{}, "div"), xb, DivOp{}, "div");
+        for (T& v : g_a_over_b2) v = -v;
+        grads[1] = summed_to(std::move(g_a_over_b2), xb);
+      }
+      if (needs_input_grad(0)) grads[0] = summed_to(std::move(g_over_b), xa);
+      return grads;
+    });
+  }
+  void release_saved() override { a = b = Tensor(); }
+  Tensor a, b;
+};
+
+}  // namespace
+
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  Tensor out = broadcast_forward<AddOp>(a, b, "add");
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<AddBackward>(a.shape(), b.shape()), {&a, &b});
+  return out;
+}
+
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  Tensor out = broadcast_forward<SubOp>(a, b, "sub");
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<SubBackward>(a.shape(), b.shape()), {&a, &b});
+  return out;
+}
+
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  Tensor out = broadcast_forward<MulOp>(a, b, "mul");
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MulBackward>(a, b), {&a, &b});
+  return out;
+}
+
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "div");
+  // True division of integers gives floats in PyTorch; xgrad asks for the conversion explicitly.
+  check(a.dtype() != kInt64, "div: int64 tensors (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+        ") cannot be divided; convert with to_dtype(t, kFloat32) first");
+  Tensor out = broadcast_forward<DivOp>(a, b, "div");
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b});
+  return out;
+}
+
+// ---- tensor-scalar arithmetic --------------------------------------------------------------------
+
+namespace {
+
+// f(x[i], s) for every element, with the scalar s in x's element type.
+template <class F>
+Tensor scalar_forward(const Tensor& x, double scalar, const char* op, F f) {
+  check_defined(x, op, "tensor argument");
+  return visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T s = scalar_as<T>(scalar, op);
+    return make_tensor(map(array<T>(x), [&](T v) { return f(v, s); }));
+  });
+}
+
+void check_divisible(const Tensor& x) {
+  check(!x.defined() || x.dtype() != kInt64, "div: int64 tensor of shape ", x.defined() ? shape_str(x.shape()) : "",
+        " in a division; convert with to_dtype(t, kFloat32) first");
+}
+
+// d(x + s) = g and d(x - s) = g: the gradient passes through unchanged
+struct AddScalarBackward final : Node {
+  const char* name() const override { return "AddScalarBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
+};
+
+// d(-x) = -g, and likewise d(s - x) = -g
+struct NegBackward final : Node {
+  const char* name() const override { return "NegBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "neg backward", [&](auto tag) { return negated<decltype(tag)>(grad); })};
+  }
+};
+
+}  // namespace
+
+Tensor operator+(const Tensor& a, double b) {
+  Tensor out = scalar_forward(a, b, "add", AddOp{});
+  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(), {&a});
+  return out;
+}
+Tensor operator+(double a, const Tensor& b) { return b + a; }
+
+Tensor operator-(const Tensor& a, double b) {
+  Tensor out = scalar_forward(a, b, "sub", SubOp{});
+  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(), {&a});
+  return out;
+}
+
+Tensor operator-(double a, const Tensor& b) {
+  Tensor out = scalar_forward(b, a, "rsub", [](auto x, auto s) { return s - x; });
+  if (any_requires_grad({&b})) record(out, std::make_shared<NegBackward>(), {&b});
+  return out;
+}
+
+Tensor operator-(const Tensor& a) {
+  check_defined(a, "neg", "input");
+  Tensor out = visit_dtype(a.dtype(), [&](auto tag) { return negated<decltype(tag)>(a); });
+  if (any_requires_grad({&a})) record(out, std::make_shared<NegBackward>(), {&a});
+  return out;
+}
+
+namespace {
+
+// d(x s) = g s
+struct MulScalarBackward final : Node {
+  explicit MulScalarBackward(double scalar) : scalar(scalar) {}
+  const char* name() const override { return "MulScalarBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T s = static_cast<T>(scalar);
+      return make_tensor(map(array<T>(grad), [s](T g) { return g * s; }));
+    })};
+  }
+  double scalar;
+};
+
+}  // namespace
+
+Tensor operator*(const Tensor& a, double b) {
+  Tensor out = scalar_forward(a, b, "mul", MulOp{});
+  if (any_requires_grad({&a})) record(out, std::make_shared<MulScalarBackward>(b), {&a});
+  return out;
+}
+Tensor operator*(double a, const Tensor& b) { return b * a; }
+
+namespace {
+
+// d(x / s) = g / s
+struct DivScalarBackward final : Node {
+  explicit DivScalarBackward(double scalar) : scalar(scalar) {}
+  const char* name() const override { return "DivScalarBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T s = static_cast<T>(scalar);
+      return make_tensor(map(array<T>(grad), [s](T g) { return g / s; }));
+    })};
+  }
+  double scalar;
+};
+
+}  // namespace
+
+Tensor operator/(const Tensor& a, double b) {
+  check_divisible(a);
+  Tensor out = scalar_forward(a, b, "div", DivOp{});
+  if (any_requires_grad({&a})) record(out, std::make_shared<DivScalarBackward>(b), {&a});
+  return out;
+}
+
+namespace {
+
+// d(s / x) = -g s / x^2
+struct ScalarDivBackward final : Node {
+  ScalarDivBackward(double scalar, Tensor x) : scalar(scalar), x(std::move(x)) {}
+  const char* name() const override { return "ScalarDivBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T s = static_cast<T>(scalar);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [s](T g, T v) { return -g * s / (v * v); }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  double scalar;
+  Tensor x;
+};
+
+}  // namespace
+
+Tensor operator/(double a, const Tensor& b) {
+  check_divisible(b);
+  Tensor out = scalar_forward(b, a, "div", [](auto x, auto s) { return s / x; });
+  if (any_requires_grad({&b})) record(out, std::make_shared<ScalarDivBackward>(a, b), {&b});
+  return out;
+}
+
+// ---- pointwise functions ---------------------------------------------------------------------------
+
+namespace {
+
+// f(array) for a floating tensor, f returning the new array.
+template <class F>
+Tensor unary_forward(const Tensor& x, const char* op, F f) {
+  check_defined(x, op, "input");
+  return visit_floating(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(Array<T>(f(array<T>(x))));
+  });
+}
+
+// d exp(x) = g y, with y the saved output
+struct ExpBackward final : Node {
+  explicit ExpBackward(Tensor output) : output(std::move(output)) {}
+  const char* name() const override { return "ExpBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "exp backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * y; }));
+    })};
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // detached
+};
+
+}  // namespace
+
+Tensor exp(const Tensor& x) {
+  Tensor out = unary_forward(x, "exp", [](const auto& v) { return xt::exp(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<ExpBackward>(out.detach()), {&x});
+  return out;
+}
+
+namespace {
+
+// d log(x) = g / x
+struct LogBackward final : Node {
+  explicit LogBackward(Tensor x) : x(std::move(x)) {}
+  const char* name() const override { return "LogBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "log backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g / v; }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Tensor x;
+};
+
+}  // namespace
+
+Tensor log(const Tensor& x) {
+  Tensor out = unary_forward(x, "log", [](const auto& v) { return xt::log(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<LogBackward>(x), {&x});
+  return out;
+}
+
+namespace {
+
+// d log1p(x) = g / (1 + x)
+struct Log1pBackward final : Node {
+  explicit Log1pBackward(Tensor x) : x(std::move(x)) {}
+  const char* name() const override { return "Log1pBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "log1p backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g / (T(1) + v); }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Tensor x;
+};
+
+}  // namespace
+
+Tensor log1p(const Tensor& x) {
+  Tensor out = unary_forward(x, "log1p", [](const auto& v) { return xt::log1p(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<Log1pBackward>(x), {&x});
+  return out;
+}
+
+namespace {
+
+// d relu(x) = g where x > 0, else 0; read off the saved output (y > 0 exactly where x > 0)
+struct ReluBackward final : Node {
+  explicit ReluBackward(Tensor output) : output(std::move(output)) {}
+  const char* name() const override { return "ReluBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
+    })};
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // detached
+};
+
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+  Tensor out = unary_forward(x, "relu", [](const auto& v) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    return map(v, [](T e) { return e < T(0) ? T(0) : e; });  // NaN stays NaN, as in PyTorch
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<ReluBackward>(out.detach()), {&x});
+  return out;
+}
+
+namespace {
+
+// d tanh(x) = g (1 - y^2), with y the saved output
+struct TanhBackward final : Node {
+  explicit TanhBackward(Tensor output) : output(std::move(output)) {}
+  const char* name() const override { return "TanhBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "tanh backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * (T(1) - y * y); }));
+    })};
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // detached
+};
+
+}  // namespace
+
+Tensor tanh(const Tensor& x) {
+  Tensor out = unary_forward(x, "tanh", [](const auto& v) { return xt::tanh(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<TanhBackward>(out.detach()), {&x});
+  return out;
+}
+
+namespace {
+
+// d sigmoid(x) = g y (1 - y), with y the saved output
+struct SigmoidBackward final : Node {
+  explicit SigmoidBackward(Tensor output) : output(std::move(output)) {}
+  const char* name() const override { return "SigmoidBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "sigmoid backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * (T(1) - y) * y; }));
+    })};
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // detached
+};
+
+// 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: with e = e^-|x| <= 1 nothing overflows,
+// so sigmoid(-1e4) is 0 and sigmoid(1e4) is 1 rather than NaN.
+template <class T>
+Array<T> stable_sigmoid(const Array<T>& x) {
+  Array<T> out = xt::exp(-xt::abs(x));
+  const T* in = x.data();
+  T* o = out.data();
+  for (std::size_t i = 0, n = out.size(); i < n; ++i) {
+    const T e = o[i];
+    o[i] = (in[i] >= T(0) ? T(1) : e) / (T(1) + e);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor out = unary_forward(x, "sigmoid", [](const auto& v) { return stable_sigmoid(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<SigmoidBackward>(out.detach()), {&x});
+  return out;
+}
+
+namespace {
+
+// d |x| = g sign(x), 0 at x = 0
+struct AbsBackward final : Node {
+  explicit AbsBackward(Tensor x) : x(std::move(x)) {}
+  const char* name() const override { return "AbsBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "abs backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return v > T(0) ? g : (v < T(0) ? -g : T(0)); }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Tensor x;
+};
+
+}  // namespace
+
+Tensor abs(const Tensor& x) {
+  Tensor out = unary_forward(x, "abs", [](const auto& v) { return xt::abs(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<AbsBackward>(x), {&x});
+  return out;
+}
+
+namespace {
+
+// d sqrt(x) = g / (2 y), with y the saved output
+struct SqrtBackward final : Node {
+  explicit SqrtBackward(Tensor output) : output(std::move(output)) {}
+  const char* name() const override { return "SqrtBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "sqrt backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g / (T(2) * y); }));
+    })};
+  }
+  void release_saved() override { output = Tensor(); }
+  Tensor output;  // detached
+};
+
+}  // namespace
+
+Tensor sqrt(const Tensor& x) {
+  Tensor out = unary_forward(x, "sqrt", [](const auto& v) { return xt::sqrt(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<SqrtBackward>(out.detach()), {&x});
+  return out;
+}
+
+namespace {
+
+// d x^p = g p x^(p - 1); zero when p is 0, as PyTorch (not NaN at x = 0)
+struct PowBackward final : Node {
+  PowBackward(Tensor x, double exponent) : x(std::move(x)), exponent(exponent) {}
+  const char* name() const override { return "PowBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "pow backward", [&](auto tag) {
+      using T = decltype(tag);
+      const Array<T>& g = array<T>(grad);
+      const T p = static_cast<T>(exponent);
+      if (exponent == 0.0) return make_tensor(map(g, [](T) { return T(0); }));
+      if (exponent == 2.0) return make_tensor(zip(g, array<T>(x), [](T gi, T v) { return gi * T(2) * v; }));
+      return make_tensor(zip(g, array<T>(x), [p](T gi, T v) { return gi * p * std::pow(v, p - T(1)); }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Tensor x;
+  double exponent;
+};
+
+}  // namespace
+
+Tensor pow(const Tensor& x, double exponent) {
+  Tensor out = unary_forward(x, "pow", [exponent](const auto& v) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    // Squares (losses, norms) are exact and fast without a general pow.
+    if (exponent == 2.0) return map(v, [](T e) { return e * e; });
+    const T p = static_cast<T>(exponent);
+    return map(v, [p](T e) { return std::pow(e, p); });
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x});
+  return out;
+}
+
+}  // namespace xgrad

@@ -1,0 +1,69 @@
+#pragma once
+// Elementwise ops: arithmetic with NumPy broadcasting, and the pointwise functions.
+//
+// Broadcasting lines the two shapes up from the right; each pair of sizes must be equal or one of
+// them 1, and the result takes the larger: [3, 1] with [1, 4] gives [3, 4], [2, 3] with [3] gives
+// [2, 3]. In backward each input gets the upstream gradient summed back to its own shape (sum_to),
+// because an input that was broadcast was used once per copy.
+//
+// Both tensors of a binary op must have one dtype (mixing float32 and float64 is an Error naming
+// both). A scalar operand takes the tensor's dtype, as in PyTorch. int64 tensors support + - * and
+// unary minus (never differentiable); the floating functions (exp, log, ...) throw for int64.
+#include "../core/tensor.hpp"
+
+namespace xgrad {
+
+// The NumPy broadcast of two shapes. Throws Error naming `op` and both shapes when some aligned pair
+// of sizes differs and neither is 1.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+// The derivative of broadcasting: sums `grad` over the dimensions along which a tensor of `shape`
+// was broadcast to grad's shape, giving a tensor of `shape`. sum_to(g [N, C], [C]) sums over rows;
+// sum_to(g [N, C], [N, 1]) over columns. Returns grad itself (no copy) when the shapes are equal.
+// Throws Error when `shape` does not broadcast to grad's shape. Differentiable (its gradient is
+// broadcast_to).
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+// a + b; d/da = sum_to(g, a.shape), d/db = sum_to(g, b.shape).
+Tensor operator+(const Tensor& a, const Tensor& b);
+// a - b; d/da = sum_to(g, a.shape), d/db = -sum_to(g, b.shape).
+Tensor operator-(const Tensor& a, const Tensor& b);
+// a * b; d/da = sum_to(g b, a.shape), d/db = sum_to(g a, b.shape).
+Tensor operator*(const Tensor& a, const Tensor& b);
+// a / b; d/da = sum_to(g / b, a.shape), d/db = -sum_to(g a / b^2, b.shape).
+Tensor operator/(const Tensor& a, const Tensor& b);
+
+// Tensor-scalar forms; the result has the tensor's shape and dtype. For int64 tensors the scalar
+// must be a whole number (PyTorch would promote to float; convert with to_dtype first).
+Tensor operator+(const Tensor& a, double b);  // d/da = g
+Tensor operator+(double a, const Tensor& b);  // d/db = g
+Tensor operator-(const Tensor& a, double b);  // d/da = g
+Tensor operator-(double a, const Tensor& b);  // d/db = -g
+Tensor operator*(const Tensor& a, double b);  // d/da = g b
+Tensor operator*(double a, const Tensor& b);  // d/db = g a
+Tensor operator/(const Tensor& a, double b);  // d/da = g / b
+Tensor operator/(double a, const Tensor& b);  // d/db = -g a / b^2
+
+// -a; d/da = -g.
+Tensor operator-(const Tensor& a);
+
+// e^x; d/dx = g e^x (the saved output).
+Tensor exp(const Tensor& x);
+// Natural log; d/dx = g / x. log(0) = -inf, log of a negative number is NaN, as in PyTorch.
+Tensor log(const Tensor& x);
+// log(1 + x), accurate for small x; d/dx = g / (1 + x).
+Tensor log1p(const Tensor& x);
+// max(x, 0); d/dx = g where x > 0, else 0 (0 at exactly 0, as PyTorch).
+Tensor relu(const Tensor& x);
+// tanh(x); d/dx = g (1 - y^2) with y the saved output.
+Tensor tanh(const Tensor& x);
+// 1 / (1 + e^-x), computed without overflow for any x; d/dx = g y (1 - y) with y the saved output.
+Tensor sigmoid(const Tensor& x);
+// |x|; d/dx = g sign(x) (0 at exactly 0, as PyTorch).
+Tensor abs(const Tensor& x);
+// sqrt(x); d/dx = g / (2 y) with y the saved output.
+Tensor sqrt(const Tensor& x);
+// x^exponent; d/dx = g exponent x^(exponent - 1) (0 when exponent is 0, as PyTorch).
+Tensor pow(const Tensor& x, double exponent);
+
+}  // namespace xgrad

@@ -1,0 +1,332 @@
+// Elementwise ops: broadcasting arithmetic, scalar forms, pointwise functions and sum_to, checked
+// by hand-computed values, float64 gradcheck, PyTorch's sigmoid fixtures and their error messages.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "compare.hpp"
+#include "golden.hpp"
+
+namespace xgrad {
+namespace {
+
+using testing::all_close;
+using testing::throws_error_containing;
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+::testing::AssertionResult passes_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
+  const GradcheckResult result = gradcheck(fn, inputs);
+  if (result) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << result.report;
+}
+
+Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_(); }
+// Values in [0.5, 1.5): away from the poles and kinks of log, sqrt, pow and division.
+Tensor positive_leaf(const Shape& shape) { return (rand(shape, kFloat64) + 0.5).detach().requires_grad_(); }
+
+std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
+
+// ---- values ------------------------------------------------------------------------------------
+
+TEST(Elementwise, BroadcastColumnWithRow) {
+  const Tensor column = tensor({{1.0}, {2.0}, {3.0}});          // [3, 1]
+  const Tensor row = tensor({{10.0, 20.0, 30.0, 40.0}});         // [1, 4]
+  const Tensor sum = column + row;
+  EXPECT_EQ(sum.shape(), (Shape{3, 4}));
+  EXPECT_EQ(values(sum), (std::vector<double>{11, 21, 31, 41, 12, 22, 32, 42, 13, 23, 33, 43}));
+  EXPECT_EQ(values(row - column), (std::vector<double>{9, 19, 29, 39, 8, 18, 28, 38, 7, 17, 27, 37}));
+}
+
+TEST(Elementwise, BroadcastRowVectorOverMatrix) {
+  const Tensor m = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor v = tensor({2.0, 4.0, 8.0});
+  EXPECT_EQ(values(m * v), (std::vector<double>{2, 8, 24, 8, 20, 48}));
+  EXPECT_EQ(values(m / v), (std::vector<double>{0.5, 0.5, 0.375, 2, 1.25, 0.75}));
+  EXPECT_EQ(values(v * m), (std::vector<double>{2, 8, 24, 8, 20, 48}));
+  // A column [2, 1] broadcasts along the rows.
+  EXPECT_EQ(values(m - tensor({{1.0}, {4.0}})), (std::vector<double>{0, 1, 2, 0, 1, 2}));
+}
+
+TEST(Elementwise, BroadcastHigherRankAndZeroDim) {
+  const Tensor a = arange(6, kFloat64);
+  const Tensor block = reshape(a, {2, 1, 3});
+  const Tensor col = reshape(tensor({0.0, 100.0}), {2, 1});
+  const Tensor out = block + col;  // [2, 1, 3] + [2, 1] -> [2, 2, 3]
+  EXPECT_EQ(out.shape(), (Shape{2, 2, 3}));
+  EXPECT_EQ(values(out), (std::vector<double>{0, 1, 2, 100, 101, 102, 3, 4, 5, 103, 104, 105}));
+  const Tensor scalar = sum(tensor({2.0}));  // shape {}
+  EXPECT_EQ(values(a * scalar), (std::vector<double>{0, 2, 4, 6, 8, 10}));
+  EXPECT_EQ((scalar + scalar).shape(), Shape{});
+}
+
+TEST(Elementwise, ScalarFormsKeepTheTensorsDtype) {
+  const Tensor x = tensor({1.0f, 2.0f, 4.0f});
+  EXPECT_EQ((x + 1.0).dtype(), kFloat32);
+  EXPECT_EQ((x + 1.0).to_vector<float>(), (std::vector<float>{2, 3, 5}));
+  EXPECT_EQ((1.0 + x).to_vector<float>(), (std::vector<float>{2, 3, 5}));
+  EXPECT_EQ((x - 1.0).to_vector<float>(), (std::vector<float>{0, 1, 3}));
+  EXPECT_EQ((1.0 - x).to_vector<float>(), (std::vector<float>{0, -1, -3}));
+  EXPECT_EQ((x * 0.5).to_vector<float>(), (std::vector<float>{0.5f, 1, 2}));
+  EXPECT_EQ((3.0 * x).to_vector<float>(), (std::vector<float>{3, 6, 12}));
+  EXPECT_EQ((x / 2.0).to_vector<float>(), (std::vector<float>{0.5f, 1, 2}));
+  EXPECT_EQ((4.0 / x).to_vector<float>(), (std::vector<float>{4, 2, 1}));
+  EXPECT_EQ((-x).to_vector<float>(), (std::vector<float>{-1, -2, -4}));
+}
+
+TEST(Elementwise, PointwiseFunctionValues) {
+  const Tensor x = tensor({-2.0, 0.0, 0.5, 3.0});
+  EXPECT_EQ(values(relu(x)), (std::vector<double>{0, 0, 0.5, 3}));
+  EXPECT_EQ(values(abs(x)), (std::vector<double>{2, 0, 0.5, 3}));
+  EXPECT_EQ(values(pow(x, 2.0)), (std::vector<double>{4, 0, 0.25, 9}));
+  EXPECT_TRUE(all_close(exp(x), tensor({std::exp(-2.0), 1.0, std::exp(0.5), std::exp(3.0)}), 1e-15, 0));
+  EXPECT_TRUE(all_close(tanh(x), tensor({std::tanh(-2.0), 0.0, std::tanh(0.5), std::tanh(3.0)}), 1e-15, 0));
+  EXPECT_TRUE(all_close(sigmoid(x), tensor({1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-3.0))}),
+                        1e-15, 0));
+  const Tensor p = tensor({0.25, 1.0, 4.0});
+  EXPECT_TRUE(all_close(log(p), tensor({std::log(0.25), 0.0, std::log(4.0)}), 1e-15, 0));
+  EXPECT_TRUE(all_close(log1p(tensor({1e-10, 1.0})), tensor({1e-10 - 5e-21, std::log(2.0)}), 1e-14, 0));
+  EXPECT_EQ(values(sqrt(p)), (std::vector<double>{0.5, 1, 2}));
+  EXPECT_EQ(values(pow(p, 0.5)), (std::vector<double>{0.5, 1, 2}));
+  EXPECT_EQ(values(pow(p, -1.0)), (std::vector<double>{4, 1, 0.25}));
+}
+
+TEST(Elementwise, LogFollowsIeeeAtZeroAndBelow) {
+  const std::vector<double> out = values(log(tensor({0.0, -1.0})));
+  EXPECT_EQ(out[0], -std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(out[1]));
+}
+
+TEST(Elementwise, ReluKeepsNaN) {
+  EXPECT_TRUE(std::isnan(relu(tensor({std::nan("")})).item<double>()));
+}
+
+TEST(Elementwise, Int64ArithmeticWithoutGrad) {
+  const Tensor a = tensor({{1, 2}, {3, 4}});
+  const Tensor b = tensor({10, 20});
+  EXPECT_EQ((a + b).dtype(), kInt64);
+  EXPECT_EQ((a + b).to_vector<std::int64_t>(), (std::vector<std::int64_t>{11, 22, 13, 24}));
+  EXPECT_EQ((a - b).to_vector<std::int64_t>(), (std::vector<std::int64_t>{-9, -18, -7, -16}));
+  EXPECT_EQ((a * b).to_vector<std::int64_t>(), (std::vector<std::int64_t>{10, 40, 30, 80}));
+  EXPECT_EQ((a * 3.0).to_vector<std::int64_t>(), (std::vector<std::int64_t>{3, 6, 9, 12}));
+  EXPECT_EQ((-b).to_vector<std::int64_t>(), (std::vector<std::int64_t>{-10, -20}));
+}
+
+// ---- sigmoid against PyTorch ----------------------------------------------------------------------
+
+TEST(Elementwise, SigmoidMatchesPyTorchFixtures) {
+  const auto cases = testing::golden_cases("activations.json", "sigmoid");
+  ASSERT_EQ(cases.size(), 4u);  // two shapes, float32 and float64
+  for (const auto& fixture : cases) {
+    SCOPED_TRACE(fixture.at("name").get<std::string>());
+    Tensor input = testing::golden_tensor(fixture.at("input")).requires_grad_();
+    const Tensor out = sigmoid(input);
+    EXPECT_TRUE(testing::matches_golden(out, testing::golden_tensor(fixture.at("output"))));
+    out.backward(testing::golden_tensor(fixture.at("upstream")));
+    EXPECT_TRUE(testing::matches_golden(input.grad(), testing::golden_tensor(fixture.at("grad_input"))));
+  }
+}
+
+TEST(Elementwise, SigmoidSaturatesWithoutOverflow) {
+  for (Dtype dtype : {kFloat32, kFloat64}) {
+    Tensor x = to_dtype(tensor({-1e4, -50.0, 50.0, 1e4}), dtype).requires_grad_();
+    const Tensor y = to_dtype(sigmoid(x), kFloat64);
+    const std::vector<double> out = values(y);
+    EXPECT_EQ(out[0], 0.0);
+    EXPECT_GT(out[1], 0.0);  // 1.9e-22 in float64, still a normal float32
+    EXPECT_EQ(out[3], 1.0);
+    sum(y).backward();
+    for (double g : values(to_dtype(x.grad(), kFloat64))) EXPECT_TRUE(std::isfinite(g));
+  }
+}
+
+// ---- gradients ----------------------------------------------------------------------------------
+
+struct ShapePair {
+  Shape a, b;
+};
+
+class BroadcastGradients : public ::testing::TestWithParam<ShapePair> {};
+
+TEST_P(BroadcastGradients, AddSubMulDiv) {
+  const ShapePair shapes = GetParam();
+  manual_seed(7);
+  const Tensor a = leaf(shapes.a), b = leaf(shapes.b), pb = positive_leaf(shapes.b), pa = positive_leaf(shapes.a);
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] + in[1]; }, {a, b}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] - in[1]; }, {a, b}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] * in[1]; }, {a, b}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] / in[1]; }, {a, pb}));
+  // The other way round too: the broadcast operand first.
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[1] - in[0]; }, {a, b}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[1] / in[0]; }, {pa, b}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, BroadcastGradients,
+                         ::testing::Values(ShapePair{{2, 3}, {2, 3}}, ShapePair{{3, 1}, {1, 4}},
+                                           ShapePair{{2, 3}, {3}}, ShapePair{{2, 3}, {1, 3}},
+                                           ShapePair{{2, 3}, {2, 1}}, ShapePair{{2, 3}, {}},
+                                           ShapePair{{2, 1, 3}, {4, 1}}, ShapePair{{2, 3, 4}, {3, 1}}));
+
+TEST(Elementwise, GradientWhenOnlyOneSideRequiresGrad) {
+  manual_seed(8);
+  const Tensor a = leaf({2, 3});
+  const Tensor constant = randn({3}, kFloat64);
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] * in[1]; }, {a, constant}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[1] / (in[0] * in[0] + 1.0); }, {a, constant}));
+}
+
+TEST(Elementwise, SameTensorOnBothSidesAccumulates) {
+  Tensor x = tensor({3.0, -2.0}).requires_grad_();
+  sum(x * x + x).backward();
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{7, -3}));  // 2x + 1
+  manual_seed(9);
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] * in[0] / (in[0] + 3.0); }, {positive_leaf({4})}));
+}
+
+TEST(Elementwise, ScalarFormGradients) {
+  manual_seed(10);
+  const Tensor x = leaf({2, 3}), p = positive_leaf({2, 3});
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] + 2.5; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return 2.5 + in[0]; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] - 2.5; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return 2.5 - in[0]; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] * -1.5; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return -1.5 * in[0]; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0] / 4.0; }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return 3.0 / in[0]; }, {p}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return -in[0]; }, {x}));
+}
+
+TEST(Elementwise, PointwiseGradients) {
+  manual_seed(11);
+  const Tensor x = leaf({3, 4}), p = positive_leaf({3, 4});
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return exp(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return log(in[0]); }, {p}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return log1p(in[0]); }, {p}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return relu(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return tanh(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return sigmoid(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return abs(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return sqrt(in[0]); }, {p}));
+  for (double exponent : {2.0, 3.0, 1.0, 0.5, -1.5, 0.0})
+    EXPECT_TRUE(passes_gradcheck([exponent](const auto& in) { return pow(in[0], exponent); }, {p})) << exponent;
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return pow(in[0], 3.0); }, {x}));
+}
+
+TEST(Elementwise, KinksTakePyTorchsOneSidedGradient) {
+  // relu and abs have gradient 0 at exactly 0; pow with exponent 0 has gradient 0 even at 0.
+  Tensor x = tensor({-1.0, 0.0, 2.0}).requires_grad_();
+  sum(relu(x)).backward();
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 1}));
+  x.zero_grad();
+  sum(abs(x)).backward();
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{-1, 0, 1}));
+  x.zero_grad();
+  sum(pow(x, 0.0)).backward();
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 0}));
+}
+
+TEST(Elementwise, ChainedOpsBackpropagate) {
+  manual_seed(12);
+  const Tensor w = leaf({3, 1}), b = leaf({4}), x = leaf({1, 4});
+  EXPECT_TRUE(passes_gradcheck(
+      [](const auto& in) { return sigmoid(tanh(in[0] * in[2] + in[1]) * 2.0 - 0.5) / (exp(in[1]) + 1.0); }, {w, b, x}));
+}
+
+TEST(Elementwise, Float32GradientsStayFloat32) {
+  Tensor a = ones({2, 3}).requires_grad_();
+  Tensor b = ones({3}).requires_grad_();
+  sum(a * b + sigmoid(b)).backward();
+  EXPECT_EQ(a.grad().dtype(), kFloat32);
+  EXPECT_EQ(b.grad().shape(), (Shape{3}));
+  EXPECT_EQ(b.grad().dtype(), kFloat32);
+}
+
+TEST(Elementwise, NoGraphUnderNoGradGuard) {
+  Tensor a = ones({2}).requires_grad_();
+  NoGradGuard guard;
+  EXPECT_FALSE((a * 2.0 + a).requires_grad());
+}
+
+// ---- sum_to -----------------------------------------------------------------------------------------
+
+TEST(SumTo, ReducesTheBroadcastDims) {
+  const Tensor g = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  EXPECT_EQ(values(sum_to(g, {3})), (std::vector<double>{5, 7, 9}));
+  EXPECT_EQ(sum_to(g, {1, 3}).shape(), (Shape{1, 3}));
+  EXPECT_EQ(values(sum_to(g, {1, 3})), (std::vector<double>{5, 7, 9}));
+  EXPECT_EQ(values(sum_to(g, {2, 1})), (std::vector<double>{6, 15}));
+  EXPECT_EQ(values(sum_to(g, {1})), (std::vector<double>{21}));
+  EXPECT_EQ(sum_to(g, {}).shape(), Shape{});
+  EXPECT_EQ(sum_to(g, {}).item<double>(), 21.0);
+  const Tensor cube = reshape(arange(24, kFloat64), {2, 3, 4});
+  // [2, 3, 4] -> [3, 1]: sum over dims 0 and 2.
+  EXPECT_EQ(values(sum_to(cube, {3, 1})), (std::vector<double>{60, 92, 124}));
+  // [2, 3, 4] -> [2, 1, 4]: sum over the middle dim only.
+  EXPECT_EQ(values(sum_to(cube, {2, 1, 4})), (std::vector<double>{12, 15, 18, 21, 48, 51, 54, 57}));
+}
+
+TEST(SumTo, SameShapeReturnsTheGradientItself) {
+  const Tensor g = ones({2, 3});
+  const Tensor same = sum_to(g, {2, 3});
+  EXPECT_EQ(same.data<float>(), g.data<float>());
+}
+
+TEST(SumTo, IsDifferentiable) {
+  manual_seed(13);
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return sum_to(in[0], {3, 1}); }, {leaf({2, 3, 4})}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return sum_to(in[0], {4}); }, {leaf({2, 3, 4})}));
+}
+
+// ---- errors -------------------------------------------------------------------------------------------
+
+TEST(ElementwiseErrors, NonBroadcastableShapesNameOpAndShapes) {
+  const Tensor a = ones({2, 3}), b = ones({4}), c = ones({3, 2});
+  EXPECT_TRUE(throws_error_containing([&] { a + b; }, {"add", "[2, 3]", "[4]", "broadcast"}));
+  EXPECT_TRUE(throws_error_containing([&] { a - c; }, {"sub", "[2, 3]", "[3, 2]"}));
+  EXPECT_TRUE(throws_error_containing([&] { a * c; }, {"mul", "[2, 3]", "[3, 2]"}));
+  EXPECT_TRUE(throws_error_containing([&] { b / a; }, {"div", "[4]", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([] { broadcast_shapes({5, 2}, {3, 1}, "my_op"); }, {"my_op", "[5, 2]", "[3, 1]"}));
+  EXPECT_EQ(broadcast_shapes({5, 1}, {3}, "my_op"), (Shape{5, 3}));
+}
+
+TEST(ElementwiseErrors, MixedFloatDtypesNameBoth) {
+  const Tensor f32 = ones({2}), f64 = ones({2}, kFloat64);
+  EXPECT_TRUE(throws_error_containing([&] { f32 + f64; }, {"add", "float32", "float64"}));
+  EXPECT_TRUE(throws_error_containing([&] { f64 * f32; }, {"mul", "float64", "float32"}));
+  EXPECT_TRUE(throws_error_containing([&] { f32 / f64; }, {"div", "float32", "float64"}));
+  EXPECT_TRUE(throws_error_containing([&] { f64 - ones({2}, kInt64); }, {"sub", "float64", "int64"}));
+}
+
+TEST(ElementwiseErrors, FloatingFunctionsRejectInt64) {
+  const Tensor labels = tensor({1, 2});
+  EXPECT_TRUE(throws_error_containing([&] { exp(labels); }, {"exp", "int64"}));
+  EXPECT_TRUE(throws_error_containing([&] { sigmoid(labels); }, {"sigmoid", "int64"}));
+  EXPECT_TRUE(throws_error_containing([&] { pow(labels, 2.0); }, {"pow", "int64"}));
+  EXPECT_TRUE(throws_error_containing([&] { labels / labels; }, {"div", "int64", "[2]"}));
+  EXPECT_TRUE(throws_error_containing([&] { labels / 2.0; }, {"div", "int64"}));
+  EXPECT_TRUE(throws_error_containing([&] { labels * 2.5; }, {"mul", "int64", "2.5"}));
+}
+
+TEST(ElementwiseErrors, SumToRejectsAShapeThatDoesNotBroadcast) {
+  const Tensor g = ones({2, 3});
+  EXPECT_TRUE(throws_error_containing([&] { sum_to(g, {2}); }, {"sum_to", "[2]", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { sum_to(g, {1, 2, 3}); }, {"sum_to", "[1, 2, 3]", "[2, 3]"}));
+}
+
+TEST(ElementwiseErrors, UndefinedOperandIsAnError) {
+  EXPECT_TRUE(throws_error_containing([] { Tensor() + ones({1}); }, {"add", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { relu(Tensor()); }, {"relu", "undefined"}));
+}
+
+TEST(ElementwiseErrors, NextOpWorksAfterAnError) {
+  Tensor a = ones({2, 3}).requires_grad_();
+  EXPECT_THROW(a + ones({4}), Error);
+  const Tensor out = a * ones({3});
+  sum(out).backward();
+  EXPECT_EQ(a.grad().to_vector<float>(), std::vector<float>(6, 1.0f));
+}
+
+}  // namespace
+}  // namespace xgrad
