@@ -200,6 +200,24 @@ TEST(Module, PrintsLikePyTorch) {
             ")");
 }
 
+TEST(Activation, ModulesApplyTheirFunction) {
+  const Tensor x = tensor({{-1.0, 0.5, 2.0}, {3.0, -0.25, 0.0}});
+  EXPECT_TRUE(all_close(nn::ReLU()(x), relu(x), 0, 0));
+  EXPECT_TRUE(all_close(nn::Tanh()(x), tanh(x), 0, 0));
+  EXPECT_TRUE(all_close(nn::Sigmoid()(x), sigmoid(x), 0, 0));
+  EXPECT_TRUE(all_close(nn::Softmax(nn::SoftmaxOptions(1))(x), softmax(x, 1), 0, 0));
+  EXPECT_TRUE(all_close(nn::Softmax(0)(x), softmax(x, 0), 0, 0));
+  EXPECT_TRUE(all_close(nn::LogSoftmax(nn::LogSoftmaxOptions(-1))(x), log_softmax(x, 1), 0, 0));
+  EXPECT_TRUE(nn::ReLU().parameters().empty());
+  std::ostringstream out;
+  out << nn::Sequential{nn::Tanh(), nn::Softmax(1), nn::LogSoftmax(0)};
+  EXPECT_EQ(out.str(), "Sequential(\n  (0): Tanh()\n  (1): Softmax(dim=1)\n  (2): LogSoftmax(dim=0)\n)");
+}
+
+TEST(Activation, SoftmaxDimOutOfRangeIsAnError) {
+  EXPECT_TRUE(throws_error_containing([] { nn::Softmax(2)(ones({2, 3})); }, {"softmax", "[2, 3]"}));
+}
+
 TEST(Init, InitialisersFillInPlaceWithinTheirBounds) {
   Tensor w = zeros({30, 20}, kFloat64);
   const double* storage = w.data<double>();
