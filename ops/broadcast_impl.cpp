@@ -12,8 +12,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const std::size_t from_end = rank - 1 - d;
     const std::size_t da = from_end < a.size() ? a[a.size() - 1 - from_end] : 1;
     const std::size_t db = from_end < b.size() ? b[b.size() - 1 - from_end] : 1;
-    check(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ", shape_str(b),
-          " are not broadcastable (size ", da, " vs ", db, " at dim ", -static_cast<std::int64_t>(from_end) - 1, ")");
+    // The message is built only on failure: shape_str allocates and this runs on every binary op.
+    if (da != db && da != 1 && db != 1)
+      throw Error(concat(op, ": shapes ", shape_str(a), " and ", shape_str(b), " are not broadcastable (size ", da,
+                         " vs ", db, " at dim ", -static_cast<std::int64_t>(from_end) - 1, ")"));
     out[d] = da == 1 ? db : da;
   }
   return out;
@@ -22,8 +24,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 std::size_t normalize_dim(std::int64_t dim, const Shape& shape, const char* op) {
   // A 0-dim tensor behaves like shape [1] for dim arguments, as in PyTorch.
   const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
-  check(dim >= -rank && dim < rank, op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
-        " (expected a dim in [", -rank, ", ", rank - 1, "])");
+  if (dim < -rank || dim >= rank)
+    throw Error(concat(op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
+                       " (expected a dim in [", -rank, ", ", rank - 1, "])"));
   return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
 }
 
@@ -83,7 +86,9 @@ void check_sums_to(const Shape& grad, const Shape& shape) {
     const std::size_t g = grad[grad.size() - shape.size() + d];
     ok = shape[d] == g || shape[d] == 1;
   }
-  check(ok, "sum_to: shape ", shape_str(shape), " does not broadcast to the gradient's shape ", shape_str(grad));
+  if (!ok)
+    throw Error(concat("sum_to: shape ", shape_str(shape), " does not broadcast to the gradient's shape ",
+                       shape_str(grad)));
 }
 
 // One run of merged grad dims: its length, whether it is summed away, and the strides per step.

@@ -12,6 +12,8 @@ namespace xgrad {
 
 namespace {
 
+// Error messages are built only on failure (shape_str allocates, and these checks run on every op).
+
 void check_defined(const Tensor& t, const char* op, const char* argument) {
   check(t.defined(), op, ": ", argument, " is an undefined tensor");
 }
@@ -19,9 +21,9 @@ void check_defined(const Tensor& t, const char* op, const char* argument) {
 void check_operands(const Tensor& a, const Tensor& b, const char* op) {
   check_defined(a, op, "first argument");
   check_defined(b, op, "second argument");
-  check(a.dtype() == b.dtype(), op, ": mixed dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()),
-        " (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
-        "); convert one with to_dtype first");
+  if (a.dtype() != b.dtype())
+    throw Error(concat(op, ": mixed dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()), " (shapes ",
+                       shape_str(a.shape()), " and ", shape_str(b.shape()), "); convert one with to_dtype first"));
 }
 
 // f applied to every element, in a new array of x's shape.
@@ -204,8 +206,9 @@ Tensor operator*(const Tensor& a, const Tensor& b) {
 Tensor operator/(const Tensor& a, const Tensor& b) {
   check_operands(a, b, "div");
   // True division of integers gives floats in PyTorch; xgrad asks for the conversion explicitly.
-  check(a.dtype() != kInt64, "div: int64 tensors (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
-        ") cannot be divided; convert with to_dtype(t, kFloat32) first");
+  if (a.dtype() == kInt64)
+    throw Error(concat("div: int64 tensors (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+                       ") cannot be divided; convert with to_dtype(t, kFloat32) first"));
   Tensor out = broadcast_forward<DivOp>(a, b, "div");
   if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b});
   return out;
@@ -227,8 +230,9 @@ Tensor scalar_forward(const Tensor& x, double scalar, const char* op, F f) {
 }
 
 void check_divisible(const Tensor& x) {
-  check(!x.defined() || x.dtype() != kInt64, "div: int64 tensor of shape ", x.defined() ? shape_str(x.shape()) : "",
-        " in a division; convert with to_dtype(t, kFloat32) first");
+  if (x.defined() && x.dtype() == kInt64)
+    throw Error(concat("div: int64 tensor of shape ", shape_str(x.shape()),
+                       " in a division; convert with to_dtype(t, kFloat32) first"));
 }
 
 // d(x + s) = g and d(x - s) = g: the gradient passes through unchanged
