@@ -1,0 +1,299 @@
+#include "ops/shape.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "core/tensor_impl.hpp"
+#include "ops/broadcast_impl.hpp"
+#include "ops/elementwise.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// Error messages are built only on failure (shape_str allocates, and these checks run on every op).
+
+void check_defined(const Tensor& t, const char* op, const char* argument) {
+  check(t.defined(), op, ": ", argument, " is an undefined tensor");
+}
+
+// The same row-major elements under another shape of equal size (a copy: an xarray owns its data).
+template <class T>
+Array<T> with_shape(const Array<T>& x, const Shape& shape) {
+  Array<T> out = Array<T>::from_shape(shape);
+  std::copy(x.data(), x.data() + x.size(), out.data());
+  return out;
+}
+
+Tensor reshaped_copy(const Tensor& x, const Shape& shape) {
+  return visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(with_shape(array<T>(x), shape));
+  });
+}
+
+// d reshape(x) = g with x's shape; shared by every op that only changes the shape
+struct ReshapeBackward final : Node {
+  ReshapeBackward(const char* op_name, Shape input_shape) : op_name(op_name), input_shape(std::move(input_shape)) {}
+  const char* name() const override { return op_name; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {reshaped_copy(grad, input_shape)}; }
+  const char* op_name;
+  Shape input_shape;
+};
+
+// x's elements under `shape` (whose element count the caller has checked), recorded as node_name.
+Tensor reshape_as(const Tensor& x, const Shape& shape, const char* node_name) {
+  Tensor out = reshaped_copy(x, shape);
+  if (any_requires_grad({&x})) record(out, std::make_shared<ReshapeBackward>(node_name, x.shape()), {&x});
+  return out;
+}
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  check_defined(x, "reshape", "input");
+  const Shape from = x.shape();
+  if (numel_of(from) != numel_of(shape))
+    throw Error(concat("reshape: cannot reshape a tensor of shape ", shape_str(from), " (", numel_of(from),
+                       " elements) into shape ", shape_str(shape), " (", numel_of(shape), " elements)"));
+  return reshape_as(x, shape, "ReshapeBackward");
+}
+
+Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
+  check_defined(x, "unsqueeze", "input");
+  Shape shape = x.shape();
+  const auto rank = static_cast<std::int64_t>(shape.size());
+  // One more position than dims: a new dim may also go after the last one.
+  if (dim < -rank - 1 || dim > rank)
+    throw Error(concat("unsqueeze: dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
+                       " (expected a dim in [", -rank - 1, ", ", rank, "])"));
+  const std::int64_t at = dim < 0 ? dim + rank + 1 : dim;
+  shape.insert(shape.begin() + at, 1);
+  return reshape_as(x, shape, "UnsqueezeBackward");
+}
+
+Tensor squeeze(const Tensor& x, std::int64_t dim) {
+  check_defined(x, "squeeze", "input");
+  Shape shape = x.shape();
+  const std::size_t at = normalize_dim(dim, shape, "squeeze");
+  if (!shape.empty() && shape[at] == 1) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(at));
+  return reshape_as(x, shape, "SqueezeBackward");
+}
+
+Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
+  check_defined(x, "flatten", "input");
+  const Shape from = x.shape();
+  const std::size_t start = normalize_dim(start_dim, from, "flatten");
+  const std::size_t end = normalize_dim(end_dim, from, "flatten");
+  if (start > end)
+    throw Error(concat("flatten: start_dim ", start_dim, " comes after end_dim ", end_dim, " for a tensor of shape ",
+                       shape_str(from)));
+  if (from.empty()) return reshape_as(x, {1}, "FlattenBackward");
+  Shape shape(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(start));
+  std::size_t merged = 1;
+  for (std::size_t d = start; d <= end; ++d) merged *= from[d];
+  shape.push_back(merged);
+  shape.insert(shape.end(), from.begin() + static_cast<std::ptrdiff_t>(end) + 1, from.end());
+  return reshape_as(x, shape, "FlattenBackward");
+}
+
+// ---- broadcast_to ----------------------------------------------------------------------------------
+
+namespace {
+
+// d broadcast_to(x) = sum_to(g, x.shape)
+struct BroadcastToBackward final : Node {
+  explicit BroadcastToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
+  const char* name() const override { return "BroadcastToBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
+  Shape input_shape;
+};
+
+}  // namespace
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  check_defined(x, "broadcast_to", "input");
+  const Shape from = x.shape();
+  if (broadcast_shapes(from, shape, "broadcast_to") != shape)
+    throw Error(concat("broadcast_to: a tensor of shape ", shape_str(from), " cannot be broadcast to shape ",
+                       shape_str(shape)));
+  Tensor out = visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(broadcast_array(array<T>(x), shape));
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<BroadcastToBackward>(from), {&x});
+  return out;
+}
+
+// ---- gather ----------------------------------------------------------------------------------------
+
+namespace {
+
+// Where gather reads: for every index element in row-major order, the input offset of its position
+// with the `dim` coordinate left at 0. Input strides are row-major; the index may be smaller than
+// the input along every dim, so positions are walked with an odometer rather than a flat counter.
+struct GatherWalk {
+  Shape index_shape;
+  std::vector<std::size_t> input_strides;
+  std::size_t dim;
+  std::size_t dim_size;
+
+  template <class F>
+  void for_each(F visit) const {
+    const std::size_t rank = index_shape.size();
+    const std::size_t count = numel_of(index_shape);
+    std::vector<std::size_t> position(rank, 0);
+    std::size_t base = 0;
+    for (std::size_t flat = 0; flat < count; ++flat) {
+      visit(flat, base);
+      for (std::size_t d = rank; d-- > 0;) {
+        const std::size_t step = d == dim ? 0 : input_strides[d];
+        if (++position[d] < index_shape[d]) {
+          base += step;
+          break;
+        }
+        base -= (index_shape[d] - 1) * step;
+        position[d] = 0;
+      }
+    }
+  }
+};
+
+std::string position_str(std::size_t flat, const Shape& shape) {
+  Shape position(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    position[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shape_str(position);
+}
+
+// Validates gather's arguments and describes the walk. A 0-dim input and index act as shape [1].
+GatherWalk plan_gather(const Tensor& input, std::int64_t dim, const Tensor& index) {
+  check_defined(input, "gather", "input");
+  check_defined(index, "gather", "index");
+  Shape input_shape = input.shape(), index_shape = index.shape();
+  if (index.dtype() != kInt64)
+    throw Error(concat("gather: index must be an int64 tensor, got ", dtype_name(index.dtype()), " (index shape ",
+                       shape_str(index_shape), ")"));
+  if (input_shape.size() != index_shape.size())
+    throw Error(concat("gather: index shape ", shape_str(index_shape), " and input shape ", shape_str(input_shape),
+                       " must have the same number of dims"));
+  const std::size_t axis = normalize_dim(dim, input_shape, "gather");
+  if (input_shape.empty()) input_shape = index_shape = {1};
+  for (std::size_t d = 0; d < input_shape.size(); ++d)
+    if (d != axis && index_shape[d] > input_shape[d])
+      throw Error(concat("gather: index shape ", shape_str(index_shape), " is larger than input shape ",
+                         shape_str(input_shape), " at dim ", d, " (only dim ", axis, " may be larger)"));
+  GatherWalk walk{index_shape, std::vector<std::size_t>(input_shape.size(), 1), axis, input_shape[axis]};
+  for (std::size_t d = input_shape.size() - 1; d-- > 0;) walk.input_strides[d] = walk.input_strides[d + 1] * input_shape[d + 1];
+
+  // Every index value must be a valid position along dim, checked before any element is read.
+  const std::int64_t* values = array<std::int64_t>(index).data();
+  const auto size = static_cast<std::int64_t>(walk.dim_size);
+  for (std::size_t flat = 0; flat < numel_of(index_shape); ++flat)
+    if (values[flat] < 0 || values[flat] >= size)
+      throw Error(concat("gather: index value ", values[flat], " at position ", position_str(flat, index_shape),
+                         " is out of range for dim ", axis, " of size ", size, " (input shape ",
+                         shape_str(input.shape()), ")"));
+  return walk;
+}
+
+// d gather(x, dim, index) = g added into zeros at the gathered positions (an index may repeat)
+struct GatherBackward final : Node {
+  GatherBackward(GatherWalk walk, Tensor index, Shape input_shape)
+      : walk(std::move(walk)), index(std::move(index)), input_shape(std::move(input_shape)) {}
+  const char* name() const override { return "GatherBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "gather backward", [&](auto tag) {
+      using T = decltype(tag);
+      Array<T> out = Array<T>::from_shape(input_shape);
+      out.fill(T(0));
+      const T* g = array<T>(grad).data();
+      const std::int64_t* at = array<std::int64_t>(index).data();
+      const std::size_t stride = walk.input_strides[walk.dim];
+      T* o = out.data();
+      walk.for_each([&](std::size_t flat, std::size_t base) {
+        o[base + static_cast<std::size_t>(at[flat]) * stride] += g[flat];
+      });
+      return make_tensor(std::move(out));
+    })};
+  }
+  void release_saved() override { index = Tensor(); }
+  GatherWalk walk;
+  Tensor index;
+  Shape input_shape;
+};
+
+}  // namespace
+
+Tensor gather(const Tensor& input, std::int64_t dim, const Tensor& index) {
+  GatherWalk walk = plan_gather(input, dim, index);
+  Tensor out = visit_dtype(input.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = Array<T>::from_shape(index.shape());
+    const T* in = array<T>(input).data();
+    const std::int64_t* at = array<std::int64_t>(index).data();
+    const std::size_t stride = walk.input_strides[walk.dim];
+    T* o = values.data();
+    walk.for_each([&](std::size_t flat, std::size_t base) {
+      o[flat] = in[base + static_cast<std::size_t>(at[flat]) * stride];
+    });
+    return make_tensor(std::move(values));
+  });
+  if (any_requires_grad({&input}))
+    record(out, std::make_shared<GatherBackward>(std::move(walk), index, input.shape()), {&input});
+  return out;
+}
+
+// ---- to_dtype --------------------------------------------------------------------------------------
+
+namespace {
+
+// A float -> int64 cast truncates towards zero; NaN and out-of-range values, undefined behaviour
+// for a plain static_cast, give the minimum int64 as x86 (and so PyTorch on it) does.
+template <class To, class From>
+To cast_element(From value) {
+  if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+    constexpr double limit = 9223372036854775807.0;
+    if (!(std::abs(static_cast<double>(value)) < limit)) return std::numeric_limits<To>::min();
+  }
+  return static_cast<To>(value);
+}
+
+Tensor cast(const Tensor& x, Dtype dtype) {
+  return visit_dtype(x.dtype(), [&](auto from_tag) {
+    using From = decltype(from_tag);
+    return visit_dtype(dtype, [&](auto to_tag) {
+      using To = decltype(to_tag);
+      const Array<From>& source = array<From>(x);
+      Array<To> out = Array<To>::from_shape(source.shape());
+      std::transform(source.data(), source.data() + source.size(), out.data(), cast_element<To, From>);
+      return make_tensor(std::move(out));
+    });
+  });
+}
+
+// d to_dtype(x) = g cast back to x's dtype
+struct ToDtypeBackward final : Node {
+  explicit ToDtypeBackward(Dtype input_dtype) : input_dtype(input_dtype) {}
+  const char* name() const override { return "ToDtypeBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {cast(grad, input_dtype)}; }
+  Dtype input_dtype;
+};
+
+}  // namespace
+
+Tensor to_dtype(const Tensor& x, Dtype dtype) {
+  check_defined(x, "to_dtype", "input");
+  if (x.dtype() == dtype) return x;
+  Tensor out = cast(x, dtype);
+  // A cast to int64 ends the graph, as in PyTorch: integer tensors carry no gradient.
+  if (is_floating(dtype) && any_requires_grad({&x}))
+    record(out, std::make_shared<ToDtypeBackward>(x.dtype()), {&x});
+  return out;
+}
+
+}  // namespace xgrad
