@@ -15,5 +15,8 @@
 #include "core/reduction.hpp"
 #include "core/tensor.hpp"
 #include "core/xarray_interop.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
 #include "ops/softmax.hpp"
