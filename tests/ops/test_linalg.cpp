@@ -264,6 +264,32 @@ TEST(Linear, BiasGradientIsTheColumnSumOfTheUpstream) {
   EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{0, 0, 0, 0}));
 }
 
+TEST(Linear, AgreesWithMatmulOfTheTransposedWeightPlusBias) {
+  // The fused op against its composite definition, values and all three gradients.
+  manual_seed(19);
+  const Tensor x1 = random_leaf({6, 3}), w1 = random_leaf({4, 3}), b1 = random_leaf({4});
+  const Tensor x2 = x1.detach().requires_grad_(), w2 = w1.detach().requires_grad_(), b2 = b1.detach().requires_grad_();
+  const Tensor fused = linear(x1, w1, b1);
+  const Tensor composite = matmul(x2, transpose(w2, 0, 1)) + b2;
+  EXPECT_TRUE(all_close(fused, composite, 1e-12, 1e-12));
+  const Tensor upstream = randn({6, 4}, kFloat64);
+  fused.backward(upstream);
+  composite.backward(upstream);
+  EXPECT_TRUE(all_close(x1.grad(), x2.grad(), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(w1.grad(), w2.grad(), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(b1.grad(), b2.grad(), 1e-12, 1e-12));
+}
+
+TEST(Matmul, GradcheckInsideAComposition) {
+  // A two-layer network's shape of use: tanh between two products, a broadcast weight after.
+  manual_seed(20);
+  const Tensor scale = randn({1, 2}, kFloat64);
+  const auto result = gradcheck(
+      [&](const std::vector<Tensor>& in) { return matmul(tanh(matmul(in[0], in[1])), in[2]) * scale; },
+      {random_leaf({5, 3}), random_leaf({3, 4}), random_leaf({4, 2})});
+  EXPECT_TRUE(result.passed) << result.report;
+}
+
 TEST(Linear, BadInputsNameAllShapes) {
   EXPECT_TRUE(throws_error_containing([] { linear(zeros({2, 3}), zeros({4, 5}), zeros({4})); },
                                       {"linear", "input [2, 3]", "weight [4, 5]", "bias [4]"}));

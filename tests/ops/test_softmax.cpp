@@ -78,6 +78,15 @@ TEST(Softmax, MatchesPyTorchFixtures) { expect_matches_golden_cases("softmax", &
 
 TEST(LogSoftmax, MatchesPyTorchFixtures) { expect_matches_golden_cases("log_softmax", &log_softmax); }
 
+TEST(LogSoftmax, IsTheLogOfSoftmaxForModerateLogits) {
+  manual_seed(24);
+  const Tensor x = randn({4, 5, 3}, kFloat64);
+  for (int dim : {0, 1, 2}) {
+    EXPECT_TRUE(all_close(log_softmax(x, dim), log(softmax(x, dim)), 1e-12, 1e-12)) << "dim " << dim;
+    EXPECT_TRUE(all_close(exp(log_softmax(x, dim)), softmax(x, dim), 1e-12, 1e-12)) << "dim " << dim;
+  }
+}
+
 TEST(Softmax, GradcheckAlongEveryDimOf2dAnd3dInputs) {
   manual_seed(22);
   for (const Shape& shape : std::vector<Shape>{{3, 4}, {2, 3, 4}}) {
