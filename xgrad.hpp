@@ -20,3 +20,6 @@
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 #include "ops/softmax.hpp"
+#include "nn/modules.hpp"
+#include "nn/serialize.hpp"
+#include "optim/sgd.hpp"
