@@ -126,10 +126,8 @@ void reduce_loop(const T* grad, T* out, const std::vector<ReduceRun>& runs, std:
     return;
   }
   if (run.reduce) {
-    // A contiguous stretch summed into one element: accumulate in double for float32's sake.
-    double total = 0.0;
-    for (std::size_t i = 0; i < run.extent; ++i) total += grad[i];
-    *out += static_cast<T>(total);
+    // A contiguous stretch summed into one element ([N, C] -> [N, 1] lands here once per row).
+    *out += static_cast<T>(sum_contiguous(grad, run.extent));
   } else {
     // A contiguous stretch added onto a row of out ([N, C] -> [C] lands here once per row).
     for (std::size_t i = 0; i < run.extent; ++i) out[i] += grad[i];

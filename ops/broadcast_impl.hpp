@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "core/tensor_impl.hpp"
@@ -37,6 +38,22 @@ struct AxisSplit {
   std::size_t outer = 1, axis = 1, inner = 1;
 };
 AxisSplit split_at(const Shape& shape, std::size_t dim);
+
+// ---- contiguous sums ----------------------------------------------------------------------------
+
+// The sum of n contiguous values: in double for floats (a float32 running sum of many terms drifts),
+// exactly for int64. Four independent partial sums let the additions overlap instead of each waiting
+// for the previous one.
+template <class T>
+auto sum_contiguous(const T* values, std::size_t n) {
+  using Accumulator = std::conditional_t<std::is_integral_v<T>, T, double>;
+  Accumulator partial[4] = {0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (std::size_t lane = 0; lane < 4; ++lane) partial[lane] += values[i + lane];
+  for (; i < n; ++i) partial[0] += values[i];
+  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
+}
 
 // ---- broadcasting binary loops ------------------------------------------------------------------
 

@@ -47,10 +47,6 @@ void check_not_empty(const ReductionPlan& plan, std::int64_t dim, const char* op
                        ")"));
 }
 
-// Sums are accumulated in double for floats (float32 sums of many terms drift) and exactly for int64.
-template <class T>
-using Accumulator = std::conditional_t<std::is_integral_v<T>, T, double>;
-
 template <class T>
 Array<T> sum_along(const Array<T>& x, const ReductionPlan& plan) {
   const auto [outer, axis, inner] = plan.split;
@@ -58,14 +54,11 @@ Array<T> sum_along(const Array<T>& x, const ReductionPlan& plan) {
   const T* in = x.data();
   T* o = out.data();
   if (inner == 1) {  // contiguous slices (the last dim, or everything)
-    for (std::size_t r = 0; r < outer; ++r) {
-      Accumulator<T> total = 0;
-      for (std::size_t k = 0; k < axis; ++k) total += in[r * axis + k];
-      o[r] = static_cast<T>(total);
-    }
+    for (std::size_t r = 0; r < outer; ++r) o[r] = static_cast<T>(sum_contiguous(in + r * axis, axis));
     return out;
   }
-  // A non-last dim: add whole rows of `inner` elements, which vectorises.
+  // A non-last dim: add whole rows of `inner` elements into the result, which vectorises (the
+  // running sums are in T here, one per output element).
   std::fill(o, o + outer * inner, T(0));
   for (std::size_t r = 0; r < outer; ++r)
     for (std::size_t k = 0; k < axis; ++k) {
@@ -111,11 +104,12 @@ void max_along(const Array<T>& x, const AxisSplit& split, T* values, std::int64_
     std::fill(where, where + inner, 0);
     for (std::size_t k = 1; k < axis; ++k) {
       const T* row = in + (r * axis + k) * inner;
-      for (std::size_t i = 0; i < inner; ++i)
-        if (row[i] > best[i] || (is_nan(row[i]) && !is_nan(best[i]))) {
-          best[i] = row[i];
-          where[i] = static_cast<std::int64_t>(k);
-        }
+      for (std::size_t i = 0; i < inner; ++i) {
+        // Branch-free, so the loop over a row vectorises.
+        const bool take = row[i] > best[i] || (is_nan(row[i]) && !is_nan(best[i]));
+        best[i] = take ? row[i] : best[i];
+        where[i] = take ? static_cast<std::int64_t>(k) : where[i];
+      }
     }
   }
 }
