@@ -100,11 +100,10 @@ Tensor Module::register_parameter(std::string name, Tensor parameter) {
   return parameters_.back().second;  // a copy of the handle: both share one tensor
 }
 
-std::shared_ptr<Module> Module::register_module(std::string name, std::shared_ptr<Module> child) {
+void Module::add_child(std::string name, std::shared_ptr<Module> child) {
   check(child != nullptr, this->name(), ": register_module(\"", name, "\") got a null module");
   for (auto& [parameter_name, parameter] : child->named_parameters()) parameter.set_name(name + "." + parameter_name);
-  children_.emplace_back(std::move(name), child);
-  return child;
+  children_.emplace_back(std::move(name), std::move(child));
 }
 
 std::ostream& operator<<(std::ostream& out, const Module& module) {

@@ -1,14 +1,21 @@
 #pragma once
 // Module: the base of every layer, activation and loss, as torch::nn::Module.
 //
+//   struct TwoLayer : nn::Module {
+//     TwoLayer() : fc1(register_module("fc1", std::make_shared<nn::Linear>(2, 8))),
+//                  fc2(register_module("fc2", std::make_shared<nn::Linear>(8, 3))) {}
+//     Tensor forward(const Tensor& x) override { return fc2->forward(xgrad::relu(fc1->forward(x))); }
+//     std::shared_ptr<nn::Linear> fc1, fc2;
+//   };
+//
 // A module owns parameters (leaf tensors that require grad, registered under a name) and child
 // modules (registered under a name too). named_parameters() walks both, own parameters first, and
 // joins names with dots, so the first Linear of a Sequential owns "0.weight" and "0.bias", as in
 // PyTorch's state_dict. Parameters are also labelled with those names (Tensor::name) for to_dot.
 //
 // Copying a module copies handles: parameters are Tensors and children are shared_ptrs, so a copy
-// trains the same weights as the original (libtorch's module holders behave the same way). Use
-// clone-by-hand (Tensor::clone on each parameter) when an independent copy is wanted.
+// trains the same weights as the original (libtorch's module holders behave the same way). Two
+// independent models are two constructions.
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -30,8 +37,8 @@ class Module {
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
 
-  // The module's type as PyTorch prints it: "Linear", "Sequential", "ReLU", ...
-  virtual const char* name() const = 0;
+  // The module's type as PyTorch prints it: "Linear", "Sequential", "ReLU", ... (used in messages).
+  virtual const char* name() const { return "Module"; }
 
   // The computation of a one-input module. Modules that take more (the losses take input and
   // target) define their own forward and call operator; this one throws for them, as PyTorch's
@@ -67,13 +74,19 @@ class Module {
   // Makes `parameter` a leaf that requires grad, labels it with `name` and appends it. Returns the
   // handle so a subclass can keep it in a named member too (both share one tensor).
   Tensor register_parameter(std::string name, Tensor parameter);
-  // Appends a child; its parameters are relabelled "<name>.<their name>".
-  std::shared_ptr<Module> register_module(std::string name, std::shared_ptr<Module> child);
+  // Appends a child; its parameters are relabelled "<name>.<their name>". Returns the child with
+  // its own type: `fc1 = register_module("fc1", std::make_shared<nn::Linear>(2, 8));`
+  template <class M>
+  std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> child) {
+    add_child(std::move(name), child);
+    return child;
+  }
 
  private:
   friend std::ostream& operator<<(std::ostream& out, const Module& module);
   void collect_parameters(const std::string& prefix, std::unordered_set<const TensorImpl*>& seen,
                           std::vector<std::pair<std::string, Tensor>>& out) const;
+  void add_child(std::string name, std::shared_ptr<Module> child);
   void print_tree(std::ostream& out, int indent) const;
 
   std::vector<std::pair<std::string, Tensor>> parameters_;

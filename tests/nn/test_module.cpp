@@ -157,6 +157,39 @@ TEST(Module, ASharedLayerIsListedOnce) {
   EXPECT_EQ(net.size(), 3u);
 }
 
+// A user-defined module, written as the comment in nn/module.hpp shows.
+struct TwoLayer : nn::Module {
+  TwoLayer()
+      : scale(register_parameter("scale", ones({1}))),
+        fc1(register_module("fc1", std::make_shared<nn::Linear>(2, 8))),
+        fc2(register_module("fc2", std::make_shared<nn::Linear>(8, 3))) {}
+  const char* name() const override { return "TwoLayer"; }
+  Tensor forward(const Tensor& x) override { return fc2->forward(relu(fc1->forward(x))) * scale; }
+  Tensor scale;
+  std::shared_ptr<nn::Linear> fc1, fc2;
+};
+
+TEST(Module, UserModulesRegisterParametersAndChildren) {
+  TwoLayer model;
+  EXPECT_EQ(names_of(model), (std::vector<std::string>{"scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
+  EXPECT_EQ(model.fc1->weight.name(), "fc1.weight");
+  EXPECT_EQ(model(ones({5, 2})).shape(), (Shape{5, 3}));
+  std::ostringstream out;
+  out << model;
+  EXPECT_EQ(out.str(),
+            "TwoLayer(\n"
+            "  (fc1): Linear(in_features=2, out_features=8, bias=true)\n"
+            "  (fc2): Linear(in_features=8, out_features=3, bias=true)\n"
+            ")");
+}
+
+TEST(Module, BaseForwardIsAnErrorNamingTheModule) {
+  struct NoForward : nn::Module {
+    const char* name() const override { return "NoForward"; }
+  } module;
+  EXPECT_TRUE(throws_error_containing([&] { module(ones({2})); }, {"NoForward", "forward"}));
+}
+
 TEST(Module, TrainAndEvalReachEveryDescendant) {
   nn::Sequential net{nn::Linear(2, 2), nn::Sequential{nn::ReLU()}};
   EXPECT_TRUE(net.is_training());
