@@ -17,6 +17,7 @@
 #include "core/xarray_interop.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
+#include "ops/loss.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 #include "ops/softmax.hpp"

@@ -1,0 +1,6 @@
+#pragma once
+// The losses, with PyTorch's values and gradients:
+//   loss_classification.hpp   nll_loss, cross_entropy (class scores with index or probability targets)
+//   loss_pointwise.hpp        binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, mse_loss
+// nn/functional.hpp gives the same losses with libtorch-style options structs.
+#include "loss_classification.hpp"

@@ -1,0 +1,583 @@
+#include "ops/loss_classification.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <type_traits>
+
+#include "core/tensor_impl.hpp"
+#include "ops/loss_impl.hpp"
+
+namespace xgrad {
+
+using loss_detail::UpstreamScale;
+
+namespace {
+
+// ---- Layout ----------------------------------------------------------------------------------
+// The input (C), (N, C) or (N, C, d1, ..., dk) seen as [batch, classes, inner]: each of the
+// batch * inner positions has one row of `classes` scores, `inner` apart in memory, and the target
+// entry at the same flat index as the position.
+struct ClassLayout {
+  std::size_t batch = 1, classes = 0, inner = 1;
+  std::size_t positions() const { return batch * inner; }
+  std::size_t row_offset(std::size_t position) const {
+    return position / inner * classes * inner + position % inner;
+  }
+};
+
+ClassLayout class_layout(const char* op, const Shape& shape) {
+  check(!shape.empty(), op, ": input must be (C), (N, C) or (N, C, d1, ..., dk), got a 0-dim tensor");
+  ClassLayout layout;
+  if (shape.size() == 1) {
+    layout.classes = shape[0];
+    return layout;
+  }
+  layout.batch = shape[0];
+  layout.classes = shape[1];
+  for (std::size_t d = 2; d < shape.size(); ++d) layout.inner *= shape[d];
+  return layout;
+}
+
+// ---- Row kernels -------------------------------------------------------------------------------
+// One row of class scores: `size` values `stride` apart; rows written by the kernels below use the
+// same stride. A big cross_entropy spends its time on exp and on long sums over contiguous float
+// rows (the (N, C) case), so those run on the explicit SIMD kernels further down; everything else
+// (float64, strided rows) takes the plain loops, which are the reference for what the kernels do.
+template <class T>
+struct Row {
+  const T* values;
+  std::size_t size, stride;
+  T operator[](std::size_t c) const { return values[c * stride]; }
+  bool contiguous() const { return stride == 1; }
+};
+
+// GCC compiles functions marked XGRAD_SIMD_CLONES twice, for AVX2 and for the x86-64 baseline, and
+// picks the one the CPU supports when the library is loaded (libtorch dispatches the same way).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XGRAD_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define XGRAD_SIMD_CLONES
+#endif
+
+// Eight floats processed as one value by GCC/Clang vector extensions: + - * and comparisons act
+// lane by lane, and `mask ? a : b` selects lane by lane.
+// The helpers taking or returning Floats are always inlined into the dispatched kernels, so GCC's
+// note about passing 32-byte vectors between code compiled for different CPUs does not apply (GCC
+// reports it at the end of the file, hence no pop).
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float Floats __attribute__((vector_size(32)));
+typedef std::int32_t Ints __attribute__((vector_size(32)));
+constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
+
+[[gnu::always_inline]] inline Floats load(const float* values) {
+  Floats lanes;
+  std::memcpy(&lanes, values, sizeof lanes);
+  return lanes;
+}
+
+[[gnu::always_inline]] inline float lane_sum(const Floats& lanes) {
+  float sum = 0;
+  for (std::size_t j = 0; j < kLanes; ++j) sum += lanes[j];
+  return sum;
+}
+
+// e^v for v <= 0 (shifted logits), to ~3e-7 relative (the float32 ulp is 6e-8), after Cephes expf:
+// v = k ln2 + r with k an integer and |r| <= ln2 / 2, e^r by a degree-7 polynomial, 2^k written
+// straight into a float's exponent bits. Below e^-87.3 (no longer a normal float) the result is 0;
+// NaN stays NaN.
+[[gnu::always_inline]] inline Floats exp_nonpositive(Floats v) {
+  const Ints underflow = v < -87.33f;
+  v = underflow ? Floats{} - 87.33f : v;
+  const Floats k = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  const Floats r = (v - k * 0.693359375f) + k * 2.12194440e-4f;             // ln2 in two parts
+  Floats p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const Ints exponent_bits = (__builtin_convertvector(k, Ints) + 127) << 23;
+  Floats power_of_two;
+  std::memcpy(&power_of_two, &exponent_bits, sizeof power_of_two);
+  return underflow ? Floats{} : p * power_of_two;
+}
+
+XGRAD_SIMD_CLONES float max_of(const float* x, std::size_t size) {
+  float best = -std::numeric_limits<float>::infinity();
+  std::size_t c = 0;
+  if (size >= kLanes) {
+    Floats lanes = load(x);
+    for (c = kLanes; c + kLanes <= size; c += kLanes) {
+      const Floats next = load(x + c);
+      lanes = next > lanes ? next : lanes;
+    }
+    for (std::size_t j = 0; j < kLanes; ++j) best = std::max(best, lanes[j]);
+  }
+  for (; c < size; ++c) best = std::max(best, x[c]);
+  return best;
+}
+
+// sum_c e^(x_c - shift), for shift >= every x_c.
+XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
+  Floats lanes = {};
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) lanes += exp_nonpositive(load(x + c) - shift);
+  float sum = lane_sum(lanes);
+  for (; c < size; ++c) sum += std::exp(x[c] - shift);
+  return sum;
+}
+
+// out_c = factor * e^(x_c - shift), for shift >= every x_c.
+XGRAD_SIMD_CLONES void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out) {
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) {
+    const Floats scaled = factor * exp_nonpositive(load(x + c) - shift);
+    std::memcpy(out + c, &scaled, sizeof scaled);
+  }
+  for (; c < size; ++c) out[c] = factor * std::exp(x[c] - shift);
+}
+
+// sum_c w_c (x_c - shift), w == nullptr meaning all ones.
+XGRAD_SIMD_CLONES float shifted_dot(const float* x, const float* w, std::size_t size, float shift) {
+  Floats lanes = {};
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) lanes += w ? load(w + c) * (load(x + c) - shift) : load(x + c) - shift;
+  float sum = lane_sum(lanes);
+  for (; c < size; ++c) sum += (w ? w[c] : 1.0f) * (x[c] - shift);
+  return sum;
+}
+
+template <class T>
+T row_max(const Row<T>& row) {
+  if constexpr (std::is_same_v<T, float>)
+    if (row.contiguous()) return max_of(row.values, row.size);
+  T best = -std::numeric_limits<T>::infinity();
+  for (std::size_t c = 0; c < row.size; ++c) best = std::max(best, row[c]);
+  return best;
+}
+
+// log sum_c e^(x_c), computed as max + log sum_c e^(x_c - max) so that no exp overflows, whatever
+// the logits' magnitude.
+template <class T>
+T row_log_sum_exp(const Row<T>& row) {
+  const T max = row_max(row);
+  T sum = 0;
+  if constexpr (std::is_same_v<T, float>)
+    if (row.contiguous()) return max + std::log(exp_sum(row.values, row.size, max));
+  for (std::size_t c = 0; c < row.size; ++c) sum += std::exp(row[c] - max);
+  return max + std::log(sum);
+}
+
+// out_c = factor * softmax_c = factor * e^(x_c - log_sum_exp), written `stride` apart like the row.
+template <class T>
+void write_scaled_softmax(const Row<T>& row, T log_sum_exp, T factor, T* out) {
+  if constexpr (std::is_same_v<T, float>)
+    if (row.contiguous()) return store_scaled_exp(row.values, row.size, log_sum_exp, factor, out);
+  for (std::size_t c = 0; c < row.size; ++c) out[c * row.stride] = factor * std::exp(row[c] - log_sum_exp);
+}
+
+// sum_c w_c (x_c - shift); w == nullptr means all ones. With shift = log-sum-exp this is
+// sum_c w_c logp_c, the label-smoothing term.
+template <class T>
+T weighted_shifted_sum(const Row<T>& row, const T* w, T shift) {
+  if constexpr (std::is_same_v<T, float>)
+    if (row.contiguous()) return shifted_dot(row.values, w, row.size, shift);
+  T sum = 0;
+  for (std::size_t c = 0; c < row.size; ++c) sum += (w ? w[c] : T(1)) * (row[c] - shift);
+  return sum;
+}
+
+template <class T>
+void fill_row(T* out, std::size_t size, std::size_t stride, T value) {
+  for (std::size_t c = 0; c < size; ++c) out[c * stride] = value;
+}
+
+// ---- Argument checks ---------------------------------------------------------------------------
+// Messages are built only on failure: these run on every call, and small models are overhead-bound.
+
+// The shape a class-index target must have: the input's without its class dimension.
+Shape without_class_dim(const Shape& input_shape) {
+  Shape shape = input_shape;
+  shape.erase(shape.begin() + (shape.size() == 1 ? 0 : 1));
+  return shape;
+}
+
+void check_index_target_shape(const char* op, const Shape& input_shape, const Tensor& target) {
+  if (target.dtype() != kInt64)
+    throw Error(concat(op, ": target must hold int64 class indices, got ", dtype_name(target.dtype()), " of shape ",
+                       shape_str(target.shape())));
+  const Shape target_shape = target.shape();
+  if (input_shape.size() >= 2 && !target_shape.empty() && target_shape[0] != input_shape[0])
+    throw Error(concat(op, ": input batch size ", input_shape[0], " does not match target batch size ",
+                       target_shape[0], " (input ", shape_str(input_shape), ", target ", shape_str(target_shape), ")"));
+  const Shape expected = without_class_dim(input_shape);
+  if (target_shape != expected)
+    throw Error(concat(op, ": target shape ", shape_str(target_shape), " does not match input ",
+                       shape_str(input_shape), " without its class dimension (expected ", shape_str(expected), ")"));
+}
+
+void check_class_values(const char* op, const Tensor& target, std::size_t classes, std::int64_t ignore_index) {
+  const std::int64_t* t = target.data<std::int64_t>();
+  const auto count = static_cast<std::int64_t>(classes);
+  const std::size_t size = target.numel();
+  for (std::size_t i = 0; i < size; ++i)
+    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= count))
+      throw Error(concat(op, ": target value ", t[i], " out of range for ", classes, " classes at index ",
+                         loss_detail::index_str(i, target.shape())));
+}
+
+void check_class_weight(const char* op, const Tensor& input, const Tensor& weight, std::size_t classes) {
+  if (!weight.defined()) return;
+  if (weight.dim() != 1 || weight.numel() != classes)
+    throw Error(concat(op, ": weight must have one entry per class (", classes, "), got shape ",
+                       shape_str(weight.shape())));
+  loss_detail::check_same_dtype(op, "input", input, "weight", weight);
+}
+
+// Everything a class-index loss needs checked before it touches a value.
+ClassLayout check_index_loss_args(const char* op, const Tensor& input, const Tensor& target, const Tensor& weight,
+                                  std::int64_t ignore_index, Reduction reduction) {
+  check(input.defined() && target.defined(), op, ": input and target must be defined tensors");
+  loss_detail::check_reduction(op, reduction);
+  visit_floating(input.dtype(), op, [](auto) {});
+  const Shape input_shape = input.shape();
+  const ClassLayout layout = class_layout(op, input_shape);
+  check_index_target_shape(op, input_shape, target);
+  check_class_weight(op, input, weight, layout.classes);
+  check_class_values(op, target, layout.classes, ignore_index);
+  return layout;
+}
+
+// What a Backward node saves of an optional tensor: a graph-free alias, or nothing.
+Tensor detached(const Tensor& tensor) { return tensor.defined() ? tensor.detach() : Tensor(); }
+
+template <class T>
+const T* data_or_null(const Tensor& tensor) {
+  return tensor.defined() ? tensor.data<T>() : nullptr;
+}
+
+// ---- nll_loss ----------------------------------------------------------------------------------
+
+// d loss_p / d input[p, c] = -w[t_p] where c == t_p (non-ignored positions), else 0
+struct NllLossBackward final : Node {
+  NllLossBackward(Tensor target, Tensor weight, Shape input_shape, ClassLayout layout, std::int64_t ignore_index,
+                  Reduction reduction, double divisor)
+      : target(std::move(target)), weight(std::move(weight)), input_shape(std::move(input_shape)), layout(layout),
+        ignore_index(ignore_index), reduction(reduction), divisor(divisor) {}
+  const char* name() const override { return "NllLossBackward"; }
+
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "nll_loss backward", [&](auto tag) {
+      using T = decltype(tag);
+      Array<T> grad_input(input_shape, T(0));
+      const UpstreamScale<T> upstream(grad, reduction, divisor);
+      const std::int64_t* t = target.data<std::int64_t>();
+      const T* w = data_or_null<T>(weight);
+      for (std::size_t p = 0; p < layout.positions(); ++p) {
+        if (t[p] == ignore_index) continue;
+        const auto c = static_cast<std::size_t>(t[p]);
+        grad_input.data()[layout.row_offset(p) + c * layout.inner] = -(w ? w[c] : T(1)) * upstream[p];
+      }
+      return make_tensor(std::move(grad_input));
+    })};
+  }
+  void release_saved() override { target = weight = Tensor(); }
+
+  Tensor target, weight;
+  Shape input_shape;
+  ClassLayout layout;
+  std::int64_t ignore_index;
+  Reduction reduction;
+  double divisor;
+};
+
+}  // namespace
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t ignore_index,
+                Reduction reduction) {
+  const ClassLayout layout = check_index_loss_args("nll_loss", input, target, weight, ignore_index, reduction);
+  double divisor = 1.0;
+  Tensor out = visit_floating(input.dtype(), "nll_loss", [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = input.data<T>();
+    const T* w = data_or_null<T>(weight);
+    const std::int64_t* t = target.data<std::int64_t>();
+    Array<T> losses = Array<T>::from_shape(target.shape());
+    double total_weight = 0.0;
+    for (std::size_t p = 0; p < layout.positions(); ++p) {
+      if (t[p] == ignore_index) {
+        losses.data()[p] = T(0);
+        continue;
+      }
+      const auto c = static_cast<std::size_t>(t[p]);
+      const T class_weight = w ? w[c] : T(1);
+      losses.data()[p] = -class_weight * x[layout.row_offset(p) + c * layout.inner];
+      total_weight += class_weight;
+    }
+    // PyTorch's mean: 0 / 0 = NaN when every target is ignored.
+    if (reduction == kMean) divisor = total_weight;
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input}))
+    record(out,
+           std::make_shared<NllLossBackward>(target.detach(), detached(weight), input.shape(), layout, ignore_index,
+                                             reduction, divisor),
+           {&input});
+  return out;
+}
+
+namespace {
+
+// ---- cross_entropy with class-index targets ------------------------------------------------------
+
+// d loss_p / d x[p, c] = s_p [softmax_c ((1 - e) w_t + (e / C) sum_k w_k) - (1 - e) w_t [c == t] - (e / C) w_c],
+// with s_p the upstream scale of position p and t its target; zero for ignored positions
+struct CrossEntropyBackward final : Node {
+  CrossEntropyBackward(Tensor input, Tensor target, Tensor weight, Tensor log_sum_exp, ClassLayout layout,
+                       std::int64_t ignore_index, Reduction reduction, double divisor, double label_smoothing)
+      : input(std::move(input)), target(std::move(target)), weight(std::move(weight)),
+        log_sum_exp(std::move(log_sum_exp)), layout(layout), ignore_index(ignore_index), reduction(reduction),
+        divisor(divisor), label_smoothing(label_smoothing) {}
+  const char* name() const override { return "CrossEntropyBackward"; }
+
+  // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
+  // scaled, and the (smoothed, weighted) one-hot is subtracted in place.
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
+      using T = decltype(tag);
+      Array<T> grad_input = Array<T>::from_shape(input.shape());
+      const UpstreamScale<T> upstream(grad, reduction, divisor);
+      const T* x = input.data<T>();
+      const T* lse = log_sum_exp.data<T>();
+      const std::int64_t* t = target.data<std::int64_t>();
+      const T* w = data_or_null<T>(weight);
+      const std::size_t classes = layout.classes, inner = layout.inner;
+      const T keep = T(1) - static_cast<T>(label_smoothing);
+      const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
+      const T weight_total = w ? std::accumulate(w, w + classes, T(0)) : static_cast<T>(classes);
+      for (std::size_t p = 0; p < layout.positions(); ++p) {
+        const std::size_t offset = layout.row_offset(p);
+        T* out = grad_input.data() + offset;
+        if (t[p] == ignore_index) {
+          fill_row(out, classes, inner, T(0));
+          continue;
+        }
+        const auto target_class = static_cast<std::size_t>(t[p]);
+        const T scale = upstream[p];
+        const T target_weight = w ? w[target_class] : T(1);
+        write_scaled_softmax(Row<T>{x + offset, classes, inner}, lse[p],
+                             scale * (keep * target_weight + spread * weight_total), out);
+        if (label_smoothing != 0.0)
+          for (std::size_t c = 0; c < classes; ++c) out[c * inner] -= scale * spread * (w ? w[c] : T(1));
+        out[target_class * inner] -= scale * keep * target_weight;
+      }
+      return make_tensor(std::move(grad_input));
+    })};
+  }
+  void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
+
+  Tensor input, target, weight, log_sum_exp;
+  ClassLayout layout;
+  std::int64_t ignore_index;
+  Reduction reduction;
+  double divisor;
+  double label_smoothing;
+};
+
+// One pass over each row: its log-sum-exp (saved for backward), the NLL of the target and, with
+// label smoothing, the weighted sum of the row's log-probabilities. Nothing of input size is
+// written: backward recomputes the softmax from the saved log-sum-exp, which costs less than
+// storing it and reading it back.
+Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                   std::int64_t ignore_index, Reduction reduction, double label_smoothing) {
+  const ClassLayout layout =
+      check_index_loss_args("cross_entropy", input, target, weight, ignore_index, reduction);
+  double divisor = 1.0;
+  Tensor log_sum_exp;
+  Tensor out = visit_floating(input.dtype(), "cross_entropy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = input.data<T>();
+    const T* w = data_or_null<T>(weight);
+    const std::int64_t* t = target.data<std::int64_t>();
+    const T keep = T(1) - static_cast<T>(label_smoothing);
+    const T spread = static_cast<T>(label_smoothing / static_cast<double>(layout.classes));
+    Array<T> losses = Array<T>::from_shape(target.shape());
+    Array<T> lse = Array<T>::from_shape({layout.positions()});
+    double total_weight = 0.0;
+    for (std::size_t p = 0; p < layout.positions(); ++p) {
+      if (t[p] == ignore_index) {
+        losses.data()[p] = lse.data()[p] = T(0);
+        continue;
+      }
+      const auto target_class = static_cast<std::size_t>(t[p]);
+      const Row<T> row{x + layout.row_offset(p), layout.classes, layout.inner};
+      const T row_lse = row_log_sum_exp(row);
+      const T target_weight = w ? w[target_class] : T(1);
+      T loss = keep * target_weight * (row_lse - row[target_class]);
+      if (label_smoothing != 0.0) loss -= spread * weighted_shifted_sum(row, w, row_lse);
+      losses.data()[p] = loss;
+      lse.data()[p] = row_lse;
+      total_weight += target_weight;
+    }
+    // The same divisor for the NLL and the smoothing term, as PyTorch; 0 / 0 = NaN when all are ignored.
+    if (reduction == kMean) divisor = total_weight;
+    log_sum_exp = make_tensor(std::move(lse));
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input}))
+    record(out,
+           std::make_shared<CrossEntropyBackward>(input.detach(), target.detach(), detached(weight), log_sum_exp,
+                                                  layout, ignore_index, reduction, divisor, label_smoothing),
+           {&input});
+  return out;
+}
+
+// ---- cross_entropy with class-probability targets ----------------------------------------------
+
+// With y~ = (1 - e) y + e / C and s_p the upstream scale of position p:
+// d loss_p / d x[p, c] = s_p (softmax_c sum_k w_k y~_k - w_c y~_c);  d loss_p / d y[p, c] = -s_p (1 - e) w_c logp_c
+struct CrossEntropyProbabilitiesBackward final : Node {
+  CrossEntropyProbabilitiesBackward(Tensor input, Tensor target, Tensor weight, Tensor log_sum_exp,
+                                    ClassLayout layout, Reduction reduction, double divisor, double label_smoothing)
+      : input(std::move(input)), target(std::move(target)), weight(std::move(weight)),
+        log_sum_exp(std::move(log_sum_exp)), layout(layout), reduction(reduction), divisor(divisor),
+        label_smoothing(label_smoothing) {}
+  const char* name() const override { return "CrossEntropyProbabilitiesBackward"; }
+
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
+      using T = decltype(tag);
+      const UpstreamScale<T> upstream(grad, reduction, divisor);
+      std::vector<Tensor> grads(2);
+      if (needs_input_grad(0)) grads[0] = input_gradient<T>(upstream);
+      if (needs_input_grad(1)) grads[1] = target_gradient<T>(upstream);
+      return grads;
+    });
+  }
+
+  template <class T>
+  Tensor input_gradient(const UpstreamScale<T>& upstream) const {
+    Array<T> grad_input = Array<T>::from_shape(input.shape());
+    const T* x = input.data<T>();
+    const T* y = target.data<T>();
+    const T* lse = log_sum_exp.data<T>();
+    const T* w = data_or_null<T>(weight);
+    const std::size_t classes = layout.classes, inner = layout.inner;
+    const T keep = T(1) - static_cast<T>(label_smoothing);
+    const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
+    for (std::size_t p = 0; p < layout.positions(); ++p) {
+      const std::size_t offset = layout.row_offset(p);
+      const T* y_row = y + offset;
+      T* out = grad_input.data() + offset;
+      T target_mass = 0;  // sum_k w_k y~_k
+      for (std::size_t c = 0; c < classes; ++c) target_mass += (w ? w[c] : T(1)) * (keep * y_row[c * inner] + spread);
+      const T scale = upstream[p];
+      write_scaled_softmax(Row<T>{x + offset, classes, inner}, lse[p], scale * target_mass, out);
+      for (std::size_t c = 0; c < classes; ++c)
+        out[c * inner] -= scale * (w ? w[c] : T(1)) * (keep * y_row[c * inner] + spread);
+    }
+    return make_tensor(std::move(grad_input));
+  }
+
+  template <class T>
+  Tensor target_gradient(const UpstreamScale<T>& upstream) const {
+    Array<T> grad_target = Array<T>::from_shape(input.shape());
+    const T* x = input.data<T>();
+    const T* lse = log_sum_exp.data<T>();
+    const T* w = data_or_null<T>(weight);
+    const std::size_t classes = layout.classes, inner = layout.inner;
+    const T keep = T(1) - static_cast<T>(label_smoothing);
+    for (std::size_t p = 0; p < layout.positions(); ++p) {
+      const std::size_t offset = layout.row_offset(p);
+      const T scale = upstream[p];
+      for (std::size_t c = 0; c < classes; ++c) {
+        const std::size_t k = offset + c * inner;
+        grad_target.data()[k] = -scale * keep * (w ? w[c] : T(1)) * (x[k] - lse[p]);
+      }
+    }
+    return make_tensor(std::move(grad_target));
+  }
+
+  void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
+
+  Tensor input, target, weight, log_sum_exp;
+  ClassLayout layout;
+  Reduction reduction;
+  double divisor;
+  double label_smoothing;
+};
+
+void check_probability_args(const Tensor& input, const Tensor& target, const Tensor& weight,
+                            std::int64_t ignore_index, Reduction reduction, const ClassLayout& layout) {
+  const char* op = "cross_entropy";
+  loss_detail::check_reduction(op, reduction);
+  if (target.shape() != input.shape())
+    throw Error(concat(op, ": a floating point target holds class probabilities and must have the input's shape ",
+                       shape_str(input.shape()), ", got ", shape_str(target.shape()),
+                       " (class indices must be int64)"));
+  loss_detail::check_same_dtype(op, "input", input, "target", target);
+  check(ignore_index < 0, op, ": ignore_index ", ignore_index,
+        " is not supported with class-probability targets (it applies to class indices only)");
+  check_class_weight(op, input, weight, layout.classes);
+}
+
+// loss_p = -sum_c w_c y~_c logp_c, one pass per row as for class indices.
+Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                   std::int64_t ignore_index, Reduction reduction, double label_smoothing) {
+  const ClassLayout layout = class_layout("cross_entropy", input.shape());
+  check_probability_args(input, target, weight, ignore_index, reduction, layout);
+  // The mean is over positions, whatever the weights (PyTorch's rule for probability targets).
+  const double divisor = reduction == kMean ? static_cast<double>(layout.positions()) : 1.0;
+  Tensor log_sum_exp;
+  Tensor out = visit_floating(input.dtype(), "cross_entropy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = input.data<T>();
+    const T* y = target.data<T>();
+    const T* w = data_or_null<T>(weight);
+    const std::size_t classes = layout.classes, inner = layout.inner;
+    const T keep = T(1) - static_cast<T>(label_smoothing);
+    const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
+    Array<T> losses = Array<T>::from_shape(without_class_dim(input.shape()));
+    Array<T> lse = Array<T>::from_shape({layout.positions()});
+    for (std::size_t p = 0; p < layout.positions(); ++p) {
+      const std::size_t offset = layout.row_offset(p);
+      const Row<T> row{x + offset, classes, inner};
+      const T row_lse = row_log_sum_exp(row);
+      T loss = 0;
+      for (std::size_t c = 0; c < classes; ++c)
+        loss -= (w ? w[c] : T(1)) * (keep * y[offset + c * inner] + spread) * (row[c] - row_lse);
+      losses.data()[p] = loss;
+      lse.data()[p] = row_lse;
+    }
+    log_sum_exp = make_tensor(std::move(lse));
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out,
+           std::make_shared<CrossEntropyProbabilitiesBackward>(input.detach(), target.detach(), detached(weight),
+                                                               log_sum_exp, layout, reduction, divisor,
+                                                               label_smoothing),
+           {&input, &target});
+  return out;
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t ignore_index,
+                     Reduction reduction, double label_smoothing) {
+  check(input.defined() && target.defined(), "cross_entropy: input and target must be defined tensors");
+  visit_floating(input.dtype(), "cross_entropy", [](auto) {});
+  check(label_smoothing >= 0.0 && label_smoothing <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got ",
+        label_smoothing);
+  if (is_floating(target.dtype()))
+    return cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing);
+  if (input.dim() >= 1 && target.shape() == input.shape())
+    throw Error(concat("cross_entropy: a target with the input's shape ", shape_str(input.shape()),
+                       " holds class probabilities and must be floating point, got ", dtype_name(target.dtype())));
+  return cross_entropy_class_indices(input, target, weight, ignore_index, reduction, label_smoothing);
+}
+
+}  // namespace xgrad
