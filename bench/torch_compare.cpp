@@ -1,0 +1,323 @@
+// libtorch and xgrad side by side, in one process, on identical work:
+//
+//   xgrad_torch_compare [--threads 1,2] [--reps 15] [--rep-ms 40] [--only tiny,toy,...]
+//
+// For each thread setting (torch::set_num_threads and OpenBLAS's thread count, set together) and each
+// case, the two engines alternate repetitions (which engine goes first alternates too); a repetition
+// times a fixed number of calls, and the table gives the median time per call of each engine and
+// ratio = libtorch / xgrad (above 1: xgrad is faster).
+//
+// The training cases use the same spiral data and the same initial weights (xgrad's, copied into
+// torch), float32, Linear/ReLU MLPs, mean cross-entropy and SGD(lr 0.1, momentum 0.9). Before timing,
+// a few steps of each engine from the same start are compared loss by loss.
+//
+// Both engines run their gemms in the same OpenBLAS library (Debian's libtorch uses the system BLAS);
+// libtorch's own parallel loops run on GNU OpenMP (libgomp), see the "ATen parallel" lines printed.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "workloads.hpp"
+
+extern "C" {
+void openblas_set_num_threads(int threads);
+int openblas_get_num_threads();
+char* openblas_get_config();
+}
+
+namespace {
+
+namespace bench = xgrad::bench;
+using Clock = std::chrono::steady_clock;
+
+// ---- command line -------------------------------------------------------------------------------
+
+struct Settings {
+  std::vector<int> threads{1, 2};
+  int reps = 15;
+  double rep_ms = 40.0;
+  std::vector<std::string> only;  // empty: every case
+};
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> parts;
+  std::stringstream in(list);
+  for (std::string part; std::getline(in, part, ',');)
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+Settings parse(int argc, char** argv) {
+  Settings s;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--threads") {
+      s.threads.clear();
+      for (const std::string& t : split(value)) s.threads.push_back(std::atoi(t.c_str()));
+    } else if (flag == "--reps") {
+      s.reps = std::max(1, std::atoi(value.c_str()));
+    } else if (flag == "--rep-ms") {
+      s.rep_ms = std::atof(value.c_str());
+    } else if (flag == "--only") {
+      s.only = split(value);
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      std::exit(2);
+    }
+  }
+  return s;
+}
+
+// ---- one case: the same work in both engines -------------------------------------------------------
+
+struct Case {
+  std::string name;
+  std::function<void()> xgrad_call, torch_call;
+};
+
+double seconds_per_call(const std::function<void()>& call, long calls) {
+  const auto start = Clock::now();
+  for (long i = 0; i < calls; ++i) call();
+  return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(calls);
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+std::string human(double seconds) {
+  char text[32];
+  if (seconds < 1e-3) std::snprintf(text, sizeof text, "%.1f us", seconds * 1e6);
+  else std::snprintf(text, sizeof text, "%.2f ms", seconds * 1e3);
+  return text;
+}
+
+// Warms both engines up, sizes a repetition to about rep_ms of the slower engine, then alternates.
+void run_case(const Case& c, const Settings& s, int threads) {
+  for (int i = 0; i < 3; ++i) {
+    c.xgrad_call();
+    c.torch_call();
+  }
+  const double slowest = std::max(seconds_per_call(c.xgrad_call, 3), seconds_per_call(c.torch_call, 3));
+  const long calls = std::max(1L, static_cast<long>(s.rep_ms * 1e-3 / slowest));
+  std::vector<double> xgrad_times, torch_times;
+  for (int rep = 0; rep < s.reps; ++rep) {
+    if (rep % 2 == 0) {
+      xgrad_times.push_back(seconds_per_call(c.xgrad_call, calls));
+      torch_times.push_back(seconds_per_call(c.torch_call, calls));
+    } else {
+      torch_times.push_back(seconds_per_call(c.torch_call, calls));
+      xgrad_times.push_back(seconds_per_call(c.xgrad_call, calls));
+    }
+  }
+  const double t = median(torch_times), x = median(xgrad_times);
+  std::printf("| %-38s | %7d | %12s | %12s | %6.2f |\n", c.name.c_str(), threads, human(t).c_str(), human(x).c_str(),
+              t / x);
+  std::fflush(stdout);
+}
+
+// ---- training steps --------------------------------------------------------------------------------
+
+torch::Tensor to_torch(const xgrad::Tensor& t) {
+  const xgrad::Shape shape = t.shape();
+  std::vector<std::int64_t> sizes(shape.begin(), shape.end());
+  if (t.dtype() == xgrad::kInt64)
+    return torch::from_blob(const_cast<std::int64_t*>(t.data<std::int64_t>()), sizes, torch::kLong).clone();
+  return torch::from_blob(const_cast<float*>(t.data<float>()), sizes, torch::kFloat).clone();
+}
+
+// The libtorch twin of a bench::Trainer, starting from the trainer's current weights.
+struct TorchTrainer {
+  explicit TorchTrainer(const bench::Trainer& source, const bench::Workload& w)
+      : net(torch::nn::Linear(w.features, w.hidden), torch::nn::ReLU(), torch::nn::Linear(w.hidden, w.hidden),
+            torch::nn::ReLU(), torch::nn::Linear(w.hidden, w.classes)),
+        optimizer(net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9)),
+        x(to_torch(source.x)),
+        y(to_torch(source.y)) {
+    const std::vector<xgrad::Tensor> from = source.net.parameters();
+    std::vector<torch::Tensor> to = net->parameters();
+    TORCH_CHECK(from.size() == to.size(), "parameter lists differ");
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < to.size(); ++i) to[i].copy_(to_torch(from[i]));
+  }
+
+  float step() {
+    optimizer.zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+    loss.backward();
+    optimizer.step();
+    return loss.item<float>();
+  }
+
+  torch::nn::Sequential net;
+  torch::optim::SGD optimizer;
+  torch::Tensor x, y;
+};
+
+// Both engines from one start: the losses of the first steps must agree to float32 rounding.
+void check_same_training(const bench::Workload& w) {
+  bench::Trainer mine(w);
+  TorchTrainer theirs(mine, w);
+  float worst = 0.f, first = 0.f, last_mine = 0.f, last_theirs = 0.f;
+  for (int i = 0; i < 5; ++i) {
+    last_mine = mine.step();
+    last_theirs = theirs.step();
+    if (i == 0) first = last_mine;
+    worst = std::max(worst, std::abs(last_mine - last_theirs));
+  }
+  std::printf("  %-5s loss step 1 %.5f, step 5 xgrad %.5f torch %.5f, largest difference %.2g\n", w.name, first,
+              last_mine, last_theirs, worst);
+}
+
+struct TrainingPair {
+  explicit TrainingPair(const bench::Workload& w) : mine(w), theirs(mine, w) {}
+  bench::Trainer mine;
+  TorchTrainer theirs;
+};
+
+Case training_case(const bench::Workload& w, std::vector<std::shared_ptr<TrainingPair>>& keep) {
+  auto pair = std::make_shared<TrainingPair>(w);
+  keep.push_back(pair);
+  return {std::string("step ") + w.name + " (" + std::to_string(w.features) + "-" + std::to_string(w.hidden) + "-" +
+              std::to_string(w.hidden) + "-" + std::to_string(w.classes) + ", batch " + std::to_string(w.batch) + ")",
+          [p = pair.get()] { p->mine.step(); }, [p = pair.get()] { p->theirs.step(); }};
+}
+
+// ---- single ops: forward + backward on one input ---------------------------------------------------
+
+// An input that requires grad in both engines with the same values; its gradient is dropped before
+// each call, as zero_grad does.
+struct Operand {
+  explicit Operand(const xgrad::Shape& shape) : mine(xgrad::randn(shape)), theirs(to_torch(mine)) {
+    mine.requires_grad_();
+    theirs.requires_grad_();
+  }
+  void clear() {
+    mine.zero_grad();
+    theirs.mutable_grad() = torch::Tensor();
+  }
+  xgrad::Tensor mine;
+  torch::Tensor theirs;
+};
+
+std::vector<Case> op_cases() {
+  std::vector<Case> cases;
+  const std::size_t rows = 4096, classes = 1000;
+  auto x = std::make_shared<Operand>(xgrad::Shape{rows, classes});
+  auto upstream_mine = std::make_shared<xgrad::Tensor>(xgrad::randn({rows, classes}));
+  auto upstream_theirs = std::make_shared<torch::Tensor>(to_torch(*upstream_mine));
+  std::vector<std::int64_t> label_values(rows);
+  for (std::size_t i = 0; i < rows; ++i) label_values[i] = static_cast<std::int64_t>((i * 7919) % classes);
+  auto labels_mine = std::make_shared<xgrad::Tensor>(xgrad::from_buffer(label_values.data(), {rows}));
+  auto labels_theirs = std::make_shared<torch::Tensor>(to_torch(*labels_mine));
+
+  cases.push_back({"cross_entropy fwd+bwd 4096x1000",
+                   [=] {
+                     x->clear();
+                     bench::training_loss(x->mine, *labels_mine).backward();
+                   },
+                   [=] {
+                     x->clear();
+                     torch::nn::functional::cross_entropy(x->theirs, *labels_theirs).backward();
+                   }});
+  cases.push_back({"log_softmax fwd+bwd 4096x1000",
+                   [=] {
+                     x->clear();
+                     xgrad::log_softmax(x->mine, 1).backward(*upstream_mine);
+                   },
+                   [=] {
+                     x->clear();
+                     torch::log_softmax(x->theirs, 1).backward(*upstream_theirs);
+                   }});
+  cases.push_back({"softmax fwd+bwd 4096x1000",
+                   [=] {
+                     x->clear();
+                     xgrad::softmax(x->mine, 1).backward(*upstream_mine);
+                   },
+                   [=] {
+                     x->clear();
+                     torch::softmax(x->theirs, 1).backward(*upstream_theirs);
+                   }});
+  auto bias = std::make_shared<Operand>(xgrad::Shape{classes});
+  cases.push_back({"add (4096x1000)+(1000) fwd+bwd",
+                   [=] {
+                     x->clear();
+                     bias->clear();
+                     (x->mine + bias->mine).backward(*upstream_mine);
+                   },
+                   [=] {
+                     x->clear();
+                     bias->clear();
+                     (x->theirs + bias->theirs).backward(*upstream_theirs);
+                   }});
+  for (auto [m, k, n] : {std::array<std::size_t, 3>{30, 16, 16}, {300, 64, 64}, {256, 784, 512}, {512, 512, 512}}) {
+    auto a = std::make_shared<Operand>(xgrad::Shape{m, k});
+    auto b = std::make_shared<Operand>(xgrad::Shape{k, n});
+    auto up_mine = std::make_shared<xgrad::Tensor>(xgrad::randn({m, n}));
+    auto up_theirs = std::make_shared<torch::Tensor>(to_torch(*up_mine));
+    cases.push_back({"matmul fwd+bwd " + std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n),
+                     [=] {
+                       a->clear();
+                       b->clear();
+                       xgrad::matmul(a->mine, b->mine).backward(*up_mine);
+                     },
+                     [=] {
+                       a->clear();
+                       b->clear();
+                       torch::matmul(a->theirs, b->theirs).backward(*up_theirs);
+                     }});
+  }
+  return cases;
+}
+
+bool wanted(const Settings& s, const std::string& name) {
+  if (s.only.empty()) return true;
+  for (const std::string& part : s.only)
+    if (name.find(part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Settings settings = parse(argc, argv);
+  xgrad::manual_seed(0);
+
+  std::printf("libtorch %s, OpenBLAS: %s\n", TORCH_VERSION, openblas_get_config());
+  std::printf("Same workloads from one start (xgrad's initial weights copied into torch):\n");
+  for (const bench::Workload& w : bench::workloads())
+    if (wanted(settings, w.name)) check_same_training(w);
+
+  std::vector<std::shared_ptr<TrainingPair>> keep;
+  std::vector<Case> cases;
+  for (const bench::Workload& w : bench::workloads()) cases.push_back(training_case(w, keep));
+  for (Case& c : op_cases()) cases.push_back(std::move(c));
+
+  for (int threads : settings.threads) {
+    torch::set_num_threads(threads);
+    openblas_set_num_threads(threads);
+    std::printf("\ntorch::set_num_threads(%d) -> get_num_threads() = %d; openblas_set_num_threads(%d) -> %d\n",
+                threads, torch::get_num_threads(), threads, openblas_get_num_threads());
+    std::printf("ATen parallel: %s", at::get_parallel_info().c_str());
+    std::printf("%d repetitions per engine, alternating; medians per call\n\n", settings.reps);
+    std::printf("| %-38s | %7s | %12s | %12s | %6s |\n", "case", "threads", "libtorch", "xgrad", "ratio");
+    std::printf("|%s|%s|%s|%s|%s|\n", std::string(40, '-').c_str(), std::string(9, '-').c_str(),
+                std::string(14, '-').c_str(), std::string(14, '-').c_str(), std::string(8, '-').c_str());
+    for (const Case& c : cases)
+      if (wanted(settings, c.name)) run_case(c, settings, threads);
+  }
+  return 0;
+}
