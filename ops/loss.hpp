@@ -4,3 +4,4 @@
 //   loss_pointwise.hpp        binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, mse_loss
 // nn/functional.hpp gives the same losses with libtorch-style options structs.
 #include "loss_classification.hpp"
+#include "loss_pointwise.hpp"

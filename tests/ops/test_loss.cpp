@@ -76,5 +76,35 @@ TEST(LossGolden, CrossEntropy) {
   EXPECT_GE(count, 200u);
 }
 
+TEST(LossGolden, BinaryCrossEntropy) {
+  const std::size_t count =
+      check_golden_cases("binary_cross_entropy", [](const Tensor& x, const Tensor& y, const LossArgs& a) {
+        return binary_cross_entropy(x, y, a.weight, a.reduction);
+      });
+  EXPECT_GE(count, 38u);
+}
+
+TEST(LossGolden, BinaryCrossEntropyWithLogits) {
+  const std::size_t count = check_golden_cases(
+      "binary_cross_entropy_with_logits", [](const Tensor& x, const Tensor& y, const LossArgs& a) {
+        return binary_cross_entropy_with_logits(x, y, a.weight, a.pos_weight, a.reduction);
+      });
+  EXPECT_GE(count, 72u);
+}
+
+TEST(LossGolden, KlDiv) {
+  const std::size_t count = check_golden_cases("kl_div", [](const Tensor& x, const Tensor& y, const LossArgs& a) {
+    return kl_div(x, y, a.reduction, a.log_target);
+  });
+  EXPECT_GE(count, 24u);
+}
+
+TEST(LossGolden, MseLoss) {
+  const std::size_t count = check_golden_cases("mse_loss", [](const Tensor& x, const Tensor& y, const LossArgs& a) {
+    return mse_loss(x, y, a.reduction);
+  });
+  EXPECT_GE(count, 12u);
+}
+
 }  // namespace
 }  // namespace xgrad

@@ -1,0 +1,339 @@
+#include "ops/loss_pointwise.hpp"
+
+#include <xtensor/xbroadcast.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/tensor_impl.hpp"
+#include "ops/loss_impl.hpp"
+
+namespace xgrad {
+
+using loss_detail::UpstreamScale;
+
+namespace {
+
+// ---- Shared pieces -----------------------------------------------------------------------------
+// Messages are built only on failure: these checks run on every call.
+
+void check_input_and_target(const char* op, const Tensor& input, const Tensor& target, Reduction reduction,
+                            bool allow_batchmean = false) {
+  check(input.defined() && target.defined(), op, ": input and target must be defined tensors");
+  loss_detail::check_reduction(op, reduction, allow_batchmean);
+  visit_floating(input.dtype(), op, [](auto) {});
+  loss_detail::check_same_dtype(op, "input", input, "target", target);
+  if (target.shape() != input.shape())
+    throw Error(concat(op, ": target shape ", shape_str(target.shape()), " must match input shape ",
+                       shape_str(input.shape())));
+}
+
+// `weight` broadcast to the input's shape (NumPy rules: aligned from the right, each size equal or
+// 1, the input's shape unchanged), so the kernels read one weight per element. Undefined stays
+// undefined; a weight of the input's shape is used as it is.
+Tensor expand_to_input(const char* op, const char* name, const Tensor& weight, const Tensor& input) {
+  if (!weight.defined()) return Tensor();
+  loss_detail::check_same_dtype(op, "input", input, name, weight);
+  const Shape shape = input.shape(), weight_shape = weight.shape();
+  if (weight_shape == shape) return weight.detach();
+  bool fits = weight_shape.size() <= shape.size();
+  for (std::size_t d = 1; fits && d <= weight_shape.size(); ++d) {
+    const std::size_t size = weight_shape[weight_shape.size() - d];
+    fits = size == 1 || size == shape[shape.size() - d];
+  }
+  if (!fits)
+    throw Error(concat(op, ": ", name, " of shape ", shape_str(weight_shape), " does not broadcast to the input shape ",
+                       shape_str(shape)));
+  return visit_floating(weight.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> expanded = xt::broadcast(array<T>(weight), shape);
+    return make_tensor(std::move(expanded));
+  });
+}
+
+// The divisor of the reduction: 1 for kNone and kSum, the element count for kMean, the batch size
+// (first dimension) for kBatchMean, which is just the sum for a 0-dim input, as in PyTorch.
+double reduction_divisor(Reduction reduction, const Tensor& input) {
+  switch (reduction) {
+    case Reduction::Mean: return static_cast<double>(input.numel());
+    case Reduction::BatchMean: return input.dim() == 0 ? 1.0 : static_cast<double>(input.shape()[0]);
+    default: return 1.0;
+  }
+}
+
+template <class T>
+const T* data_or_null(const Tensor& tensor) {
+  return tensor.defined() ? tensor.data<T>() : nullptr;
+}
+
+// One weight per element; w == nullptr means all ones.
+template <class T>
+T weight_at(const T* w, std::size_t i) {
+  return w ? w[i] : T(1);
+}
+
+// What every pointwise Backward node saves: the input, the target, the expanded weight and the
+// reduction's divisor. `gradient(grad, needs_input, needs_target)` fills in each element.
+struct PointwiseSaved {
+  Tensor input, target, weight;
+  Reduction reduction;
+  double divisor;
+  void release() { input = target = weight = Tensor(); }
+};
+
+// The gradient arrays of input and target (empty when not needed), filled by
+// element(i, scale, grad_x, grad_y), which writes d/dx and d/dy of element i times its upstream scale.
+template <class T, class Element>
+std::vector<Tensor> pointwise_gradients(const Node& node, const PointwiseSaved& saved, const Tensor& grad,
+                                        Element element) {
+  const UpstreamScale<T> upstream(grad, saved.reduction, saved.divisor);
+  const bool wants_input = node.needs_input_grad(0), wants_target = node.needs_input_grad(1);
+  Array<T> grad_input = Array<T>::from_shape(wants_input ? saved.input.shape() : Shape{0});
+  Array<T> grad_target = Array<T>::from_shape(wants_target ? saved.input.shape() : Shape{0});
+  T unused_x, unused_y;
+  const std::size_t size = saved.input.numel();
+  for (std::size_t i = 0; i < size; ++i)
+    element(i, upstream[i], wants_input ? grad_input.data()[i] : unused_x,
+            wants_target ? grad_target.data()[i] : unused_y);
+  std::vector<Tensor> grads(2);
+  if (wants_input) grads[0] = make_tensor(std::move(grad_input));
+  if (wants_target) grads[1] = make_tensor(std::move(grad_target));
+  return grads;
+}
+
+// ---- binary_cross_entropy ----------------------------------------------------------------------
+
+// d/dx = w (x - y) / max(x (1 - x), 1e-12);  d/dy = w (log(1 - x) - log(x)) = -w logit(x)
+struct BinaryCrossEntropyBackward final : Node {
+  explicit BinaryCrossEntropyBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
+  const char* name() const override { return "BinaryCrossEntropyBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "binary_cross_entropy backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T *x = saved.input.data<T>(), *y = saved.target.data<T>(), *w = data_or_null<T>(saved.weight);
+      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
+        const T factor = scale * weight_at(w, i);
+        // PyTorch's denominator, with its epsilon of float(1e-12): a gradient of about 1e12 at x = 0
+        // or 1 rather than inf.
+        grad_x = factor * (x[i] - y[i]) / std::max((T(1) - x[i]) * x[i], static_cast<T>(1e-12f));
+        grad_y = -factor * std::log(x[i] / (T(1) - x[i]));
+      });
+    });
+  }
+  void release_saved() override { saved.release(); }
+  PointwiseSaved saved;
+};
+
+}  // namespace
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction) {
+  const char* op = "binary_cross_entropy";
+  check_input_and_target(op, input, target, reduction);
+  const Tensor w = expand_to_input(op, "weight", weight, input);
+  const double divisor = reduction_divisor(reduction, input);
+  Tensor out = visit_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T *x = input.data<T>(), *y = target.data<T>(), *weights = data_or_null<T>(w);
+    Array<T> losses = Array<T>::from_shape(input.shape());
+    for (std::size_t i = 0; i < losses.size(); ++i) {
+      if (!(x[i] >= T(0) && x[i] <= T(1)))  // written so that NaN fails too
+        throw Error(concat(op, ": input values must be probabilities in [0, 1], got ", x[i], " at index ",
+                           loss_detail::index_str(i, input.shape()), " (use binary_cross_entropy_with_logits for logits)"));
+      // log clamped at -100, as in PyTorch: x = 0 or 1 gives a loss of at most 100, not inf.
+      const T log_x = std::max(std::log(x[i]), T(-100)), log_1mx = std::max(std::log(T(1) - x[i]), T(-100));
+      losses.data()[i] = weight_at(weights, i) * ((y[i] - T(1)) * log_1mx - y[i] * log_x);
+    }
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out,
+                     std::make_shared<BinaryCrossEntropyBackward>(
+                         PointwiseSaved{input.detach(), target.detach(), w, reduction, divisor}),
+                     {&input, &target});
+  return out;
+}
+
+namespace {
+
+// ---- binary_cross_entropy_with_logits ------------------------------------------------------------
+
+// softplus(z) = log(1 + e^z) without overflow for large z. Written with log(1 + .) rather than
+// log1p, as PyTorch's forward is, so a loss below 1e-16 rounds to exactly 0 there too.
+template <class T>
+T softplus(T z) {
+  return std::max(z, T(0)) + std::log(T(1) + std::exp(-std::abs(z)));
+}
+
+// log sigmoid(z) = -softplus(-z), in the log1p form PyTorch's target gradient uses.
+template <class T>
+T log_sigmoid(T z) {
+  return std::min(z, T(0)) - std::log1p(std::exp(-std::abs(z)));
+}
+
+// 1 / (1 + e^-x) without overflow for any x.
+template <class T>
+T stable_sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+// With p = pos_weight (1 when absent):
+// d/dx = w [(p y + 1 - y) sigmoid(x) - p y];  d/dy = w [(p - 1) softplus(-x) - x]
+//                                                  = w [log sigmoid(-x) - p log sigmoid(x)]
+struct BinaryCrossEntropyWithLogitsBackward final : Node {
+  BinaryCrossEntropyWithLogitsBackward(PointwiseSaved saved, Tensor pos_weight)
+      : saved(std::move(saved)), pos_weight(std::move(pos_weight)) {}
+  const char* name() const override { return "BinaryCrossEntropyWithLogitsBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
+      const T *w = data_or_null<T>(saved.weight), *pw = data_or_null<T>(pos_weight);
+      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
+        const T factor = scale * weight_at(w, i), positive = weight_at(pw, i) * y[i];
+        grad_x = factor * ((positive + T(1) - y[i]) * stable_sigmoid(x[i]) - positive);
+        grad_y = factor * (log_sigmoid(-x[i]) - weight_at(pw, i) * log_sigmoid(x[i]));
+      });
+    });
+  }
+  void release_saved() override {
+    saved.release();
+    pos_weight = Tensor();
+  }
+  PointwiseSaved saved;
+  Tensor pos_weight;
+};
+
+}  // namespace
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                        const Tensor& pos_weight, Reduction reduction) {
+  const char* op = "binary_cross_entropy_with_logits";
+  check_input_and_target(op, input, target, reduction);
+  const Tensor w = expand_to_input(op, "weight", weight, input);
+  const Tensor pw = expand_to_input(op, "pos_weight", pos_weight, input);
+  const double divisor = reduction_divisor(reduction, input);
+  Tensor out = visit_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T *x = input.data<T>(), *y = target.data<T>();
+    const T *weights = data_or_null<T>(w), *pos_weights = data_or_null<T>(pw);
+    Array<T> losses = Array<T>::from_shape(input.shape());
+    for (std::size_t i = 0; i < losses.size(); ++i) {
+      const T positive_scale = T(1) + (weight_at(pos_weights, i) - T(1)) * y[i];
+      losses.data()[i] = weight_at(weights, i) * ((T(1) - y[i]) * x[i] + positive_scale * softplus(-x[i]));
+    }
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out,
+                     std::make_shared<BinaryCrossEntropyWithLogitsBackward>(
+                         PointwiseSaved{input.detach(), target.detach(), w, reduction, divisor}, pw),
+                     {&input, &target});
+  return out;
+}
+
+namespace {
+
+// ---- kl_div --------------------------------------------------------------------------------------
+
+// log_target false: d/dx = -y, d/dy = log y + 1 - x (NaN at y == 0, as PyTorch 1.13's xlogy gives);
+// log_target true:  d/dx = -e^y, d/dy = e^y (y - x + 1)
+struct KlDivBackward final : Node {
+  KlDivBackward(PointwiseSaved saved, bool log_target) : saved(std::move(saved)), log_target(log_target) {}
+  const char* name() const override { return "KlDivBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "kl_div backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
+      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
+        if (log_target) {
+          const T p = std::exp(y[i]);
+          grad_x = -scale * p;
+          grad_y = scale * p * (y[i] - x[i] + T(1));
+        } else {
+          grad_x = -scale * y[i];
+          grad_y = y[i] == T(0) ? std::numeric_limits<T>::quiet_NaN() : scale * (std::log(y[i]) + T(1) - x[i]);
+        }
+      });
+    });
+  }
+  void release_saved() override { saved.release(); }
+  PointwiseSaved saved;
+  bool log_target;
+};
+
+}  // namespace
+
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target) {
+  const char* op = "kl_div";
+  check_input_and_target(op, input, target, reduction, /*allow_batchmean=*/true);
+  const double divisor = reduction_divisor(reduction, input);
+  Tensor out = visit_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T *x = input.data<T>(), *y = target.data<T>();
+    Array<T> losses = Array<T>::from_shape(input.shape());
+    for (std::size_t i = 0; i < losses.size(); ++i) {
+      if (log_target) {
+        losses.data()[i] = std::exp(y[i]) * (y[i] - x[i]);
+      } else {
+        // y log y is taken as 0 at y == 0 (its limit), as PyTorch's xlogy does.
+        const T y_log_y = y[i] == T(0) ? T(0) : y[i] * std::log(y[i]);
+        losses.data()[i] = y_log_y - y[i] * x[i];
+      }
+    }
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out,
+                     std::make_shared<KlDivBackward>(
+                         PointwiseSaved{input.detach(), target.detach(), Tensor(), reduction, divisor}, log_target),
+                     {&input, &target});
+  return out;
+}
+
+namespace {
+
+// ---- mse_loss ------------------------------------------------------------------------------------
+
+// d/dx = 2 (x - y);  d/dy = -2 (x - y)
+struct MseLossBackward final : Node {
+  explicit MseLossBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
+  const char* name() const override { return "MseLossBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), "mse_loss backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
+      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
+        grad_x = T(2) * (x[i] - y[i]) * scale;
+        grad_y = -grad_x;
+      });
+    });
+  }
+  void release_saved() override { saved.release(); }
+  PointwiseSaved saved;
+};
+
+}  // namespace
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  const char* op = "mse_loss";
+  check_input_and_target(op, input, target, reduction);
+  const double divisor = reduction_divisor(reduction, input);
+  Tensor out = visit_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T *x = input.data<T>(), *y = target.data<T>();
+    Array<T> losses = Array<T>::from_shape(input.shape());
+    for (std::size_t i = 0; i < losses.size(); ++i) losses.data()[i] = (x[i] - y[i]) * (x[i] - y[i]);
+    return loss_detail::reduce_losses(std::move(losses), reduction, divisor);
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out,
+                     std::make_shared<MseLossBackward>(
+                         PointwiseSaved{input.detach(), target.detach(), Tensor(), reduction, divisor}),
+                     {&input, &target});
+  return out;
+}
+
+}  // namespace xgrad
