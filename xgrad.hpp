@@ -21,6 +21,7 @@
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 #include "ops/softmax.hpp"
+#include "nn/functional.hpp"
 #include "nn/modules.hpp"
 #include "nn/serialize.hpp"
 #include "optim/sgd.hpp"
