@@ -26,11 +26,12 @@ namespace {
 // Each backward pass gets a fresh number, so a Node knows whether its bookkeeping is from this pass.
 thread_local std::uint64_t current_epoch = 0;
 
+// Runs for every edge of every backward pass, so the message is formatted only when it fails.
 void check_gradient(const Node& producer, std::size_t input, const Tensor& grad, const Node& consumer) {
-  check(has_shape(grad, consumer.output_shape) && grad.dtype() == consumer.output_dtype, "backward: ",
-        producer.name(), " returned a gradient of shape ", shape_str(grad.shape()), " (", dtype_name(grad.dtype()),
-        ") for input ", input, ", which has shape ", shape_str(consumer.output_shape), " (",
-        dtype_name(consumer.output_dtype), ")");
+  if (has_shape(grad, consumer.output_shape) && grad.dtype() == consumer.output_dtype) return;
+  throw Error(concat("backward: ", producer.name(), " returned a gradient of shape ", shape_str(grad.shape()), " (",
+                     dtype_name(grad.dtype()), ") for input ", input, ", which has shape ",
+                     shape_str(consumer.output_shape), " (", dtype_name(consumer.output_dtype), ")"));
 }
 
 }  // namespace

@@ -53,10 +53,9 @@ std::size_t Tensor::size(std::int64_t dim) const {
   return shape()[static_cast<std::size_t>(dim < 0 ? dim + rank : dim)];
 }
 
-Dtype Tensor::dtype() const {
-  return std::visit([](const auto& a) { return dtype_of<typename std::decay_t<decltype(a)>::value_type>(); },
-                    storage_of(*this, "dtype"));
-}
+// The variant's alternatives are listed in Dtype's order (checked in tensor_impl.hpp), so the dtype is
+// the active index: no visit on a call that every op makes several times.
+Dtype Tensor::dtype() const { return static_cast<Dtype>(storage_of(*this, "dtype").index()); }
 
 bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
@@ -80,18 +79,22 @@ const std::shared_ptr<Node>& Tensor::grad_fn() const {
 }
 
 void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
+  // Called once per training step: messages (which format shapes) are built only on failure.
   check(defined(), "backward: called on an undefined tensor");
-  check(requires_grad(), "backward: tensor of shape ", shape_str(shape()),
-        " does not require grad and has no grad_fn (did every input have requires_grad false, or was "
-        "it computed under NoGradGuard?)");
+  if (!requires_grad())
+    throw Error(concat("backward: tensor of shape ", shape_str(shape()),
+                       " does not require grad and has no grad_fn (did every input have requires_grad false, or "
+                       "was it computed under NoGradGuard?)"));
   Tensor seed = grad_output;
   if (!seed.defined()) {
-    check(numel() == 1, "backward: grad can be implicitly created only for a tensor with one element, got shape ",
-          shape_str(shape()), "; pass grad_output of that shape");
+    if (numel() != 1)
+      throw Error(concat("backward: grad can be implicitly created only for a tensor with one element, got shape ",
+                         shape_str(shape()), "; pass grad_output of that shape"));
     seed = ones(shape(), dtype());
   }
-  check(seed.shape() == shape(), "backward: grad_output shape ", shape_str(seed.shape()),
-        " does not match the tensor's shape ", shape_str(shape()));
+  if (!has_shape(seed, shape()))
+    throw Error(concat("backward: grad_output shape ", shape_str(seed.shape()), " does not match the tensor's shape ",
+                       shape_str(shape())));
   check(seed.dtype() == dtype(), "backward: grad_output dtype ", dtype_name(seed.dtype()),
         " does not match the tensor's dtype ", dtype_name(dtype()));
   Engine::run_backward(*this, seed, retain_graph);

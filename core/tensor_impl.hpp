@@ -5,19 +5,30 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
+#include "core/buffer_cache_impl.hpp"
 #include "core/error.hpp"
 #include "core/node.hpp"
 #include "core/tensor.hpp"
 
 namespace xgrad {
 
+// Row-major, with buffers from the per-thread cache of core/buffer_cache_impl.hpp: a training step
+// reuses the previous step's buffers instead of going back to malloc and the kernel.
 template <class T>
-using Array = xt::xarray<T>;
-// One row-major contiguous array; detach() and saved outputs share it through a shared_ptr.
+using Array = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;
+// One row-major contiguous array; detach() and saved outputs share it through a shared_ptr. The
+// alternatives follow Dtype's order, so Tensor::dtype() is the variant's index.
 using Storage = std::variant<Array<float>, Array<double>, Array<std::int64_t>>;
+template <Dtype D>
+using StorageAlternative = std::variant_alternative_t<static_cast<std::size_t>(D), Storage>;
+static_assert(std::is_same_v<StorageAlternative<kFloat32>, Array<float>> &&
+                  std::is_same_v<StorageAlternative<kFloat64>, Array<double>> &&
+                  std::is_same_v<StorageAlternative<kInt64>, Array<std::int64_t>>,
+              "Storage's alternatives must follow Dtype's order");
 
 struct TensorImpl {
   TensorImpl() = default;

@@ -1,0 +1,122 @@
+#include "core/buffer_cache_impl.hpp"
+
+#include <cstdlib>
+#include <vector>
+
+namespace xgrad::buffer_cache {
+
+namespace {
+
+// Under AddressSanitizer every buffer goes straight back to the system, so a read through a
+// released tensor is still reported instead of landing in a recycled buffer.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheEnabled = false;
+#else
+constexpr bool kCacheEnabled = true;
+#endif
+
+// Size classes: 64-byte steps up to 256 bytes, then four per power of two, so a buffer is at most
+// 25% larger than asked for. Classes run up to kMaxCachedBuffer (2^26 bytes: class 4 + 17 * 4 + 3).
+constexpr std::size_t kClasses = 76;
+
+struct SizeClass {
+  std::size_t index, bytes;
+};
+
+SizeClass size_class(std::size_t bytes) {
+  if (bytes <= 256) {
+    const std::size_t steps = bytes <= 64 ? 1 : (bytes + 63) / 64;
+    return {steps - 1, steps * 64};
+  }
+  // 2^p < bytes <= 2^(p + 1), p >= 8: round up to a quarter of 2^p.
+  const auto p = static_cast<std::size_t>(63 - __builtin_clzll(static_cast<unsigned long long>(bytes - 1)));
+  const std::size_t quarter = std::size_t{1} << (p - 2);
+  const std::size_t quarters = (bytes + quarter - 1) / quarter;  // 5 to 8
+  return {4 + (p - 8) * 4 + (quarters - 5), quarters * quarter};
+}
+
+bool cacheable(std::size_t bytes) { return kCacheEnabled && bytes <= kMaxCachedBuffer; }
+
+void* system_allocate(std::size_t bytes) {
+  // aligned_alloc wants a multiple of the alignment; every size class already is one.
+  const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  void* buffer = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (!buffer) throw std::bad_alloc();
+  return buffer;
+}
+
+struct ThreadCache {
+  std::vector<void*> free_buffers[kClasses];
+  std::size_t bytes = 0;
+
+  void release() noexcept {
+    for (auto& list : free_buffers) {
+      for (void* buffer : list) std::free(buffer);
+      list.clear();
+      list.shrink_to_fit();
+    }
+    bytes = 0;
+  }
+  ~ThreadCache();
+};
+
+// Trivially destructible, so it can still be read while a thread's other thread_locals are being
+// destroyed: a tensor freed after the cache is gone goes straight back to the system.
+thread_local bool cache_destroyed = false;
+
+ThreadCache::~ThreadCache() {
+  release();
+  cache_destroyed = true;
+}
+
+ThreadCache* this_thread_cache() {
+  if (cache_destroyed) return nullptr;
+  thread_local ThreadCache cache;
+  return &cache;
+}
+
+}  // namespace
+
+void* allocate(std::size_t bytes) {
+  if (!cacheable(bytes)) return system_allocate(bytes);
+  const SizeClass size = size_class(bytes);
+  if (ThreadCache* cache = this_thread_cache()) {
+    std::vector<void*>& list = cache->free_buffers[size.index];
+    if (!list.empty()) {
+      void* buffer = list.back();
+      list.pop_back();
+      cache->bytes -= size.bytes;
+      return buffer;
+    }
+  }
+  return system_allocate(size.bytes);
+}
+
+void deallocate(void* buffer, std::size_t bytes) noexcept {
+  if (!buffer) return;
+  ThreadCache* cache = cacheable(bytes) ? this_thread_cache() : nullptr;
+  if (cache) {
+    const SizeClass size = size_class(bytes);
+    if (cache->bytes + size.bytes <= kMaxCachedBytes) {
+      try {
+        cache->free_buffers[size.index].push_back(buffer);
+        cache->bytes += size.bytes;
+        return;
+      } catch (const std::bad_alloc&) {
+        // No room to remember it: give it back instead.
+      }
+    }
+  }
+  std::free(buffer);
+}
+
+void release_cached() noexcept {
+  if (ThreadCache* cache = this_thread_cache()) cache->release();
+}
+
+std::size_t cached_bytes() noexcept {
+  const ThreadCache* cache = this_thread_cache();
+  return cache ? cache->bytes : 0;
+}
+
+}  // namespace xgrad::buffer_cache
