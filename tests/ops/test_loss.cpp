@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include <xgrad/xgrad.hpp>
 
@@ -15,6 +17,7 @@
 namespace xgrad {
 namespace {
 
+using testing::all_close;
 using testing::golden_cases;
 using testing::golden_tensor;
 using testing::Json;
@@ -104,6 +107,373 @@ TEST(LossGolden, MseLoss) {
     return mse_loss(x, y, a.reduction);
   });
   EXPECT_GE(count, 12u);
+}
+
+// ---- gradcheck in float64 (random upstream gradients, so reduction none checks every element) ----
+
+constexpr Reduction kReductions[] = {kNone, kSum, kMean};
+
+std::string trace_name(Reduction reduction, const std::string& what) {
+  return what + " / " + reduction_name(reduction);
+}
+
+TEST(LossGradcheck, NllLoss) {
+  manual_seed(101);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor nc = randn({5, 4}, kFloat64).requires_grad_();
+  const Tensor nc_target = tensor({0, 3, 1, 1, 2});
+  const Tensor ncd = randn({2, 4, 3}, kFloat64).requires_grad_();
+  const Tensor ncd_target = tensor({{0, 3, 1}, {2, 2, 0}});
+  for (Reduction reduction : kReductions) {
+    SCOPED_TRACE(reduction_name(reduction));
+    const auto plain = gradcheck(
+        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], nc_target, Tensor(), -100, reduction); }, {nc});
+    EXPECT_TRUE(plain.passed) << plain.report;
+    const auto weighted = gradcheck(
+        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], nc_target, weight, 1, reduction); }, {nc});
+    EXPECT_TRUE(weighted.passed) << weighted.report;
+    const auto k_dim = gradcheck(
+        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], ncd_target, weight, 2, reduction); }, {ncd});
+    EXPECT_TRUE(k_dim.passed) << k_dim.report;
+  }
+}
+
+TEST(LossGradcheck, CrossEntropyWithClassIndices) {
+  manual_seed(102);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5, 0.7});
+  struct Case {
+    std::string what;
+    Tensor input, target;
+  };
+  const std::vector<Case> cases = {
+      {"C", randn({5}, kFloat64).requires_grad_(), full({}, 3.0, kInt64)},
+      {"NC", randn({4, 5}, kFloat64).requires_grad_(), tensor({1, 0, 4, 1})},
+      {"NCd1", randn({2, 5, 3}, kFloat64).requires_grad_(), tensor({{0, 4, 1}, {1, 1, 3}})},
+      {"NCd1d2", randn({2, 5, 2, 2}, kFloat64).requires_grad_(), tensor({{{0, 4}, {1, 2}}, {{1, 1}, {3, 0}}})}};
+  for (const Case& c : cases)
+    for (Reduction reduction : kReductions)
+      for (double smoothing : {0.0, 0.3}) {
+        SCOPED_TRACE(trace_name(reduction, c.what + " label_smoothing " + std::to_string(smoothing)));
+        const auto plain = gradcheck(
+            [&](const std::vector<Tensor>& in) {
+              return cross_entropy(in[0], c.target, Tensor(), -100, reduction, smoothing);
+            },
+            {c.input});
+        EXPECT_TRUE(plain.passed) << plain.report;
+        const auto weighted_ignoring = gradcheck(
+            [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], c.target, weight, 1, reduction, smoothing); },
+            {c.input});
+        EXPECT_TRUE(weighted_ignoring.passed) << weighted_ignoring.report;
+      }
+}
+
+TEST(LossGradcheck, CrossEntropyWithProbabilitiesDifferentiatesBoth) {
+  manual_seed(103);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  for (const Shape& shape : std::vector<Shape>{{4}, {3, 4}, {2, 4, 3}}) {
+    const Tensor input = randn(shape, kFloat64).requires_grad_();
+    const Tensor target = softmax(randn(shape, kFloat64), shape.size() == 1 ? 0 : 1).requires_grad_();
+    for (Reduction reduction : kReductions)
+      for (double smoothing : {0.0, 0.2}) {
+        SCOPED_TRACE(trace_name(reduction, shape_str(shape) + " label_smoothing " + std::to_string(smoothing)));
+        const auto result = gradcheck(
+            [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], in[1], weight, -100, reduction, smoothing); },
+            {input, target});
+        EXPECT_TRUE(result.passed) << result.report;
+      }
+  }
+}
+
+TEST(LossGradcheck, BinaryCrossEntropyWithBroadcastWeight) {
+  manual_seed(104);
+  const Tensor input = (rand({4, 3}, kFloat64) * 0.8 + 0.1).requires_grad_();  // away from 0 and 1
+  const Tensor target = rand({4, 3}, kFloat64).requires_grad_();
+  for (const Tensor& weight : {Tensor(), tensor({0.5, 2.0, 1.5}), rand({4, 1}, kFloat64) + 0.5})
+    for (Reduction reduction : kReductions) {
+      SCOPED_TRACE(trace_name(reduction, weight.defined() ? "weight " + shape_str(weight.shape()) : "no weight"));
+      const auto result = gradcheck(
+          [&](const std::vector<Tensor>& in) { return binary_cross_entropy(in[0], in[1], weight, reduction); },
+          {input, target});
+      EXPECT_TRUE(result.passed) << result.report;
+    }
+}
+
+TEST(LossGradcheck, BinaryCrossEntropyWithLogitsWeightAndPosWeight) {
+  manual_seed(105);
+  const Tensor input = (randn({4, 3}, kFloat64) * 3.0).requires_grad_();
+  const Tensor target = rand({4, 3}, kFloat64).requires_grad_();
+  const Tensor weight = tensor({0.5, 2.0, 1.5});
+  const Tensor pos_weight = tensor({3.0, 0.5, 1.0});
+  for (Reduction reduction : kReductions)
+    for (bool use_weight : {false, true})
+      for (bool use_pos_weight : {false, true}) {
+        SCOPED_TRACE(trace_name(reduction, std::string("weight ") + (use_weight ? "yes" : "no") + ", pos_weight " +
+                                               (use_pos_weight ? "yes" : "no")));
+        const auto result = gradcheck(
+            [&](const std::vector<Tensor>& in) {
+              return binary_cross_entropy_with_logits(in[0], in[1], use_weight ? weight : Tensor(),
+                                                      use_pos_weight ? pos_weight : Tensor(), reduction);
+            },
+            {input, target});
+        EXPECT_TRUE(result.passed) << result.report;
+      }
+}
+
+TEST(LossGradcheck, KlDivBothTargetForms) {
+  manual_seed(106);
+  const Tensor input = log_softmax(randn({3, 5}, kFloat64), 1).requires_grad_();
+  const Tensor probabilities = softmax(randn({3, 5}, kFloat64), 1).requires_grad_();
+  const Tensor log_probabilities = log_softmax(randn({3, 5}, kFloat64), 1).requires_grad_();
+  for (Reduction reduction : {kNone, kSum, kMean, kBatchMean})
+    for (bool log_target : {false, true}) {
+      SCOPED_TRACE(trace_name(reduction, log_target ? "log_target" : "probability target"));
+      const Tensor& target = log_target ? log_probabilities : probabilities;
+      const auto result = gradcheck(
+          [&](const std::vector<Tensor>& in) { return kl_div(in[0], in[1], reduction, log_target); }, {input, target});
+      EXPECT_TRUE(result.passed) << result.report;
+    }
+}
+
+TEST(LossGradcheck, MseLoss) {
+  manual_seed(107);
+  const Tensor input = randn({3, 4}, kFloat64).requires_grad_();
+  const Tensor target = randn({3, 4}, kFloat64).requires_grad_();
+  for (Reduction reduction : kReductions) {
+    SCOPED_TRACE(reduction_name(reduction));
+    const auto result =
+        gradcheck([&](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1], reduction); }, {input, target});
+    EXPECT_TRUE(result.passed) << result.report;
+  }
+}
+
+// ---- The float32 SIMD kernels of cross_entropy -----------------------------------------------------
+// The fixtures have at most 5 classes, so they never fill one SIMD batch of 8: these compare the
+// float32 kernels on long rows against the plain float64 loops.
+
+// The float32 result against float64 arithmetic on the same (float32-representable) numbers, so
+// what is left is float32 rounding and the kernels' exp: a few 1e-7 of the logits' and the
+// upstream's unit scale (a loss lse - x_t near 0 keeps the absolute, not the relative, error).
+void expect_float32_matches_float64(const Tensor& logits_in, const Tensor& target, const Tensor& weight_in,
+                                    double smoothing) {
+  const auto representable = [](const Tensor& t) { return to_dtype(to_dtype(t, kFloat32), kFloat64); };
+  Tensor logits32 = to_dtype(logits_in, kFloat32).requires_grad_();
+  Tensor logits64 = representable(logits_in).requires_grad_();
+  const Tensor weight64 = weight_in.defined() ? representable(weight_in) : Tensor();
+  const Tensor weight32 = weight_in.defined() ? to_dtype(weight_in, kFloat32) : Tensor();
+  for (Reduction reduction : kReductions) {
+    SCOPED_TRACE(trace_name(reduction, "label_smoothing " + std::to_string(smoothing)));
+    logits32.zero_grad();
+    logits64.zero_grad();
+    const Tensor loss32 = cross_entropy(logits32, target, weight32, -100, reduction, smoothing);
+    const Tensor loss64 = cross_entropy(logits64, target, weight64, -100, reduction, smoothing);
+    EXPECT_TRUE(all_close(to_dtype(loss32, kFloat64), loss64, 2e-6, 2e-6));
+    const Tensor upstream = representable(randn(loss64.shape(), kFloat64));
+    loss32.backward(to_dtype(upstream, kFloat32));
+    loss64.backward(upstream);
+    EXPECT_TRUE(all_close(to_dtype(logits32.grad(), kFloat64), logits64.grad(), 2e-6, 2e-6));
+  }
+}
+
+TEST(CrossEntropyKernels, Float32MatchesFloat64OnLongRows) {
+  manual_seed(108);
+  for (std::size_t classes : {8u, 13u, 1000u}) {
+    SCOPED_TRACE(std::to_string(classes) + " classes");
+    const std::size_t batch = 6;
+    std::vector<std::int64_t> labels(batch);
+    for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::int64_t>(random_index(classes));
+    const Tensor target = from_buffer(labels.data(), {batch});
+    const Tensor logits = randn({batch, classes}, kFloat64) * 3.0;
+    const Tensor weight = rand({classes}, kFloat64) + 0.5;
+    expect_float32_matches_float64(logits, target, Tensor(), 0.0);
+    expect_float32_matches_float64(logits, target, weight, 0.1);
+  }
+}
+
+TEST(CrossEntropyKernels, SoftmaxInTheGradientIsAccurateToAFewUlps) {
+  // With upstream 1 the gradient of a non-target class is its softmax probability; logits spread over
+  // [-6, 6] put the exp arguments all over the kernels' range.
+  std::vector<float> values(40);
+  for (std::size_t c = 0; c < values.size(); ++c) values[c] = -6.0f + 0.3f * static_cast<float>(c);
+  Tensor logits32 = from_buffer(values.data(), {1, 40}).requires_grad_();
+  Tensor logits64 = to_dtype(logits32.detach(), kFloat64).requires_grad_();
+  cross_entropy(logits32, tensor({0}), Tensor(), -100, kSum, 0.0).backward();
+  cross_entropy(logits64, tensor({0}), Tensor(), -100, kSum, 0.0).backward();
+  EXPECT_TRUE(all_close(to_dtype(logits32.grad(), kFloat64), logits64.grad(), 1e-6, 0.0));
+}
+
+TEST(CrossEntropyKernels, ExtremeLogitsInLongRows) {
+  // Logits of 1e4, -1e4 and -inf in rows of 16: the largest dominates, e^(-2e4) is exactly 0, and a
+  // masked (-inf) class gets probability and gradient 0, not NaN.
+  std::vector<float> values(2 * 16, 0.0f);
+  values[3] = 1e4f;
+  values[5] = 1e4f - 1.0f;
+  values[9] = -1e4f;
+  values[16 + 0] = -std::numeric_limits<float>::infinity();
+  values[16 + 7] = 2.0f;
+  const Tensor logits = from_buffer(values.data(), {2, 16}).requires_grad_();
+  const Tensor loss = cross_entropy(logits, tensor({5, 7}), Tensor(), -100, kNone, 0.0);
+  const std::vector<float> losses = loss.to_vector<float>();
+  // lse - x_5 with lse = 1e4 + log(1 + e^-1); float32 resolves 1e4 only to 1e-3.
+  EXPECT_NEAR(losses[0], 1.0 + std::log1p(std::exp(-1.0)), 1e-3);
+  EXPECT_NEAR(losses[1], std::log(14.0 + std::exp(2.0)) - 2.0, 1e-5);
+  loss.backward(ones({2}));
+  const std::vector<float> grad = logits.grad().to_vector<float>();
+  EXPECT_EQ(grad[9], 0.0f);
+  EXPECT_EQ(grad[16 + 0], 0.0f);
+  EXPECT_NEAR(grad[3], 1.0 / (1.0 + std::exp(-1.0)), 1e-3);
+  for (float g : grad) EXPECT_TRUE(std::isfinite(g));
+}
+
+TEST(CrossEntropyKernels, NanLogitPoisonsOnlyItsRow) {
+  std::vector<float> values(2 * 9, 0.5f);
+  values[4] = std::numeric_limits<float>::quiet_NaN();
+  const Tensor losses = cross_entropy(from_buffer(values.data(), {2, 9}), tensor({0, 0}), Tensor(), -100, kNone, 0.0);
+  EXPECT_TRUE(std::isnan(losses.to_vector<float>()[0]));
+  EXPECT_NEAR(losses.to_vector<float>()[1], std::log(9.0), 1e-6);
+}
+
+// ---- PyTorch's behaviour, pinned by name -------------------------------------------------------------
+
+TEST(LossQuirks, AllIgnoredMeanIsNanButTheGradientIsZero) {
+  Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
+  const Tensor all_ignored = tensor({-100, -100});
+  const Tensor nll = nll_loss(logits, all_ignored, Tensor(), -100, kMean);
+  EXPECT_TRUE(std::isnan(nll.item<double>()));
+  nll.backward();
+  EXPECT_TRUE(all_close(logits.grad(), zeros({2, 3}, kFloat64), 0.0, 0.0));
+  logits.zero_grad();
+  const Tensor smoothed = cross_entropy(logits, all_ignored, tensor({1.0, 2.0, 3.0}), -100, kMean, 0.1);
+  EXPECT_TRUE(std::isnan(smoothed.item<double>()));
+  smoothed.backward();
+  EXPECT_TRUE(all_close(logits.grad(), zeros({2, 3}, kFloat64), 0.0, 0.0));
+  EXPECT_EQ(cross_entropy(logits, all_ignored, Tensor(), -100, kSum, 0.0).item<double>(), 0.0);
+}
+
+TEST(LossQuirks, IgnoreIndexMayBeARealClass) {
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}});
+  const Tensor target = tensor({1, 0, 1});
+  const Tensor losses = cross_entropy(logits, target, Tensor(), 1, kNone, 0.0);
+  EXPECT_EQ(losses.to_vector<double>()[0], 0.0);
+  EXPECT_EQ(losses.to_vector<double>()[2], 0.0);
+  // The mean is over the one sample left.
+  EXPECT_DOUBLE_EQ(cross_entropy(logits, target, Tensor(), 1, kMean, 0.0).item<double>(), losses.to_vector<double>()[1]);
+}
+
+TEST(LossQuirks, ClassIndexMeanDividesBySummedTargetWeights) {
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}});
+  const Tensor target = tensor({2, 0, 2});
+  const Tensor weight = tensor({4.0, 1.0, 0.5});
+  for (double smoothing : {0.0, 0.25}) {
+    const double sum = cross_entropy(logits, target, weight, -100, kSum, smoothing).item<double>();
+    const double mean = cross_entropy(logits, target, weight, -100, kMean, smoothing).item<double>();
+    EXPECT_DOUBLE_EQ(mean, sum / (0.5 + 4.0 + 0.5)) << "label_smoothing " << smoothing;
+  }
+}
+
+TEST(LossQuirks, ProbabilityTargetMeanDividesByPositionsWhateverTheWeights) {
+  manual_seed(109);
+  const Tensor logits = randn({2, 4, 3}, kFloat64);
+  const Tensor target = softmax(randn({2, 4, 3}, kFloat64), 1);
+  const Tensor weight = tensor({4.0, 1.0, 0.5, 2.0});
+  const double sum = cross_entropy(logits, target, weight, -100, kSum, 0.1).item<double>();
+  const double mean = cross_entropy(logits, target, weight, -100, kMean, 0.1).item<double>();
+  EXPECT_DOUBLE_EQ(mean, sum / 6.0);  // N * d1 = 2 * 3
+}
+
+TEST(LossQuirks, LabelSmoothingIsAMixOfNllAndTheUniformTarget) {
+  const Tensor logits = tensor({{0.2, -1.0, 0.5, 0.0}, {1.0, 2.0, -0.5, 0.3}});
+  const Tensor target = tensor({2, 1});
+  const double e = 0.3;
+  const double nll = cross_entropy(logits, target, Tensor(), -100, kMean, 0.0).item<double>();
+  const double uniform = -mean(log_softmax(logits, 1)).item<double>();  // mean over rows and classes
+  EXPECT_NEAR(cross_entropy(logits, target, Tensor(), -100, kMean, e).item<double>(), (1 - e) * nll + e * uniform,
+              1e-14);
+}
+
+TEST(LossQuirks, BinaryCrossEntropyAtExactlyZeroAndOne) {
+  const Tensor input = tensor({0.0, 1.0, 0.0, 1.0}).requires_grad_();
+  const Tensor target = tensor({1.0, 0.0, 0.0, 1.0}).requires_grad_();
+  const Tensor losses = binary_cross_entropy(input, target, Tensor(), kNone);
+  EXPECT_TRUE(all_close(losses, tensor({100.0, 100.0, 0.0, 0.0}), 0.0, 0.0));  // log clamped at -100
+  losses.backward(ones({4}, kFloat64));
+  const std::vector<double> grad = input.grad().to_vector<double>();
+  EXPECT_NEAR(grad[0], -1e12, 1e4);  // (x - y) / float(1e-12)
+  EXPECT_NEAR(grad[1], 1e12, 1e4);
+  EXPECT_EQ(grad[2], 0.0);
+  EXPECT_EQ(grad[3], 0.0);
+  const std::vector<double> grad_target = target.grad().to_vector<double>();
+  EXPECT_EQ(grad_target[0], std::numeric_limits<double>::infinity());  // log(1 - x) - log(x), unclamped
+  EXPECT_EQ(grad_target[1], -std::numeric_limits<double>::infinity());
+}
+
+TEST(LossQuirks, KlDivZeroTargetGivesZeroLossButNanTargetGradient) {
+  const Tensor input = tensor({-1.2, -0.4, -2.0}).requires_grad_();
+  const Tensor target = tensor({0.0, 0.7, 0.3}).requires_grad_();
+  const Tensor losses = kl_div(input, target, kNone, false);
+  EXPECT_EQ(losses.to_vector<double>()[0], 0.0);
+  losses.backward(ones({3}, kFloat64));
+  EXPECT_TRUE(std::isnan(target.grad().to_vector<double>()[0]));
+  EXPECT_NEAR(target.grad().to_vector<double>()[1], std::log(0.7) + 1.0 + 0.4, 1e-15);
+  EXPECT_EQ(input.grad().to_vector<double>()[0], 0.0);
+}
+
+TEST(LossQuirks, KlDivBatchMeanDividesByTheFirstDimension) {
+  manual_seed(110);
+  const Tensor input = log_softmax(randn({4, 5}, kFloat64), 1);
+  const Tensor target = softmax(randn({4, 5}, kFloat64), 1);
+  const double sum = kl_div(input, target, kSum, false).item<double>();
+  EXPECT_DOUBLE_EQ(kl_div(input, target, kBatchMean, false).item<double>(), sum / 4.0);
+  EXPECT_DOUBLE_EQ(kl_div(input, target, kMean, false).item<double>(), sum / 20.0);
+  EXPECT_GT(sum, 0.0);  // a KL divergence between different distributions
+}
+
+TEST(LossQuirks, BinaryCrossEntropyWithLogitsIsStableForHugeLogits) {
+  const Tensor logits = tensor({1000.0, -1000.0, 1000.0, -1000.0});
+  const Tensor target = tensor({1.0, 0.0, 0.0, 1.0});
+  EXPECT_TRUE(all_close(binary_cross_entropy_with_logits(logits, target, Tensor(), Tensor(), kNone),
+                        tensor({0.0, 0.0, 1000.0, 1000.0}), 0.0, 0.0));
+  // pos_weight scales only the positive term: 3 * 1000 for the confidently wrong positive.
+  EXPECT_TRUE(all_close(binary_cross_entropy_with_logits(logits, target, Tensor(), tensor({3.0}), kNone),
+                        tensor({0.0, 0.0, 1000.0, 3000.0}), 0.0, 0.0));
+}
+
+// ---- The graph a loss records ------------------------------------------------------------------
+
+TEST(LossGraph, CrossEntropyIsOneFusedNode) {
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}}).requires_grad_();
+  const Tensor loss = cross_entropy(logits, tensor({2}), Tensor(), -100, kMean, 0.0);
+  ASSERT_TRUE(loss.grad_fn());
+  EXPECT_STREQ(loss.grad_fn()->name(), "CrossEntropyBackward");
+  ASSERT_EQ(loss.grad_fn()->next_edges().size(), 1u);
+  EXPECT_STREQ(loss.grad_fn()->next_edges()[0]->name(), "AccumulateGrad");  // no log_softmax node between
+}
+
+TEST(LossGraph, NothingIsRecordedWithoutGrad) {
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}}).requires_grad_();
+  {
+    NoGradGuard no_grad;
+    EXPECT_FALSE(cross_entropy(logits, tensor({2}), Tensor(), -100, kMean, 0.0).requires_grad());
+    EXPECT_FALSE(mse_loss(logits, zeros({1, 3}, kFloat64), kMean).requires_grad());
+  }
+  EXPECT_FALSE(nll_loss(logits.detach(), tensor({2}), Tensor(), -100, kSum).requires_grad());
+}
+
+TEST(LossGraph, OnlyTheTargetMayRequireGrad) {
+  const Tensor input = tensor({0.2, -1.0, 0.5});
+  const Tensor target = tensor({1.0, 0.0, 2.0}).requires_grad_();
+  mse_loss(input, target, kSum).backward();
+  EXPECT_FALSE(input.grad().defined());
+  EXPECT_TRUE(all_close(target.grad(), tensor({1.6, 2.0, 3.0}), 1e-15, 0.0));  // -2 (x - y)
+}
+
+TEST(LossGraph, RetainedGraphGivesTheSameGradientTwice) {
+  Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
+  const Tensor loss = cross_entropy(logits, tensor({2, 1}), tensor({1.0, 2.0, 0.5}), -100, kMean, 0.2);
+  loss.backward({}, /*retain_graph=*/true);
+  const Tensor first = logits.grad().clone();
+  logits.zero_grad();
+  loss.backward();
+  EXPECT_TRUE(all_close(logits.grad(), first, 0.0, 0.0));
 }
 
 }  // namespace
