@@ -251,6 +251,47 @@ TEST(Activation, SoftmaxDimOutOfRangeIsAnError) {
   EXPECT_TRUE(throws_error_containing([] { nn::Softmax(2)(ones({2, 3})); }, {"softmax", "[2, 3]"}));
 }
 
+namespace F = nn::functional;
+
+TEST(LossModules, CallTheFunctionalFormWithTheirOptions) {
+  const Tensor logits = tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}, {0.5, -1.0, 0.0}});
+  const Tensor classes = tensor({2, 1, 1});
+  const Tensor probabilities = sigmoid(tensor({{0.3, -0.2, 1.0}, {2.0, 0.1, -1.5}, {0.0, 0.7, 0.2}}));
+  const auto ce = nn::CrossEntropyLossOptions().ignore_index(1).reduction(kSum).label_smoothing(0.2);
+  EXPECT_TRUE(all_close(nn::CrossEntropyLoss(ce)(logits, classes), F::cross_entropy(logits, classes, ce), 0, 0));
+  EXPECT_TRUE(all_close(nn::CrossEntropyLoss()(logits, classes), F::cross_entropy(logits, classes), 0, 0));
+  const auto nll = nn::NLLLossOptions().weight(tensor({1.0, 2.0, 0.5})).reduction(kNone);
+  EXPECT_TRUE(all_close(nn::NLLLoss(nll)(logits, classes), F::nll_loss(logits, classes, nll), 0, 0));
+  const auto bce = nn::BCELossOptions().reduction(kSum);
+  EXPECT_TRUE(all_close(nn::BCELoss(bce)(probabilities, probabilities * 0.5),
+                        F::binary_cross_entropy(probabilities, probabilities * 0.5, bce), 0, 0));
+  const auto bcel = nn::BCEWithLogitsLossOptions().pos_weight(tensor({2.0, 1.0, 0.5}));
+  EXPECT_TRUE(all_close(nn::BCEWithLogitsLoss(bcel)(logits, probabilities),
+                        F::binary_cross_entropy_with_logits(logits, probabilities, bcel), 0, 0));
+  const auto kl = nn::KLDivLossOptions().reduction(kBatchMean).log_target(true);
+  EXPECT_TRUE(all_close(nn::KLDivLoss(kl)(log_softmax(logits, 1), log_softmax(-logits, 1)),
+                        F::kl_div(log_softmax(logits, 1), log_softmax(-logits, 1), kl), 0, 0));
+  const auto mse = nn::MSELossOptions().reduction(kNone);
+  EXPECT_TRUE(all_close(nn::MSELoss(mse)(logits, probabilities), F::mse_loss(logits, probabilities, mse), 0, 0));
+}
+
+TEST(LossModules, OptionsCanChangeAfterConstruction) {
+  nn::CrossEntropyLoss criterion;
+  const Tensor logits = tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}});
+  const Tensor target = tensor({2, 1});
+  EXPECT_NEAR(criterion(logits, target).item<double>(), 1.2753, 1e-4);
+  criterion.options.reduction(kSum);
+  EXPECT_NEAR(criterion(logits, target).item<double>(), 2.5505, 1e-4);
+}
+
+TEST(LossModules, HaveNoOneInputForward) {
+  nn::MSELoss loss;
+  nn::Module& as_module = loss;
+  EXPECT_TRUE(throws_error_containing([&] { as_module(ones({2})); }, {"MSELoss", "(input, target)"}));
+  nn::Sequential net{nn::Linear(2, 2), nn::CrossEntropyLoss()};
+  EXPECT_TRUE(throws_error_containing([&] { net(ones({1, 2})); }, {"CrossEntropyLoss", "forward"}));
+}
+
 TEST(Init, InitialisersFillInPlaceWithinTheirBounds) {
   Tensor w = zeros({30, 20}, kFloat64);
   const double* storage = w.data<double>();
