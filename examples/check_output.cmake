@@ -1,0 +1,22 @@
+# Runs one example for the test suite: it must exit with 0 and print something matching EXPECT.
+# Optionally OUTPUT_FILE must exist afterwards and start with the bytes of HEADER_HEX.
+#   cmake -DCOMMAND="prog;arg;..." -DEXPECT=regex [-DOUTPUT_FILE=path -DHEADER_HEX=hex] -P check_output.cmake
+execute_process(COMMAND ${COMMAND} RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+message("${output}${errors}")
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "exited with ${status}")
+endif()
+if(NOT output MATCHES "${EXPECT}")
+  message(FATAL_ERROR "output does not match: ${EXPECT}")
+endif()
+if(DEFINED OUTPUT_FILE)
+  if(NOT EXISTS "${OUTPUT_FILE}")
+    message(FATAL_ERROR "${OUTPUT_FILE} was not written")
+  endif()
+  string(LENGTH "${HEADER_HEX}" hex_length)
+  math(EXPR byte_count "${hex_length} / 2")
+  file(READ "${OUTPUT_FILE}" header LIMIT ${byte_count} HEX)
+  if(NOT header STREQUAL "${HEADER_HEX}")
+    message(FATAL_ERROR "${OUTPUT_FILE} starts with ${header}, expected ${HEADER_HEX}")
+  endif()
+endif()
