@@ -1,8 +1,25 @@
 // SGD: one step by hand for each option, PyTorch trajectories, and the argument checks.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include "compare.hpp"
 #include "golden.hpp"
+
+// Counts every allocation of this test binary, so a test can show that a stretch of code makes none.
+namespace {
+std::atomic<std::size_t> allocation_count{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++allocation_count;
+  if (void* memory = std::malloc(size ? size : 1)) return memory;
+  throw std::bad_alloc();
+}
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
 
 namespace xgrad {
 namespace {
@@ -89,6 +106,21 @@ TEST(SGD, StepWritesIntoTheParameterStorage) {
     sgd.step();
   }
   EXPECT_EQ(layer.weight.data<float>(), storage);
+}
+
+TEST(SGD, StepsAfterTheFirstAllocateNothing) {
+  nn::Sequential model{nn::Linear(3, 5), nn::ReLU(), nn::Linear(5, 2)};
+  sum(model(ones({4, 3}))).backward();
+  for (const auto& options : {SGDOptions(0.1), SGDOptions(0.1).momentum(0.9).weight_decay(0.01).nesterov(true)}) {
+    SGD sgd(model.parameters(), options);
+    const std::size_t at_start = allocation_count.load();
+    sgd.step();  // allocates the momentum buffers, if any
+    const std::size_t before = allocation_count.load();
+    for (int i = 0; i < 5; ++i) sgd.step();
+    EXPECT_EQ(allocation_count.load() - before, 0u);
+    // The counter does see the buffers of the first step, so zero above means zero.
+    if (options.momentum() != 0.0) EXPECT_GT(before - at_start, 0u);
+  }
 }
 
 TEST(SGD, ParametersWithoutGradientAreSkipped) {
