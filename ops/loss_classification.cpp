@@ -62,11 +62,11 @@ struct Row {
 #define XGRAD_SIMD_CLONES
 #endif
 
-// Eight floats processed as one value by GCC/Clang vector extensions: + - * and comparisons act
-// lane by lane, and `mask ? a : b` selects lane by lane.
+// Eight floats handled as one value through GCC/Clang vector extensions: + - * and comparisons act
+// lane by lane, `mask ? a : b` selects lane by lane, and the compiler maps it all to AVX2 or SSE2.
 // The helpers taking or returning Floats are always inlined into the dispatched kernels, so GCC's
-// note about passing 32-byte vectors between code compiled for different CPUs does not apply (GCC
-// reports it at the end of the file, hence no pop).
+// note about passing 32-byte vectors between code compiled for different CPUs does not apply (it
+// is reported at the end of the file, hence no matching pop).
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float Floats __attribute__((vector_size(32)));
 typedef std::int32_t Ints __attribute__((vector_size(32)));

@@ -17,11 +17,13 @@ inline void check_reduction(const char* op, Reduction reduction, bool allow_batc
         " is only defined for kl_div; use none, sum or mean");
 }
 
-// Both tensors must have one floating dtype; mixing float32 and float64 names both.
+// Both tensors must have one floating dtype; mixing float32 and float64 names both. (The message is
+// only built on failure: this runs on every call.)
 inline void check_same_dtype(const char* op, const char* name_a, const Tensor& a, const char* name_b,
                              const Tensor& b) {
-  check(is_floating(b.dtype()), op, ": ", name_b, " must be floating point, got ", dtype_name(b.dtype()),
-        " of shape ", shape_str(b.shape()));
+  if (!is_floating(b.dtype()))
+    throw Error(concat(op, ": ", name_b, " must be floating point, got ", dtype_name(b.dtype()), " of shape ",
+                       shape_str(b.shape())));
   check(a.dtype() == b.dtype(), op, ": ", name_a, " has dtype ", dtype_name(a.dtype()), " but ", name_b,
         " has dtype ", dtype_name(b.dtype()), "; convert one so both match");
 }

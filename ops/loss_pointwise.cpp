@@ -74,7 +74,7 @@ T weight_at(const T* w, std::size_t i) {
 }
 
 // What every pointwise Backward node saves: the input, the target, the expanded weight and the
-// reduction's divisor. `gradient(grad, needs_input, needs_target)` fills in each element.
+// reduction's divisor.
 struct PointwiseSaved {
   Tensor input, target, weight;
   Reduction reduction;
