@@ -70,6 +70,7 @@ struct Row {
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float Floats __attribute__((vector_size(32)));
 typedef std::int32_t Ints __attribute__((vector_size(32)));
+typedef std::uint32_t Bits __attribute__((vector_size(32)));
 constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
 
 [[gnu::always_inline]] inline Floats load(const float* values) {
@@ -99,7 +100,7 @@ constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const Ints exponent_bits = (__builtin_convertvector(k, Ints) + 127) << 23;
+  const Bits exponent_bits = __builtin_convertvector(__builtin_convertvector(k, Ints) + 127, Bits) << 23;
   Floats power_of_two;
   std::memcpy(&power_of_two, &exponent_bits, sizeof power_of_two);
   return underflow ? Floats{} : p * power_of_two;
