@@ -1,0 +1,22 @@
+#include "core/blas_threads_impl.hpp"
+
+// OpenBLAS's own header, for openblas_get_num_threads / openblas_set_num_threads. (It must not meet
+// xtensor-blas in one file; this one has no xtensor at all.)
+#include <cblas.h>
+
+namespace xgrad {
+
+SmallGemmOnOneThread::SmallGemmOnOneThread(std::size_t m, std::size_t n, std::size_t k) {
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (work >= kThreadedGemmMinWork) return;
+  const int threads = openblas_get_num_threads();
+  if (threads <= 1) return;
+  openblas_set_num_threads(1);  // lowering only stores the count: no thread is created or joined
+  threads_to_restore_ = threads;
+}
+
+SmallGemmOnOneThread::~SmallGemmOnOneThread() {
+  if (threads_to_restore_ > 0) openblas_set_num_threads(threads_to_restore_);
+}
+
+}  // namespace xgrad
