@@ -13,7 +13,9 @@
 // number of non-ignored positions without weight), so when every target is ignored the mean is 0/0 =
 // NaN, as in PyTorch, while the input's gradient is all zeros.
 //
-// Gradients flow to the input; the weight is a constant. Bad arguments (target out of range, shapes
+// Gradients flow to the input (and to a class-probability target); the weight is a constant. The
+// backward of cross_entropy is one fused pass per row, softmax minus the (smoothed, weighted) one-hot,
+// not a chain of recorded log_softmax / gather / mean nodes. Bad arguments (target out of range, shapes
 // that do not match, weight not of size C, wrong dtypes) throw xgrad::Error naming the op, the argument
 // and the shapes or values.
 #include <cstdint>
