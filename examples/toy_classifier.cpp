@@ -73,7 +73,8 @@ struct Dataset {
   Tensor x, y;
 };
 
-void finish(Dataset& data) {
+// Wraps the plain vectors in the tensors the model trains on.
+void make_tensors(Dataset& data) {
   data.x = xgrad::from_buffer(data.points.data(), {data.labels.size(), 2});
   data.y = xgrad::from_buffer(data.labels.data(), {data.labels.size()});
 }
@@ -94,7 +95,7 @@ Dataset make_spiral() {
       data.labels.push_back(k);
     }
   }
-  finish(data);
+  make_tensors(data);
   return data;
 }
 
@@ -117,7 +118,7 @@ Dataset make_moons() {
       data.labels.push_back(k);
     }
   }
-  finish(data);
+  make_tensors(data);
   return data;
 }
 
