@@ -297,6 +297,12 @@ int main(int argc, char** argv) {
   xgrad::manual_seed(0);
 
   std::printf("libtorch %s, OpenBLAS: %s\n", TORCH_VERSION, openblas_get_config());
+  // Both engines share this process's OpenBLAS, and libtorch's OpenMP threads spin after each
+  // parallel region unless told otherwise: these settings change the two-thread figures.
+  for (const char* variable : {"OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    const char* value = std::getenv(variable);
+    std::printf("%s=%s\n", variable, value ? value : "(not set)");
+  }
   std::printf("Same workloads from one start (xgrad's initial weights copied into torch):\n");
   for (const bench::Workload& w : bench::workloads())
     if (wanted(settings, w.name)) check_same_training(w);
