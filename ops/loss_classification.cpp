@@ -5,7 +5,9 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "core/tensor_impl.hpp"
 #include "ops/loss_impl.hpp"
@@ -131,11 +133,17 @@ XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
   return sum;
 }
 
-// out_c = factor * e^(x_c - shift), for shift >= every x_c.
+// out_c = factor * e^(x_c - shift), for shift >= every x_c. A product below the smallest normal float
+// is written as 0 instead of being computed: on x86 an instruction that produces a subnormal float
+// takes a microcode assist of some hundred cycles, and with logits straight out of a matmul (spread
+// over +-50 or more) and a mean's factor of 1/N, most of a row would (3x slower backward, measured).
 XGRAD_SIMD_CLONES void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out) {
+  const float smallest_kept = std::numeric_limits<float>::min() / std::abs(factor);  // inf for factor 0
   std::size_t c = 0;
   for (; c + kLanes <= size; c += kLanes) {
-    const Floats scaled = factor * exp_nonpositive(load(x + c) - shift);
+    Floats e = exp_nonpositive(load(x + c) - shift);
+    e = e < smallest_kept ? Floats{} : e;
+    const Floats scaled = factor * e;
     std::memcpy(out + c, &scaled, sizeof scaled);
   }
   for (; c < size; ++c) out[c] = factor * std::exp(x[c] - shift);
@@ -194,6 +202,35 @@ T weighted_shifted_sum(const Row<T>& row, const T* w, T shift) {
 template <class T>
 void fill_row(T* out, std::size_t size, std::size_t stride, T value) {
   for (std::size_t c = 0; c < size; ++c) out[c * stride] = value;
+}
+
+// ---- Rows in parallel ----------------------------------------------------------------------------
+// A big cross_entropy splits its rows over the threads the user gave OpenBLAS
+// (OPENBLAS_NUM_THREADS or openblas_set_num_threads), the one thread setting xgrad has, as libtorch
+// splits them over its own threads. Starting a thread costs some 50 us, so each gets at least
+// kElementsPerThread scores (about half a millisecond of work); anything smaller runs on the
+// calling thread. Rows are independent and each block writes only its own rows.
+extern "C" int openblas_get_num_threads(void);
+
+constexpr std::size_t kElementsPerThread = std::size_t{1} << 18;
+
+template <class Body>
+void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
+  const auto wanted = static_cast<std::size_t>(std::max(1, openblas_get_num_threads()));
+  const std::size_t threads = std::min({wanted, rows, std::max<std::size_t>(1, elements / kElementsPerThread)});
+  if (threads <= 1) return body(std::size_t{0}, rows);
+  const std::size_t block = (rows + threads - 1) / threads;
+  std::vector<std::thread> helpers;
+  struct JoinAll {
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      for (std::thread& thread : threads)
+        if (thread.joinable()) thread.join();
+    }
+  } join_all{helpers};
+  for (std::size_t first = block; first < rows; first += block)
+    helpers.emplace_back([&body, first, last = std::min(rows, first + block)] { body(first, last); });
+  body(std::size_t{0}, block);
 }
 
 // ---- Argument checks ---------------------------------------------------------------------------
@@ -359,22 +396,25 @@ struct CrossEntropyBackward final : Node {
       const T keep = T(1) - static_cast<T>(label_smoothing);
       const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
       const T weight_total = w ? std::accumulate(w, w + classes, T(0)) : static_cast<T>(classes);
-      for (std::size_t p = 0; p < layout.positions(); ++p) {
-        const std::size_t offset = layout.row_offset(p);
-        T* out = grad_input.data() + offset;
-        if (t[p] == ignore_index) {
-          fill_row(out, classes, inner, T(0));
-          continue;
+      T* grad_data = grad_input.data();
+      for_row_blocks(layout.positions(), grad_input.size(), [&](std::size_t first, std::size_t last) {
+        for (std::size_t p = first; p < last; ++p) {
+          const std::size_t offset = layout.row_offset(p);
+          T* out = grad_data + offset;
+          if (t[p] == ignore_index) {
+            fill_row(out, classes, inner, T(0));
+            continue;
+          }
+          const auto target_class = static_cast<std::size_t>(t[p]);
+          const T scale = upstream[p];
+          const T target_weight = w ? w[target_class] : T(1);
+          write_scaled_softmax(Row<T>{x + offset, classes, inner}, lse[p],
+                               scale * (keep * target_weight + spread * weight_total), out);
+          if (label_smoothing != 0.0)
+            for (std::size_t c = 0; c < classes; ++c) out[c * inner] -= scale * spread * (w ? w[c] : T(1));
+          out[target_class * inner] -= scale * keep * target_weight;
         }
-        const auto target_class = static_cast<std::size_t>(t[p]);
-        const T scale = upstream[p];
-        const T target_weight = w ? w[target_class] : T(1);
-        write_scaled_softmax(Row<T>{x + offset, classes, inner}, lse[p],
-                             scale * (keep * target_weight + spread * weight_total), out);
-        if (label_smoothing != 0.0)
-          for (std::size_t c = 0; c < classes; ++c) out[c * inner] -= scale * spread * (w ? w[c] : T(1));
-        out[target_class * inner] -= scale * keep * target_weight;
-      }
+      });
       return make_tensor(std::move(grad_input));
     })};
   }
@@ -407,22 +447,26 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
     const T spread = static_cast<T>(label_smoothing / static_cast<double>(layout.classes));
     Array<T> losses = Array<T>::from_shape(target.shape());
     Array<T> lse = Array<T>::from_shape({layout.positions()});
-    double total_weight = 0.0;
-    for (std::size_t p = 0; p < layout.positions(); ++p) {
-      if (t[p] == ignore_index) {
-        losses.data()[p] = lse.data()[p] = T(0);
-        continue;
+    T *loss_data = losses.data(), *lse_data = lse.data();
+    for_row_blocks(layout.positions(), input.numel(), [&](std::size_t first, std::size_t last) {
+      for (std::size_t p = first; p < last; ++p) {
+        if (t[p] == ignore_index) {
+          loss_data[p] = lse_data[p] = T(0);
+          continue;
+        }
+        const auto target_class = static_cast<std::size_t>(t[p]);
+        const Row<T> row{x + layout.row_offset(p), layout.classes, layout.inner};
+        const T row_lse = row_log_sum_exp(row);
+        const T target_weight = w ? w[target_class] : T(1);
+        T loss = keep * target_weight * (row_lse - row[target_class]);
+        if (label_smoothing != 0.0) loss -= spread * weighted_shifted_sum(row, w, row_lse);
+        loss_data[p] = loss;
+        lse_data[p] = row_lse;
       }
-      const auto target_class = static_cast<std::size_t>(t[p]);
-      const Row<T> row{x + layout.row_offset(p), layout.classes, layout.inner};
-      const T row_lse = row_log_sum_exp(row);
-      const T target_weight = w ? w[target_class] : T(1);
-      T loss = keep * target_weight * (row_lse - row[target_class]);
-      if (label_smoothing != 0.0) loss -= spread * weighted_shifted_sum(row, w, row_lse);
-      losses.data()[p] = loss;
-      lse.data()[p] = row_lse;
-      total_weight += target_weight;
-    }
+    });
+    double total_weight = 0.0;
+    for (std::size_t p = 0; p < layout.positions(); ++p)
+      if (t[p] != ignore_index) total_weight += w ? w[t[p]] : T(1);
     // The same divisor for the NLL and the smoothing term, as PyTorch; 0 / 0 = NaN when all are ignored.
     if (reduction == kMean) divisor = total_weight;
     log_sum_exp = make_tensor(std::move(lse));

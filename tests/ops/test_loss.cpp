@@ -14,6 +14,12 @@
 #include "compare.hpp"
 #include "golden.hpp"
 
+// OpenBLAS's thread setting, which also decides how many threads a big cross_entropy uses.
+extern "C" {
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int threads);
+}
+
 namespace xgrad {
 namespace {
 
@@ -299,6 +305,30 @@ TEST(CrossEntropyKernels, SoftmaxInTheGradientIsAccurateToAFewUlps) {
   cross_entropy(logits32, tensor({0}), Tensor(), -100, kSum, 0.0).backward();
   cross_entropy(logits64, tensor({0}), Tensor(), -100, kSum, 0.0).backward();
   EXPECT_TRUE(all_close(to_dtype(logits32.grad(), kFloat64), logits64.grad(), 1e-6, 0.0));
+}
+
+TEST(CrossEntropyKernels, RowsSplitOverThreadsGiveIdenticalResults) {
+  // Big inputs split their rows over OpenBLAS's thread count; each row is computed exactly as on one
+  // thread, so the results must agree bit for bit.
+  manual_seed(111);
+  const std::size_t batch = 700, classes = 1000;  // 700k scores: two blocks of more than 2^18
+  std::vector<std::int64_t> labels(batch);
+  for (std::size_t i = 0; i < batch; ++i) labels[i] = i % 7 == 0 ? -100 : static_cast<std::int64_t>(i % classes);
+  const Tensor target = from_buffer(labels.data(), {batch});
+  const Tensor logits = randn({batch, classes}) * 20.0f;
+  const auto run = [&](int threads) {
+    const int previous = openblas_get_num_threads();
+    openblas_set_num_threads(threads);
+    Tensor x = logits.detach().clone().requires_grad_();
+    const Tensor losses = cross_entropy(x, target, Tensor(), -100, kNone, 0.1);
+    losses.backward(ones({batch}));
+    openblas_set_num_threads(previous);
+    return std::make_pair(losses, x.grad());
+  };
+  const auto [losses_one, grad_one] = run(1);
+  const auto [losses_two, grad_two] = run(2);
+  EXPECT_TRUE(all_close(losses_two, losses_one, 0.0, 0.0));
+  EXPECT_TRUE(all_close(grad_two, grad_one, 0.0, 0.0));
 }
 
 TEST(CrossEntropyKernels, ExtremeLogitsInLongRows) {
