@@ -2,19 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <numeric>
-#include <thread>
 #include <type_traits>
-#include <vector>
 
 #include "core/tensor_impl.hpp"
 #include "ops/loss_impl.hpp"
+#include "ops/loss_kernels_impl.hpp"
 
 namespace xgrad {
 
 using loss_detail::UpstreamScale;
+using loss_kernels::for_row_blocks;
 
 namespace {
 
@@ -44,10 +43,10 @@ ClassLayout class_layout(const char* op, const Shape& shape) {
 }
 
 // ---- Row kernels -------------------------------------------------------------------------------
-// One row of class scores: `size` values `stride` apart; rows written by the kernels below use the
-// same stride. A big cross_entropy spends its time on exp and on long sums over contiguous float
-// rows (the (N, C) case), so those run on the explicit SIMD kernels further down; everything else
-// (float64, strided rows) takes the plain loops, which are the reference for what the kernels do.
+// One row of class scores: `size` values `stride` apart; rows written by the functions below use
+// the same stride. Contiguous float32 rows (the (N, C) case, where a big cross_entropy spends its
+// time) go to the SIMD kernels of ops/loss_kernels_impl.hpp; everything else (float64, strided
+// rows) takes the plain loops, which are the reference for what those kernels do.
 template <class T>
 struct Row {
   const T* values;
@@ -56,113 +55,10 @@ struct Row {
   bool contiguous() const { return stride == 1; }
 };
 
-// GCC compiles functions marked XGRAD_SIMD_CLONES twice, for AVX2 and for the x86-64 baseline, and
-// picks the one the CPU supports when the library is loaded (libtorch dispatches the same way).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XGRAD_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define XGRAD_SIMD_CLONES
-#endif
-
-// Eight floats handled as one value through GCC/Clang vector extensions: + - * and comparisons act
-// lane by lane, `mask ? a : b` selects lane by lane, and the compiler maps it all to AVX2 or SSE2.
-// The helpers taking or returning Floats are always inlined into the dispatched kernels, so GCC's
-// note about passing 32-byte vectors between code compiled for different CPUs does not apply (it
-// is reported at the end of the file, hence no matching pop).
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float Floats __attribute__((vector_size(32)));
-typedef std::int32_t Ints __attribute__((vector_size(32)));
-typedef std::uint32_t Bits __attribute__((vector_size(32)));
-constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
-
-[[gnu::always_inline]] inline Floats load(const float* values) {
-  Floats lanes;
-  std::memcpy(&lanes, values, sizeof lanes);
-  return lanes;
-}
-
-[[gnu::always_inline]] inline float lane_sum(const Floats& lanes) {
-  float sum = 0;
-  for (std::size_t j = 0; j < kLanes; ++j) sum += lanes[j];
-  return sum;
-}
-
-// e^v for v <= 0 (shifted logits), to ~3e-7 relative (the float32 ulp is 6e-8), after Cephes expf:
-// v = k ln2 + r with k an integer and |r| <= ln2 / 2, e^r by a degree-7 polynomial, 2^k written
-// straight into a float's exponent bits. Below e^-87.3 (no longer a normal float) the result is 0;
-// NaN stays NaN.
-[[gnu::always_inline]] inline Floats exp_nonpositive(Floats v) {
-  const Ints underflow = v < -87.33f;
-  v = underflow ? Floats{} - 87.33f : v;
-  const Floats k = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
-  const Floats r = (v - k * 0.693359375f) + k * 2.12194440e-4f;             // ln2 in two parts
-  Floats p = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const Bits exponent_bits = __builtin_convertvector(__builtin_convertvector(k, Ints) + 127, Bits) << 23;
-  Floats power_of_two;
-  std::memcpy(&power_of_two, &exponent_bits, sizeof power_of_two);
-  return underflow ? Floats{} : p * power_of_two;
-}
-
-XGRAD_SIMD_CLONES float max_of(const float* x, std::size_t size) {
-  float best = -std::numeric_limits<float>::infinity();
-  std::size_t c = 0;
-  if (size >= kLanes) {
-    Floats lanes = load(x);
-    for (c = kLanes; c + kLanes <= size; c += kLanes) {
-      const Floats next = load(x + c);
-      lanes = next > lanes ? next : lanes;
-    }
-    for (std::size_t j = 0; j < kLanes; ++j) best = std::max(best, lanes[j]);
-  }
-  for (; c < size; ++c) best = std::max(best, x[c]);
-  return best;
-}
-
-// sum_c e^(x_c - shift), for shift >= every x_c.
-XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
-  Floats lanes = {};
-  std::size_t c = 0;
-  for (; c + kLanes <= size; c += kLanes) lanes += exp_nonpositive(load(x + c) - shift);
-  float sum = lane_sum(lanes);
-  for (; c < size; ++c) sum += std::exp(x[c] - shift);
-  return sum;
-}
-
-// out_c = factor * e^(x_c - shift), for shift >= every x_c. A product below the smallest normal float
-// is written as 0 instead of being computed: on x86 an instruction that produces a subnormal float
-// takes a microcode assist of some hundred cycles, and with logits straight out of a matmul (spread
-// over +-50 or more) and a mean's factor of 1/N, most of a row would (3x slower backward, measured).
-XGRAD_SIMD_CLONES void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out) {
-  const float smallest_kept = std::numeric_limits<float>::min() / std::abs(factor);  // inf for factor 0
-  std::size_t c = 0;
-  for (; c + kLanes <= size; c += kLanes) {
-    Floats e = exp_nonpositive(load(x + c) - shift);
-    e = e < smallest_kept ? Floats{} : e;
-    const Floats scaled = factor * e;
-    std::memcpy(out + c, &scaled, sizeof scaled);
-  }
-  for (; c < size; ++c) out[c] = factor * std::exp(x[c] - shift);
-}
-
-// sum_c w_c (x_c - shift), w == nullptr meaning all ones.
-XGRAD_SIMD_CLONES float shifted_dot(const float* x, const float* w, std::size_t size, float shift) {
-  Floats lanes = {};
-  std::size_t c = 0;
-  for (; c + kLanes <= size; c += kLanes) lanes += w ? load(w + c) * (load(x + c) - shift) : load(x + c) - shift;
-  float sum = lane_sum(lanes);
-  for (; c < size; ++c) sum += (w ? w[c] : 1.0f) * (x[c] - shift);
-  return sum;
-}
-
 template <class T>
 T row_max(const Row<T>& row) {
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return max_of(row.values, row.size);
+    if (row.contiguous()) return loss_kernels::max_of(row.values, row.size);
   T best = -std::numeric_limits<T>::infinity();
   for (std::size_t c = 0; c < row.size; ++c) best = std::max(best, row[c]);
   return best;
@@ -175,7 +71,7 @@ T row_log_sum_exp(const Row<T>& row) {
   const T max = row_max(row);
   T sum = 0;
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return max + std::log(exp_sum(row.values, row.size, max));
+    if (row.contiguous()) return max + std::log(loss_kernels::exp_sum(row.values, row.size, max));
   for (std::size_t c = 0; c < row.size; ++c) sum += std::exp(row[c] - max);
   return max + std::log(sum);
 }
@@ -184,7 +80,7 @@ T row_log_sum_exp(const Row<T>& row) {
 template <class T>
 void write_scaled_softmax(const Row<T>& row, T log_sum_exp, T factor, T* out) {
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return store_scaled_exp(row.values, row.size, log_sum_exp, factor, out);
+    if (row.contiguous()) return loss_kernels::store_scaled_exp(row.values, row.size, log_sum_exp, factor, out);
   for (std::size_t c = 0; c < row.size; ++c) out[c * row.stride] = factor * std::exp(row[c] - log_sum_exp);
 }
 
@@ -193,7 +89,7 @@ void write_scaled_softmax(const Row<T>& row, T log_sum_exp, T factor, T* out) {
 template <class T>
 T weighted_shifted_sum(const Row<T>& row, const T* w, T shift) {
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return shifted_dot(row.values, w, row.size, shift);
+    if (row.contiguous()) return loss_kernels::shifted_dot(row.values, w, row.size, shift);
   T sum = 0;
   for (std::size_t c = 0; c < row.size; ++c) sum += (w ? w[c] : T(1)) * (row[c] - shift);
   return sum;
@@ -202,35 +98,6 @@ T weighted_shifted_sum(const Row<T>& row, const T* w, T shift) {
 template <class T>
 void fill_row(T* out, std::size_t size, std::size_t stride, T value) {
   for (std::size_t c = 0; c < size; ++c) out[c * stride] = value;
-}
-
-// ---- Rows in parallel ----------------------------------------------------------------------------
-// A big cross_entropy splits its rows over the threads the user gave OpenBLAS
-// (OPENBLAS_NUM_THREADS or openblas_set_num_threads), the one thread setting xgrad has, as libtorch
-// splits them over its own threads. Starting a thread costs some 50 us, so each gets at least
-// kElementsPerThread scores (about half a millisecond of work); anything smaller runs on the
-// calling thread. Rows are independent and each block writes only its own rows.
-extern "C" int openblas_get_num_threads(void);
-
-constexpr std::size_t kElementsPerThread = std::size_t{1} << 18;
-
-template <class Body>
-void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
-  const auto wanted = static_cast<std::size_t>(std::max(1, openblas_get_num_threads()));
-  const std::size_t threads = std::min({wanted, rows, std::max<std::size_t>(1, elements / kElementsPerThread)});
-  if (threads <= 1) return body(std::size_t{0}, rows);
-  const std::size_t block = (rows + threads - 1) / threads;
-  std::vector<std::thread> helpers;
-  struct JoinAll {
-    std::vector<std::thread>& threads;
-    ~JoinAll() {
-      for (std::thread& thread : threads)
-        if (thread.joinable()) thread.join();
-    }
-  } join_all{helpers};
-  for (std::size_t first = block; first < rows; first += block)
-    helpers.emplace_back([&body, first, last = std::min(rows, first + block)] { body(first, last); });
-  body(std::size_t{0}, block);
 }
 
 // ---- Argument checks ---------------------------------------------------------------------------

@@ -1,0 +1,127 @@
+#include "ops/loss_kernels_impl.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+// OpenBLAS's thread setting (declared here rather than through <cblas.h>, which must not meet the
+// xtensor-blas headers elsewhere in the library).
+extern "C" int openblas_get_num_threads(void);
+
+// GCC compiles functions marked XGRAD_SIMD_CLONES twice, for AVX2 and for the x86-64 baseline, and
+// picks the one the CPU supports when the library is loaded (libtorch dispatches the same way).
+// Elsewhere the kernels are compiled once, for whatever the compiler targets.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XGRAD_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define XGRAD_SIMD_CLONES
+#endif
+
+// The helpers taking or returning Floats are always inlined into the dispatched kernels, so GCC's
+// note about passing 32-byte vectors between code compiled for different CPUs does not apply (it
+// is reported at the end of the file, hence no matching pop).
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace xgrad::loss_kernels {
+
+std::size_t row_threads(std::size_t rows, std::size_t elements) {
+  const auto wanted = static_cast<std::size_t>(std::max(1, openblas_get_num_threads()));
+  return std::min({wanted, rows, std::max<std::size_t>(1, elements / kElementsPerThread)});
+}
+
+namespace {
+
+// Eight floats handled as one value through GCC/Clang vector extensions: + - * and comparisons act
+// lane by lane, `mask ? a : b` selects lane by lane, and the compiler maps it all to AVX2 or SSE2.
+typedef float Floats __attribute__((vector_size(32)));
+typedef std::int32_t Ints __attribute__((vector_size(32)));
+typedef std::uint32_t Bits __attribute__((vector_size(32)));
+constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
+
+[[gnu::always_inline]] inline Floats load(const float* values) {
+  Floats lanes;
+  std::memcpy(&lanes, values, sizeof lanes);
+  return lanes;
+}
+
+[[gnu::always_inline]] inline float lane_sum(const Floats& lanes) {
+  float sum = 0;
+  for (std::size_t j = 0; j < kLanes; ++j) sum += lanes[j];
+  return sum;
+}
+
+// e^v for v <= 0 (shifted logits), to ~3e-7 relative (the float32 ulp is 6e-8), after Cephes expf:
+// v = k ln2 + r with k an integer and |r| <= ln2 / 2, e^r by a degree-7 polynomial, 2^k written
+// straight into a float's exponent bits. Below e^-87.33 (no longer a normal float) the result is
+// 0; NaN stays NaN.
+[[gnu::always_inline]] inline Floats exp_nonpositive(Floats v) {
+  const Ints underflow = v < -87.33f;
+  v = underflow ? Floats{} - 87.33f : v;
+  const Floats k = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  const Floats r = (v - k * 0.693359375f) + k * 2.12194440e-4f;             // ln2 in two parts
+  Floats p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const Bits exponent_bits = __builtin_convertvector(__builtin_convertvector(k, Ints) + 127, Bits) << 23;
+  Floats power_of_two;
+  std::memcpy(&power_of_two, &exponent_bits, sizeof power_of_two);
+  return underflow ? Floats{} : p * power_of_two;
+}
+
+}  // namespace
+
+XGRAD_SIMD_CLONES float max_of(const float* x, std::size_t size) {
+  float best = -std::numeric_limits<float>::infinity();
+  std::size_t c = 0;
+  if (size >= kLanes) {
+    Floats lanes = load(x);
+    for (c = kLanes; c + kLanes <= size; c += kLanes) {
+      const Floats next = load(x + c);
+      lanes = next > lanes ? next : lanes;
+    }
+    for (std::size_t j = 0; j < kLanes; ++j) best = std::max(best, lanes[j]);
+  }
+  for (; c < size; ++c) best = std::max(best, x[c]);
+  return best;
+}
+
+XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
+  Floats lanes = {};
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) lanes += exp_nonpositive(load(x + c) - shift);
+  float sum = lane_sum(lanes);
+  for (; c < size; ++c) sum += std::exp(x[c] - shift);
+  return sum;
+}
+
+// A product below the smallest normal float is written as 0 instead of being computed: on x86 an
+// instruction that produces a subnormal float takes a microcode assist of some hundred cycles, and
+// with logits straight out of a matmul (spread over +-50 or more) and a mean's factor of 1/N, most of
+// a row would (a 2.5x slower backward, measured).
+XGRAD_SIMD_CLONES void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out) {
+  const float smallest_kept = std::numeric_limits<float>::min() / std::abs(factor);  // inf for factor 0
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) {
+    Floats e = exp_nonpositive(load(x + c) - shift);
+    e = e < smallest_kept ? Floats{} : e;
+    const Floats scaled = factor * e;
+    std::memcpy(out + c, &scaled, sizeof scaled);
+  }
+  for (; c < size; ++c) out[c] = factor * std::exp(x[c] - shift);
+}
+
+XGRAD_SIMD_CLONES float shifted_dot(const float* x, const float* w, std::size_t size, float shift) {
+  Floats lanes = {};
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) lanes += w ? load(w + c) * (load(x + c) - shift) : load(x + c) - shift;
+  float sum = lane_sum(lanes);
+  for (; c < size; ++c) sum += (w ? w[c] : 1.0f) * (x[c] - shift);
+  return sum;
+}
+
+}  // namespace xgrad::loss_kernels

@@ -1,0 +1,52 @@
+#pragma once
+// Library-internal: what makes a big cross_entropy fast, kept apart from the loss math in
+// ops/loss_classification.cpp. Its time goes to exp and to long sums over contiguous float32 rows
+// of class scores (the (N, C) case): these kernels run them eight lanes at a time (AVX2 where the
+// CPU has it, SSE2 otherwise), and for_row_blocks spreads the rows of a big input over threads.
+// Each kernel does exactly what the plain loop in its comment does, to float32 rounding.
+#include <algorithm>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace xgrad::loss_kernels {
+
+// max_c x_c   (-inf for an empty row; a NaN is skipped, and poisons the sums below instead)
+float max_of(const float* x, std::size_t size);
+// sum_c e^(x_c - shift), for shift >= every x_c
+float exp_sum(const float* x, std::size_t size, float shift);
+// out_c = factor * e^(x_c - shift), for shift >= every x_c; products below the smallest normal
+// float are written as 0
+void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out);
+// sum_c w_c (x_c - shift), with w == nullptr meaning all ones
+float shifted_dot(const float* x, const float* w, std::size_t size, float shift);
+
+// How many threads should share `rows` rows holding `elements` scores in all: the thread count the
+// user gave OpenBLAS (OPENBLAS_NUM_THREADS or openblas_set_num_threads), the one thread setting
+// xgrad has, as libtorch spreads rows over its own threads; but starting a thread costs some 50 us,
+// so each thread gets at least kElementsPerThread scores (about half a millisecond of work).
+inline constexpr std::size_t kElementsPerThread = std::size_t{1} << 18;
+std::size_t row_threads(std::size_t rows, std::size_t elements);
+
+// Calls body(first, last) on consecutive blocks of [0, rows), one block per thread of
+// row_threads(rows, elements), the first on the calling thread; returns when all are done. Rows
+// must be independent: each block writes only its own rows, and body must not throw.
+template <class Body>
+void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
+  const std::size_t threads = row_threads(rows, elements);
+  if (threads <= 1) return body(std::size_t{0}, rows);
+  const std::size_t block = (rows + threads - 1) / threads;
+  std::vector<std::thread> helpers;
+  struct JoinAll {
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      for (std::thread& thread : threads)
+        if (thread.joinable()) thread.join();
+    }
+  } join_all{helpers};
+  for (std::size_t first = block; first < rows; first += block)
+    helpers.emplace_back([&body, first, last = std::min(rows, first + block)] { body(first, last); });
+  body(std::size_t{0}, block);
+}
+
+}  // namespace xgrad::loss_kernels
