@@ -69,9 +69,9 @@ T row_max(const Row<T>& row) {
 template <class T>
 T row_log_sum_exp(const Row<T>& row) {
   const T max = row_max(row);
-  T sum = 0;
   if constexpr (std::is_same_v<T, float>)
     if (row.contiguous()) return max + std::log(loss_kernels::exp_sum(row.values, row.size, max));
+  T sum = 0;
   for (std::size_t c = 0; c < row.size; ++c) sum += std::exp(row[c] - max);
   return max + std::log(sum);
 }
