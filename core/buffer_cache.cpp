@@ -1,7 +1,6 @@
 #include "core/buffer_cache_impl.hpp"
 
 #include <cstdlib>
-#include <vector>
 
 namespace xgrad::buffer_cache {
 
@@ -45,15 +44,23 @@ void* system_allocate(std::size_t bytes) {
   return buffer;
 }
 
+// A freed buffer holds the link to the next free buffer of its class in its own first bytes (every
+// class is at least 64 bytes), so caching one is two stores: no list to grow, nothing to allocate.
+struct FreeBuffer {
+  FreeBuffer* next;
+};
+
 struct ThreadCache {
-  std::vector<void*> free_buffers[kClasses];
+  FreeBuffer* free_buffers[kClasses] = {};
   std::size_t bytes = 0;
 
   void release() noexcept {
-    for (auto& list : free_buffers) {
-      for (void* buffer : list) std::free(buffer);
-      list.clear();
-      list.shrink_to_fit();
+    for (FreeBuffer*& head : free_buffers) {
+      while (head) {
+        FreeBuffer* next = head->next;
+        std::free(head);
+        head = next;
+      }
     }
     bytes = 0;
   }
@@ -81,10 +88,8 @@ void* allocate(std::size_t bytes) {
   if (!cacheable(bytes)) return system_allocate(bytes);
   const SizeClass size = size_class(bytes);
   if (ThreadCache* cache = this_thread_cache()) {
-    std::vector<void*>& list = cache->free_buffers[size.index];
-    if (!list.empty()) {
-      void* buffer = list.back();
-      list.pop_back();
+    if (FreeBuffer* buffer = cache->free_buffers[size.index]) {
+      cache->free_buffers[size.index] = buffer->next;
       cache->bytes -= size.bytes;
       return buffer;
     }
@@ -98,13 +103,9 @@ void deallocate(void* buffer, std::size_t bytes) noexcept {
   if (cache) {
     const SizeClass size = size_class(bytes);
     if (cache->bytes + size.bytes <= kMaxCachedBytes) {
-      try {
-        cache->free_buffers[size.index].push_back(buffer);
-        cache->bytes += size.bytes;
-        return;
-      } catch (const std::bad_alloc&) {
-        // No room to remember it: give it back instead.
-      }
+      cache->free_buffers[size.index] = new (buffer) FreeBuffer{cache->free_buffers[size.index]};
+      cache->bytes += size.bytes;
+      return;
     }
   }
   std::free(buffer);

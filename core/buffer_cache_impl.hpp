@@ -6,9 +6,12 @@
 // the kernel (brk) and fault the pages in again on the next step: measured at about a tenth of a
 // 2-64-64-3 training step. So each thread keeps the buffers it frees, sorted by size class, and hands
 // them out again; the cache is bounded (kMaxCachedBytes per thread, single buffers above
-// kMaxCachedBuffer bypass it) and is emptied when its thread exits.
+// kMaxCachedBuffer bypass it) and is emptied when its thread exits. The same cache serves the small
+// shared_ptr blocks every op result needs (make_cached_shared below).
 #include <cstddef>
+#include <memory>
 #include <new>
+#include <utility>
 
 namespace xgrad::buffer_cache {
 
@@ -46,5 +49,12 @@ struct BufferAllocator {
   friend bool operator==(const BufferAllocator&, const BufferAllocator&) noexcept { return true; }
   friend bool operator!=(const BufferAllocator&, const BufferAllocator&) noexcept { return false; }
 };
+
+// std::make_shared with the control block from the buffer cache: the TensorImpl and Storage of an
+// op's result reuse those of the previous step's tensors instead of a malloc/free pair each.
+template <class T, class... Args>
+std::shared_ptr<T> make_cached_shared(Args&&... args) {
+  return std::allocate_shared<T>(BufferAllocator<T>(), std::forward<Args>(args)...);
+}
 
 }  // namespace xgrad

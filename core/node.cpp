@@ -64,7 +64,7 @@ std::shared_ptr<Node> gradient_edge(const Tensor& input) {
   if (impl.grad_fn) return impl.grad_fn;
   std::shared_ptr<Node> accumulator = impl.grad_accumulator.lock();
   if (!accumulator) {
-    accumulator = std::make_shared<AccumulateGrad>(input);
+    accumulator = make_cached_shared<AccumulateGrad>(input);
     accumulator->output_shape = input.shape();
     accumulator->output_dtype = input.dtype();
     impl.grad_accumulator = accumulator;

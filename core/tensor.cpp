@@ -106,15 +106,15 @@ void Tensor::zero_grad() {
 
 Tensor Tensor::detach() const {
   check(defined(), "detach: called on an undefined tensor");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_cached_shared<TensorImpl>();
   impl->storage = impl_->storage;
   return Tensor(std::move(impl));
 }
 
 Tensor Tensor::clone() const {
   check(defined(), "clone: called on an undefined tensor");
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(*impl_->storage);
+  auto impl = make_cached_shared<TensorImpl>();
+  impl->storage = make_cached_shared<Storage>(*impl_->storage);
   return Tensor(std::move(impl));
 }
 

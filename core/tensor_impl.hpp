@@ -59,8 +59,8 @@ Array<T>& mutable_array(const Tensor& tensor) {
 // Wraps a freshly computed array in a new leaf tensor (no copy).
 template <class T>
 Tensor make_tensor(Array<T>&& values) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(std::in_place_type<Array<T>>, std::move(values));
+  auto impl = make_cached_shared<TensorImpl>();
+  impl->storage = make_cached_shared<Storage>(std::in_place_type<Array<T>>, std::move(values));
   return Tensor(std::move(impl));
 }
 
