@@ -21,7 +21,9 @@ std::string concat(const Parts&... parts) {
   return out.str();
 }
 
-// Throws Error(concat(parts...)) when the condition fails. The parts are only formatted on failure.
+// Throws Error(concat(parts...)) when the condition fails. The parts are streamed only on failure,
+// but they are evaluated at the call: on a hot path, where a part such as shape_str(x.shape())
+// allocates, write `if (!ok) throw Error(concat(...));` so that work happens only on failure.
 template <class... Parts>
 void check(bool condition, const Parts&... parts) {
   if (!condition) throw Error(concat(parts...));
