@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/blas_threads_impl.hpp"
 #include "core/tensor_impl.hpp"
 
 namespace xgrad {
@@ -17,12 +18,10 @@ namespace {
 
 // ---- gemm on raw row-major buffers ------------------------------------------------------------
 //
-// Threading: OpenBLAS 0.3.21 itself runs a gemm on the calling thread when m * n * k is at most
-// SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD (65536 * 4; interface/gemm.c), and its threaded
-// driver declines to split small problems further. Measured on the Debian build with two threads:
-// square products up to 96^3 never gave the worker thread any CPU time, 128^3 did. So a small
-// model's products never pay thread start-up, and xgrad adds no threshold of its own; calling
-// openblas_set_num_threads around each product would change process-wide state on every op.
+// Threading: OpenBLAS 0.3.21 splits a gemm over its threads once m * n * k exceeds 262,144, which
+// a small model's products just pass and lose on (waking a worker costs more than half the work).
+// SmallGemmOnOneThread keeps products below its threshold on the calling thread; see
+// core/blas_threads_impl.hpp for the measurements.
 
 CBLAS_TRANSPOSE blas_flag(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
 
@@ -54,6 +53,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   }
   const int lda = blas_int(trans_a ? m : k, "gemm");
   const int ldb = blas_int(trans_b ? k : n, "gemm");
+  const SmallGemmOnOneThread threads(m, n, k);
   call_gemm(trans_a, trans_b, blas_int(m, "gemm"), blas_int(n, "gemm"), blas_int(k, "gemm"), T(1), a, lda, b, ldb,
             beta, c, blas_int(n, "gemm"));
 }
