@@ -28,6 +28,15 @@ void update(T* parameter, const T* grad, T* buffer, std::size_t n, const SGDOpti
   const T weight_decay = static_cast<T>(options.weight_decay());
   const bool nesterov = options.nesterov();
   const bool maximize = options.maximize();
+  if (buffer && !first_step && !nesterov && !maximize && weight_decay == T(0)) {
+    // The usual momentum step, the loop below with its branches resolved: the compiler vectorises
+    // this one (half the time of a toy model's step), with the same arithmetic in the same order.
+    for (std::size_t i = 0; i < n; ++i) {
+      buffer[i] = momentum * buffer[i] + keep * grad[i];
+      parameter[i] -= lr * buffer[i];
+    }
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     T d = maximize ? -grad[i] : grad[i];
     if (weight_decay != T(0)) d += weight_decay * parameter[i];
