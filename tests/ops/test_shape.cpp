@@ -11,17 +11,12 @@
 namespace xgrad {
 namespace {
 
+using testing::leaf;
+using testing::passes_gradcheck;
 using testing::throws_error_containing;
+using testing::values;
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-::testing::AssertionResult passes_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
-  const GradcheckResult result = gradcheck(fn, inputs);
-  if (result) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << result.report;
-}
-
-Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_(); }
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 
 // ---- reshape and friends ---------------------------------------------------------------------------
 

@@ -56,6 +56,17 @@ bool same_value(double actual, double expected, double tolerance) {
   return all_close(actual, expected, 0.0, 2e-5 * std::max(largest, 1e-30));
 }
 
+::testing::AssertionResult passes_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                            const std::vector<Tensor>& inputs) {
+  const GradcheckResult result = gradcheck(fn, inputs);
+  if (result) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << result.report;
+}
+
+Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_(); }
+
+std::vector<double> values(const Tensor& tensor) { return tensor.to_vector<double>(); }
+
 ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
                                                    std::initializer_list<std::string> fragments) {
   try {

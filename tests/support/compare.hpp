@@ -2,7 +2,9 @@
 // Tensor comparisons for GoogleTest that say which element differs and by how much.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <xgrad/xgrad.hpp>
 
@@ -15,6 +17,16 @@ namespace xgrad::testing {
 // The fixture tolerance: 1e-9 relative in float64; in float32 2e-5 relative to the largest
 // magnitude of the expected tensor.
 ::testing::AssertionResult matches_golden(const Tensor& actual, const Tensor& expected);
+
+// gradcheck(fn, inputs) as a GoogleTest assertion whose failure message is gradcheck's report.
+::testing::AssertionResult passes_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                            const std::vector<Tensor>& inputs);
+
+// A float64 leaf of standard normal values that requires grad: the usual gradcheck input.
+Tensor leaf(const Shape& shape);
+
+// The elements of a float64 tensor.
+std::vector<double> values(const Tensor& tensor);
 
 // Expects fn() to throw xgrad::Error whose message contains every one of the fragments.
 ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
