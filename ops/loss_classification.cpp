@@ -8,12 +8,12 @@
 
 #include "core/tensor_impl.hpp"
 #include "ops/loss_impl.hpp"
-#include "ops/loss_kernels_impl.hpp"
+#include "ops/simd_rows_impl.hpp"
 
 namespace xgrad {
 
 using loss_detail::UpstreamScale;
-using loss_kernels::for_row_blocks;
+using simd_rows::for_row_blocks;
 
 namespace {
 
@@ -45,7 +45,7 @@ ClassLayout class_layout(const char* op, const Shape& shape) {
 // ---- Row kernels -------------------------------------------------------------------------------
 // One row of class scores: `size` values `stride` apart; rows written by the functions below use
 // the same stride. Contiguous float32 rows (the (N, C) case, where a big cross_entropy spends its
-// time) go to the SIMD kernels of ops/loss_kernels_impl.hpp; everything else (float64, strided
+// time) go to the SIMD kernels of ops/simd_rows_impl.hpp; everything else (float64, strided
 // rows) takes the plain loops, which are the reference for what those kernels do.
 template <class T>
 struct Row {
@@ -58,7 +58,7 @@ struct Row {
 template <class T>
 T row_max(const Row<T>& row) {
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return loss_kernels::max_of(row.values, row.size);
+    if (row.contiguous()) return simd_rows::max_of(row.values, row.size);
   T best = -std::numeric_limits<T>::infinity();
   for (std::size_t c = 0; c < row.size; ++c) best = std::max(best, row[c]);
   return best;
@@ -70,7 +70,7 @@ template <class T>
 T row_log_sum_exp(const Row<T>& row) {
   const T max = row_max(row);
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return max + std::log(loss_kernels::exp_sum(row.values, row.size, max));
+    if (row.contiguous()) return max + std::log(simd_rows::exp_sum(row.values, row.size, max));
   T sum = 0;
   for (std::size_t c = 0; c < row.size; ++c) sum += std::exp(row[c] - max);
   return max + std::log(sum);
@@ -80,7 +80,7 @@ T row_log_sum_exp(const Row<T>& row) {
 template <class T>
 void write_scaled_softmax(const Row<T>& row, T log_sum_exp, T factor, T* out) {
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return loss_kernels::store_scaled_exp(row.values, row.size, log_sum_exp, factor, out);
+    if (row.contiguous()) return simd_rows::store_scaled_exp(row.values, row.size, log_sum_exp, factor, out);
   for (std::size_t c = 0; c < row.size; ++c) out[c * row.stride] = factor * std::exp(row[c] - log_sum_exp);
 }
 
@@ -89,7 +89,7 @@ void write_scaled_softmax(const Row<T>& row, T log_sum_exp, T factor, T* out) {
 template <class T>
 T weighted_shifted_sum(const Row<T>& row, const T* w, T shift) {
   if constexpr (std::is_same_v<T, float>)
-    if (row.contiguous()) return loss_kernels::shifted_dot(row.values, w, row.size, shift);
+    if (row.contiguous()) return simd_rows::shifted_dot(row.values, w, row.size, shift);
   T sum = 0;
   for (std::size_t c = 0; c < row.size; ++c) sum += (w ? w[c] : T(1)) * (row[c] - shift);
   return sum;

@@ -1,20 +1,22 @@
 #pragma once
-// Library-internal softmax kernels on raw buffers, shared by ops/softmax.cpp and the losses
-// (cross_entropy computes log_softmax without building a Tensor graph for it).
+// Library-internal softmax kernels on raw buffers, for ops/softmax.cpp.
 //
 // Layout: a row-major tensor viewed as [outer, classes, inner] around the softmax dimension, so
 // element (o, c, i) is at (o * classes + c) * inner + i. Each (o, i) pair is one distribution of
 // `classes` values, `inner` apart in memory. inner == 1 (the last dimension) takes a contiguous
-// fast path; every other dimension is handled by sweeping whole rows of `inner` values at once so
-// memory is still read in order.
+// fast path (float32 rows go to the SIMD kernels of ops/simd_rows_impl.hpp, split over threads
+// like cross_entropy's); every other dimension is handled by sweeping whole rows of `inner` values
+// at once so memory is still read in order.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "ops/simd_rows_impl.hpp"
 
 namespace xgrad {
 
@@ -55,6 +57,55 @@ void shifted_exp_block(const T* x, T* out, std::size_t classes, std::size_t inne
     }
 }
 
+// The contiguous float32 rows of [rows, classes]: the plain loops of the templates below, eight
+// lanes at a time (exp to ~3e-7 relative, and values below the smallest normal float written as
+// 0, as in cross_entropy).
+inline void float_softmax_rows(const float* x, float* out, std::size_t rows, std::size_t classes) {
+  simd_rows::for_row_blocks(rows, rows * classes, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const float* row = x + r * classes;
+      const float max = simd_rows::max_of(row, classes);
+      const float sum = simd_rows::exp_sum(row, classes, max);
+      simd_rows::store_scaled_exp(row, classes, max, 1.0f / sum, out + r * classes);
+    }
+  });
+}
+
+inline void float_log_softmax_rows(const float* x, float* out, std::size_t rows, std::size_t classes) {
+  simd_rows::for_row_blocks(rows, rows * classes, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const float* row = x + r * classes;
+      float* out_row = out + r * classes;
+      const float max = simd_rows::max_of(row, classes);
+      const float log_sum = std::log(simd_rows::exp_sum(row, classes, max));
+      for (std::size_t c = 0; c < classes; ++c) out_row[c] = (row[c] - max) - log_sum;
+    }
+  });
+}
+
+// dx = y * (g - sum_c g_c y_c); the sum is shifted_dot's with a shift of 0
+inline void float_softmax_backward_rows(const float* y, const float* g, float* dx, std::size_t rows,
+                                        std::size_t classes) {
+  simd_rows::for_row_blocks(rows, rows * classes, [&](std::size_t first, std::size_t last) {
+    for (std::size_t k = first * classes; k < last * classes; k += classes) {
+      const float dot = simd_rows::shifted_dot(g + k, y + k, classes, 0.0f);
+      for (std::size_t c = 0; c < classes; ++c) dx[k + c] = y[k + c] * (g[k + c] - dot);
+    }
+  });
+}
+
+// dx = g - exp(log_y) * sum_c g_c, as dx = (-sum) * exp(log_y - 0) first and then dx += g
+inline void float_log_softmax_backward_rows(const float* log_y, const float* g, float* dx, std::size_t rows,
+                                            std::size_t classes) {
+  simd_rows::for_row_blocks(rows, rows * classes, [&](std::size_t first, std::size_t last) {
+    for (std::size_t k = first * classes; k < last * classes; k += classes) {
+      const float total = simd_rows::shifted_dot(g + k, nullptr, classes, 0.0f);
+      simd_rows::store_scaled_exp(log_y + k, classes, 0.0f, -total, dx + k);
+      for (std::size_t c = 0; c < classes; ++c) dx[k + c] += g[k + c];
+    }
+  });
+}
+
 }  // namespace softmax_detail
 
 // out = softmax(x) along the classes of each distribution. out may alias x (each element is read
@@ -62,6 +113,8 @@ void shifted_exp_block(const T* x, T* out, std::size_t classes, std::size_t inne
 template <class T>
 void softmax_rows(const T* x, T* out, const SoftmaxLayout& layout) {
   const std::size_t classes = layout.classes, inner = layout.inner, block = classes * inner;
+  if constexpr (std::is_same_v<T, float>)
+    if (inner == 1) return softmax_detail::float_softmax_rows(x, out, layout.outer, classes);
   if (inner == 1) {
     for (std::size_t o = 0; o < layout.outer; ++o) {
       T max, sum;
@@ -87,6 +140,8 @@ void softmax_rows(const T* x, T* out, const SoftmaxLayout& layout) {
 template <class T>
 void log_softmax_rows(const T* x, T* out, const SoftmaxLayout& layout) {
   const std::size_t classes = layout.classes, inner = layout.inner, block = classes * inner;
+  if constexpr (std::is_same_v<T, float>)
+    if (inner == 1) return softmax_detail::float_log_softmax_rows(x, out, layout.outer, classes);
   if (inner == 1) {
     for (std::size_t o = 0; o < layout.outer; ++o) {
       const T* row = x + o * block;
@@ -142,15 +197,21 @@ void per_distribution(const SoftmaxLayout& layout, Term term, Update update) {
 // Softmax backward: dx = y * (g - sum_c g_c y_c), with y the softmax output. dx may alias g.
 template <class T>
 void softmax_backward_rows(const T* y, const T* g, T* dx, const SoftmaxLayout& layout) {
+  if constexpr (std::is_same_v<T, float>)
+    if (layout.inner == 1)
+      return softmax_detail::float_softmax_backward_rows(y, g, dx, layout.outer, layout.classes);
   softmax_detail::per_distribution<T>(
       layout, [&](std::size_t k) { return g[k] * y[k]; },
       [&](std::size_t k, T dot) { dx[k] = y[k] * (g[k] - dot); });
 }
 
-// Log-softmax backward: dx = g - exp(log_y) * sum_c g_c, with log_y the log_softmax output. dx may
-// alias g.
+// Log-softmax backward: dx = g - exp(log_y) * sum_c g_c, with log_y the log_softmax output. dx must
+// not alias g (the float32 rows write dx before reading g).
 template <class T>
 void log_softmax_backward_rows(const T* log_y, const T* g, T* dx, const SoftmaxLayout& layout) {
+  if constexpr (std::is_same_v<T, float>)
+    if (layout.inner == 1)
+      return softmax_detail::float_log_softmax_backward_rows(log_y, g, dx, layout.outer, layout.classes);
   softmax_detail::per_distribution<T>(
       layout, [&](std::size_t k) { return g[k]; },
       [&](std::size_t k, T total) { dx[k] = g[k] - std::exp(log_y[k]) * total; });

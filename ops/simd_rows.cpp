@@ -1,4 +1,4 @@
-#include "ops/loss_kernels_impl.hpp"
+#include "ops/simd_rows_impl.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,7 +24,7 @@ extern "C" int openblas_get_num_threads(void);
 // is reported at the end of the file, hence no matching pop).
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-namespace xgrad::loss_kernels {
+namespace xgrad::simd_rows {
 
 std::size_t row_threads(std::size_t rows, std::size_t elements) {
   const auto wanted = static_cast<std::size_t>(std::max(1, openblas_get_num_threads()));
@@ -124,4 +124,4 @@ XGRAD_SIMD_CLONES float shifted_dot(const float* x, const float* w, std::size_t 
   return sum;
 }
 
-}  // namespace xgrad::loss_kernels
+}  // namespace xgrad::simd_rows

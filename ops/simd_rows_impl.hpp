@@ -1,15 +1,15 @@
 #pragma once
-// Library-internal: what makes a big cross_entropy fast, kept apart from the loss math in
-// ops/loss_classification.cpp. Its time goes to exp and to long sums over contiguous float32 rows
-// of class scores (the (N, C) case): these kernels run them eight lanes at a time (AVX2 where the
-// CPU has it, SSE2 otherwise), and for_row_blocks spreads the rows of a big input over threads.
-// Each kernel does exactly what the plain loop in its comment does, to float32 rounding.
+// Library-internal: kernels for long contiguous float32 rows, shared by softmax, log_softmax and
+// cross_entropy, whose time goes to exp and to sums along rows of class scores. They run eight
+// lanes at a time (AVX2 where the CPU has it, SSE2 otherwise), and for_row_blocks spreads the rows
+// of a big input over threads. Each kernel does exactly what the plain loop in its comment does, to
+// float32 rounding.
 #include <algorithm>
 #include <cstddef>
 #include <thread>
 #include <vector>
 
-namespace xgrad::loss_kernels {
+namespace xgrad::simd_rows {
 
 // max_c x_c   (-inf for an empty row; a NaN is skipped, and poisons the sums below instead)
 float max_of(const float* x, std::size_t size);
@@ -49,4 +49,4 @@ void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
   body(std::size_t{0}, block);
 }
 
-}  // namespace xgrad::loss_kernels
+}  // namespace xgrad::simd_rows
