@@ -95,6 +95,49 @@ T weighted_shifted_sum(const Row<T>& row, const T* w, T shift) {
   return sum;
 }
 
+// ---- Narrow rows -------------------------------------------------------------------------------
+// Contiguous float32 rows of fewer classes than the SIMD kernels' eight lanes (a toy classifier's
+// three) would never reach their vector loops: the exponentials of the whole (N, C) block are
+// taken eight at a time instead, with the same kernel.
+
+bool narrow_float_rows(const ClassLayout& layout) {
+  return layout.inner == 1 && layout.classes > 0 && layout.classes < 8;
+}
+
+// lse[r] = log sum_c e^(x[r, c]) for every row, through a stack buffer of whole rows.
+void narrow_rows_log_sum_exp(const float* x, std::size_t rows, std::size_t classes, float* lse) {
+  constexpr std::size_t kBufferSize = 256;
+  float shifted[kBufferSize], max[kBufferSize];
+  const std::size_t rows_per_chunk = kBufferSize / classes;
+  for (std::size_t first = 0; first < rows; first += rows_per_chunk) {
+    const std::size_t count = std::min(rows_per_chunk, rows - first);
+    const float* chunk = x + first * classes;
+    for (std::size_t r = 0; r < count; ++r) {
+      max[r] = simd_rows::max_of(chunk + r * classes, classes);
+      for (std::size_t c = 0; c < classes; ++c) shifted[r * classes + c] = chunk[r * classes + c] - max[r];
+    }
+    simd_rows::store_scaled_exp(shifted, count * classes, 0.0f, 1.0f, shifted);
+    for (std::size_t r = 0; r < count; ++r) {
+      float sum = 0;
+      for (std::size_t c = 0; c < classes; ++c) sum += shifted[r * classes + c];
+      lse[first + r] = max[r] + std::log(sum);
+    }
+  }
+}
+
+// out[r, c] = e^(x[r, c] - lse[r]), the softmax, for every row.
+void narrow_rows_softmax(const float* x, std::size_t rows, std::size_t classes, const float* lse, float* out) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < classes; ++c) out[r * classes + c] = x[r * classes + c] - lse[r];
+  simd_rows::store_scaled_exp(out, rows * classes, 0.0f, 1.0f, out);
+}
+
+// row *= factor, with products below the smallest normal float written as 0 as store_scaled_exp does
+void scale_row(float* row, std::size_t size, float factor) {
+  const float smallest_kept = std::numeric_limits<float>::min() / std::abs(factor);
+  for (std::size_t c = 0; c < size; ++c) row[c] = row[c] < smallest_kept ? 0.0f : factor * row[c];
+}
+
 template <class T>
 void fill_row(T* out, std::size_t size, std::size_t stride, T value) {
   for (std::size_t c = 0; c < size; ++c) out[c * stride] = value;
@@ -264,6 +307,12 @@ struct CrossEntropyBackward final : Node {
       const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
       const T weight_total = w ? std::accumulate(w, w + classes, T(0)) : static_cast<T>(classes);
       T* grad_data = grad_input.data();
+      bool softmax_written = false;  // grad_data already holds the softmax (narrow float32 rows)
+      if constexpr (std::is_same_v<T, float>)
+        if (narrow_float_rows(layout)) {
+          narrow_rows_softmax(x, layout.positions(), classes, lse, grad_data);
+          softmax_written = true;
+        }
       for_row_blocks(layout.positions(), grad_input.size(), [&](std::size_t first, std::size_t last) {
         for (std::size_t p = first; p < last; ++p) {
           const std::size_t offset = layout.row_offset(p);
@@ -275,8 +324,10 @@ struct CrossEntropyBackward final : Node {
           const auto target_class = static_cast<std::size_t>(t[p]);
           const T scale = upstream[p];
           const T target_weight = w ? w[target_class] : T(1);
-          write_scaled_softmax(Row<T>{x + offset, classes, inner}, lse[p],
-                               scale * (keep * target_weight + spread * weight_total), out);
+          const T factor = scale * (keep * target_weight + spread * weight_total);
+          if constexpr (std::is_same_v<T, float>)
+            if (softmax_written) scale_row(out, classes, factor);
+          if (!softmax_written) write_scaled_softmax(Row<T>{x + offset, classes, inner}, lse[p], factor, out);
           if (label_smoothing != 0.0)
             for (std::size_t c = 0; c < classes; ++c) out[c * inner] -= scale * spread * (w ? w[c] : T(1));
           out[target_class * inner] -= scale * keep * target_weight;
@@ -315,6 +366,12 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
     Array<T> losses = Array<T>::from_shape(target.shape());
     Array<T> lse = Array<T>::from_shape({layout.positions()});
     T *loss_data = losses.data(), *lse_data = lse.data();
+    bool lse_written = false;  // lse_data already holds every row's log-sum-exp (narrow float32 rows)
+    if constexpr (std::is_same_v<T, float>)
+      if (narrow_float_rows(layout)) {
+        narrow_rows_log_sum_exp(x, layout.positions(), layout.classes, lse_data);
+        lse_written = true;
+      }
     for_row_blocks(layout.positions(), input.numel(), [&](std::size_t first, std::size_t last) {
       for (std::size_t p = first; p < last; ++p) {
         if (t[p] == ignore_index) {
@@ -323,7 +380,7 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
         }
         const auto target_class = static_cast<std::size_t>(t[p]);
         const Row<T> row{x + layout.row_offset(p), layout.classes, layout.inner};
-        const T row_lse = row_log_sum_exp(row);
+        const T row_lse = lse_written ? lse_data[p] : row_log_sum_exp(row);
         const T target_weight = w ? w[target_class] : T(1);
         T loss = keep * target_weight * (row_lse - row[target_class]);
         if (label_smoothing != 0.0) loss -= spread * weighted_shifted_sum(row, w, row_lse);
