@@ -10,11 +10,12 @@
 // xtensor-blas headers elsewhere in the library).
 extern "C" int openblas_get_num_threads(void);
 
-// GCC compiles functions marked XGRAD_SIMD_CLONES twice, for AVX2 and for the x86-64 baseline, and
-// picks the one the CPU supports when the library is loaded (libtorch dispatches the same way).
+// GCC compiles functions marked XGRAD_SIMD_CLONES three times, for x86-64-v4 (AVX-512), x86-64-v3
+// (AVX2 with FMA, which fuses the exp polynomial's multiply-adds) and the x86-64 baseline, and picks
+// the best one the CPU supports when the library is loaded (libtorch dispatches the same way).
 // Elsewhere the kernels are compiled once, for whatever the compiler targets.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XGRAD_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#define XGRAD_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define XGRAD_SIMD_CLONES
 #endif
