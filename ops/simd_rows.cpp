@@ -100,6 +100,22 @@ XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
   return sum;
 }
 
+XGRAD_SIMD_CLONES float store_exp_sum(const float* x, std::size_t size, float shift, float* out) {
+  Floats lanes = {};
+  std::size_t c = 0;
+  for (; c + kLanes <= size; c += kLanes) {
+    const Floats e = exp_nonpositive(load(x + c) - shift);
+    lanes += e;
+    std::memcpy(out + c, &e, sizeof e);
+  }
+  float sum = lane_sum(lanes);
+  for (; c < size; ++c) {
+    out[c] = std::exp(x[c] - shift);
+    sum += out[c];
+  }
+  return sum;
+}
+
 // A product below the smallest normal float is written as 0 instead of being computed: on x86 an
 // instruction that produces a subnormal float takes a microcode assist of some hundred cycles, and
 // with logits straight out of a matmul (spread over +-50 or more) and a mean's factor of 1/N, most of

@@ -15,6 +15,8 @@ namespace xgrad::simd_rows {
 float max_of(const float* x, std::size_t size);
 // sum_c e^(x_c - shift), for shift >= every x_c
 float exp_sum(const float* x, std::size_t size, float shift);
+// out_c = e^(x_c - shift), returning sum_c out_c (exp_sum's sum, bit for bit), for shift >= every x_c
+float store_exp_sum(const float* x, std::size_t size, float shift, float* out);
 // out_c = factor * e^(x_c - shift), for shift >= every x_c; products below the smallest normal
 // float are written as 0
 void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out);

@@ -59,14 +59,20 @@ void shifted_exp_block(const T* x, T* out, std::size_t classes, std::size_t inne
 
 // The contiguous float32 rows of [rows, classes]: the plain loops of the templates below, eight
 // lanes at a time (exp to ~3e-7 relative, and values below the smallest normal float written as
-// 0, as in cross_entropy).
+// 0, as in cross_entropy). Softmax keeps the exponentials it sums and scales them in place.
 inline void float_softmax_rows(const float* x, float* out, std::size_t rows, std::size_t classes) {
   simd_rows::for_row_blocks(rows, rows * classes, [&](std::size_t first, std::size_t last) {
     for (std::size_t r = first; r < last; ++r) {
       const float* row = x + r * classes;
+      float* out_row = out + r * classes;
       const float max = simd_rows::max_of(row, classes);
-      const float sum = simd_rows::exp_sum(row, classes, max);
-      simd_rows::store_scaled_exp(row, classes, max, 1.0f / sum, out + r * classes);
+      const float scale = 1.0f / simd_rows::store_exp_sum(row, classes, max, out_row);
+      // Products below the smallest normal float become 0, as in store_scaled_exp: an instruction
+      // producing a subnormal float costs a microcode assist of some hundred cycles.
+      const float smallest_kept = std::numeric_limits<float>::min() / scale;
+      // (The select comes before the product: a product the CPU might not need cannot be
+      // vectorised under trapping math.)
+      for (std::size_t c = 0; c < classes; ++c) out_row[c] = (out_row[c] < smallest_kept ? 0.0f : out_row[c]) * scale;
     }
   });
 }
