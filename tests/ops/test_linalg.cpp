@@ -264,6 +264,21 @@ TEST(Linear, BiasGradientIsTheColumnSumOfTheUpstream) {
   EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{0, 0, 0, 0}));
 }
 
+TEST(Linear, BiasGradientOfWideLayersCoversWholeAndPartialColumnBlocks) {
+  // 70 outputs = two full blocks of 32 columns and a partial one in the blocked column sum.
+  manual_seed(12);
+  const std::size_t rows = 5, outputs = 70;
+  const Tensor upstream = randn({rows, outputs}, kFloat64);
+  const Tensor b = zeros({outputs}, kFloat64).requires_grad_();
+  linear(zeros({rows, 3}, kFloat64), zeros({outputs, 3}, kFloat64), b).backward(upstream);
+  const std::vector<double> g = upstream.to_vector<double>(), db = b.grad().to_vector<double>();
+  for (std::size_t column = 0; column < outputs; ++column) {
+    double expected = 0.0;
+    for (std::size_t row = 0; row < rows; ++row) expected += g[row * outputs + column];
+    EXPECT_NEAR(db[column], expected, 1e-12) << "column " << column;
+  }
+}
+
 TEST(Linear, AgreesWithMatmulOfTheTransposedWeightPlusBias) {
   // The fused op against its composite definition, values and all three gradients.
   manual_seed(19);

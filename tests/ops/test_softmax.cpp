@@ -78,6 +78,31 @@ TEST(Softmax, MatchesPyTorchFixtures) { expect_matches_golden_cases("softmax", &
 
 TEST(LogSoftmax, MatchesPyTorchFixtures) { expect_matches_golden_cases("log_softmax", &log_softmax); }
 
+// Rows of 8 or more float32 classes along the last dim take the vectorised row kernels, which the
+// 4-class fixtures never reach; float64 (the scalar loops) is the reference for both directions.
+TEST(Softmax, VectorisedFloat32RowsAgreeWithFloat64) {
+  manual_seed(8);
+  for (std::size_t classes : {8u, 13u, 1000u}) {
+    for (double scale : {1.0, 30.0}) {
+      SCOPED_TRACE("classes " + std::to_string(classes) + ", scale " + std::to_string(scale));
+      const Tensor x64 = randn({6, classes}, kFloat64) * scale;
+      const Tensor g64 = randn({6, classes}, kFloat64);
+      Tensor x32 = to_dtype(x64, kFloat32).requires_grad_();
+      Tensor x64_leaf = x64.detach().requires_grad_();
+      for (auto op : {&softmax, &log_softmax}) {
+        x32.zero_grad();  // the leaves serve both ops
+        x64_leaf.zero_grad();
+        const Tensor y32 = op(x32, -1), y64 = op(x64_leaf, -1);
+        y32.backward(to_dtype(g64, kFloat32));
+        y64.backward(g64);
+        const double value_tolerance = op == &softmax ? 1e-6 : 1e-5 * scale;
+        EXPECT_TRUE(all_close(to_dtype(y32, kFloat64), y64, 1e-5, value_tolerance));
+        EXPECT_TRUE(all_close(to_dtype(x32.grad(), kFloat64), x64_leaf.grad(), 1e-4, 1e-5));
+      }
+    }
+  }
+}
+
 TEST(LogSoftmax, IsTheLogOfSoftmaxForModerateLogits) {
   manual_seed(24);
   const Tensor x = randn({4, 5, 3}, kFloat64);
