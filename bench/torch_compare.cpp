@@ -58,10 +58,22 @@ std::vector<std::string> split(const std::string& list) {
   return parts;
 }
 
+constexpr const char* kUsage =
+    "usage: xgrad_torch_compare [--threads 1,2] [--reps 15] [--rep-ms 40] [--only tiny,toy,...]\n";
+
 Settings parse(int argc, char** argv) {
   Settings s;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 == argc) {
+      std::fprintf(stderr, "flag %s needs a value\n%s", flag.c_str(), kUsage);
+      std::exit(2);
+    }
+    const std::string value = argv[i + 1];
     if (flag == "--threads") {
       s.threads.clear();
       for (const std::string& t : split(value)) s.threads.push_back(std::atoi(t.c_str()));
@@ -72,7 +84,7 @@ Settings parse(int argc, char** argv) {
     } else if (flag == "--only") {
       s.only = split(value);
     } else {
-      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      std::fprintf(stderr, "unknown flag %s\n%s", flag.c_str(), kUsage);
       std::exit(2);
     }
   }
