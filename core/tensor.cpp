@@ -48,9 +48,10 @@ std::size_t Tensor::numel() const {
 
 std::size_t Tensor::size(std::int64_t dim) const {
   const auto rank = static_cast<std::int64_t>(this->dim());
-  check(dim >= -rank && dim < rank, "size: dim ", dim, " out of range for a tensor of shape ",
-        shape_str(shape()));
-  return shape()[static_cast<std::size_t>(dim < 0 ? dim + rank : dim)];
+  if (dim < -rank || dim >= rank)
+    throw Error(concat("size: dim ", dim, " out of range for a tensor of shape ", shape_str(shape())));
+  const auto axis = static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
+  return std::visit([&](const auto& a) { return static_cast<std::size_t>(a.shape()[axis]); }, *impl_->storage);
 }
 
 // The variant's alternatives are listed in Dtype's order (checked in tensor_impl.hpp), so the dtype is

@@ -90,15 +90,18 @@ TEST(Engine, HundredThousandOpChainNeedsNoRecursion) {
   y = Tensor();
 }
 
-TEST(Engine, GraphIsFreedAfterBackward) {
-  Tensor a = scalar64(0.5);
-  std::weak_ptr<Node> hidden_node;
+// loss = tanh(2a)^2, where nothing but the loss's graph holds the tanh node.
+struct LossAndHiddenNode {
   Tensor loss;
-  {
-    Tensor hidden = tanh(a * 2.0);
-    hidden_node = hidden.grad_fn();
-    loss = hidden * hidden;
-  }
+  std::weak_ptr<Node> hidden_node;
+};
+LossAndHiddenNode square_of_hidden(const Tensor& a) {
+  Tensor hidden = tanh(a * 2.0);
+  return {hidden * hidden, hidden.grad_fn()};
+}
+
+TEST(Engine, GraphIsFreedAfterBackward) {
+  auto [loss, hidden_node] = square_of_hidden(scalar64(0.5));
   EXPECT_FALSE(hidden_node.expired());  // the loss's graph keeps it
   loss.backward();
   EXPECT_TRUE(hidden_node.expired());   // released by backward, not by dropping `loss`
@@ -106,14 +109,7 @@ TEST(Engine, GraphIsFreedAfterBackward) {
 }
 
 TEST(Engine, RetainedGraphStaysAlive) {
-  Tensor a = scalar64(0.5);
-  std::weak_ptr<Node> hidden_node;
-  Tensor loss;
-  {
-    Tensor hidden = tanh(a * 2.0);
-    hidden_node = hidden.grad_fn();
-    loss = hidden * hidden;
-  }
+  auto [loss, hidden_node] = square_of_hidden(scalar64(0.5));
   loss.backward({}, true);
   EXPECT_FALSE(hidden_node.expired());
   loss = Tensor();

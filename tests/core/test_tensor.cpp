@@ -17,6 +17,8 @@ TEST(Tensor, NestedListsGiveShapeAndDtype) {
   EXPECT_EQ(a.numel(), 6u);
   EXPECT_EQ(a.dim(), 2u);
   EXPECT_EQ(a.size(-1), 3u);
+  EXPECT_EQ(a.size(0), 2u);
+  EXPECT_TRUE(testing::throws_error_containing([&] { a.size(2); }, {"size", "dim 2", "[2, 3]"}));
   EXPECT_EQ(tensor({1.0, 2.0}).dtype(), kFloat64);
   EXPECT_EQ(tensor({1, 2, 3}).dtype(), kInt64);
   EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
