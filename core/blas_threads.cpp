@@ -1,4 +1,6 @@
 #include "core/blas_threads_impl.hpp"
+#include "core/error.hpp"
+#include "core/factory.hpp"
 
 // OpenBLAS's own header, for openblas_get_num_threads / openblas_set_num_threads. (It must not meet
 // xtensor-blas in one file; this one has no xtensor at all.)
@@ -18,5 +20,12 @@ SmallGemmOnOneThread::SmallGemmOnOneThread(std::size_t m, std::size_t n, std::si
 SmallGemmOnOneThread::~SmallGemmOnOneThread() {
   if (threads_to_restore_ > 0) openblas_set_num_threads(threads_to_restore_);
 }
+
+void set_num_threads(int threads) {
+  check(threads > 0, "set_num_threads: the thread count must be positive, got ", threads);
+  openblas_set_num_threads(threads);
+}
+
+int get_num_threads() { return openblas_get_num_threads(); }
 
 }  // namespace xgrad

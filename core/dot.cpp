@@ -12,7 +12,7 @@ namespace xgrad {
 namespace {
 
 double l2_norm(const Tensor& tensor) {
-  return visit_dtype(tensor.dtype(), [&](auto tag) {
+  return visit_any_dtype(tensor.dtype(), [&](auto tag) {
     using T = decltype(tag);
     double total = 0.0;
     for (T value : array<T>(tensor)) total += static_cast<double>(value) * static_cast<double>(value);

@@ -10,14 +10,16 @@ const char* dtype_name(Dtype dtype) {
     case Dtype::Float32: return "float32";
     case Dtype::Float64: return "float64";
     case Dtype::Int64: return "int64";
+    case Dtype::Bool: return "bool";
+    case Dtype::UInt8: return "uint8";
   }
   return "unknown";
 }
 
 bool is_floating(Dtype dtype) { return dtype == kFloat32 || dtype == kFloat64; }
 
-std::size_t numel_of(const Shape& shape) {
-  return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+std::int64_t numel_of(const Shape& shape) {
+  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
 }
 
 std::string shape_str(const Shape& shape) {

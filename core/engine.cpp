@@ -18,7 +18,7 @@ Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
 
 bool has_shape(const Tensor& tensor, const Shape& shape) {
   return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), shape.begin(), shape.end()); },
-                    *tensor.impl()->storage);
+                    static_cast<const StorageVariant&>(*tensor.impl()->storage));
 }
 
 namespace {
@@ -72,6 +72,7 @@ void Engine::run_backward(const Tensor& root, const Tensor& grad_output, bool re
     node->grad_buffer_ = Tensor();
     std::vector<Tensor> input_grads;
     if (grad.defined()) {
+      node->check_saved_versions();
       NoGradGuard no_grad;  // derivatives are computed, not recorded
       input_grads = node->backward(grad);
     }

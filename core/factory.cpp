@@ -1,6 +1,7 @@
 #include "core/factory.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "core/tensor_impl.hpp"
@@ -19,20 +20,38 @@ std::mt19937_64& generator() {
 
 template <class T>
 Tensor copy_from(const T* data, const Shape& shape) {
-  Array<T> values = Array<T>::from_shape(shape);
+  Array<T> values = Array<T>::from_shape(to_xshape(shape));
   std::copy(data, data + values.size(), values.data());
   return make_tensor(std::move(values));
 }
 
-// Fills a new tensor of `shape` with draw() cast to the dtype's element type.
+// Sizes must be non-negative: a -1 means "infer" only in view and reshape.
+Shape checked_sizes(IntArrayRef sizes, const char* op) {
+  for (std::int64_t size : sizes)
+    if (size < 0) throw Error(concat(op, ": negative size in ", shape_str(sizes.vec())));
+  return sizes.vec();
+}
+
+// Fills a new floating tensor of `sizes` with draw() cast to the dtype's element type.
 template <class Draw>
-Tensor generate(const Shape& shape, Dtype dtype, const char* op, Draw draw) {
-  return visit_floating(dtype, op, [&](auto tag) {
+Tensor generate(IntArrayRef sizes, const TensorOptions& options, const char* op, Draw draw) {
+  const Shape shape = checked_sizes(sizes, op);
+  Tensor out = visit_floating(options.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    Array<T> values = Array<T>::from_shape(shape);
+    Array<T> values = Array<T>::from_shape(to_xshape(shape));
     for (T& value : values) value = static_cast<T>(draw());
     return make_tensor(std::move(values));
   });
+  return apply_options(std::move(out), options);
+}
+
+Dtype dtype_of_scalar(const Scalar& value) {
+  if (value.isBoolean()) return kBool;
+  return value.isFloatingPoint() ? kFloat32 : kInt64;
+}
+
+TensorOptions with_dtype(const TensorOptions& options, Dtype fallback) {
+  return options.has_dtype() ? options : options.dtype(fallback);
 }
 
 }  // namespace
@@ -47,40 +66,156 @@ void check_ragged(std::size_t expected, std::size_t got, std::size_t depth) {
 Tensor from_buffer(const float* data, const Shape& shape) { return copy_from(data, shape); }
 Tensor from_buffer(const double* data, const Shape& shape) { return copy_from(data, shape); }
 Tensor from_buffer(const std::int64_t* data, const Shape& shape) { return copy_from(data, shape); }
+Tensor from_buffer(const bool* data, const Shape& shape) { return copy_from(data, shape); }
+Tensor from_buffer(const std::uint8_t* data, const Shape& shape) { return copy_from(data, shape); }
 
-Tensor full(const Shape& shape, double value, Dtype dtype) {
-  return visit_dtype(dtype, [&](auto tag) {
+Tensor from_blob(const void* data, IntArrayRef sizes, const TensorOptions& options) {
+  check_cpu(options.device(), "from_blob");
+  if (data == nullptr) throw Error("from_blob: data is a null pointer");
+  const Shape shape = checked_sizes(sizes, "from_blob");
+  Tensor out = visit_any_dtype(options.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    Array<T> values = Array<T>::from_shape(shape);
-    values.fill(static_cast<T>(value));
-    return make_tensor(std::move(values));
+    return copy_from(static_cast<const T*>(data), shape);
   });
+  return apply_options(std::move(out), options);
 }
 
-Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
-
-Tensor arange(std::int64_t end, Dtype dtype) {
-  check(end >= 0, "arange: end must be non-negative, got ", end);
-  return visit_dtype(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> values = Array<T>::from_shape({static_cast<std::size_t>(end)});
-    for (std::int64_t i = 0; i < end; ++i) values(i) = static_cast<T>(i);
-    return make_tensor(std::move(values));
-  });
+Tensor apply_options(Tensor tensor, const TensorOptions& options) {
+  check_cpu(options.device(), "tensor factory");
+  if (options.has_dtype() && tensor.dtype() != options.dtype()) tensor = tensor.to(options.dtype());
+  if (options.requires_grad()) tensor.requires_grad_(true);
+  return tensor;
 }
 
-Tensor randn(const Shape& shape, Dtype dtype) {
+Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options) {
+  const Shape shape = checked_sizes(sizes, "full");
+  const TensorOptions resolved = with_dtype(options, dtype_of_scalar(value));
+  Tensor out = visit_any_dtype(resolved.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = Array<T>::from_shape(to_xshape(shape));
+    values.fill(value.to<T>());
+    return make_tensor(std::move(values));
+  });
+  return apply_options(std::move(out), resolved);
+}
+
+Tensor empty(IntArrayRef sizes, const TensorOptions& options) { return zeros(sizes, options); }
+Tensor zeros(IntArrayRef sizes, const TensorOptions& options) { return full(sizes, 0, with_dtype(options, kFloat32)); }
+Tensor ones(IntArrayRef sizes, const TensorOptions& options) { return full(sizes, 1, with_dtype(options, kFloat32)); }
+
+Tensor arange(const Scalar& end, const TensorOptions& options) { return arange(0, end, 1, options); }
+Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& options) {
+  return arange(start, end, 1, options);
+}
+
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
+  const bool integral = !start.isFloatingPoint() && !end.isFloatingPoint() && !step.isFloatingPoint();
+  const TensorOptions resolved = with_dtype(options, integral ? kInt64 : kFloat32);
+  const double first = start.toDouble(), last = end.toDouble(), stride = step.toDouble();
+  if (stride == 0 || !std::isfinite(first) || !std::isfinite(last) || (last - first) * stride < 0)
+    throw Error(concat("arange: cannot step from ", first, " to ", last, " by ", stride));
+  const auto count = static_cast<std::int64_t>(std::ceil((last - first) / stride));
+  Tensor out = visit_dtype(resolved.dtype(), "arange", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = Array<T>::from_shape({static_cast<std::size_t>(count)});
+    for (std::int64_t i = 0; i < count; ++i)
+      values(i) = integral ? static_cast<T>(start.toLong() + i * step.toLong()) : static_cast<T>(first + i * stride);
+    return make_tensor(std::move(values));
+  });
+  return apply_options(std::move(out), resolved);
+}
+
+Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& options) {
+  check(steps >= 0, "linspace: steps must be non-negative, got ", steps);
+  const double first = start.toDouble(), last = end.toDouble();
+  const TensorOptions resolved = with_dtype(options, kFloat32);
+  Tensor out = visit_dtype(resolved.dtype(), "linspace", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = Array<T>::from_shape({static_cast<std::size_t>(steps)});
+    // PyTorch fills the first half forwards from start and the second half backwards from end, so
+    // both ends are exact.
+    const double stride = steps > 1 ? (last - first) / static_cast<double>(steps - 1) : 0.0;
+    const std::int64_t half = steps / 2;
+    for (std::int64_t i = 0; i < steps; ++i)
+      values(i) = static_cast<T>(i < half ? first + stride * i : last - stride * (steps - 1 - i));
+    return make_tensor(std::move(values));
+  });
+  return apply_options(std::move(out), resolved);
+}
+
+Tensor eye(std::int64_t n, const TensorOptions& options) { return eye(n, n, options); }
+
+Tensor eye(std::int64_t n, std::int64_t m, const TensorOptions& options) {
+  check(n >= 0 && m >= 0, "eye: sizes must be non-negative, got n = ", n, ", m = ", m);
+  Tensor out = zeros({n, m}, options);
+  visit_any_dtype(out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T>& values = mutable_array<T>(out);
+    for (std::int64_t i = 0; i < std::min(n, m); ++i) values(i, i) = T(1);
+  });
+  return out;
+}
+
+Tensor randn(IntArrayRef sizes, const TensorOptions& options) {
   std::normal_distribution<double> normal(0.0, 1.0);
-  return generate(shape, dtype, "randn", [&] { return normal(generator()); });
+  return generate(sizes, options, "randn", [&] { return normal(generator()); });
 }
 
-Tensor rand(const Shape& shape, Dtype dtype) { return uniform(shape, 0.0, 1.0, dtype); }
+Tensor rand(IntArrayRef sizes, const TensorOptions& options) { return uniform(sizes, 0.0, 1.0, options); }
 
-Tensor uniform(const Shape& shape, double low, double high, Dtype dtype) {
+Tensor uniform(IntArrayRef sizes, double low, double high, const TensorOptions& options) {
   check(low <= high, "uniform: low ", low, " must not exceed high ", high);
   std::uniform_real_distribution<double> draw(low, high);
-  return generate(shape, dtype, "uniform", [&] { return draw(generator()); });
+  return generate(sizes, options, "uniform", [&] { return draw(generator()); });
+}
+
+Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
+  return randint(0, high, sizes, options);
+}
+
+Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
+  check(low < high, "randint: low ", low, " must be less than high ", high);
+  const Shape shape = checked_sizes(sizes, "randint");
+  std::uniform_int_distribution<std::int64_t> draw(low, high - 1);
+  Array<std::int64_t> values = Array<std::int64_t>::from_shape(to_xshape(shape));
+  for (std::int64_t& value : values) value = draw(generator());
+  return apply_options(make_tensor(std::move(values)), with_dtype(options, kInt64));
+}
+
+Tensor randperm(std::int64_t n, const TensorOptions& options) {
+  check(n >= 0, "randperm: n must be non-negative, got ", n);
+  Array<std::int64_t> values = Array<std::int64_t>::from_shape({static_cast<std::size_t>(n)});
+  for (std::int64_t i = 0; i < n; ++i) values(i) = i;
+  // Fisher-Yates with the global generator, so manual_seed makes it reproducible.
+  for (std::int64_t i = n - 1; i > 0; --i)
+    std::swap(values(i), values(static_cast<std::int64_t>(random_index(static_cast<std::uint64_t>(i) + 1))));
+  return apply_options(make_tensor(std::move(values)), with_dtype(options, kInt64));
+}
+
+namespace {
+TensorOptions like_options(const Tensor& like, const TensorOptions& options, const char* op) {
+  if (!like.defined()) throw Error(concat(op, ": called on an undefined tensor"));
+  return with_dtype(options, like.dtype());
+}
+}  // namespace
+
+Tensor empty_like(const Tensor& like, const TensorOptions& options) {
+  return empty(like.sizes(), like_options(like, options, "empty_like"));
+}
+Tensor zeros_like(const Tensor& like, const TensorOptions& options) {
+  return zeros(like.sizes(), like_options(like, options, "zeros_like"));
+}
+Tensor ones_like(const Tensor& like, const TensorOptions& options) {
+  return ones(like.sizes(), like_options(like, options, "ones_like"));
+}
+Tensor full_like(const Tensor& like, const Scalar& value, const TensorOptions& options) {
+  return full(like.sizes(), value, like_options(like, options, "full_like"));
+}
+Tensor rand_like(const Tensor& like, const TensorOptions& options) {
+  return rand(like.sizes(), like_options(like, options, "rand_like"));
+}
+Tensor randn_like(const Tensor& like, const TensorOptions& options) {
+  return randn(like.sizes(), like_options(like, options, "randn_like"));
 }
 
 void manual_seed(std::uint64_t seed) { generator().seed(seed); }
@@ -89,5 +224,7 @@ std::uint64_t random_index(std::uint64_t bound) {
   check(bound > 0, "random_index: bound must be positive");
   return std::uniform_int_distribution<std::uint64_t>(0, bound - 1)(generator());
 }
+
+double random_normal() { return std::normal_distribution<double>(0.0, 1.0)(generator()); }
 
 }  // namespace xgrad

@@ -5,7 +5,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "scalar.hpp"
 #include "tensor.hpp"
+#include "tensor_options.hpp"
 
 namespace xgrad {
 
@@ -13,21 +15,70 @@ namespace xgrad {
 Tensor from_buffer(const float* data, const Shape& shape);
 Tensor from_buffer(const double* data, const Shape& shape);
 Tensor from_buffer(const std::int64_t* data, const Shape& shape);
+Tensor from_buffer(const bool* data, const Shape& shape);
+Tensor from_buffer(const std::uint8_t* data, const Shape& shape);
+// libtorch's from_blob, with one documented difference: xgrad copies the elements (the memory may be
+// freed afterwards), where libtorch aliases them. options.dtype() says how to read the memory
+// (default float32).
+Tensor from_blob(const void* data, IntArrayRef sizes, const TensorOptions& options = {});
 
-Tensor zeros(const Shape& shape, Dtype dtype = kFloat32);
-Tensor ones(const Shape& shape, Dtype dtype = kFloat32);
-Tensor full(const Shape& shape, double value, Dtype dtype = kFloat32);
-// 0, 1, ..., end - 1.
-Tensor arange(std::int64_t end, Dtype dtype = kFloat32);
+// Every factory takes libtorch's TensorOptions last; a Dtype converts to it. The default dtype is
+// float32, except where PyTorch infers another from a Scalar (full, arange) or makes indices
+// (randint, randperm: int64).
+Tensor empty(IntArrayRef sizes, const TensorOptions& options = {});
+Tensor zeros(IntArrayRef sizes, const TensorOptions& options = {});
+Tensor ones(IntArrayRef sizes, const TensorOptions& options = {});
+// Without a dtype in options the value decides, as in Python: an integer gives int64, a bool gives
+// bool, a floating value float32.
+Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options = {});
+// start, start + step, ... up to but excluding end. Without a dtype: int64 when every argument is
+// an integer, else float32 (PyTorch's rule).
+Tensor arange(const Scalar& end, const TensorOptions& options = {});
+Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& options = {});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options = {});
+// steps values evenly spaced from start to end inclusive.
+Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& options = {});
+// The n x m identity (m = n when omitted).
+Tensor eye(std::int64_t n, const TensorOptions& options = {});
+Tensor eye(std::int64_t n, std::int64_t m, const TensorOptions& options = {});
 // Standard normal and uniform [0, 1) samples from the global generator (manual_seed).
-Tensor randn(const Shape& shape, Dtype dtype = kFloat32);
-Tensor rand(const Shape& shape, Dtype dtype = kFloat32);
+Tensor randn(IntArrayRef sizes, const TensorOptions& options = {});
+Tensor rand(IntArrayRef sizes, const TensorOptions& options = {});
+// Uniform integers in [low, high) (low = 0 when omitted), int64 unless options say otherwise.
+Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options = {});
+Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const TensorOptions& options = {});
+// A random permutation of 0 .. n - 1, int64.
+Tensor randperm(std::int64_t n, const TensorOptions& options = {});
 // Uniform [low, high) samples, as torch::nn::init::uniform_ uses.
-Tensor uniform(const Shape& shape, double low, double high, Dtype dtype = kFloat32);
+Tensor uniform(IntArrayRef sizes, double low, double high, const TensorOptions& options = {});
+// The same sizes as `like` (and its dtype unless options give one).
+Tensor empty_like(const Tensor& like, const TensorOptions& options = {});
+Tensor zeros_like(const Tensor& like, const TensorOptions& options = {});
+Tensor ones_like(const Tensor& like, const TensorOptions& options = {});
+Tensor full_like(const Tensor& like, const Scalar& value, const TensorOptions& options = {});
+Tensor rand_like(const Tensor& like, const TensorOptions& options = {});
+Tensor randn_like(const Tensor& like, const TensorOptions& options = {});
 // Reseeds the global generator that randn, rand, uniform and nn's initialisers draw from.
 void manual_seed(std::uint64_t seed);
 // Uniform integer in [0, bound) from the global generator (shuffles, toy data).
 std::uint64_t random_index(std::uint64_t bound);
+// A standard normal sample from the global generator.
+double random_normal();
+// The number of threads OpenBLAS (and xgrad's own split work) may use, as torch::set_num_threads.
+void set_num_threads(int threads);
+int get_num_threads();
+
+// The options' dtype and requires_grad applied to a freshly made tensor (dtype converted if needed).
+Tensor apply_options(Tensor tensor, const TensorOptions& options);
+
+// A 0-dim tensor holding one value: tensor(1.5), tensor(3). float gives float32, double float64,
+// integers int64, bool bool (or options.dtype()).
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+Tensor tensor(T value, const TensorOptions& options = {}) {
+  using Stored = std::conditional_t<std::is_same_v<T, bool> || std::is_floating_point_v<T>, T, std::int64_t>;
+  const Stored stored = static_cast<Stored>(value);
+  return apply_options(from_buffer(&stored, Shape{}), options);
+}
 
 namespace detail {
 // Throws Error when a nested initializer list has rows of different lengths.
@@ -37,16 +88,17 @@ void check_ragged(std::size_t expected, std::size_t got, std::size_t depth);
 // tensor({1.f, 2.f}), tensor({{1.0, 2.0}, {3.0, 4.0}}): float gives float32, double float64,
 // integers int64, as in libtorch.
 template <class T>
-Tensor tensor(std::initializer_list<T> values) {
-  if constexpr (std::is_integral_v<T>) {
+Tensor tensor(std::initializer_list<T> values, const TensorOptions& options = {}) {
+  const Shape shape{static_cast<std::int64_t>(values.size())};
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     std::vector<std::int64_t> widened(values.begin(), values.end());
-    return from_buffer(widened.data(), {values.size()});
+    return apply_options(from_buffer(widened.data(), shape), options);
   } else {
-    return from_buffer(values.begin(), {values.size()});
+    return apply_options(from_buffer(values.begin(), shape), options);
   }
 }
 template <class T>
-Tensor tensor(std::initializer_list<std::initializer_list<T>> rows) {
+Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, const TensorOptions& options = {}) {
   using Stored = std::conditional_t<std::is_integral_v<T>, std::int64_t, T>;
   std::vector<Stored> flat;
   const std::size_t width = rows.size() ? rows.begin()->size() : 0;
@@ -54,10 +106,12 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows) {
     detail::check_ragged(width, row.size(), 1);
     flat.insert(flat.end(), row.begin(), row.end());
   }
-  return from_buffer(flat.data(), {rows.size(), width});
+  return apply_options(from_buffer(flat.data(), {static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}),
+                       options);
 }
 template <class T>
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> blocks) {
+Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> blocks,
+              const TensorOptions& options = {}) {
   using Stored = std::conditional_t<std::is_integral_v<T>, std::int64_t, T>;
   std::vector<Stored> flat;
   const std::size_t rows = blocks.size() ? blocks.begin()->size() : 0;
@@ -69,7 +123,9 @@ Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<
       flat.insert(flat.end(), row.begin(), row.end());
     }
   }
-  return from_buffer(flat.data(), {blocks.size(), rows, width});
+  return apply_options(from_buffer(flat.data(), {static_cast<std::int64_t>(blocks.size()), static_cast<std::int64_t>(rows),
+                                                  static_cast<std::int64_t>(width)}),
+                       options);
 }
 
 }  // namespace xgrad

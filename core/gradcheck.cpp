@@ -30,7 +30,7 @@ double weighted_output(const std::function<Tensor(const std::vector<Tensor>&)>& 
   const double* values = out.data<double>();
   const double* weights = upstream.data<double>();
   double total = 0.0;
-  for (std::size_t i = 0; i < out.numel(); ++i) total += values[i] * weights[i];
+  for (std::int64_t i = 0; i < out.numel(); ++i) total += values[i] * weights[i];
   return total;
 }
 
@@ -79,7 +79,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     Tensor input = inputs[i];
     double* x = input.mutable_data<double>();
     const double* grad = analytic[i].defined() ? analytic[i].data<double>() : nullptr;
-    for (std::size_t j = 0; j < input.numel(); ++j) {
+    for (std::int64_t j = 0; j < input.numel(); ++j) {
       const double original = x[j];
       x[j] = original + eps;
       const double plus = weighted_output(fn, inputs, upstream);

@@ -32,6 +32,8 @@ TensorImpl::~TensorImpl() { defer_destruction(std::move(grad_fn)); }
 
 void Node::release() {
   release_saved();
+  for (std::size_t i = 0; i < saved_count_; ++i) saved_versions_[i].storage.reset();
+  saved_count_ = 0;
   for (auto& edge : next_edges_) defer_destruction(std::move(edge));
   next_edges_.clear();
   released_ = true;
@@ -72,7 +74,31 @@ std::shared_ptr<Node> gradient_edge(const Tensor& input) {
   return accumulator;
 }
 
-void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs) {
+void Node::save_versions(std::initializer_list<const Tensor*> saved) {
+  for (const Tensor* tensor : saved) {
+    if (!tensor->defined()) continue;
+    if (saved_count_ == saved_versions_.size())
+      throw Error(concat(name(), ": saves more than ", saved_versions_.size(), " tensors; widen Node::saved_versions_"));
+    saved_versions_[saved_count_++] = {tensor->impl()->storage, tensor->impl()->storage->version};
+  }
+}
+
+void Node::check_saved_versions() const {
+  for (std::size_t i = 0; i < saved_count_; ++i) {
+    const SavedVersion& saved = saved_versions_[i];
+    if (saved.storage->version == saved.version) continue;
+    const Shape shape = std::visit([](const auto& a) { return to_shape(a.shape()); },
+                                   static_cast<const StorageVariant&>(*saved.storage));
+    throw Error(concat("backward: one of the variables needed for gradient computation has been modified by an "
+                       "inplace operation: [", dtype_name(static_cast<Dtype>(saved.storage->index())), " ",
+                       shape_str(shape), "], saved by ", name(), ", is at version ", saved.storage->version,
+                       "; expected version ", saved.version, " instead"));
+  }
+}
+
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
+            std::initializer_list<const Tensor*> saved) {
+  node->save_versions(saved);
   std::vector<std::shared_ptr<Node>> edges;
   edges.reserve(inputs.size());
   for (const Tensor* input : inputs) edges.push_back(gradient_edge(*input));

@@ -6,6 +6,7 @@
 // Ownership only points from outputs towards inputs, and a Node never saves the tensor that owns it,
 // so the graph has no shared_ptr cycle. Leaves that require grad are reached through an
 // AccumulateGrad node, which adds the incoming gradient into the leaf's grad().
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -14,6 +15,8 @@
 #include "tensor.hpp"
 
 namespace xgrad {
+
+struct Storage;
 
 class Node {
  public:
@@ -36,6 +39,12 @@ class Node {
   }
   // Frees saved data and edges; afterwards backward through this node is an error.
   virtual void release();
+  // Remembers the current version of each tensor whose values backward will read (inputs or the
+  // output it keeps), so that a later in-place change to them is caught instead of giving a wrong
+  // gradient. record() calls it with the op's saved tensors.
+  void save_versions(std::initializer_list<const Tensor*> saved);
+  // Throws Error, as PyTorch does, when a saved tensor was modified in place since it was saved.
+  void check_saved_versions() const;
   bool released() const { return released_; }
 
   // Wires the node to its inputs; called once by record().
@@ -50,6 +59,13 @@ class Node {
 
  private:
   friend class Engine;
+  struct SavedVersion {
+    std::shared_ptr<const Storage> storage;
+    std::uint64_t version = 0;
+  };
+  // Ops save at most a few tensors: a fixed array keeps record() free of a heap allocation.
+  std::array<SavedVersion, 4> saved_versions_;
+  std::size_t saved_count_ = 0;
   std::vector<std::shared_ptr<Node>> next_edges_;
   bool released_ = false;
   // Engine bookkeeping for the backward pass in progress (see core/engine.cpp).
@@ -82,7 +98,10 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 std::shared_ptr<Node> gradient_edge(const Tensor& input);
 
 // Attaches `node` to `output` as its grad_fn with one edge per input. Ops call it only when
-// any_requires_grad() said so: `if (any_requires_grad({&a, &b})) record(out, node, {&a, &b});`
-void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs);
+// any_requires_grad() said so: `if (any_requires_grad({&a, &b})) record(out, node, {&a, &b}, {&a, &b});`
+// `saved` lists the tensors (inputs or output) whose values the node keeps for backward; their
+// versions are remembered so an in-place change to them is reported when backward runs.
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
+            std::initializer_list<const Tensor*> saved = {});
 
 }  // namespace xgrad

@@ -3,6 +3,7 @@
 #include <iomanip>
 #include <ostream>
 #include <sstream>
+#include <type_traits>
 
 #include "core/engine.hpp"
 #include "core/factory.hpp"
@@ -12,18 +13,25 @@ namespace xgrad {
 
 namespace {
 
-const Storage& storage_of(const Tensor& tensor, const char* op) {
-  check(tensor.defined(), op, ": called on an undefined tensor");
+const StorageVariant& storage_of(const Tensor& tensor, const char* op) {
+  if (!tensor.defined()) throw Error(concat(op, ": called on an undefined tensor"));
   return *tensor.impl()->storage;
+}
+
+template <class T>
+void print_element(std::ostream& out, T value) {
+  if constexpr (std::is_same_v<T, bool>) out << (value ? "True" : "False");
+  else if constexpr (std::is_same_v<T, std::uint8_t>) out << static_cast<int>(value);
+  else out << value;
 }
 
 template <class T>
 void print_elements(std::ostream& out, const T* data, const Shape& shape, std::size_t axis,
                     std::size_t& offset) {
   out << '[';
-  for (std::size_t i = 0; i < shape[axis]; ++i) {
+  for (std::int64_t i = 0; i < shape[axis]; ++i) {
     if (i) out << (axis + 1 == shape.size() ? ", " : ",\n" + std::string(axis + 8, ' '));
-    if (axis + 1 == shape.size()) out << data[offset++];
+    if (axis + 1 == shape.size()) print_element(out, data[offset++]);
     else print_elements(out, data, shape, axis + 1, offset);
   }
   out << ']';
@@ -34,25 +42,34 @@ void print_elements(std::ostream& out, const T* data, const Shape& shape, std::s
 Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
 Shape Tensor::shape() const {
-  return std::visit([](const auto& a) { return Shape(a.shape().begin(), a.shape().end()); },
-                    storage_of(*this, "shape"));
+  return std::visit([](const auto& a) { return to_shape(a.shape()); }, storage_of(*this, "shape"));
 }
 
-std::size_t Tensor::dim() const {
-  return std::visit([](const auto& a) { return a.dimension(); }, storage_of(*this, "dim"));
+IntArrayRef Tensor::sizes() const { return IntArrayRef(shape()); }
+
+std::int64_t Tensor::dim() const {
+  return std::visit([](const auto& a) { return static_cast<std::int64_t>(a.dimension()); }, storage_of(*this, "dim"));
 }
 
-std::size_t Tensor::numel() const {
-  return std::visit([](const auto& a) { return a.size(); }, storage_of(*this, "numel"));
+std::int64_t Tensor::numel() const {
+  return std::visit([](const auto& a) { return static_cast<std::int64_t>(a.size()); }, storage_of(*this, "numel"));
 }
 
-std::size_t Tensor::size(std::int64_t dim) const {
-  const auto rank = static_cast<std::int64_t>(this->dim());
+std::int64_t Tensor::size(std::int64_t dim) const {
+  const std::int64_t rank = this->dim();
   if (dim < -rank || dim >= rank)
     throw Error(concat("size: dim ", dim, " out of range for a tensor of shape ", shape_str(shape())));
   const auto axis = static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
-  return std::visit([&](const auto& a) { return static_cast<std::size_t>(a.shape()[axis]); }, *impl_->storage);
+  return std::visit([&](const auto& a) { return static_cast<std::int64_t>(a.shape()[axis]); },
+                    storage_of(*this, "size"));
 }
+
+std::int64_t Tensor::_version() const {
+  storage_of(*this, "_version");
+  return static_cast<std::int64_t>(impl_->storage->version);
+}
+
+TensorOptions Tensor::options() const { return TensorOptions(dtype()).requires_grad(requires_grad()); }
 
 // The variant's alternatives are listed in Dtype's order (checked in tensor_impl.hpp), so the dtype is
 // the active index: no visit on a call that every op makes several times.
@@ -106,35 +123,55 @@ void Tensor::zero_grad() {
 }
 
 Tensor Tensor::detach() const {
-  check(defined(), "detach: called on an undefined tensor");
+  storage_of(*this, "detach");
   auto impl = make_cached_shared<TensorImpl>();
   impl->storage = impl_->storage;
   return Tensor(std::move(impl));
 }
 
+namespace {
+
+// d clone(x) = g
+struct CloneBackward final : Node {
+  const char* name() const override { return "CloneBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
+};
+
+}  // namespace
+
 Tensor Tensor::clone() const {
-  check(defined(), "clone: called on an undefined tensor");
   auto impl = make_cached_shared<TensorImpl>();
-  impl->storage = make_cached_shared<Storage>(*impl_->storage);
-  return Tensor(std::move(impl));
+  impl->storage = make_cached_shared<Storage>(storage_of(*this, "clone"));
+  Tensor out(std::move(impl));
+  if (any_requires_grad({this})) record(out, std::make_shared<CloneBackward>(), {this});
+  return out;
 }
 
 double Tensor::item_double() const {
   check(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
         defined() ? shape_str(shape()) : "undefined");
-  return std::visit([](const auto& a) { return static_cast<double>(*a.data()); }, *impl_->storage);
+  return std::visit([](const auto& a) { return static_cast<double>(*a.data()); }, storage_of(*this, "item"));
 }
 
 std::int64_t Tensor::item_int64() const {
   check(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
         defined() ? shape_str(shape()) : "undefined");
-  return std::visit([](const auto& a) { return static_cast<std::int64_t>(*a.data()); }, *impl_->storage);
+  return std::visit([](const auto& a) { return static_cast<std::int64_t>(*a.data()); }, storage_of(*this, "item"));
+}
+
+Scalar Tensor::item() const {
+  switch (storage_of(*this, "item"), dtype()) {
+    case Dtype::Float32:
+    case Dtype::Float64: return Scalar(item_double());
+    case Dtype::Bool: return Scalar(item_int64() != 0);
+    default: return Scalar(item_int64());
+  }
 }
 
 const void* Tensor::data_ptr(Dtype expected) const {
   check(defined(), "data: called on an undefined tensor");
   check(dtype() == expected, "data: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
-  return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, *impl_->storage);
+  return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, storage_of(*this, "data"));
 }
 
 const std::string& Tensor::name() const {
@@ -153,13 +190,13 @@ std::string Tensor::to_string() const {
   std::ostringstream out;
   out << "tensor(" << std::setprecision(4);
   const Shape dims = shape();
-  visit_dtype(dtype(), [&](auto tag) {
+  visit_any_dtype(dtype(), [&](auto tag) {
     using T = decltype(tag);
     std::size_t offset = 0;
     if (dims.empty()) out << *array<T>(*this).data();
     else print_elements(out, array<T>(*this).data(), dims, 0, offset);
   });
-  if (dtype() != kFloat32) out << ", dtype=" << dtype_name(dtype());
+  if (dtype() != kFloat32 && dtype() != kInt64 && dtype() != kBool) out << ", dtype=torch." << dtype_name(dtype());
   if (impl_->grad_fn) out << ", grad_fn=<" << impl_->grad_fn->name() << ">";
   else if (impl_->requires_grad) out << ", requires_grad=True";
   out << ')';

@@ -5,11 +5,16 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
 #include "dtype.hpp"
+#include "int_array_ref.hpp"
+#include "scalar.hpp"
+#include "tensor_options.hpp"
 
 namespace xgrad {
 
@@ -21,14 +26,27 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl);
 
+  // ---- inspection ----------------------------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }
   Shape shape() const;
-  std::size_t dim() const;
-  std::size_t numel() const;
+  // The sizes as libtorch's IntArrayRef: indexable, printable as [2, 3].
+  IntArrayRef sizes() const;
+  std::int64_t dim() const;
+  std::int64_t numel() const;
   // Size along one dimension; negative dims count from the end.
-  std::size_t size(std::int64_t dim) const;
+  std::int64_t size(std::int64_t dim) const;
   Dtype dtype() const;
+  TensorOptions options() const;
+  Device device() const { return Device(kCPU); }
+  bool is_cuda() const { return false; }
+  // Every xgrad tensor is row-major and contiguous (views copy), so contiguous() returns *this.
+  bool is_contiguous() const { return true; }
+  Tensor contiguous() const { return *this; }
+  // Bumped by every in-place op on this tensor's storage; backward compares it with the version a
+  // node saved (PyTorch's "modified by an inplace operation" check).
+  std::int64_t _version() const;
 
+  // ---- autograd ------------------------------------------------------------------------------
   // True for leaves the user marked and for every result of an op recorded from them.
   bool requires_grad() const;
   // Marks a leaf. Only floating-point leaves can require grad.
@@ -38,17 +56,17 @@ class Tensor {
   Tensor grad() const;
   // The op that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
-
-  // Reverse pass from this tensor. Without grad_output the tensor must hold one element (the seed is
+  // Reverse pass from this tensor. Without gradient the tensor must hold one element (the seed is
   // 1). The graph's saved data is freed afterwards unless retain_graph is true.
-  void backward(const Tensor& grad_output = {}, bool retain_graph = false) const;
+  void backward(const Tensor& gradient = {}, bool retain_graph = false) const;
   // Drops the accumulated gradient (grad() becomes undefined, as set_to_none in PyTorch).
   void zero_grad();
-  // A tensor sharing this one's data but cut from the graph.
+  // A tensor sharing this one's data (and version counter) but cut from the graph.
   Tensor detach() const;
-  // A new tensor with its own copy of the data, cut from the graph.
+  // A copy of the data; differentiable (d/dx = g).
   Tensor clone() const;
 
+  // ---- elements ------------------------------------------------------------------------------
   // The single element, converted to T. Throws when numel() != 1.
   template <class T>
   T item() const {
@@ -56,6 +74,8 @@ class Tensor {
     if constexpr (std::is_integral_v<T>) return static_cast<T>(item_int64());
     else return static_cast<T>(item_double());
   }
+  // The single element as a Scalar of the tensor's kind (floating, integral or bool).
+  Scalar item() const;
   // A copy of the elements in row-major order; T must match dtype().
   template <class T>
   std::vector<T> to_vector() const {
@@ -72,11 +92,160 @@ class Tensor {
   T* mutable_data() {
     return static_cast<T*>(const_cast<void*>(data_ptr(dtype_of<T>())));
   }
+  // libtorch's spelling of mutable_data; writing through it is not recorded by autograd.
+  template <class T>
+  T* data_ptr() const {
+    return static_cast<T*>(const_cast<void*>(data_ptr(dtype_of<T>())));
+  }
 
-  // An optional label (nn sets "0.weight", ...) shown by to_dot and to_string.
+  // ---- conversion ----------------------------------------------------------------------------
+  // The elements in another dtype (a copy unless the dtype already matches); differentiable
+  // between float32 and float64.
+  Tensor to(Dtype dtype) const;
+  Tensor to(const TensorOptions& options) const;
+  // A no-op for the CPU; any other device is an Error.
+  Tensor to(Device device) const;
+
+  // ---- arithmetic (see ops/elementwise.hpp for formulas and gradients) -----------------------
+  Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor mul(const Tensor& other) const;
+  Tensor mul(const Scalar& other) const;
+  Tensor div(const Tensor& other) const;
+  Tensor div(const Scalar& other) const;
+  Tensor neg() const;
+  Tensor pow(const Scalar& exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor log1p() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor clamp_min(const Scalar& min) const;
+  Tensor clamp_max(const Scalar& max) const;
+  Tensor maximum(const Tensor& other) const;
+  Tensor minimum(const Tensor& other) const;
+
+  // ---- reductions (see ops/reduce.hpp) -------------------------------------------------------
+  Tensor sum() const;
+  Tensor sum(std::int64_t dim, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(std::int64_t dim, bool keepdim = false) const;
+  // Variance and standard deviation, with Bessel's correction when unbiased. A dim given as an
+  // integer reduces along it (as Python's x.var(1)); a bool is the unbiased flag of the whole-tensor
+  // form.
+  Tensor var(bool unbiased = true) const;
+  template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+  Tensor var(I dim, bool unbiased = true, bool keepdim = false) const {
+    return var_dim(static_cast<std::int64_t>(dim), unbiased, keepdim);
+  }
+  Tensor std(bool unbiased = true) const;
+  template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+  Tensor std(I dim, bool unbiased = true, bool keepdim = false) const {
+    return std_dim(static_cast<std::int64_t>(dim), unbiased, keepdim);
+  }
+  // The largest / smallest element (0-dim).
+  Tensor max() const;
+  Tensor min() const;
+  // (values, int64 indices) along dim, as torch.max(x, dim).
+  std::tuple<Tensor, Tensor> max(std::int64_t dim, bool keepdim = false) const;
+  std::tuple<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
+  // Index of the largest / smallest element: of the flattened tensor without dim.
+  Tensor argmax(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+  // The p-norm (sum |x|^p)^(1/p); p may be inf.
+  Tensor norm(const Scalar& p = 2) const;
+  Tensor norm(const Scalar& p, std::int64_t dim, bool keepdim = false) const;
+  Tensor logsumexp(std::int64_t dim, bool keepdim = false) const;
+  Tensor softmax(std::int64_t dim) const;
+  Tensor log_softmax(std::int64_t dim) const;
+  // True (kBool, 0-dim) when every / some element is non-zero.
+  Tensor all() const;
+  Tensor any() const;
+
+  // ---- linear algebra (see ops/linalg.hpp) ---------------------------------------------------
+  Tensor matmul(const Tensor& other) const;
+  // 2-D by 2-D matrix product only.
+  Tensor mm(const Tensor& other) const;
+  // The transpose of a tensor of at most 2 dims.
+  Tensor t() const;
+  Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+
+  // ---- shape and indexing (see ops/shape.hpp and ops/indexing.hpp) ---------------------------
+  Tensor permute(IntArrayRef dims) const;
+  Tensor reshape(IntArrayRef shape) const;
+  // As reshape (xgrad's tensors are always contiguous, so a view is never refused).
+  Tensor view(IntArrayRef shape) const;
+  Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+  Tensor unsqueeze(std::int64_t dim) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::int64_t dim) const;
+  Tensor expand(IntArrayRef sizes) const;
+  Tensor expand_as(const Tensor& other) const;
+  Tensor select(std::int64_t dim, std::int64_t index) const;
+  Tensor operator[](std::int64_t index) const;
+  Tensor slice(std::int64_t dim = 0, std::optional<std::int64_t> start = std::nullopt,
+               std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1) const;
+  Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  Tensor index_select(std::int64_t dim, const Tensor& index) const;
+  Tensor gather(std::int64_t dim, const Tensor& index) const;
+  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
+
+  // ---- comparisons: kBool results with broadcasting (see ops/compare.hpp) --------------------
+  Tensor eq(const Tensor& other) const;
+  Tensor eq(const Scalar& other) const;
+  Tensor ne(const Tensor& other) const;
+  Tensor ne(const Scalar& other) const;
+  Tensor lt(const Tensor& other) const;
+  Tensor lt(const Scalar& other) const;
+  Tensor le(const Tensor& other) const;
+  Tensor le(const Scalar& other) const;
+  Tensor gt(const Tensor& other) const;
+  Tensor gt(const Scalar& other) const;
+  Tensor ge(const Tensor& other) const;
+  Tensor ge(const Scalar& other) const;
+
+  // ---- in place (see ops/inplace.hpp): each bumps _version() ---------------------------------
+  // On a leaf that requires grad these throw unless a NoGradGuard is alive, as in PyTorch.
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
+  Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
+  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(const Scalar& other);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(const Scalar& other);
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
+  Tensor& zero_();
+  Tensor& fill_(const Scalar& value);
+  // Copies src's values (broadcast to this tensor's shape, converted to its dtype).
+  Tensor& copy_(const Tensor& src);
+  Tensor& uniform_(double from = 0.0, double to = 1.0);
+  Tensor& normal_(double mean = 0.0, double std = 1.0);
+  Tensor& operator+=(const Tensor& other) { return add_(other); }
+  Tensor& operator+=(const Scalar& other) { return add_(other); }
+  Tensor& operator-=(const Tensor& other) { return sub_(other); }
+  Tensor& operator-=(const Scalar& other) { return sub_(other); }
+  Tensor& operator*=(const Tensor& other) { return mul_(other); }
+  Tensor& operator*=(const Scalar& other) { return mul_(other); }
+  Tensor& operator/=(const Tensor& other) { return div_(other); }
+  Tensor& operator/=(const Scalar& other) { return div_(other); }
+
+  // ---- labels and printing -------------------------------------------------------------------
+  // An optional label (nn sets "0.weight", ...) shown by to_dot.
   const std::string& name() const;
   Tensor& set_name(std::string name);
 
+  // As Python prints it: tensor([[1., 2.]], grad_fn=<AddBackward0>).
   std::string to_string() const;
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
@@ -85,6 +254,8 @@ class Tensor {
   double item_double() const;
   std::int64_t item_int64() const;
   const void* data_ptr(Dtype expected) const;
+  Tensor var_dim(std::int64_t dim, bool unbiased, bool keepdim) const;
+  Tensor std_dim(std::int64_t dim, bool unbiased, bool keepdim) const;
 
   std::shared_ptr<TensorImpl> impl_;
 };

@@ -20,14 +20,27 @@ namespace xgrad {
 // reuses the previous step's buffers instead of going back to malloc and the kernel.
 template <class T>
 using Array = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;
-// One row-major contiguous array; detach() and saved outputs share it through a shared_ptr. The
-// alternatives follow Dtype's order, so Tensor::dtype() is the variant's index.
-using Storage = std::variant<Array<float>, Array<double>, Array<std::int64_t>>;
+// The alternatives follow Dtype's order, so Tensor::dtype() is the variant's index.
+using StorageVariant =
+    std::variant<Array<float>, Array<double>, Array<std::int64_t>, Array<bool>, Array<std::uint8_t>>;
+// One row-major contiguous array with its version counter; detach() and saved tensors share it
+// through a shared_ptr, so an in-place write through any handle is seen (and counted) by all.
+struct Storage : StorageVariant {
+  using StorageVariant::StorageVariant;
+  explicit Storage(const StorageVariant& values) : StorageVariant(values) {}
+  // A copy starts its own history: version 0.
+  Storage(const Storage& other) : StorageVariant(static_cast<const StorageVariant&>(other)) {}
+  Storage& operator=(const Storage&) = delete;
+  // Bumped by every in-place op (PyTorch's version counter).
+  std::uint64_t version = 0;
+};
 template <Dtype D>
-using StorageAlternative = std::variant_alternative_t<static_cast<std::size_t>(D), Storage>;
+using StorageAlternative = std::variant_alternative_t<static_cast<std::size_t>(D), StorageVariant>;
 static_assert(std::is_same_v<StorageAlternative<kFloat32>, Array<float>> &&
                   std::is_same_v<StorageAlternative<kFloat64>, Array<double>> &&
-                  std::is_same_v<StorageAlternative<kInt64>, Array<std::int64_t>>,
+                  std::is_same_v<StorageAlternative<kInt64>, Array<std::int64_t>> &&
+                  std::is_same_v<StorageAlternative<kBool>, Array<bool>> &&
+                  std::is_same_v<StorageAlternative<kUInt8>, Array<std::uint8_t>>,
               "Storage's alternatives must follow Dtype's order");
 
 struct TensorImpl {
@@ -82,15 +95,41 @@ decltype(auto) visit_floating(Dtype dtype, const char* op, F&& f) {
   throw Error(concat(op, ": expected a floating point tensor (float32 or float64), got ", dtype_name(dtype)));
 }
 
-// Calls f(T{}) with the element type of any dtype.
+// Calls f(T{}) with T = float, double or std::int64_t: the dtypes arithmetic works on. bool and
+// uint8 are storage-only and get an Error naming the op.
 template <class F>
-decltype(auto) visit_dtype(Dtype dtype, F&& f) {
+decltype(auto) visit_dtype(Dtype dtype, const char* op, F&& f) {
   switch (dtype) {
     case Dtype::Float32: return f(float{});
     case Dtype::Float64: return f(double{});
-    case Dtype::Int64: break;
+    case Dtype::Int64: return f(std::int64_t{});
+    default: break;
   }
-  return f(std::int64_t{});
+  throw Error(concat(op, ": arithmetic is not defined for dtype ", dtype_name(dtype),
+                     "; convert with to(xgrad::kFloat) or to(xgrad::kLong) first"));
+}
+
+// Calls f(T{}) with the element type of any dtype, storage-only ones included (copies, indexing,
+// printing, conversion).
+template <class F>
+decltype(auto) visit_any_dtype(Dtype dtype, F&& f) {
+  switch (dtype) {
+    case Dtype::Float32: return f(float{});
+    case Dtype::Float64: return f(double{});
+    case Dtype::Int64: return f(std::int64_t{});
+    case Dtype::Bool: return f(bool{});
+    case Dtype::UInt8: break;
+  }
+  return f(std::uint8_t{});
+}
+
+// Converts xtensor's size_t shape to a Shape and back.
+template <class S>
+Shape to_shape(const S& dims) {
+  return Shape(dims.begin(), dims.end());
+}
+inline std::vector<std::size_t> to_xshape(const Shape& shape) {
+  return std::vector<std::size_t>(shape.begin(), shape.end());
 }
 
 }  // namespace xgrad

@@ -75,8 +75,9 @@ struct Dataset {
 
 // Wraps the plain vectors in the tensors the model trains on.
 void make_tensors(Dataset& data) {
-  data.x = xgrad::from_buffer(data.points.data(), {data.labels.size(), 2});
-  data.y = xgrad::from_buffer(data.labels.data(), {data.labels.size()});
+  const auto count = static_cast<std::int64_t>(data.labels.size());
+  data.x = xgrad::from_buffer(data.points.data(), {count, 2});
+  data.y = xgrad::from_buffer(data.labels.data(), {count});
 }
 
 // The classic three-arm spiral: for arm k, radius r grows from 0 to 1 while the angle turns through

@@ -52,7 +52,7 @@ Tensor normal_(Tensor tensor, double mean, double std) {
   visit_floating(tensor.dtype(), "normal_", [&](auto tag) {
     using T = decltype(tag);
     T* values = samples.mutable_data<T>();
-    for (std::size_t i = 0; i < samples.numel(); ++i) values[i] = static_cast<T>(mean + std * values[i]);
+    for (std::int64_t i = 0; i < samples.numel(); ++i) values[i] = static_cast<T>(mean + std * values[i]);
   });
   return overwrite(tensor, samples);
 }

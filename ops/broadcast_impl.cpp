@@ -63,7 +63,7 @@ std::vector<BroadcastRun> broadcast_runs(const Shape& a, const Shape& b, const S
     if (!merged.empty() && merged.back().a_moves == a_moves && merged.back().b_moves == b_moves)
       merged.back().extent *= out[d];
     else
-      merged.push_back({out[d], a_moves, b_moves});
+      merged.push_back({static_cast<std::size_t>(out[d]), a_moves, b_moves});
   }
   // 2. Strides from the innermost run outwards; an operand that stays put has stride 0.
   std::vector<BroadcastRun> runs(merged.size());
@@ -84,7 +84,7 @@ void check_sums_to(const Shape& grad, const Shape& shape) {
   bool ok = shape.size() <= grad.size();
   for (std::size_t d = 0; ok && d < shape.size(); ++d) {
     const std::size_t g = grad[grad.size() - shape.size() + d];
-    ok = shape[d] == g || shape[d] == 1;
+    ok = shape[d] == static_cast<std::int64_t>(g) || shape[d] == 1;
   }
   if (!ok)
     throw Error(concat("sum_to: shape ", shape_str(shape), " does not broadcast to the gradient's shape ",
@@ -105,7 +105,7 @@ std::vector<ReduceRun> reduce_runs(const Shape& grad, const Shape& shape) {
     if (grad[d] == 1) continue;
     const bool reduce = padded_size(shape, rank, d) == 1;
     if (!runs.empty() && runs.back().reduce == reduce) runs.back().extent *= grad[d];
-    else runs.push_back({grad[d], reduce, 0, 0});
+    else runs.push_back({static_cast<std::size_t>(grad[d]), reduce, 0, 0});
   }
   std::size_t grad_step = 1, out_step = 1;
   for (std::size_t r = runs.size(); r-- > 0;) {

@@ -16,11 +16,6 @@
 
 namespace xgrad {
 
-template <class S>
-Shape to_shape(const S& dims) {
-  return Shape(dims.begin(), dims.end());
-}
-
 template <class T>
 bool same_shape(const Array<T>& a, const Array<T>& b) {
   return a.dimension() == b.dimension() && std::equal(a.shape().begin(), a.shape().end(), b.shape().begin());

@@ -79,7 +79,7 @@ namespace {
 // d sum_to(x, shape) = g broadcast back to x's shape
 struct SumToBackward final : Node {
   explicit SumToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
-  const char* name() const override { return "SumToBackward"; }
+  const char* name() const override { return "SumToSizeBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "sum_to backward", [&](auto tag) {
       using T = decltype(tag);
@@ -109,7 +109,7 @@ namespace {
 template <class Op>
 Tensor broadcast_forward(const Tensor& a, const Tensor& b, const char* op) {
   check_operands(a, b, op);
-  return visit_dtype(a.dtype(), [&](auto tag) {
+  return visit_dtype(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     return make_tensor(broadcast_apply(array<T>(a), array<T>(b), Op{}, op));
   });
@@ -118,7 +118,7 @@ Tensor broadcast_forward(const Tensor& a, const Tensor& b, const char* op) {
 // d(a + b) = (sum_to(g, a.shape), sum_to(g, b.shape))
 struct AddBackward final : Node {
   AddBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
-  const char* name() const override { return "AddBackward"; }
+  const char* name() const override { return "AddBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? sum_to(grad, b_shape) : Tensor()};
@@ -129,7 +129,7 @@ struct AddBackward final : Node {
 // d(a - b) = (sum_to(g, a.shape), -sum_to(g, b.shape))
 struct SubBackward final : Node {
   SubBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
-  const char* name() const override { return "SubBackward"; }
+  const char* name() const override { return "SubBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     Tensor grad_b;
     if (needs_input_grad(1)) {
@@ -144,7 +144,7 @@ struct SubBackward final : Node {
 // d(a b) = (sum_to(g b, a.shape), sum_to(g a, b.shape))
 struct MulBackward final : Node {
   MulBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
-  const char* name() const override { return "MulBackward"; }
+  const char* name() const override { return "MulBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
       using T = decltype(tag);
@@ -163,7 +163,7 @@ struct MulBackward final : Node {
 // d(a / b) = (sum_to(g / b, a.shape), -sum_to(g a / b^2, b.shape))
 struct DivBackward final : Node {
   DivBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
-  const char* name() const override { return "DivBackward"; }
+  const char* name() const override { return "DivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "div backward", [&](auto tag) {
       using T = decltype(tag);
@@ -222,7 +222,7 @@ namespace {
 template <class F>
 Tensor scalar_forward(const Tensor& x, double scalar, const char* op, F f) {
   check_defined(x, op, "tensor argument");
-  return visit_dtype(x.dtype(), [&](auto tag) {
+  return visit_dtype(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T s = scalar_as<T>(scalar, op);
     return make_tensor(map(array<T>(x), [&](T v) { return f(v, s); }));
@@ -237,13 +237,17 @@ void check_divisible(const Tensor& x) {
 
 // d(x + s) = g and d(x - s) = g: the gradient passes through unchanged
 struct AddScalarBackward final : Node {
-  const char* name() const override { return "AddScalarBackward"; }
+  explicit AddScalarBackward(const char* node_name) : node_name(node_name) {}
+  const char* name() const override { return node_name; }
+  const char* node_name;  // AddBackward0 or SubBackward0, as PyTorch names them
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
 };
 
 // d(-x) = -g, and likewise d(s - x) = -g
 struct NegBackward final : Node {
-  const char* name() const override { return "NegBackward"; }
+  explicit NegBackward(const char* node_name) : node_name(node_name) {}
+  const char* name() const override { return node_name; }
+  const char* node_name;  // NegBackward0 or RsubBackward1
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "neg backward", [&](auto tag) { return negated<decltype(tag)>(grad); })};
   }
@@ -253,27 +257,27 @@ struct NegBackward final : Node {
 
 Tensor operator+(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "add", AddOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(), {&a});
+  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>("AddBackward0"), {&a});
   return out;
 }
 Tensor operator+(double a, const Tensor& b) { return b + a; }
 
 Tensor operator-(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "sub", SubOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(), {&a});
+  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>("SubBackward0"), {&a});
   return out;
 }
 
 Tensor operator-(double a, const Tensor& b) {
   Tensor out = scalar_forward(b, a, "rsub", [](auto x, auto s) { return s - x; });
-  if (any_requires_grad({&b})) record(out, std::make_shared<NegBackward>(), {&b});
+  if (any_requires_grad({&b})) record(out, std::make_shared<NegBackward>("RsubBackward1"), {&b});
   return out;
 }
 
 Tensor operator-(const Tensor& a) {
   check_defined(a, "neg", "input");
-  Tensor out = visit_dtype(a.dtype(), [&](auto tag) { return negated<decltype(tag)>(a); });
-  if (any_requires_grad({&a})) record(out, std::make_shared<NegBackward>(), {&a});
+  Tensor out = visit_dtype(a.dtype(), "neg", [&](auto tag) { return negated<decltype(tag)>(a); });
+  if (any_requires_grad({&a})) record(out, std::make_shared<NegBackward>("NegBackward0"), {&a});
   return out;
 }
 
@@ -282,7 +286,7 @@ namespace {
 // d(x s) = g s
 struct MulScalarBackward final : Node {
   explicit MulScalarBackward(double scalar) : scalar(scalar) {}
-  const char* name() const override { return "MulScalarBackward"; }
+  const char* name() const override { return "MulBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
       using T = decltype(tag);
@@ -307,7 +311,7 @@ namespace {
 // d(x / s) = g / s
 struct DivScalarBackward final : Node {
   explicit DivScalarBackward(double scalar) : scalar(scalar) {}
-  const char* name() const override { return "DivScalarBackward"; }
+  const char* name() const override { return "DivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
       using T = decltype(tag);
@@ -332,7 +336,7 @@ namespace {
 // d(s / x) = -g s / x^2
 struct ScalarDivBackward final : Node {
   ScalarDivBackward(double scalar, Tensor x) : scalar(scalar), x(std::move(x)) {}
-  const char* name() const override { return "ScalarDivBackward"; }
+  const char* name() const override { return "DivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
       using T = decltype(tag);
@@ -371,7 +375,7 @@ Tensor unary_forward(const Tensor& x, const char* op, F f) {
 // d exp(x) = g y, with y the saved output
 struct ExpBackward final : Node {
   explicit ExpBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "ExpBackward"; }
+  const char* name() const override { return "ExpBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "exp backward", [&](auto tag) {
       using T = decltype(tag);
@@ -395,7 +399,7 @@ namespace {
 // d log(x) = g / x
 struct LogBackward final : Node {
   explicit LogBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "LogBackward"; }
+  const char* name() const override { return "LogBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "log backward", [&](auto tag) {
       using T = decltype(tag);
@@ -419,7 +423,7 @@ namespace {
 // d log1p(x) = g / (1 + x)
 struct Log1pBackward final : Node {
   explicit Log1pBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "Log1pBackward"; }
+  const char* name() const override { return "Log1PBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "log1p backward", [&](auto tag) {
       using T = decltype(tag);
@@ -443,7 +447,7 @@ namespace {
 // d relu(x) = g where x > 0, else 0; read off the saved output (y > 0 exactly where x > 0)
 struct ReluBackward final : Node {
   explicit ReluBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "ReluBackward"; }
+  const char* name() const override { return "ReluBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
@@ -470,7 +474,7 @@ namespace {
 // d tanh(x) = g (1 - y^2), with y the saved output
 struct TanhBackward final : Node {
   explicit TanhBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "TanhBackward"; }
+  const char* name() const override { return "TanhBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "tanh backward", [&](auto tag) {
       using T = decltype(tag);
@@ -494,7 +498,7 @@ namespace {
 // d sigmoid(x) = g y (1 - y), with y the saved output
 struct SigmoidBackward final : Node {
   explicit SigmoidBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "SigmoidBackward"; }
+  const char* name() const override { return "SigmoidBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "sigmoid backward", [&](auto tag) {
       using T = decltype(tag);
@@ -532,7 +536,7 @@ namespace {
 // d |x| = g sign(x), 0 at x = 0
 struct AbsBackward final : Node {
   explicit AbsBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "AbsBackward"; }
+  const char* name() const override { return "AbsBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "abs backward", [&](auto tag) {
       using T = decltype(tag);
@@ -556,7 +560,7 @@ namespace {
 // d sqrt(x) = g / (2 y), with y the saved output
 struct SqrtBackward final : Node {
   explicit SqrtBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "SqrtBackward"; }
+  const char* name() const override { return "SqrtBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "sqrt backward", [&](auto tag) {
       using T = decltype(tag);
@@ -580,7 +584,7 @@ namespace {
 // d x^p = g p x^(p - 1); zero when p is 0, as PyTorch (not NaN at x = 0)
 struct PowBackward final : Node {
   PowBackward(Tensor x, double exponent) : x(std::move(x)), exponent(exponent) {}
-  const char* name() const override { return "PowBackward"; }
+  const char* name() const override { return "PowBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "pow backward", [&](auto tag) {
       using T = decltype(tag);

@@ -136,8 +136,16 @@ MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
 
 // d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed for a shared operand)
 struct MatmulBackward final : Node {
-  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan) : a(std::move(a)), b(std::move(b)), plan(std::move(plan)) {}
-  const char* name() const override { return "MatmulBackward"; }
+  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan)
+      : a(std::move(a)), b(std::move(b)), plan(std::move(plan)), node_name(name_for(this->a.dim(), this->b.dim())) {}
+  const char* name() const override { return node_name; }
+  // PyTorch dispatches matmul by rank to mm, mv, dot or a batched product and names the node after it.
+  static const char* name_for(std::int64_t a_dim, std::int64_t b_dim) {
+    if (a_dim == 2 && b_dim == 2) return "MmBackward0";
+    if (a_dim == 2 && b_dim == 1) return "MvBackward0";
+    if (a_dim == 1 && b_dim == 1) return "DotBackward0";
+    return "UnsafeViewBackward0";
+  }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "matmul backward", [&](auto tag) {
@@ -169,6 +177,7 @@ struct MatmulBackward final : Node {
   }
   Tensor a, b;  // the inputs (never the output)
   MatmulPlan plan;
+  const char* node_name;
 };
 
 }  // namespace
@@ -184,7 +193,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                     c.data(), plan.m * plan.n);
     return make_tensor(std::move(c));
   });
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan)), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan)), {&a, &b}, {&a, &b});
   return out;
 }
 
@@ -239,7 +248,7 @@ void transpose_into(const TransposePlan& p, const T* in, T* out) {
 }
 
 Tensor transposed_copy(const Tensor& a, const TransposePlan& plan) {
-  return visit_dtype(a.dtype(), [&](auto tag) {
+  return visit_any_dtype(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     Array<T> out = Array<T>::from_shape(plan.out_shape);
     transpose_into(plan, array<T>(a).data(), out.data());
@@ -259,7 +268,7 @@ std::size_t normalize_transpose_dim(std::int64_t dim, const Shape& shape) {
 // d transpose(a, d0, d1) = transpose(upstream, d0, d1): a swap is its own inverse
 struct TransposeBackward final : Node {
   TransposeBackward(std::size_t dim0, std::size_t dim1) : dim0(dim0), dim1(dim1) {}
-  const char* name() const override { return "TransposeBackward"; }
+  const char* name() const override { return "TransposeBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {transposed_copy(grad, plan_transpose(grad.shape(), dim0, dim1))};
   }
@@ -319,9 +328,11 @@ LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& 
 
 // y = x W^T + b:  dx = dy W,  dW = dy^T x,  db = sum of dy over the rows
 struct LinearBackward final : Node {
-  LinearBackward(Tensor input, Tensor weight, LinearPlan plan)
-      : input(std::move(input)), weight(std::move(weight)), plan(std::move(plan)) {}
-  const char* name() const override { return "LinearBackward"; }
+  LinearBackward(Tensor input, Tensor weight, LinearPlan plan, bool has_bias)
+      : input(std::move(input)), weight(std::move(weight)), plan(std::move(plan)),
+        node_name(has_bias ? "AddmmBackward0" : "MmBackward0") {}
+  // PyTorch computes a 2-D linear as addmm (with bias) or mm, and names the node after it.
+  const char* name() const override { return node_name; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "linear backward", [&](auto tag) {
@@ -371,6 +382,7 @@ struct LinearBackward final : Node {
   }
   Tensor input, weight;  // the inputs (never the output)
   LinearPlan plan;
+  const char* node_name;
 };
 
 }  // namespace
@@ -394,8 +406,23 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&input, &weight, &bias}))
-    record(out, std::make_shared<LinearBackward>(input, weight, std::move(plan)), {&input, &weight, &bias});
+    record(out, std::make_shared<LinearBackward>(input, weight, std::move(plan), bias.defined()), {&input, &weight, &bias},
+           {&input, &weight});
   return out;
+}
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  if (!a.defined() || !b.defined()) throw Error("mm: called with an undefined tensor");
+  if (a.dim() != 2 || b.dim() != 2)
+    throw Error(concat("mm: both arguments must be matrices, got shapes ", shape_str(a.shape()), " and ",
+                       shape_str(b.shape())));
+  return matmul(a, b);
+}
+
+Tensor t(const Tensor& a) {
+  if (!a.defined()) throw Error("t: called on an undefined tensor");
+  if (a.dim() > 2) throw Error(concat("t: expects a tensor of at most 2 dims, got shape ", shape_str(a.shape())));
+  return a.dim() < 2 ? a : transpose(a, 0, 1);
 }
 
 }  // namespace xgrad

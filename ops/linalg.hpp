@@ -21,6 +21,12 @@ namespace xgrad {
 // an operand that was shared by every batch entry).
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// The product of two matrices, [m, k] x [k, n] -> [m, n] (both exactly 2-D, else an Error); the
+// gradient is matmul's.
+Tensor mm(const Tensor& a, const Tensor& b);
+// The transpose of a matrix; a tensor of 0 or 1 dims is returned as it is (as torch.t).
+Tensor t(const Tensor& a);
+
 // Swaps dimensions dim0 and dim1 (negative values count from the end) into a new contiguous tensor:
 // out[..., j, ..., i, ...] = a[..., i, ..., j, ...]. Gradient: the upstream transposed back.
 Tensor transpose(const Tensor& a, std::int64_t dim0, std::int64_t dim1);

@@ -179,7 +179,7 @@ void check_class_values(const char* op, const Tensor& target, std::size_t classe
 
 void check_class_weight(const char* op, const Tensor& input, const Tensor& weight, std::size_t classes) {
   if (!weight.defined()) return;
-  if (weight.dim() != 1 || weight.numel() != classes)
+  if (weight.dim() != 1 || weight.numel() != static_cast<std::int64_t>(classes))
     throw Error(concat(op, ": weight must have one entry per class (", classes, "), got shape ",
                        shape_str(weight.shape())));
   loss_detail::check_same_dtype(op, "input", input, "weight", weight);
@@ -215,12 +215,12 @@ struct NllLossBackward final : Node {
                   Reduction reduction, double divisor)
       : target(std::move(target)), weight(std::move(weight)), input_shape(std::move(input_shape)), layout(layout),
         ignore_index(ignore_index), reduction(reduction), divisor(divisor) {}
-  const char* name() const override { return "NllLossBackward"; }
+  const char* name() const override { return "NllLossBackward0"; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "nll_loss backward", [&](auto tag) {
       using T = decltype(tag);
-      Array<T> grad_input(input_shape, T(0));
+      Array<T> grad_input(to_xshape(input_shape), T(0));
       const UpstreamScale<T> upstream(grad, reduction, divisor);
       const std::int64_t* t = target.data<std::int64_t>();
       const T* w = data_or_null<T>(weight);
@@ -289,7 +289,9 @@ struct CrossEntropyBackward final : Node {
       : input(std::move(input)), target(std::move(target)), weight(std::move(weight)),
         log_sum_exp(std::move(log_sum_exp)), layout(layout), ignore_index(ignore_index), reduction(reduction),
         divisor(divisor), label_smoothing(label_smoothing) {}
-  const char* name() const override { return "CrossEntropyBackward"; }
+  // With class-index targets and no smoothing PyTorch's last node is nll_loss's; xgrad's fused node
+  // computes the whole loss and keeps that name.
+  const char* name() const override { return label_smoothing == 0 ? "NllLossBackward0" : "CrossEntropyLossBackward0"; }
 
   // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
   // scaled, and the (smoothed, weighted) one-hot is subtracted in place.
@@ -414,7 +416,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
       : input(std::move(input)), target(std::move(target)), weight(std::move(weight)),
         log_sum_exp(std::move(log_sum_exp)), layout(layout), reduction(reduction), divisor(divisor),
         label_smoothing(label_smoothing) {}
-  const char* name() const override { return "CrossEntropyProbabilitiesBackward"; }
+  const char* name() const override { return "CrossEntropyLossBackward0"; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {

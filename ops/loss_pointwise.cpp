@@ -40,7 +40,7 @@ Tensor expand_to_input(const char* op, const char* name, const Tensor& weight, c
   bool fits = weight_shape.size() <= shape.size();
   for (std::size_t d = 1; fits && d <= weight_shape.size(); ++d) {
     const std::size_t size = weight_shape[weight_shape.size() - d];
-    fits = size == 1 || size == shape[shape.size() - d];
+    fits = size == 1 || static_cast<std::int64_t>(size) == shape[shape.size() - d];
   }
   if (!fits)
     throw Error(concat(op, ": ", name, " of shape ", shape_str(weight_shape), " does not broadcast to the input shape ",
@@ -107,7 +107,7 @@ std::vector<Tensor> pointwise_gradients(const Node& node, const PointwiseSaved& 
 // d/dx = w (x - y) / max(x (1 - x), 1e-12);  d/dy = w (log(1 - x) - log(x)) = -w logit(x)
 struct BinaryCrossEntropyBackward final : Node {
   explicit BinaryCrossEntropyBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
-  const char* name() const override { return "BinaryCrossEntropyBackward"; }
+  const char* name() const override { return "BinaryCrossEntropyBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "binary_cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
@@ -185,7 +185,7 @@ T stable_sigmoid(T x) {
 struct BinaryCrossEntropyWithLogitsBackward final : Node {
   BinaryCrossEntropyWithLogitsBackward(PointwiseSaved saved, Tensor pos_weight)
       : saved(std::move(saved)), pos_weight(std::move(pos_weight)) {}
-  const char* name() const override { return "BinaryCrossEntropyWithLogitsBackward"; }
+  const char* name() const override { return "BinaryCrossEntropyWithLogitsBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
       using T = decltype(tag);
@@ -242,7 +242,7 @@ namespace {
 // log_target true:  d/dx = -e^y, d/dy = e^y (y - x + 1)
 struct KlDivBackward final : Node {
   KlDivBackward(PointwiseSaved saved, bool log_target) : saved(std::move(saved)), log_target(log_target) {}
-  const char* name() const override { return "KlDivBackward"; }
+  const char* name() const override { return "KlDivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "kl_div backward", [&](auto tag) {
       using T = decltype(tag);
@@ -300,7 +300,7 @@ namespace {
 // d/dx = 2 (x - y);  d/dy = -2 (x - y)
 struct MseLossBackward final : Node {
   explicit MseLossBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
-  const char* name() const override { return "MseLossBackward"; }
+  const char* name() const override { return "MseLossBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "mse_loss backward", [&](auto tag) {
       using T = decltype(tag);

@@ -6,6 +6,7 @@
 
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
+#include "ops/shape.hpp"
 
 namespace xgrad {
 
@@ -16,6 +17,7 @@ namespace {
 struct ReductionPlan {
   AxisSplit split;
   Shape input_shape, output_shape;
+  bool whole = false;  // over every element (PyTorch names the node ...Backward0) or one dim (...Backward1)
 };
 
 ReductionPlan plan_along(const Tensor& x, std::int64_t dim, bool keepdim, const char* op) {
@@ -38,6 +40,7 @@ ReductionPlan plan_whole(const Tensor& x, const char* op) {
   ReductionPlan plan;
   plan.input_shape = x.shape();
   plan.split.axis = numel_of(plan.input_shape);
+  plan.whole = true;
   return plan;
 }
 
@@ -123,7 +126,7 @@ namespace {
 // d sum(x) = g copied to every summed element
 struct SumBackward final : Node {
   explicit SumBackward(ReductionPlan plan) : plan(std::move(plan)) {}
-  const char* name() const override { return "SumBackward"; }
+  const char* name() const override { return plan.whole ? "SumBackward0" : "SumBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "sum backward", [&](auto tag) {
       using T = decltype(tag);
@@ -134,7 +137,9 @@ struct SumBackward final : Node {
 };
 
 Tensor sum_by_plan(const Tensor& x, ReductionPlan plan) {
-  Tensor out = visit_dtype(x.dtype(), [&](auto tag) {
+  // Counting a mask is the usual reason to sum bools: they sum to int64, as in PyTorch.
+  if (x.dtype() == kBool || x.dtype() == kUInt8) return sum_by_plan(to_dtype(x, kInt64), std::move(plan));
+  Tensor out = visit_dtype(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     return make_tensor(sum_along(array<T>(x), plan));
   });
@@ -157,7 +162,7 @@ namespace {
 // d mean(x) = g / n copied to every averaged element, n the number of them
 struct MeanBackward final : Node {
   explicit MeanBackward(ReductionPlan plan) : plan(std::move(plan)) {}
-  const char* name() const override { return "MeanBackward"; }
+  const char* name() const override { return plan.whole ? "MeanBackward0" : "MeanBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "mean backward", [&](auto tag) {
       using T = decltype(tag);
@@ -196,7 +201,7 @@ namespace {
 struct MaxBackward final : Node {
   MaxBackward(ReductionPlan plan, std::vector<std::int64_t> indices)
       : plan(std::move(plan)), indices(std::move(indices)) {}
-  const char* name() const override { return "MaxBackward"; }
+  const char* name() const override { return plan.whole ? "MaxBackward1" : "MaxBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "max backward", [&](auto tag) {
       using T = decltype(tag);
@@ -224,7 +229,7 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
   ReductionPlan plan = plan_along(x, dim, keepdim, "max");
   check_not_empty(plan, dim, "max");
   std::vector<std::int64_t> indices(plan.split.outer * plan.split.inner);
-  Tensor out = visit_dtype(x.dtype(), [&](auto tag) {
+  Tensor out = visit_dtype(x.dtype(), "max", [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = Array<T>::from_shape(plan.output_shape);
     max_along(array<T>(x), plan.split, values.data(), indices.data());
@@ -238,7 +243,7 @@ Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
   const ReductionPlan plan = plan_along(x, dim, keepdim, "argmax");
   check_not_empty(plan, dim, "argmax");
   Array<std::int64_t> indices = Array<std::int64_t>::from_shape(plan.output_shape);
-  visit_dtype(x.dtype(), [&](auto tag) {
+  visit_dtype(x.dtype(), "argmax", [&](auto tag) {
     using T = decltype(tag);
     std::vector<T> values(plan.split.outer * plan.split.inner);
     max_along(array<T>(x), plan.split, values.data(), indices.data());
@@ -254,7 +259,7 @@ namespace {
 struct LogsumexpBackward final : Node {
   LogsumexpBackward(ReductionPlan plan, Tensor x, Tensor output)
       : plan(std::move(plan)), x(std::move(x)), output(std::move(output)) {}
-  const char* name() const override { return "LogsumexpBackward"; }
+  const char* name() const override { return "LogsumexpBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "logsumexp backward", [&](auto tag) {
       using T = decltype(tag);

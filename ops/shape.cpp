@@ -28,7 +28,7 @@ Array<T> with_shape(const Array<T>& x, const Shape& shape) {
 }
 
 Tensor reshaped_copy(const Tensor& x, const Shape& shape) {
-  return visit_dtype(x.dtype(), [&](auto tag) {
+  return visit_any_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     return make_tensor(with_shape(array<T>(x), shape));
   });
@@ -52,13 +52,37 @@ Tensor reshape_as(const Tensor& x, const Shape& shape, const char* node_name) {
 
 }  // namespace
 
-Tensor reshape(const Tensor& x, const Shape& shape) {
+namespace {
+
+// The requested sizes with a -1 replaced by what makes the element count match (PyTorch's
+// infer_size); more than one -1, another negative size, or a count that cannot match is an Error.
+Shape infer_shape(IntArrayRef requested, const Shape& from, const char* op) {
+  Shape shape = requested.vec();
+  const std::int64_t count = numel_of(from);
+  std::int64_t known = 1;
+  std::ptrdiff_t inferred = -1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (inferred >= 0) throw Error(concat(op, ": only one dimension can be inferred, got shape ", shape_str(shape)));
+      inferred = static_cast<std::ptrdiff_t>(i);
+    } else if (shape[i] < 0) {
+      throw Error(concat(op, ": invalid size ", shape[i], " in shape ", shape_str(shape)));
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (inferred >= 0 && known != 0 && count % known == 0) shape[static_cast<std::size_t>(inferred)] = count / known;
+  if (inferred >= 0 ? (known == 0 || count % known != 0) : known != count)
+    throw Error(concat(op, ": shape ", shape_str(shape), " is invalid for input of size ", count, " (shape ",
+                       shape_str(from), ")"));
+  return shape;
+}
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, IntArrayRef shape) {
   check_defined(x, "reshape", "input");
-  const Shape from = x.shape();
-  if (numel_of(from) != numel_of(shape))
-    throw Error(concat("reshape: cannot reshape a tensor of shape ", shape_str(from), " (", numel_of(from),
-                       " elements) into shape ", shape_str(shape), " (", numel_of(shape), " elements)"));
-  return reshape_as(x, shape, "ReshapeBackward");
+  return reshape_as(x, infer_shape(shape, x.shape(), "reshape"), "ViewBackward0");
 }
 
 Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
@@ -71,7 +95,7 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
                        " (expected a dim in [", -rank - 1, ", ", rank, "])"));
   const std::int64_t at = dim < 0 ? dim + rank + 1 : dim;
   shape.insert(shape.begin() + at, 1);
-  return reshape_as(x, shape, "UnsqueezeBackward");
+  return reshape_as(x, shape, "UnsqueezeBackward0");
 }
 
 Tensor squeeze(const Tensor& x, std::int64_t dim) {
@@ -79,7 +103,14 @@ Tensor squeeze(const Tensor& x, std::int64_t dim) {
   Shape shape = x.shape();
   const std::size_t at = normalize_dim(dim, shape, "squeeze");
   if (!shape.empty() && shape[at] == 1) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(at));
-  return reshape_as(x, shape, "SqueezeBackward");
+  return reshape_as(x, shape, "SqueezeBackward1");
+}
+
+Tensor squeeze(const Tensor& x) {
+  check_defined(x, "squeeze", "input");
+  Shape shape = x.shape();
+  shape.erase(std::remove(shape.begin(), shape.end(), std::int64_t{1}), shape.end());
+  return reshape_as(x, shape, "SqueezeBackward0");
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -90,13 +121,13 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
   if (start > end)
     throw Error(concat("flatten: start_dim ", start_dim, " comes after end_dim ", end_dim, " for a tensor of shape ",
                        shape_str(from)));
-  if (from.empty()) return reshape_as(x, {1}, "FlattenBackward");
+  if (from.empty()) return reshape_as(x, {1}, "ReshapeAliasBackward0");
   Shape shape(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(start));
   std::size_t merged = 1;
   for (std::size_t d = start; d <= end; ++d) merged *= from[d];
   shape.push_back(merged);
   shape.insert(shape.end(), from.begin() + static_cast<std::ptrdiff_t>(end) + 1, from.end());
-  return reshape_as(x, shape, "FlattenBackward");
+  return reshape_as(x, shape, "ReshapeAliasBackward0");
 }
 
 // ---- broadcast_to ----------------------------------------------------------------------------------
@@ -106,7 +137,7 @@ namespace {
 // d broadcast_to(x) = sum_to(g, x.shape)
 struct BroadcastToBackward final : Node {
   explicit BroadcastToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
-  const char* name() const override { return "BroadcastToBackward"; }
+  const char* name() const override { return "ExpandBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
   Shape input_shape;
 };
@@ -119,7 +150,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   if (broadcast_shapes(from, shape, "broadcast_to") != shape)
     throw Error(concat("broadcast_to: a tensor of shape ", shape_str(from), " cannot be broadcast to shape ",
                        shape_str(shape)));
-  Tensor out = visit_dtype(x.dtype(), [&](auto tag) {
+  Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     return make_tensor(broadcast_array(array<T>(x), shape));
   });
@@ -150,7 +181,7 @@ struct GatherWalk {
       visit(flat, base);
       for (std::size_t d = rank; d-- > 0;) {
         const std::size_t step = d == dim ? 0 : input_strides[d];
-        if (++position[d] < index_shape[d]) {
+        if (++position[d] < static_cast<std::size_t>(index_shape[d])) {
           base += step;
           break;
         }
@@ -187,13 +218,14 @@ GatherWalk plan_gather(const Tensor& input, std::int64_t dim, const Tensor& inde
     if (d != axis && index_shape[d] > input_shape[d])
       throw Error(concat("gather: index shape ", shape_str(index_shape), " is larger than input shape ",
                          shape_str(input_shape), " at dim ", d, " (only dim ", axis, " may be larger)"));
-  GatherWalk walk{index_shape, std::vector<std::size_t>(input_shape.size(), 1), axis, input_shape[axis]};
+  GatherWalk walk{index_shape, std::vector<std::size_t>(input_shape.size(), 1), axis,
+                   static_cast<std::size_t>(input_shape[axis])};
   for (std::size_t d = input_shape.size() - 1; d-- > 0;) walk.input_strides[d] = walk.input_strides[d + 1] * input_shape[d + 1];
 
   // Every index value must be a valid position along dim, checked before any element is read.
   const std::int64_t* values = array<std::int64_t>(index).data();
   const auto size = static_cast<std::int64_t>(walk.dim_size);
-  for (std::size_t flat = 0; flat < numel_of(index_shape); ++flat)
+  for (std::int64_t flat = 0; flat < numel_of(index_shape); ++flat)
     if (values[flat] < 0 || values[flat] >= size)
       throw Error(concat("gather: index value ", values[flat], " at position ", position_str(flat, index_shape),
                          " is out of range for dim ", axis, " of size ", size, " (input shape ",
@@ -205,7 +237,7 @@ GatherWalk plan_gather(const Tensor& input, std::int64_t dim, const Tensor& inde
 struct GatherBackward final : Node {
   GatherBackward(GatherWalk walk, Tensor index, Shape input_shape)
       : walk(std::move(walk)), index(std::move(index)), input_shape(std::move(input_shape)) {}
-  const char* name() const override { return "GatherBackward"; }
+  const char* name() const override { return "GatherBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {visit_floating(grad.dtype(), "gather backward", [&](auto tag) {
       using T = decltype(tag);
@@ -231,7 +263,7 @@ struct GatherBackward final : Node {
 
 Tensor gather(const Tensor& input, std::int64_t dim, const Tensor& index) {
   GatherWalk walk = plan_gather(input, dim, index);
-  Tensor out = visit_dtype(input.dtype(), [&](auto tag) {
+  Tensor out = visit_any_dtype(input.dtype(), [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = Array<T>::from_shape(index.shape());
     const T* in = array<T>(input).data();
@@ -256,7 +288,10 @@ namespace {
 // for a plain static_cast, give the minimum int64 as x86 (and so PyTorch on it) does.
 template <class To, class From>
 To cast_element(From value) {
-  if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+  // Like PyTorch on x86: a float becomes uint8 through int64, so 300.0 wraps to 44.
+  if constexpr (std::is_same_v<To, std::uint8_t> && std::is_floating_point_v<From>) {
+    return static_cast<To>(cast_element<std::int64_t>(value));
+  } else if constexpr (std::is_integral_v<To> && !std::is_same_v<To, bool> && std::is_floating_point_v<From>) {
     constexpr double limit = 9223372036854775807.0;
     if (!(std::abs(static_cast<double>(value)) < limit)) return std::numeric_limits<To>::min();
   }
@@ -264,9 +299,9 @@ To cast_element(From value) {
 }
 
 Tensor cast(const Tensor& x, Dtype dtype) {
-  return visit_dtype(x.dtype(), [&](auto from_tag) {
+  return visit_any_dtype(x.dtype(), [&](auto from_tag) {
     using From = decltype(from_tag);
-    return visit_dtype(dtype, [&](auto to_tag) {
+    return visit_any_dtype(dtype, [&](auto to_tag) {
       using To = decltype(to_tag);
       const Array<From>& source = array<From>(x);
       Array<To> out = Array<To>::from_shape(source.shape());
@@ -279,7 +314,7 @@ Tensor cast(const Tensor& x, Dtype dtype) {
 // d to_dtype(x) = g cast back to x's dtype
 struct ToDtypeBackward final : Node {
   explicit ToDtypeBackward(Dtype input_dtype) : input_dtype(input_dtype) {}
-  const char* name() const override { return "ToDtypeBackward"; }
+  const char* name() const override { return "ToCopyBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {cast(grad, input_dtype)}; }
   Dtype input_dtype;
 };

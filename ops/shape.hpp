@@ -8,8 +8,9 @@
 namespace xgrad {
 
 // The elements in row-major order with a new shape of the same element count (else an Error
-// naming both shapes). d/dx = g reshaped back to x's shape.
-Tensor reshape(const Tensor& x, const Shape& shape);
+// naming both shapes). One size may be -1: it is inferred from the others. d/dx = g reshaped back
+// to x's shape.
+Tensor reshape(const Tensor& x, IntArrayRef shape);
 // x broadcast (NumPy rules) to `shape`, materialised; x's shape must broadcast to exactly `shape`.
 // d/dx = sum_to(g, x.shape).
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
@@ -25,6 +26,8 @@ Tensor to_dtype(const Tensor& x, Dtype dtype);
 Tensor unsqueeze(const Tensor& x, std::int64_t dim);
 // dim removed if its size is 1, else the shape is unchanged (as PyTorch); d/dx = g reshaped back.
 Tensor squeeze(const Tensor& x, std::int64_t dim);
+// Every dim of size 1 removed; d/dx = g reshaped back.
+Tensor squeeze(const Tensor& x);
 // Dims start_dim..end_dim (inclusive) merged into one; a 0-dim tensor becomes shape {1}.
 // d/dx = g reshaped back.
 Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);

@@ -25,7 +25,7 @@ namespace {
 // d softmax(x) = y * (g - sum(g * y)) along dim, with y the saved output
 struct SoftmaxBackward final : Node {
   SoftmaxBackward(Tensor output, SoftmaxLayout layout) : output(std::move(output)), layout(layout) {}
-  const char* name() const override { return "SoftmaxBackward"; }
+  const char* name() const override { return "SoftmaxBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "softmax backward", [&](auto tag) {
       using T = decltype(tag);
@@ -60,7 +60,7 @@ namespace {
 // d log_softmax(x) = g - softmax(x) * sum(g) along dim, with softmax = exp of the saved output
 struct LogSoftmaxBackward final : Node {
   LogSoftmaxBackward(Tensor output, SoftmaxLayout layout) : output(std::move(output)), layout(layout) {}
-  const char* name() const override { return "LogSoftmaxBackward"; }
+  const char* name() const override { return "LogSoftmaxBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return visit_floating(grad.dtype(), "log_softmax backward", [&](auto tag) {
       using T = decltype(tag);
