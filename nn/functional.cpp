@@ -7,11 +7,11 @@
 namespace xgrad::nn::functional {
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& options) {
-  return xgrad::nll_loss(input, target, options.weight(), options.ignore_index(), options.reduction());
+  return xgrad::nll_loss(input, target, options.weight(), options.reduction(), options.ignore_index());
 }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyLossOptions& options) {
-  return xgrad::cross_entropy(input, target, options.weight(), options.ignore_index(), options.reduction(),
+  return xgrad::cross_entropy_loss(input, target, options.weight(), options.reduction(), options.ignore_index(),
                               options.label_smoothing());
 }
 

@@ -199,7 +199,7 @@ Tensor operator-(const Tensor& a, const Tensor& b) {
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MulOp>(a, b, "mul");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MulBackward>(a, b), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MulBackward>(a, b), {&a, &b}, {&a, &b});
   return out;
 }
 
@@ -210,7 +210,7 @@ Tensor operator/(const Tensor& a, const Tensor& b) {
     throw Error(concat("div: int64 tensors (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
                        ") cannot be divided; convert with to_dtype(t, kFloat32) first"));
   Tensor out = broadcast_forward<DivOp>(a, b, "div");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b}, {&a, &b});
   return out;
 }
 
@@ -354,7 +354,7 @@ struct ScalarDivBackward final : Node {
 Tensor operator/(double a, const Tensor& b) {
   check_divisible(b);
   Tensor out = scalar_forward(b, a, "div", [](auto x, auto s) { return s / x; });
-  if (any_requires_grad({&b})) record(out, std::make_shared<ScalarDivBackward>(a, b), {&b});
+  if (any_requires_grad({&b})) record(out, std::make_shared<ScalarDivBackward>(a, b), {&b}, {&b});
   return out;
 }
 
@@ -390,7 +390,7 @@ struct ExpBackward final : Node {
 
 Tensor exp(const Tensor& x) {
   Tensor out = unary_forward(x, "exp", [](const auto& v) { return xt::exp(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<ExpBackward>(out.detach()), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<ExpBackward>(out.detach()), {&x}, {&out});
   return out;
 }
 
@@ -414,7 +414,7 @@ struct LogBackward final : Node {
 
 Tensor log(const Tensor& x) {
   Tensor out = unary_forward(x, "log", [](const auto& v) { return xt::log(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<LogBackward>(x), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<LogBackward>(x), {&x}, {&x});
   return out;
 }
 
@@ -438,7 +438,7 @@ struct Log1pBackward final : Node {
 
 Tensor log1p(const Tensor& x) {
   Tensor out = unary_forward(x, "log1p", [](const auto& v) { return xt::log1p(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<Log1pBackward>(x), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<Log1pBackward>(x), {&x}, {&x});
   return out;
 }
 
@@ -465,7 +465,7 @@ Tensor relu(const Tensor& x) {
     using T = typename std::decay_t<decltype(v)>::value_type;
     return map(v, [](T e) { return e < T(0) ? T(0) : e; });  // NaN stays NaN, as in PyTorch
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<ReluBackward>(out.detach()), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<ReluBackward>(out.detach()), {&x}, {&out});
   return out;
 }
 
@@ -489,7 +489,7 @@ struct TanhBackward final : Node {
 
 Tensor tanh(const Tensor& x) {
   Tensor out = unary_forward(x, "tanh", [](const auto& v) { return xt::tanh(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<TanhBackward>(out.detach()), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<TanhBackward>(out.detach()), {&x}, {&out});
   return out;
 }
 
@@ -527,7 +527,7 @@ Array<T> stable_sigmoid(const Array<T>& x) {
 
 Tensor sigmoid(const Tensor& x) {
   Tensor out = unary_forward(x, "sigmoid", [](const auto& v) { return stable_sigmoid(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SigmoidBackward>(out.detach()), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<SigmoidBackward>(out.detach()), {&x}, {&out});
   return out;
 }
 
@@ -551,7 +551,7 @@ struct AbsBackward final : Node {
 
 Tensor abs(const Tensor& x) {
   Tensor out = unary_forward(x, "abs", [](const auto& v) { return xt::abs(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<AbsBackward>(x), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<AbsBackward>(x), {&x}, {&x});
   return out;
 }
 
@@ -575,7 +575,7 @@ struct SqrtBackward final : Node {
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = unary_forward(x, "sqrt", [](const auto& v) { return xt::sqrt(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SqrtBackward>(out.detach()), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<SqrtBackward>(out.detach()), {&x}, {&out});
   return out;
 }
 
@@ -610,7 +610,7 @@ Tensor pow(const Tensor& x, double exponent) {
     const T p = static_cast<T>(exponent);
     return map(v, [p](T e) { return std::pow(e, p); });
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x}, {&x});
   return out;
 }
 

@@ -244,8 +244,8 @@ struct NllLossBackward final : Node {
 
 }  // namespace
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t ignore_index,
-                Reduction reduction) {
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
+                std::int64_t ignore_index) {
   const ClassLayout layout = check_index_loss_args("nll_loss", input, target, weight, ignore_index, reduction);
   double divisor = 1.0;
   Tensor out = visit_floating(input.dtype(), "nll_loss", [&](auto tag) {
@@ -273,7 +273,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     record(out,
            std::make_shared<NllLossBackward>(target.detach(), detached(weight), input.shape(), layout, ignore_index,
                                              reduction, divisor),
-           {&input});
+           {&input}, {&target, &weight});
   return out;
 }
 
@@ -402,7 +402,7 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
     record(out,
            std::make_shared<CrossEntropyBackward>(input.detach(), target.detach(), detached(weight), log_sum_exp,
                                                   layout, ignore_index, reduction, divisor, label_smoothing),
-           {&input});
+           {&input}, {&input, &target, &weight});
   return out;
 }
 
@@ -531,14 +531,14 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
            std::make_shared<CrossEntropyProbabilitiesBackward>(input.detach(), target.detach(), detached(weight),
                                                                log_sum_exp, layout, reduction, divisor,
                                                                label_smoothing),
-           {&input, &target});
+           {&input, &target}, {&input, &target, &weight});
   return out;
 }
 
 }  // namespace
 
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t ignore_index,
-                     Reduction reduction, double label_smoothing) {
+Tensor cross_entropy_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
+                          std::int64_t ignore_index, double label_smoothing) {
   check(input.defined() && target.defined(), "cross_entropy: input and target must be defined tensors");
   visit_floating(input.dtype(), "cross_entropy", [](auto) {});
   check(label_smoothing >= 0.0 && label_smoothing <= 1.0, "cross_entropy: label_smoothing must be in [0, 1], got ",

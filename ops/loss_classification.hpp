@@ -28,8 +28,9 @@ namespace xgrad {
 // Negative log-likelihood of the target class, given log-probabilities (any real scores are accepted):
 //   loss_p = -w[t_p] * input[p, t_p],   0 where t_p == ignore_index
 // ignore_index may be a real class. Gradient: d loss_p / d input[p, c] = -w[t_p] where c == t_p, else 0.
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t ignore_index,
-                Reduction reduction);
+// Arguments in libtorch's ATen order (at::nll_loss): xgrad::nll_loss(logp, target) works as is.
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {}, Reduction reduction = kMean,
+                std::int64_t ignore_index = -100);
 
 // Cross-entropy of raw scores (logits): log_softmax over the class dimension followed by nll_loss,
 // fused into one stable pass. With label_smoothing e in [0, 1] the target becomes
@@ -46,7 +47,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 // and kMean divides by the number of positions N * d1 * ... * dk whatever the weights. Gradients:
 //   d loss_p / d input[p, c] = p[p, c] sum_k w[k] y~[p, k] - w[c] y~[p, c]
 //   d loss_p / d target[p, c] = -(1 - e) w[c] logp[p, c]
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t ignore_index,
-                     Reduction reduction, double label_smoothing);
+// Arguments in libtorch's ATen order (at::cross_entropy_loss).
+Tensor cross_entropy_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                          Reduction reduction = kMean, std::int64_t ignore_index = -100, double label_smoothing = 0.0);
 
 }  // namespace xgrad

@@ -150,7 +150,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     record(out,
                      std::make_shared<BinaryCrossEntropyBackward>(
                          PointwiseSaved{input.detach(), target.detach(), w, reduction, divisor}),
-                     {&input, &target});
+                     {&input, &target}, {&input, &target, &w});
   return out;
 }
 
@@ -230,7 +230,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
     record(out,
                      std::make_shared<BinaryCrossEntropyWithLogitsBackward>(
                          PointwiseSaved{input.detach(), target.detach(), w, reduction, divisor}, pw),
-                     {&input, &target});
+                     {&input, &target}, {&input, &target, &w, &pw});
   return out;
 }
 
@@ -289,7 +289,7 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
     record(out,
                      std::make_shared<KlDivBackward>(
                          PointwiseSaved{input.detach(), target.detach(), Tensor(), reduction, divisor}, log_target),
-                     {&input, &target});
+                     {&input, &target}, {&input, &target});
   return out;
 }
 
@@ -332,7 +332,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     record(out,
                      std::make_shared<MseLossBackward>(
                          PointwiseSaved{input.detach(), target.detach(), Tensor(), reduction, divisor}),
-                     {&input, &target});
+                     {&input, &target}, {&input, &target});
   return out;
 }
 

@@ -13,6 +13,8 @@
 
 namespace xgrad {
 
+// Every loss here takes libtorch's ATen argument order and defaults (at::binary_cross_entropy, ...).
+
 // Binary cross-entropy of probabilities x in [0, 1] (anything else throws) against targets y:
 //   loss = -w [y log(x) + (1 - y) log(1 - x)],   each log clamped at -100 as in PyTorch
 // so x exactly 0 or 1 gives a finite loss. Gradients, as PyTorch computes them:
@@ -20,7 +22,8 @@ namespace xgrad {
 //                                                 the epsilon is float(1e-12), as in PyTorch)
 //   d/dy = w (log(1 - x) - log(x))               (not clamped: +-inf at x = 0 or 1)
 // weight: undefined, or any shape broadcasting to the input's.
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                            Reduction reduction = kMean);
 
 // Binary cross-entropy of logits x, i.e. of sigmoid(x), without ever forming sigmoid(x):
 //   loss = w [(1 - y) x + l softplus(-x)],   l = 1 + (pos_weight - 1) y,
@@ -29,8 +32,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 // pos_weight (usually one entry per class, along the last dimension) scales only the positive term.
 //   d/dx = w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]    (sigmoid(x) - y without pos_weight)
 //   d/dy = w [(pos_weight - 1) softplus(-x) - x]
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
-                                        const Tensor& pos_weight, Reduction reduction);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                                        const Tensor& pos_weight = {}, Reduction reduction = kMean);
 
 // Kullback-Leibler divergence of the target distribution from the input, which holds
 // log-probabilities (the target holds probabilities, or log-probabilities when log_target):
@@ -39,9 +42,9 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 // kBatchMean (sum / batch size) is the true KL divergence per sample; kMean divides by every
 // element. Gradients: d/dx = -y (or -e^y); d/dy = log y + 1 - x (or e^y (y - x + 1)). As in
 // PyTorch 1.13, d/dy is NaN where y == 0 with log_target false (the derivative of y log y there).
-Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target);
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = kMean, bool log_target = false);
 
 // Squared error: loss = (x - y)^2; d/dx = 2 (x - y), d/dy = -2 (x - y).
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = kMean);
 
 }  // namespace xgrad

@@ -318,7 +318,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     return make_tensor(logsumexp_along(array<T>(x), plan));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<LogsumexpBackward>(std::move(plan), x, out.detach()), {&x});
+    record(out, std::make_shared<LogsumexpBackward>(std::move(plan), x, out.detach()), {&x}, {&x, &out});
   return out;
 }
 

@@ -276,7 +276,7 @@ Tensor gather(const Tensor& input, std::int64_t dim, const Tensor& index) {
     return make_tensor(std::move(values));
   });
   if (any_requires_grad({&input}))
-    record(out, std::make_shared<GatherBackward>(std::move(walk), index, input.shape()), {&input});
+    record(out, std::make_shared<GatherBackward>(std::move(walk), index, input.shape()), {&input}, {&index});
   return out;
 }
 

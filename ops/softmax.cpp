@@ -51,7 +51,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     softmax_rows(array<T>(x).data(), y.data(), layout);
     return make_tensor(std::move(y));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SoftmaxBackward>(out.detach(), layout), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<SoftmaxBackward>(out.detach(), layout), {&x}, {&out});
   return out;
 }
 
@@ -86,7 +86,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     log_softmax_rows(array<T>(x).data(), y.data(), layout);
     return make_tensor(std::move(y));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<LogSoftmaxBackward>(out.detach(), layout), {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<LogSoftmaxBackward>(out.detach(), layout), {&x}, {&out});
   return out;
 }
 

@@ -113,11 +113,11 @@ TEST(FunctionalOptions, EveryOptionReachesTheLoss) {
   const Tensor target = tensor({2, 0, 1});
   const Tensor weight = tensor({0.5, 2.0, 1.5});
   const auto options = nn::CrossEntropyLossOptions().weight(weight).ignore_index(0).reduction(kNone).label_smoothing(0.2);
-  EXPECT_TRUE(all_close(F::cross_entropy(logits, target, options), cross_entropy(logits, target, weight, 0, kNone, 0.2),
+  EXPECT_TRUE(all_close(F::cross_entropy(logits, target, options), cross_entropy_loss(logits, target, weight, kNone, 0, 0.2),
                         0.0, 0.0));
   const auto nll = nn::NLLLossOptions().weight(weight).ignore_index(1).reduction(kSum);
   EXPECT_DOUBLE_EQ(F::nll_loss(logits, target, nll).item<double>(),
-                   nll_loss(logits, target, weight, 1, kSum).item<double>());
+                   nll_loss(logits, target, weight, kSum, 1).item<double>());
   // The ignored sample 0 contributes nothing: only -(w[2] * 2.0 + w[0] * 1.5) remains.
   EXPECT_DOUBLE_EQ(F::nll_loss(logits, target, nn::NLLLossOptions().weight(weight).ignore_index(1).reduction(kSum))
                        .item<double>(),

@@ -72,7 +72,7 @@ std::size_t check_golden_cases(const std::string& fn, const LossFn& loss) {
 
 TEST(LossGolden, NllLoss) {
   const std::size_t count = check_golden_cases("nll_loss", [](const Tensor& x, const Tensor& y, const LossArgs& a) {
-    return nll_loss(x, y, a.weight, a.ignore_index, a.reduction);
+    return nll_loss(x, y, a.weight, a.reduction, a.ignore_index);
   });
   EXPECT_GE(count, 80u);
 }
@@ -80,7 +80,7 @@ TEST(LossGolden, NllLoss) {
 TEST(LossGolden, CrossEntropy) {
   const std::size_t count =
       check_golden_cases("cross_entropy", [](const Tensor& x, const Tensor& y, const LossArgs& a) {
-        return cross_entropy(x, y, a.weight, a.ignore_index, a.reduction, a.label_smoothing);
+        return cross_entropy_loss(x, y, a.weight, a.reduction, a.ignore_index, a.label_smoothing);
       });
   EXPECT_GE(count, 200u);
 }
@@ -133,13 +133,13 @@ TEST(LossGradcheck, NllLoss) {
   for (Reduction reduction : kReductions) {
     SCOPED_TRACE(reduction_name(reduction));
     const auto plain = gradcheck(
-        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], nc_target, Tensor(), -100, reduction); }, {nc});
+        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], nc_target, Tensor(), reduction, -100); }, {nc});
     EXPECT_TRUE(plain.passed) << plain.report;
     const auto weighted = gradcheck(
-        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], nc_target, weight, 1, reduction); }, {nc});
+        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], nc_target, weight, reduction, 1); }, {nc});
     EXPECT_TRUE(weighted.passed) << weighted.report;
     const auto k_dim = gradcheck(
-        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], ncd_target, weight, 2, reduction); }, {ncd});
+        [&](const std::vector<Tensor>& in) { return nll_loss(in[0], ncd_target, weight, reduction, 2); }, {ncd});
     EXPECT_TRUE(k_dim.passed) << k_dim.report;
   }
 }
@@ -162,12 +162,12 @@ TEST(LossGradcheck, CrossEntropyWithClassIndices) {
         SCOPED_TRACE(trace_name(reduction, c.what + " label_smoothing " + std::to_string(smoothing)));
         const auto plain = gradcheck(
             [&](const std::vector<Tensor>& in) {
-              return cross_entropy(in[0], c.target, Tensor(), -100, reduction, smoothing);
+              return cross_entropy_loss(in[0], c.target, Tensor(), reduction, -100, smoothing);
             },
             {c.input});
         EXPECT_TRUE(plain.passed) << plain.report;
         const auto weighted_ignoring = gradcheck(
-            [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], c.target, weight, 1, reduction, smoothing); },
+            [&](const std::vector<Tensor>& in) { return cross_entropy_loss(in[0], c.target, weight, reduction, 1, smoothing); },
             {c.input});
         EXPECT_TRUE(weighted_ignoring.passed) << weighted_ignoring.report;
       }
@@ -183,7 +183,7 @@ TEST(LossGradcheck, CrossEntropyWithProbabilitiesDifferentiatesBoth) {
       for (double smoothing : {0.0, 0.2}) {
         SCOPED_TRACE(trace_name(reduction, shape_str(shape) + " label_smoothing " + std::to_string(smoothing)));
         const auto result = gradcheck(
-            [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], in[1], weight, -100, reduction, smoothing); },
+            [&](const std::vector<Tensor>& in) { return cross_entropy_loss(in[0], in[1], weight, reduction, -100, smoothing); },
             {input, target});
         EXPECT_TRUE(result.passed) << result.report;
       }
@@ -270,8 +270,8 @@ void expect_float32_matches_float64(const Tensor& logits_in, const Tensor& targe
     SCOPED_TRACE(trace_name(reduction, "label_smoothing " + std::to_string(smoothing)));
     logits32.zero_grad();
     logits64.zero_grad();
-    const Tensor loss32 = cross_entropy(logits32, target, weight32, -100, reduction, smoothing);
-    const Tensor loss64 = cross_entropy(logits64, target, weight64, -100, reduction, smoothing);
+    const Tensor loss32 = cross_entropy_loss(logits32, target, weight32, reduction, -100, smoothing);
+    const Tensor loss64 = cross_entropy_loss(logits64, target, weight64, reduction, -100, smoothing);
     EXPECT_TRUE(all_close(to_dtype(loss32, kFloat64), loss64, 2e-6, 2e-6));
     const Tensor upstream = representable(randn(loss64.shape(), kFloat64));
     loss32.backward(to_dtype(upstream, kFloat32));
@@ -302,8 +302,8 @@ TEST(CrossEntropyKernels, SoftmaxInTheGradientIsAccurateToAFewUlps) {
   for (std::size_t c = 0; c < values.size(); ++c) values[c] = -6.0f + 0.3f * static_cast<float>(c);
   Tensor logits32 = from_buffer(values.data(), {1, 40}).requires_grad_();
   Tensor logits64 = to_dtype(logits32.detach(), kFloat64).requires_grad_();
-  cross_entropy(logits32, tensor({0}), Tensor(), -100, kSum, 0.0).backward();
-  cross_entropy(logits64, tensor({0}), Tensor(), -100, kSum, 0.0).backward();
+  cross_entropy_loss(logits32, tensor({0}), Tensor(), kSum, -100, 0.0).backward();
+  cross_entropy_loss(logits64, tensor({0}), Tensor(), kSum, -100, 0.0).backward();
   EXPECT_TRUE(all_close(to_dtype(logits32.grad(), kFloat64), logits64.grad(), 1e-6, 0.0));
 }
 
@@ -320,7 +320,7 @@ TEST(CrossEntropyKernels, RowsSplitOverThreadsGiveIdenticalResults) {
     const int previous = openblas_get_num_threads();
     openblas_set_num_threads(threads);
     Tensor x = logits.detach().clone().requires_grad_();
-    const Tensor losses = cross_entropy(x, target, Tensor(), -100, kNone, 0.1);
+    const Tensor losses = cross_entropy_loss(x, target, Tensor(), kNone, -100, 0.1);
     losses.backward(ones({batch}));
     openblas_set_num_threads(previous);
     return std::make_pair(losses, x.grad());
@@ -341,7 +341,7 @@ TEST(CrossEntropyKernels, ExtremeLogitsInLongRows) {
   values[16 + 0] = -std::numeric_limits<float>::infinity();
   values[16 + 7] = 2.0f;
   const Tensor logits = from_buffer(values.data(), {2, 16}).requires_grad_();
-  const Tensor loss = cross_entropy(logits, tensor({5, 7}), Tensor(), -100, kNone, 0.0);
+  const Tensor loss = cross_entropy_loss(logits, tensor({5, 7}), Tensor(), kNone, -100, 0.0);
   const std::vector<float> losses = loss.to_vector<float>();
   // lse - x_5 with lse = 1e4 + log(1 + e^-1); float32 resolves 1e4 only to 1e-3.
   EXPECT_NEAR(losses[0], 1.0 + std::log1p(std::exp(-1.0)), 1e-3);
@@ -357,7 +357,7 @@ TEST(CrossEntropyKernels, ExtremeLogitsInLongRows) {
 TEST(CrossEntropyKernels, NanLogitPoisonsOnlyItsRow) {
   std::vector<float> values(2 * 9, 0.5f);
   values[4] = std::numeric_limits<float>::quiet_NaN();
-  const Tensor losses = cross_entropy(from_buffer(values.data(), {2, 9}), tensor({0, 0}), Tensor(), -100, kNone, 0.0);
+  const Tensor losses = cross_entropy_loss(from_buffer(values.data(), {2, 9}), tensor({0, 0}), Tensor(), kNone, -100, 0.0);
   EXPECT_TRUE(std::isnan(losses.to_vector<float>()[0]));
   EXPECT_NEAR(losses.to_vector<float>()[1], std::log(9.0), 1e-6);
 }
@@ -367,26 +367,26 @@ TEST(CrossEntropyKernels, NanLogitPoisonsOnlyItsRow) {
 TEST(LossQuirks, AllIgnoredMeanIsNanButTheGradientIsZero) {
   Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
   const Tensor all_ignored = tensor({-100, -100});
-  const Tensor nll = nll_loss(logits, all_ignored, Tensor(), -100, kMean);
+  const Tensor nll = nll_loss(logits, all_ignored, Tensor(), kMean, -100);
   EXPECT_TRUE(std::isnan(nll.item<double>()));
   nll.backward();
   EXPECT_TRUE(all_close(logits.grad(), zeros({2, 3}, kFloat64), 0.0, 0.0));
   logits.zero_grad();
-  const Tensor smoothed = cross_entropy(logits, all_ignored, tensor({1.0, 2.0, 3.0}), -100, kMean, 0.1);
+  const Tensor smoothed = cross_entropy_loss(logits, all_ignored, tensor({1.0, 2.0, 3.0}), kMean, -100, 0.1);
   EXPECT_TRUE(std::isnan(smoothed.item<double>()));
   smoothed.backward();
   EXPECT_TRUE(all_close(logits.grad(), zeros({2, 3}, kFloat64), 0.0, 0.0));
-  EXPECT_EQ(cross_entropy(logits, all_ignored, Tensor(), -100, kSum, 0.0).item<double>(), 0.0);
+  EXPECT_EQ(cross_entropy_loss(logits, all_ignored, Tensor(), kSum, -100, 0.0).item<double>(), 0.0);
 }
 
 TEST(LossQuirks, IgnoreIndexMayBeARealClass) {
   const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}});
   const Tensor target = tensor({1, 0, 1});
-  const Tensor losses = cross_entropy(logits, target, Tensor(), 1, kNone, 0.0);
+  const Tensor losses = cross_entropy_loss(logits, target, Tensor(), kNone, 1, 0.0);
   EXPECT_EQ(losses.to_vector<double>()[0], 0.0);
   EXPECT_EQ(losses.to_vector<double>()[2], 0.0);
   // The mean is over the one sample left.
-  EXPECT_DOUBLE_EQ(cross_entropy(logits, target, Tensor(), 1, kMean, 0.0).item<double>(), losses.to_vector<double>()[1]);
+  EXPECT_DOUBLE_EQ(cross_entropy_loss(logits, target, Tensor(), kMean, 1, 0.0).item<double>(), losses.to_vector<double>()[1]);
 }
 
 TEST(LossQuirks, ClassIndexMeanDividesBySummedTargetWeights) {
@@ -394,8 +394,8 @@ TEST(LossQuirks, ClassIndexMeanDividesBySummedTargetWeights) {
   const Tensor target = tensor({2, 0, 2});
   const Tensor weight = tensor({4.0, 1.0, 0.5});
   for (double smoothing : {0.0, 0.25}) {
-    const double sum = cross_entropy(logits, target, weight, -100, kSum, smoothing).item<double>();
-    const double mean = cross_entropy(logits, target, weight, -100, kMean, smoothing).item<double>();
+    const double sum = cross_entropy_loss(logits, target, weight, kSum, -100, smoothing).item<double>();
+    const double mean = cross_entropy_loss(logits, target, weight, kMean, -100, smoothing).item<double>();
     EXPECT_DOUBLE_EQ(mean, sum / (0.5 + 4.0 + 0.5)) << "label_smoothing " << smoothing;
   }
 }
@@ -405,8 +405,8 @@ TEST(LossQuirks, ProbabilityTargetMeanDividesByPositionsWhateverTheWeights) {
   const Tensor logits = randn({2, 4, 3}, kFloat64);
   const Tensor target = softmax(randn({2, 4, 3}, kFloat64), 1);
   const Tensor weight = tensor({4.0, 1.0, 0.5, 2.0});
-  const double sum = cross_entropy(logits, target, weight, -100, kSum, 0.1).item<double>();
-  const double mean = cross_entropy(logits, target, weight, -100, kMean, 0.1).item<double>();
+  const double sum = cross_entropy_loss(logits, target, weight, kSum, -100, 0.1).item<double>();
+  const double mean = cross_entropy_loss(logits, target, weight, kMean, -100, 0.1).item<double>();
   EXPECT_DOUBLE_EQ(mean, sum / 6.0);  // N * d1 = 2 * 3
 }
 
@@ -414,9 +414,9 @@ TEST(LossQuirks, LabelSmoothingIsAMixOfNllAndTheUniformTarget) {
   const Tensor logits = tensor({{0.2, -1.0, 0.5, 0.0}, {1.0, 2.0, -0.5, 0.3}});
   const Tensor target = tensor({2, 1});
   const double e = 0.3;
-  const double nll = cross_entropy(logits, target, Tensor(), -100, kMean, 0.0).item<double>();
+  const double nll = cross_entropy_loss(logits, target, Tensor(), kMean, -100, 0.0).item<double>();
   const double uniform = -mean(log_softmax(logits, 1)).item<double>();  // mean over rows and classes
-  EXPECT_NEAR(cross_entropy(logits, target, Tensor(), -100, kMean, e).item<double>(), (1 - e) * nll + e * uniform,
+  EXPECT_NEAR(cross_entropy_loss(logits, target, Tensor(), kMean, -100, e).item<double>(), (1 - e) * nll + e * uniform,
               1e-14);
 }
 
@@ -471,7 +471,7 @@ TEST(LossQuirks, BinaryCrossEntropyWithLogitsIsStableForHugeLogits) {
 
 TEST(LossGraph, CrossEntropyIsOneFusedNode) {
   const Tensor logits = tensor({{0.2, -1.0, 0.5}}).requires_grad_();
-  const Tensor loss = cross_entropy(logits, tensor({2}), Tensor(), -100, kMean, 0.0);
+  const Tensor loss = cross_entropy_loss(logits, tensor({2}), Tensor(), kMean, -100, 0.0);
   ASSERT_TRUE(loss.grad_fn());
   EXPECT_STREQ(loss.grad_fn()->name(), "NllLossBackward0");
   ASSERT_EQ(loss.grad_fn()->next_edges().size(), 1u);
@@ -482,10 +482,10 @@ TEST(LossGraph, NothingIsRecordedWithoutGrad) {
   const Tensor logits = tensor({{0.2, -1.0, 0.5}}).requires_grad_();
   {
     NoGradGuard no_grad;
-    EXPECT_FALSE(cross_entropy(logits, tensor({2}), Tensor(), -100, kMean, 0.0).requires_grad());
+    EXPECT_FALSE(cross_entropy_loss(logits, tensor({2}), Tensor(), kMean, -100, 0.0).requires_grad());
     EXPECT_FALSE(mse_loss(logits, zeros({1, 3}, kFloat64), kMean).requires_grad());
   }
-  EXPECT_FALSE(nll_loss(logits.detach(), tensor({2}), Tensor(), -100, kSum).requires_grad());
+  EXPECT_FALSE(nll_loss(logits.detach(), tensor({2}), Tensor(), kSum, -100).requires_grad());
 }
 
 TEST(LossGraph, OnlyTheTargetMayRequireGrad) {
@@ -498,7 +498,7 @@ TEST(LossGraph, OnlyTheTargetMayRequireGrad) {
 
 TEST(LossGraph, RetainedGraphGivesTheSameGradientTwice) {
   Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
-  const Tensor loss = cross_entropy(logits, tensor({2, 1}), tensor({1.0, 2.0, 0.5}), -100, kMean, 0.2);
+  const Tensor loss = cross_entropy_loss(logits, tensor({2, 1}), tensor({1.0, 2.0, 0.5}), kMean, -100, 0.2);
   loss.backward({}, /*retain_graph=*/true);
   const Tensor first = logits.grad().clone();
   logits.zero_grad();

@@ -1,0 +1,149 @@
+// In-place ops (x.add_(y), x *= 2, w.uniform_(-a, a)), with PyTorch's two autograd rules:
+//
+// 1. A leaf that requires grad may only be changed while a NoGradGuard is alive. Otherwise the
+//    optimiser's step would itself be recorded, and the leaf's gradient would no longer be the
+//    derivative with respect to the value the forward pass used.
+// 2. Every in-place op bumps the storage's version counter. A node that saved a tensor for its
+//    backward remembers the version it saw (record()'s `saved` list); if the values changed since,
+//    backward throws "modified by an inplace operation" instead of computing a wrong gradient.
+//
+// Each op computes its result with the ordinary (out-of-place, differentiable) op and writes it
+// into the tensor's own storage, so every handle on that storage (detach()ed copies included) sees
+// the new values. When the op is recorded, the tensor's history moves onto the new node, as
+// PyTorch's rebase_history does: `h = x * 2; h.mul_(w)` leaves h with a MulBackward0 whose edges
+// lead back to the old h's node. The op then reads a private copy of the old values, so its own
+// backward never sees them overwritten (PyTorch saves the original self the same way).
+#include "core/tensor.hpp"
+
+#include "core/factory.hpp"
+#include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/shape.hpp"
+
+namespace xgrad {
+
+namespace {
+
+void check_inplace_allowed(const Tensor& self, const char* op) {
+  if (!self.defined()) throw Error(concat(op, ": called on an undefined tensor"));
+  if (GradMode::is_enabled() && self.is_leaf() && self.requires_grad())
+    throw Error(concat(op, ": a leaf tensor that requires grad (shape ", shape_str(self.shape()),
+                       ") is being used in an in-place operation; do it inside a NoGradGuard, or on a detach()ed copy"));
+}
+
+bool records(const Tensor& self, const Tensor& other = Tensor()) {
+  return GradMode::is_enabled() && (self.requires_grad() || other.requires_grad());
+}
+
+// The old values of `self` in a storage of their own, with self's place in the graph: what the op
+// reads when it is recorded, so that overwriting self cannot corrupt what its node saved.
+Tensor snapshot(const Tensor& self) {
+  auto impl = make_cached_shared<TensorImpl>();
+  impl->storage = make_cached_shared<Storage>(static_cast<const StorageVariant&>(*self.impl()->storage));
+  impl->grad_fn = self.impl()->grad_fn;
+  impl->requires_grad = self.requires_grad();
+  return Tensor(std::move(impl));
+}
+
+// Writes `result` into self's storage, bumps the version and, if result was recorded, makes self
+// the output of result's node. A result that does not depend on self's old value (fill_, copy_)
+// and requires no grad ends self's history.
+Tensor& commit(Tensor& self, const Tensor& result, const char* op) {
+  if (!has_shape(result, self.shape()))
+    throw Error(concat(op, ": the result's shape ", shape_str(result.shape()), " does not match the tensor's shape ",
+                       shape_str(self.shape()), " (an in-place op cannot broadcast the tensor it writes to)"));
+  if (result.dtype() != self.dtype())
+    throw Error(concat(op, ": the result's dtype ", dtype_name(result.dtype()), " cannot be written into a ",
+                       dtype_name(self.dtype()), " tensor"));
+  visit_any_dtype(self.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T>& target = mutable_array<T>(self);
+    const Array<T>& source = array<T>(result);
+    std::copy(source.data(), source.data() + source.size(), target.data());
+  });
+  ++self.impl()->storage->version;
+  TensorImpl& impl = *self.impl();
+  if (result.requires_grad() && GradMode::is_enabled()) {
+    impl.grad_fn = result.grad_fn();
+    impl.requires_grad = true;
+  } else if (!self.is_leaf() && GradMode::is_enabled()) {
+    defer_destruction(std::move(impl.grad_fn));
+    impl.requires_grad = false;
+  }
+  return self;
+}
+
+// Applies a binary op in place: self = op(self, other).
+template <class Op>
+Tensor& binary_inplace(Tensor& self, const Tensor& other, const char* name, Op op) {
+  check_inplace_allowed(self, name);
+  if (!records(self, other)) return commit(self, op(self, other), name);
+  const Tensor old = snapshot(self);
+  return commit(self, op(old, other.impl() == self.impl() ? old : other), name);
+}
+
+// Applies a unary op in place: self = op(self).
+template <class Op>
+Tensor& unary_inplace(Tensor& self, const char* name, Op op) {
+  check_inplace_allowed(self, name);
+  return commit(self, op(records(self) ? snapshot(self) : self), name);
+}
+
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+  return binary_inplace(*this, other, "add_", [&](const Tensor& a, const Tensor& b) { return a.add(b, alpha); });
+}
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
+  return unary_inplace(*this, "add_", [&](const Tensor& a) { return a.add(other, alpha); });
+}
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+  return binary_inplace(*this, other, "sub_", [&](const Tensor& a, const Tensor& b) { return a.sub(b, alpha); });
+}
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+  return unary_inplace(*this, "sub_", [&](const Tensor& a) { return a.sub(other, alpha); });
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  return binary_inplace(*this, other, "mul_", [](const Tensor& a, const Tensor& b) { return a * b; });
+}
+Tensor& Tensor::mul_(const Scalar& other) {
+  return unary_inplace(*this, "mul_", [&](const Tensor& a) { return a * other.toDouble(); });
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  return binary_inplace(*this, other, "div_", [](const Tensor& a, const Tensor& b) { return a / b; });
+}
+Tensor& Tensor::div_(const Scalar& other) {
+  return unary_inplace(*this, "div_", [&](const Tensor& a) { return a / other.toDouble(); });
+}
+
+Tensor& Tensor::fill_(const Scalar& value) {
+  check_inplace_allowed(*this, "fill_");
+  return commit(*this, full(sizes(), value, dtype()), "fill_");
+}
+
+Tensor& Tensor::zero_() {
+  check_inplace_allowed(*this, "zero_");
+  return commit(*this, zeros(sizes(), dtype()), "zero_");
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace_allowed(*this, "copy_");
+  if (!src.defined()) throw Error("copy_: the source is an undefined tensor");
+  const Shape shape = this->shape();
+  const Tensor converted = to_dtype(src, dtype());
+  return commit(*this, has_shape(converted, shape) ? converted.clone() : broadcast_to(converted, shape), "copy_");
+}
+
+Tensor& Tensor::uniform_(double from, double to) {
+  check_inplace_allowed(*this, "uniform_");
+  return commit(*this, uniform(sizes(), from, to, dtype()), "uniform_");
+}
+
+Tensor& Tensor::normal_(double mean, double std) {
+  check_inplace_allowed(*this, "normal_");
+  if (!(std >= 0)) throw Error(concat("normal_: std must be non-negative, got ", std));
+  return commit(*this, randn(sizes(), dtype()) * std + mean, "normal_");
+}
+
+}  // namespace xgrad
