@@ -99,9 +99,15 @@ Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options
   return apply_options(std::move(out), resolved);
 }
 
-Tensor empty(IntArrayRef sizes, const TensorOptions& options) { return zeros(sizes, options); }
-Tensor zeros(IntArrayRef sizes, const TensorOptions& options) { return full(sizes, 0, with_dtype(options, kFloat32)); }
-Tensor ones(IntArrayRef sizes, const TensorOptions& options) { return full(sizes, 1, with_dtype(options, kFloat32)); }
+// Zero-filled: recycled buffers hold stale values, and an "uninitialised" tensor that differs from
+// run to run helps nobody.
+Tensor empty(IntArrayRef sizes, const TensorOptions& options) { return zeros(checked_sizes(sizes, "empty"), options); }
+Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
+  return full(checked_sizes(sizes, "zeros"), 0, with_dtype(options, kFloat32));
+}
+Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
+  return full(checked_sizes(sizes, "ones"), 1, with_dtype(options, kFloat32));
+}
 
 Tensor arange(const Scalar& end, const TensorOptions& options) { return arange(0, end, 1, options); }
 Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& options) {
@@ -135,7 +141,7 @@ Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, cons
     // PyTorch fills the first half forwards from start and the second half backwards from end, so
     // both ends are exact.
     const double stride = steps > 1 ? (last - first) / static_cast<double>(steps - 1) : 0.0;
-    const std::int64_t half = steps / 2;
+    const std::int64_t half = steps == 1 ? 1 : steps / 2;  // one step gives start
     for (std::int64_t i = 0; i < steps; ++i)
       values(i) = static_cast<T>(i < half ? first + stride * i : last - stride * (steps - 1 - i));
     return make_tensor(std::move(values));
