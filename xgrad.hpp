@@ -5,6 +5,8 @@
 //                     gradcheck and to_dot for teaching
 //   xgrad::nn         modules, losses and their options; nn::functional for the functional forms
 //   xgrad::optim      optimisers
+#include "core/anomaly_mode.hpp"
+#include "core/autograd.hpp"
 #include "core/dot.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"

@@ -33,7 +33,10 @@ std::string node_label(const Node& node) {
   if (const auto* sink = dynamic_cast<const AccumulateGrad*>(&node)) return leaf_label(sink->leaf());
   std::ostringstream label;
   label << node.name() << "\\n" << shape_str(node.output_shape);
-  if (node.released()) label << "\\n(freed by backward: pass retain_graph=true to keep the graph)";
+  // A tensor that called retain_grad() shows its gradient like a leaf does.
+  const std::shared_ptr<TensorImpl> retained = node.hooked_tensor();
+  if (retained && retained->retains_grad && retained->grad.defined())
+    label << "\\ngrad " << shape_str(retained->grad.shape()) << " norm " << l2_norm(retained->grad);
   return label.str();
 }
 
@@ -58,10 +61,11 @@ std::string to_dot(const Tensor& output) {
     const bool leaf = dynamic_cast<const AccumulateGrad*>(node) != nullptr;
     dot << "  n" << id << " [shape=" << (leaf ? "ellipse, style=filled, fillcolor=lightblue" : "box")
         << (node == root.get() ? ", penwidth=2" : "") << ", label=\"" << node_label(*node) << "\"];\n";
-    for (const auto& next : node->next_edges()) {
+    for (const Edge& edge : node->next_edges()) {
+      const Node* next = edge.function.get();
       if (!next) continue;
-      auto [it, inserted] = ids.emplace(next.get(), ids.size());
-      if (inserted) to_visit.push_back(next.get());
+      auto [it, inserted] = ids.emplace(next, ids.size());
+      if (inserted) to_visit.push_back(next);
       dot << "  n" << it->second << " -> n" << id << ";\n";
     }
   }

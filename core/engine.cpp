@@ -1,19 +1,35 @@
 #include "core/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 
+#include "core/anomaly_mode.hpp"
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 
 namespace xgrad {
 
+namespace {
+
+// d(a + b) = (g, g): the sum of two gradient contributions, recorded only when a backward pass is
+// itself being recorded (create_graph).
+struct GradientSumBackward final : Node {
+  const char* name() const override { return "AddBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad, grad}; }
+  bool supports_create_graph() const override { return true; }
+};
+
+}  // namespace
+
 Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
-  return visit_floating(a.dtype(), "backward", [&](auto tag) {
+  Tensor total = visit_floating(a.dtype(), "backward", [&](auto tag) {
     using T = decltype(tag);
-    Array<T> total = array<T>(a);
-    total += array<T>(b);
-    return make_tensor(std::move(total));
+    Array<T> values = array<T>(a);
+    values += array<T>(b);
+    return make_tensor(std::move(values));
   });
+  if (any_requires_grad({&a, &b})) record(total, std::make_shared<GradientSumBackward>(), {&a, &b});
+  return total;
 }
 
 bool has_shape(const Tensor& tensor, const Shape& shape) {
@@ -34,50 +50,110 @@ void check_gradient(const Node& producer, std::size_t input, const Tensor& grad,
                      shape_str(consumer.output_shape), " (", dtype_name(consumer.output_dtype), ")"));
 }
 
+// The gradient after the hooks of the node's tensor, in registration order; a hook that returns a
+// tensor replaces the gradient for the hooks after it and for the node itself.
+Tensor apply_tensor_hooks(const Node& node, Tensor grad) {
+  const std::shared_ptr<TensorImpl> tensor = node.hooked_tensor();
+  if (!tensor) return grad;
+  for (const auto& hook : tensor->hooks) {
+    if (!hook) continue;  // removed
+    Tensor replacement = hook(grad);
+    if (!replacement.defined()) continue;
+    if (!has_shape(replacement, node.output_shape) || replacement.dtype() != grad.dtype())
+      throw Error(concat("hook: a hook on a tensor of shape ", shape_str(node.output_shape), " (",
+                         dtype_name(grad.dtype()), ") returned a gradient of shape ", shape_str(replacement.shape()),
+                         " (", dtype_name(replacement.dtype()), ")"));
+    grad = std::move(replacement);
+  }
+  return grad;
+}
+
+bool all_finite(const Tensor& grad) {
+  return visit_floating(grad.dtype(), "anomaly detection", [&](auto tag) {
+    using T = decltype(tag);
+    const Array<T>& values = array<T>(grad);
+    return std::all_of(values.begin(), values.end(), [](T v) { return std::isfinite(v); });
+  });
+}
+
+// Anomaly detection: the first non-finite gradient names the node that produced it and, in words,
+// the forward op it belongs to.
+void check_finite(const Node& node, const std::vector<Tensor>& grads) {
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined() || all_finite(grads[i])) continue;
+    throw Error(concat("backward: ", node.name(), " returned NaN or infinite values in its gradient for input ", i,
+                       " (shape ", shape_str(grads[i].shape()), "); it was created by ",
+                       node.creation_context().empty() ? std::string("an op recorded before anomaly detection was on")
+                                                       : node.creation_context()));
+  }
+}
+
 }  // namespace
 
-void Engine::run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
-  std::shared_ptr<Node> root_node = gradient_edge(root);
+std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Options& options,
+                                    const std::vector<const Node*>& capture) {
   const std::uint64_t epoch = ++current_epoch;
+  const auto first_visit = [epoch](Node& node) {
+    if (node.visit_epoch_ == epoch) return false;
+    node.visit_epoch_ = epoch;
+    node.pending_inputs_ = 0;
+    node.grad_buffer_ = Tensor();
+    return true;
+  };
 
   // 1. Discovery: count how many edges point at each reachable node.
-  root_node->visit_epoch_ = epoch;
-  root_node->pending_inputs_ = 0;
-  root_node->grad_buffer_ = Tensor();
-  std::vector<Node*> to_visit{root_node.get()};
+  std::vector<Node*> to_visit;
+  for (const Root& root : roots)
+    if (first_visit(*root.node)) to_visit.push_back(root.node.get());
   while (!to_visit.empty()) {
     Node* node = to_visit.back();
     to_visit.pop_back();
     check(!node->released_, "backward: trying to backward through the graph a second time (", node->name(),
-          " has already been freed); pass retain_graph=true to the first backward if you need to");
-    for (const auto& next : node->next_edges_) {
-      if (!next) continue;
-      if (next->visit_epoch_ != epoch) {
-        next->visit_epoch_ = epoch;
-        next->pending_inputs_ = 0;
-        next->grad_buffer_ = Tensor();
-        to_visit.push_back(next.get());
-      }
-      ++next->pending_inputs_;
+          " has already freed its saved values); pass retain_graph=true to the first backward if you need to");
+    for (const Edge& edge : node->next_edges_) {
+      if (!edge.function) continue;
+      if (first_visit(*edge.function)) to_visit.push_back(edge.function.get());
+      ++edge.function->pending_inputs_;
     }
   }
 
-  // 2. Kahn's algorithm. Shared pointers keep a ready node alive after its consumer is released.
-  root_node->grad_buffer_ = grad_output;
-  std::vector<std::shared_ptr<Node>> ready{std::move(root_node)};
+  // 2. Kahn's algorithm from the roots nothing else points at. Shared pointers keep a ready node
+  // alive after its consumer is released.
+  std::vector<std::shared_ptr<Node>> ready;
+  for (const Root& root : roots) {
+    Node& node = *root.node;
+    node.grad_buffer_ = node.grad_buffer_.defined() ? sum_of_gradients(node.grad_buffer_, root.grad) : root.grad;
+    if (node.pending_inputs_ == 0 && std::none_of(ready.begin(), ready.end(), [&](const auto& r) { return r.get() == &node; }))
+      ready.push_back(root.node);
+  }
+  std::vector<Tensor> captured(capture.size());
+  // Nodes run with grad mode on only when the backward pass is to be recorded; restored on exit,
+  // also when a node throws.
+  struct RestoreGradMode {
+    bool previous;
+    ~RestoreGradMode() { GradMode::set_enabled(previous); }
+  } restore{GradMode::is_enabled()};
+  GradMode::set_enabled(options.create_graph);
   while (!ready.empty()) {
     std::shared_ptr<Node> node = std::move(ready.back());
     ready.pop_back();
-    const Tensor grad = std::move(node->grad_buffer_);
+    Tensor grad = std::move(node->grad_buffer_);
     node->grad_buffer_ = Tensor();
+    if (grad.defined()) grad = apply_tensor_hooks(*node, std::move(grad));
+    for (std::size_t i = 0; i < capture.size(); ++i)
+      if (capture[i] == node.get()) captured[i] = grad;
     std::vector<Tensor> input_grads;
-    if (grad.defined()) {
+    const bool skip = !options.accumulate_grad && dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
+    if (grad.defined() && !skip) {
       node->check_saved_versions();
-      NoGradGuard no_grad;  // derivatives are computed, not recorded
+      if (options.create_graph && !node->supports_create_graph())
+        throw Error(concat("backward: create_graph=true needs the derivative of ", node->name(),
+                           "'s backward, which xgrad does not record yet"));
       input_grads = node->backward(grad);
+      if (autograd::AnomalyMode::is_enabled()) check_finite(*node, input_grads);
     }
     for (std::size_t i = 0; i < node->next_edges_.size(); ++i) {
-      const std::shared_ptr<Node>& next = node->next_edges_[i];
+      const std::shared_ptr<Node>& next = node->next_edges_[i].function;
       if (!next) continue;
       if (i < input_grads.size() && input_grads[i].defined()) {
         check_gradient(*node, i, input_grads[i], *next);
@@ -87,8 +163,9 @@ void Engine::run_backward(const Tensor& root, const Tensor& grad_output, bool re
       if (--next->pending_inputs_ == 0) ready.push_back(next);
     }
     // 3. Free what this node saved, unless the caller wants to run backward again.
-    if (!retain_graph) node->release();
+    if (!options.keep_graph) node->release();
   }
+  return captured;
 }
 
 }  // namespace xgrad

@@ -1,19 +1,40 @@
 #pragma once
-// The reverse pass. Tensor::backward is the public entry; this is the machinery behind it.
+#include <memory>
+#include <vector>
+
+#include "node.hpp"
 #include "tensor.hpp"
 
 namespace xgrad {
 
 class Engine {
  public:
-  // Runs backward from `root` seeded with `grad_output` (same shape and dtype as root).
+  // Where a backward pass starts: a node and the gradient of its output (same shape and dtype).
+  struct Root {
+    std::shared_ptr<Node> node;
+    Tensor grad;
+  };
+  struct Options {
+    // Keep what nodes saved, so that backward can run through the graph again.
+    bool keep_graph = false;
+    // Record the backward pass itself (grad mode on while nodes run), for higher-order gradients.
+    bool create_graph = false;
+    // Whether AccumulateGrad nodes add into their leaves' grad() (Tensor::backward) or are skipped
+    // (autograd::grad, which returns gradients instead).
+    bool accumulate_grad = true;
+  };
+
+  // Runs the backward pass from `roots` and returns, for each node of `capture`, the total gradient
+  // that reached it after its tensor's hooks (undefined when none did).
   //
-  // 1. Discover every Node reachable from root's grad_fn with an explicit stack (no recursion, so a
+  // 1. Discover every Node reachable from the roots with an explicit stack (no recursion, so a
   //    100,000-op chain is fine) and count, for each Node, how many edges point at it.
   // 2. Kahn's algorithm: a Node runs once all its consumers have sent their gradient, which are
-  //    summed in its buffer first (a tensor used twice gets the sum of both contributions).
-  // 3. Unless retain_graph, each Node frees its saved data and edges once it has run.
-  static void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
+  //    summed in its buffer first (a tensor used twice gets the sum of both contributions). Hooks
+  //    registered on its output see (and may replace) that sum before the node runs.
+  // 3. Unless keep_graph, each Node frees what it saved once it has run; the edges stay.
+  static std::vector<Tensor> execute(const std::vector<Root>& roots, const Options& options,
+                                     const std::vector<const Node*>& capture = {});
 };
 
 }  // namespace xgrad

@@ -1,5 +1,10 @@
 #include "core/node.hpp"
 
+#include <atomic>
+#include <cctype>
+#include <string>
+
+#include "core/anomaly_mode.hpp"
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 
@@ -25,7 +30,7 @@ void defer_destruction(std::shared_ptr<Node>&& node) {
 }
 
 Node::~Node() {
-  for (auto& edge : next_edges_) defer_destruction(std::move(edge));
+  for (auto& edge : next_edges_) defer_destruction(std::move(edge.function));
 }
 
 TensorImpl::~TensorImpl() { defer_destruction(std::move(grad_fn)); }
@@ -34,8 +39,6 @@ void Node::release() {
   release_saved();
   for (std::size_t i = 0; i < saved_count_; ++i) saved_versions_[i].storage.reset();
   saved_count_ = 0;
-  for (auto& edge : next_edges_) defer_destruction(std::move(edge));
-  next_edges_.clear();
   released_ = true;
 }
 
@@ -96,12 +99,44 @@ void Node::check_saved_versions() const {
   }
 }
 
+namespace {
+
+// "LogSoftmaxBackward0" -> "log_softmax": node names are PyTorch's "<Op>Backward<n>", and the op
+// is the part before "Backward" in the snake case users call it by.
+std::string forward_op_name(const char* node_name) {
+  const std::string camel = std::string(node_name).substr(0, std::string(node_name).find("Backward"));
+  std::string snake;
+  for (std::size_t i = 0; i < camel.size(); ++i) {
+    const char c = camel[i];
+    if (std::isupper(static_cast<unsigned char>(c)) && i > 0 && !std::isdigit(static_cast<unsigned char>(camel[i - 1])))
+      snake += '_';
+    snake += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return snake;
+}
+
+// "the forward op sqrt on inputs of shape [1]": where a node came from, as anomaly detection reports it.
+std::string describe_creation(const Node& node, std::initializer_list<const Tensor*> inputs) {
+  static std::atomic<std::uint64_t> recorded{0};
+  const std::string op = forward_op_name(node.name());
+  std::string shapes;
+  for (const Tensor* input : inputs) {
+    if (!shapes.empty()) shapes += ", ";
+    shapes += input->defined() ? shape_str(input->shape()) : "undefined";
+  }
+  return concat("the forward op ", op, " on inputs of shape ", shapes, " (op #", ++recorded,
+                " recorded while anomaly detection was on)");
+}
+
+}  // namespace
+
 void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
             std::initializer_list<const Tensor*> saved) {
   node->save_versions(saved);
-  std::vector<std::shared_ptr<Node>> edges;
+  if (autograd::AnomalyMode::is_enabled()) node->set_creation_context(describe_creation(*node, inputs));
+  std::vector<Edge> edges;
   edges.reserve(inputs.size());
-  for (const Tensor* input : inputs) edges.push_back(gradient_edge(*input));
+  for (const Tensor* input : inputs) edges.push_back({gradient_edge(*input), 0});
   node->set_next_edges(std::move(edges));
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();

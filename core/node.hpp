@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tensor.hpp"
@@ -17,6 +18,16 @@
 namespace xgrad {
 
 struct Storage;
+class Node;
+
+// An edge of the graph, as libtorch's torch::autograd::Edge: the node that receives the gradient
+// of one input (its grad_fn, the AccumulateGrad of a leaf, or null when the input needs no grad),
+// and which of that node's inputs it is (always 0 in xgrad: every node has one output).
+struct Edge {
+  std::shared_ptr<Node> function;
+  std::uint32_t input_nr = 0;
+  bool is_valid() const { return function != nullptr; }
+};
 
 class Node {
  public:
@@ -26,29 +37,48 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // The op's name as shown by to_dot and in error messages, e.g. "MulBackward".
+  // The op's name as PyTorch 1.13 prints it, e.g. "MulBackward0" (to_dot and error messages).
   virtual const char* name() const = 0;
   // Given d loss / d output, returns d loss / d input for each input, in input order. An entry may
   // be left undefined where needs_input_grad(i) is false.
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
 
-  // One edge per input: the Node that produced it, its AccumulateGrad, or null if it needs no grad.
-  const std::vector<std::shared_ptr<Node>>& next_edges() const { return next_edges_; }
+  // One edge per input, in input order (libtorch's name; next_functions() is Python's).
+  const std::vector<Edge>& next_edges() const { return next_edges_; }
+  const std::vector<Edge>& next_functions() const { return next_edges_; }
+  std::size_t num_inputs() const { return next_edges_.size(); }
   bool needs_input_grad(std::size_t input) const {
-    return input < next_edges_.size() && next_edges_[input] != nullptr;
+    return input < next_edges_.size() && next_edges_[input].function != nullptr;
   }
-  // Frees saved data and edges; afterwards backward through this node is an error.
+  // True when backward() computes with recorded (differentiable) ops, so that a backward pass run
+  // with create_graph=true can itself be differentiated. The engine refuses create_graph through a
+  // node that returns false rather than silently dropping second-order terms.
+  virtual bool supports_create_graph() const { return false; }
+  // Frees what the node saved for backward. The edges stay, so the graph's structure can still be
+  // walked (to_dot, grad_fn()->next_functions()) until its output is dropped; a second backward
+  // through a released node is an error.
   virtual void release();
+  bool released() const { return released_; }
   // Remembers the current version of each tensor whose values backward will read (inputs or the
   // output it keeps), so that a later in-place change to them is caught instead of giving a wrong
   // gradient. record() calls it with the op's saved tensors.
   void save_versions(std::initializer_list<const Tensor*> saved);
   // Throws Error, as PyTorch does, when a saved tensor was modified in place since it was saved.
   void check_saved_versions() const;
-  bool released() const { return released_; }
+
+  // The tensor whose hooks (Tensor::register_hook, retain_grad) see this node's incoming gradient
+  // before backward runs: the output that registered one, or for AccumulateGrad the leaf. Null
+  // when no hook was ever registered, which is the usual case and costs nothing.
+  virtual std::shared_ptr<TensorImpl> hooked_tensor() const { return hooked_output_.lock(); }
+  void set_hooked_output(const std::shared_ptr<TensorImpl>& output) { hooked_output_ = output; }
+
+  // Where the forward op ran, in words, recorded only while anomaly detection is on
+  // (autograd::DetectAnomalyGuard): the op, its input shapes and its place in the recording order.
+  const std::string& creation_context() const { return creation_context_; }
+  void set_creation_context(std::string context) { creation_context_ = std::move(context); }
 
   // Wires the node to its inputs; called once by record().
-  void set_next_edges(std::vector<std::shared_ptr<Node>> edges) { next_edges_ = std::move(edges); }
+  void set_next_edges(std::vector<Edge> edges) { next_edges_ = std::move(edges); }
   // Shape and dtype of the op's output, checked against incoming gradients and shown by to_dot.
   Shape output_shape;
   Dtype output_dtype = kFloat32;
@@ -66,8 +96,10 @@ class Node {
   // Ops save at most a few tensors: a fixed array keeps record() free of a heap allocation.
   std::array<SavedVersion, 4> saved_versions_;
   std::size_t saved_count_ = 0;
-  std::vector<std::shared_ptr<Node>> next_edges_;
+  std::vector<Edge> next_edges_;
   bool released_ = false;
+  std::weak_ptr<TensorImpl> hooked_output_;
+  std::string creation_context_;
   // Engine bookkeeping for the backward pass in progress (see core/engine.cpp).
   std::uint64_t visit_epoch_ = 0;
   std::size_t pending_inputs_ = 0;
@@ -81,6 +113,10 @@ class AccumulateGrad final : public Node {
   const char* name() const override { return "AccumulateGrad"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override;
   const Tensor& leaf() const { return leaf_; }
+  // libtorch's name for the leaf.
+  const Tensor& variable() const { return leaf_; }
+  std::shared_ptr<TensorImpl> hooked_tensor() const override { return leaf_.impl_ptr(); }
+  bool supports_create_graph() const override { return true; }
   // Shared by every graph that reads the leaf, so one backward must not free it for the others.
   void release() override {}
 
@@ -94,7 +130,7 @@ void defer_destruction(std::shared_ptr<Node>&& node);
 
 // True when an op on these inputs must be recorded: grad mode is on and one of them requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
-// The edge an op should hold for this input (its grad_fn, its AccumulateGrad, or null).
+// The node an op's edge should point to for this input (its grad_fn, its AccumulateGrad, or null).
 std::shared_ptr<Node> gradient_edge(const Tensor& input);
 
 // Attaches `node` to `output` as its grad_fn with one edge per input. Ops call it only when

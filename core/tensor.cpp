@@ -77,14 +77,14 @@ Dtype Tensor::dtype() const { return static_cast<Dtype>(storage_of(*this, "dtype
 
 bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
-Tensor& Tensor::requires_grad_(bool requires_grad) {
+Tensor& Tensor::requires_grad_(bool requires_grad) const {
   check(defined(), "requires_grad_: called on an undefined tensor");
   check(!requires_grad || is_floating(dtype()),
         "requires_grad_: only floating point tensors can require gradients, got dtype ", dtype_name(dtype()));
   check(is_leaf(), "requires_grad_: can only change the flag of a leaf tensor; use detach() on the result of ",
         impl_->grad_fn ? impl_->grad_fn->name() : "an op");
   impl_->requires_grad = requires_grad;
-  return *this;
+  return const_cast<Tensor&>(*this);
 }
 
 bool Tensor::is_leaf() const { return !defined() || impl_->grad_fn == nullptr; }
@@ -96,29 +96,61 @@ const std::shared_ptr<Node>& Tensor::grad_fn() const {
   return defined() ? impl_->grad_fn : none;
 }
 
-void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
   // Called once per training step: messages (which format shapes) are built only on failure.
   check(defined(), "backward: called on an undefined tensor");
   if (!requires_grad())
     throw Error(concat("backward: tensor of shape ", shape_str(shape()),
                        " does not require grad and has no grad_fn (did every input have requires_grad false, or "
                        "was it computed under NoGradGuard?)"));
-  Tensor seed = grad_output;
+  Tensor seed = gradient;
   if (!seed.defined()) {
     if (numel() != 1)
       throw Error(concat("backward: grad can be implicitly created only for a tensor with one element, got shape ",
-                         shape_str(shape()), "; pass grad_output of that shape"));
-    seed = ones(shape(), dtype());
+                         shape_str(shape()), "; pass a gradient of that shape"));
+    seed = ones(sizes(), dtype());
   }
   if (!has_shape(seed, shape()))
-    throw Error(concat("backward: grad_output shape ", shape_str(seed.shape()), " does not match the tensor's shape ",
+    throw Error(concat("backward: gradient shape ", shape_str(seed.shape()), " does not match the tensor's shape ",
                        shape_str(shape())));
-  check(seed.dtype() == dtype(), "backward: grad_output dtype ", dtype_name(seed.dtype()),
+  check(seed.dtype() == dtype(), "backward: gradient dtype ", dtype_name(seed.dtype()),
         " does not match the tensor's dtype ", dtype_name(dtype()));
-  Engine::run_backward(*this, seed, retain_graph);
+  Engine::Options options;
+  options.keep_graph = retain_graph.value_or(create_graph);
+  options.create_graph = create_graph;
+  Engine::execute({{gradient_edge(*this), std::move(seed)}}, options);
 }
 
-void Tensor::zero_grad() {
+void Tensor::retain_grad() const {
+  check(defined(), "retain_grad: called on an undefined tensor");
+  check(requires_grad(), "retain_grad: can't retain_grad on a tensor that has requires_grad=False (shape ",
+        shape_str(shape()), ")");
+  if (is_leaf() || impl_->retains_grad) return;  // a leaf keeps its gradient anyway
+  impl_->retains_grad = true;
+  TensorImpl* self = impl_.get();  // the hook lives in the impl, so it never outlives it
+  add_hook([self](const Tensor& grad) {
+    self->grad = self->grad.defined() ? sum_of_gradients(self->grad, grad) : grad.clone();
+    return Tensor();
+  });
+}
+
+bool Tensor::retains_grad() const { return defined() && impl_->retains_grad; }
+
+unsigned Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
+  check(defined(), "register_hook: called on an undefined tensor");
+  check(requires_grad(), "register_hook: cannot register a hook on a tensor that doesn't require gradient (shape ",
+        shape_str(shape()), ")");
+  if (impl_->grad_fn) impl_->grad_fn->set_hooked_output(impl_);
+  impl_->hooks.push_back(std::move(hook));
+  return static_cast<unsigned>(impl_->hooks.size() - 1);
+}
+
+void Tensor::remove_hook(unsigned handle) const {
+  check(defined() && handle < impl_->hooks.size(), "remove_hook: no hook with handle ", handle);
+  impl_->hooks[handle] = nullptr;
+}
+
+void Tensor::zero_grad() const {
   if (defined()) impl_->grad = Tensor();
 }
 
@@ -135,6 +167,7 @@ namespace {
 struct CloneBackward final : Node {
   const char* name() const override { return "CloneBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
+  bool supports_create_graph() const override { return true; }
 };
 
 }  // namespace

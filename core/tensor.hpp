@@ -3,6 +3,7 @@
 // torch::Tensor does. The data lives in xtensor arrays inside the library; this header keeps xtensor
 // out of the public ABI (see core/xarray_interop.hpp for from_xarray / to_xarray).
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -50,17 +51,38 @@ class Tensor {
   // True for leaves the user marked and for every result of an op recorded from them.
   bool requires_grad() const;
   // Marks a leaf. Only floating-point leaves can require grad.
-  Tensor& requires_grad_(bool requires_grad = true);
+  Tensor& requires_grad_(bool requires_grad = true) const;
   bool is_leaf() const;
   // The gradient accumulated by backward; undefined until a backward reaches this tensor.
   Tensor grad() const;
   // The op that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
-  // Reverse pass from this tensor. Without gradient the tensor must hold one element (the seed is
-  // 1). The graph's saved data is freed afterwards unless retain_graph is true.
-  void backward(const Tensor& gradient = {}, bool retain_graph = false) const;
+  // Reverse pass from this tensor, in libtorch's argument order. Without gradient the tensor must
+  // hold one element (the seed is 1). What the graph's nodes saved is freed afterwards unless
+  // retain_graph, which defaults to create_graph; with create_graph the backward pass is itself
+  // recorded, so the gradients it leaves in grad() can be differentiated again.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  // A non-leaf keeps its gradient in grad() too (leaves always do).
+  void retain_grad() const;
+  bool retains_grad() const;
+  // Registers hook(grad), called with this tensor's gradient each time a backward pass computes it,
+  // in registration order; a hook returning a Tensor replaces the gradient (for later hooks and
+  // for everything the gradient flows into). Returns a handle for remove_hook.
+  template <class Hook>
+  unsigned register_hook(Hook&& hook) const {
+    if constexpr (std::is_void_v<std::invoke_result_t<Hook&, Tensor>>) {
+      return add_hook([hook = std::forward<Hook>(hook)](const Tensor& grad) mutable {
+        hook(grad);
+        return Tensor();
+      });
+    } else {
+      return add_hook([hook = std::forward<Hook>(hook)](const Tensor& grad) mutable { return Tensor(hook(grad)); });
+    }
+  }
+  void remove_hook(unsigned handle) const;
   // Drops the accumulated gradient (grad() becomes undefined, as set_to_none in PyTorch).
-  void zero_grad();
+  void zero_grad() const;
   // A tensor sharing this one's data (and version counter) but cut from the graph.
   Tensor detach() const;
   // A copy of the data; differentiable (d/dx = g).
@@ -213,24 +235,25 @@ class Tensor {
   Tensor ge(const Tensor& other) const;
   Tensor ge(const Scalar& other) const;
 
-  // ---- in place (see ops/inplace.hpp): each bumps _version() ---------------------------------
-  // On a leaf that requires grad these throw unless a NoGradGuard is alive, as in PyTorch.
-  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& mul_(const Tensor& other);
-  Tensor& mul_(const Scalar& other);
-  Tensor& div_(const Tensor& other);
-  Tensor& div_(const Scalar& other);
-  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
-  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
-  Tensor& zero_();
-  Tensor& fill_(const Scalar& value);
+  // ---- in place (see ops/inplace.cpp): each bumps _version() ---------------------------------
+  // On a leaf that requires grad these throw unless a NoGradGuard is alive, as in PyTorch. They are
+  // const like libtorch's: a Tensor is a handle, and the data it points to is what changes.
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& add_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& mul_(const Tensor& other) const;
+  Tensor& mul_(const Scalar& other) const;
+  Tensor& div_(const Tensor& other) const;
+  Tensor& div_(const Scalar& other) const;
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value) const;
+  Tensor& zero_() const;
+  Tensor& fill_(const Scalar& value) const;
   // Copies src's values (broadcast to this tensor's shape, converted to its dtype).
-  Tensor& copy_(const Tensor& src);
-  Tensor& uniform_(double from = 0.0, double to = 1.0);
-  Tensor& normal_(double mean = 0.0, double std = 1.0);
+  Tensor& copy_(const Tensor& src) const;
+  Tensor& uniform_(double from = 0.0, double to = 1.0) const;
+  Tensor& normal_(double mean = 0.0, double std = 1.0) const;
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(const Scalar& other) { return add_(other); }
   Tensor& operator-=(const Tensor& other) { return sub_(other); }
@@ -251,6 +274,7 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
  private:
+  unsigned add_hook(std::function<Tensor(const Tensor&)> hook) const;
   double item_double() const;
   std::int64_t item_int64() const;
   const void* data_ptr(Dtype expected) const;

@@ -3,6 +3,7 @@
 // Only the library's .cpp files include this header; it is not installed.
 #include <xtensor/xarray.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -58,6 +59,10 @@ struct TensorImpl {
   // the graph alive.
   std::weak_ptr<Node> grad_accumulator;
   std::string name;
+  // Tensor::register_hook's functions, in registration order; retain_grad() adds one that keeps the
+  // gradient in `grad`. An empty hook (removed) stays as a hole so hook indices remain valid.
+  std::vector<std::function<Tensor(const Tensor&)>> hooks;
+  bool retains_grad = false;
 };
 
 template <class T>

@@ -25,6 +25,10 @@ namespace xgrad {
 
 namespace {
 
+// In-place methods are const, like libtorch's: the handle stays as it is; its storage and graph
+// node change.
+Tensor& mutable_handle(const Tensor& tensor) { return const_cast<Tensor&>(tensor); }
+
 void check_inplace_allowed(const Tensor& self, const char* op) {
   if (!self.defined()) throw Error(concat(op, ": called on an undefined tensor"));
   if (GradMode::is_enabled() && self.is_leaf() && self.requires_grad())
@@ -92,58 +96,58 @@ Tensor& unary_inplace(Tensor& self, const char* name, Op op) {
 
 }  // namespace
 
-Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
-  return binary_inplace(*this, other, "add_", [&](const Tensor& a, const Tensor& b) { return a.add(b, alpha); });
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
+  return binary_inplace(mutable_handle(*this), other, "add_", [&](const Tensor& a, const Tensor& b) { return a.add(b, alpha); });
 }
-Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
-  return unary_inplace(*this, "add_", [&](const Tensor& a) { return a.add(other, alpha); });
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) const {
+  return unary_inplace(mutable_handle(*this), "add_", [&](const Tensor& a) { return a.add(other, alpha); });
 }
-Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
-  return binary_inplace(*this, other, "sub_", [&](const Tensor& a, const Tensor& b) { return a.sub(b, alpha); });
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
+  return binary_inplace(mutable_handle(*this), other, "sub_", [&](const Tensor& a, const Tensor& b) { return a.sub(b, alpha); });
 }
-Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
-  return unary_inplace(*this, "sub_", [&](const Tensor& a) { return a.sub(other, alpha); });
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) const {
+  return unary_inplace(mutable_handle(*this), "sub_", [&](const Tensor& a) { return a.sub(other, alpha); });
 }
-Tensor& Tensor::mul_(const Tensor& other) {
-  return binary_inplace(*this, other, "mul_", [](const Tensor& a, const Tensor& b) { return a * b; });
+Tensor& Tensor::mul_(const Tensor& other) const {
+  return binary_inplace(mutable_handle(*this), other, "mul_", [](const Tensor& a, const Tensor& b) { return a * b; });
 }
-Tensor& Tensor::mul_(const Scalar& other) {
-  return unary_inplace(*this, "mul_", [&](const Tensor& a) { return a * other.toDouble(); });
+Tensor& Tensor::mul_(const Scalar& other) const {
+  return unary_inplace(mutable_handle(*this), "mul_", [&](const Tensor& a) { return a * other.toDouble(); });
 }
-Tensor& Tensor::div_(const Tensor& other) {
-  return binary_inplace(*this, other, "div_", [](const Tensor& a, const Tensor& b) { return a / b; });
+Tensor& Tensor::div_(const Tensor& other) const {
+  return binary_inplace(mutable_handle(*this), other, "div_", [](const Tensor& a, const Tensor& b) { return a / b; });
 }
-Tensor& Tensor::div_(const Scalar& other) {
-  return unary_inplace(*this, "div_", [&](const Tensor& a) { return a / other.toDouble(); });
-}
-
-Tensor& Tensor::fill_(const Scalar& value) {
-  check_inplace_allowed(*this, "fill_");
-  return commit(*this, full(sizes(), value, dtype()), "fill_");
+Tensor& Tensor::div_(const Scalar& other) const {
+  return unary_inplace(mutable_handle(*this), "div_", [&](const Tensor& a) { return a / other.toDouble(); });
 }
 
-Tensor& Tensor::zero_() {
-  check_inplace_allowed(*this, "zero_");
-  return commit(*this, zeros(sizes(), dtype()), "zero_");
+Tensor& Tensor::fill_(const Scalar& value) const {
+  check_inplace_allowed(mutable_handle(*this), "fill_");
+  return commit(mutable_handle(*this), full(sizes(), value, dtype()), "fill_");
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
-  check_inplace_allowed(*this, "copy_");
+Tensor& Tensor::zero_() const {
+  check_inplace_allowed(mutable_handle(*this), "zero_");
+  return commit(mutable_handle(*this), zeros(sizes(), dtype()), "zero_");
+}
+
+Tensor& Tensor::copy_(const Tensor& src) const {
+  check_inplace_allowed(mutable_handle(*this), "copy_");
   if (!src.defined()) throw Error("copy_: the source is an undefined tensor");
   const Shape shape = this->shape();
   const Tensor converted = to_dtype(src, dtype());
-  return commit(*this, has_shape(converted, shape) ? converted.clone() : broadcast_to(converted, shape), "copy_");
+  return commit(mutable_handle(*this), has_shape(converted, shape) ? converted.clone() : broadcast_to(converted, shape), "copy_");
 }
 
-Tensor& Tensor::uniform_(double from, double to) {
-  check_inplace_allowed(*this, "uniform_");
-  return commit(*this, uniform(sizes(), from, to, dtype()), "uniform_");
+Tensor& Tensor::uniform_(double from, double to) const {
+  check_inplace_allowed(mutable_handle(*this), "uniform_");
+  return commit(mutable_handle(*this), uniform(sizes(), from, to, dtype()), "uniform_");
 }
 
-Tensor& Tensor::normal_(double mean, double std) {
-  check_inplace_allowed(*this, "normal_");
+Tensor& Tensor::normal_(double mean, double std) const {
+  check_inplace_allowed(mutable_handle(*this), "normal_");
   if (!(std >= 0)) throw Error(concat("normal_: std must be non-negative, got ", std));
-  return commit(*this, randn(sizes(), dtype()) * std + mean, "normal_");
+  return commit(mutable_handle(*this), randn(sizes(), dtype()) * std + mean, "normal_");
 }
 
 }  // namespace xgrad

@@ -100,12 +100,16 @@ LossAndHiddenNode square_of_hidden(const Tensor& a) {
   return {hidden * hidden, hidden.grad_fn()};
 }
 
-TEST(Engine, GraphIsFreedAfterBackward) {
+TEST(Engine, BackwardFreesSavedValuesButKeepsTheStructure) {
   auto [loss, hidden_node] = square_of_hidden(scalar64(0.5));
   EXPECT_FALSE(hidden_node.expired());  // the loss's graph keeps it
+  EXPECT_FALSE(hidden_node.lock()->released());
   loss.backward();
-  EXPECT_TRUE(hidden_node.expired());   // released by backward, not by dropping `loss`
-  EXPECT_TRUE(loss.defined());
+  ASSERT_FALSE(hidden_node.expired());  // still reachable: to_dot and next_functions can walk it
+  EXPECT_TRUE(hidden_node.lock()->released());
+  EXPECT_TRUE(throws_error_containing([&] { loss.backward(); }, {"second time", "retain_graph"}));
+  loss = Tensor();
+  EXPECT_TRUE(hidden_node.expired());  // dropping the output frees the graph: no cycle
 }
 
 TEST(Engine, RetainedGraphStaysAlive) {

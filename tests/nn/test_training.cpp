@@ -47,8 +47,8 @@ std::vector<std::weak_ptr<Node>> graph_nodes(const Tensor& root) {
     std::shared_ptr<Node> node = to_visit.back();
     to_visit.pop_back();
     nodes.push_back(node);
-    for (const auto& next : node->next_edges())
-      if (next) to_visit.push_back(next);
+    for (const Edge& edge : node->next_edges())
+      if (edge.function) to_visit.push_back(edge.function);
   }
   return nodes;
 }

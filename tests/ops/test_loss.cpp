@@ -475,7 +475,7 @@ TEST(LossGraph, CrossEntropyIsOneFusedNode) {
   ASSERT_TRUE(loss.grad_fn());
   EXPECT_STREQ(loss.grad_fn()->name(), "NllLossBackward0");
   ASSERT_EQ(loss.grad_fn()->next_edges().size(), 1u);
-  EXPECT_STREQ(loss.grad_fn()->next_edges()[0]->name(), "AccumulateGrad");  // no log_softmax node between
+  EXPECT_STREQ(loss.grad_fn()->next_edges()[0].function->name(), "AccumulateGrad");  // no log_softmax node between
 }
 
 TEST(LossGraph, NothingIsRecordedWithoutGrad) {
