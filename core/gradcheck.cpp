@@ -1,9 +1,11 @@
 #include "core/gradcheck.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <sstream>
 
+#include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "core/factory.hpp"
 #include "core/grad_mode.hpp"
@@ -14,8 +16,8 @@ namespace xgrad {
 namespace {
 
 // Its own generator, so a gradcheck does not shift the user's random stream.
-Tensor random_upstream(const Shape& shape) {
-  std::mt19937_64 engine(20240613);
+Tensor random_upstream(const Shape& shape, std::uint64_t seed = 20240613) {
+  std::mt19937_64 engine(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<double> values(numel_of(shape));
   for (double& v : values) v = normal(engine);
@@ -104,6 +106,38 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   result.report = std::string(result.passed ? "gradcheck passed" : "gradcheck FAILED") +
                   (worst_excess > -1.0 ? "; worst entry: " + worst.str() : "; no input requires grad");
   return result;
+}
+
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
+  std::vector<std::size_t> differentiable;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].defined() && inputs[i].requires_grad()) differentiable.push_back(i);
+  check(!differentiable.empty(), "gradgradcheck: no input requires grad");
+  Tensor first_upstream;
+  GradcheckResult overall;
+  overall.passed = true;
+  overall.report = "gradgradcheck passed";
+  for (std::size_t k : differentiable) {
+    const auto gradient_of_input_k = [&](const std::vector<Tensor>& x) {
+      AutoGradMode enable_grad(true);  // gradcheck evaluates fn under NoGradGuard
+      const Tensor out = fn(x);
+      if (!first_upstream.defined()) first_upstream = random_upstream(out.shape(), 20240614);
+      std::vector<Tensor> wrt;
+      for (std::size_t i : differentiable) wrt.push_back(x[i]);
+      const std::size_t position = static_cast<std::size_t>(
+          std::find(differentiable.begin(), differentiable.end(), k) - differentiable.begin());
+      const Tensor grad = autograd::grad({out}, wrt, {first_upstream}, true, true, true)[position];
+      return grad.defined() ? grad : zeros(x[k].sizes(), x[k].dtype());
+    };
+    GradcheckResult result = gradcheck(gradient_of_input_k, inputs, eps, atol, rtol);
+    overall.max_abs_error = std::max(overall.max_abs_error, result.max_abs_error);
+    if (!result.passed && overall.passed) {
+      overall.passed = false;
+      overall.report = concat("gradgradcheck FAILED for the gradient of input ", k, ": ", result.report);
+    }
+  }
+  return overall;
 }
 
 }  // namespace xgrad

@@ -27,4 +27,12 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
                           const std::vector<Tensor>& inputs, double eps = 1e-6, double atol = 1e-5,
                           double rtol = 1e-3);
 
+// gradgradcheck: are second derivatives right? With a random first-order upstream v, each input's
+// gradient h_k(x) = d<v, fn(x)>/d x_k is computed with create_graph=true, and gradcheck then
+// compares h_k's own backward (the recorded backward pass, for a random second-order upstream)
+// with central differences of h_k. Covering every k covers every mixed second derivative.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, double eps = 1e-6, double atol = 1e-5,
+                              double rtol = 1e-3);
+
 }  // namespace xgrad
