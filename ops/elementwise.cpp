@@ -786,7 +786,7 @@ struct ExtremumBackward final : Node {
   ExtremumBackward(bool larger_wins, Tensor a, Tensor b) : larger_wins(larger_wins), a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return larger_wins ? "MaximumBackward0" : "MinimumBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return visit_floating(grad.dtype(), "maximum backward", [&](auto tag) {
+    return visit_floating(grad.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
       const Array<T>&xa = array<T>(a), &xb = array<T>(b);
       const bool larger = larger_wins;

@@ -276,6 +276,15 @@ namespace {
 
 const char* extreme_op(Extreme extreme) { return extreme == Extreme::Largest ? "max" : "min"; }
 
+// The extreme values and their int64 indices of each slice of the plan, in arrays of the output shape.
+template <class T>
+Array<T> extremum_by_plan(const Tensor& x, const ReductionPlan& plan, Extreme extreme, std::int64_t* indices) {
+  Array<T> values = Array<T>::from_shape(plan.output_shape);
+  if (extreme == Extreme::Largest) extremum_along<Extreme::Largest>(array<T>(x), plan.split, values.data(), indices);
+  else extremum_along<Extreme::Smallest>(array<T>(x), plan.split, values.data(), indices);
+  return values;
+}
+
 // d max(x) = g shared evenly by the k elements equal to the result (the NaNs when it is NaN):
 // g / k at each, 0 elsewhere
 struct EvenlyDistributedBackward final : Node {
@@ -283,7 +292,7 @@ struct EvenlyDistributedBackward final : Node {
       : extreme(extreme), x(std::move(x)), result(result) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward1" : "MinBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "max backward", [&](auto tag) {
+    return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
       const T value = static_cast<T>(result);
       const bool nan_result = std::isnan(value);
@@ -313,11 +322,7 @@ Tensor whole_extremum(const Tensor& x, Extreme extreme) {
                        " element; give a dim"));
   std::int64_t unused = 0;
   Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> value = Array<T>::from_shape(plan.output_shape);
-    if (extreme == Extreme::Largest) extremum_along<Extreme::Largest>(array<T>(x), plan.split, value.data(), &unused);
-    else extremum_along<Extreme::Smallest>(array<T>(x), plan.split, value.data(), &unused);
-    return make_tensor(std::move(value));
+    return make_tensor(extremum_by_plan<decltype(tag)>(x, plan, extreme, &unused));
   });
   if (any_requires_grad({&x})) {
     const double result = visit_floating(x.dtype(), op, [&](auto tag) { return double(*array<decltype(tag)>(out).data()); });
@@ -332,7 +337,7 @@ struct IndexedExtremumBackward final : Node {
       : extreme(extreme), plan(std::move(plan)), indices(std::move(indices)) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward0" : "MinBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "max backward", [&](auto tag) {
+    return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
       const auto [outer, axis, inner] = plan.split;
       Array<T> out = Array<T>::from_shape(plan.input_shape);
@@ -352,15 +357,6 @@ struct IndexedExtremumBackward final : Node {
   ReductionPlan plan;
   std::vector<std::int64_t> indices;
 };
-
-// The extreme values and their int64 indices along the plan's dim, in arrays of the output shape.
-template <class T>
-Array<T> extremum_by_plan(const Tensor& x, const ReductionPlan& plan, Extreme extreme, std::int64_t* indices) {
-  Array<T> values = Array<T>::from_shape(plan.output_shape);
-  if (extreme == Extreme::Largest) extremum_along<Extreme::Largest>(array<T>(x), plan.split, values.data(), indices);
-  else extremum_along<Extreme::Smallest>(array<T>(x), plan.split, values.data(), indices);
-  return values;
-}
 
 std::tuple<Tensor, Tensor> extremum_along_dim(const Tensor& x, std::int64_t dim, bool keepdim, Extreme extreme) {
   const char* op = extreme_op(extreme);
@@ -421,19 +417,26 @@ double variance_divisor(const ReductionPlan& plan, bool unbiased) {
   return std::max(0.0, static_cast<double>(plan.split.axis) - (unbiased ? 1.0 : 0.0));
 }
 
-// The mean of every slice, in double, laid out as the output ([outer, inner]).
-template <class T>
-std::vector<double> means_along(const Array<T>& x, const AxisSplit& split) {
+// fold(running, x) over every slice, in double, starting from `initial`; one result per slice,
+// laid out as the output ([outer, inner]). Row by row, so a non-last dim reads contiguous memory.
+template <class T, class Fold>
+std::vector<double> fold_along(const Array<T>& x, const AxisSplit& split, double initial, Fold fold) {
   const auto [outer, axis, inner] = split;
-  std::vector<double> means(outer * inner, 0.0);
+  std::vector<double> results(outer * inner, initial);
   const T* in = x.data();
   for (std::size_t r = 0; r < outer; ++r)
     for (std::size_t k = 0; k < axis; ++k) {
       const T* row = in + (r * axis + k) * inner;
-      double* target = means.data() + r * inner;
-      for (std::size_t i = 0; i < inner; ++i) target[i] += row[i];
+      double* target = results.data() + r * inner;
+      for (std::size_t i = 0; i < inner; ++i) target[i] = fold(target[i], static_cast<double>(row[i]));
     }
-  for (double& m : means) m /= static_cast<double>(axis);
+  return results;
+}
+
+template <class T>
+std::vector<double> means_along(const Array<T>& x, const AxisSplit& split) {
+  std::vector<double> means = fold_along(x, split, 0.0, [](double total, double v) { return total + v; });
+  for (double& m : means) m /= static_cast<double>(split.axis);
   return means;
 }
 
@@ -532,40 +535,34 @@ T sign_of(T v) {
   return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
 }
 
-// The p-norm of every slice. Sums run in double; p = +-inf takes the largest / smallest |x|, with a
-// NaN winning either way.
+// The p-norm of every slice, accumulated in double. p = +-inf takes the largest / smallest |x|,
+// with a NaN winning either way; p = 0 counts the non-zero elements (NaN is non-zero).
 template <class T>
 Array<T> norm_along(const Array<T>& x, const ReductionPlan& plan, double p) {
-  const auto [outer, axis, inner] = plan.split;
-  const bool extreme = std::isinf(p);
-  // The smallest |x| starts from +inf; every other accumulation from 0.
-  std::vector<double> acc(outer * inner, extreme && p < 0 ? std::numeric_limits<double>::infinity() : 0.0);
-  const T* in = x.data();
-  for (std::size_t r = 0; r < outer; ++r)
-    for (std::size_t k = 0; k < axis; ++k) {
-      const T* row = in + (r * axis + k) * inner;
-      double* target = acc.data() + r * inner;
-      for (std::size_t i = 0; i < inner; ++i) {
-        const double a = std::abs(static_cast<double>(row[i]));
-        if (extreme) {
-          const bool take = std::isnan(a) || (p > 0 ? a > target[i] : a < target[i]);
-          if (take && !std::isnan(target[i])) target[i] = a;
-        } else if (p == 0.0) {
-          target[i] += a != 0.0 ? 1.0 : 0.0;
-        } else if (p == 1.0) {
-          target[i] += a;
-        } else if (p == 2.0) {
-          target[i] += a * a;
-        } else {
-          target[i] += std::pow(a, p);
-        }
-      }
-    }
+  const AxisSplit& split = plan.split;
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> totals;
+  if (p == inf) {
+    totals = fold_along(x, split, 0.0, [](double top, double v) {
+      return std::isnan(top) || std::abs(v) <= top ? top : std::abs(v);  // a NaN |v| is not <= top
+    });
+  } else if (p == -inf) {
+    totals = fold_along(x, split, inf, [](double bottom, double v) {
+      return std::isnan(bottom) || std::abs(v) >= bottom ? bottom : std::abs(v);
+    });
+  } else if (p == 0.0) {
+    totals = fold_along(x, split, 0.0, [](double count, double v) { return count + (v != 0.0 ? 1.0 : 0.0); });
+  } else if (p == 1.0) {
+    totals = fold_along(x, split, 0.0, [](double total, double v) { return total + std::abs(v); });
+  } else if (p == 2.0) {
+    totals = fold_along(x, split, 0.0, [](double total, double v) { return total + v * v; });
+    for (double& total : totals) total = std::sqrt(total);
+  } else {
+    totals = fold_along(x, split, 0.0, [p](double total, double v) { return total + std::pow(std::abs(v), p); });
+    for (double& total : totals) total = std::pow(total, 1.0 / p);
+  }
   Array<T> out = Array<T>::from_shape(plan.output_shape);
-  std::transform(acc.begin(), acc.end(), out.data(), [p, extreme](double total) {
-    if (extreme || p == 0.0 || p == 1.0) return static_cast<T>(total);
-    return static_cast<T>(p == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / p));
-  });
+  std::transform(totals.begin(), totals.end(), out.data(), [](double total) { return static_cast<T>(total); });
   return out;
 }
 
