@@ -17,6 +17,7 @@
 #include "core/reduction.hpp"
 #include "core/tensor.hpp"
 #include "core/xarray_interop.hpp"
+#include "ops/compare.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"

@@ -62,8 +62,8 @@ struct BroadcastRun {
 std::vector<BroadcastRun> broadcast_runs(const Shape& a, const Shape& b, const Shape& out);
 
 namespace detail {
-template <class T, class Op>
-void broadcast_loop(const T* a, const T* b, T* out, const std::vector<BroadcastRun>& runs, std::size_t level,
+template <class T, class R, class Op>
+void broadcast_loop(const T* a, const T* b, R* out, const std::vector<BroadcastRun>& runs, std::size_t level,
                     Op op) {
   const BroadcastRun& run = runs[level];
   if (level + 1 < runs.size()) {
@@ -86,20 +86,21 @@ void broadcast_loop(const T* a, const T* b, T* out, const std::vector<BroadcastR
 }
 }  // namespace detail
 
-// op(a, b) elementwise with NumPy broadcasting; `name` is the op named in a shape Error.
-template <class T, class Op>
-Array<T> broadcast_apply(const Array<T>& a, const Array<T>& b, Op op, const char* name) {
+// op(a, b) elementwise with NumPy broadcasting; `name` is the op named in a shape Error. The result
+// has op's return type: T for arithmetic, bool for a comparison.
+template <class T, class Op, class R = std::invoke_result_t<Op, T, T>>
+Array<R> broadcast_apply(const Array<T>& a, const Array<T>& b, Op op, const char* name) {
   if (same_shape(a, b)) {  // the hot case: one flat loop
-    Array<T> out = Array<T>::from_shape(a.shape());
+    Array<R> out = Array<R>::from_shape(a.shape());
     const T* pa = a.data();
     const T* pb = b.data();
-    T* po = out.data();
+    R* po = out.data();
     for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = op(pa[i], pb[i]);
     return out;
   }
   const Shape a_shape = to_shape(a.shape()), b_shape = to_shape(b.shape());
   const Shape out_shape = broadcast_shapes(a_shape, b_shape, name);
-  Array<T> out = Array<T>::from_shape(out_shape);
+  Array<R> out = Array<R>::from_shape(out_shape);
   if (out.size() == 0) return out;
   const std::vector<BroadcastRun> runs = broadcast_runs(a_shape, b_shape, out_shape);
   if (runs.empty()) *out.data() = op(*a.data(), *b.data());

@@ -7,6 +7,7 @@
 
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
+#include "ops/shape.hpp"
 
 namespace xgrad {
 
@@ -613,5 +614,237 @@ Tensor pow(const Tensor& x, double exponent) {
   if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x}, {&x});
   return out;
 }
+
+namespace {
+
+// d sin(x) = g cos(x)
+struct SinBackward final : Node {
+  explicit SinBackward(Tensor x) : x(std::move(x)) {}
+  const char* name() const override { return "SinBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "sin backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g * std::cos(v); }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Tensor x;
+};
+
+}  // namespace
+
+Tensor sin(const Tensor& x) {
+  Tensor out = unary_forward(x, "sin", [](const auto& v) { return xt::sin(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<SinBackward>(x), {&x}, {&x});
+  return out;
+}
+
+namespace {
+
+// d cos(x) = -g sin(x)
+struct CosBackward final : Node {
+  explicit CosBackward(Tensor x) : x(std::move(x)) {}
+  const char* name() const override { return "CosBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "cos backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return -g * std::sin(v); }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Tensor x;
+};
+
+}  // namespace
+
+Tensor cos(const Tensor& x) {
+  Tensor out = unary_forward(x, "cos", [](const auto& v) { return xt::cos(v); });
+  if (any_requires_grad({&x})) record(out, std::make_shared<CosBackward>(x), {&x}, {&x});
+  return out;
+}
+
+// ---- clamp, maximum, minimum ---------------------------------------------------------------------
+
+namespace {
+
+template <class T>
+bool is_nan(T value) {
+  if constexpr (std::is_floating_point_v<T>) return std::isnan(value);
+  else return false;
+}
+
+// The larger / smaller of two values, NaN if either is NaN (std::max and std::min would keep or
+// drop a NaN depending on the argument order).
+template <class T>
+T larger_of(T a, T b) {
+  if (is_nan(a)) return a;
+  if (is_nan(b)) return b;
+  return a < b ? b : a;
+}
+template <class T>
+T smaller_of(T a, T b) {
+  if (is_nan(a)) return a;
+  if (is_nan(b)) return b;
+  return b < a ? b : a;
+}
+
+struct MaximumOp {
+  template <class T>
+  T operator()(T a, T b) const { return larger_of(a, b); }
+};
+struct MinimumOp {
+  template <class T>
+  T operator()(T a, T b) const { return smaller_of(a, b); }
+};
+
+// A clamp bound in the tensor's element type: int64 tensors take whole numbers only, as the other
+// scalar forms do.
+template <class T>
+T bound_as(const Scalar& bound, const char* op) {
+  if constexpr (std::is_integral_v<T>) {
+    if (!bound.isFloatingPoint()) return bound.to<T>();
+  }
+  return scalar_as<T>(bound.toDouble(), op);
+}
+
+// d clamp(x, min, max) = g where min <= x <= max (both ends included), else 0. A NaN x or a NaN
+// bound fails both comparisons, so it gets 0; with min > max no x passes, so every gradient is 0.
+struct ClampBackward final : Node {
+  ClampBackward(const char* node_name, Tensor x, std::optional<double> min, std::optional<double> max)
+      : node_name(node_name), x(std::move(x)), min(min), max(max) {}
+  const char* name() const override { return node_name; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "clamp backward", [&](auto tag) {
+      using T = decltype(tag);
+      const bool has_min = min.has_value(), has_max = max.has_value();
+      const T low = has_min ? static_cast<T>(*min) : T(0), high = has_max ? static_cast<T>(*max) : T(0);
+      return make_tensor(zip(array<T>(grad), array<T>(x), [=](T g, T v) {
+        const bool inside = (!has_min || v >= low) && (!has_max || v <= high);
+        return inside ? g : T(0);
+      }));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  const char* node_name;  // ClampBackward1, ClampMinBackward0 or ClampMaxBackward0, as PyTorch names them
+  Tensor x;
+  std::optional<double> min, max;
+};
+
+Tensor clamp_with_name(const Tensor& x, const std::optional<Scalar>& min, const std::optional<Scalar>& max,
+                       const char* op, const char* node_name) {
+  check_defined(x, op, "input");
+  Tensor out = visit_dtype(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const bool has_min = min.has_value(), has_max = max.has_value();
+    const T low = has_min ? bound_as<T>(*min, op) : T(0), high = has_max ? bound_as<T>(*max, op) : T(0);
+    // max first, then min: when low > high every element ends at high, as in PyTorch.
+    return make_tensor(map(array<T>(x), [=](T v) {
+      if (has_min) v = larger_of(v, low);
+      if (has_max) v = smaller_of(v, high);
+      return v;
+    }));
+  });
+  if (any_requires_grad({&x})) {
+    const auto as_double = [](const std::optional<Scalar>& bound) {
+      return bound ? std::optional<double>(bound->toDouble()) : std::nullopt;
+    };
+    record(out, std::make_shared<ClampBackward>(node_name, x, as_double(min), as_double(max)), {&x}, {&x});
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+  if (!min && !max) throw Error("clamp: at least one of min and max must be given");
+  return clamp_with_name(x, min, max, "clamp", "ClampBackward1");
+}
+
+Tensor clamp_min(const Tensor& x, const Scalar& min) {
+  return clamp_with_name(x, min, std::nullopt, "clamp_min", "ClampMinBackward0");
+}
+
+Tensor clamp_max(const Tensor& x, const Scalar& max) {
+  return clamp_with_name(x, std::nullopt, max, "clamp_max", "ClampMaxBackward0");
+}
+
+namespace {
+
+// The share of the upstream gradient that goes to `mine` when it met `other` in maximum (or
+// minimum): all of it when it won, none when it lost, half on a tie. A NaN on either side is
+// neither a tie nor a loss, so both inputs get all of it, as in PyTorch.
+template <class T>
+T winner_share(T mine, T other, bool larger_wins) {
+  if (mine == other) return T(0.5);
+  const bool lost = larger_wins ? mine < other : other < mine;
+  return lost ? T(0) : T(1);
+}
+
+// d maximum(a, b) = (sum_to(g share(a, b), a.shape), sum_to(g share(b, a), b.shape)), likewise
+// for minimum with the smaller value winning
+struct ExtremumBackward final : Node {
+  ExtremumBackward(bool larger_wins, Tensor a, Tensor b) : larger_wins(larger_wins), a(std::move(a)), b(std::move(b)) {}
+  const char* name() const override { return larger_wins ? "MaximumBackward0" : "MinimumBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return visit_floating(grad.dtype(), name(), [&](auto tag) {
+      using T = decltype(tag);
+      const Array<T>&xa = array<T>(a), &xb = array<T>(b);
+      const bool larger = larger_wins;
+      const auto share = [larger](T mine, T other) { return winner_share(mine, other, larger); };
+      const auto times = [](T g, T weight) { return g * weight; };
+      std::vector<Tensor> grads(2);
+      // The shares are computed at the broadcast shape, which is the upstream gradient's.
+      if (needs_input_grad(0))
+        grads[0] = summed_to(zip(array<T>(grad), broadcast_apply(xa, xb, share, "maximum"), times), xa);
+      if (needs_input_grad(1))
+        grads[1] = summed_to(zip(array<T>(grad), broadcast_apply(xb, xa, share, "maximum"), times), xb);
+      return grads;
+    });
+  }
+  void release_saved() override { a = b = Tensor(); }
+  bool larger_wins;
+  Tensor a, b;
+};
+
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  Tensor out = broadcast_forward<MaximumOp>(a, b, "maximum");
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(true, a, b), {&a, &b}, {&a, &b});
+  return out;
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  Tensor out = broadcast_forward<MinimumOp>(a, b, "minimum");
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(false, a, b), {&a, &b}, {&a, &b});
+  return out;
+}
+
+Tensor max(const Tensor& a, const Tensor& b) { return maximum(a, b); }
+Tensor min(const Tensor& a, const Tensor& b) { return minimum(a, b); }
+
+// ---- outer ---------------------------------------------------------------------------------------
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "outer");
+  visit_dtype(a.dtype(), "outer", [](auto) {});  // bool and uint8 are rejected here, naming outer
+  if (a.dim() != 1 || b.dim() != 1)
+    throw Error(concat("outer: expected two 1-D tensors, got shapes ", shape_str(a.shape()), " and ",
+                       shape_str(b.shape())));
+  // A column times a row: broadcasting makes every product, and MulBackward0 differentiates it.
+  return reshape(a, {-1, 1}) * b;
+}
+
+// ---- Tensor methods --------------------------------------------------------------------------------
+
+Tensor Tensor::sin() const { return xgrad::sin(*this); }
+Tensor Tensor::cos() const { return xgrad::cos(*this); }
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return xgrad::clamp(*this, std::move(min), std::move(max));
+}
+Tensor Tensor::clamp_min(const Scalar& min) const { return xgrad::clamp_min(*this, min); }
+Tensor Tensor::clamp_max(const Scalar& max) const { return xgrad::clamp_max(*this, max); }
+Tensor Tensor::maximum(const Tensor& other) const { return xgrad::maximum(*this, other); }
+Tensor Tensor::minimum(const Tensor& other) const { return xgrad::minimum(*this, other); }
 
 }  // namespace xgrad

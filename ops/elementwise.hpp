@@ -9,6 +9,9 @@
 // Both tensors of a binary op must have one dtype (mixing float32 and float64 is an Error naming
 // both). A scalar operand takes the tensor's dtype, as in PyTorch. int64 tensors support + - * and
 // unary minus (never differentiable); the floating functions (exp, log, ...) throw for int64.
+#include <optional>
+
+#include "../core/scalar.hpp"
 #include "../core/tensor.hpp"
 
 namespace xgrad {
@@ -65,5 +68,38 @@ Tensor abs(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 // x^exponent; d/dx = g exponent x^(exponent - 1) (0 when exponent is 0, as PyTorch).
 Tensor pow(const Tensor& x, double exponent);
+// sin(x); d/dx = g cos(x).
+Tensor sin(const Tensor& x);
+// cos(x); d/dx = -g sin(x).
+Tensor cos(const Tensor& x);
+
+// ---- clamping and elementwise extremes ---------------------------------------------------------
+// Bounds are Scalars in x's element type; for int64 tensors they must be whole numbers. bool and
+// uint8 tensors are rejected, as by every arithmetic op.
+
+// min(max(x, min), max) with either bound optional (at least one must be given). As in PyTorch:
+// a NaN element stays NaN, a NaN bound makes every element NaN, and when min > max every element
+// becomes max. d/dx = g where min <= x <= max (both ends included), else 0; 0 at NaN.
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+// max(x, min); d/dx = g where x >= min, else 0.
+Tensor clamp_min(const Tensor& x, const Scalar& min);
+// min(x, max); d/dx = g where x <= max, else 0.
+Tensor clamp_max(const Tensor& x, const Scalar& max);
+
+// The larger of a and b elementwise, with broadcasting; NaN if either is NaN. The gradient goes to
+// the larger input; on a tie (a == b) each gets half of it, and where a NaN is involved both get all
+// of it (PyTorch's rule): d/da = sum_to(g [a > b] + g/2 [a == b] + g [a or b NaN], a.shape).
+Tensor maximum(const Tensor& a, const Tensor& b);
+// The smaller of a and b elementwise, with the same tie and NaN rules as maximum.
+Tensor minimum(const Tensor& a, const Tensor& b);
+// libtorch's other names for maximum and minimum of two tensors (see ops/reduce.hpp for the
+// one-tensor reductions max(x) and max(x, dim)).
+Tensor max(const Tensor& a, const Tensor& b);
+Tensor min(const Tensor& a, const Tensor& b);
+
+// The outer product of two 1-D tensors: out[i][j] = a[i] b[j], shape [n, m]. Computed as
+// reshape(a, {n, 1}) * b, as PyTorch does, so d/da = sum over j of g[i][j] b[j] and
+// d/db = sum over i of g[i][j] a[i].
+Tensor outer(const Tensor& a, const Tensor& b);
 
 }  // namespace xgrad

@@ -1,5 +1,6 @@
 #include "ops/reduce.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -94,10 +95,14 @@ bool is_nan(T value) {
   else return false;
 }
 
-// The maximum of every slice and the index of its first occurrence; a NaN beats everything, as
-// torch.max. Row by row along the reduced dim, so a non-last dim still reads contiguous memory.
-template <class T>
-void max_along(const Array<T>& x, const AxisSplit& split, T* values, std::int64_t* indices) {
+// Which extreme a max/min-style reduction looks for.
+enum class Extreme { Largest, Smallest };
+
+// The largest (or smallest) value of every slice and the index of its first occurrence; a NaN beats
+// everything, as in torch.max and torch.min. Row by row along the reduced dim, so a non-last dim
+// still reads contiguous memory.
+template <Extreme extreme, class T>
+void extremum_along(const Array<T>& x, const AxisSplit& split, T* values, std::int64_t* indices) {
   const auto [outer, axis, inner] = split;
   const T* in = x.data();
   for (std::size_t r = 0; r < outer; ++r) {
@@ -109,7 +114,8 @@ void max_along(const Array<T>& x, const AxisSplit& split, T* values, std::int64_
       const T* row = in + (r * axis + k) * inner;
       for (std::size_t i = 0; i < inner; ++i) {
         // Branch-free, so the loop over a row vectorises.
-        const bool take = row[i] > best[i] || (is_nan(row[i]) && !is_nan(best[i]));
+        const bool better = extreme == Extreme::Largest ? row[i] > best[i] : row[i] < best[i];
+        const bool take = better || (is_nan(row[i]) && !is_nan(best[i]));
         best[i] = take ? row[i] : best[i];
         where[i] = take ? static_cast<std::int64_t>(k) : where[i];
       }
@@ -193,64 +199,6 @@ Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
   return mean_by_plan(x, plan_along(x, dim, keepdim, "mean"), "mean");
 }
 
-// ---- max ------------------------------------------------------------------------------------------
-
-namespace {
-
-// d max(x, dim) = g at the first maximal element of each slice, 0 elsewhere
-struct MaxBackward final : Node {
-  MaxBackward(ReductionPlan plan, std::vector<std::int64_t> indices)
-      : plan(std::move(plan)), indices(std::move(indices)) {}
-  const char* name() const override { return plan.whole ? "MaxBackward1" : "MaxBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "max backward", [&](auto tag) {
-      using T = decltype(tag);
-      const auto [outer, axis, inner] = plan.split;
-      Array<T> out = Array<T>::from_shape(plan.input_shape);
-      out.fill(T(0));
-      const T* g = array<T>(grad).data();
-      T* o = out.data();
-      for (std::size_t r = 0; r < outer; ++r)
-        for (std::size_t i = 0; i < inner; ++i) {
-          const std::size_t k = static_cast<std::size_t>(indices[r * inner + i]);
-          o[(r * axis + k) * inner + i] = g[r * inner + i];
-        }
-      return make_tensor(std::move(out));
-    })};
-  }
-  void release_saved() override { indices = {}; }
-  ReductionPlan plan;
-  std::vector<std::int64_t> indices;
-};
-
-}  // namespace
-
-Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
-  ReductionPlan plan = plan_along(x, dim, keepdim, "max");
-  check_not_empty(plan, dim, "max");
-  std::vector<std::int64_t> indices(plan.split.outer * plan.split.inner);
-  Tensor out = visit_dtype(x.dtype(), "max", [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> values = Array<T>::from_shape(plan.output_shape);
-    max_along(array<T>(x), plan.split, values.data(), indices.data());
-    return make_tensor(std::move(values));
-  });
-  if (any_requires_grad({&x})) record(out, std::make_shared<MaxBackward>(std::move(plan), std::move(indices)), {&x});
-  return out;
-}
-
-Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
-  const ReductionPlan plan = plan_along(x, dim, keepdim, "argmax");
-  check_not_empty(plan, dim, "argmax");
-  Array<std::int64_t> indices = Array<std::int64_t>::from_shape(plan.output_shape);
-  visit_dtype(x.dtype(), "argmax", [&](auto tag) {
-    using T = decltype(tag);
-    std::vector<T> values(plan.split.outer * plan.split.inner);
-    max_along(array<T>(x), plan.split, values.data(), indices.data());
-  });
-  return make_tensor(std::move(indices));
-}
-
 // ---- logsumexp -----------------------------------------------------------------------------------
 
 namespace {
@@ -295,7 +243,7 @@ Array<T> logsumexp_along(const Array<T>& x, const ReductionPlan& plan) {
     return out;
   }
   std::vector<std::int64_t> unused(outer * inner);
-  max_along(x, plan.split, o, unused.data());
+  extremum_along<Extreme::Largest>(x, plan.split, o, unused.data());
   std::vector<T> shift(o, o + outer * inner), total(outer * inner, T(0));
   for (T& m : shift)
     if (std::isinf(m)) m = T(0);
@@ -321,5 +269,439 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     record(out, std::make_shared<LogsumexpBackward>(std::move(plan), x, out.detach()), {&x}, {&x, &out});
   return out;
 }
+
+// ---- max, min, argmax, argmin ----------------------------------------------------------------------
+
+namespace {
+
+const char* extreme_op(Extreme extreme) { return extreme == Extreme::Largest ? "max" : "min"; }
+
+// The extreme values and their int64 indices of each slice of the plan, in arrays of the output shape.
+template <class T>
+Array<T> extremum_by_plan(const Tensor& x, const ReductionPlan& plan, Extreme extreme, std::int64_t* indices) {
+  Array<T> values = Array<T>::from_shape(plan.output_shape);
+  if (extreme == Extreme::Largest) extremum_along<Extreme::Largest>(array<T>(x), plan.split, values.data(), indices);
+  else extremum_along<Extreme::Smallest>(array<T>(x), plan.split, values.data(), indices);
+  return values;
+}
+
+// d max(x) = g shared evenly by the k elements equal to the result (the NaNs when it is NaN):
+// g / k at each, 0 elsewhere
+struct EvenlyDistributedBackward final : Node {
+  EvenlyDistributedBackward(Extreme extreme, Tensor x, double result)
+      : extreme(extreme), x(std::move(x)), result(result) {}
+  const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward1" : "MinBackward1"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
+      using T = decltype(tag);
+      const T value = static_cast<T>(result);
+      const bool nan_result = std::isnan(value);
+      const auto is_extreme = [=](T v) { return nan_result ? std::isnan(v) : v == value; };
+      const Array<T>& in = array<T>(x);
+      const T* begin = in.data();
+      const T* end = begin + in.size();
+      const auto ties = std::count_if(begin, end, is_extreme);
+      const T share = *array<T>(grad).data() / static_cast<T>(ties);
+      Array<T> out = Array<T>::from_shape(in.shape());
+      std::transform(begin, end, out.data(), [&](T v) { return is_extreme(v) ? share : T(0); });
+      return make_tensor(std::move(out));
+    })};
+  }
+  void release_saved() override { x = Tensor(); }
+  Extreme extreme;
+  Tensor x;
+  double result;  // exact for float32 and float64 values
+};
+
+Tensor whole_extremum(const Tensor& x, Extreme extreme) {
+  const char* op = extreme_op(extreme);
+  const ReductionPlan plan = plan_whole(x, op);
+  if (plan.split.axis == 0)
+    throw Error(concat(op, ": the tensor is empty (shape ", shape_str(plan.input_shape),
+                       "), so it has no ", extreme == Extreme::Largest ? "largest" : "smallest",
+                       " element; give a dim"));
+  std::int64_t unused = 0;
+  Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
+    return make_tensor(extremum_by_plan<decltype(tag)>(x, plan, extreme, &unused));
+  });
+  if (any_requires_grad({&x})) {
+    const double result = visit_floating(x.dtype(), op, [&](auto tag) { return double(*array<decltype(tag)>(out).data()); });
+    record(out, std::make_shared<EvenlyDistributedBackward>(extreme, x, result), {&x}, {&x});
+  }
+  return out;
+}
+
+// d max(x, dim) = g at the index of each slice's maximum, 0 elsewhere
+struct IndexedExtremumBackward final : Node {
+  IndexedExtremumBackward(Extreme extreme, ReductionPlan plan, std::vector<std::int64_t> indices)
+      : extreme(extreme), plan(std::move(plan)), indices(std::move(indices)) {}
+  const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward0" : "MinBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
+      using T = decltype(tag);
+      const auto [outer, axis, inner] = plan.split;
+      Array<T> out = Array<T>::from_shape(plan.input_shape);
+      out.fill(T(0));
+      const T* g = array<T>(grad).data();
+      T* o = out.data();
+      for (std::size_t r = 0; r < outer; ++r)
+        for (std::size_t i = 0; i < inner; ++i) {
+          const std::size_t k = static_cast<std::size_t>(indices[r * inner + i]);
+          o[(r * axis + k) * inner + i] = g[r * inner + i];
+        }
+      return make_tensor(std::move(out));
+    })};
+  }
+  void release_saved() override { indices = {}; }
+  Extreme extreme;
+  ReductionPlan plan;
+  std::vector<std::int64_t> indices;
+};
+
+std::tuple<Tensor, Tensor> extremum_along_dim(const Tensor& x, std::int64_t dim, bool keepdim, Extreme extreme) {
+  const char* op = extreme_op(extreme);
+  ReductionPlan plan = plan_along(x, dim, keepdim, op);
+  check_not_empty(plan, dim, op);
+  Array<std::int64_t> indices = Array<std::int64_t>::from_shape(plan.output_shape);
+  Tensor values = visit_any_dtype(x.dtype(), [&](auto tag) {
+    return make_tensor(extremum_by_plan<decltype(tag)>(x, plan, extreme, indices.data()));
+  });
+  if (any_requires_grad({&x})) {
+    std::vector<std::int64_t> saved(indices.begin(), indices.end());
+    record(values, std::make_shared<IndexedExtremumBackward>(extreme, std::move(plan), std::move(saved)), {&x});
+  }
+  return {values, make_tensor(std::move(indices))};
+}
+
+Tensor arg_extremum(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim, Extreme extreme) {
+  const char* op = extreme == Extreme::Largest ? "argmax" : "argmin";
+  ReductionPlan plan = dim ? plan_along(x, *dim, keepdim, op) : plan_whole(x, op);
+  if (!dim) {
+    if (plan.split.axis == 0)
+      throw Error(concat(op, ": the tensor is empty (shape ", shape_str(plan.input_shape), "); give a dim"));
+    // The index into the flattened tensor; keepdim keeps every dim with size 1, as PyTorch.
+    if (keepdim) plan.output_shape = Shape(plan.input_shape.size(), 1);
+  }
+  check_not_empty(plan, dim.value_or(0), op);
+  Array<std::int64_t> indices = Array<std::int64_t>::from_shape(plan.output_shape);
+  visit_any_dtype(x.dtype(), [&](auto tag) { extremum_by_plan<decltype(tag)>(x, plan, extreme, indices.data()); });
+  return make_tensor(std::move(indices));
+}
+
+}  // namespace
+
+Tensor max(const Tensor& x) { return whole_extremum(x, Extreme::Largest); }
+Tensor min(const Tensor& x) { return whole_extremum(x, Extreme::Smallest); }
+
+std::tuple<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extremum_along_dim(x, dim, keepdim, Extreme::Largest);
+}
+std::tuple<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extremum_along_dim(x, dim, keepdim, Extreme::Smallest);
+}
+
+Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
+  return arg_extremum(x, dim, keepdim, Extreme::Largest);
+}
+Tensor argmin(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
+  return arg_extremum(x, dim, keepdim, Extreme::Smallest);
+}
+
+// ---- var, std --------------------------------------------------------------------------------------
+
+namespace {
+
+// Bessel's correction: divide by n - 1 instead of n. A divisor of 0 (one element, unbiased) gives
+// 0 / 0 = NaN, as in PyTorch.
+double variance_divisor(const ReductionPlan& plan, bool unbiased) {
+  return std::max(0.0, static_cast<double>(plan.split.axis) - (unbiased ? 1.0 : 0.0));
+}
+
+// fold(running, x) over every slice, in double, starting from `initial`; one result per slice,
+// laid out as the output ([outer, inner]). Row by row, so a non-last dim reads contiguous memory.
+template <class T, class Fold>
+std::vector<double> fold_along(const Array<T>& x, const AxisSplit& split, double initial, Fold fold) {
+  const auto [outer, axis, inner] = split;
+  std::vector<double> results(outer * inner, initial);
+  const T* in = x.data();
+  for (std::size_t r = 0; r < outer; ++r)
+    for (std::size_t k = 0; k < axis; ++k) {
+      const T* row = in + (r * axis + k) * inner;
+      double* target = results.data() + r * inner;
+      for (std::size_t i = 0; i < inner; ++i) target[i] = fold(target[i], static_cast<double>(row[i]));
+    }
+  return results;
+}
+
+template <class T>
+std::vector<double> means_along(const Array<T>& x, const AxisSplit& split) {
+  std::vector<double> means = fold_along(x, split, 0.0, [](double total, double v) { return total + v; });
+  for (double& m : means) m /= static_cast<double>(split.axis);
+  return means;
+}
+
+// sum((x - mean)^2) / divisor per slice: two passes (mean first), which is accurate where the
+// one-pass sum(x^2) - n mean^2 cancels catastrophically.
+template <class T>
+Array<T> variance_along(const Array<T>& x, const ReductionPlan& plan, double divisor) {
+  const auto [outer, axis, inner] = plan.split;
+  const std::vector<double> means = means_along(x, plan.split);
+  std::vector<double> squares(outer * inner, 0.0);
+  const T* in = x.data();
+  for (std::size_t r = 0; r < outer; ++r)
+    for (std::size_t k = 0; k < axis; ++k) {
+      const T* row = in + (r * axis + k) * inner;
+      const double* mean = means.data() + r * inner;
+      double* target = squares.data() + r * inner;
+      for (std::size_t i = 0; i < inner; ++i) {
+        const double deviation = row[i] - mean[i];
+        target[i] += deviation * deviation;
+      }
+    }
+  Array<T> out = Array<T>::from_shape(plan.output_shape);
+  std::transform(squares.begin(), squares.end(), out.data(), [divisor](double s) { return static_cast<T>(s / divisor); });
+  return out;
+}
+
+// d var(x) = g 2 (x - mean) / divisor;  d std(x) = g (x - mean) / (divisor std), 0 where std = 0
+struct VarianceBackward final : Node {
+  VarianceBackward(bool is_std, ReductionPlan plan, double divisor, Tensor x, Tensor output)
+      : is_std(is_std), plan(std::move(plan)), divisor(divisor), x(std::move(x)), output(std::move(output)) {}
+  const char* name() const override { return is_std ? "StdBackward0" : "VarBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "var backward", [&](auto tag) {
+      using T = decltype(tag);
+      const auto [outer, axis, inner] = plan.split;
+      const Array<T>& in = array<T>(x);
+      const std::vector<double> means = means_along(in, plan.split);
+      // The factor each slice's deviations are multiplied by.
+      std::vector<T> scale(outer * inner);
+      const T* g = array<T>(grad).data();
+      const T* y = array<T>(output).data();
+      for (std::size_t j = 0; j < scale.size(); ++j)
+        scale[j] = is_std ? (y[j] == T(0) ? T(0) : g[j] / (static_cast<T>(divisor) * y[j]))
+                          : T(2) * g[j] / static_cast<T>(divisor);
+      Array<T> out = Array<T>::from_shape(plan.input_shape);
+      for (std::size_t r = 0; r < outer; ++r)
+        for (std::size_t k = 0; k < axis; ++k)
+          for (std::size_t i = 0; i < inner; ++i) {
+            const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
+            out.data()[at] = scale[slice] * static_cast<T>(in.data()[at] - means[slice]);
+          }
+      return make_tensor(std::move(out));
+    })};
+  }
+  void release_saved() override { x = output = Tensor(); }
+  bool is_std;
+  ReductionPlan plan;
+  double divisor;
+  Tensor x, output;  // output detached
+};
+
+Tensor variance_by_plan(const Tensor& x, ReductionPlan plan, bool unbiased, bool is_std) {
+  const char* op = is_std ? "std" : "var";
+  const double divisor = variance_divisor(plan, unbiased);
+  Tensor out = visit_floating(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> variance = variance_along(array<T>(x), plan, divisor);
+    if (is_std)
+      for (T& v : variance) v = std::sqrt(v);
+    return make_tensor(std::move(variance));
+  });
+  if (any_requires_grad({&x}))
+    record(out, std::make_shared<VarianceBackward>(is_std, std::move(plan), divisor, x, out.detach()), {&x},
+           {&x, &out});
+  return out;
+}
+
+}  // namespace
+
+Tensor var(const Tensor& x, bool unbiased) { return variance_by_plan(x, plan_whole(x, "var"), unbiased, false); }
+Tensor var(const Tensor& x, std::int64_t dim, bool unbiased, bool keepdim) {
+  return variance_by_plan(x, plan_along(x, dim, keepdim, "var"), unbiased, false);
+}
+Tensor std(const Tensor& x, bool unbiased) { return variance_by_plan(x, plan_whole(x, "std"), unbiased, true); }
+Tensor std(const Tensor& x, std::int64_t dim, bool unbiased, bool keepdim) {
+  return variance_by_plan(x, plan_along(x, dim, keepdim, "std"), unbiased, true);
+}
+
+// ---- norm ------------------------------------------------------------------------------------------
+
+namespace {
+
+// sign(x): -1, 0 or 1, and 0 for NaN, as torch.sign.
+template <class T>
+T sign_of(T v) {
+  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
+}
+
+// The p-norm of every slice, accumulated in double. p = +-inf takes the largest / smallest |x|,
+// with a NaN winning either way; p = 0 counts the non-zero elements (NaN is non-zero).
+template <class T>
+Array<T> norm_along(const Array<T>& x, const ReductionPlan& plan, double p) {
+  const AxisSplit& split = plan.split;
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> totals;
+  if (p == inf) {
+    totals = fold_along(x, split, 0.0, [](double top, double v) {
+      return std::isnan(top) || std::abs(v) <= top ? top : std::abs(v);  // a NaN |v| is not <= top
+    });
+  } else if (p == -inf) {
+    totals = fold_along(x, split, inf, [](double bottom, double v) {
+      return std::isnan(bottom) || std::abs(v) >= bottom ? bottom : std::abs(v);
+    });
+  } else if (p == 0.0) {
+    totals = fold_along(x, split, 0.0, [](double count, double v) { return count + (v != 0.0 ? 1.0 : 0.0); });
+  } else if (p == 1.0) {
+    totals = fold_along(x, split, 0.0, [](double total, double v) { return total + std::abs(v); });
+  } else if (p == 2.0) {
+    totals = fold_along(x, split, 0.0, [](double total, double v) { return total + v * v; });
+    for (double& total : totals) total = std::sqrt(total);
+  } else {
+    totals = fold_along(x, split, 0.0, [p](double total, double v) { return total + std::pow(std::abs(v), p); });
+    for (double& total : totals) total = std::pow(total, 1.0 / p);
+  }
+  Array<T> out = Array<T>::from_shape(plan.output_shape);
+  std::transform(totals.begin(), totals.end(), out.data(), [](double total) { return static_cast<T>(total); });
+  return out;
+}
+
+// The gradient of one element of a finite, non-zero p: see the table in ops/reduce.hpp.
+template <class T>
+T finite_norm_gradient(T v, T g, T n, T p) {
+  if (p == T(0)) return T(0);
+  if (p == T(1)) return sign_of(v) * g;
+  if (p == T(2)) return n == T(0) ? T(0) : v * (g / n);
+  if (p < T(1)) return v == T(0) ? T(0) : sign_of(v) * std::pow(std::abs(v), p - T(1)) * (g * std::pow(n, T(1) - p));
+  const T scale = n == T(0) ? T(0) : g / std::pow(n, p - T(1));
+  if (p < T(2)) return sign_of(v) * std::pow(std::abs(v), p - T(1)) * scale;
+  return v * std::pow(std::abs(v), p - T(2)) * scale;
+}
+
+// d norm(x) / dx (see the table in ops/reduce.hpp)
+struct NormBackward final : Node {
+  NormBackward(ReductionPlan plan, double p, Tensor x, Tensor output)
+      : plan(std::move(plan)), p(p), x(std::move(x)), output(std::move(output)) {}
+  const char* name() const override { return "NormBackward1"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {visit_floating(grad.dtype(), "norm backward", [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(std::isinf(p) ? extreme_gradient<T>(grad) : finite_gradient<T>(grad));
+    })};
+  }
+  template <class T>
+  Array<T> finite_gradient(const Tensor& grad) const {
+    const auto [outer, axis, inner] = plan.split;
+    const T* in = array<T>(x).data();
+    const T* g = array<T>(grad).data();
+    const T* n = array<T>(output).data();
+    const T power = static_cast<T>(p);
+    Array<T> out = Array<T>::from_shape(plan.input_shape);
+    for (std::size_t r = 0; r < outer; ++r)
+      for (std::size_t k = 0; k < axis; ++k)
+        for (std::size_t i = 0; i < inner; ++i) {
+          const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
+          out.data()[at] = finite_norm_gradient(in[at], g[slice], n[slice], power);
+        }
+    return out;
+  }
+  // p = +-inf: g sign(x) / k at the k elements whose |x| is the norm (a NaN element when it is NaN).
+  template <class T>
+  Array<T> extreme_gradient(const Tensor& grad) const {
+    const auto [outer, axis, inner] = plan.split;
+    const T* in = array<T>(x).data();
+    const T* g = array<T>(grad).data();
+    const T* n = array<T>(output).data();
+    const auto attains = [](T v, T norm) { return std::abs(v) == norm || (std::isnan(v) && std::isnan(norm)); };
+    std::vector<T> count(outer * inner, T(0));
+    const T* element = in;
+    for (std::size_t r = 0; r < outer; ++r)
+      for (std::size_t k = 0; k < axis; ++k)
+        for (std::size_t i = 0; i < inner; ++i, ++element)
+          if (attains(*element, n[r * inner + i])) count[r * inner + i] += T(1);
+    Array<T> out = Array<T>::from_shape(plan.input_shape);
+    for (std::size_t r = 0; r < outer; ++r)
+      for (std::size_t k = 0; k < axis; ++k)
+        for (std::size_t i = 0; i < inner; ++i) {
+          const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
+          out.data()[at] = attains(in[at], n[slice]) ? sign_of(in[at]) * g[slice] / count[slice] : T(0);
+        }
+    return out;
+  }
+  void release_saved() override { x = output = Tensor(); }
+  ReductionPlan plan;
+  double p;
+  Tensor x, output;  // output detached
+};
+
+Tensor norm_by_plan(const Tensor& x, ReductionPlan plan, const Scalar& p) {
+  const double power = p.toDouble();
+  if (std::isnan(power)) throw Error("norm: p must be a number, got nan");
+  Tensor out = visit_floating(x.dtype(), "norm", [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(norm_along(array<T>(x), plan, power));
+  });
+  if (any_requires_grad({&x}))
+    record(out, std::make_shared<NormBackward>(std::move(plan), power, x, out.detach()), {&x}, {&x, &out});
+  return out;
+}
+
+}  // namespace
+
+Tensor norm(const Tensor& x, const Scalar& p) { return norm_by_plan(x, plan_whole(x, "norm"), p); }
+Tensor norm(const Tensor& x, const Scalar& p, std::int64_t dim, bool keepdim) {
+  return norm_by_plan(x, plan_along(x, dim, keepdim, "norm"), p);
+}
+
+// ---- all, any --------------------------------------------------------------------------------------
+
+namespace {
+
+template <class T>
+Tensor zero_dim(T value) {
+  Array<T> out = Array<T>::from_shape(std::vector<std::size_t>{});
+  *out.data() = value;
+  return make_tensor(std::move(out));
+}
+
+Tensor truth(const Tensor& x, bool every, const char* op) {
+  check(x.defined(), op, ": input is an undefined tensor");
+  const bool result = visit_any_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const Array<T>& values = array<T>(x);
+    const auto non_zero = [](T v) { return v != T(0); };  // NaN != 0
+    return every ? std::all_of(values.begin(), values.end(), non_zero)
+                 : std::any_of(values.begin(), values.end(), non_zero);
+  });
+  if (x.dtype() == kUInt8) return zero_dim(static_cast<std::uint8_t>(result));
+  return zero_dim(result);
+}
+
+}  // namespace
+
+Tensor all(const Tensor& x) { return truth(x, true, "all"); }
+Tensor any(const Tensor& x) { return truth(x, false, "any"); }
+
+// ---- Tensor methods --------------------------------------------------------------------------------
+
+Tensor Tensor::var(bool unbiased) const { return xgrad::var(*this, unbiased); }
+Tensor Tensor::var_dim(std::int64_t dim, bool unbiased, bool keepdim) const {
+  return xgrad::var(*this, dim, unbiased, keepdim);
+}
+Tensor Tensor::std(bool unbiased) const { return xgrad::std(*this, unbiased); }
+Tensor Tensor::std_dim(std::int64_t dim, bool unbiased, bool keepdim) const {
+  return xgrad::std(*this, dim, unbiased, keepdim);
+}
+Tensor Tensor::max() const { return xgrad::max(*this); }
+Tensor Tensor::min() const { return xgrad::min(*this); }
+std::tuple<Tensor, Tensor> Tensor::max(std::int64_t dim, bool keepdim) const { return xgrad::max(*this, dim, keepdim); }
+std::tuple<Tensor, Tensor> Tensor::min(std::int64_t dim, bool keepdim) const { return xgrad::min(*this, dim, keepdim); }
+Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool keepdim) const { return xgrad::argmin(*this, dim, keepdim); }
+Tensor Tensor::norm(const Scalar& p) const { return xgrad::norm(*this, p); }
+Tensor Tensor::norm(const Scalar& p, std::int64_t dim, bool keepdim) const {
+  return xgrad::norm(*this, p, dim, keepdim);
+}
+Tensor Tensor::all() const { return xgrad::all(*this); }
+Tensor Tensor::any() const { return xgrad::any(*this); }
 
 }  // namespace xgrad

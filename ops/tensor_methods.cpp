@@ -57,11 +57,7 @@ Tensor Tensor::mean(std::int64_t dim, bool keepdim) const { return xgrad::mean(*
 Tensor Tensor::logsumexp(std::int64_t dim, bool keepdim) const { return xgrad::logsumexp(*this, dim, keepdim); }
 Tensor Tensor::softmax(std::int64_t dim) const { return xgrad::softmax(*this, dim); }
 Tensor Tensor::log_softmax(std::int64_t dim) const { return xgrad::log_softmax(*this, dim); }
-Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const {
-  if (dim) return xgrad::argmax(*this, *dim, keepdim);
-  // Without a dim PyTorch returns the index into the flattened tensor.
-  return xgrad::argmax(xgrad::reshape(*this, {-1}), 0, false);
-}
+Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const { return xgrad::argmax(*this, dim, keepdim); }
 
 Tensor Tensor::matmul(const Tensor& other) const { return xgrad::matmul(*this, other); }
 Tensor Tensor::mm(const Tensor& other) const { return xgrad::mm(*this, other); }

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "compare.hpp"
 #include "golden.hpp"
@@ -321,6 +324,212 @@ TEST(ElementwiseErrors, NextOpWorksAfterAnError) {
   const Tensor out = a * ones({3});
   sum(out).backward();
   EXPECT_EQ(a.grad().to_vector<float>(), std::vector<float>(6, 1.0f));
+}
+
+// ---- sin, cos, clamp, maximum, minimum, outer ---------------------------------------------------
+
+std::optional<Scalar> bound(const testing::Json& args, const char* key) {
+  if (!args.contains(key)) return std::nullopt;
+  return testing::golden_scalar(args.at(key));
+}
+
+// The xgrad call a math.json case of this family names.
+Tensor call_fixture_op(const std::string& fn, const testing::Json& args, const std::vector<Tensor>& in) {
+  if (fn == "sin") return sin(in[0]);
+  if (fn == "cos") return cos(in[0]);
+  if (fn == "clamp") return clamp(in[0], bound(args, "min"), bound(args, "max"));
+  if (fn == "clamp_min") return clamp_min(in[0], *bound(args, "min"));
+  if (fn == "clamp_max") return clamp_max(in[0], *bound(args, "max"));
+  if (fn == "maximum") return maximum(in[0], in[1]);
+  if (fn == "minimum") return minimum(in[0], in[1]);
+  if (fn == "outer") return outer(in[0], in[1]);
+  throw Error("no xgrad call for fixture op " + fn);
+}
+
+class ElementwiseFixtures : public ::testing::TestWithParam<std::pair<std::string, std::size_t>> {};
+
+TEST_P(ElementwiseFixtures, ValuesGradientsAndGradFnMatchPyTorch) {
+  const auto [fn, count] = GetParam();
+  const auto cases = testing::golden_cases("math.json", fn);
+  ASSERT_EQ(cases.size(), count);  // float32 and float64 of each variant
+  for (const auto& fixture : cases) {
+    SCOPED_TRACE(fixture.at("name").get<std::string>());
+    EXPECT_TRUE(testing::matches_fixture(
+        fixture, [&](const std::vector<Tensor>& in) { return call_fixture_op(fn, fixture.at("args"), in); }));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(MathJson, ElementwiseFixtures,
+                         ::testing::Values(std::pair{"sin", 4u}, std::pair{"cos", 4u}, std::pair{"clamp", 18u},
+                                           std::pair{"clamp_min", 4u}, std::pair{"clamp_max", 4u},
+                                           std::pair{"maximum", 8u}, std::pair{"minimum", 8u},
+                                           std::pair{"outer", 4u}));
+
+TEST(Clamp, FollowsPyTorchAtNaNAndCrossedBounds) {
+  const double nan = std::nan("");
+  const Tensor x = tensor({-2.0, -1.0, 0.0, 1.0, 2.0, nan});
+  const std::vector<double> clamped = values(clamp(x, -1, 1));
+  EXPECT_EQ(std::vector<double>(clamped.begin(), clamped.end() - 1), (std::vector<double>{-1, -1, 0, 1, 1}));
+  EXPECT_TRUE(std::isnan(clamped.back()));  // a NaN element passes through
+  // min > max: every element becomes max, as PyTorch's min(max(x, min), max).
+  const std::vector<double> crossed = values(clamp(x, 2.0, 1.0));
+  EXPECT_EQ(std::vector<double>(crossed.begin(), crossed.end() - 1), std::vector<double>(5, 1.0));
+  // A NaN bound makes every element NaN.
+  for (double v : values(clamp(x, nan, 1.0))) EXPECT_TRUE(std::isnan(v));
+  EXPECT_EQ(values(clamp(x, std::nullopt, 0.5)).front(), -2.0);
+  EXPECT_EQ(values(clamp_min(x, 0.5)).front(), 0.5);
+  EXPECT_TRUE(std::isnan(values(clamp_max(x, 0.5)).back()));
+}
+
+TEST(Clamp, GradientPassesOnBothBoundsInclusive) {
+  Tensor x = tensor({-2.0, -1.0, 0.0, 1.0, 2.0, std::nan("")}).requires_grad_();
+  const Tensor y = clamp(x, -1.0, 1.0);
+  EXPECT_STREQ(y.grad_fn()->name(), "ClampBackward1");
+  y.backward(tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 2, 3, 4, 0, 0}));
+  x.zero_grad();
+  clamp(x, 1.0, -1.0).backward(ones({6}, kFloat64));  // crossed bounds: no x lies inside
+  EXPECT_EQ(values(x.grad()), std::vector<double>(6, 0.0));
+  x.zero_grad();
+  const Tensor low = clamp_min(x, 0.0);
+  EXPECT_STREQ(low.grad_fn()->name(), "ClampMinBackward0");
+  low.backward(ones({6}, kFloat64));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 1, 1, 1, 0}));
+  x.zero_grad();
+  const Tensor high = clamp_max(x, 0.0);
+  EXPECT_STREQ(high.grad_fn()->name(), "ClampMaxBackward0");
+  high.backward(ones({6}, kFloat64));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{1, 1, 1, 0, 0, 0}));
+  EXPECT_STREQ(clamp(x, std::nullopt, 1.0).grad_fn()->name(), "ClampBackward1");
+}
+
+TEST(Clamp, Int64TensorsTakeWholeBounds) {
+  const Tensor labels = tensor({-3, 0, 7});
+  EXPECT_EQ(clamp(labels, 0, 5).to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 0, 5}));
+  EXPECT_EQ(clamp(labels, 0.0, 5.0).to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 0, 5}));
+  EXPECT_EQ(clamp(labels, 0, 5).dtype(), kInt64);
+  // An int64 bound beyond double's exact range is kept exactly.
+  const std::int64_t big = (std::int64_t{1} << 60) + 1;
+  EXPECT_EQ(clamp_min(tensor({std::int64_t{0}}), big).item<std::int64_t>(), big);
+}
+
+TEST(Extremes, MaximumAndMinimumPropagateNaNAndBroadcast) {
+  const double nan = std::nan("");
+  const std::vector<double> larger = values(maximum(tensor({1.0, 4.0, nan}), tensor({2.0, 3.0, 0.0})));
+  EXPECT_EQ(larger[0], 2.0);
+  EXPECT_EQ(larger[1], 4.0);
+  EXPECT_TRUE(std::isnan(larger[2]));
+  EXPECT_TRUE(std::isnan(values(minimum(tensor({0.0}), tensor({nan})))[0]));
+  const Tensor grid = maximum(tensor({{0.0}, {2.0}}), tensor({1.0, 3.0}));  // [2, 1] with [2]
+  EXPECT_EQ(grid.shape(), (Shape{2, 2}));
+  EXPECT_EQ(values(grid), (std::vector<double>{1, 3, 2, 3}));
+  EXPECT_EQ(maximum(tensor({1, 5}), tensor({3, 2})).to_vector<std::int64_t>(), (std::vector<std::int64_t>{3, 5}));
+  // libtorch's two-tensor max and min are the same ops.
+  EXPECT_EQ(values(max(tensor({1.0, 4.0}), tensor({2.0, 3.0}))), (std::vector<double>{2, 4}));
+  EXPECT_EQ(values(min(tensor({1.0, 4.0}), tensor({2.0, 3.0}))), (std::vector<double>{1, 3}));
+}
+
+TEST(Extremes, TiesSplitTheGradientAndNaNSendsItToBoth) {
+  const double nan = std::nan("");
+  Tensor a = tensor({1.0, 2.0, 3.0, nan}).requires_grad_();
+  Tensor b = tensor({2.0, 2.0, 1.0, 1.0}).requires_grad_();
+  const Tensor larger = max(a, b);
+  EXPECT_STREQ(larger.grad_fn()->name(), "MaximumBackward0");
+  larger.backward(tensor({4.0, 4.0, 4.0, 4.0}));
+  EXPECT_EQ(values(a.grad()), (std::vector<double>{0, 2, 4, 4}));
+  EXPECT_EQ(values(b.grad()), (std::vector<double>{4, 2, 0, 4}));
+  a.zero_grad();
+  b.zero_grad();
+  const Tensor smaller = minimum(a, b);
+  EXPECT_STREQ(smaller.grad_fn()->name(), "MinimumBackward0");
+  smaller.backward(tensor({4.0, 4.0, 4.0, 4.0}));
+  EXPECT_EQ(values(a.grad()), (std::vector<double>{4, 2, 0, 4}));
+  EXPECT_EQ(values(b.grad()), (std::vector<double>{0, 2, 4, 4}));
+}
+
+TEST(Outer, IsAColumnTimesARow) {
+  const Tensor product = outer(tensor({1.0, 2.0}), tensor({3.0, 4.0, 5.0}));
+  EXPECT_EQ(product.shape(), (Shape{2, 3}));
+  EXPECT_EQ(values(product), (std::vector<double>{3, 4, 5, 6, 8, 10}));
+  Tensor a = tensor({1.0, 2.0}).requires_grad_();
+  EXPECT_STREQ(outer(a, tensor({3.0, 4.0, 5.0})).grad_fn()->name(), "MulBackward0");
+}
+
+TEST(ElementwiseMethods, ForwardToTheFreeFunctions) {
+  const Tensor x = tensor({-1.0, 0.5, 2.0});
+  EXPECT_TRUE(all_close(x.sin(), sin(x), 0, 0));
+  EXPECT_TRUE(all_close(x.cos(), cos(x), 0, 0));
+  EXPECT_EQ(values(x.clamp(0.0, 1.0)), (std::vector<double>{0, 0.5, 1}));
+  EXPECT_EQ(values(x.clamp(0)), (std::vector<double>{0, 0.5, 2}));
+  EXPECT_EQ(values(x.clamp(std::nullopt, 1)), (std::vector<double>{-1, 0.5, 1}));
+  EXPECT_EQ(values(x.clamp_min(0)), (std::vector<double>{0, 0.5, 2}));
+  EXPECT_EQ(values(x.clamp_max(0)), (std::vector<double>{-1, 0, 0}));
+  EXPECT_EQ(values(x.maximum(tensor({0.0}))), (std::vector<double>{0, 0.5, 2}));
+  EXPECT_EQ(values(x.minimum(tensor({0.0}))), (std::vector<double>{-1, 0, 0}));
+}
+
+TEST(ElementwiseGradients, SinCosClampExtremesOuter) {
+  manual_seed(14);
+  const Tensor x = leaf({3, 4}), y = leaf({3, 4}), row = leaf({4}), column = leaf({3, 1});
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return sin(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return cos(in[0]); }, {x}));
+  // Random normal values are never within eps of the bounds, so the kinks are not crossed.
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return clamp(in[0], -0.5, 0.7); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return clamp(in[0], 0.1); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return clamp(in[0], std::nullopt, 0.1); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return clamp_min(in[0], -0.3); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return clamp_max(in[0], 0.3); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return maximum(in[0], in[1]); }, {x, y}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return minimum(in[0], in[1]); }, {x, y}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return maximum(in[0], in[1]); }, {x, row}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return minimum(in[1], in[0]); }, {x, column}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return outer(in[0], in[1]); }, {leaf({3}), row}));
+}
+
+TEST(ElementwiseErrors, ClampNeedsABoundAndWholeBoundsForInt64) {
+  EXPECT_TRUE(throws_error_containing([] { clamp(ones({2}), std::nullopt, std::nullopt); }, {"clamp", "min", "max"}));
+  EXPECT_TRUE(throws_error_containing([] { clamp(tensor({1, 2}), 0.5, 2); }, {"clamp", "int64", "0.5"}));
+  EXPECT_TRUE(throws_error_containing([] { clamp_min(tensor({1, 2}), 0.5); }, {"clamp_min", "int64", "0.5"}));
+  EXPECT_TRUE(throws_error_containing([] { clamp_max(Tensor(), 1); }, {"clamp_max", "undefined"}));
+}
+
+TEST(ElementwiseErrors, ExtremesNameOpShapesAndDtypes) {
+  EXPECT_TRUE(throws_error_containing([] { maximum(ones({2, 3}), ones({4})); }, {"maximum", "[2, 3]", "[4]"}));
+  EXPECT_TRUE(throws_error_containing([] { minimum(ones({3}), ones({2, 2})); }, {"minimum", "[3]", "[2, 2]"}));
+  EXPECT_TRUE(throws_error_containing([] { maximum(ones({2}), ones({2}, kFloat64)); }, {"maximum", "float32", "float64"}));
+  EXPECT_TRUE(throws_error_containing([] { minimum(Tensor(), ones({2})); }, {"minimum", "undefined"}));
+}
+
+TEST(ElementwiseErrors, OuterTakesTwoVectorsOfOneDtype) {
+  EXPECT_TRUE(throws_error_containing([] { outer(ones({2, 2}), ones({3})); }, {"outer", "1-D", "[2, 2]", "[3]"}));
+  EXPECT_TRUE(throws_error_containing([] { outer(ones({2}), ones({})); }, {"outer", "[2]", "[]"}));
+  EXPECT_TRUE(throws_error_containing([] { outer(ones({2}), ones({2}, kFloat64)); }, {"outer", "float32", "float64"}));
+}
+
+TEST(ElementwiseErrors, TrigonometryIsFloatingOnly) {
+  EXPECT_TRUE(throws_error_containing([] { sin(tensor({1, 2})); }, {"sin", "int64"}));
+  EXPECT_TRUE(throws_error_containing([] { cos(tensor({1, 2})); }, {"cos", "int64"}));
+}
+
+TEST(ElementwiseErrors, StorageDtypesAreRejectedByArithmetic) {
+  for (Dtype storage : {kBool, kUInt8}) {
+    const Tensor t = ones({2}, storage);
+    const std::string dtype = dtype_name(storage);
+    SCOPED_TRACE(dtype);
+    EXPECT_TRUE(throws_error_containing([&] { t + t; }, {"add", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { t - t; }, {"sub", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { t * t; }, {"mul", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { t * 2.0; }, {"mul", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { -t; }, {"neg", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { exp(t); }, {"exp", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { sin(t); }, {"sin", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { cos(t); }, {"cos", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { clamp(t, 0, 1); }, {"clamp", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { clamp_min(t, 0); }, {"clamp_min", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { maximum(t, t); }, {"maximum", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { minimum(t, t); }, {"minimum", dtype}));
+    EXPECT_TRUE(throws_error_containing([&] { outer(t, t); }, {"outer", dtype}));
+  }
 }
 
 }  // namespace

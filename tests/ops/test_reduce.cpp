@@ -5,8 +5,13 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
 
 #include "compare.hpp"
+#include "golden.hpp"
 
 namespace xgrad {
 namespace {
@@ -52,7 +57,7 @@ TEST(Reduce, ThreeDimensionalAlongEachDim) {
   EXPECT_EQ(values(sum(x, 0))[0], 12.0);   // 0 + 12
   EXPECT_EQ(values(sum(x, 1)), (std::vector<double>{12, 15, 18, 21, 48, 51, 54, 57}));
   EXPECT_EQ(values(sum(x, 2)), (std::vector<double>{6, 22, 38, 54, 70, 86}));
-  EXPECT_EQ(values(max(x, 1)), (std::vector<double>{8, 9, 10, 11, 20, 21, 22, 23}));
+  EXPECT_EQ(values(std::get<0>(max(x, 1))), (std::vector<double>{8, 9, 10, 11, 20, 21, 22, 23}));
   EXPECT_EQ(indices(argmax(x, 0)), std::vector<std::int64_t>(12, 1));
 }
 
@@ -61,12 +66,13 @@ TEST(Reduce, Int64SumsToInt64) {
   EXPECT_EQ(sum(labels).dtype(), kInt64);
   EXPECT_EQ(sum(labels).item<std::int64_t>(), 10);
   EXPECT_EQ(indices(sum(labels, 0)), (std::vector<std::int64_t>{4, 6}));
-  EXPECT_EQ(indices(max(labels, 1)), (std::vector<std::int64_t>{2, 4}));
+  EXPECT_EQ(indices(std::get<0>(max(labels, 1))), (std::vector<std::int64_t>{2, 4}));
 }
 
 TEST(Reduce, MaxAndArgmaxPickTheFirstOfTies) {
   const Tensor x = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 0.0}});
-  EXPECT_EQ(values(max(x, 1)), (std::vector<double>{3, 2}));
+  EXPECT_EQ(values(std::get<0>(max(x, 1))), (std::vector<double>{3, 2}));
+  EXPECT_EQ(indices(std::get<1>(max(x, 1))), (std::vector<std::int64_t>{1, 0}));
   EXPECT_EQ(indices(argmax(x, 1)), (std::vector<std::int64_t>{1, 0}));
   EXPECT_EQ(argmax(x, 1).dtype(), kInt64);
   EXPECT_EQ(argmax(x, 1, true).shape(), (Shape{2, 1}));
@@ -75,14 +81,15 @@ TEST(Reduce, MaxAndArgmaxPickTheFirstOfTies) {
 
 TEST(Reduce, MaxGradientGoesToTheFirstMaximum) {
   Tensor x = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 0.0}}).requires_grad_();
-  max(x, 1).backward(tensor({10.0, 20.0}));
+  std::get<0>(max(x, 1)).backward(tensor({10.0, 20.0}));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 10, 0, 20, 0, 0}));
 }
 
 TEST(Reduce, NaNIsTheMaximum) {
   const double nan = std::nan("");
   const Tensor x = tensor({{1.0, nan, 5.0, nan}});
-  EXPECT_TRUE(std::isnan(max(x, 1).item<double>()));
+  EXPECT_TRUE(std::isnan(std::get<0>(max(x, 1)).item<double>()));
+  EXPECT_EQ(std::get<1>(max(x, 1)).item<std::int64_t>(), 1);
   EXPECT_EQ(argmax(x, 1).item<std::int64_t>(), 1);
 }
 
@@ -135,9 +142,19 @@ TEST_P(DimGradients, AlongEachDimOfA3DInput) {
   const Tensor x = leaf({2, 3, 4});
   EXPECT_TRUE(passes_gradcheck([dim = dim, keepdim = keepdim](const auto& in) { return sum(in[0], dim, keepdim); }, {x}));
   EXPECT_TRUE(passes_gradcheck([dim = dim, keepdim = keepdim](const auto& in) { return mean(in[0], dim, keepdim); }, {x}));
-  EXPECT_TRUE(passes_gradcheck([dim = dim, keepdim = keepdim](const auto& in) { return max(in[0], dim, keepdim); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([dim = dim, keepdim = keepdim](const auto& in) { return std::get<0>(max(in[0], dim, keepdim)); }, {x}));
   EXPECT_TRUE(
       passes_gradcheck([dim = dim, keepdim = keepdim](const auto& in) { return logsumexp(in[0], dim, keepdim); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([dim = dim, keepdim = keepdim](const auto& in) { return std::get<0>(min(in[0], dim, keepdim)); }, {x}));
+  for (bool unbiased : {true, false}) {
+    const auto variance = [dim = dim, keepdim = keepdim, unbiased](const auto& in) { return var(in[0], dim, unbiased, keepdim); };
+    const auto deviation = [dim = dim, keepdim = keepdim, unbiased](const auto& in) { return std(in[0], dim, unbiased, keepdim); };
+    EXPECT_TRUE(passes_gradcheck(variance, {x})) << unbiased;
+    EXPECT_TRUE(passes_gradcheck(deviation, {x})) << unbiased;
+  }
+  for (double p : {2.0, 1.0, 3.0, 1.5, 0.5, -1.0, kInf, -kInf})
+    EXPECT_TRUE(passes_gradcheck([dim = dim, keepdim = keepdim, p](const auto& in) { return norm(in[0], p, dim, keepdim); }, {x}))
+        << "p " << p;
 }
 
 INSTANTIATE_TEST_SUITE_P(DimsAndKeepdim, DimGradients,
@@ -199,6 +216,286 @@ TEST(ReduceErrors, NextOpWorksAfterAnError) {
   EXPECT_THROW(sum(x, 3), Error);
   sum(x, 1).backward(ones({2}));
   EXPECT_EQ(x.grad().to_vector<float>(), std::vector<float>(6, 1.0f));
+}
+
+// ---- var, std, max, min, argmax, argmin, norm, all, any against PyTorch -----------------------------
+
+std::optional<std::int64_t> optional_dim(const testing::Json& args) {
+  if (!args.contains("dim")) return std::nullopt;
+  return args.at("dim").get<std::int64_t>();
+}
+
+// The xgrad call a differentiable math.json case of this family names. max/min along a dim give
+// their values here; the indices are checked on their own.
+Tensor call_fixture_op(const std::string& fn, const testing::Json& args, const Tensor& x) {
+  const auto dim = optional_dim(args);
+  const bool unbiased = args.value("unbiased", true), keepdim = args.value("keepdim", false);
+  const Scalar p = args.contains("p") ? testing::golden_scalar(args.at("p")) : Scalar(2);
+  if (fn == "var") return dim ? var(x, *dim, unbiased, keepdim) : var(x, unbiased);
+  if (fn == "std") return dim ? std(x, *dim, unbiased, keepdim) : std(x, unbiased);
+  if (fn == "max") return dim ? std::get<0>(max(x, *dim, keepdim)) : max(x);
+  if (fn == "min") return dim ? std::get<0>(min(x, *dim, keepdim)) : min(x);
+  if (fn == "norm") return dim ? norm(x, p, *dim, keepdim) : norm(x, p);
+  throw Error("no xgrad call for fixture op " + fn);
+}
+
+class ReduceFixtures : public ::testing::TestWithParam<std::pair<std::string, std::size_t>> {};
+
+TEST_P(ReduceFixtures, ValuesGradientsAndGradFnMatchPyTorch) {
+  const auto [fn, count] = GetParam();
+  const auto cases = testing::golden_cases("math.json", fn);
+  ASSERT_EQ(cases.size(), count);  // float32 and float64 of each variant
+  for (const auto& fixture : cases) {
+    SCOPED_TRACE(fixture.at("name").get<std::string>());
+    const testing::Json& args = fixture.at("args");
+    EXPECT_TRUE(testing::matches_fixture(
+        fixture, [&](const std::vector<Tensor>& in) { return call_fixture_op(fn, args, in[0]); }));
+    if (fixture.contains("indices")) {
+      const Tensor x = testing::golden_tensor(fixture.at("inputs")[0]);
+      const std::int64_t dim = *optional_dim(args);
+      const bool keepdim = args.value("keepdim", false);
+      const Tensor indices = fn == "max" ? std::get<1>(max(x, dim, keepdim)) : std::get<1>(min(x, dim, keepdim));
+      EXPECT_TRUE(all_close(indices, testing::golden_tensor(fixture.at("indices")), 0, 0));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(MathJson, ReduceFixtures,
+                         ::testing::Values(std::pair{"var", 28u}, std::pair{"std", 28u}, std::pair{"max", 28u},
+                                           std::pair{"min", 28u}, std::pair{"norm", 46u}));
+
+// Cases without gradients: argmax/argmin (any dtype) and all/any.
+class PlainReduceFixtures : public ::testing::TestWithParam<std::pair<std::string, std::size_t>> {};
+
+TEST_P(PlainReduceFixtures, ValuesMatchPyTorch) {
+  const auto [fn, count] = GetParam();
+  const auto cases = testing::golden_cases("math.json", fn);
+  ASSERT_EQ(cases.size(), count);
+  for (const auto& fixture : cases) {
+    SCOPED_TRACE(fixture.at("name").get<std::string>());
+    const testing::Json& args = fixture.at("args");
+    const Tensor x = testing::golden_tensor(fixture.at("inputs")[0]);
+    const bool keepdim = args.value("keepdim", false);
+    const Tensor out = fn == "argmax"   ? argmax(x, optional_dim(args), keepdim)
+                       : fn == "argmin" ? argmin(x, optional_dim(args), keepdim)
+                       : fn == "all"    ? all(x)
+                                        : any(x);
+    EXPECT_TRUE(all_close(out, testing::golden_tensor(fixture.at("output")), 0, 0));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(MathJson, PlainReduceFixtures,
+                         ::testing::Values(std::pair{"argmax", 8u}, std::pair{"argmin", 8u}, std::pair{"all", 10u},
+                                           std::pair{"any", 10u}));
+
+TEST(Variance, ValuesByHand) {
+  const Tensor x = tensor({{1.0, 2.0, 3.0, 4.0}, {2.0, 2.0, 2.0, 2.0}});
+  EXPECT_DOUBLE_EQ(var(x).item<double>(), 5.5 / 7.0);  // mean 2.25, squared deviations sum to 5.5
+  EXPECT_EQ(values(var(x, 1)), (std::vector<double>{5.0 / 3.0, 0.0}));
+  EXPECT_EQ(values(var(x, 1, false)), (std::vector<double>{1.25, 0.0}));
+  EXPECT_EQ(var(x, 1, true, true).shape(), (Shape{2, 1}));
+  EXPECT_TRUE(all_close(std(x, -1), tensor({std::sqrt(5.0 / 3.0), 0.0}), 1e-15, 0));
+  EXPECT_EQ(var(x).shape(), Shape{});
+  EXPECT_EQ(var(x.to(kFloat32), 0).dtype(), kFloat32);
+  // A single element: unbiased divides 0 by 0 (NaN), biased gives 0; an empty tensor gives NaN.
+  EXPECT_TRUE(std::isnan(var(tensor({5.0})).item<double>()));
+  EXPECT_EQ(var(tensor({5.0}), false).item<double>(), 0.0);
+  EXPECT_TRUE(std::isnan(std(zeros({0}, kFloat64)).item<double>()));
+}
+
+TEST(Variance, AnIntegerDimReducesAlongIt) {
+  // var(x, 1) means dim 1, as Python's x.var(1); a bool is the unbiased flag.
+  const Tensor x = tensor({{1.0, 3.0}, {2.0, 6.0}});
+  EXPECT_EQ(values(var(x, 1)), (std::vector<double>{2.0, 8.0}));
+  EXPECT_EQ(values(x.var(1)), (std::vector<double>{2.0, 8.0}));
+  EXPECT_EQ(values(x.var(1, false)), (std::vector<double>{1.0, 4.0}));
+  EXPECT_EQ(values(x.std(0, true, true)), (std::vector<double>{std::sqrt(0.5), std::sqrt(4.5)}));
+  EXPECT_EQ(x.std(std::int64_t{0}, true, true).shape(), (Shape{1, 2}));
+  EXPECT_DOUBLE_EQ(x.var(false).item<double>(), var(x, false).item<double>());
+  EXPECT_DOUBLE_EQ(x.std().item<double>(), std(x).item<double>());
+}
+
+TEST(Variance, ConstantDataHasZeroStdGradientAndOneElementNaN) {
+  Tensor x = tensor({{2.0, 2.0, 2.0}, {1.0, 2.0, 3.0}}).requires_grad_();
+  const Tensor s = std(x, 1);
+  EXPECT_STREQ(s.grad_fn()->name(), "StdBackward0");
+  s.backward(tensor({1.0, 1.0}));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 0, -0.5, 0, 0.5}));
+  Tensor single = tensor({{4.0}}).requires_grad_();
+  var(single, 1).backward(tensor({1.0}));
+  EXPECT_TRUE(std::isnan(values(single.grad())[0]));
+  EXPECT_STREQ(var(x).grad_fn()->name(), "VarBackward0");
+}
+
+TEST(Extremes, WholeTensorMaxSharesTheGradientAmongTies) {
+  Tensor x = tensor({{1.0, 3.0}, {3.0, 2.0}}).requires_grad_();
+  const Tensor top = max(x);
+  EXPECT_EQ(top.shape(), Shape{});
+  EXPECT_EQ(top.item<double>(), 3.0);
+  EXPECT_STREQ(top.grad_fn()->name(), "MaxBackward1");
+  top.backward(tensor(4.0));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 2, 2, 0}));
+  x.zero_grad();
+  const Tensor bottom = min(x);
+  EXPECT_STREQ(bottom.grad_fn()->name(), "MinBackward1");
+  bottom.backward(tensor(4.0));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{4, 0, 0, 0}));
+  // With NaNs the result is NaN and the NaNs share the gradient.
+  const double nan = std::nan("");
+  Tensor y = tensor({nan, 1.0, nan}).requires_grad_();
+  const Tensor nan_top = max(y);
+  EXPECT_TRUE(std::isnan(nan_top.item<double>()));
+  nan_top.backward(tensor(1.0));
+  EXPECT_EQ(values(y.grad()), (std::vector<double>{0.5, 0, 0.5}));
+}
+
+TEST(Extremes, AlongADimReturnValuesAndIndices) {
+  Tensor x = tensor({{1.0, 5.0, 5.0}, {-2.0, -2.0, 0.0}}).requires_grad_();
+  auto [top, where] = max(x, 1);
+  EXPECT_EQ(values(top), (std::vector<double>{5, 0}));
+  EXPECT_EQ(indices(where), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(where.dtype(), kInt64);
+  EXPECT_FALSE(where.requires_grad());
+  EXPECT_STREQ(top.grad_fn()->name(), "MaxBackward0");
+  auto [bottom, bottom_where] = min(x, -1, true);
+  EXPECT_EQ(bottom.shape(), (Shape{2, 1}));
+  EXPECT_EQ(indices(bottom_where), (std::vector<std::int64_t>{0, 0}));
+  EXPECT_STREQ(bottom.grad_fn()->name(), "MinBackward0");
+  bottom.backward(tensor({{1.0}, {2.0}}));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{1, 0, 0, 2, 0, 0}));  // the first minimum only
+  Tensor values_out, indices_out;
+  std::tie(values_out, indices_out) = x.max(0);
+  EXPECT_EQ(indices(indices_out), (std::vector<std::int64_t>{0, 0, 0}));
+  EXPECT_EQ(indices(std::get<1>(x.min(0, true))), (std::vector<std::int64_t>{1, 1, 1}));
+  EXPECT_EQ(x.max().item<double>(), 5.0);
+  EXPECT_EQ(x.min().item<double>(), -2.0);
+}
+
+TEST(Extremes, EveryDtypeHasAMaxAndMin) {
+  EXPECT_EQ(max(tensor({3, -7, 2})).item<std::int64_t>(), 3);
+  EXPECT_EQ(min(tensor({3, -7, 2})).item<std::int64_t>(), -7);
+  EXPECT_EQ(max(tensor({false, true})).dtype(), kBool);
+  EXPECT_TRUE(max(tensor({false, true})).item<bool>());
+  EXPECT_EQ(min(ones({2}, kUInt8)).dtype(), kUInt8);
+  EXPECT_EQ(indices(std::get<1>(max(tensor({{1, 9}, {8, 2}}), 0))), (std::vector<std::int64_t>{1, 0}));
+}
+
+TEST(Extremes, ArgminAndArgmaxWithoutADimIndexTheFlattenedTensor) {
+  const Tensor x = tensor({{4.0, 1.0, 1.0}, {0.5, 9.0, 0.5}});
+  EXPECT_EQ(argmin(x).item<std::int64_t>(), 3);
+  EXPECT_EQ(argmax(x).item<std::int64_t>(), 4);
+  EXPECT_EQ(argmin(x).shape(), Shape{});
+  EXPECT_EQ(argmin(x, std::nullopt, true).shape(), (Shape{1, 1}));
+  EXPECT_EQ(indices(argmin(x, 1)), (std::vector<std::int64_t>{1, 0}));
+  EXPECT_EQ(indices(x.argmin(0)), (std::vector<std::int64_t>{1, 0, 1}));
+  EXPECT_EQ(x.argmin().item<std::int64_t>(), 3);
+  EXPECT_EQ(x.argmax(std::nullopt, true).shape(), (Shape{1, 1}));
+  EXPECT_EQ(x.argmin(1, true).shape(), (Shape{2, 1}));
+  EXPECT_EQ(argmin(tensor({2.0, std::nan(""), 0.0})).item<std::int64_t>(), 1);  // NaN counts as smallest
+}
+
+TEST(Norm, ValuesForEachP) {
+  const Tensor x = tensor({{3.0, -4.0}, {0.0, 0.0}});
+  EXPECT_EQ(norm(x).item<double>(), 5.0);
+  EXPECT_EQ(norm(x, 1).item<double>(), 7.0);
+  EXPECT_EQ(norm(x, kInf).item<double>(), 4.0);
+  EXPECT_EQ(norm(x, -kInf).item<double>(), 0.0);
+  EXPECT_EQ(norm(x, 0).item<double>(), 2.0);  // the number of non-zero elements
+  EXPECT_DOUBLE_EQ(norm(x, 3).item<double>(), std::cbrt(91.0));
+  EXPECT_EQ(values(norm(x, 2, 1)), (std::vector<double>{5, 0}));
+  EXPECT_EQ(norm(x, 2, 0, true).shape(), (Shape{1, 2}));
+  EXPECT_EQ(x.norm().item<double>(), 5.0);
+  EXPECT_EQ(values(x.norm(1, -1)), (std::vector<double>{7, 0}));
+  EXPECT_EQ(norm(zeros({0})).item<float>(), 0.0f);
+}
+
+TEST(Norm, GradientsAtZeroFollowPyTorch) {
+  // The 2-norm of zeros has gradient 0, not NaN; p = 0 has gradient 0 everywhere.
+  Tensor zero = zeros({3}, kFloat64).requires_grad_();
+  const Tensor n = norm(zero);
+  EXPECT_STREQ(n.grad_fn()->name(), "NormBackward1");
+  n.backward();
+  EXPECT_EQ(values(zero.grad()), std::vector<double>(3, 0.0));
+  Tensor x = tensor({2.0, -1.0, -2.0}).requires_grad_();
+  norm(x, kInf).backward(tensor(1.0));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0.5, 0, -0.5}));  // ties share, with sign
+  x.zero_grad();
+  norm(x, 0).backward(tensor(1.0));
+  EXPECT_EQ(values(x.grad()), std::vector<double>(3, 0.0));
+  EXPECT_STREQ(norm(x, 1, 0).grad_fn()->name(), "NormBackward1");
+}
+
+TEST(Truth, AllAndAnyOnEveryDtype) {
+  EXPECT_TRUE(all(tensor({1.0f, std::nanf("")})).item<bool>());
+  EXPECT_FALSE(any(tensor({0.0, -0.0})).item<bool>());
+  EXPECT_EQ(all(tensor({1.0})).dtype(), kBool);
+  EXPECT_EQ(all(tensor({1.0})).shape(), Shape{});
+  EXPECT_FALSE(all(tensor({3, 0})).item<bool>());
+  EXPECT_TRUE(any(tensor({false, true})).item<bool>());
+  EXPECT_TRUE(all(zeros({0})).item<bool>());
+  EXPECT_FALSE(any(zeros({0})).item<bool>());
+  EXPECT_EQ(any(ones({2}, kUInt8)).dtype(), kUInt8);  // as PyTorch 1.13
+  EXPECT_TRUE(ones({2}).all().item<bool>());
+  EXPECT_FALSE(zeros({2}).any().item<bool>());
+  EXPECT_FALSE(all(ones({2}).requires_grad_()).requires_grad());
+}
+
+TEST(ReduceGradients, NewWholeTensorReductions) {
+  manual_seed(24);
+  const Tensor x = leaf({3, 4});
+  for (bool unbiased : {true, false}) {
+    EXPECT_TRUE(passes_gradcheck([=](const auto& in) { return var(in[0], unbiased); }, {x}));
+    EXPECT_TRUE(passes_gradcheck([=](const auto& in) { return std(in[0], unbiased); }, {x}));
+  }
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return max(in[0]); }, {x}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return min(in[0]); }, {x}));
+  for (double p : {2.0, 1.0, 3.0, 1.5, 0.5, -1.0, kInf, -kInf})
+    EXPECT_TRUE(passes_gradcheck([=](const auto& in) { return norm(in[0], p); }, {x})) << "p " << p;
+  // Composed: a normalisation layer's (x - mean) / std.
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return (in[0] - mean(in[0], 1, true)) / std(in[0], 1, true, true); },
+                               {x}));
+}
+
+TEST(ReduceErrors, NewReductionsNameOpDimAndShape) {
+  const Tensor x = ones({2, 3});
+  EXPECT_TRUE(throws_error_containing([&] { var(x, 2); }, {"var", "dim 2", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { std(x, -3); }, {"std", "dim -3", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { min(x, 2); }, {"min", "dim 2", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { argmin(x, 4); }, {"argmin", "dim 4", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { norm(x, 2, 2); }, {"norm", "dim 2", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { x.var(5); }, {"var", "dim 5", "[2, 3]"}));
+}
+
+TEST(ReduceErrors, EmptyInputsHaveNoExtremes) {
+  const Tensor empty = zeros({2, 0});
+  EXPECT_TRUE(throws_error_containing([&] { max(empty); }, {"max", "empty", "[2, 0]"}));
+  EXPECT_TRUE(throws_error_containing([&] { min(empty); }, {"min", "empty", "[2, 0]"}));
+  EXPECT_TRUE(throws_error_containing([&] { min(empty, 1); }, {"min", "size 0", "[2, 0]"}));
+  EXPECT_TRUE(throws_error_containing([&] { argmin(empty); }, {"argmin", "empty", "[2, 0]"}));
+  EXPECT_TRUE(throws_error_containing([&] { argmax(empty); }, {"argmax", "empty", "[2, 0]"}));
+  EXPECT_TRUE(throws_error_containing([&] { argmin(empty, -1); }, {"argmin", "size 0", "[2, 0]"}));
+}
+
+TEST(ReduceErrors, FloatingOnlyNewReductionsRejectOtherDtypes) {
+  for (Dtype dtype : {kInt64, kBool, kUInt8}) {
+    const Tensor t = ones({2}, dtype);
+    const std::string name = dtype_name(dtype);
+    EXPECT_TRUE(throws_error_containing([&] { var(t); }, {"var", name}));
+    EXPECT_TRUE(throws_error_containing([&] { std(t, 0); }, {"std", name}));
+    EXPECT_TRUE(throws_error_containing([&] { norm(t); }, {"norm", name}));
+    EXPECT_TRUE(throws_error_containing([&] { norm(t, 1, 0); }, {"norm", name}));
+  }
+  EXPECT_TRUE(throws_error_containing([] { norm(ones({2}), std::nan("")); }, {"norm", "nan"}));
+}
+
+TEST(ReduceErrors, NewReductionsRejectUndefinedInputs) {
+  EXPECT_TRUE(throws_error_containing([] { var(Tensor()); }, {"var", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { max(Tensor()); }, {"max", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { min(Tensor(), 0); }, {"min", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { argmin(Tensor()); }, {"argmin", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { norm(Tensor()); }, {"norm", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { all(Tensor()); }, {"all", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { any(Tensor()); }, {"any", "undefined"}));
 }
 
 }  // namespace

@@ -19,6 +19,15 @@ std::vector<double> as_doubles(const Tensor& tensor) {
       auto values = tensor.to_vector<std::int64_t>();
       return {values.begin(), values.end()};
     }
+    case kBool: {
+      std::vector<double> values(static_cast<std::size_t>(tensor.numel()));
+      std::copy(tensor.data<bool>(), tensor.data<bool>() + tensor.numel(), values.begin());
+      return values;
+    }
+    case kUInt8: {
+      auto values = tensor.to_vector<std::uint8_t>();
+      return {values.begin(), values.end()};
+    }
   }
   return {};
 }
