@@ -188,7 +188,7 @@ class Tensor {
   Tensor logsumexp(std::int64_t dim, bool keepdim = false) const;
   Tensor softmax(std::int64_t dim) const;
   Tensor log_softmax(std::int64_t dim) const;
-  // True (kBool, 0-dim) when every / some element is non-zero.
+  // True (0-dim; kBool, or kUInt8 for a uint8 tensor as in PyTorch 1.13) when every / some element is non-zero.
   Tensor all() const;
   Tensor any() const;
 

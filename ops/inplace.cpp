@@ -19,6 +19,7 @@
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 
 namespace xgrad {
@@ -119,6 +120,10 @@ Tensor& Tensor::div_(const Tensor& other) const {
 }
 Tensor& Tensor::div_(const Scalar& other) const {
   return unary_inplace(mutable_handle(*this), "div_", [&](const Tensor& a) { return a / other.toDouble(); });
+}
+
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return unary_inplace(mutable_handle(*this), "clamp_", [&](const Tensor& a) { return xgrad::clamp(a, min, max); });
 }
 
 Tensor& Tensor::fill_(const Scalar& value) const {

@@ -109,6 +109,17 @@ TEST(InPlace, ALeafWithoutGradBecomesPartOfTheGraph) {
   EXPECT_TRUE(all_close(x.grad(), tensor({3.0, 5.0}), 0.0, 0.0));
 }
 
+// PyTorch: x = [-2, 0.5, 3]; h = x * 1; h.clamp_(-1, 1); h.sum().backward() gives x.grad = [0, 1, 0].
+TEST(InPlace, ClampReadsTheOldValuesForItsGradient) {
+  const Tensor x = tensor({-2.0, 0.5, 3.0}).requires_grad_();
+  Tensor h = x * 1.0;
+  h.clamp_(-1, 1);
+  EXPECT_EQ(std::string(h.grad_fn()->name()), "ClampBackward1");
+  EXPECT_EQ(h.to_vector<double>(), (std::vector<double>{-1.0, 0.5, 1.0}));
+  h.sum().backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0.0, 1.0, 0.0}));
+}
+
 TEST(InPlace, FillAndCopy) {
   Tensor a = zeros({2, 2}, kInt64);
   a.fill_(7);
