@@ -16,6 +16,7 @@
 #include "core/tensor.hpp"
 #include "core/xarray_interop.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/reduce.hpp"

@@ -96,8 +96,11 @@ void Node::check_saved_versions() const {
   }
 }
 
-void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
-            std::initializer_list<const Tensor*> saved) {
+namespace {
+
+template <class Inputs>
+void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inputs,
+                   std::initializer_list<const Tensor*> saved) {
   node->save_versions(saved);
   std::vector<std::shared_ptr<Node>> edges;
   edges.reserve(inputs.size());
@@ -107,6 +110,18 @@ void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<co
   node->output_dtype = output.dtype();
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
+}
+
+}  // namespace
+
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
+            std::initializer_list<const Tensor*> saved) {
+  record_inputs(output, std::move(node), inputs, saved);
+}
+
+void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
+            std::initializer_list<const Tensor*> saved) {
+  record_inputs(output, std::move(node), inputs, saved);
 }
 
 }  // namespace xgrad

@@ -158,6 +158,146 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   return out;
 }
 
+// ---- expand ---------------------------------------------------------------------------------------
+
+namespace {
+
+// The sizes expand asks for, with each -1 replaced by x's size there; Error for anything broadcast
+// could not do.
+Shape expanded_shape(const Shape& from, IntArrayRef sizes) {
+  const auto describe = [&] { return concat(" (sizes ", sizes, ", input shape ", shape_str(from), ")"); };
+  if (sizes.size() < from.size())
+    throw Error(concat("expand: the number of sizes (", sizes.size(), ") must be at least the number of dims of the input (",
+                       from.size(), ")", describe()));
+  const std::size_t added = sizes.size() - from.size();
+  Shape shape(sizes.begin(), sizes.end());
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (d < added) {
+      if (shape[d] < 0) throw Error(concat("expand: size ", shape[d], " is not allowed in the new leading dim ", d, describe()));
+      continue;
+    }
+    const std::int64_t existing = from[d - added];
+    if (shape[d] == -1) shape[d] = existing;
+    if (shape[d] != existing && (existing != 1 || shape[d] < 0))
+      throw Error(concat("expand: the expanded size ", sizes[d], " must match the existing size ", existing,
+                         " at non-singleton dim ", d, describe()));
+  }
+  return shape;
+}
+
+}  // namespace
+
+// broadcast_to records ExpandBackward0 (d/dx = sum_to(g, x.shape)), which is expand's derivative.
+Tensor expand(const Tensor& x, IntArrayRef sizes) {
+  check_defined(x, "expand", "input");
+  return broadcast_to(x, expanded_shape(x.shape(), sizes));
+}
+
+Tensor expand_as(const Tensor& x, const Tensor& other) {
+  check_defined(other, "expand_as", "other");
+  return expand(x, other.sizes());
+}
+
+// ---- permute --------------------------------------------------------------------------------------
+
+namespace {
+
+// permute as a walk over the result in row-major order, reading each result dim with the input
+// stride of the dim it came from. Neighbouring result dims that are neighbours in the input too are
+// merged first (a stride equal to the next dim's extent times its stride), so a permutation that
+// keeps the last dim last copies whole rows, and the identity copies one block.
+struct PermuteWalk {
+  std::vector<std::size_t> extents, strides;  // merged, outermost first; size-1 dims dropped
+};
+
+PermuteWalk plan_permute(const Shape& shape, const std::vector<std::size_t>& order) {
+  std::vector<std::size_t> input_strides(shape.size(), 1);
+  for (std::size_t d = shape.size(); d-- > 1;) input_strides[d - 1] = input_strides[d] * shape[d];
+  PermuteWalk walk;
+  for (std::size_t from : order) {
+    const auto extent = static_cast<std::size_t>(shape[from]);
+    const std::size_t stride = input_strides[from];
+    if (extent == 1) continue;
+    if (!walk.strides.empty() && walk.strides.back() == extent * stride) {
+      walk.extents.back() *= extent;
+      walk.strides.back() = stride;
+    } else {
+      walk.extents.push_back(extent);
+      walk.strides.push_back(stride);
+    }
+  }
+  return walk;
+}
+
+template <class T>
+void permute_into(const PermuteWalk& walk, const T* in, T* out, std::size_t count) {
+  if (count == 0) return;
+  if (walk.extents.empty()) {  // one element
+    *out = *in;
+    return;
+  }
+  const std::size_t outer_dims = walk.extents.size() - 1;
+  const std::size_t run = walk.extents.back(), run_stride = walk.strides.back();
+  std::vector<std::size_t> position(outer_dims, 0);
+  std::size_t base = 0;
+  for (std::size_t done = 0; done < count; done += run) {
+    if (run_stride == 1) std::copy_n(in + base, run, out + done);
+    else
+      for (std::size_t i = 0; i < run; ++i) out[done + i] = in[base + i * run_stride];
+    for (std::size_t d = outer_dims; d-- > 0;) {  // odometer over the outer dims
+      if (++position[d] < walk.extents[d]) {
+        base += walk.strides[d];
+        break;
+      }
+      base -= (walk.extents[d] - 1) * walk.strides[d];
+      position[d] = 0;
+    }
+  }
+}
+
+Tensor permuted_copy(const Tensor& x, const std::vector<std::size_t>& order) {
+  const Shape shape = x.shape();
+  Shape out_shape(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) out_shape[k] = shape[order[k]];
+  const PermuteWalk walk = plan_permute(shape, order);
+  return visit_any_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(out_shape);
+    permute_into(walk, array<T>(x).data(), out.data(), out.size());
+    return make_tensor(std::move(out));
+  });
+}
+
+// d permute(x, dims) = permute(g, inverse): result dim k goes back to input dim dims[k]
+struct PermuteBackward final : Node {
+  explicit PermuteBackward(std::vector<std::int64_t> inverse) : inverse(std::move(inverse)) {}
+  const char* name() const override { return "PermuteBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
+  std::vector<std::int64_t> inverse;
+};
+
+}  // namespace
+
+Tensor permute(const Tensor& x, IntArrayRef dims) {
+  check_defined(x, "permute", "input");
+  const Shape shape = x.shape();
+  if (dims.size() != shape.size())
+    throw Error(concat("permute: dims ", dims, " has ", dims.size(), " entries but the input has ", shape.size(),
+                       " dims (shape ", shape_str(shape), ")"));
+  std::vector<std::size_t> order(dims.size());
+  std::vector<std::int64_t> inverse(dims.size(), -1);
+  for (std::size_t k = 0; k < dims.size(); ++k) {
+    order[k] = normalize_dim(dims[k], shape, "permute");
+    if (inverse[order[k]] >= 0)
+      throw Error(concat("permute: dim ", dims[k], " appears more than once in dims ", dims, " (input shape ",
+                         shape_str(shape), ")"));
+    inverse[order[k]] = static_cast<std::int64_t>(k);
+  }
+  Tensor out = permuted_copy(x, order);
+  if (any_requires_grad({&x})) record(out, std::make_shared<PermuteBackward>(std::move(inverse)), {&x});
+  return out;
+}
+
 // ---- gather ----------------------------------------------------------------------------------------
 
 namespace {
@@ -330,5 +470,11 @@ Tensor to_dtype(const Tensor& x, Dtype dtype) {
     record(out, std::make_shared<ToDtypeBackward>(x.dtype()), {&x});
   return out;
 }
+
+// ---- Tensor methods ---------------------------------------------------------------------------------
+
+Tensor Tensor::permute(IntArrayRef dims) const { return xgrad::permute(*this, dims); }
+Tensor Tensor::expand(IntArrayRef sizes) const { return xgrad::expand(*this, sizes); }
+Tensor Tensor::expand_as(const Tensor& other) const { return xgrad::expand_as(*this, other); }
 
 }  // namespace xgrad
