@@ -541,41 +541,63 @@ struct CatBackward final : Node {
 
 }  // namespace
 
-Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
+namespace {
+
+// What cat's arguments say about its result; every check of cat's shapes happens here.
+struct CatPlan {
+  std::size_t dim = 0;
+  std::vector<std::int64_t> sizes;  // each input's size along dim (0 for a skipped one)
+  std::vector<bool> skipped;
+  Shape out_shape;
+};
+
+void check_joins(const std::vector<Tensor>& tensors, std::size_t reference, std::size_t i, std::size_t dim) {
+  const Shape expected = tensors[reference].shape(), shape = tensors[i].shape();
+  if (shape.size() != expected.size())
+    throw Error(concat("cat: tensors must have the same number of dims: tensor ", reference, " has shape ",
+                       shape_str(expected), ", tensor ", i, " has shape ", shape_str(shape)));
+  for (std::size_t axis = 0; axis < shape.size(); ++axis)
+    if (axis != dim && shape[axis] != expected[axis])
+      throw Error(concat("cat: sizes of tensors must match except along dim ", dim, ": tensor ", reference,
+                         " has shape ", shape_str(expected), ", tensor ", i, " has shape ", shape_str(shape)));
+}
+
+CatPlan plan_cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   check_list(tensors, "cat");
+  // The first tensor the legacy rule keeps fixes the rank and the other sizes (the first of all
+  // when every one is skipped).
   const auto kept = std::find_if(tensors.begin(), tensors.end(), [](const Tensor& t) { return !skipped_by_cat(t); });
   const std::size_t reference = kept == tensors.end() ? 0 : static_cast<std::size_t>(kept - tensors.begin());
-  Shape out_shape = tensors[reference].shape();
-  if (out_shape.empty())
+  CatPlan plan;
+  plan.out_shape = tensors[reference].shape();
+  if (plan.out_shape.empty())
     throw Error(concat("cat: zero-dimensional tensor (at position ", reference, ") cannot be concatenated"));
-  const std::size_t d = normalize_dim(dim, out_shape, "cat");
-
-  std::vector<std::int64_t> sizes(tensors.size(), 0);
-  std::vector<bool> skipped(tensors.size());
-  out_shape[d] = 0;
+  plan.dim = normalize_dim(dim, plan.out_shape, "cat");
+  plan.sizes.assign(tensors.size(), 0);
+  plan.skipped.assign(tensors.size(), false);
+  plan.out_shape[plan.dim] = 0;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
-    skipped[i] = kept != tensors.end() && skipped_by_cat(tensors[i]);
-    if (skipped[i]) continue;
-    const Shape shape = tensors[i].shape();
-    if (shape.size() != out_shape.size())
-      throw Error(concat("cat: tensors must have the same number of dims: tensor ", reference, " has shape ",
-                         shape_str(tensors[reference].shape()), ", tensor ", i, " has shape ", shape_str(shape)));
-    for (std::size_t axis = 0; axis < shape.size(); ++axis)
-      if (axis != d && shape[axis] != out_shape[axis])
-        throw Error(concat("cat: sizes of tensors must match except along dim ", d, ": tensor ", reference,
-                           " has shape ", shape_str(tensors[reference].shape()), ", tensor ", i, " has shape ",
-                           shape_str(shape)));
-    sizes[i] = shape[d];
-    out_shape[d] += shape[d];
+    plan.skipped[i] = kept != tensors.end() && skipped_by_cat(tensors[i]);
+    if (plan.skipped[i]) continue;
+    check_joins(tensors, reference, i, plan.dim);
+    plan.sizes[i] = tensors[i].size(static_cast<std::int64_t>(plan.dim));
+    plan.out_shape[plan.dim] += plan.sizes[i];
   }
+  return plan;
+}
 
+}  // namespace
+
+Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
+  CatPlan plan = plan_cat(tensors, dim);
   const std::vector<Tensor> parts = promoted(tensors);
-  const AxisSplit split = split_at(out_shape, d);
+  const AxisSplit split = split_at(plan.out_shape, plan.dim);
   std::vector<std::size_t> widths(parts.size());
-  for (std::size_t i = 0; i < parts.size(); ++i) widths[i] = static_cast<std::size_t>(sizes[i]) * split.inner;
-  Tensor out = join(parts, widths, split.outer, out_shape);
+  for (std::size_t i = 0; i < parts.size(); ++i) widths[i] = static_cast<std::size_t>(plan.sizes[i]) * split.inner;
+  Tensor out = join(parts, widths, split.outer, plan.out_shape);
   if (any_requires_grad_in(parts))
-    record(out, std::make_shared<CatBackward>(d, std::move(sizes), std::move(skipped)), pointers_to(parts));
+    record(out, std::make_shared<CatBackward>(plan.dim, std::move(plan.sizes), std::move(plan.skipped)),
+           pointers_to(parts));
   return out;
 }
 
