@@ -10,6 +10,7 @@
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing_impl.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 
@@ -172,7 +173,7 @@ Tensor take_values(const Tensor& x, const Picks& p) {
     const T* in = array<T>(x).data();
     T* o = out.data();
     for_each_run(p, [&](std::size_t source, std::size_t result, std::size_t n) {
-      std::copy_n(in + source, n, o + result);
+      copy_run(in + source, n, o + result);
     });
     return make_tensor(std::move(out));
   });
@@ -332,12 +333,13 @@ Tensor fill_masked(const Tensor& x, const Tensor& mask, const Shape& out_shape, 
   return visit_any_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T value = scalar_as<T>(fill, op);
-    const Array<T>& source = array<T>(x);
-    Array<T> out = has_shape(x, out_shape) ? Array<T>(source) : broadcast_array(source, out_shape);
-    Array<bool> scratch;
-    const bool* m = broadcast_data(array<bool>(mask), out_shape, scratch);
+    Array<T> out = Array<T>::from_shape(out_shape);
+    Array<T> x_scratch;
+    Array<bool> mask_scratch;
+    const T* in = broadcast_data(array<T>(x), out_shape, x_scratch);
+    const bool* m = broadcast_data(array<bool>(mask), out_shape, mask_scratch);
     T* o = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) o[i] = m[i] ? value : o[i];
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) o[i] = blend(m[i], value, in[i]);
     return make_tensor(std::move(out));
   });
 }
@@ -426,7 +428,7 @@ Tensor choose(const Tensor& condition, const Tensor& a, const Tensor& b, const S
     const T* pa = broadcast_data(array<T>(a), out_shape, a_scratch);
     const T* pb = broadcast_data(array<T>(b), out_shape, b_scratch);
     T* o = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) o[i] = c[i] ? pa[i] : pb[i];
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) o[i] = blend(c[i], pa[i], pb[i]);
     return make_tensor(std::move(out));
   });
 }
@@ -495,7 +497,8 @@ Tensor join(const std::vector<Tensor>& parts, const std::vector<std::size_t>& wi
     T* o = out.data();
     for (std::size_t block = 0; block < outer; ++block)
       for (std::size_t p = 0; p < parts.size(); ++p) {
-        o = std::copy_n(sources[p] + block * widths[p], widths[p], o);
+        copy_run(sources[p] + block * widths[p], widths[p], o);
+        o += widths[p];
       }
     return make_tensor(std::move(out));
   });

@@ -8,6 +8,7 @@
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing_impl.hpp"
 
 namespace xgrad {
 
@@ -207,7 +208,8 @@ namespace {
 // merged first (a stride equal to the next dim's extent times its stride), so a permutation that
 // keeps the last dim last copies whole rows, and the identity copies one block.
 struct PermuteWalk {
-  std::vector<std::size_t> extents, strides;  // merged, outermost first; size-1 dims dropped
+  // Merged dims in result order, size-1 dims dropped: extent, input stride, result stride.
+  std::vector<std::size_t> extents, in_strides, out_strides;
 };
 
 PermuteWalk plan_permute(const Shape& shape, const std::vector<std::size_t>& order) {
@@ -218,15 +220,66 @@ PermuteWalk plan_permute(const Shape& shape, const std::vector<std::size_t>& ord
     const auto extent = static_cast<std::size_t>(shape[from]);
     const std::size_t stride = input_strides[from];
     if (extent == 1) continue;
-    if (!walk.strides.empty() && walk.strides.back() == extent * stride) {
+    if (!walk.in_strides.empty() && walk.in_strides.back() == extent * stride) {
       walk.extents.back() *= extent;
-      walk.strides.back() = stride;
+      walk.in_strides.back() = stride;
     } else {
       walk.extents.push_back(extent);
-      walk.strides.push_back(stride);
+      walk.in_strides.push_back(stride);
     }
   }
+  walk.out_strides.assign(walk.extents.size(), 1);
+  for (std::size_t k = walk.extents.size(); k-- > 1;) walk.out_strides[k - 1] = walk.out_strides[k] * walk.extents[k];
   return walk;
+}
+
+// Calls visit(input_offset, result_offset) for every combination of positions along `dims` (some
+// of the walk's dims), as an odometer: the last of them turns fastest.
+template <class F>
+void for_each_position(const PermuteWalk& walk, const std::vector<std::size_t>& dims, F visit) {
+  std::vector<std::size_t> position(dims.size(), 0);
+  std::size_t in = 0, out = 0;
+  for (;;) {
+    visit(in, out);
+    std::size_t k = dims.size();
+    for (; k > 0; --k) {
+      const std::size_t d = dims[k - 1];
+      if (++position[k - 1] < walk.extents[d]) {
+        in += walk.in_strides[d];
+        out += walk.out_strides[d];
+        break;
+      }
+      in -= (walk.extents[d] - 1) * walk.in_strides[d];
+      out -= (walk.extents[d] - 1) * walk.out_strides[d];
+      position[k - 1] = 0;
+    }
+    if (k == 0) return;  // every dim wrapped around: done
+  }
+}
+
+// The result's last dim reads the input with a stride. Some other result dim c reads it
+// contiguously (the input's last dim went there), so the (c, last) plane is a transpose: copied in
+// square tiles, each input and result cache line it touches is used whole before it is evicted,
+// where a plain walk would fetch a new input line for every element.
+template <class T>
+void permute_tiled(const PermuteWalk& walk, const T* in, T* out) {
+  const std::size_t last = walk.extents.size() - 1;
+  const auto contiguous = std::find(walk.in_strides.begin(), walk.in_strides.end(), std::size_t{1});
+  const auto c = static_cast<std::size_t>(contiguous - walk.in_strides.begin());
+  std::vector<std::size_t> others;
+  for (std::size_t d = 0; d < last; ++d)
+    if (d != c) others.push_back(d);
+  const std::size_t rows = walk.extents[c], cols = walk.extents[last];
+  const std::size_t row_step = walk.out_strides[c], col_step = walk.in_strides[last];
+  constexpr std::size_t tile = 16;
+  for_each_position(walk, others, [&](std::size_t in_base, std::size_t out_base) {
+    for (std::size_t i0 = 0; i0 < rows; i0 += tile)
+      for (std::size_t j0 = 0; j0 < cols; j0 += tile) {
+        const std::size_t i_end = std::min(i0 + tile, rows), j_end = std::min(j0 + tile, cols);
+        for (std::size_t i = i0; i < i_end; ++i)
+          for (std::size_t j = j0; j < j_end; ++j) out[out_base + i * row_step + j] = in[in_base + i + j * col_step];
+      }
+  });
 }
 
 template <class T>
@@ -236,23 +289,16 @@ void permute_into(const PermuteWalk& walk, const T* in, T* out, std::size_t coun
     *out = *in;
     return;
   }
-  const std::size_t outer_dims = walk.extents.size() - 1;
-  const std::size_t run = walk.extents.back(), run_stride = walk.strides.back();
-  std::vector<std::size_t> position(outer_dims, 0);
-  std::size_t base = 0;
-  for (std::size_t done = 0; done < count; done += run) {
-    if (run_stride == 1) std::copy_n(in + base, run, out + done);
-    else
-      for (std::size_t i = 0; i < run; ++i) out[done + i] = in[base + i * run_stride];
-    for (std::size_t d = outer_dims; d-- > 0;) {  // odometer over the outer dims
-      if (++position[d] < walk.extents[d]) {
-        base += walk.strides[d];
-        break;
-      }
-      base -= (walk.extents[d] - 1) * walk.strides[d];
-      position[d] = 0;
-    }
+  // The input's last dim (stride 1) always survives merging, in some result dim.
+  const std::size_t last = walk.extents.size() - 1;
+  if (walk.in_strides[last] != 1) {
+    permute_tiled(walk, in, out);
+    return;
   }
+  std::vector<std::size_t> outer(last);
+  for (std::size_t d = 0; d < last; ++d) outer[d] = d;
+  const std::size_t run = walk.extents[last];
+  for_each_position(walk, outer, [&](std::size_t from, std::size_t to) { copy_run(in + from, run, out + to); });
 }
 
 Tensor permuted_copy(const Tensor& x, const std::vector<std::size_t>& order) {
