@@ -391,6 +391,43 @@ TEST(CatStackGradients, PiecesGoBack) {
                                  {leaf({2, 3}), leaf({2, 3})}));
 }
 
+// ---- the derivatives are differentiable ops themselves ------------------------------------------------
+
+// Each Backward computes its gradient with recorded ops, so a gradient can be differentiated again
+// once backward records its own pass. Called directly (outside backward's no-grad mode), a node's
+// backward is a function of the upstream g; as a function of g it must pass gradcheck too.
+::testing::AssertionResult backward_passes_gradcheck(const Tensor& out, const std::string& backward_name) {
+  const std::shared_ptr<Node> node = out.grad_fn();
+  const Tensor g = leaf(out.shape());
+  const std::vector<Tensor> grads = node->backward(g);
+  for (const Tensor& grad : grads) {
+    if (!grad.defined()) continue;
+    if (!grad.grad_fn() || grad.grad_fn()->name() != backward_name)
+      return ::testing::AssertionFailure() << node->name() << " gave a gradient recorded as "
+                                           << (grad.grad_fn() ? grad.grad_fn()->name() : "nothing")
+                                           << ", expected " << backward_name;
+  }
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    ::testing::AssertionResult result = passes_gradcheck([&](const auto& in) { return node->backward(in[0])[i]; }, {g});
+    if (!result) return result << " (gradient " << i << " of " << node->name() << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(IndexingGradients, BackwardsAreDifferentiable) {
+  manual_seed(47);
+  const Tensor x = leaf({3, 4});
+  EXPECT_TRUE(backward_passes_gradcheck(select(x, 1, 2), "SelectBackwardBackward0"));
+  EXPECT_TRUE(backward_passes_gradcheck(slice(x, 1, 1, 4, 2), "SliceBackwardBackward0"));
+  EXPECT_TRUE(backward_passes_gradcheck(index_select(x, 0, tensor({2, 0, 2})), "IndexAddBackward0"));
+  const Tensor mask = tensor({1, 0, 0, 1}).to(kBool);
+  EXPECT_TRUE(backward_passes_gradcheck(masked_fill(x, mask, 0.0), "MaskedFillBackward0"));
+  EXPECT_TRUE(backward_passes_gradcheck(where(mask, x, leaf({3, 4})), "WhereBackward0"));
+  EXPECT_TRUE(backward_passes_gradcheck(cat({x, leaf({3, 2})}, 1), "SliceBackward0"));
+  EXPECT_TRUE(backward_passes_gradcheck(stack({x, x}, 1), "SelectBackward0"));
+}
+
 // ---- errors ----------------------------------------------------------------------------------------
 
 TEST(IndexingErrors, Select) {
