@@ -19,6 +19,7 @@
 #include "core/xarray_interop.hpp"
 #include "ops/compare.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/reduce.hpp"

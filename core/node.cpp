@@ -116,7 +116,8 @@ std::string forward_op_name(const char* node_name) {
 }
 
 // "the forward op sqrt on inputs of shape [1]": where a node came from, as anomaly detection reports it.
-std::string describe_creation(const Node& node, std::initializer_list<const Tensor*> inputs) {
+template <class Inputs>
+std::string describe_creation(const Node& node, const Inputs& inputs) {
   static std::atomic<std::uint64_t> recorded{0};
   const std::string op = forward_op_name(node.name());
   std::string shapes;
@@ -128,10 +129,9 @@ std::string describe_creation(const Node& node, std::initializer_list<const Tens
                 " recorded while anomaly detection was on)");
 }
 
-}  // namespace
-
-void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
-            std::initializer_list<const Tensor*> saved) {
+template <class Inputs>
+void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inputs,
+                   std::initializer_list<const Tensor*> saved) {
   node->save_versions(saved);
   if (autograd::AnomalyMode::is_enabled()) node->set_creation_context(describe_creation(*node, inputs));
   std::vector<Edge> edges;
@@ -142,6 +142,18 @@ void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<co
   node->output_dtype = output.dtype();
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
+}
+
+}  // namespace
+
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
+            std::initializer_list<const Tensor*> saved) {
+  record_inputs(output, std::move(node), inputs, saved);
+}
+
+void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
+            std::initializer_list<const Tensor*> saved) {
+  record_inputs(output, std::move(node), inputs, saved);
 }
 
 }  // namespace xgrad

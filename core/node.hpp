@@ -139,5 +139,8 @@ std::shared_ptr<Node> gradient_edge(const Tensor& input);
 // versions are remembered so an in-place change to them is reported when backward runs.
 void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
             std::initializer_list<const Tensor*> saved = {});
+// The same for ops whose number of inputs is known only at run time (cat, stack).
+void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
+            std::initializer_list<const Tensor*> saved = {});
 
 }  // namespace xgrad

@@ -209,7 +209,8 @@ class Tensor {
   Tensor unsqueeze(std::int64_t dim) const;
   Tensor squeeze() const;
   Tensor squeeze(std::int64_t dim) const;
-  Tensor expand(IntArrayRef sizes) const;
+  // `implicit` is accepted for libtorch's signature and has no effect.
+  Tensor expand(IntArrayRef sizes, bool implicit = false) const;
   Tensor expand_as(const Tensor& other) const;
   Tensor select(std::int64_t dim, std::int64_t index) const;
   Tensor operator[](std::int64_t index) const;

@@ -19,6 +19,7 @@
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 
@@ -124,6 +125,11 @@ Tensor& Tensor::div_(const Scalar& other) const {
 
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return unary_inplace(mutable_handle(*this), "clamp_", [&](const Tensor& a) { return xgrad::clamp(a, min, max); });
+}
+
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) const {
+  return unary_inplace(mutable_handle(*this), "masked_fill_",
+                       [&](const Tensor& a) { return xgrad::masked_fill(a, mask, value); });
 }
 
 Tensor& Tensor::fill_(const Scalar& value) const {

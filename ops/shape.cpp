@@ -8,6 +8,7 @@
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing_impl.hpp"
 
 namespace xgrad {
 
@@ -155,6 +156,191 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     return make_tensor(broadcast_array(array<T>(x), shape));
   });
   if (any_requires_grad({&x})) record(out, std::make_shared<BroadcastToBackward>(from), {&x});
+  return out;
+}
+
+// ---- expand ---------------------------------------------------------------------------------------
+
+namespace {
+
+// The sizes expand asks for, with each -1 replaced by x's size there; Error for anything broadcast
+// could not do.
+Shape expanded_shape(const Shape& from, IntArrayRef sizes) {
+  const auto describe = [&] { return concat(" (sizes ", sizes, ", input shape ", shape_str(from), ")"); };
+  if (sizes.size() < from.size())
+    throw Error(concat("expand: the number of sizes (", sizes.size(), ") must be at least the number of dims of the input (",
+                       from.size(), ")", describe()));
+  const std::size_t added = sizes.size() - from.size();
+  Shape shape(sizes.begin(), sizes.end());
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (d < added) {
+      if (shape[d] < 0) throw Error(concat("expand: size ", shape[d], " is not allowed in the new leading dim ", d, describe()));
+      continue;
+    }
+    const std::int64_t existing = from[d - added];
+    if (shape[d] == -1) shape[d] = existing;
+    if (shape[d] != existing && (existing != 1 || shape[d] < 0))
+      throw Error(concat("expand: the expanded size ", sizes[d], " must match the existing size ", existing,
+                         " at non-singleton dim ", d, describe()));
+  }
+  return shape;
+}
+
+}  // namespace
+
+// broadcast_to records ExpandBackward0 (d/dx = sum_to(g, x.shape)), which is expand's derivative.
+Tensor expand(const Tensor& x, IntArrayRef sizes) {
+  check_defined(x, "expand", "input");
+  return broadcast_to(x, expanded_shape(x.shape(), sizes));
+}
+
+Tensor expand_as(const Tensor& x, const Tensor& other) {
+  check_defined(other, "expand_as", "other");
+  return expand(x, other.sizes());
+}
+
+// ---- permute --------------------------------------------------------------------------------------
+
+namespace {
+
+// permute as a walk over the result in row-major order, reading each result dim with the input
+// stride of the dim it came from. Neighbouring result dims that are neighbours in the input too are
+// merged first (a stride equal to the next dim's extent times its stride), so a permutation that
+// keeps the last dim last copies whole rows, and the identity copies one block.
+struct PermuteWalk {
+  // Merged dims in result order, size-1 dims dropped: extent, input stride, result stride.
+  std::vector<std::size_t> extents, in_strides, out_strides;
+};
+
+PermuteWalk plan_permute(const Shape& shape, const std::vector<std::size_t>& order) {
+  std::vector<std::size_t> input_strides(shape.size(), 1);
+  for (std::size_t d = shape.size(); d-- > 1;) input_strides[d - 1] = input_strides[d] * shape[d];
+  PermuteWalk walk;
+  for (std::size_t from : order) {
+    const auto extent = static_cast<std::size_t>(shape[from]);
+    const std::size_t stride = input_strides[from];
+    if (extent == 1) continue;
+    if (!walk.in_strides.empty() && walk.in_strides.back() == extent * stride) {
+      walk.extents.back() *= extent;
+      walk.in_strides.back() = stride;
+    } else {
+      walk.extents.push_back(extent);
+      walk.in_strides.push_back(stride);
+    }
+  }
+  walk.out_strides.assign(walk.extents.size(), 1);
+  for (std::size_t k = walk.extents.size(); k-- > 1;) walk.out_strides[k - 1] = walk.out_strides[k] * walk.extents[k];
+  return walk;
+}
+
+// Calls visit(input_offset, result_offset) for every combination of positions along `dims` (some
+// of the walk's dims), as an odometer: the last of them turns fastest.
+template <class F>
+void for_each_position(const PermuteWalk& walk, const std::vector<std::size_t>& dims, F visit) {
+  std::vector<std::size_t> position(dims.size(), 0);
+  std::size_t in = 0, out = 0;
+  for (;;) {
+    visit(in, out);
+    std::size_t k = dims.size();
+    for (; k > 0; --k) {
+      const std::size_t d = dims[k - 1];
+      if (++position[k - 1] < walk.extents[d]) {
+        in += walk.in_strides[d];
+        out += walk.out_strides[d];
+        break;
+      }
+      in -= (walk.extents[d] - 1) * walk.in_strides[d];
+      out -= (walk.extents[d] - 1) * walk.out_strides[d];
+      position[k - 1] = 0;
+    }
+    if (k == 0) return;  // every dim wrapped around: done
+  }
+}
+
+// The result's last dim reads the input with a stride. Some other result dim c reads it
+// contiguously (the input's last dim went there), so the (c, last) plane is a transpose: copied in
+// square tiles, each input and result cache line it touches is used whole before it is evicted,
+// where a plain walk would fetch a new input line for every element.
+template <class T>
+void permute_tiled(const PermuteWalk& walk, const T* in, T* out) {
+  const std::size_t last = walk.extents.size() - 1;
+  const auto contiguous = std::find(walk.in_strides.begin(), walk.in_strides.end(), std::size_t{1});
+  const auto c = static_cast<std::size_t>(contiguous - walk.in_strides.begin());
+  std::vector<std::size_t> others;
+  for (std::size_t d = 0; d < last; ++d)
+    if (d != c) others.push_back(d);
+  const std::size_t rows = walk.extents[c], cols = walk.extents[last];
+  const std::size_t row_step = walk.out_strides[c], col_step = walk.in_strides[last];
+  constexpr std::size_t tile = 16;
+  for_each_position(walk, others, [&](std::size_t in_base, std::size_t out_base) {
+    for (std::size_t i0 = 0; i0 < rows; i0 += tile)
+      for (std::size_t j0 = 0; j0 < cols; j0 += tile) {
+        const std::size_t i_end = std::min(i0 + tile, rows), j_end = std::min(j0 + tile, cols);
+        for (std::size_t i = i0; i < i_end; ++i)
+          for (std::size_t j = j0; j < j_end; ++j) out[out_base + i * row_step + j] = in[in_base + i + j * col_step];
+      }
+  });
+}
+
+template <class T>
+void permute_into(const PermuteWalk& walk, const T* in, T* out, std::size_t count) {
+  if (count == 0) return;
+  if (walk.extents.empty()) {  // one element
+    *out = *in;
+    return;
+  }
+  // The input's last dim (stride 1) always survives merging, in some result dim.
+  const std::size_t last = walk.extents.size() - 1;
+  if (walk.in_strides[last] != 1) {
+    permute_tiled(walk, in, out);
+    return;
+  }
+  std::vector<std::size_t> outer(last);
+  for (std::size_t d = 0; d < last; ++d) outer[d] = d;
+  const std::size_t run = walk.extents[last];
+  for_each_position(walk, outer, [&](std::size_t from, std::size_t to) { copy_run(in + from, run, out + to); });
+}
+
+Tensor permuted_copy(const Tensor& x, const std::vector<std::size_t>& order) {
+  const Shape shape = x.shape();
+  Shape out_shape(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) out_shape[k] = shape[order[k]];
+  const PermuteWalk walk = plan_permute(shape, order);
+  return visit_any_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(out_shape);
+    permute_into(walk, array<T>(x).data(), out.data(), out.size());
+    return make_tensor(std::move(out));
+  });
+}
+
+// d permute(x, dims) = permute(g, inverse): result dim k goes back to input dim dims[k]
+struct PermuteBackward final : Node {
+  explicit PermuteBackward(std::vector<std::int64_t> inverse) : inverse(std::move(inverse)) {}
+  const char* name() const override { return "PermuteBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
+  std::vector<std::int64_t> inverse;
+};
+
+}  // namespace
+
+Tensor permute(const Tensor& x, IntArrayRef dims) {
+  check_defined(x, "permute", "input");
+  const Shape shape = x.shape();
+  if (dims.size() != shape.size())
+    throw Error(concat("permute: dims ", dims, " has ", dims.size(), " entries but the input has ", shape.size(),
+                       " dims (shape ", shape_str(shape), ")"));
+  std::vector<std::size_t> order(dims.size());
+  std::vector<std::int64_t> inverse(dims.size(), -1);
+  for (std::size_t k = 0; k < dims.size(); ++k) {
+    order[k] = normalize_dim(dims[k], shape, "permute");
+    if (inverse[order[k]] >= 0)
+      throw Error(concat("permute: dim ", dims[k], " appears more than once in dims ", dims, " (input shape ",
+                         shape_str(shape), ")"));
+    inverse[order[k]] = static_cast<std::int64_t>(k);
+  }
+  Tensor out = permuted_copy(x, order);
+  if (any_requires_grad({&x})) record(out, std::make_shared<PermuteBackward>(std::move(inverse)), {&x});
   return out;
 }
 
@@ -330,5 +516,11 @@ Tensor to_dtype(const Tensor& x, Dtype dtype) {
     record(out, std::make_shared<ToDtypeBackward>(x.dtype()), {&x});
   return out;
 }
+
+// ---- Tensor methods ---------------------------------------------------------------------------------
+
+Tensor Tensor::permute(IntArrayRef dims) const { return xgrad::permute(*this, dims); }
+Tensor Tensor::expand(IntArrayRef sizes, bool /*implicit*/) const { return xgrad::expand(*this, sizes); }
+Tensor Tensor::expand_as(const Tensor& other) const { return xgrad::expand_as(*this, other); }
 
 }  // namespace xgrad

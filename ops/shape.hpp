@@ -14,6 +14,16 @@ Tensor reshape(const Tensor& x, IntArrayRef shape);
 // x broadcast (NumPy rules) to `shape`, materialised; x's shape must broadcast to exactly `shape`.
 // d/dx = sum_to(g, x.shape).
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
+// x's dims reordered: result dim k is x's dim dims[k], so a [2, 3, 4] tensor permuted by {2, 0, 1}
+// has shape [4, 2, 3]. dims holds each of x's dims exactly once (negative ones count from the end).
+// A copy, not a view. d/dx = permute(g, inverse of dims).
+Tensor permute(const Tensor& x, IntArrayRef dims);
+// x repeated along its size-1 dims (and along new leading dims) to `sizes`, materialised: [3, 1]
+// expanded to {2, 3, 4} repeats each value 8 times. -1 keeps a dim's size (not allowed for a new
+// leading dim); a dim whose size is not 1 cannot change. d/dx = g summed back to x's shape.
+Tensor expand(const Tensor& x, IntArrayRef sizes);
+// expand(x, other.sizes()).
+Tensor expand_as(const Tensor& x, const Tensor& other);
 // torch.gather: out[i][j][k] = input[i][index[i][j][k]][k] for dim = 1 (likewise for any dim).
 // index is int64 with input's number of dims and index.size(d) <= input.size(d) for every d != dim;
 // the result has index's shape. Each index value must lie in [0, input.size(dim)).

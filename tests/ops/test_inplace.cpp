@@ -120,6 +120,21 @@ TEST(InPlace, ClampReadsTheOldValuesForItsGradient) {
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0.0, 1.0, 0.0}));
 }
 
+// PyTorch: h = x * 2; h.masked_fill_(h > 1, 0); h.sum().backward() gives x.grad 2 where h <= 1, else 0.
+TEST(InPlace, MaskedFill) {
+  const Tensor x = tensor({0.25, 1.0, -3.0}).requires_grad_();
+  Tensor h = x * 2.0;
+  h.masked_fill_(h > 1, 0.0);
+  EXPECT_EQ(h.to_vector<double>(), (std::vector<double>{0.5, 0.0, -6.0}));
+  EXPECT_EQ(std::string(h.grad_fn()->name()), "MaskedFillBackward0");
+  h.sum().backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{2.0, 0.0, 2.0}));
+  Tensor ints = arange(4);
+  ints.masked_fill_(ints.ge(2), -1);
+  EXPECT_EQ(ints.to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1, -1, -1}));
+  EXPECT_TRUE(throws_error_containing([&] { ints.masked_fill_(zeros({3}, kBool), 0); }, {"masked_fill", "[3]"}));
+}
+
 TEST(InPlace, FillAndCopy) {
   Tensor a = zeros({2, 2}, kInt64);
   a.fill_(7);

@@ -1,5 +1,6 @@
-// Shape ops: reshape, broadcast_to, gather, to_dtype, unsqueeze, squeeze, flatten: values, float64
-// gradcheck and the error messages for bad shapes, dims and indices.
+// Shape ops: reshape, broadcast_to, expand, permute, gather, to_dtype, unsqueeze, squeeze, flatten:
+// values, float64 gradcheck and the error messages for bad shapes, dims and indices. The PyTorch
+// fixtures of permute and expand are checked in test_indexing.cpp, with the other indexing.json cases.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -78,6 +79,95 @@ TEST(ShapeGradients, BroadcastTo) {
   EXPECT_TRUE(passes_gradcheck([](const auto& in) { return broadcast_to(in[0], {2, 3, 4}); }, {leaf({3, 1})}));
   EXPECT_TRUE(passes_gradcheck([](const auto& in) { return broadcast_to(in[0], {2, 3}); }, {leaf({3})}));
   EXPECT_TRUE(passes_gradcheck([](const auto& in) { return broadcast_to(in[0], {2, 3}); }, {leaf({2, 3})}));
+}
+
+// ---- expand --------------------------------------------------------------------------------------
+
+TEST(Shape, ExpandRepeatsSizeOneDims) {
+  const Tensor column = tensor({{1.0}, {2.0}});
+  EXPECT_EQ(values(expand(column, {2, 3})), (std::vector<double>{1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(values(column.expand({-1, 2})), (std::vector<double>{1, 1, 2, 2}));
+  EXPECT_EQ(expand(column, {4, 2, 5}).shape(), (Shape{4, 2, 5}));
+  EXPECT_EQ(expand(column, {2, 0}).shape(), (Shape{2, 0}));
+  EXPECT_EQ(expand(tensor(3.0), {}).shape(), Shape{});
+  EXPECT_EQ(values(tensor(3.0).expand({2})), (std::vector<double>{3, 3}));
+  EXPECT_EQ(values(expand_as(tensor({1.0, 2.0}), zeros({2, 2}))), (std::vector<double>{1, 2, 1, 2}));
+  EXPECT_EQ(tensor({1.0, 2.0}).expand_as(zeros({3, 2})).shape(), (Shape{3, 2}));
+  const std::int64_t n = 3;
+  const int m = 2;
+  EXPECT_EQ(expand(tensor({{5}}), {n, m}).to_vector<std::int64_t>(), (std::vector<std::int64_t>(6, 5)));
+  EXPECT_EQ(expand(tensor({1}).to(kBool), {2}).to_vector<bool>(), (std::vector<bool>{true, true}));
+}
+
+TEST(ShapeGradients, ExpandSumsBack) {
+  Tensor x = tensor({{1.0}, {2.0}}).requires_grad_();
+  const Tensor out = expand(x, {3, 2, 2});
+  EXPECT_EQ(std::string(out.grad_fn()->name()), "ExpandBackward0");
+  EXPECT_EQ(std::string(x.expand_as(zeros({2, 2})).grad_fn()->name()), "ExpandBackward0");
+  out.backward(reshape(arange(12, kFloat64), {3, 2, 2}));
+  // Row 0 collects 0+1, 4+5, 8+9; row 1 collects 2+3, 6+7, 10+11.
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{27, 39}));
+  manual_seed(35);
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return expand(in[0], {2, -1, 4}); }, {leaf({3, 1})}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return expand(in[0], {2, 3}); }, {leaf({})}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0].expand_as(in[1]) * in[1]; }, {leaf({1, 4}), leaf({3, 4})}));
+}
+
+TEST(ShapeErrors, Expand) {
+  const Tensor x = zeros({3, 4});
+  EXPECT_TRUE(throws_error_containing([&] { expand(x, {3, 5}); },
+                                      {"expand", "size 5", "existing size 4", "dim 1", "[3, 5]", "[3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { expand(x, {4}); }, {"expand", "number of sizes (1)", "(2)", "[3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { expand(x, {-1, 3, 4}); }, {"expand", "-1", "leading dim 0"}));
+  EXPECT_TRUE(throws_error_containing([&] { expand(x, {2, -2, 4}); }, {"expand", "-2", "existing size 3"}));
+  EXPECT_TRUE(throws_error_containing([&] { expand(zeros({3, 1}), {3, -2}); }, {"expand", "-2", "existing size 1"}));
+  EXPECT_TRUE(throws_error_containing([&] { expand_as(x, zeros({2, 4})); }, {"expand", "[2, 4]", "[3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([] { expand(Tensor(), {2}); }, {"expand", "undefined"}));
+}
+
+// ---- permute -------------------------------------------------------------------------------------
+
+TEST(Shape, PermuteReordersDims) {
+  const Tensor x = reshape(arange(24, kFloat64), {2, 3, 4});
+  const Tensor p = permute(x, {2, 0, 1});
+  EXPECT_EQ(p.shape(), (Shape{4, 2, 3}));
+  // p[k][i][j] = x[i][j][k]
+  EXPECT_EQ(values(select(p, 0, 1)), (std::vector<double>{1, 5, 9, 13, 17, 21}));
+  EXPECT_EQ(values(x.permute({1, 0, 2})),
+            (std::vector<double>{0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7, 16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23}));
+  EXPECT_EQ(values(permute(x, {0, 1, 2})), values(x));
+  EXPECT_EQ(values(permute(x, {-1, -3, -2})), values(p));
+  EXPECT_EQ(values(permute(permute(x, {2, 0, 1}), {1, 2, 0})), values(x));
+  EXPECT_EQ(values(permute(reshape(arange(6, kFloat64), {2, 3}), {1, 0})), (std::vector<double>{0, 3, 1, 4, 2, 5}));
+  // Size-1 dims and a 0-dim tensor.
+  EXPECT_EQ(values(permute(reshape(arange(6, kFloat64), {1, 2, 3, 1}), {3, 2, 0, 1})),
+            (std::vector<double>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(permute(tensor(2.0), {}).item<double>(), 2.0);
+  EXPECT_EQ(permute(zeros({2, 0, 3}), {2, 1, 0}).shape(), (Shape{3, 0, 2}));
+  EXPECT_EQ(permute(tensor({{1, 2}}), {1, 0}).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2}));
+  const std::vector<std::int64_t> order{1, 0};
+  EXPECT_EQ(permute(zeros({2, 5}), order).shape(), (Shape{5, 2}));
+}
+
+TEST(ShapeGradients, Permute) {
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}).requires_grad_();
+  const Tensor p = x.permute({1, 0});
+  EXPECT_EQ(std::string(p.grad_fn()->name()), "PermuteBackward0");
+  p.backward(tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{1, 3, 5, 2, 4, 6}));
+  manual_seed(36);
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return permute(in[0], {2, 0, 1}); }, {leaf({2, 3, 4})}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return permute(in[0], {0, 2, 1, 3}); }, {leaf({2, 3, 2, 2})}));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return permute(in[0], {3, 1, 0, 2}) * 2.0; }, {leaf({2, 1, 3, 2})}));
+}
+
+TEST(ShapeErrors, Permute) {
+  const Tensor x = zeros({2, 3, 4});
+  EXPECT_TRUE(throws_error_containing([&] { permute(x, {0, 0, 1}); }, {"permute", "dim 0", "more than once", "[0, 0, 1]"}));
+  EXPECT_TRUE(throws_error_containing([&] { permute(x, {2, -1, 0}); }, {"permute", "dim -1", "more than once"}));
+  EXPECT_TRUE(throws_error_containing([&] { permute(x, {1, 0}); }, {"permute", "[1, 0]", "2 entries", "3 dims", "[2, 3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { permute(x, {0, 1, 3}); }, {"permute", "dim 3", "[2, 3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([] { permute(Tensor(), {0}); }, {"permute", "undefined"}));
 }
 
 // ---- gather -------------------------------------------------------------------------------------------
