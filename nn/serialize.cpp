@@ -77,7 +77,7 @@ void save(const Module& module, const std::string& directory) {
   check(!error && fs::is_directory(directory), "save: cannot create directory ", directory, " (", error.message(),
         ")");
   // Named references rather than a structured binding: C++17 does not let the lambda below capture
-  // a binding (GCC allows it as an extension, clang rejects it).
+  // a binding (GCC accepts it anyway, clang 14 does not).
   for (const auto& entry : module.named_parameters()) {
     const std::string& name = entry.first;
     const Tensor& parameter = entry.second;
