@@ -3,12 +3,19 @@
 # present are skipped, and nothing is downloaded from anywhere else.
 #   ./install-deps.sh            library, tests, examples
 #   ./install-deps.sh --bench    also Google Benchmark (bench/)
+#   ./install-deps.sh --clang    also clang, for CI's clang build (the options combine)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config
           libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
           googletest libgtest-dev nlohmann-json3-dev libstb-dev)
-if [[ "${1:-}" == "--bench" ]]; then packages+=(libbenchmark-dev); fi
+for option in "$@"; do
+  case "$option" in
+    --bench) packages+=(libbenchmark-dev) ;;
+    --clang) packages+=(clang) ;;
+    *) echo "install-deps: unknown option $option (known: --bench --clang)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for package in "${packages[@]}"; do

@@ -76,7 +76,11 @@ void save(const Module& module, const std::string& directory) {
   fs::create_directories(directory, error);
   check(!error && fs::is_directory(directory), "save: cannot create directory ", directory, " (", error.message(),
         ")");
-  for (const auto& [name, parameter] : module.named_parameters()) {
+  // Named references rather than a structured binding: C++17 does not let the lambda below capture
+  // a binding (GCC accepts it anyway, clang 14 does not).
+  for (const auto& entry : module.named_parameters()) {
+    const std::string& name = entry.first;
+    const Tensor& parameter = entry.second;
     const fs::path path = file_for(directory, name);
     visit_floating(parameter.dtype(), "save", [&](auto tag) {
       using T = decltype(tag);

@@ -13,7 +13,11 @@ extern "C" int openblas_get_num_threads(void);
 // GCC compiles functions marked XGRAD_SIMD_CLONES three times, for x86-64-v4 (AVX-512), x86-64-v3
 // (AVX2 with FMA, which fuses the exp polynomial's multiply-adds) and the x86-64 baseline, and picks
 // the best one the CPU supports when the library is loaded (libtorch dispatches the same way).
-// Elsewhere the kernels are compiled once, for whatever the compiler targets.
+// Elsewhere the kernels are compiled once, for whatever the compiler targets. That includes clang:
+// clang 14 accepts these target_clones but its resolver never picks the v4 or v3 clone (it reads
+// "arch=x86-64-v4" as a CPU model to compare with, a test that is never true, and leaves v3 out),
+// and its clones cannot name a feature set such as AVX2 with FMA. A clang build thus runs the
+// kernels GCC's build runs on a CPU without AVX2.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define XGRAD_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
