@@ -72,6 +72,13 @@ bool same_value(double actual, double expected, double tolerance) {
   return ::testing::AssertionFailure() << result.report;
 }
 
+::testing::AssertionResult passes_gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                                const std::vector<Tensor>& inputs) {
+  const GradcheckResult result = gradgradcheck(fn, inputs);
+  if (result) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << result.report;
+}
+
 Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_(); }
 
 std::vector<double> values(const Tensor& tensor) { return tensor.to_vector<double>(); }

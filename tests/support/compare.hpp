@@ -22,6 +22,11 @@ namespace xgrad::testing {
 ::testing::AssertionResult passes_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                                             const std::vector<Tensor>& inputs);
 
+// gradgradcheck(fn, inputs): second derivatives (create_graph) against finite differences of the
+// first, with random first- and second-order upstream gradients.
+::testing::AssertionResult passes_gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                                const std::vector<Tensor>& inputs);
+
 // A float64 leaf of standard normal values that requires grad: the usual gradcheck input.
 Tensor leaf(const Shape& shape);
 
