@@ -34,7 +34,7 @@ std::string node_label(const Node& node) {
   std::ostringstream label;
   label << node.name() << "\\n" << shape_str(node.output_shape);
   // A tensor that called retain_grad() shows its gradient like a leaf does.
-  const std::shared_ptr<TensorImpl> retained = node.hooked_tensor();
+  const std::shared_ptr<TensorImpl> retained = node.retained_output();
   if (retained && retained->retains_grad && retained->grad.defined())
     label << "\\ngrad " << shape_str(retained->grad.shape()) << " norm " << l2_norm(retained->grad);
   return label.str();

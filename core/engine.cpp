@@ -52,10 +52,8 @@ void check_gradient(const Node& producer, std::size_t input, const Tensor& grad,
 
 // The gradient after the hooks of the node's tensor, in registration order; a hook that returns a
 // tensor replaces the gradient for the hooks after it and for the node itself.
-Tensor apply_tensor_hooks(const Node& node, Tensor grad) {
-  const std::shared_ptr<TensorImpl> tensor = node.hooked_tensor();
-  if (!tensor) return grad;
-  for (const auto& hook : tensor->hooks) {
+Tensor apply_tensor_hooks(Node& node, Tensor grad) {
+  for (const auto& hook : node.tensor_hooks()) {
     if (!hook) continue;  // removed
     Tensor replacement = hook(grad);
     if (!replacement.defined()) continue;

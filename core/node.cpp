@@ -42,6 +42,8 @@ void Node::release() {
   released_ = true;
 }
 
+std::vector<Node::TensorHook>& AccumulateGrad::tensor_hooks() { return leaf_.impl()->hooks; }
+
 // d leaf.grad += grad_output
 std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output) {
   TensorImpl& leaf = *leaf_.impl();

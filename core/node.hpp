@@ -8,6 +8,7 @@
 // AccumulateGrad node, which adds the incoming gradient into the leaf's grad().
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -66,11 +67,15 @@ class Node {
   // Throws Error, as PyTorch does, when a saved tensor was modified in place since it was saved.
   void check_saved_versions() const;
 
-  // The tensor whose hooks (Tensor::register_hook, retain_grad) see this node's incoming gradient
-  // before backward runs: the output that registered one, or for AccumulateGrad the leaf. Null
-  // when no hook was ever registered, which is the usual case and costs nothing.
-  virtual std::shared_ptr<TensorImpl> hooked_tensor() const { return hooked_output_.lock(); }
-  void set_hooked_output(const std::shared_ptr<TensorImpl>& output) { hooked_output_ = output; }
+  // The hooks of the tensor this node produced (Tensor::register_hook, retain_grad): they see the
+  // node's incoming gradient before backward runs, in registration order, and may replace it. They
+  // live here rather than in the tensor, as in PyTorch, so a hook on a temporary still fires. For
+  // AccumulateGrad they are the leaf's. Usually empty, which costs nothing.
+  using TensorHook = std::function<Tensor(const Tensor&)>;
+  virtual std::vector<TensorHook>& tensor_hooks() { return tensor_hooks_; }
+  // The output that called retain_grad() (while it is alive), so to_dot can show its gradient.
+  std::shared_ptr<TensorImpl> retained_output() const { return retained_output_.lock(); }
+  void set_retained_output(const std::shared_ptr<TensorImpl>& output) { retained_output_ = output; }
 
   // Where the forward op ran, in words, recorded only while anomaly detection is on
   // (autograd::DetectAnomalyGuard): the op, its input shapes and its place in the recording order.
@@ -98,7 +103,8 @@ class Node {
   std::size_t saved_count_ = 0;
   std::vector<Edge> next_edges_;
   bool released_ = false;
-  std::weak_ptr<TensorImpl> hooked_output_;
+  std::vector<TensorHook> tensor_hooks_;
+  std::weak_ptr<TensorImpl> retained_output_;
   std::string creation_context_;
   // Engine bookkeeping for the backward pass in progress (see core/engine.cpp).
   std::uint64_t visit_epoch_ = 0;
@@ -115,7 +121,7 @@ class AccumulateGrad final : public Node {
   const Tensor& leaf() const { return leaf_; }
   // libtorch's name for the leaf.
   const Tensor& variable() const { return leaf_; }
-  std::shared_ptr<TensorImpl> hooked_tensor() const override { return leaf_.impl_ptr(); }
+  std::vector<TensorHook>& tensor_hooks() override;
   bool supports_create_graph() const override { return true; }
   // Shared by every graph that reads the leaf, so one backward must not free it for the others.
   void release() override {}

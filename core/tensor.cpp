@@ -127,9 +127,11 @@ void Tensor::retain_grad() const {
         shape_str(shape()), ")");
   if (is_leaf() || impl_->retains_grad) return;  // a leaf keeps its gradient anyway
   impl_->retains_grad = true;
-  TensorImpl* self = impl_.get();  // the hook lives in the impl, so it never outlives it
-  add_hook([self](const Tensor& grad) {
-    self->grad = self->grad.defined() ? sum_of_gradients(self->grad, grad) : grad.clone();
+  impl_->grad_fn->set_retained_output(impl_);
+  // Weak: the hook lives in the grad_fn, which the tensor owns.
+  add_hook([self = std::weak_ptr<TensorImpl>(impl_)](const Tensor& grad) {
+    if (const std::shared_ptr<TensorImpl> tensor = self.lock())
+      tensor->grad = tensor->grad.defined() ? sum_of_gradients(tensor->grad, grad) : grad.clone();
     return Tensor();
   });
 }
@@ -140,14 +142,16 @@ unsigned Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
   check(defined(), "register_hook: called on an undefined tensor");
   check(requires_grad(), "register_hook: cannot register a hook on a tensor that doesn't require gradient (shape ",
         shape_str(shape()), ")");
-  if (impl_->grad_fn) impl_->grad_fn->set_hooked_output(impl_);
-  impl_->hooks.push_back(std::move(hook));
-  return static_cast<unsigned>(impl_->hooks.size() - 1);
+  std::vector<Node::TensorHook>& hooks = impl_->grad_fn ? impl_->grad_fn->tensor_hooks() : impl_->hooks;
+  hooks.push_back(std::move(hook));
+  return static_cast<unsigned>(hooks.size() - 1);
 }
 
 void Tensor::remove_hook(unsigned handle) const {
-  check(defined() && handle < impl_->hooks.size(), "remove_hook: no hook with handle ", handle);
-  impl_->hooks[handle] = nullptr;
+  check(defined(), "remove_hook: called on an undefined tensor");
+  std::vector<Node::TensorHook>& hooks = impl_->grad_fn ? impl_->grad_fn->tensor_hooks() : impl_->hooks;
+  check(handle < hooks.size(), "remove_hook: no hook with handle ", handle);
+  hooks[handle] = nullptr;
 }
 
 void Tensor::zero_grad() const {

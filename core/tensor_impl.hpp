@@ -59,8 +59,8 @@ struct TensorImpl {
   // the graph alive.
   std::weak_ptr<Node> grad_accumulator;
   std::string name;
-  // Tensor::register_hook's functions, in registration order; retain_grad() adds one that keeps the
-  // gradient in `grad`. An empty hook (removed) stays as a hole so hook indices remain valid.
+  // A leaf's Tensor::register_hook functions, in registration order (a non-leaf's live in its
+  // grad_fn). A removed hook stays as an empty hole so that hook handles remain valid.
   std::vector<std::function<Tensor(const Tensor&)>> hooks;
   bool retains_grad = false;
 };

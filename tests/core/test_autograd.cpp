@@ -54,6 +54,20 @@ TEST(Hooks, RunInRegistrationOrderAndMayReplaceTheGradient) {
   EXPECT_TRUE(all_close(x.grad(), doubled_leaf_grad, 1e-15, 0.0));  // both doubled what flowed on
 }
 
+// Hooks live in the grad_fn, as in PyTorch: a hook on a temporary still fires.
+TEST(Hooks, OnATemporaryStillFire) {
+  const Tensor x = tensor({1.0, 2.0}).requires_grad_();
+  std::vector<double> seen;
+  const auto build = [&] {
+    Tensor temporary = x * 3.0;
+    temporary.register_hook([&seen](const Tensor& grad) { seen = grad.to_vector<double>(); });
+    return (temporary * temporary).sum();
+  };
+  const Tensor loss = build();
+  loss.backward();
+  EXPECT_EQ(seen, (std::vector<double>{6.0, 12.0}));
+}
+
 TEST(Hooks, OnLeavesObserversAndRemoval) {
   Tensor w = tensor({1.0, 2.0}).requires_grad_();
   std::vector<double> seen;
