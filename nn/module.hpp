@@ -69,9 +69,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // Names must be non-empty, contain no dot, and be new among this module's parameters, buffers
   // and children; otherwise Error, and nothing is registered.
 
-  // Stores `tensor` as a parameter (a leaf; requires_grad as asked) and returns a handle on it:
-  // `weight = register_parameter("weight", xgrad::randn({3, 4}));`. An undefined tensor (a layer
-  // built without bias) is kept under its name but listed by no parameters() call, as in libtorch.
+  // Stores `tensor` as a parameter (a leaf; requires_grad as asked) and returns it:
+  // `weight = register_parameter("weight", xgrad::randn({3, 4}));` keeps a handle in a member.
+  // (The reference points into the module's table, which the next registration may move: copy
+  // it, as that assignment does.) An undefined tensor (a layer built without bias) is kept under
+  // its name but listed by no parameters() call, as in libtorch.
   Tensor& register_parameter(std::string name, Tensor tensor, bool requires_grad = true);
   // Stores a tensor that moves with the module (to(), save) but is not trained: running
   // statistics, masks.

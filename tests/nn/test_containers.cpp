@@ -207,11 +207,17 @@ TEST(ModuleList, PushBackInsertIndexAndErrors) {
 
 // ---- Functional, Identity, Flatten ---------------------------------------------------------------------
 
+// An overloaded free function: its name alone is an overload set, which a template cannot deduce.
+Tensor scaled(const Tensor& x) { return x * 10.0; }
+Tensor scaled(const Tensor& x, double factor) { return x * factor; }
+
 TEST(Functional, WrapsFreeFunctionsAndLambdas) {
   const Tensor x = tensor({{-1.0, 2.0}, {3.0, -4.0}});
   EXPECT_TRUE(all_close(nn::Functional(xgrad::relu)(x), relu(x), 0, 0));
   EXPECT_TRUE(all_close(nn::Functional(xgrad::tanh)(x), tanh(x), 0, 0));
   EXPECT_TRUE(all_close(nn::Functional([](Tensor t) { return t * 3.0; })(x), x * 3.0, 0, 0));
+  // Of an overload set, the overload taking one tensor is picked.
+  EXPECT_TRUE(all_close(nn::Functional(scaled)(x), x * 10.0, 0, 0));
   // Extra arguments are bound after the input, as libtorch's std::bind form.
   EXPECT_TRUE(all_close(nn::Functional(xgrad::softmax, 1)(x), softmax(x, 1), 0, 0));
   EXPECT_TRUE(all_close(nn::Functional(xgrad::flatten, 0, -1)(x), flatten(x), 0, 0));
