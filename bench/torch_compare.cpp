@@ -159,7 +159,7 @@ struct TorchTrainer {
         optimizer(net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9)),
         x(to_torch(source.x)),
         y(to_torch(source.y)) {
-    const std::vector<xgrad::Tensor> from = source.net.parameters();
+    const std::vector<xgrad::Tensor> from = source.net->parameters();
     std::vector<torch::Tensor> to = net->parameters();
     TORCH_CHECK(from.size() == to.size(), "parameter lists differ");
     torch::NoGradGuard no_grad;

@@ -73,6 +73,7 @@ inline Dataset spiral(const Workload& w, std::uint32_t seed = 7) {
 inline nn::Sequential mlp(const Workload& w) {
   const auto in = static_cast<std::int64_t>(w.features), hidden = static_cast<std::int64_t>(w.hidden),
              out = static_cast<std::int64_t>(w.classes);
+  // Braces: the layers are initialised left to right whatever the compiler.
   return nn::Sequential{nn::Linear(in, hidden), nn::ReLU(), nn::Linear(hidden, hidden), nn::ReLU(),
                         nn::Linear(hidden, out)};
 }
@@ -85,7 +86,7 @@ inline Tensor training_loss(const Tensor& logits, const Tensor& labels) {
 // One model with its optimiser and full-batch data: step() is the unit every benchmark times.
 struct Trainer {
   explicit Trainer(const Workload& w, std::uint64_t seed = 0)
-      : net((manual_seed(seed), mlp(w))), optimizer(net.parameters(), optim::SGDOptions(0.1).momentum(0.9)) {
+      : net((manual_seed(seed), mlp(w))), optimizer(net->parameters(), optim::SGDOptions(0.1).momentum(0.9)) {
     const Dataset data = spiral(w);
     x = from_buffer(data.x.data(), {w.batch, w.features});
     y = from_buffer(data.labels.data(), {w.batch});

@@ -18,10 +18,10 @@ int main(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : "graph.dot";
   xgrad::manual_seed(0);
 
-  nn::Sequential model{nn::Linear(2, 3), nn::Tanh(), nn::Linear(3, 2)};
+  auto model = nn::Sequential{nn::Linear(2, 3), nn::Tanh(), nn::Linear(3, 2)};
   const Tensor x = xgrad::randn({4, 2});
   const Tensor y = xgrad::tensor({0, 1, 1, 0});
-  xgrad::optim::SGD optimizer(model.parameters(), xgrad::optim::SGDOptions(0.1));
+  xgrad::optim::SGD optimizer(model->parameters(), xgrad::optim::SGDOptions(0.1));
 
   optimizer.zero_grad();
   const Tensor loss = nn::CrossEntropyLoss()(model(x), y);

@@ -126,7 +126,9 @@ Dataset make_moons() {
 // ---- model and training ------------------------------------------------------------------------
 
 // One hidden layer of ReLUs is enough to bend the boundary around the arms; the output is one
-// score (logit) per class.
+// score (logit) per class. Braces rather than parentheses: C++ evaluates a braced list left to
+// right, so the layers draw their initial weights in order and a seed gives the same model with
+// every compiler (a function call's arguments may be evaluated in any order).
 nn::Sequential make_model(std::int64_t hidden, std::int64_t classes) {
   return nn::Sequential{nn::Linear(2, hidden), nn::ReLU(), nn::Linear(hidden, classes)};
 }
@@ -166,7 +168,7 @@ class Progress {
 // Full-batch gradient descent with momentum: every step sees all points.
 void train(nn::Sequential& model, const Dataset& data, const Settings& settings) {
   nn::CrossEntropyLoss criterion;
-  optim::SGD optimizer(model.parameters(), optim::SGDOptions(settings.lr).momentum(0.9));
+  optim::SGD optimizer(model->parameters(), optim::SGDOptions(settings.lr).momentum(0.9));
   const Progress progress(settings.steps);
   for (int step = 1; step <= settings.steps; ++step) {
     optimizer.zero_grad();

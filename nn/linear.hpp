@@ -1,10 +1,17 @@
 #pragma once
-// Linear: the fully connected layer y = x W^T + b, as torch::nn::Linear.
+// Linear, Identity and Flatten, as torch::nn's modules/linear.h: each a FooImpl module and its
+// holder Foo (see nn/module_holder.hpp).
+//
+//   nn::Linear fc(784, 64);                                  // or nn::Linear(nn::LinearOptions(784, 64))
+//   Tensor y = fc(x);                                        // x W^T + b
+//   fc->weight, fc->bias, fc->options.in_features()
+//   nn::Flatten flatten;                                     // [N, C, H, W] -> [N, C*H*W]
 #include <cstdint>
 #include <iosfwd>
 
 #include "../core/tensor.hpp"
 #include "module.hpp"
+#include "module_holder.hpp"
 
 namespace xgrad::nn {
 
@@ -18,7 +25,7 @@ class LinearOptions {
   LinearOptions& out_features(std::int64_t value) { out_features_ = value; return *this; }
   // Whether the layer learns an additive bias (default true).
   LinearOptions& bias(bool value) { bias_ = value; return *this; }
-  // Element type of the parameters (default float32).
+  // Element type of the parameters (default float32). Not in libtorch, which uses module->to().
   LinearOptions& dtype(Dtype value) { dtype_ = value; return *this; }
 
   std::int64_t in_features() const { return in_features_; }
@@ -36,13 +43,13 @@ class LinearOptions {
 // Parameters "weight" [out, in] and, unless options.bias(false), "bias" [out]; both drawn uniformly
 // from +-1/sqrt(in_features) by the global generator, as libtorch does.
 // forward: input [*, in] -> [*, out] (see xgrad::linear for the gradients).
-class Linear : public Module {
+class LinearImpl : public Module {
  public:
-  Linear(std::int64_t in_features, std::int64_t out_features);
-  explicit Linear(const LinearOptions& options);
+  LinearImpl(std::int64_t in_features, std::int64_t out_features)
+      : LinearImpl(LinearOptions(in_features, out_features)) {}
+  explicit LinearImpl(const LinearOptions& options);
 
-  const char* name() const override { return "Linear"; }
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input);
   // Draws new weight and bias values (libtorch's reset_parameters).
   void reset_parameters();
   void pretty_print(std::ostream& out) const override;
@@ -51,5 +58,39 @@ class Linear : public Module {
   Tensor weight;
   Tensor bias;  // undefined without a bias
 };
+XGRAD_MODULE(Linear);
+
+// Returns its input: a placeholder where a layer is optional (nn::Identity() instead of a
+// projection).
+class IdentityImpl : public Module {
+ public:
+  Tensor forward(const Tensor& input);
+};
+XGRAD_MODULE(Identity);
+
+// FlattenOptions().start_dim(1).end_dim(-1): the dims merged, inclusive; the defaults keep the
+// batch dimension, as libtorch's.
+class FlattenOptions {
+ public:
+  FlattenOptions& start_dim(std::int64_t value) { start_dim_ = value; return *this; }
+  FlattenOptions& end_dim(std::int64_t value) { end_dim_ = value; return *this; }
+  std::int64_t start_dim() const { return start_dim_; }
+  std::int64_t end_dim() const { return end_dim_; }
+
+ private:
+  std::int64_t start_dim_ = 1;
+  std::int64_t end_dim_ = -1;
+};
+
+// Merges dims start_dim..end_dim into one (see xgrad::flatten): [N, C, H, W] -> [N, C*H*W].
+class FlattenImpl : public Module {
+ public:
+  explicit FlattenImpl(const FlattenOptions& options = {}) : options(options) {}
+  Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& out) const override;
+
+  FlattenOptions options;
+};
+XGRAD_MODULE(Flatten);
 
 }  // namespace xgrad::nn

@@ -1,79 +1,76 @@
 #pragma once
-// Loss modules, as torch::nn::CrossEntropyLoss etc.: each holds its options and calls the functional
-// form (nn/functional.hpp, where the formulas and gradients are documented):
+// Loss modules, as torch::nn::CrossEntropyLoss etc.: each a FooImpl module holding its options and
+// calling the functional form (nn/functional.hpp, where the formulas and gradients are documented),
+// and its holder Foo:
 //
 //   nn::CrossEntropyLoss criterion(nn::CrossEntropyLossOptions().label_smoothing(0.1));
 //   Tensor loss = criterion(logits, target);
+//   criterion->options.reduction(xgrad::kSum);
 //
-// A loss takes two tensors, so it has no one-input forward and cannot sit inside a Sequential.
+// A loss takes two tensors, so it cannot be a step of a Sequential (calling one there is an Error).
 #include <iosfwd>
 #include <utility>
 
 #include "../core/tensor.hpp"
 #include "module.hpp"
+#include "module_holder.hpp"
 #include "options.hpp"
 
 namespace xgrad::nn {
 
 // -input[target], weighted and reduced; the input holds log-probabilities (LogSoftmax's output).
-class NLLLoss : public Module {
+class NLLLossImpl : public Module {
  public:
-  explicit NLLLoss(NLLLossOptions options = {}) : options(std::move(options)) {}
-  const char* name() const override { return "NLLLoss"; }
+  explicit NLLLossImpl(NLLLossOptions options = {}) : options(std::move(options)) {}
   Tensor forward(const Tensor& input, const Tensor& target);
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   NLLLossOptions options;
 };
+XGRAD_MODULE(NLLLoss);
 
 // LogSoftmax over the class dimension followed by NLLLoss, in one stable step; targets are class
 // indices (int64) or class probabilities.
-class CrossEntropyLoss : public Module {
+class CrossEntropyLossImpl : public Module {
  public:
-  explicit CrossEntropyLoss(CrossEntropyLossOptions options = {}) : options(std::move(options)) {}
-  const char* name() const override { return "CrossEntropyLoss"; }
+  explicit CrossEntropyLossImpl(CrossEntropyLossOptions options = {}) : options(std::move(options)) {}
   Tensor forward(const Tensor& input, const Tensor& target);
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   CrossEntropyLossOptions options;
 };
+XGRAD_MODULE(CrossEntropyLoss);
 
 // -(y log p + (1 - y) log(1 - p)) for probabilities p (Sigmoid's output).
-class BCELoss : public Module {
+class BCELossImpl : public Module {
  public:
-  explicit BCELoss(BCELossOptions options = {}) : options(std::move(options)) {}
-  const char* name() const override { return "BCELoss"; }
+  explicit BCELossImpl(BCELossOptions options = {}) : options(std::move(options)) {}
   Tensor forward(const Tensor& input, const Tensor& target);
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   BCELossOptions options;
 };
+XGRAD_MODULE(BCELoss);
 
 // BCELoss of sigmoid(logits), computed from the logits directly (stable for large |logits|).
-class BCEWithLogitsLoss : public Module {
+class BCEWithLogitsLossImpl : public Module {
  public:
-  explicit BCEWithLogitsLoss(BCEWithLogitsLossOptions options = {}) : options(std::move(options)) {}
-  const char* name() const override { return "BCEWithLogitsLoss"; }
+  explicit BCEWithLogitsLossImpl(BCEWithLogitsLossOptions options = {}) : options(std::move(options)) {}
   Tensor forward(const Tensor& input, const Tensor& target);
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   BCEWithLogitsLossOptions options;
 };
+XGRAD_MODULE(BCEWithLogitsLoss);
 
 // target (log target - input), with the input as log-probabilities: KL(target || exp(input)).
-class KLDivLoss : public Module {
+class KLDivLossImpl : public Module {
  public:
-  explicit KLDivLoss(KLDivLossOptions options = {}) : options(std::move(options)) {}
-  const char* name() const override { return "KLDivLoss"; }
+  explicit KLDivLossImpl(KLDivLossOptions options = {}) : options(std::move(options)) {}
   Tensor forward(const Tensor& input, const Tensor& target);
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   KLDivLossOptions options;
 };
+XGRAD_MODULE(KLDivLoss);
 
 // (input - target)^2, reduced.
-class MSELoss : public Module {
+class MSELossImpl : public Module {
  public:
-  explicit MSELoss(MSELossOptions options = {}) : options(std::move(options)) {}
-  const char* name() const override { return "MSELoss"; }
+  explicit MSELossImpl(MSELossOptions options = {}) : options(std::move(options)) {}
   Tensor forward(const Tensor& input, const Tensor& target);
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   MSELossOptions options;
 };
+XGRAD_MODULE(MSELoss);
 
 }  // namespace xgrad::nn

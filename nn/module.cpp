@@ -1,12 +1,239 @@
 #include "nn/module.hpp"
 
-#include <algorithm>
-#include <ostream>
-#include <unordered_set>
+#include <cxxabi.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <ostream>
+
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 
 namespace xgrad::nn {
+
+// ---- names ---------------------------------------------------------------------------------------
+
+namespace {
+
+std::string demangled(const std::type_info& type) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string result = status == 0 && name != nullptr ? name : type.name();
+  std::free(name);
+  return result;
+}
+
+}  // namespace
+
+std::string module_type_name(const std::type_info& type) {
+  std::string name = demangled(type);
+  // Template arguments stay as they are; only the class's own qualification is dropped.
+  const std::size_t arguments = name.find('<');
+  const std::size_t qualification = name.rfind("::", arguments);
+  if (qualification != std::string::npos) name.erase(0, qualification + 2);
+  const std::size_t base_end = std::min(name.find('<'), name.size());
+  const std::string suffix = "Impl";
+  if (base_end > suffix.size() && name.compare(base_end - suffix.size(), suffix.size(), suffix) == 0)
+    name.erase(base_end - suffix.size(), suffix.size());
+  return name;
+}
+
+namespace detail {
+void throw_empty_holder(const std::type_info& contained) {
+  throw Error(concat("accessing an empty ", module_type_name(contained),
+                     " holder: it was made from nullptr and never assigned a module"));
+}
+}  // namespace detail
+
+const std::string& Module::name() const {
+  if (!name_.empty()) return name_;
+  const std::type_info& type = typeid(*this);
+  if (type_name_of_ != &type) {
+    type_name_ = module_type_name(type);
+    type_name_of_ = &type;
+  }
+  return type_name_;
+}
+
+// ---- registration --------------------------------------------------------------------------------
+
+void Module::check_new_name(const std::string& name, const char* what) const {
+  check(!name.empty(), this->name(), ": ", what, " needs a non-empty name");
+  check(name.find('.') == std::string::npos, this->name(), ": ", what, "(\"", name,
+        "\"): a name must not contain a dot (dots join the names of nested modules)");
+  const char* taken = parameters_.contains(name) ? "parameter"
+                      : buffers_.contains(name)  ? "buffer"
+                      : children_.contains(name) ? "submodule"
+                                                 : nullptr;
+  if (taken != nullptr)
+    throw Error(concat(this->name(), ": ", what, "(\"", name, "\"): the name is already registered as a ", taken));
+}
+
+Tensor& Module::register_parameter(std::string name, Tensor tensor, bool requires_grad) {
+  check_new_name(name, "register_parameter");
+  if (tensor.defined()) {
+    check(tensor.is_leaf(), this->name(), ": register_parameter(\"", name,
+          "\"): a parameter must be a leaf tensor (detach() it from the graph first)");
+    check(!requires_grad || is_floating(tensor.dtype()), this->name(), ": register_parameter(\"", name,
+          "\"): only float32 or float64 parameters can require grad, got ", dtype_name(tensor.dtype()));
+    tensor.requires_grad_(requires_grad);
+    tensor.set_name(name);
+  }
+  return parameters_.insert(std::move(name), std::move(tensor));
+}
+
+Tensor& Module::register_buffer(std::string name, Tensor tensor) {
+  check_new_name(name, "register_buffer");
+  if (tensor.defined()) tensor.set_name(name);
+  return buffers_.insert(std::move(name), std::move(tensor));
+}
+
+void Module::add_child(std::string name, std::shared_ptr<Module> child, const char* what) {
+  check_new_name(name, what);
+  check(child != nullptr, this->name(), ": ", what, "(\"", name, "\") got a null module");
+  child->label_tensors(name + ".");
+  children_.insert(std::move(name), std::move(child));
+}
+
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> child) {
+  std::shared_ptr<Module>* slot = children_.find(name);
+  check(slot != nullptr, this->name(), ": replace_module(\"", name, "\"): there is no submodule of that name");
+  check(child != nullptr, this->name(), ": replace_module(\"", name, "\") got a null module");
+  child->label_tensors(name + ".");
+  *slot = std::move(child);
+}
+
+void Module::unregister_module(const std::string& name) {
+  check(children_.contains(name), this->name(), ": unregister_module(\"", name,
+        "\"): there is no submodule of that name");
+  children_.erase(name);
+}
+
+void Module::label_tensors(const std::string& prefix) const {
+  for (auto& [name, parameter] : named_parameters()) parameter.set_name(prefix + name);
+  for (auto& [name, buffer] : named_buffers()) buffer.set_name(prefix + name);
+}
+
+// ---- traversal -----------------------------------------------------------------------------------
+
+// Own tensors first, then each child's, as in PyTorch. A tensor already seen is skipped: a layer
+// shared by two parents is trained once (PyTorch's remove_duplicate=True).
+void Module::collect_tensors(bool parameters, const std::string& prefix, bool recurse,
+                             std::unordered_set<const TensorImpl*>& seen,
+                             OrderedDict<std::string, Tensor>& out) const {
+  for (const auto& item : parameters ? parameters_ : buffers_)
+    if (item.value().defined() && seen.insert(item.value().impl()).second)
+      out.insert(prefix + item.key(), item.value());
+  if (!recurse) return;
+  for (const auto& child : children_)
+    child.value()->collect_tensors(parameters, prefix + child.key() + ".", true, seen, out);
+}
+
+OrderedDict<std::string, Tensor> Module::named_parameters(bool recurse) const {
+  OrderedDict<std::string, Tensor> result("Parameter");
+  std::unordered_set<const TensorImpl*> seen;
+  collect_tensors(true, "", recurse, seen, result);
+  return result;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const { return named_parameters(recurse).values(); }
+
+OrderedDict<std::string, Tensor> Module::named_buffers(bool recurse) const {
+  OrderedDict<std::string, Tensor> result("Buffer");
+  std::unordered_set<const TensorImpl*> seen;
+  collect_tensors(false, "", recurse, seen, result);
+  return result;
+}
+
+std::vector<Tensor> Module::buffers(bool recurse) const { return named_buffers(recurse).values(); }
+
+std::vector<std::shared_ptr<Module>> Module::children() const { return children_.values(); }
+
+OrderedDict<std::string, std::shared_ptr<Module>> Module::named_children() const { return children_; }
+
+std::shared_ptr<Module> Module::shared_from_this_checked(const char* what) const {
+  std::shared_ptr<const Module> self = weak_from_this().lock();
+  check(self != nullptr, name(), ": ", what,
+        " with include_self needs the module in a shared_ptr; create it with its holder or "
+        "std::make_shared rather than on the stack, or pass include_self = false");
+  return std::const_pointer_cast<Module>(self);
+}
+
+void Module::collect_modules(const std::string& prefix, std::unordered_set<const Module*>& seen,
+                             OrderedDict<std::string, std::shared_ptr<Module>>& out) const {
+  for (const auto& child : children_) {
+    const std::string name = prefix.empty() ? child.key() : prefix + "." + child.key();
+    if (!seen.insert(child.value().get()).second) continue;
+    out.insert(name, child.value());
+    child.value()->collect_modules(name, seen, out);
+  }
+}
+
+OrderedDict<std::string, std::shared_ptr<Module>> Module::named_modules(const std::string& name_prefix,
+                                                                        bool include_self) const {
+  OrderedDict<std::string, std::shared_ptr<Module>> result("Module");
+  std::unordered_set<const Module*> seen{this};
+  if (include_self) result.insert(name_prefix, shared_from_this_checked("named_modules"));
+  collect_modules(name_prefix, seen, result);
+  return result;
+}
+
+std::vector<std::shared_ptr<Module>> Module::modules(bool include_self) const {
+  std::vector<std::shared_ptr<Module>> result;
+  if (include_self) result.push_back(shared_from_this_checked("modules"));
+  for (auto& item : named_modules({}, false)) result.push_back(std::move(item.value()));
+  return result;
+}
+
+void Module::apply(const ModuleApplyFunction& function) {
+  function(*this);
+  for (auto& item : named_modules({}, false)) function(*item.value());
+}
+
+void Module::apply(const ConstModuleApplyFunction& function) const {
+  function(*this);
+  for (const auto& item : named_modules({}, false)) function(*item.value());
+}
+
+void Module::apply(const NamedModuleApplyFunction& function, const std::string& name_prefix) {
+  function(name_prefix, *this);
+  for (auto& item : named_modules(name_prefix, false)) function(item.key(), *item.value());
+}
+
+void Module::apply(const ConstNamedModuleApplyFunction& function, const std::string& name_prefix) const {
+  function(name_prefix, *this);
+  for (const auto& item : named_modules(name_prefix, false)) function(item.key(), *item.value());
+}
+
+void Module::apply(const ModulePointerApplyFunction& function) const {
+  for (const auto& module : modules()) function(module);
+}
+
+void Module::apply(const NamedModulePointerApplyFunction& function, const std::string& name_prefix) const {
+  for (const auto& item : named_modules(name_prefix)) function(item.key(), item.value());
+}
+
+// ---- state ---------------------------------------------------------------------------------------
+
+void Module::train(bool on) {
+  is_training_ = on;
+  for (auto& child : children_) child.value()->train(on);
+}
+
+void Module::zero_grad(bool set_to_none) {
+  for (Tensor& parameter : parameters()) {
+    if (set_to_none) {
+      parameter.zero_grad();
+      continue;
+    }
+    Tensor grad = parameter.grad();
+    if (!grad.defined()) continue;
+    visit_floating(grad.dtype(), "zero_grad", [&](auto tag) {
+      using T = decltype(tag);
+      std::fill_n(mutable_array<T>(grad).data(), grad.numel(), T(0));
+    });
+  }
+}
 
 namespace {
 
@@ -33,81 +260,41 @@ void convert_in_place(Tensor& tensor, Dtype dtype) {
 
 }  // namespace
 
-Tensor Module::forward(const Tensor&) {
-  throw Error(concat(name(), ": this module has no one-input forward(input); call it with the arguments it "
-                             "takes (the losses take (input, target))"));
-}
-
-std::vector<Tensor> Module::parameters() const {
-  std::vector<Tensor> result;
-  for (auto& named : named_parameters()) result.push_back(std::move(named.second));
-  return result;
-}
-
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Tensor>> result;
-  std::unordered_set<const TensorImpl*> seen;
-  collect_parameters("", seen, result);
-  return result;
-}
-
-// Own parameters come first, then each child's, as in PyTorch. A tensor already seen is skipped: a
-// layer shared by two parents is trained once (PyTorch's named_parameters(remove_duplicate=True)).
-void Module::collect_parameters(const std::string& prefix, std::unordered_set<const TensorImpl*>& seen,
-                                std::vector<std::pair<std::string, Tensor>>& out) const {
-  for (const auto& [name, parameter] : parameters_)
-    if (seen.insert(parameter.impl()).second) out.emplace_back(prefix + name, parameter);
-  for (const auto& [name, child] : children_) child->collect_parameters(prefix + name + ".", seen, out);
-}
-
-void Module::zero_grad() {
-  for (Tensor& parameter : parameters()) parameter.zero_grad();
-}
-
-void Module::train(bool on) {
-  training_ = on;
-  for (auto& child : children_) child.second->train(on);
-}
-
-void Module::to(Dtype dtype) {
+void Module::to(Dtype dtype, bool /*non_blocking*/) {
   check(is_floating(dtype), name(), "::to: parameters must be float32 or float64, got ", dtype_name(dtype));
   for (Tensor& parameter : parameters()) convert_in_place(parameter, dtype);
+  for (Tensor& buffer : buffers())
+    if (is_floating(buffer.dtype())) convert_in_place(buffer, dtype);
 }
+
+void Module::to(Device device, bool /*non_blocking*/) { check_cpu(device, "Module::to"); }
+
+void Module::to(Device device, Dtype dtype, bool non_blocking) {
+  to(device, non_blocking);
+  to(dtype, non_blocking);
+}
+
+// ---- printing ------------------------------------------------------------------------------------
 
 void Module::pretty_print(std::ostream& out) const { out << name() << "()"; }
 
-void Module::print_tree(std::ostream& out, int indent) const {
-  if (children_.empty()) {
+void Module::print_tree(std::ostream& out, const std::string& indentation) const {
+  if (children_.is_empty()) {
     pretty_print(out);
     return;
   }
+  const std::string inner = indentation + "  ";
   out << name() << "(\n";
-  for (const auto& [child_name, child] : children_) {
-    out << std::string(indent + 2, ' ') << '(' << child_name << "): ";
-    child->print_tree(out, indent + 2);
+  for (const auto& child : children_) {
+    out << inner << '(' << child.key() << "): ";
+    child.value()->print_tree(out, inner);
     out << '\n';
   }
-  out << std::string(indent, ' ') << ')';
-}
-
-Tensor Module::register_parameter(std::string name, Tensor parameter) {
-  check(parameter.defined(), this->name(), ": register_parameter(\"", name, "\") got an undefined tensor");
-  check(parameter.is_leaf(), this->name(), ": parameter \"", name,
-        "\" must be a leaf tensor (detach() it from the graph first)");
-  parameter.requires_grad_(true);
-  parameter.set_name(name);
-  parameters_.emplace_back(std::move(name), std::move(parameter));
-  return parameters_.back().second;  // a copy of the handle: both share one tensor
-}
-
-void Module::add_child(std::string name, std::shared_ptr<Module> child) {
-  check(child != nullptr, this->name(), ": register_module(\"", name, "\") got a null module");
-  for (auto& [parameter_name, parameter] : child->named_parameters()) parameter.set_name(name + "." + parameter_name);
-  children_.emplace_back(std::move(name), std::move(child));
+  out << indentation << ')';
 }
 
 std::ostream& operator<<(std::ostream& out, const Module& module) {
-  module.print_tree(out, 0);
+  module.print_tree(out, "");
   return out;
 }
 

@@ -1,9 +1,15 @@
 #pragma once
-// Every module of xgrad::nn: the Module base, Linear, Sequential, the activations, the losses and
-// the initialisers.
+// Every module of xgrad::nn: the Module base and its holders, Linear, Identity, Flatten, the
+// containers (Sequential, ModuleList, Functional), the activations, the losses and the
+// initialisers.
 #include "activation.hpp"
+#include "any_module.hpp"
+#include "functional_module.hpp"
 #include "init.hpp"
 #include "linear.hpp"
 #include "loss.hpp"
 #include "module.hpp"
+#include "module_holder.hpp"
+#include "module_list.hpp"
+#include "ordered_dict.hpp"
 #include "sequential.hpp"

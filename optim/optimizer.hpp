@@ -1,7 +1,7 @@
 #pragma once
 // Optimizer: the base of every optimiser, as torch::optim::Optimizer (one parameter group).
 //
-//   optim::SGD opt(net.parameters(), optim::SGDOptions(0.1).momentum(0.9));
+//   optim::SGD opt(net->parameters(), optim::SGDOptions(0.1).momentum(0.9));
 //   for (...) { opt.zero_grad(); loss = ...; loss.backward(); opt.step(); }
 #include <vector>
 

@@ -14,10 +14,11 @@
 
 namespace xgrad::optim {
 
-// SGDOptions(0.1).momentum(0.9).nesterov(true); chainable setters, same-named getters.
+// SGDOptions(0.1).momentum(0.9).nesterov(true); chainable setters, same-named getters. Converts
+// from the learning rate alone, as libtorch's, so `optim::SGD sgd(net->parameters(), 0.01);` works.
 class SGDOptions {
  public:
-  explicit SGDOptions(double lr) : lr_(lr) {}
+  SGDOptions(double lr) : lr_(lr) {}  // NOLINT(google-explicit-constructor)
 
   SGDOptions& lr(double value) { lr_ = value; return *this; }
   SGDOptions& momentum(double value) { momentum_ = value; return *this; }

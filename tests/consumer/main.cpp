@@ -1,9 +1,22 @@
 // Trains one logistic-regression step through the installed headers and library; exits non-zero
-// if the gradient is not what the formula says.
+// if the gradient is not what the formula says, or if a module written as a libtorch program
+// writes it (XGRAD_MODULE, register_module, Sequential) does not run.
 #include <xgrad/xgrad.hpp>
 
 #include <cmath>
 #include <cstdio>
+
+namespace nn = xgrad::nn;
+
+struct NetImpl : nn::Module {
+  NetImpl() : body(register_module("body", nn::Sequential{nn::Linear(2, 4), nn::ReLU()})) {
+    head = register_module("head", nn::Linear(4, 1));
+  }
+  xgrad::Tensor forward(xgrad::Tensor x) { return head(body(x)); }
+  nn::Sequential body;
+  nn::Linear head{nullptr};
+};
+XGRAD_MODULE(Net);
 
 int main() {
   namespace F = xgrad::nn::functional;
@@ -16,5 +29,10 @@ int main() {
   const double expected = (0.5 - 1.0) * 2.0;
   const double got = w.grad().to_vector<double>()[1];
   std::printf("consumer: loss %.6f, dw[1] %.6f (expected %.6f)\n", loss.item<double>(), got, expected);
-  return std::abs(got - expected) < 1e-12 ? 0 : 1;
+
+  Net net;
+  const bool module_runs = net(xgrad::ones({3, 2})).sizes() == xgrad::IntArrayRef({3, 1}) &&
+                           net->named_parameters().keys().front() == "body.0.weight";
+  std::printf("consumer: Net has %zu parameters\n", net->parameters().size());
+  return std::abs(got - expected) < 1e-12 && module_runs ? 0 : 1;
 }

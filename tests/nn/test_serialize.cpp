@@ -45,14 +45,14 @@ TEST_F(Serialize, RoundTripRestoresEveryParameter) {
   nn::Sequential saved = small_net(1);
   nn::save(saved, directory.string());
   nn::Sequential restored = small_net(2);
-  const Tensor held = restored.parameters()[0];  // e.g. by an optimiser
-  ASSERT_NE(held.to_vector<float>(), saved.parameters()[0].to_vector<float>());
+  const Tensor held = restored->parameters()[0];  // e.g. by an optimiser
+  ASSERT_NE(held.to_vector<float>(), saved->parameters()[0].to_vector<float>());
   nn::load(restored, directory.string());
-  const auto expected = saved.named_parameters();
-  const auto actual = restored.named_parameters();
+  const auto expected = saved->named_parameters();
+  const auto actual = restored->named_parameters();
   for (std::size_t i = 0; i < expected.size(); ++i)
     EXPECT_EQ(actual[i].second.to_vector<float>(), expected[i].second.to_vector<float>()) << expected[i].first;
-  EXPECT_EQ(held.to_vector<float>(), saved.parameters()[0].to_vector<float>());
+  EXPECT_EQ(held.to_vector<float>(), saved->parameters()[0].to_vector<float>());
 }
 
 TEST_F(Serialize, WritesOneNumpyFilePerParameter) {
@@ -73,11 +73,11 @@ TEST_F(Serialize, WritesOneNumpyFilePerParameter) {
 TEST_F(Serialize, ShapeMismatchNamesParameterAndBothShapes) {
   nn::save(small_net(1, 4), directory.string());
   nn::Sequential wider = small_net(2, 5);
-  const auto before = wider.parameters()[0].to_vector<float>();
+  const auto before = wider->parameters()[0].to_vector<float>();
   EXPECT_TRUE(throws_error_containing([&] { nn::load(wider, directory.string()); },
                                       {"load", "\"0.weight\"", "[5, 2]", "[4, 2]"}));
   // Nothing was changed by the failed load.
-  EXPECT_EQ(wider.parameters()[0].to_vector<float>(), before);
+  EXPECT_EQ(wider->parameters()[0].to_vector<float>(), before);
 }
 
 TEST_F(Serialize, DtypeMismatchNamesBothDtypes) {
@@ -94,7 +94,7 @@ TEST_F(Serialize, MissingAndUnexpectedFilesAreErrors) {
   EXPECT_TRUE(throws_error_containing([&] { nn::load(net, directory.string()); }, {"load", "2.bias.npy", "\"2.bias\""}));
 
   nn::save(small_net(1), directory.string());
-  nn::Sequential shorter{nn::Linear(2, 4)};
+  nn::Sequential shorter(nn::Linear(2, 4));
   EXPECT_TRUE(throws_error_containing([&] { nn::load(shorter, directory.string()); },
                                       {"load", "matches no parameter", "\"2."}));
   EXPECT_TRUE(throws_error_containing([&] { nn::load(net, (directory / "nowhere").string()); },

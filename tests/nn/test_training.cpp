@@ -56,9 +56,9 @@ std::vector<std::weak_ptr<Node>> graph_nodes(const Tensor& root) {
 TEST(Training, SpiralIsLearnedAndEveryGraphIsFreed) {
   manual_seed(0);
   const Spiral data = make_spiral();
-  nn::Sequential model{nn::Linear(2, 100), nn::ReLU(), nn::Linear(100, 3)};
+  auto model = nn::Sequential{nn::Linear(2, 100), nn::ReLU(), nn::Linear(100, 3)};
   nn::CrossEntropyLoss criterion;
-  optim::SGD optimizer(model.parameters(), optim::SGDOptions(0.1).momentum(0.9));
+  optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1).momentum(0.9));
 
   double first_loss = 0.0, last_loss = 0.0;
   std::size_t nodes_per_step = 0;

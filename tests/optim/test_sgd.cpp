@@ -98,21 +98,21 @@ TEST(SGD, Float32ParametersUpdateToo) {
 
 TEST(SGD, StepWritesIntoTheParameterStorage) {
   nn::Linear layer(2, 2);
-  const float* storage = layer.weight.data<float>();
-  SGD sgd(layer.parameters(), SGDOptions(0.1).momentum(0.9));
+  const float* storage = layer->weight.data<float>();
+  SGD sgd(layer->parameters(), SGDOptions(0.1).momentum(0.9));
   for (int i = 0; i < 3; ++i) {
     sgd.zero_grad();
     sum(layer(ones({3, 2}))).backward();
     sgd.step();
   }
-  EXPECT_EQ(layer.weight.data<float>(), storage);
+  EXPECT_EQ(layer->weight.data<float>(), storage);
 }
 
 TEST(SGD, StepsAfterTheFirstAllocateNothing) {
-  nn::Sequential model{nn::Linear(3, 5), nn::ReLU(), nn::Linear(5, 2)};
+  auto model = nn::Sequential(nn::Linear(3, 5), nn::ReLU(), nn::Linear(5, 2));
   sum(model(ones({4, 3}))).backward();
   for (const auto& options : {SGDOptions(0.1), SGDOptions(0.1).momentum(0.9).weight_decay(0.01).nesterov(true)}) {
-    SGD sgd(model.parameters(), options);
+    SGD sgd(model->parameters(), options);
     const std::size_t at_start = allocation_count.load();
     sgd.step();  // allocates the momentum buffers, if any
     const std::size_t before = allocation_count.load();
@@ -156,6 +156,14 @@ TEST(SGD, OptionsHaveGettersAndPyTorchDefaults) {
   EXPECT_EQ(sgd.options().momentum(), 0.1);
 }
 
+TEST(SGD, ALearningRateAloneConvertsToOptions) {
+  // libtorch programs write optim::SGD(net->parameters(), 0.01).
+  nn::Linear layer(2, 1);
+  SGD sgd(layer->parameters(), 0.01);
+  EXPECT_EQ(sgd.options().lr(), 0.01);
+  EXPECT_EQ(sgd.options().momentum(), 0.0);
+}
+
 TEST(SGD, BadOptionsAndParametersAreErrors) {
   const Tensor p = tensor({1.0}).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing([&] { SGD({p}, SGDOptions(-0.1)); }, {"SGD", "learning rate -0.1"}));
@@ -184,14 +192,14 @@ TEST(SGD, TrajectoriesMatchPyTorch) {
   for (const auto& run : fixture["runs"]) {
     const auto& o = run["options"];
     SCOPED_TRACE(o.dump());
-    nn::Sequential model{nn::Linear(nn::LinearOptions(2, 4).dtype(kFloat64)), nn::ReLU(),
-                         nn::Linear(nn::LinearOptions(4, 3).dtype(kFloat64))};
-    for (auto& [name, parameter] : model.named_parameters()) {
+    auto model = nn::Sequential(nn::Linear(nn::LinearOptions(2, 4).dtype(kFloat64)), nn::ReLU(),
+                                nn::Linear(nn::LinearOptions(4, 3).dtype(kFloat64)));
+    for (auto& [name, parameter] : model->named_parameters()) {
       const Tensor init = testing::golden_tensor(fixture["init"][name]);
       ASSERT_EQ(init.shape(), parameter.shape()) << name;
       std::copy(init.data<double>(), init.data<double>() + init.numel(), parameter.mutable_data<double>());
     }
-    SGD sgd(model.parameters(), SGDOptions(o["lr"].get<double>())
+    SGD sgd(model->parameters(), SGDOptions(o["lr"].get<double>())
                                     .momentum(o["momentum"].get<double>())
                                     .dampening(o["dampening"].get<double>())
                                     .weight_decay(o["weight_decay"].get<double>())
@@ -205,7 +213,7 @@ TEST(SGD, TrajectoriesMatchPyTorch) {
       EXPECT_NEAR(loss.item<double>(), run["losses"][step].get<double>(),
                   1e-9 * std::abs(run["losses"][step].get<double>()))
           << "step " << step;
-      for (const auto& [name, parameter] : model.named_parameters())
+      for (const auto& [name, parameter] : model->named_parameters())
         EXPECT_TRUE(testing::matches_golden(parameter, testing::golden_tensor(run["params"][step][name])))
             << name << " after step " << step;
     }
