@@ -25,7 +25,7 @@ std::pair<xgrad::Tensor, xgrad::Tensor> make_pictures(int64_t count) {
   const std::vector<xgrad::Tensor> patterns = {rows.eq(3), cols.eq(4), rows.eq(cols), (rows + cols).eq(7)};
   const xgrad::Tensor pattern_bank = xgrad::stack(patterns).to(xgrad::kFloat);  // [4, 8, 8]
   xgrad::Tensor targets = xgrad::randint(0, 4, {count});
-  xgrad::Tensor images = pattern_bank.index_select(0, targets).unsqueeze(1) * 2.0 + xgrad::randn({count, 1, 8, 8}) * 0.7;
+  xgrad::Tensor images = pattern_bank.index_select(0, targets).unsqueeze(1) + xgrad::randn({count, 1, 8, 8}) * 0.9;
   return {images, targets};
 }
 
@@ -48,7 +48,7 @@ XGRAD_MODULE(Net);
 int main() {
   xgrad::manual_seed(1);
   xgrad::Device device(xgrad::cuda::is_available() ? xgrad::kCUDA : xgrad::kCPU);
-  auto [train_images, train_targets] = make_pictures(1024);
+  auto [train_images, train_targets] = make_pictures(2048);
   auto [test_images, test_targets] = make_pictures(512);
 
   Net net;
