@@ -18,25 +18,6 @@ const StorageVariant& storage_of(const Tensor& tensor, const char* op) {
   return *tensor.impl()->storage;
 }
 
-template <class T>
-void print_element(std::ostream& out, T value) {
-  if constexpr (std::is_same_v<T, bool>) out << (value ? "True" : "False");
-  else if constexpr (std::is_same_v<T, std::uint8_t>) out << static_cast<int>(value);
-  else out << value;
-}
-
-template <class T>
-void print_elements(std::ostream& out, const T* data, const Shape& shape, std::size_t axis,
-                    std::size_t& offset) {
-  out << '[';
-  for (std::int64_t i = 0; i < shape[axis]; ++i) {
-    if (i) out << (axis + 1 == shape.size() ? ", " : ",\n" + std::string(axis + 8, ' '));
-    if (axis + 1 == shape.size()) print_element(out, data[offset++]);
-    else print_elements(out, data, shape, axis + 1, offset);
-  }
-  out << ']';
-}
-
 }  // namespace
 
 Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
@@ -220,24 +201,6 @@ Tensor& Tensor::set_name(std::string name) {
   check(defined(), "set_name: called on an undefined tensor");
   impl_->name = std::move(name);
   return *this;
-}
-
-std::string Tensor::to_string() const {
-  if (!defined()) return "tensor(undefined)";
-  std::ostringstream out;
-  out << "tensor(" << std::setprecision(4);
-  const Shape dims = shape();
-  visit_any_dtype(dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    std::size_t offset = 0;
-    if (dims.empty()) out << *array<T>(*this).data();
-    else print_elements(out, array<T>(*this).data(), dims, 0, offset);
-  });
-  if (dtype() != kFloat32 && dtype() != kInt64 && dtype() != kBool) out << ", dtype=torch." << dtype_name(dtype());
-  if (impl_->grad_fn) out << ", grad_fn=<" << impl_->grad_fn->name() << ">";
-  else if (impl_->requires_grad) out << ", requires_grad=True";
-  out << ')';
-  return out.str();
 }
 
 std::ostream& operator<<(std::ostream& out, const Tensor& tensor) { return out << tensor.to_string(); }

@@ -93,9 +93,50 @@ TEST(Tensor, BackwardChecksItsArguments) {
   EXPECT_TRUE(a.grad().defined());
 }
 
+// Every expected string is repr() of the same tensor in PyTorch 1.13.
 TEST(Tensor, PrintsLikePyTorch) {
-  EXPECT_EQ(tensor({{1.0f, 2.5f}}).to_string(), "tensor([[1, 2.5]])");
+  EXPECT_EQ(tensor({{1.0f, 2.5f}}).to_string(), "tensor([[1.0000, 2.5000]])");
   EXPECT_EQ(tensor({1, 2}).to_string(), "tensor([1, 2])");
+  EXPECT_EQ(tensor({1.0, 2.0}).to_string(), "tensor([1., 2.], dtype=torch.float64)");
+  EXPECT_EQ(tensor({1e-5f, 1.0f}).to_string(), "tensor([1.0000e-05, 1.0000e+00])");
+  EXPECT_EQ(tensor({NAN, 1.0f, INFINITY}).to_string(), "tensor([nan, 1., inf])");
+  EXPECT_EQ(tensor({-1.0f, 2.5f, 30.25f}).to_string(), "tensor([-1.0000,  2.5000, 30.2500])");
+  EXPECT_EQ(arange(30, kFloat32).to_string(),
+            "tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12., 13.,\n"
+            "        14., 15., 16., 17., 18., 19., 20., 21., 22., 23., 24., 25., 26., 27.,\n"
+            "        28., 29.])");
+  EXPECT_EQ(arange(24).reshape({2, 3, 4}).to_string(),
+            "tensor([[[ 0,  1,  2,  3],\n"
+            "         [ 4,  5,  6,  7],\n"
+            "         [ 8,  9, 10, 11]],\n"
+            "\n"
+            "        [[12, 13, 14, 15],\n"
+            "         [16, 17, 18, 19],\n"
+            "         [20, 21, 22, 23]]])");
+  EXPECT_EQ((tensor(1.2753f).requires_grad_() * 1.0).to_string(), "tensor(1.2753, grad_fn=<MulBackward0>)");
+  EXPECT_EQ(tensor({1.0f}).requires_grad_().to_string(), "tensor([1.], requires_grad=True)");
+  EXPECT_EQ(zeros({0, 3}).to_string(), "tensor([], size=(0, 3))");
+  EXPECT_EQ(tensor({true, false}).to_string(), "tensor([ True, False])");
+  EXPECT_EQ(tensor({0, 255}).to(kUInt8).to_string(), "tensor([  0, 255], dtype=torch.uint8)");
+  EXPECT_EQ(zeros({2}).to_string(), "tensor([0., 0.])");
+  EXPECT_EQ(tensor({1e9f, 1.0f}).to_string(), "tensor([1.0000e+09, 1.0000e+00])");
+}
+
+TEST(Tensor, PrintsLargeTensorsSummarisedLikePyTorch) {
+  EXPECT_EQ(arange(2000, kFloat32).reshape({40, 50}).to_string(),
+            "tensor([[0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 4.7000e+01, 4.8000e+01,\n"
+            "         4.9000e+01],\n"
+            "        [5.0000e+01, 5.1000e+01, 5.2000e+01,  ..., 9.7000e+01, 9.8000e+01,\n"
+            "         9.9000e+01],\n"
+            "        [1.0000e+02, 1.0100e+02, 1.0200e+02,  ..., 1.4700e+02, 1.4800e+02,\n"
+            "         1.4900e+02],\n"
+            "        ...,\n"
+            "        [1.8500e+03, 1.8510e+03, 1.8520e+03,  ..., 1.8970e+03, 1.8980e+03,\n"
+            "         1.8990e+03],\n"
+            "        [1.9000e+03, 1.9010e+03, 1.9020e+03,  ..., 1.9470e+03, 1.9480e+03,\n"
+            "         1.9490e+03],\n"
+            "        [1.9500e+03, 1.9510e+03, 1.9520e+03,  ..., 1.9970e+03, 1.9980e+03,\n"
+            "         1.9990e+03]])");
 }
 
 }  // namespace
