@@ -30,9 +30,9 @@ namespace {
 
 // ---- which implementation ------------------------------------------------------------------------
 //
-// Measured with bench/bench_gemm.cpp on one core of an AMD EPYC (Zen 4: AVX-512, for which libxsmm
-// generates "cpx" code and OpenBLAS 0.3.21 picks its Cooper Lake kernels); median CPU time of five
-// runs in microseconds, row-major m x n x k, float32:
+// Measured with bench/bench_gemm.cpp on one core of a machine whose /proc/cpuinfo says "AMD EPYC",
+// with AVX-512 (libxsmm 1.17 generates its "cpx" code, OpenBLAS 0.3.21 picks its Cooper Lake
+// kernels); median CPU time of five runs in microseconds, row-major m x n x k, float32:
 //
 //                                              OpenBLAS  libxsmm
 //   toy 2-64-64-3, batch 300   NT 300x64x64        26.6     22.0   (includes transposing b)
@@ -58,14 +58,15 @@ namespace {
 // float64 tells the same story at half the speed (NN 300x64x64: 55.1 against 43.6; TN 64x2x300: 1.90
 // against 5.33), so both types follow one rule. libxsmm takes a product when all of these hold:
 //  - m n k is below kThreadedGemmMinWork. Larger products stay with OpenBLAS, which spreads them over
-//    its threads; one libxsmm thread gained 0-15% on them (more for im2col's long, thin products, a
-//    case to revisit when convolution lands), less than a second core gives.
+//    its threads; one libxsmm thread did between 1% worse and 15% better on them (more for im2col's
+//    long, thin products, a case to revisit when convolution lands), less than a second core gives.
 //  - n >= 16. libxsmm vectorises along the rows of c; narrower ones lost up to 6x.
 //  - Without trans_b, or with it when n k <= 256 m. libxsmm 1.17 cannot read its A operand (our b)
 //    transposed, so b is transposed into a scratch copy first, whose cost only enough rows of c repay.
 //  - Not both operands transposed: xgrad never asks for that, and it was not measured.
-// Measured on this one CPU only. Forcing AVX2 code here, libxsmm's TN 64x64x300 ran slower than
-// OpenBLAS's (32.5 against 24.7 us): measure again before trusting the rule on an AVX2-only machine.
+// Measured on this one CPU only. With both libraries forced onto AVX2 code here, libxsmm's TN
+// 64x64x300 ran slower than OpenBLAS's (32.5 against 24.7 us): measure again before trusting the
+// rule on an AVX2-only machine.
 
 constexpr std::int64_t kNarrowestLibxsmmRow = 16;
 constexpr std::int64_t kMostCopiedPerRowOfC = 256;
@@ -143,7 +144,8 @@ int generator_arch() {
 // better as AVX2 code than as AVX-512 code.
 int gemm_arch(const KernelKey& key) {
   const int arch = generator_arch();
-  const bool tiny_side = key.m * key.k <= 16 || key.k * key.n <= 16 || key.m * key.n <= 16;
+  const std::int64_t m = key.m, n = key.n, k = key.k;
+  const bool tiny_side = m * k <= 16 || k * n <= 16 || m * n <= 16;
   return arch > LIBXSMM_X86_AVX2 && tiny_side ? LIBXSMM_X86_AVX2 : arch;
 }
 
@@ -223,7 +225,8 @@ class KernelRegistry {
 // The kernel for `key`, from this thread's cache when it has been used here before: a training step
 // asks for the same few shapes every time, and the shared registry's lock is then not taken.
 void* kernel_for(const KernelKey& key) {
-  static KernelRegistry registry;
+  // Never destroyed, so that a product computed during static destruction still finds it.
+  static KernelRegistry& registry = *new KernelRegistry;
   thread_local std::unordered_map<KernelKey, void*, KernelKeyHash> seen;
   const auto found = seen.find(key);
   if (found != seen.end()) return found->second;
