@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config
-          libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
+          libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev libxsmm-dev
           googletest libgtest-dev nlohmann-json3-dev libstb-dev)
 for option in "$@"; do
   case "$option" in

@@ -1,44 +1,20 @@
 #include "ops/linalg.hpp"
 
-// OpenBLAS's CBLAS interface. It must not meet xtensor-blas in this file: both declare the CBLAS
-// enums. Every product below is one call on contiguous row-major buffers; a transposed operand is
-// a transpose flag, never a transposed copy.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
-#include "core/blas_threads_impl.hpp"
 #include "core/tensor_impl.hpp"
+#include "ops/gemm_impl.hpp"
 
 namespace xgrad {
 
 namespace {
 
-// ---- gemm on raw row-major buffers ------------------------------------------------------------
+// ---- gemm on contiguous row-major buffers -------------------------------------------------------
 //
-// Threading: OpenBLAS 0.3.21 splits a gemm over its threads once m * n * k exceeds 262,144, which
-// a small model's products just pass and lose on (waking a worker costs more than half the work).
-// SmallGemmOnOneThread keeps products below its threshold on the calling thread; see
-// core/blas_threads_impl.hpp for the measurements.
-
-CBLAS_TRANSPOSE blas_flag(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
-
-void call_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-               const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, blas_flag(trans_a), blas_flag(trans_b), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-void call_gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
-               const double* b, int ldb, double beta, double* c, int ldc) {
-  cblas_dgemm(CblasRowMajor, blas_flag(trans_a), blas_flag(trans_b), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-int blas_int(std::size_t value, const char* op) {
-  check(value <= static_cast<std::size_t>(std::numeric_limits<int>::max()), op, ": dimension ", value,
-        " exceeds the 32-bit integers of the BLAS interface");
-  return static_cast<int>(value);
-}
+// Every product below is one call on contiguous buffers; a transposed operand is a transpose flag,
+// never a transposed copy here. ops/gemm.cpp picks libxsmm or OpenBLAS for each shape and keeps small
+// products on the calling thread.
 
 // c (m x n) = op(a) op(b) + beta c, where op(a) is m x k and op(b) is k x n. a is stored m x k, or
 // k x m when trans_a; b is stored k x n, or n x k when trans_b. beta is 0 (overwrite; c may hold
@@ -46,16 +22,10 @@ int blas_int(std::size_t value, const char* op) {
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b, T beta,
           T* c) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {  // an empty sum: BLAS would reject the zero leading dimension
-    if (beta == T(0)) std::fill(c, c + m * n, T(0));
-    return;
-  }
-  const int lda = blas_int(trans_a ? m : k, "gemm");
-  const int ldb = blas_int(trans_b ? k : n, "gemm");
-  const SmallGemmOnOneThread threads(m, n, k);
-  call_gemm(trans_a, trans_b, blas_int(m, "gemm"), blas_int(n, "gemm"), blas_int(k, "gemm"), T(1), a, lda, b, ldb,
-            beta, c, blas_int(n, "gemm"));
+  const auto size = [](std::size_t value) { return static_cast<std::int64_t>(value); };
+  // Qualified: the dispatching gemm with leading dimensions, not this template.
+  xgrad::gemm(trans_a, trans_b, size(m), size(n), size(k), T(1), a, size(trans_a ? m : k), b, size(trans_b ? k : n),
+              beta, c, size(n));
 }
 
 // The same product for every batch entry. A stride of 0 means the operand is shared by all entries;
@@ -398,9 +368,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       for (std::size_t r = 0; r < plan.rows; ++r) std::memcpy(y.data() + r * plan.out, b, plan.out * sizeof(T));
       beta = T(1);
     }
-    // x (rows x in) times W^T, W stored (out x in): a transpose flag. For small products OpenBLAS's
-    // NT path is slower than NN (32x64x64: ~5 us against ~2 us), but copying W transposed first
-    // costs more than it saves for all but the tiniest products (measured up to 64x784 -> 128).
+    // x (rows x in) times W^T, W stored (out x in): a transpose flag. Where libxsmm takes the product,
+    // ops/gemm.cpp copies W transposed first (a small weight only); OpenBLAS reads it as it is.
     gemm<T>(false, true, plan.rows, plan.out, plan.in, array<T>(input).data(), array<T>(weight).data(), beta,
             y.data());
     return make_tensor(std::move(y));
