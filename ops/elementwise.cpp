@@ -3,10 +3,14 @@
 #include <xtensor/xmath.hpp>
 
 #include <cmath>
+#include <memory>
 #include <type_traits>
 
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
+#include "ops/compare.hpp"
+#include "ops/indexing.hpp"
 #include "ops/shape.hpp"
 
 namespace xgrad {
@@ -71,6 +75,28 @@ T scalar_as(double value, const char* op) {
   return static_cast<T>(value);
 }
 
+// sign(x) as a tensor of -1, 0 and 1 (0 for NaN) that belongs to no graph: the derivative of sign
+// is 0 wherever it exists, so create_graph formulas multiply by it as by a constant.
+Tensor signs(const Tensor& x) {
+  return visit_floating(x.dtype(), "sign", [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(map(array<T>(x), [](T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)); }));
+  });
+}
+
+// An op's output rebuilt from the node's saved (detached) copy, with the node itself as grad_fn, as
+// PyTorch unpacks a saved output. Nodes whose derivative is written with their output (exp, tanh,
+// sigmoid, sqrt) use it in their create_graph formula, so that the second derivative flows back
+// through the node to the input. The node cannot keep the output's own handle: that would be a
+// cycle (output -> node -> output).
+Tensor with_history(const Tensor& saved_output, std::shared_ptr<Node> node) {
+  auto impl = make_cached_shared<TensorImpl>();
+  impl->storage = saved_output.impl()->storage;
+  impl->grad_fn = std::move(node);
+  impl->requires_grad = true;
+  return Tensor(std::move(impl));
+}
+
 }  // namespace
 
 // ---- sum_to ---------------------------------------------------------------------------------------
@@ -81,12 +107,8 @@ namespace {
 struct SumToBackward final : Node {
   explicit SumToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "SumToSizeBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "sum_to backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(broadcast_array(array<T>(grad), input_shape));
-    })};
-  }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {broadcast_to(grad, input_shape)}; }
+  bool supports_create_graph() const override { return true; }
   Shape input_shape;
 };
 
@@ -124,6 +146,7 @@ struct AddBackward final : Node {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? sum_to(grad, b_shape) : Tensor()};
   }
+  bool supports_create_graph() const override { return true; }
   Shape a_shape, b_shape;
 };
 
@@ -132,13 +155,10 @@ struct SubBackward final : Node {
   SubBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "SubBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    Tensor grad_b;
-    if (needs_input_grad(1)) {
-      const Tensor summed = sum_to(grad, b_shape);
-      grad_b = visit_floating(grad.dtype(), "sub backward", [&](auto tag) { return negated<decltype(tag)>(summed); });
-    }
-    return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(), grad_b};
+    return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
+            needs_input_grad(1) ? -sum_to(grad, b_shape) : Tensor()};
   }
+  bool supports_create_graph() const override { return true; }
   Shape a_shape, b_shape;
 };
 
@@ -147,6 +167,9 @@ struct MulBackward final : Node {
   MulBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return "MulBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled())
+      return {needs_input_grad(0) ? sum_to(grad * b, a.shape()) : Tensor(),
+              needs_input_grad(1) ? sum_to(grad * a, b.shape()) : Tensor()};
     return visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
       using T = decltype(tag);
       const Array<T>& g = array<T>(grad);
@@ -157,6 +180,7 @@ struct MulBackward final : Node {
       return grads;
     });
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { a = b = Tensor(); }
   Tensor a, b;
 };
@@ -166,6 +190,12 @@ struct DivBackward final : Node {
   DivBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return "DivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      // The same operations in the same order as below, so the values agree to the last bit.
+      const Tensor grad_over_b = grad / b;
+      return {needs_input_grad(0) ? sum_to(grad_over_b, a.shape()) : Tensor(),
+              needs_input_grad(1) ? sum_to(-(grad_over_b * a / b), b.shape()) : Tensor()};
+    }
     return visit_floating(grad.dtype(), "div backward", [&](auto tag) {
       using T = decltype(tag);
       const Array<T>&xa = array<T>(a), &xb = array<T>(b);
@@ -180,6 +210,7 @@ struct DivBackward final : Node {
       return grads;
     });
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { a = b = Tensor(); }
   Tensor a, b;
 };
@@ -242,6 +273,7 @@ struct AddScalarBackward final : Node {
   const char* name() const override { return node_name; }
   const char* node_name;  // AddBackward0 or SubBackward0, as PyTorch names them
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
+  bool supports_create_graph() const override { return true; }
 };
 
 // d(-x) = -g, and likewise d(s - x) = -g
@@ -249,9 +281,8 @@ struct NegBackward final : Node {
   explicit NegBackward(const char* node_name) : node_name(node_name) {}
   const char* name() const override { return node_name; }
   const char* node_name;  // NegBackward0 or RsubBackward1
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "neg backward", [&](auto tag) { return negated<decltype(tag)>(grad); })};
-  }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {-grad}; }
+  bool supports_create_graph() const override { return true; }
 };
 
 }  // namespace
@@ -288,13 +319,8 @@ namespace {
 struct MulScalarBackward final : Node {
   explicit MulScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "MulBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T s = static_cast<T>(scalar);
-      return make_tensor(map(array<T>(grad), [s](T g) { return g * s; }));
-    })};
-  }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad * scalar}; }
+  bool supports_create_graph() const override { return true; }
   double scalar;
 };
 
@@ -313,13 +339,8 @@ namespace {
 struct DivScalarBackward final : Node {
   explicit DivScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "DivBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T s = static_cast<T>(scalar);
-      return make_tensor(map(array<T>(grad), [s](T g) { return g / s; }));
-    })};
-  }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad / scalar}; }
+  bool supports_create_graph() const override { return true; }
   double scalar;
 };
 
@@ -339,12 +360,14 @@ struct ScalarDivBackward final : Node {
   ScalarDivBackward(double scalar, Tensor x) : scalar(scalar), x(std::move(x)) {}
   const char* name() const override { return "DivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {-grad * scalar / (x * x)};
     return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
       using T = decltype(tag);
       const T s = static_cast<T>(scalar);
       return make_tensor(zip(array<T>(grad), array<T>(x), [s](T g, T v) { return -g * s / (v * v); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   double scalar;
   Tensor x;
@@ -374,15 +397,17 @@ Tensor unary_forward(const Tensor& x, const char* op, F f) {
 }
 
 // d exp(x) = g y, with y the saved output
-struct ExpBackward final : Node {
+struct ExpBackward final : Node, std::enable_shared_from_this<ExpBackward> {
   explicit ExpBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "ExpBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad * with_history(output, shared_from_this())};
     return {visit_floating(grad.dtype(), "exp backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * y; }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { output = Tensor(); }
   Tensor output;  // detached
 };
@@ -402,11 +427,13 @@ struct LogBackward final : Node {
   explicit LogBackward(Tensor x) : x(std::move(x)) {}
   const char* name() const override { return "LogBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad / x};
     return {visit_floating(grad.dtype(), "log backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g / v; }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
 };
@@ -426,11 +453,13 @@ struct Log1pBackward final : Node {
   explicit Log1pBackward(Tensor x) : x(std::move(x)) {}
   const char* name() const override { return "Log1PBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad / (x + 1.0)};
     return {visit_floating(grad.dtype(), "log1p backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g / (T(1) + v); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
 };
@@ -450,11 +479,14 @@ struct ReluBackward final : Node {
   explicit ReluBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "ReluBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // The mask is a constant (its derivative is 0 away from the kink), so the output suffices.
+    if (GradMode::is_enabled()) return {where(output > 0.0, grad, 0.0)};
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { output = Tensor(); }
   Tensor output;  // detached
 };
@@ -473,15 +505,20 @@ Tensor relu(const Tensor& x) {
 namespace {
 
 // d tanh(x) = g (1 - y^2), with y the saved output
-struct TanhBackward final : Node {
+struct TanhBackward final : Node, std::enable_shared_from_this<TanhBackward> {
   explicit TanhBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "TanhBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      const Tensor y = with_history(output, shared_from_this());
+      return {grad * (1.0 - y * y)};
+    }
     return {visit_floating(grad.dtype(), "tanh backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * (T(1) - y * y); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { output = Tensor(); }
   Tensor output;  // detached
 };
@@ -497,15 +534,20 @@ Tensor tanh(const Tensor& x) {
 namespace {
 
 // d sigmoid(x) = g y (1 - y), with y the saved output
-struct SigmoidBackward final : Node {
+struct SigmoidBackward final : Node, std::enable_shared_from_this<SigmoidBackward> {
   explicit SigmoidBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "SigmoidBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      const Tensor y = with_history(output, shared_from_this());
+      return {grad * (1.0 - y) * y};
+    }
     return {visit_floating(grad.dtype(), "sigmoid backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * (T(1) - y) * y; }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { output = Tensor(); }
   Tensor output;  // detached
 };
@@ -539,11 +581,13 @@ struct AbsBackward final : Node {
   explicit AbsBackward(Tensor x) : x(std::move(x)) {}
   const char* name() const override { return "AbsBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad * signs(x)};
     return {visit_floating(grad.dtype(), "abs backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return v > T(0) ? g : (v < T(0) ? -g : T(0)); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
 };
@@ -559,15 +603,17 @@ Tensor abs(const Tensor& x) {
 namespace {
 
 // d sqrt(x) = g / (2 y), with y the saved output
-struct SqrtBackward final : Node {
+struct SqrtBackward final : Node, std::enable_shared_from_this<SqrtBackward> {
   explicit SqrtBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "SqrtBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad / (with_history(output, shared_from_this()) * 2.0)};
     return {visit_floating(grad.dtype(), "sqrt backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g / (T(2) * y); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { output = Tensor(); }
   Tensor output;  // detached
 };
@@ -587,15 +633,20 @@ struct PowBackward final : Node {
   PowBackward(Tensor x, double exponent) : x(std::move(x)), exponent(exponent) {}
   const char* name() const override { return "PowBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled() && exponent != 0.0) {
+      if (exponent == 2.0) return {grad * 2.0 * x};
+      return {grad * exponent * pow(x, exponent - 1.0)};
+    }
     return {visit_floating(grad.dtype(), "pow backward", [&](auto tag) {
       using T = decltype(tag);
       const Array<T>& g = array<T>(grad);
       const T p = static_cast<T>(exponent);
-      if (exponent == 0.0) return make_tensor(map(g, [](T) { return T(0); }));
+      if (exponent == 0.0) return make_tensor(map(g, [](T) { return T(0); }));  // a constant: nothing to record
       if (exponent == 2.0) return make_tensor(zip(g, array<T>(x), [](T gi, T v) { return gi * T(2) * v; }));
       return make_tensor(zip(g, array<T>(x), [p](T gi, T v) { return gi * p * std::pow(v, p - T(1)); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
   double exponent;
@@ -622,11 +673,13 @@ struct SinBackward final : Node {
   explicit SinBackward(Tensor x) : x(std::move(x)) {}
   const char* name() const override { return "SinBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad * cos(x)};
     return {visit_floating(grad.dtype(), "sin backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g * std::cos(v); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
 };
@@ -646,11 +699,13 @@ struct CosBackward final : Node {
   explicit CosBackward(Tensor x) : x(std::move(x)) {}
   const char* name() const override { return "CosBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {-grad * sin(x)};
     return {visit_floating(grad.dtype(), "cos backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return -g * std::sin(v); }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
 };
@@ -714,6 +769,13 @@ struct ClampBackward final : Node {
       : node_name(node_name), x(std::move(x)), min(min), max(max) {}
   const char* name() const override { return node_name; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      // Which elements were inside is a constant; comparisons belong to no graph.
+      Tensor passed = grad;
+      if (min) passed = where(x >= *min, passed, 0.0);
+      if (max) passed = where(x <= *max, passed, 0.0);
+      return {passed};
+    }
     return {visit_floating(grad.dtype(), "clamp backward", [&](auto tag) {
       using T = decltype(tag);
       const bool has_min = min.has_value(), has_max = max.has_value();
@@ -724,6 +786,7 @@ struct ClampBackward final : Node {
       }));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   const char* node_name;  // ClampBackward1, ClampMinBackward0 or ClampMaxBackward0, as PyTorch names them
   Tensor x;
@@ -786,6 +849,7 @@ struct ExtremumBackward final : Node {
   ExtremumBackward(bool larger_wins, Tensor a, Tensor b) : larger_wins(larger_wins), a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return larger_wins ? "MaximumBackward0" : "MinimumBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite(grad);
     return visit_floating(grad.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
       const Array<T>&xa = array<T>(a), &xb = array<T>(b);
@@ -801,6 +865,21 @@ struct ExtremumBackward final : Node {
       return grads;
     });
   }
+  // create_graph: the shares are constants (their derivative is 0 away from ties), the product with
+  // g is recorded.
+  std::vector<Tensor> composite(const Tensor& grad) const {
+    const auto shares = [this](const Tensor& mine, const Tensor& other) {
+      return visit_floating(mine.dtype(), name(), [&](auto tag) {
+        using T = decltype(tag);
+        const bool larger = larger_wins;
+        const auto share = [larger](T m, T o) { return winner_share(m, o, larger); };
+        return make_tensor(broadcast_apply(array<T>(mine), array<T>(other), share, "maximum"));
+      });
+    };
+    return {needs_input_grad(0) ? sum_to(grad * shares(a, b), a.shape()) : Tensor(),
+            needs_input_grad(1) ? sum_to(grad * shares(b, a), b.shape()) : Tensor()};
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { a = b = Tensor(); }
   bool larger_wins;
   Tensor a, b;

@@ -200,6 +200,7 @@ Tensor take(const Tensor& x, const Picks& picks);
 struct PutBackward final : Node {
   explicit PutBackward(Picks picks) : picks(std::move(picks)) {}
   const char* name() const override { return picks.backward_name; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {take(grad, picks)}; }
   void release_saved() override { picks.index = Tensor(); }
   Picks picks;
@@ -216,6 +217,7 @@ Tensor put(const Tensor& grad, const Picks& picks) {
 struct TakeBackward final : Node {
   explicit TakeBackward(Picks picks) : picks(std::move(picks)) {}
   const char* name() const override { return picks.name; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {put(grad, picks)}; }
   void release_saved() override { picks.index = Tensor(); }
   Picks picks;
@@ -357,6 +359,7 @@ Shape masked_fill_shape(const Tensor& x, const Tensor& mask) {
 struct MaskedFillBackward final : Node {
   MaskedFillBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward0"; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {sum_to(masked_fill(grad, mask, 0.0), input_shape)};
   }
@@ -369,6 +372,7 @@ struct MaskedFillBackward final : Node {
 struct MaskedFillTensorBackward final : Node {
   MaskedFillTensorBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward1"; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(masked_fill(grad, mask, 0.0), input_shape);
@@ -438,6 +442,7 @@ struct WhereBackward final : Node {
   WhereBackward(Tensor condition, Shape a_shape, Shape b_shape)
       : condition(std::move(condition)), a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "WhereBackward0"; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(where(condition, grad, 0.0), a_shape);
@@ -528,6 +533,7 @@ struct CatBackward final : Node {
   CatBackward(std::size_t dim, std::vector<std::int64_t> sizes, std::vector<bool> skipped)
       : dim(dim), sizes(std::move(sizes)), skipped(std::move(skipped)) {}
   const char* name() const override { return "CatBackward0"; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(sizes.size());
     std::int64_t offset = 0;
@@ -610,6 +616,7 @@ namespace {
 struct StackBackward final : Node {
   StackBackward(std::size_t dim, std::size_t count) : dim(dim), count(count) {}
   const char* name() const override { return "StackBackward0"; }
+  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(count);
     for (std::size_t i = 0; i < count; ++i)

@@ -5,8 +5,13 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/factory.hpp"
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
+#include "ops/compare.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
 #include "ops/shape.hpp"
 
 namespace xgrad {
@@ -18,7 +23,8 @@ namespace {
 struct ReductionPlan {
   AxisSplit split;
   Shape input_shape, output_shape;
-  bool whole = false;  // over every element (PyTorch names the node ...Backward0) or one dim (...Backward1)
+  std::size_t dim = 0;  // the reduced dim, unless whole
+  bool whole = false;   // over every element (PyTorch names the node ...Backward0) or one dim (...Backward1)
 };
 
 ReductionPlan plan_along(const Tensor& x, std::int64_t dim, bool keepdim, const char* op) {
@@ -26,6 +32,7 @@ ReductionPlan plan_along(const Tensor& x, std::int64_t dim, bool keepdim, const 
   ReductionPlan plan;
   plan.input_shape = x.shape();
   const std::size_t axis = normalize_dim(dim, plan.input_shape, op);
+  plan.dim = axis;
   plan.split = split_at(plan.input_shape, axis);
   plan.output_shape = plan.input_shape;
   if (!plan.output_shape.empty()) {
@@ -44,6 +51,19 @@ ReductionPlan plan_whole(const Tensor& x, const char* op) {
   plan.whole = true;
   return plan;
 }
+
+// The result's shape with the reduced dim kept as size 1 (every dim, for a whole-tensor reduction):
+// a result or gradient of that shape broadcasts against the input.
+Shape kept_shape(const ReductionPlan& plan) {
+  if (plan.whole) return Shape(plan.input_shape.size(), 1);
+  Shape shape = plan.input_shape;
+  if (!shape.empty()) shape[plan.dim] = 1;
+  return shape;
+}
+
+// One value per reduced slice (a result or its gradient) in kept_shape, recorded: the create_graph
+// formulas broadcast it against the input instead of looping over [outer, axis, inner].
+Tensor kept(const Tensor& per_slice, const ReductionPlan& plan) { return reshape(per_slice, kept_shape(plan)); }
 
 void check_not_empty(const ReductionPlan& plan, std::int64_t dim, const char* op) {
   if (plan.split.axis == 0)
@@ -134,11 +154,13 @@ struct SumBackward final : Node {
   explicit SumBackward(ReductionPlan plan) : plan(std::move(plan)) {}
   const char* name() const override { return plan.whole ? "SumBackward0" : "SumBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {broadcast_to(kept(grad, plan), plan.input_shape)};
     return {visit_floating(grad.dtype(), "sum backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(spread_along(array<T>(grad), plan, T(1)));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   ReductionPlan plan;
 };
 
@@ -170,11 +192,14 @@ struct MeanBackward final : Node {
   explicit MeanBackward(ReductionPlan plan) : plan(std::move(plan)) {}
   const char* name() const override { return plan.whole ? "MeanBackward0" : "MeanBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled())
+      return {broadcast_to(kept(grad, plan), plan.input_shape) * (1.0 / static_cast<double>(plan.split.axis))};
     return {visit_floating(grad.dtype(), "mean backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(spread_along(array<T>(grad), plan, T(1) / static_cast<T>(plan.split.axis)));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   ReductionPlan plan;
 };
 
@@ -209,6 +234,9 @@ struct LogsumexpBackward final : Node {
       : plan(std::move(plan)), x(std::move(x)), output(std::move(output)) {}
   const char* name() const override { return "LogsumexpBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // create_graph: the output recomputed from x, so that its own derivative (softmax) is recorded.
+    if (GradMode::is_enabled())
+      return {kept(grad, plan) * exp(x - logsumexp(x, static_cast<std::int64_t>(plan.dim), /*keepdim=*/true))};
     return {visit_floating(grad.dtype(), "logsumexp backward", [&](auto tag) {
       using T = decltype(tag);
       const auto [outer, axis, inner] = plan.split;
@@ -226,6 +254,7 @@ struct LogsumexpBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = output = Tensor(); }
   ReductionPlan plan;
   Tensor x, output;  // output detached
@@ -285,6 +314,14 @@ Array<T> extremum_by_plan(const Tensor& x, const ReductionPlan& plan, Extreme ex
   return values;
 }
 
+// Whether an element equals a whole-tensor max or min `result` (is NaN, when the result is).
+template <class T>
+auto equals_result(double result) {
+  const T value = static_cast<T>(result);
+  const bool nan_result = std::isnan(value);
+  return [=](T v) { return nan_result ? std::isnan(v) : v == value; };
+}
+
 // d max(x) = g shared evenly by the k elements equal to the result (the NaNs when it is NaN):
 // g / k at each, 0 elsewhere
 struct EvenlyDistributedBackward final : Node {
@@ -292,11 +329,10 @@ struct EvenlyDistributedBackward final : Node {
       : extreme(extreme), x(std::move(x)), result(result) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward1" : "MinBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {composite(grad)};
     return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
-      const T value = static_cast<T>(result);
-      const bool nan_result = std::isnan(value);
-      const auto is_extreme = [=](T v) { return nan_result ? std::isnan(v) : v == value; };
+      const auto is_extreme = equals_result<T>(result);
       const Array<T>& in = array<T>(x);
       const T* begin = in.data();
       const T* end = begin + in.size();
@@ -307,6 +343,20 @@ struct EvenlyDistributedBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
+  // create_graph: which elements share the gradient is a constant; g / k is recorded.
+  Tensor composite(const Tensor& grad) const {
+    std::int64_t ties = 0;
+    const Tensor mask = visit_floating(x.dtype(), extreme_op(extreme), [&](auto tag) {
+      using T = decltype(tag);
+      const Array<T>& in = array<T>(x);
+      Array<bool> out = Array<bool>::from_shape(in.shape());
+      std::transform(in.data(), in.data() + in.size(), out.data(), equals_result<T>(result));
+      ties = std::count(out.data(), out.data() + out.size(), true);
+      return make_tensor(std::move(out));
+    });
+    return where(mask, grad / static_cast<double>(ties), 0.0);
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Extreme extreme;
   Tensor x;
@@ -337,6 +387,7 @@ struct IndexedExtremumBackward final : Node {
       : extreme(extreme), plan(std::move(plan)), indices(std::move(indices)) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward0" : "MinBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {where(selected(), kept(grad, plan), 0.0)};
     return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
       const auto [outer, axis, inner] = plan.split;
@@ -352,6 +403,19 @@ struct IndexedExtremumBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
+  // The positions the forward picked, as a mask of the input's shape: one per slice.
+  Tensor selected() const {
+    const auto [outer, axis, inner] = plan.split;
+    Array<bool> mask = Array<bool>::from_shape(plan.input_shape);
+    mask.fill(false);
+    for (std::size_t r = 0; r < outer; ++r)
+      for (std::size_t i = 0; i < inner; ++i) {
+        const auto k = static_cast<std::size_t>(indices[r * inner + i]);
+        mask.data()[(r * axis + k) * inner + i] = true;
+      }
+    return make_tensor(std::move(mask));
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { indices = {}; }
   Extreme extreme;
   ReductionPlan plan;
@@ -469,6 +533,7 @@ struct VarianceBackward final : Node {
       : is_std(is_std), plan(std::move(plan)), divisor(divisor), x(std::move(x)), output(std::move(output)) {}
   const char* name() const override { return is_std ? "StdBackward0" : "VarBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {composite(grad)};
     return {visit_floating(grad.dtype(), "var backward", [&](auto tag) {
       using T = decltype(tag);
       const auto [outer, axis, inner] = plan.split;
@@ -491,6 +556,9 @@ struct VarianceBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
+  // create_graph: the mean and the std recomputed from x, so that their derivatives are recorded.
+  Tensor composite(const Tensor& grad) const;
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = output = Tensor(); }
   bool is_std;
   ReductionPlan plan;
@@ -498,9 +566,8 @@ struct VarianceBackward final : Node {
   Tensor x, output;  // output detached
 };
 
-Tensor variance_by_plan(const Tensor& x, ReductionPlan plan, bool unbiased, bool is_std) {
+Tensor variance_with_divisor(const Tensor& x, ReductionPlan plan, double divisor, bool is_std) {
   const char* op = is_std ? "std" : "var";
-  const double divisor = variance_divisor(plan, unbiased);
   Tensor out = visit_floating(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     Array<T> variance = variance_along(array<T>(x), plan, divisor);
@@ -512,6 +579,21 @@ Tensor variance_by_plan(const Tensor& x, ReductionPlan plan, bool unbiased, bool
     record(out, std::make_shared<VarianceBackward>(is_std, std::move(plan), divisor, x, out.detach()), {&x},
            {&x, &out});
   return out;
+}
+
+Tensor variance_by_plan(const Tensor& x, ReductionPlan plan, bool unbiased, bool is_std) {
+  const double divisor = variance_divisor(plan, unbiased);
+  return variance_with_divisor(x, std::move(plan), divisor, is_std);
+}
+
+// The fast path's operations in the same order, so the values agree with it to rounding.
+Tensor VarianceBackward::composite(const Tensor& grad) const {
+  const Tensor deviation = x - kept(mean_by_plan(x, plan, "mean"), plan);
+  if (!is_std) return kept(grad * 2.0 / divisor, plan) * deviation;
+  // g / (divisor std), with 0 (and no 0 / 0 in the second derivative) where std = 0.
+  const Tensor y = kept(variance_with_divisor(x, plan, divisor, true), plan);
+  const Tensor zero = y == 0.0;
+  return where(zero, 0.0, kept(grad, plan) / (where(zero, 1.0, y) * divisor)) * deviation;
 }
 
 }  // namespace
@@ -533,6 +615,24 @@ namespace {
 template <class T>
 T sign_of(T v) {
   return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
+}
+
+// sign(x) as a tensor that belongs to no graph: its derivative is 0 wherever it exists, so the
+// create_graph formulas multiply by it as by a constant.
+Tensor signs(const Tensor& x) {
+  return visit_floating(x.dtype(), "sign", [&](auto tag) {
+    using T = decltype(tag);
+    const Array<T>& in = array<T>(x);
+    Array<T> out = Array<T>::from_shape(in.shape());
+    std::transform(in.data(), in.data() + in.size(), out.data(), sign_of<T>);
+    return make_tensor(std::move(out));
+  });
+}
+
+// Whether |v| is the norm (both NaN counting as equal): the elements that p = +-inf picks.
+template <class T>
+bool attains(T v, T norm) {
+  return std::abs(v) == norm || (std::isnan(v) && std::isnan(norm));
 }
 
 // The p-norm of every slice, accumulated in double. p = +-inf takes the largest / smallest |x|,
@@ -584,6 +684,7 @@ struct NormBackward final : Node {
       : plan(std::move(plan)), p(p), x(std::move(x)), output(std::move(output)) {}
   const char* name() const override { return "NormBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {composite(grad)};
     return {visit_floating(grad.dtype(), "norm backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(std::isinf(p) ? extreme_gradient<T>(grad) : finite_gradient<T>(grad));
@@ -612,7 +713,6 @@ struct NormBackward final : Node {
     const T* in = array<T>(x).data();
     const T* g = array<T>(grad).data();
     const T* n = array<T>(output).data();
-    const auto attains = [](T v, T norm) { return std::abs(v) == norm || (std::isnan(v) && std::isnan(norm)); };
     std::vector<T> count(outer * inner, T(0));
     const T* element = in;
     for (std::size_t r = 0; r < outer; ++r)
@@ -628,6 +728,11 @@ struct NormBackward final : Node {
         }
     return out;
   }
+  // create_graph: the table in ops/reduce.hpp with recorded ops, the norm recomputed from x.
+  Tensor composite(const Tensor& grad) const;
+  // p = +-inf: which elements attain the norm (a constant mask) and how many per slice (kept shape).
+  std::pair<Tensor, Tensor> attaining() const;
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = output = Tensor(); }
   ReductionPlan plan;
   double p;
@@ -644,6 +749,50 @@ Tensor norm_by_plan(const Tensor& x, ReductionPlan plan, const Scalar& p) {
   if (any_requires_grad({&x}))
     record(out, std::make_shared<NormBackward>(std::move(plan), power, x, out.detach()), {&x}, {&x, &out});
   return out;
+}
+
+std::pair<Tensor, Tensor> NormBackward::attaining() const {
+  return visit_floating(x.dtype(), "norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    const auto [outer, axis, inner] = plan.split;
+    const T* in = array<T>(x).data();
+    const T* n = array<T>(output).data();
+    Array<bool> mask = Array<bool>::from_shape(plan.input_shape);
+    Array<T> count = Array<T>::from_shape(plan.output_shape);
+    count.fill(T(0));
+    for (std::size_t r = 0; r < outer; ++r)
+      for (std::size_t k = 0; k < axis; ++k)
+        for (std::size_t i = 0; i < inner; ++i) {
+          const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
+          mask.data()[at] = attains(in[at], n[slice]);
+          count.data()[slice] += mask.data()[at] ? T(1) : T(0);
+        }
+    return std::pair{make_tensor(std::move(mask)), kept(make_tensor(std::move(count)), plan)};
+  });
+}
+
+// The fast path's operations in the same order, so the values agree with it to the last bit. Where
+// the fast path gives 0 to avoid 0 / 0, the masked value is replaced before the division too, so
+// that the second derivative has no 0 / 0 either.
+Tensor NormBackward::composite(const Tensor& grad) const {
+  if (p == 0.0) return zeros(x.sizes(), x.dtype());  // a constant: nothing to record
+  const Tensor g = kept(grad, plan);
+  if (std::isinf(p)) {
+    const auto [mask, count] = attaining();
+    return where(mask, signs(x) * g / count, 0.0);
+  }
+  if (p == 1.0) return signs(x) * g;
+  const Tensor n = kept(norm_by_plan(x, plan, p), plan);
+  const Tensor n_is_zero = n == 0.0;
+  if (p == 2.0) return x * where(n_is_zero, 0.0, g / where(n_is_zero, 1.0, n));
+  if (p < 1.0) {
+    const Tensor x_is_zero = x == 0.0;
+    const Tensor scaled = where(x_is_zero, 0.0, signs(x) * pow(where(x_is_zero, 1.0, abs(x)), p - 1.0));
+    return scaled * (g * pow(n, 1.0 - p));
+  }
+  const Tensor scale = where(n_is_zero, 0.0, g / pow(where(n_is_zero, 1.0, n), p - 1.0));
+  if (p < 2.0) return signs(x) * pow(abs(x), p - 1.0) * scale;
+  return x * pow(abs(x), p - 2.0) * scale;
 }
 
 }  // namespace

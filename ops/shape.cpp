@@ -35,11 +35,17 @@ Tensor reshaped_copy(const Tensor& x, const Shape& shape) {
   });
 }
 
+Tensor reshape_as(const Tensor& x, const Shape& shape, const char* node_name);
+
 // d reshape(x) = g with x's shape; shared by every op that only changes the shape
 struct ReshapeBackward final : Node {
   ReshapeBackward(const char* op_name, Shape input_shape) : op_name(op_name), input_shape(std::move(input_shape)) {}
   const char* name() const override { return op_name; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {reshaped_copy(grad, input_shape)}; }
+  // Recorded as PyTorch records the gradient's reshape.
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {reshape_as(grad, input_shape, "ReshapeAliasBackward0")};
+  }
+  bool supports_create_graph() const override { return true; }
   const char* op_name;
   Shape input_shape;
 };
@@ -140,6 +146,7 @@ struct BroadcastToBackward final : Node {
   explicit BroadcastToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "ExpandBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
+  bool supports_create_graph() const override { return true; }
   Shape input_shape;
 };
 
@@ -319,6 +326,7 @@ struct PermuteBackward final : Node {
   explicit PermuteBackward(std::vector<std::int64_t> inverse) : inverse(std::move(inverse)) {}
   const char* name() const override { return "PermuteBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
+  bool supports_create_graph() const override { return true; }
   std::vector<std::int64_t> inverse;
 };
 
@@ -419,26 +427,53 @@ GatherWalk plan_gather(const Tensor& input, std::int64_t dim, const Tensor& inde
   return walk;
 }
 
+// g added into zeros of the input's shape at the positions gather read (an index may repeat):
+// torch.zeros(input_shape).scatter_add(dim, index, g).
+Tensor scatter_add_values(const Tensor& grad, const GatherWalk& walk, const Tensor& index, const Shape& input_shape) {
+  return visit_floating(grad.dtype(), "gather backward", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(input_shape);
+    out.fill(T(0));
+    const T* g = array<T>(grad).data();
+    const std::int64_t* at = array<std::int64_t>(index).data();
+    const std::size_t stride = walk.input_strides[walk.dim];
+    T* o = out.data();
+    walk.for_each([&](std::size_t flat, std::size_t base) {
+      o[base + static_cast<std::size_t>(at[flat]) * stride] += g[flat];
+    });
+    return make_tensor(std::move(out));
+  });
+}
+
+// d scatter_add(zeros, dim, index, g) / dg = gather(gg, dim, index): each element of g went to one
+// position, and gather reads it back from there
+struct ScatterAddBackward final : Node {
+  ScatterAddBackward(std::int64_t dim, Tensor index) : dim(dim), index(std::move(index)) {}
+  const char* name() const override { return "ScatterAddBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {gather(grad, dim, index)}; }
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { index = Tensor(); }
+  std::int64_t dim;
+  Tensor index;
+};
+
+// gather's derivative as an op of its own, so that a gradient can be differentiated again.
+Tensor scatter_add_to_zeros(const Tensor& grad, const GatherWalk& walk, const Tensor& index, const Shape& input_shape) {
+  Tensor out = scatter_add_values(grad, walk, index, input_shape);
+  if (any_requires_grad({&grad}))
+    record(out, std::make_shared<ScatterAddBackward>(static_cast<std::int64_t>(walk.dim), index), {&grad}, {&index});
+  return out;
+}
+
 // d gather(x, dim, index) = g added into zeros at the gathered positions (an index may repeat)
 struct GatherBackward final : Node {
   GatherBackward(GatherWalk walk, Tensor index, Shape input_shape)
       : walk(std::move(walk)), index(std::move(index)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "GatherBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {visit_floating(grad.dtype(), "gather backward", [&](auto tag) {
-      using T = decltype(tag);
-      Array<T> out = Array<T>::from_shape(input_shape);
-      out.fill(T(0));
-      const T* g = array<T>(grad).data();
-      const std::int64_t* at = array<std::int64_t>(index).data();
-      const std::size_t stride = walk.input_strides[walk.dim];
-      T* o = out.data();
-      walk.for_each([&](std::size_t flat, std::size_t base) {
-        o[base + static_cast<std::size_t>(at[flat]) * stride] += g[flat];
-      });
-      return make_tensor(std::move(out));
-    })};
+    return {scatter_add_to_zeros(grad, walk, index, input_shape)};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { index = Tensor(); }
   GatherWalk walk;
   Tensor index;
@@ -501,7 +536,8 @@ Tensor cast(const Tensor& x, Dtype dtype) {
 struct ToDtypeBackward final : Node {
   explicit ToDtypeBackward(Dtype input_dtype) : input_dtype(input_dtype) {}
   const char* name() const override { return "ToCopyBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {cast(grad, input_dtype)}; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {to_dtype(grad, input_dtype)}; }
+  bool supports_create_graph() const override { return true; }
   Dtype input_dtype;
 };
 

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <xgrad/xgrad.hpp>
 
 #include "compare.hpp"
+#include "golden.hpp"
 
 namespace xgrad {
 namespace {
@@ -17,7 +20,12 @@ namespace {
 using autograd::AutogradContext;
 using autograd::variable_list;
 using testing::all_close;
+using testing::golden_file;
+using testing::golden_tensor;
+using testing::Json;
+using testing::matches_golden;
 using testing::passes_gradcheck;
+using testing::passes_gradgradcheck;
 using testing::throws_error_containing;
 
 TEST(RetainGrad, ANonLeafKeepsTheChainRuleValue) {
@@ -143,13 +151,54 @@ TEST(Grad, UnusedInputsAndBadArguments) {
   EXPECT_TRUE(throws_error_containing([&] { autograd::grad({tensor({1.0})}, {x}); }, {"grad", "output 0"}));
 }
 
-TEST(Grad, CreateGraphThroughAnOpWithoutRecordedBackwardIsAnError) {
+// A node whose backward is not written with recorded ops (Node::supports_create_graph's default):
+// d(2 x) = 2 g, computed where the engine cannot see it.
+struct OpaqueDoubleBackward final : Node {
+  const char* name() const override { return "OpaqueDoubleBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {(grad * 2.0).detach()}; }
+};
+
+Tensor doubled_opaquely(const Tensor& x) {
+  Tensor out = (x * 2.0).detach();
+  record(out, std::make_shared<OpaqueDoubleBackward>(), {&x});
+  return out;
+}
+
+TEST(Grad, CreateGraphThroughANodeWithoutRecordedBackwardIsAnError) {
   const Tensor x = tensor({1.0}).requires_grad_();
-  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({exp(x).sum()}, {x}, {}, std::nullopt, true); },
-                                      {"create_graph", "Backward0"}));
+  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({doubled_opaquely(x).sum()}, {x}, {}, std::nullopt, true); },
+                                      {"create_graph", "OpaqueDoubleBackward0"}));
   // The engine is usable afterwards, and grad mode is back on.
   EXPECT_TRUE(GradMode::is_enabled());
-  EXPECT_TRUE(autograd::grad({exp(x).sum()}, {x})[0].defined());
+  EXPECT_EQ(autograd::grad({doubled_opaquely(x).sum()}, {x})[0].item<double>(), 2.0);
+}
+
+TEST(Grad, ThirdDerivatives) {
+  // f = x sin x: f'' = 2 cos x - x sin x, f''' = -3 sin x - x cos x.
+  const Tensor x = tensor({0.3, -1.2, 2.0}).requires_grad_();
+  const Tensor first = autograd::grad({(sin(x) * x).sum()}, {x}, {}, true, true)[0];
+  const Tensor second = autograd::grad({first.sum()}, {x}, {}, true, true)[0];
+  const Tensor third = autograd::grad({second.sum()}, {x})[0];
+  const Tensor v = x.detach();
+  EXPECT_TRUE(all_close(second.detach(), 2.0 * cos(v) - v * sin(v), 1e-14, 1e-15));
+  EXPECT_TRUE(all_close(third, -3.0 * sin(v) - v * cos(v), 1e-14, 1e-15));
+  // gradgradcheck of a gradient compares third derivatives with finite differences of the second.
+  manual_seed(5);
+  EXPECT_TRUE(passes_gradgradcheck(
+      [](const variable_list& in) {
+        const Tensor f = (tanh(in[0]) * exp(in[0]) / (1.0 + in[0] * in[0])).sum() + logsumexp(in[0], 0);
+        return autograd::grad({f}, {in[0]}, {}, true, /*create_graph=*/true)[0];
+      },
+      {randn({4}, kFloat64).requires_grad_()}));
+}
+
+TEST(Backward, CreateGraphLeavesAGradThatIsDifferentiable) {
+  const Tensor x = tensor({0.5, 2.0}).requires_grad_();
+  pow(x, 3.0).sum().backward({}, {}, /*create_graph=*/true);
+  const Tensor grad = x.grad();  // 3 x^2, with a graph
+  ASSERT_TRUE(grad.requires_grad());
+  EXPECT_EQ(grad.detach().to_vector<double>(), (std::vector<double>{0.75, 12.0}));
+  EXPECT_EQ(autograd::grad({grad.sum()}, {x})[0].to_vector<double>(), (std::vector<double>{3.0, 12.0}));
 }
 
 // y = scale * x^3, written as a custom op: forward saves x, backward returns 3 scale x^2 g.
@@ -181,6 +230,18 @@ TEST(CustomFunction, ForwardBackwardAndGradcheck) {
                                {randn({3, 2}, kFloat64).requires_grad_()}));
   // Without an input that requires grad nothing is recorded.
   EXPECT_FALSE(Cube::apply(tensor({1.0}), 1.0).requires_grad());
+}
+
+TEST(CustomFunction, SecondDerivativeThroughTheUsersBackward) {
+  // Cube's backward, 3 scale x^2 g, is written with ops that record under create_graph, so it can be
+  // differentiated again: d2/dx2 (scale x^3) = 6 scale x.
+  const Tensor x = tensor({0.5, -2.0, 1.5}).requires_grad_();
+  const Tensor first = autograd::grad({Cube::apply(x, 2.0).sum()}, {x}, {}, true, true)[0];
+  EXPECT_EQ(first.detach().to_vector<double>(), (std::vector<double>{1.5, 24.0, 13.5}));
+  EXPECT_EQ(autograd::grad({first.sum()}, {x})[0].to_vector<double>(), (std::vector<double>{6.0, -24.0, 18.0}));
+  manual_seed(6);
+  EXPECT_TRUE(passes_gradgradcheck([](const variable_list& in) { return Cube::apply(in[0], 0.5); },
+                                   {randn({3, 2}, kFloat64).requires_grad_()}));
 }
 
 struct WrongCount : autograd::Function<WrongCount> {
@@ -251,6 +312,88 @@ TEST(ToDot, ShowsTheWholeGraphAfterAPlainBackward) {
   EXPECT_NE(dot.find("MulBackward0"), std::string::npos);
   EXPECT_NE(dot.find("w\\n[2] float64\\ngrad [2] norm"), std::string::npos);
   EXPECT_NE(dot.find("ExpBackward0\\n[2]\\ngrad [2] norm"), std::string::npos);  // the retained tensor
+}
+
+// ---- Hessian-vector products and gradient penalties against PyTorch (tests/golden/hvp.json) --------
+
+// The composites of tests/golden/make_golden_hvp.py, written with xgrad's ops.
+Tensor tanh_cubic_over_exp(const variable_list& in) {
+  const Tensor& x = in[0];
+  return (tanh(x) * pow(x, 3.0) / (1.0 + exp(x))).sum();
+}
+
+Tensor logsumexp_norm(const variable_list& in) {
+  const Tensor &x = in[0], &w = in[1];
+  return logsumexp(x * w, 1).sum() + norm(sin(x) - w, 2) + abs(x - w).mean();
+}
+
+Tensor std_max_sqrt(const variable_list& in) {
+  const Tensor& x = in[0];
+  const Tensor values = std::get<0>(max(x, 1));
+  return (sqrt(x * x + 1.0) * std(x, 0, true, true)).sum() + pow(values, 2.0).sum() + var(log1p(pow(x, 2.0))) +
+         pow(clamp(x, -0.8, 0.8), 3.0).sum() + cos(permute(expand(unsqueeze(x, 0), {2, 3, 4}), {2, 0, 1})).sum();
+}
+
+// One score per row of x: the f whose gradient the penalties measure.
+Tensor smooth_score(const Tensor& x, const Tensor& w) { return tanh(x * w).mean(1) + log1p(exp(x - w)).sum(1) / 4.0; }
+
+Tensor gradient_of_score(const variable_list& in) {
+  return autograd::grad({smooth_score(in[0], in[1]).sum()}, {in[0]}, {}, true, /*create_graph=*/true)[0];
+}
+
+// ||d f / d x||^2.
+Tensor penalty_squared_norm(const variable_list& in) { return pow(norm(gradient_of_score(in)), 2.0); }
+
+// WGAN-GP's: each row's gradient norm pulled towards 1.
+Tensor penalty_unit_norm(const variable_list& in) { return pow(norm(gradient_of_score(in), 2, 1) - 1.0, 2.0).mean(); }
+
+const std::map<std::string, std::function<Tensor(const variable_list&)>>& composites() {
+  static const std::map<std::string, std::function<Tensor(const variable_list&)>> all = {
+      {"tanh_cubic_over_exp", tanh_cubic_over_exp},
+      {"logsumexp_norm", logsumexp_norm},
+      {"std_max_sqrt", std_max_sqrt},
+      {"penalty_squared_norm", penalty_squared_norm},
+      {"penalty_unit_norm", penalty_unit_norm}};
+  return all;
+}
+
+variable_list golden_tensors(const Json& list) {
+  variable_list tensors;
+  for (const Json& t : list) tensors.push_back(golden_tensor(t));
+  return tensors;
+}
+
+::testing::AssertionResult all_match_golden(const variable_list& actual, const Json& expected, const char* what) {
+  if (actual.size() != expected.size())
+    return ::testing::AssertionFailure() << what << ": " << actual.size() << " tensors, expected " << expected.size();
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    ::testing::AssertionResult same = matches_golden(actual[i].detach(), golden_tensor(expected[i]));
+    if (!same) return same << " (" << what << " " << i << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(HigherOrderFixtures, HessianVectorProductsAndGradientPenaltiesMatchPyTorch) {
+  const Json& cases = golden_file("hvp.json")["cases"];
+  ASSERT_EQ(cases.size(), 5u);
+  for (const Json& fixture : cases) {
+    SCOPED_TRACE(fixture["name"].get<std::string>());
+    variable_list inputs = golden_tensors(fixture["inputs"]);
+    for (Tensor& input : inputs) input.requires_grad_();
+    const Tensor value = composites().at(fixture["fn"].get<std::string>())(inputs);
+    EXPECT_TRUE(matches_golden(value.detach(), golden_tensor(fixture["value"])));
+    if (fixture["kind"] == "penalty") {
+      // The penalty's gradient differentiates smooth_score's recorded backward.
+      EXPECT_TRUE(all_match_golden(autograd::grad({value}, inputs), fixture["grads"], "gradient"));
+      continue;
+    }
+    const variable_list grads = autograd::grad({value}, inputs, {}, true, /*create_graph=*/true);
+    EXPECT_TRUE(all_match_golden(grads, fixture["grads"], "gradient"));
+    const variable_list vectors = golden_tensors(fixture["vectors"]);
+    Tensor dot = (grads[0] * vectors[0]).sum();
+    for (std::size_t i = 1; i < grads.size(); ++i) dot = dot + (grads[i] * vectors[i]).sum();
+    EXPECT_TRUE(all_match_golden(autograd::grad({dot}, inputs), fixture["hvp"], "Hessian-vector product"));
+  }
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::differentiates_twice;
 using testing::leaf;
 using testing::passes_gradcheck;
 using testing::throws_error_containing;
@@ -529,6 +530,137 @@ TEST(ElementwiseErrors, StorageDtypesAreRejectedByArithmetic) {
     EXPECT_TRUE(throws_error_containing([&] { maximum(t, t); }, {"maximum", dtype}));
     EXPECT_TRUE(throws_error_containing([&] { minimum(t, t); }, {"minimum", dtype}));
     EXPECT_TRUE(throws_error_containing([&] { outer(t, t); }, {"outer", dtype}));
+  }
+}
+
+// ---- second order (create_graph) ------------------------------------------------------------------
+//
+// differentiates_twice runs gradgradcheck (second derivatives against finite differences of the
+// first) and checks that create_graph's first derivatives equal the fast path's. An op whose
+// gradient is linear in its input has no second derivative of its own; squaring its result makes
+// the second derivative go through its recorded backward.
+
+Tensor squared(const Tensor& t) { return t * t; }
+
+TEST(ElementwiseSecondOrder, TensorArithmeticWithBroadcasting) {
+  manual_seed(60);
+  const Tensor a = leaf({3, 4}), row = leaf({4}), column = leaf({3, 1}), p = positive_leaf({4});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return in[0] * in[1]; }, {a, row}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return in[1] * in[0]; }, {a, column}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return in[0] * in[0]; }, {a}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return in[0] / in[1]; }, {a, p}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return in[1] / in[0]; }, {(p + 1.0).detach().requires_grad_(), column}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0] + in[1]); }, {a, row}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[1] - in[0]); }, {a, column}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return (in[0] + in[1]) * (in[0] - in[2]); }, {a, row, column}));
+}
+
+TEST(ElementwiseSecondOrder, ScalarForms) {
+  manual_seed(61);
+  const Tensor x = leaf({2, 3}), p = positive_leaf({2, 3});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0] + 2.5); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(2.5 + in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0] - 2.5); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(2.5 - in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0] * -1.5); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(-1.5 * in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0] / 4.0); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return 3.0 / in[0]; }, {p}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(-in[0]); }, {x}));
+}
+
+TEST(ElementwiseSecondOrder, PointwiseFunctions) {
+  manual_seed(62);
+  const Tensor x = leaf({3, 4}), p = positive_leaf({3, 4});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return exp(in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return log(in[0]); }, {p}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return log1p(in[0]); }, {p}));
+  // relu and abs are linear away from 0 (normal values are never within eps of it).
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(relu(in[0])); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return abs(in[0]) * in[0]; }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return tanh(in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return sigmoid(in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return sqrt(in[0]); }, {p}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return sin(in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return cos(in[0]); }, {x}));
+  for (double exponent : {2.0, 3.0, 1.0, 0.5, -1.5, 0.0})
+    EXPECT_TRUE(differentiates_twice([exponent](const auto& in) { return pow(in[0], exponent); }, {p})) << exponent;
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return pow(in[0], 3.0); }, {x}));
+}
+
+TEST(ElementwiseSecondOrder, ClampAndExtremes) {
+  manual_seed(63);
+  const Tensor x = leaf({3, 4}), y = leaf({3, 4}), row = leaf({4}), column = leaf({3, 1});
+  // Normal values are never within eps of the bounds or of each other.
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(clamp(in[0], -0.5, 0.7)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(clamp(in[0], 0.1)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(clamp(in[0], std::nullopt, 0.1)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(clamp_min(in[0], -0.3)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(clamp_max(in[0], 0.3)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(maximum(in[0], in[1])); }, {x, y}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(minimum(in[0], in[1])); }, {x, y}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return maximum(in[0], in[1]) * in[0]; }, {x, row}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return minimum(in[1], in[0]) * in[1]; }, {x, column}));
+}
+
+TEST(ElementwiseSecondOrder, OuterSumToAndAChain) {
+  manual_seed(64);
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return outer(in[0], in[1]); }, {leaf({3}), leaf({4})}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(sum_to(in[0], {1, 4})); }, {leaf({3, 4})}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(sum_to(in[0], {3, 1})); }, {leaf({2, 3, 4})}));
+  EXPECT_TRUE(differentiates_twice(
+      [](const auto& in) { return sigmoid(tanh(in[0] * in[2] + in[1]) * 2.0 - 0.5) / (exp(in[1]) + 1.0); },
+      {leaf({3, 1}), leaf({4}), leaf({1, 4})}));
+}
+
+TEST(ElementwiseSecondOrder, SecondDerivativesByHand) {
+  // d2/dx2 of exp, tanh, sigmoid, sqrt and x^3 at a few points: the recorded backward of each node,
+  // differentiated once more with autograd::grad.
+  const Tensor x = tensor({0.25, 1.0, 2.0}).requires_grad_();
+  const auto second = [&](const std::function<Tensor(const Tensor&)>& f) {
+    const Tensor first = autograd::grad({f(x).sum()}, {x}, {}, true, true)[0];
+    return autograd::grad({first.sum()}, {x})[0];
+  };
+  const Tensor t = tanh(x).detach(), s = sigmoid(x).detach();
+  EXPECT_TRUE(all_close(second([](const Tensor& v) { return exp(v); }), exp(x).detach(), 1e-15, 0.0));
+  EXPECT_TRUE(all_close(second([](const Tensor& v) { return tanh(v); }), -2.0 * t * (1.0 - t * t), 1e-14, 0.0));
+  EXPECT_TRUE(all_close(second([](const Tensor& v) { return sigmoid(v); }), s * (1.0 - s) * (1.0 - 2.0 * s), 1e-14, 0.0));
+  EXPECT_TRUE(all_close(second([](const Tensor& v) { return sqrt(v); }), -0.25 * pow(x.detach(), -1.5), 1e-14, 0.0));
+  EXPECT_TRUE(all_close(second([](const Tensor& v) { return pow(v, 3.0); }), 6.0 * x.detach(), 1e-15, 0.0));
+  EXPECT_TRUE(all_close(second([](const Tensor& v) { return log(v); }), -1.0 / (x.detach() * x.detach()), 1e-15, 0.0));
+}
+
+TEST(ElementwiseSecondOrder, Float32StaysFloat32) {
+  const Tensor x = tensor({0.5f, -1.0f}).requires_grad_();
+  const Tensor first = autograd::grad({(tanh(x) * exp(x)).sum()}, {x}, {}, true, true)[0];
+  EXPECT_EQ(first.dtype(), kFloat32);
+  const Tensor second = autograd::grad({first.sum()}, {x})[0];
+  EXPECT_EQ(second.dtype(), kFloat32);
+}
+
+// exp, tanh, sigmoid and sqrt keep only their output, as in PyTorch, and their create_graph formula
+// is written with it: changing the input in place afterwards changes neither derivative.
+TEST(ElementwiseSecondOrder, NodesThatKeepTheirOutputIgnoreLaterChangesToTheInput) {
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"exp", [](const Tensor& v) { return exp(v); }},
+      {"tanh", [](const Tensor& v) { return tanh(v); }},
+      {"sigmoid", [](const Tensor& v) { return sigmoid(v); }},
+      {"sqrt", [](const Tensor& v) { return sqrt(v); }}};
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    const Tensor x = tensor({0.5, 2.0}).requires_grad_();
+    Tensor hidden = x * 1.0;
+    const Tensor out = op(hidden).sum();
+    const auto derivatives = [&] {
+      const Tensor first = autograd::grad({out}, {x}, {}, true, true)[0];
+      // The second pass goes through the op's node again, so it keeps the graph for the next call.
+      return std::pair{first.detach(), autograd::grad({first.sum()}, {x}, {}, /*retain_graph=*/true)[0]};
+    };
+    const auto [first, second] = derivatives();
+    hidden.add_(1.0);
+    const auto [first_after, second_after] = derivatives();
+    EXPECT_TRUE(all_close(first_after, first, 0.0, 0.0));
+    EXPECT_TRUE(all_close(second_after, second, 0.0, 0.0));
   }
 }
 

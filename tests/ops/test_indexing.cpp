@@ -18,6 +18,7 @@
 namespace xgrad {
 namespace {
 
+using testing::differentiates_twice;
 using testing::golden_cases;
 using testing::golden_tensor;
 using testing::Json;
@@ -515,6 +516,49 @@ TEST(IndexingErrors, NothingIsRecordedOrHalfDone) {
   EXPECT_THROW(cat({x, leaf({3, 3})}), Error);
   sum(index_select(x, 0, tensor({1}))).backward();
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 1, 1, 0, 0}));
+}
+
+// ---- second order (create_graph) ------------------------------------------------------------------
+//
+// differentiates_twice: gradgradcheck, and create_graph's first derivatives equal to the fast path's.
+// Every indexing op is linear in its floating inputs: squaring its result makes the second
+// derivative go through its recorded backward.
+
+Tensor squared(const Tensor& t) { return t * t; }
+
+TEST(IndexingSecondOrder, Picks) {
+  manual_seed(90);
+  const Tensor x = leaf({3, 4});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(select(in[0], 1, 2)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0][-1]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(slice(in[0], 1, 1, 4, 2)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(narrow(in[0], 0, 1, 2)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(index_select(in[0], 0, tensor({2, 0, 2}))); }, {x}));
+}
+
+TEST(IndexingSecondOrder, MaskedFillAndWhere) {
+  manual_seed(91);
+  const Tensor x = leaf({3, 4});
+  const Tensor mask = tensor({1, 0, 0, 1}).to(kBool);
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return squared(masked_fill(in[0], mask, 2.5)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return squared(masked_fill(in[0], mask, in[1])); },
+                                   {x, leaf({})}));
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return squared(where(mask, in[0], in[1])); },
+                                   {x, leaf({3, 1})}));
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return squared(where(mask, in[0], 0.5)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return where(mask, in[0], in[1]) * in[1]; },
+                                   {leaf({4}), leaf({3, 4})}));
+}
+
+TEST(IndexingSecondOrder, CatAndStack) {
+  manual_seed(92);
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(cat({in[0], in[1], in[0]}, 1)); },
+                                   {leaf({2, 3, 2}), leaf({2, 1, 2})}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(cat({in[0], in[1]}, 1)); },
+                                   {leaf({0}), leaf({2, 2})}));
+  for (std::int64_t dim : {0, 1, 2, -1})
+    EXPECT_TRUE(differentiates_twice([dim](const auto& in) { return squared(stack({in[0], in[1], in[0]}, dim)); },
+                                     {leaf({2, 3}), leaf({2, 3})}));
 }
 
 }  // namespace

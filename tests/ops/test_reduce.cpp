@@ -17,6 +17,7 @@ namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::differentiates_twice;
 using testing::leaf;
 using testing::passes_gradcheck;
 using testing::throws_error_containing;
@@ -496,6 +497,102 @@ TEST(ReduceErrors, NewReductionsRejectUndefinedInputs) {
   EXPECT_TRUE(throws_error_containing([] { norm(Tensor()); }, {"norm", "undefined"}));
   EXPECT_TRUE(throws_error_containing([] { all(Tensor()); }, {"all", "undefined"}));
   EXPECT_TRUE(throws_error_containing([] { any(Tensor()); }, {"any", "undefined"}));
+}
+
+// ---- second order (create_graph) ------------------------------------------------------------------
+//
+// differentiates_twice: gradgradcheck, and create_graph's first derivatives equal to the fast path's.
+// Sums, means and the values of max/min are linear in x: squaring them makes the second derivative
+// go through their recorded backward.
+
+Tensor squared(const Tensor& t) { return t * t; }
+
+TEST(ReduceSecondOrder, WholeTensor) {
+  manual_seed(70);
+  const Tensor x = leaf({3, 4});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(sum(in[0])); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(mean(in[0])); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return mean(in[0] * in[0] * in[0]); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(max(in[0])); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(min(in[0])); }, {x}));
+  for (bool unbiased : {true, false}) {
+    EXPECT_TRUE(differentiates_twice([=](const auto& in) { return var(in[0], unbiased); }, {x})) << unbiased;
+    EXPECT_TRUE(differentiates_twice([=](const auto& in) { return std(in[0], unbiased); }, {x})) << unbiased;
+  }
+  for (double p : {2.0, 1.0, 3.0, 1.5, 0.5, -1.0, kInf, -kInf, 0.0})
+    EXPECT_TRUE(differentiates_twice([=](const auto& in) { return squared(norm(in[0], p)); }, {x})) << "p " << p;
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(sum(in[0])); }, {leaf({})}));
+  // A normalisation layer's (x - mean) / std, as a gradient penalty would differentiate it again.
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return (in[0] - mean(in[0], 1, true)) / std(in[0], 1, true, true); },
+                                   {x}));
+}
+
+class DimSecondOrder : public ::testing::TestWithParam<std::tuple<std::int64_t, bool>> {};
+
+TEST_P(DimSecondOrder, AlongEachDimOfA3DInput) {
+  const auto [dim, keepdim] = GetParam();
+  manual_seed(71);
+  const Tensor x = leaf({2, 3, 4});
+  const auto along = [dim = dim, keepdim = keepdim](std::function<Tensor(const Tensor&, std::int64_t, bool)> op) {
+    return [=](const std::vector<Tensor>& in) { return op(in[0], dim, keepdim); };
+  };
+  EXPECT_TRUE(differentiates_twice(along([](const Tensor& t, std::int64_t d, bool k) { return squared(sum(t, d, k)); }), {x}));
+  EXPECT_TRUE(differentiates_twice(along([](const Tensor& t, std::int64_t d, bool k) { return squared(mean(t, d, k)); }), {x}));
+  EXPECT_TRUE(differentiates_twice(
+      along([](const Tensor& t, std::int64_t d, bool k) { return squared(std::get<0>(max(t, d, k))); }), {x}));
+  EXPECT_TRUE(differentiates_twice(
+      along([](const Tensor& t, std::int64_t d, bool k) { return squared(std::get<0>(min(t, d, k))); }), {x}));
+  EXPECT_TRUE(differentiates_twice(along([](const Tensor& t, std::int64_t d, bool k) { return logsumexp(t, d, k); }), {x}));
+  for (bool unbiased : {true, false}) {
+    EXPECT_TRUE(differentiates_twice(
+        along([=](const Tensor& t, std::int64_t d, bool k) { return var(t, d, unbiased, k); }), {x})) << unbiased;
+    EXPECT_TRUE(differentiates_twice(
+        along([=](const Tensor& t, std::int64_t d, bool k) { return std(t, d, unbiased, k); }), {x})) << unbiased;
+  }
+  for (double p : {2.0, 1.0, 3.0, 1.5, 0.5, -1.0, kInf, -kInf})
+    EXPECT_TRUE(differentiates_twice(
+        along([=](const Tensor& t, std::int64_t d, bool k) { return squared(norm(t, p, d, k)); }), {x})) << "p " << p;
+}
+
+INSTANTIATE_TEST_SUITE_P(DimsAndKeepdim, DimSecondOrder,
+                         ::testing::Combine(::testing::Values(0, 1, 2, -1, -3), ::testing::Bool()));
+
+TEST(ReduceSecondOrder, SecondDerivativesByHand) {
+  // var(x) = sum((x - mean)^2) / (n - 1): its Hessian is 2 (I - 1/n) / (n - 1), so the Hessian times
+  // a vector v is 2 (v - mean(v)) / (n - 1).
+  const Tensor x = tensor({0.5, -1.0, 2.0, 0.25}).requires_grad_();
+  const Tensor v = tensor({1.0, 2.0, -1.0, 0.5});
+  const Tensor first = autograd::grad({var(x)}, {x}, {}, true, true)[0];
+  const Tensor hvp = autograd::grad({(first * v).sum()}, {x})[0];
+  EXPECT_TRUE(all_close(hvp, (v - mean(v)) * (2.0 / 3.0), 1e-15, 1e-15));
+  // logsumexp: the Hessian is diag(s) - s s^T with s = softmax(x).
+  const Tensor s = exp(x - logsumexp(x, 0)).detach();
+  const Tensor lse_first = autograd::grad({logsumexp(x, 0)}, {x}, {}, true, true)[0];
+  const Tensor lse_hvp = autograd::grad({(lse_first * v).sum()}, {x})[0];
+  EXPECT_TRUE(all_close(lse_hvp, s * v - s * sum(s * v), 1e-14, 1e-15));
+  // The whole max: the gradient goes to the largest element only and is constant, so the Hessian of
+  // max(x)^2 is 2 e e^T.
+  const Tensor max_first = autograd::grad({squared(max(x))}, {x}, {}, true, true)[0];
+  EXPECT_EQ(values(autograd::grad({(max_first * v).sum()}, {x})[0]), (std::vector<double>{0, 0, -2, 0}));
+}
+
+TEST(ReduceSecondOrder, ConstantSlicesGiveZerosNotNaN) {
+  // The std of a constant slice is 0; its gradient is 0 (as PyTorch's), and so is the second
+  // derivative (where PyTorch's formula divides 0 by 0).
+  const Tensor x = tensor({{1.0, 1.0, 1.0}, {1.0, 2.0, 4.0}}).requires_grad_();
+  const Tensor first = autograd::grad({std(x, 1).sum()}, {x}, {}, true, true)[0];
+  const Tensor second = autograd::grad({first.sum()}, {x})[0];
+  for (double value : values(second)) EXPECT_TRUE(std::isfinite(value));
+  EXPECT_EQ(values(select(second, 0, 0)), (std::vector<double>{0, 0, 0}));
+  // The same for the 2-norm of zeros, and for p < 1 at zero elements.
+  const Tensor zero = zeros({3}, kFloat64).requires_grad_();
+  const Tensor norm_first = autograd::grad({norm(zero)}, {zero}, {}, true, true)[0];
+  EXPECT_EQ(values(norm_first), std::vector<double>(3, 0.0));
+  for (double value : values(autograd::grad({norm_first.sum()}, {zero}, {}, std::nullopt, false, true)[0]))
+    EXPECT_EQ(value, 0.0);
+  const Tensor some_zero = tensor({0.0, 1.0, -2.0}).requires_grad_();
+  const Tensor half_first = autograd::grad({norm(some_zero, 0.5)}, {some_zero}, {}, true, true)[0];
+  for (double value : values(autograd::grad({half_first.sum()}, {some_zero})[0])) EXPECT_TRUE(std::isfinite(value));
 }
 
 }  // namespace

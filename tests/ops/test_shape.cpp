@@ -12,6 +12,8 @@
 namespace xgrad {
 namespace {
 
+using testing::all_close;
+using testing::differentiates_twice;
 using testing::leaf;
 using testing::passes_gradcheck;
 using testing::throws_error_containing;
@@ -272,6 +274,67 @@ TEST(ShapeErrors, NextOpWorksAfterAnError) {
   EXPECT_THROW(reshape(x, {5}), Error);
   sum(gather(x, 1, tensor({{2}, {0}}))).backward();
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 1, 1, 0, 0}));
+}
+
+// ---- second order (create_graph) ------------------------------------------------------------------
+//
+// differentiates_twice: gradgradcheck, and create_graph's first derivatives equal to the fast path's.
+// Every shape op is linear: squaring its result makes the second derivative go through its
+// recorded backward.
+
+Tensor squared(const Tensor& t) { return t * t; }
+
+TEST(ShapeSecondOrder, ReshapeFamily) {
+  manual_seed(80);
+  const Tensor x = leaf({2, 1, 3});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(reshape(in[0], {3, -1})); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(in[0].view({6})); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(unsqueeze(in[0], -1)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(squeeze(in[0])); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(squeeze(in[0], 1)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(flatten(in[0], 1)); }, {x}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(flatten(in[0])); }, {leaf({})}));
+}
+
+TEST(ShapeSecondOrder, BroadcastExpandPermute) {
+  manual_seed(81);
+  const Tensor column = leaf({3, 1});
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(broadcast_to(in[0], {2, 3, 4})); }, {column}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(expand(in[0], {2, -1, 4})); }, {column}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(expand_as(in[0], in[1])) * in[1]; },
+                                   {column, leaf({3, 2})}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return squared(permute(in[0], {2, 0, 1})); }, {leaf({2, 3, 4})}));
+  EXPECT_TRUE(differentiates_twice([](const auto& in) { return permute(in[0], {1, 0}) * in[1]; },
+                                   {leaf({3, 2}), leaf({2, 3})}));
+}
+
+TEST(ShapeSecondOrder, GatherWithRepeatedIndices) {
+  manual_seed(82);
+  const Tensor index = tensor({{{2, 0, 2, 1}}, {{0, 0, 2, 1}}});
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return squared(gather(in[0], 1, index)); }, {leaf({2, 3, 4})}));
+  EXPECT_TRUE(differentiates_twice([&](const auto& in) { return squared(gather(in[0], 0, tensor({{1, 1, 0}, {0, 1, 1}}))); },
+                                   {leaf({2, 3})}));
+  // The gradient is recorded as PyTorch records it: a scatter_add, whose own gradient is a gather.
+  const Tensor x = leaf({2, 3});
+  const Tensor upstream = leaf({2, 2});
+  const Tensor g = autograd::grad({gather(x, 1, tensor({{2, 2}, {0, 1}}))}, {x}, {upstream}, true, true)[0];
+  EXPECT_STREQ(g.grad_fn()->name(), "ScatterAddBackward0");
+  const Tensor v = leaf({2, 3});
+  const Tensor back = autograd::grad({(g * v).sum()}, {upstream})[0];
+  EXPECT_TRUE(all_close(back, gather(v, 1, tensor({{2, 2}, {0, 1}})).detach(), 0.0, 0.0));
+}
+
+TEST(ShapeSecondOrder, ToDtypeBothWays) {
+  // float32 rounding spoils finite differences through a cast, so the second derivative of
+  // sum(float32(x)^3) (6 x) is checked by hand; the gradients come back in x's dtype.
+  const Tensor x = tensor({0.5, -1.25, 2.0}).requires_grad_();
+  const Tensor y = to_dtype(x, kFloat32);
+  const Tensor first = autograd::grad({(y * y * y).sum()}, {x}, {}, true, true)[0];
+  EXPECT_EQ(first.dtype(), kFloat64);
+  EXPECT_STREQ(first.grad_fn()->name(), "ToCopyBackward0");
+  const Tensor second = autograd::grad({first.sum()}, {x})[0];
+  EXPECT_EQ(second.dtype(), kFloat64);
+  EXPECT_EQ(values(second), (std::vector<double>{3.0, -7.5, 12.0}));
 }
 
 }  // namespace

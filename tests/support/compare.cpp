@@ -79,6 +79,33 @@ bool same_value(double actual, double expected, double tolerance) {
   return ::testing::AssertionFailure() << result.report;
 }
 
+::testing::AssertionResult create_graph_keeps_first_order(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                                          const std::vector<Tensor>& inputs) {
+  const Tensor out = fn(inputs);
+  // An upstream that requires grad makes every node record its backward, linear ones included.
+  const Tensor upstream = randn(out.sizes(), out.dtype()).requires_grad_();
+  std::vector<Tensor> wrt;
+  for (const Tensor& input : inputs)
+    if (input.requires_grad()) wrt.push_back(input);
+  const std::vector<Tensor> fast = autograd::grad({out}, wrt, {upstream}, true, false, true);
+  const std::vector<Tensor> recorded = autograd::grad({out}, wrt, {upstream}, true, true, true);
+  for (std::size_t i = 0; i < wrt.size(); ++i) {
+    if (fast[i].defined() != recorded[i].defined())
+      return ::testing::AssertionFailure() << "input " << i << ": the gradient is defined in only one of the passes";
+    if (!fast[i].defined()) continue;
+    ::testing::AssertionResult same = all_close(recorded[i].detach(), fast[i], 1e-12, 1e-12);
+    if (!same) return same << " (gradient of input " << i << ", create_graph against the fast path)";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult differentiates_twice(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                               const std::vector<Tensor>& inputs) {
+  ::testing::AssertionResult second_order = passes_gradgradcheck(fn, inputs);
+  if (!second_order) return second_order;
+  return create_graph_keeps_first_order(fn, inputs);
+}
+
 Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_(); }
 
 std::vector<double> values(const Tensor& tensor) { return tensor.to_vector<double>(); }

@@ -27,6 +27,16 @@ namespace xgrad::testing {
 ::testing::AssertionResult passes_gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                                                 const std::vector<Tensor>& inputs);
 
+// The first-order gradients of <v, fn(inputs)>, for a random upstream v that itself requires grad,
+// agree within 1e-12 (relative and absolute) whether backward runs with create_graph (the
+// recorded, composite formulas) or without (the fast path). Float64 inputs.
+::testing::AssertionResult create_graph_keeps_first_order(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                                          const std::vector<Tensor>& inputs);
+
+// passes_gradgradcheck and create_graph_keeps_first_order: what every differentiable op must pass.
+::testing::AssertionResult differentiates_twice(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                               const std::vector<Tensor>& inputs);
+
 // A float64 leaf of standard normal values that requires grad: the usual gradcheck input.
 Tensor leaf(const Shape& shape);
 
