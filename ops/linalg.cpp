@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/gemm_impl.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
 
 namespace xgrad {
 
@@ -104,6 +107,15 @@ MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
   return plan;
 }
 
+// For the create_graph path of matmul: a gradient computed per batch entry for an operand that
+// every entry shared is summed over the batch, and a vector operand made a matrix gets its shape back.
+Tensor summed_to_operand(const Tensor& grad, const Tensor& operand) {
+  const Tensor summed = grad.dim() > 2 && operand.dim() <= 2
+                            ? sum(reshape(grad, {std::int64_t{-1}, grad.size(-2), grad.size(-1)}), 0)
+                            : grad;
+  return reshape(summed, operand.shape());
+}
+
 // d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed for a shared operand)
 struct MatmulBackward final : Node {
   MatmulBackward(Tensor a, Tensor b, MatmulPlan plan)
@@ -118,6 +130,20 @@ struct MatmulBackward final : Node {
   }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // create_graph: the same products as recorded matmuls, with a vector operand made a matrix (a
+    // row for a, a column for b) and the upstream given the matching shape.
+    if (GradMode::is_enabled()) {
+      const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+      const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+      Shape out_shape = a2.dim() >= b2.dim() ? a2.shape() : b2.shape();
+      out_shape[out_shape.size() - 2] = a2.size(-2);
+      out_shape[out_shape.size() - 1] = b2.size(-1);
+      const Tensor dc = reshape(grad, out_shape);
+      std::vector<Tensor> grads(2);
+      if (needs_input_grad(0)) grads[0] = summed_to_operand(matmul(dc, transpose(b2, -1, -2)), a);
+      if (needs_input_grad(1)) grads[1] = summed_to_operand(matmul(transpose(a2, -1, -2), dc), b);
+      return grads;
+    }
     return visit_floating(grad.dtype(), "matmul backward", [&](auto tag) {
       using T = decltype(tag);
       const MatmulPlan& p = plan;
@@ -141,6 +167,7 @@ struct MatmulBackward final : Node {
       return grads;
     });
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     a = Tensor();
     b = Tensor();
@@ -240,8 +267,11 @@ struct TransposeBackward final : Node {
   TransposeBackward(std::size_t dim0, std::size_t dim1) : dim0(dim0), dim1(dim1) {}
   const char* name() const override { return "TransposeBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled())  // create_graph: the same swap, recorded
+      return {transpose(grad, static_cast<std::int64_t>(dim0), static_cast<std::int64_t>(dim1))};
     return {transposed_copy(grad, plan_transpose(grad.shape(), dim0, dim1))};
   }
+  bool supports_create_graph() const override { return true; }
   std::size_t dim0, dim1;
 };
 
@@ -305,6 +335,18 @@ struct LinearBackward final : Node {
   const char* name() const override { return node_name; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // create_graph: the same products and sums as recorded ops, over the rows of all leading
+    // dimensions together.
+    if (GradMode::is_enabled()) {
+      const auto rows = static_cast<std::int64_t>(plan.rows);
+      const Tensor dy = reshape(grad, {rows, static_cast<std::int64_t>(plan.out)});
+      std::vector<Tensor> grads(3);
+      if (needs_input_grad(0)) grads[0] = matmul(grad, weight);
+      if (needs_input_grad(1))
+        grads[1] = matmul(transpose(dy, 0, 1), reshape(input, {rows, static_cast<std::int64_t>(plan.in)}));
+      if (needs_input_grad(2)) grads[2] = sum(dy, 0);
+      return grads;
+    }
     return visit_floating(grad.dtype(), "linear backward", [&](auto tag) {
       using T = decltype(tag);
       const LinearPlan& p = plan;
@@ -346,6 +388,7 @@ struct LinearBackward final : Node {
     }
     return db;
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     input = Tensor();
     weight = Tensor();

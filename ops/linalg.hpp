@@ -3,6 +3,8 @@
 //
 // Both operands of an op must have the same floating dtype (float32 or float64); int64 tensors and
 // mixed dtypes are an Error naming both. Results are always fresh row-major contiguous tensors.
+// Gradients are gemm calls on raw buffers; with create_graph they are recorded matmuls, transposes
+// and sums instead, so they can be differentiated again.
 #include <cstdint>
 
 #include "../core/tensor.hpp"

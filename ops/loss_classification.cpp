@@ -6,9 +6,14 @@
 #include <numeric>
 #include <type_traits>
 
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/loss_impl.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
 #include "ops/simd_rows_impl.hpp"
+#include "ops/softmax.hpp"
 
 namespace xgrad {
 
@@ -207,6 +212,58 @@ const T* data_or_null(const Tensor& tensor) {
   return tensor.defined() ? tensor.data<T>() : nullptr;
 }
 
+// ---- The create_graph path ---------------------------------------------------------------------
+// With create_graph, each Backward below computes its gradient from recorded ops instead of its
+// fused loops: log_softmax's backward applied to d loss / d logp, where d loss / d logp is a
+// constant (class indices) or the recorded (smoothed, weighted) target (probabilities), times the
+// upstream. The values are the fused path's; the result can be differentiated again.
+
+// The class dimension of an input (C), (N, C) or (N, C, d1, ..., dk).
+std::int64_t class_dim(const Shape& input_shape) { return input_shape.size() == 1 ? 0 : 1; }
+
+// The upstream of each position, broadcasting against the input: kNone's per-position upstream
+// with a class dimension of size 1, or the 0-dim upstream of a reduced loss.
+Tensor upstream_per_position(const Tensor& grad, Reduction reduction, const Shape& input_shape) {
+  return reduction == kNone ? unsqueeze(grad, class_dim(input_shape)) : grad;
+}
+
+// A graph-free tensor of the input's shape holding value(p, c) at class c of position p.
+template <class T, class Value>
+Tensor per_class_constant(const Shape& input_shape, const ClassLayout& layout, Value value) {
+  Array<T> out = Array<T>::from_shape(input_shape);
+  for (std::size_t p = 0; p < layout.positions(); ++p) {
+    T* row = out.data() + layout.row_offset(p);
+    for (std::size_t c = 0; c < layout.classes; ++c) row[c * layout.inner] = value(p, c);
+  }
+  return make_tensor(std::move(out));
+}
+
+// d loss / d logp of a class-index loss for a unit upstream, with the reduction's divisor folded in:
+//   -((1 - e) w[t_p] [c == t_p] + (e / C) w[c]) / divisor,   0 at ignored positions
+// (nll_loss is e = 0). With the divisor in a constant, an all-ignored mean's gradient stays 0
+// instead of 0 * (upstream / 0) = NaN.
+template <class T>
+Tensor class_index_logp_gradient(const Shape& input_shape, const ClassLayout& layout, const Tensor& target,
+                                 const Tensor& weight, std::int64_t ignore_index, double divisor,
+                                 double label_smoothing) {
+  const std::int64_t* t = target.data<std::int64_t>();
+  const T* w = data_or_null<T>(weight);
+  const T keep = T(1) - static_cast<T>(label_smoothing);
+  const T spread = static_cast<T>(label_smoothing / static_cast<double>(layout.classes));
+  const T scale = static_cast<T>(1.0 / divisor);
+  return per_class_constant<T>(input_shape, layout, [&](std::size_t p, std::size_t c) {
+    if (t[p] == ignore_index) return T(0);
+    const bool is_target = static_cast<std::size_t>(t[p]) == c;
+    const T target_term = is_target ? keep * (w ? w[c] : T(1)) : T(0);
+    return -(target_term + spread * (w ? w[c] : T(1))) * scale;
+  });
+}
+
+// The gradient of log_softmax along dim, as recorded ops: g - softmax(x) sum_c g_c.
+Tensor log_softmax_gradient(const Tensor& logp_grad, const Tensor& input, std::int64_t dim) {
+  return logp_grad - softmax(input, dim) * sum(logp_grad, dim, /*keepdim=*/true);
+}
+
 // ---- nll_loss ----------------------------------------------------------------------------------
 
 // d loss_p / d input[p, c] = -w[t_p] where c == t_p (non-ignored positions), else 0
@@ -218,6 +275,14 @@ struct NllLossBackward final : Node {
   const char* name() const override { return "NllLossBackward0"; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // create_graph: a constant times the upstream. The loss is linear in the input, so what the
+    // recorded gradient depends on is the upstream alone.
+    if (GradMode::is_enabled())
+      return {visit_floating(grad.dtype(), "nll_loss backward", [&](auto tag) {
+        using T = decltype(tag);
+        return class_index_logp_gradient<T>(input_shape, layout, target, weight, ignore_index, divisor, 0.0) *
+               upstream_per_position(grad, reduction, input_shape);
+      })};
     return {visit_floating(grad.dtype(), "nll_loss backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> grad_input(to_xshape(input_shape), T(0));
@@ -232,6 +297,7 @@ struct NllLossBackward final : Node {
       return make_tensor(std::move(grad_input));
     })};
   }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { target = weight = Tensor(); }
 
   Tensor target, weight;
@@ -294,8 +360,11 @@ struct CrossEntropyBackward final : Node {
   const char* name() const override { return label_smoothing == 0 ? "NllLossBackward0" : "CrossEntropyLossBackward0"; }
 
   // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
-  // scaled, and the (smoothed, weighted) one-hot is subtracted in place.
+  // scaled, and the (smoothed, weighted) one-hot is subtracted in place. With create_graph the
+  // same gradient is composed of recorded ops: log_softmax's backward of the nll (and smoothing)
+  // gradient with respect to the log-probabilities.
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {composite_gradient(grad)};
     return {visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> grad_input = Array<T>::from_shape(input.shape());
@@ -338,9 +407,21 @@ struct CrossEntropyBackward final : Node {
       return make_tensor(std::move(grad_input));
     })};
   }
+  Tensor composite_gradient(const Tensor& grad) const {
+    const Shape input_shape = input.shape();
+    const Tensor logp_grad = visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
+      using T = decltype(tag);
+      return class_index_logp_gradient<T>(input_shape, layout, target, weight, ignore_index, divisor,
+                                          label_smoothing) *
+             upstream_per_position(grad, reduction, input_shape);
+    });
+    return log_softmax_gradient(logp_grad, input, class_dim(input_shape));
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
 
-  Tensor input, target, weight, log_sum_exp;
+  Tensor input;  // the input itself, graph included, so the create_graph path differentiates through it
+  Tensor target, weight, log_sum_exp;
   ClassLayout layout;
   std::int64_t ignore_index;
   Reduction reduction;
@@ -400,8 +481,8 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
   });
   if (any_requires_grad({&input}))
     record(out,
-           std::make_shared<CrossEntropyBackward>(input.detach(), target.detach(), detached(weight), log_sum_exp,
-                                                  layout, ignore_index, reduction, divisor, label_smoothing),
+           std::make_shared<CrossEntropyBackward>(input, target.detach(), detached(weight), log_sum_exp, layout,
+                                                  ignore_index, reduction, divisor, label_smoothing),
            {&input}, {&input, &target, &weight});
   return out;
 }
@@ -419,6 +500,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   const char* name() const override { return "CrossEntropyLossBackward0"; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       const UpstreamScale<T> upstream(grad, reduction, divisor);
@@ -472,9 +554,38 @@ struct CrossEntropyProbabilitiesBackward final : Node {
     return make_tensor(std::move(grad_target));
   }
 
+  // create_graph: recorded ops throughout, so the result is differentiable in the input, the
+  // target and the upstream. With u the upstream per position:
+  //   d loss / d logp = -w y~ u,  fed through log_softmax's backward;  d loss / d y = -(1 - e) w logp u
+  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+    const Shape input_shape = input.shape();
+    const std::int64_t dim = class_dim(input_shape);
+    const Tensor upstream = reduction == kNone ? unsqueeze(grad, dim) : grad / divisor;
+    const Tensor class_weight = weight_per_element(input_shape);
+    const auto weighted = [&](const Tensor& t) { return class_weight.defined() ? t * class_weight : t; };
+    std::vector<Tensor> grads(2);
+    if (needs_input_grad(0)) {
+      const Tensor smoothed = target * (1.0 - label_smoothing) + label_smoothing / static_cast<double>(layout.classes);
+      grads[0] = log_softmax_gradient(-(weighted(smoothed) * upstream), input, dim);
+    }
+    if (needs_input_grad(1))
+      grads[1] = -(weighted(log_softmax(input, dim)) * (1.0 - label_smoothing) * upstream);
+    return grads;
+  }
+  // w[c] at every (p, c), or undefined without weight.
+  Tensor weight_per_element(const Shape& input_shape) const {
+    if (!weight.defined()) return Tensor();
+    return visit_floating(weight.dtype(), "cross_entropy backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T* w = weight.data<T>();
+      return per_class_constant<T>(input_shape, layout, [&](std::size_t, std::size_t c) { return w[c]; });
+    });
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
 
-  Tensor input, target, weight, log_sum_exp;
+  Tensor input, target;  // the inputs themselves, graph included, for the create_graph path
+  Tensor weight, log_sum_exp;
   ClassLayout layout;
   Reduction reduction;
   double divisor;
@@ -528,9 +639,8 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-           std::make_shared<CrossEntropyProbabilitiesBackward>(input.detach(), target.detach(), detached(weight),
-                                                               log_sum_exp, layout, reduction, divisor,
-                                                               label_smoothing),
+           std::make_shared<CrossEntropyProbabilitiesBackward>(input, target, detached(weight), log_sum_exp, layout,
+                                                               reduction, divisor, label_smoothing),
            {&input, &target}, {&input, &target, &weight});
   return out;
 }

@@ -6,7 +6,11 @@
 #include <cmath>
 #include <limits>
 
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
+#include "ops/compare.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
 #include "ops/loss_impl.hpp"
 
 namespace xgrad {
@@ -73,14 +77,30 @@ T weight_at(const T* w, std::size_t i) {
   return w ? w[i] : T(1);
 }
 
-// What every pointwise Backward node saves: the input, the target, the expanded weight and the
-// reduction's divisor.
+// What every pointwise Backward node saves: the input and the target (the tensors themselves, graph
+// included, for the create_graph path), the expanded weight (a constant) and the reduction's divisor.
 struct PointwiseSaved {
   Tensor input, target, weight;
   Reduction reduction;
   double divisor;
   void release() { input = target = weight = Tensor(); }
+  // For the create_graph path: each element's upstream as a recorded tensor broadcasting against the
+  // input (kNone's own upstream, or the reduced loss's 0-dim upstream over the divisor), times the
+  // weight when there is one.
+  Tensor weighted_upstream(const Tensor& grad) const {
+    const Tensor upstream = reduction == kNone ? grad : grad / divisor;
+    return weight.defined() ? upstream * weight : upstream;
+  }
 };
+
+// The gradients of input and target as a Backward returns them, each computed only when needed.
+template <class InputGradient, class TargetGradient>
+std::vector<Tensor> needed(const Node& node, InputGradient input_gradient, TargetGradient target_gradient) {
+  std::vector<Tensor> grads(2);
+  if (node.needs_input_grad(0)) grads[0] = input_gradient();
+  if (node.needs_input_grad(1)) grads[1] = target_gradient();
+  return grads;
+}
 
 // The gradient arrays of input and target (empty when not needed), filled by
 // element(i, scale, grad_x, grad_y), which writes d/dx and d/dy of element i times its upstream scale.
@@ -109,6 +129,7 @@ struct BinaryCrossEntropyBackward final : Node {
   explicit BinaryCrossEntropyBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
   const char* name() const override { return "BinaryCrossEntropyBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "binary_cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>(), *w = data_or_null<T>(saved.weight);
@@ -121,6 +142,15 @@ struct BinaryCrossEntropyBackward final : Node {
       });
     });
   }
+  // create_graph: the same formulas in recorded ops
+  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+    const Tensor &x = saved.input, &y = saved.target;
+    const Tensor factor = saved.weighted_upstream(grad);
+    return needed(
+        *this, [&] { return factor * (x - y) / clamp_min((1.0 - x) * x, static_cast<double>(1e-12f)); },
+        [&] { return -(factor * log(x / (1.0 - x))); });
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { saved.release(); }
   PointwiseSaved saved;
 };
@@ -149,7 +179,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
   if (any_requires_grad({&input, &target}))
     record(out,
                      std::make_shared<BinaryCrossEntropyBackward>(
-                         PointwiseSaved{input.detach(), target.detach(), w, reduction, divisor}),
+                         PointwiseSaved{input, target, w, reduction, divisor}),
                      {&input, &target}, {&input, &target, &w});
   return out;
 }
@@ -179,6 +209,30 @@ T stable_sigmoid(T x) {
   return e / (T(1) + e);
 }
 
+// d log sigmoid(x) = g sigmoid(-x). Recorded only by the create_graph path of
+// binary_cross_entropy_with_logits with pos_weight, whose target gradient needs log sigmoid of
+// logits of any size; its own backward is composed of recorded ops too.
+struct LogSigmoidBackward final : Node {
+  explicit LogSigmoidBackward(Tensor input) : input(std::move(input)) {}
+  const char* name() const override { return "LogSigmoidBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad * sigmoid(-input)}; }
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { input = Tensor(); }
+  Tensor input;
+};
+
+Tensor recorded_log_sigmoid(const Tensor& x) {
+  Tensor out = visit_floating(x.dtype(), "log_sigmoid", [&](auto tag) {
+    using T = decltype(tag);
+    const T* values = x.data<T>();
+    Array<T> result = Array<T>::from_shape(x.shape());
+    for (std::size_t i = 0; i < result.size(); ++i) result.data()[i] = log_sigmoid(values[i]);
+    return make_tensor(std::move(result));
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<LogSigmoidBackward>(x), {&x}, {&x});
+  return out;
+}
+
 // With p = pos_weight (1 when absent):
 // d/dx = w [(p y + 1 - y) sigmoid(x) - p y];  d/dy = w [(p - 1) softplus(-x) - x]
 //                                                  = w [log sigmoid(-x) - p log sigmoid(x)]
@@ -187,6 +241,7 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
       : saved(std::move(saved)), pos_weight(std::move(pos_weight)) {}
   const char* name() const override { return "BinaryCrossEntropyWithLogitsBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
@@ -198,6 +253,20 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
       });
     });
   }
+  // create_graph: the same formulas in recorded ops; without pos_weight they are sigmoid(x) - y and -x.
+  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+    const Tensor &x = saved.input, &y = saved.target;
+    const Tensor factor = saved.weighted_upstream(grad);
+    if (!pos_weight.defined()) return needed(*this, [&] { return factor * (sigmoid(x) - y); }, [&] { return -(factor * x); });
+    return needed(
+        *this,
+        [&] {
+          const Tensor positive = pos_weight * y;
+          return factor * ((positive + 1.0 - y) * sigmoid(x) - positive);
+        },
+        [&] { return factor * (recorded_log_sigmoid(-x) - pos_weight * recorded_log_sigmoid(x)); });
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     saved.release();
     pos_weight = Tensor();
@@ -229,7 +298,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   if (any_requires_grad({&input, &target}))
     record(out,
                      std::make_shared<BinaryCrossEntropyWithLogitsBackward>(
-                         PointwiseSaved{input.detach(), target.detach(), w, reduction, divisor}, pw),
+                         PointwiseSaved{input, target, w, reduction, divisor}, pw),
                      {&input, &target}, {&input, &target, &w, &pw});
   return out;
 }
@@ -244,6 +313,7 @@ struct KlDivBackward final : Node {
   KlDivBackward(PointwiseSaved saved, bool log_target) : saved(std::move(saved)), log_target(log_target) {}
   const char* name() const override { return "KlDivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "kl_div backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
@@ -259,6 +329,17 @@ struct KlDivBackward final : Node {
       });
     });
   }
+  // create_graph: the same formulas in recorded ops, NaN included
+  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+    const Tensor &x = saved.input, &y = saved.target;
+    const Tensor upstream = saved.weighted_upstream(grad);
+    if (log_target)
+      return needed(*this, [&] { return -(upstream * exp(y)); }, [&] { return upstream * exp(y) * (y - x + 1.0); });
+    return needed(*this, [&] { return -(upstream * y); }, [&] {
+      return masked_fill((log(y) + 1.0 - x) * upstream, y.detach() == 0.0, std::numeric_limits<double>::quiet_NaN());
+    });
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { saved.release(); }
   PointwiseSaved saved;
   bool log_target;
@@ -288,7 +369,7 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
   if (any_requires_grad({&input, &target}))
     record(out,
                      std::make_shared<KlDivBackward>(
-                         PointwiseSaved{input.detach(), target.detach(), Tensor(), reduction, divisor}, log_target),
+                         PointwiseSaved{input, target, Tensor(), reduction, divisor}, log_target),
                      {&input, &target}, {&input, &target});
   return out;
 }
@@ -302,6 +383,7 @@ struct MseLossBackward final : Node {
   explicit MseLossBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
   const char* name() const override { return "MseLossBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "mse_loss backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
@@ -311,6 +393,12 @@ struct MseLossBackward final : Node {
       });
     });
   }
+  // create_graph: the same formulas in recorded ops
+  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+    const Tensor input_grad = 2.0 * (saved.input - saved.target) * saved.weighted_upstream(grad);
+    return needed(*this, [&] { return input_grad; }, [&] { return -input_grad; });
+  }
+  bool supports_create_graph() const override { return true; }
   void release_saved() override { saved.release(); }
   PointwiseSaved saved;
 };
@@ -331,7 +419,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   if (any_requires_grad({&input, &target}))
     record(out,
                      std::make_shared<MseLossBackward>(
-                         PointwiseSaved{input.detach(), target.detach(), Tensor(), reduction, divisor}),
+                         PointwiseSaved{input, target, Tensor(), reduction, divisor}),
                      {&input, &target}, {&input, &target});
   return out;
 }

@@ -7,7 +7,8 @@
 // that sum by the number of elements (kl_div also has kBatchMean: divided by the input's first
 // dimension). Gradients flow to the input and, when it requires grad, to the target (PyTorch 1.13
 // differentiates all four with respect to the target). weight and pos_weight are constants,
-// broadcast to the input's shape (NumPy rules).
+// broadcast to the input's shape (NumPy rules). Each backward is one loop over the elements; with
+// create_graph the same formulas are computed with recorded ops, so they can be differentiated again.
 #include "../core/reduction.hpp"
 #include "../core/tensor.hpp"
 

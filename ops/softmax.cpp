@@ -1,6 +1,9 @@
 #include "ops/softmax.hpp"
 
+#include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/reduce.hpp"
 #include "ops/softmax_impl.hpp"
 
 namespace xgrad {
@@ -22,11 +25,18 @@ SoftmaxLayout softmax_layout(const Shape& shape, std::int64_t dim, const char* o
 
 namespace {
 
-// d softmax(x) = y * (g - sum(g * y)) along dim, with y the saved output
+// d softmax(x) = y * (g - sum(g * y)) along dim, with y = softmax(x)
 struct SoftmaxBackward final : Node {
-  SoftmaxBackward(Tensor output, SoftmaxLayout layout) : output(std::move(output)), layout(layout) {}
+  SoftmaxBackward(Tensor input, Tensor output, SoftmaxLayout layout, std::int64_t dim)
+      : input(std::move(input)), output(std::move(output)), layout(layout), dim(dim) {}
   const char* name() const override { return "SoftmaxBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // create_graph: the same formula in recorded ops, with y recomputed from the input so that the
+    // second derivative reaches x.
+    if (GradMode::is_enabled()) {
+      const Tensor y = softmax(input, dim);
+      return {y * (grad - sum(grad * y, dim, /*keepdim=*/true))};
+    }
     return visit_floating(grad.dtype(), "softmax backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> dx = Array<T>::from_shape(output.shape());
@@ -34,9 +44,12 @@ struct SoftmaxBackward final : Node {
       return std::vector<Tensor>{make_tensor(std::move(dx))};
     });
   }
-  void release_saved() override { output = Tensor(); }
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { input = output = Tensor(); }
+  Tensor input;   // x itself, graph included: only the create_graph path reads it
   Tensor output;  // out.detach(): shares the data, not the graph
   SoftmaxLayout layout;
+  std::int64_t dim;
 };
 
 }  // namespace
@@ -51,7 +64,8 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     softmax_rows(array<T>(x).data(), y.data(), layout);
     return make_tensor(std::move(y));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SoftmaxBackward>(out.detach(), layout), {&x}, {&out});
+  if (any_requires_grad({&x}))
+    record(out, std::make_shared<SoftmaxBackward>(x, out.detach(), layout, dim), {&x}, {&x, &out});
   return out;
 }
 
@@ -59,9 +73,12 @@ namespace {
 
 // d log_softmax(x) = g - softmax(x) * sum(g) along dim, with softmax = exp of the saved output
 struct LogSoftmaxBackward final : Node {
-  LogSoftmaxBackward(Tensor output, SoftmaxLayout layout) : output(std::move(output)), layout(layout) {}
+  LogSoftmaxBackward(Tensor input, Tensor output, SoftmaxLayout layout, std::int64_t dim)
+      : input(std::move(input)), output(std::move(output)), layout(layout), dim(dim) {}
   const char* name() const override { return "LogSoftmaxBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // create_graph: softmax(x) recorded from the input, so the second derivative reaches x.
+    if (GradMode::is_enabled()) return {grad - softmax(input, dim) * sum(grad, dim, /*keepdim=*/true)};
     return visit_floating(grad.dtype(), "log_softmax backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> dx = Array<T>::from_shape(output.shape());
@@ -69,9 +86,12 @@ struct LogSoftmaxBackward final : Node {
       return std::vector<Tensor>{make_tensor(std::move(dx))};
     });
   }
-  void release_saved() override { output = Tensor(); }
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { input = output = Tensor(); }
+  Tensor input;   // x itself, graph included: only the create_graph path reads it
   Tensor output;  // out.detach(): shares the data, not the graph
   SoftmaxLayout layout;
+  std::int64_t dim;
 };
 
 }  // namespace
@@ -86,7 +106,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     log_softmax_rows(array<T>(x).data(), y.data(), layout);
     return make_tensor(std::move(y));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<LogSoftmaxBackward>(out.detach(), layout), {&x}, {&out});
+  if (any_requires_grad({&x}))
+    record(out, std::make_shared<LogSoftmaxBackward>(x, out.detach(), layout, dim), {&x}, {&x, &out});
   return out;
 }
 

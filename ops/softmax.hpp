@@ -1,5 +1,7 @@
 #pragma once
 // softmax and log_softmax along one dimension, numerically stable for logits of any magnitude.
+// Backward is one fused pass over the saved output; with create_graph it is instead composed of
+// recorded ops on softmax(x) recomputed from x, so the gradient can be differentiated again.
 #include <cstdint>
 
 #include "../core/tensor.hpp"

@@ -1,15 +1,18 @@
 // matmul, transpose and linear: values against the textbook loops, gradients by finite differences,
-// and every bad input as an Error that names the shapes.
+// second derivatives (create_graph), and every bad input as an Error that names the shapes.
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "compare.hpp"
+#include "create_graph_checks.hpp"
 
 namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::expect_differentiable_twice;
+using testing::Inputs;
 using testing::throws_error_containing;
 
 Tensor random_leaf(const Shape& shape, Dtype dtype = kFloat64) { return randn(shape, dtype).requires_grad_(); }
@@ -303,6 +306,68 @@ TEST(Matmul, GradcheckInsideAComposition) {
       [&](const std::vector<Tensor>& in) { return matmul(tanh(matmul(in[0], in[1])), in[2]) * scale; },
       {random_leaf({5, 3}), random_leaf({3, 4}), random_leaf({4, 2})});
   EXPECT_TRUE(result.passed) << result.report;
+}
+
+// ---- Second derivatives (create_graph) ----------------------------------------------------------
+// With create_graph each Backward computes its gradient with recorded matmuls, transposes and sums
+// (tests/support/create_graph_checks.hpp). A product is linear in each operand, so what the second
+// derivatives check is the mixed terms: d(dA)/dB and d(dB)/dA.
+
+TEST(Matmul, DifferentiableTwiceInEveryRankCombination) {
+  manual_seed(31);
+  for (const ProductCase& c : product_cases()) {
+    if (numel_of(c.a) > 200) continue;
+    SCOPED_TRACE(shape_str(c.a) + " x " + shape_str(c.b));
+    expect_differentiable_twice([](const Inputs& in) { return matmul(in[0], in[1]); },
+                                {random_leaf(c.a), random_leaf(c.b)});
+    expect_differentiable_twice([](const Inputs& in) { return matmul(in[0], in[1]); },
+                                {random_leaf(c.a), randn(c.b, kFloat64)});
+  }
+}
+
+TEST(Matmul, DifferentiableTwiceWithAnOperandUsedTwice) {
+  // matmul(A, A): its Hessian is not zero, unlike a product of two independent operands.
+  manual_seed(32);
+  expect_differentiable_twice([](const Inputs& in) { return matmul(in[0], in[0]); }, {random_leaf({3, 3})});
+  expect_differentiable_twice([](const Inputs& in) { return mm(in[0], t(in[0])); }, {random_leaf({3, 4})});
+}
+
+TEST(Transpose, DifferentiableTwice) {
+  manual_seed(33);
+  for (auto dims : std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 2}, {-1, 0}, {1, 1}}) {
+    SCOPED_TRACE(std::to_string(dims.first) + ", " + std::to_string(dims.second));
+    expect_differentiable_twice([&](const Inputs& in) { return transpose(in[0], dims.first, dims.second); },
+                                {random_leaf({2, 3, 4})});
+  }
+  expect_differentiable_twice([](const Inputs& in) { return t(in[0]); }, {random_leaf({3, 4})});
+  // Transposes around a product, so the second derivative has mixed terms to get right.
+  expect_differentiable_twice([](const Inputs& in) { return mm(t(in[0]), transpose(in[1], 1, 0)); },
+                              {random_leaf({4, 3}), random_leaf({2, 4})});
+}
+
+TEST(Linear, DifferentiableTwiceWithAndWithoutBiasForVectorAndBatchedInputs) {
+  manual_seed(34);
+  for (const Shape& x_shape : std::vector<Shape>{{5, 3}, {3}, {2, 4, 3}}) {
+    SCOPED_TRACE(shape_str(x_shape));
+    expect_differentiable_twice([](const Inputs& in) { return linear(in[0], in[1], in[2]); },
+                                {random_leaf(x_shape), random_leaf({4, 3}), random_leaf({4})});
+    expect_differentiable_twice([](const Inputs& in) { return linear(in[0], in[1], Tensor()); },
+                                {random_leaf(x_shape), random_leaf({4, 3})});
+    expect_differentiable_twice([](const Inputs& in) { return linear(in[0], in[1], in[2]); },
+                                {randn(x_shape, kFloat64), random_leaf({4, 3}), random_leaf({4})});
+  }
+}
+
+TEST(Linear, HessianVectorProductOfAQuadraticByHand) {
+  // f(W) = sum(linear(x, W)^2) = ||x W^T||^2 has the Hessian-vector product 2 V x^T x.
+  manual_seed(35);
+  const Tensor x = randn({5, 3}, kFloat64);
+  const Tensor w = random_leaf({4, 3});
+  const Tensor v = randn({4, 3}, kFloat64);
+  const Tensor y = linear(x, w);
+  const Tensor dw = autograd::grad({y}, {w}, {y * 2.0}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+  const Tensor hvp = autograd::grad({dw}, {w}, {v})[0];
+  EXPECT_TRUE(all_close(hvp, matmul(v, matmul(transpose(x, 0, 1), x)) * 2.0, 1e-12, 1e-12));
 }
 
 TEST(Linear, BadInputsNameAllShapes) {

@@ -1,6 +1,7 @@
 // The losses against PyTorch 1.13 (tests/golden/losses.json, made by tests/golden/make_golden.py):
 // every case's output, input gradient and, for floating targets, target gradient, in float32 and
-// float64. Then gradcheck in float64 and the quirks worth pinning by name.
+// float64. Then gradcheck in float64, second derivatives (create_graph) against finite differences
+// and against PyTorch (tests/golden/hvp_losses.json), and the quirks worth pinning by name.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <xgrad/xgrad.hpp>
 
 #include "compare.hpp"
+#include "create_graph_checks.hpp"
 #include "golden.hpp"
 
 // OpenBLAS's thread setting, which also decides how many threads a big cross_entropy uses.
@@ -24,9 +26,14 @@ namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::create_graph_keeps_the_gradients;
+using testing::expect_differentiable_twice;
+using testing::FnOfInputs;
 using testing::golden_cases;
 using testing::golden_tensor;
+using testing::Inputs;
 using testing::Json;
+using testing::leaf;
 using testing::matches_golden;
 
 // The keyword arguments of one fixture case, with PyTorch's defaults for those it leaves out.
@@ -249,6 +256,258 @@ TEST(LossGradcheck, MseLoss) {
     const auto result =
         gradcheck([&](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1], reduction); }, {input, target});
     EXPECT_TRUE(result.passed) << result.report;
+  }
+}
+
+// ---- Second derivatives (create_graph) -------------------------------------------------------------
+// With create_graph each loss's Backward computes its gradient from recorded ops rather than its
+// fused loops: expect_differentiable_twice (tests/support/create_graph_checks.hpp) checks that the
+// first derivatives stay the fused path's, the second ones by finite differences, and the recorded
+// backward as a function of its upstream.
+
+TEST(LossCreateGraph, NllLoss) {
+  manual_seed(121);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor nc_target = tensor({0, 3, 1, 1, 2});
+  const Tensor ncd_target = tensor({{0, 3, 1}, {2, 2, 0}});
+  for (Reduction reduction : kReductions) {
+    SCOPED_TRACE(reduction_name(reduction));
+    expect_differentiable_twice([&](const Inputs& in) { return nll_loss(in[0], nc_target, Tensor(), reduction, -100); },
+                                {leaf({5, 4})});
+    expect_differentiable_twice([&](const Inputs& in) { return nll_loss(in[0], nc_target, weight, reduction, 1); },
+                                {leaf({5, 4})});
+    expect_differentiable_twice([&](const Inputs& in) { return nll_loss(in[0], ncd_target, weight, reduction, 2); },
+                                {leaf({2, 4, 3})});
+    expect_differentiable_twice([&](const Inputs& in) { return nll_loss(in[0], full({}, 2.0, kInt64), weight, reduction, -100); },
+                                {leaf({4})});
+  }
+}
+
+// A loss of kNone feeding a product with a second input: the upstream each loss element receives
+// is that input, so d(gradient)/d(that input) is the recorded backward's dependence on its upstream.
+TEST(LossCreateGraph, NllLossGradientDependsOnAnUpstreamThatDependsOnInputs) {
+  manual_seed(122);
+  const Tensor target = tensor({0, 3, 1, 1, 2});
+  expect_differentiable_twice(
+      [&](const Inputs& in) { return matmul(nll_loss(in[0], target, tensor({0.5, 2.0, 1.0, 1.5}), kNone, 1), in[1]); },
+      {leaf({5, 4}), leaf({5})});
+}
+
+TEST(LossCreateGraph, CrossEntropyWithClassIndices) {
+  manual_seed(123);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5, 0.7});
+  struct Case {
+    std::string what;
+    Shape shape;
+    Tensor target;
+  };
+  const std::vector<Case> cases = {{"C", {5}, full({}, 3.0, kInt64)},
+                                   {"NC", {4, 5}, tensor({1, 0, 4, 1})},
+                                   {"NCd1", {2, 5, 3}, tensor({{0, 4, 1}, {1, 1, 3}})},
+                                   {"NCd1d2", {2, 5, 2, 2}, tensor({{{0, 4}, {1, 2}}, {{1, 1}, {3, 0}}})}};
+  for (const Case& c : cases)
+    for (Reduction reduction : kReductions)
+      for (double smoothing : {0.0, 0.3}) {
+        SCOPED_TRACE(trace_name(reduction, c.what + " label_smoothing " + std::to_string(smoothing)));
+        expect_differentiable_twice(
+            [&](const Inputs& in) { return cross_entropy_loss(in[0], c.target, Tensor(), reduction, -100, smoothing); },
+            {leaf(c.shape)});
+        expect_differentiable_twice(
+            [&](const Inputs& in) { return cross_entropy_loss(in[0], c.target, weight, reduction, 1, smoothing); },
+            {leaf(c.shape)});
+      }
+}
+
+TEST(LossCreateGraph, CrossEntropyGradientDependsOnAnUpstreamThatDependsOnInputs) {
+  manual_seed(124);
+  const Tensor target = tensor({1, 0, 4, 1});
+  expect_differentiable_twice(
+      [&](const Inputs& in) {
+        return matmul(cross_entropy_loss(in[0], target, tensor({0.5, 2.0, 1.0, 1.5, 0.7}), kNone, 0, 0.2), in[1]);
+      },
+      {leaf({4, 5}), leaf({4})});
+}
+
+TEST(LossCreateGraph, CrossEntropyWithProbabilities) {
+  manual_seed(125);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  for (const Shape& shape : std::vector<Shape>{{4}, {3, 4}, {2, 4, 3}}) {
+    const std::int64_t class_dim = shape.size() == 1 ? 0 : 1;
+    for (Reduction reduction : kReductions)
+      for (double smoothing : {0.0, 0.2})
+        for (const Tensor& w : {Tensor(), weight}) {
+          SCOPED_TRACE(trace_name(reduction, shape_str(shape) + " label_smoothing " + std::to_string(smoothing) +
+                                                 (w.defined() ? " weight" : "")));
+          const Tensor target = softmax(randn(shape, kFloat64), class_dim).requires_grad_();
+          expect_differentiable_twice(
+              [&](const Inputs& in) { return cross_entropy_loss(in[0], in[1], w, reduction, -100, smoothing); },
+              {leaf(shape), target});
+        }
+  }
+  // Only the target requires grad.
+  const Tensor target = softmax(randn({3, 4}, kFloat64), 1).requires_grad_();
+  const Tensor logits = randn({3, 4}, kFloat64);
+  expect_differentiable_twice([&](const Inputs& in) { return cross_entropy_loss(logits, in[0], weight, kMean, -100, 0.1); },
+                              {target});
+}
+
+TEST(LossCreateGraph, BinaryCrossEntropy) {
+  manual_seed(126);
+  for (const Tensor& weight : {Tensor(), tensor({0.5, 2.0, 1.5}), rand({4, 1}, kFloat64) + 0.5})
+    for (Reduction reduction : kReductions) {
+      SCOPED_TRACE(trace_name(reduction, weight.defined() ? "weight " + shape_str(weight.shape()) : "no weight"));
+      const Tensor input = (rand({4, 3}, kFloat64) * 0.8 + 0.1).requires_grad_();  // away from 0 and 1
+      expect_differentiable_twice(
+          [&](const Inputs& in) { return binary_cross_entropy(in[0], in[1], weight, reduction); },
+          {input, rand({4, 3}, kFloat64).requires_grad_()});
+    }
+}
+
+TEST(LossCreateGraph, BinaryCrossEntropyWithLogits) {
+  manual_seed(127);
+  const Tensor weight = tensor({0.5, 2.0, 1.5});
+  const Tensor pos_weight = tensor({3.0, 0.5, 1.0});
+  for (Reduction reduction : kReductions)
+    for (bool use_weight : {false, true})
+      for (bool use_pos_weight : {false, true}) {
+        SCOPED_TRACE(trace_name(reduction, std::string("weight ") + (use_weight ? "yes" : "no") + ", pos_weight " +
+                                               (use_pos_weight ? "yes" : "no")));
+        expect_differentiable_twice(
+            [&](const Inputs& in) {
+              return binary_cross_entropy_with_logits(in[0], in[1], use_weight ? weight : Tensor(),
+                                                      use_pos_weight ? pos_weight : Tensor(), reduction);
+            },
+            {(randn({4, 3}, kFloat64) * 3.0).requires_grad_(), rand({4, 3}, kFloat64).requires_grad_()});
+      }
+}
+
+TEST(LossCreateGraph, BinaryCrossEntropyWithLogitsStaysFiniteForHugeLogits) {
+  // The target gradient with pos_weight needs log sigmoid(x): recorded, it must not become
+  // log(0) = -inf for a logit of -1000, nor lose its derivative sigmoid(-x) at x = 0.
+  const Tensor logits = tensor({1000.0, -1000.0, 0.0, -30.0}).requires_grad_();
+  const Tensor target = tensor({0.2, 0.7, 0.5, 1.0}).requires_grad_();
+  const FnOfInputs loss = [](const Inputs& in) {
+    return binary_cross_entropy_with_logits(in[0], in[1], Tensor(), tensor({3.0}), kNone);
+  };
+  EXPECT_TRUE(create_graph_keeps_the_gradients(loss, {logits, target}));
+  const Inputs first = autograd::grad({loss({logits, target})}, {target}, {ones({4}, kFloat64)}, true, true);
+  // d/dx of d loss/d y = (1 - p) sigmoid(-x) - 1, p = 3
+  const Tensor second = autograd::grad({first[0]}, {logits}, {ones({4}, kFloat64)})[0];
+  EXPECT_TRUE(all_close(second, tensor({-1.0, -3.0, -2.0, -3.0}), 1e-12, 1e-12));
+}
+
+TEST(LossCreateGraph, KlDiv) {
+  manual_seed(128);
+  for (Reduction reduction : {kNone, kSum, kMean, kBatchMean})
+    for (bool log_target : {false, true}) {
+      SCOPED_TRACE(trace_name(reduction, log_target ? "log_target" : "probability target"));
+      const Tensor target = log_target ? log_softmax(randn({3, 5}, kFloat64), 1) : softmax(randn({3, 5}, kFloat64), 1);
+      expect_differentiable_twice([&](const Inputs& in) { return kl_div(in[0], in[1], reduction, log_target); },
+                                  {log_softmax(randn({3, 5}, kFloat64), 1).requires_grad_(), target.requires_grad_()});
+    }
+}
+
+TEST(LossCreateGraph, MseLoss) {
+  manual_seed(129);
+  for (Reduction reduction : kReductions) {
+    SCOPED_TRACE(reduction_name(reduction));
+    expect_differentiable_twice([&](const Inputs& in) { return mse_loss(in[0], in[1], reduction); },
+                                {leaf({3, 4}), leaf({3, 4})});
+    expect_differentiable_twice([&](const Inputs& in) { return mse_loss(in[0], in[1], reduction); },
+                                {leaf({3, 4}), randn({3, 4}, kFloat64)});
+  }
+}
+
+// The recorded backward builds its constants and scales in the input's dtype.
+TEST(LossCreateGraph, Float32GradientsMatchTheFusedPath) {
+  manual_seed(130);
+  const auto leaf32 = [](const Shape& shape) { return randn(shape).requires_grad_(); };
+  const Tensor weight = tensor({0.5f, 2.0f, 1.0f, 1.5f});
+  const Tensor labels = tensor({{0, 3, 1}, {2, 2, 0}});
+  const Tensor probabilities = softmax(randn({2, 4, 3}), 1).requires_grad_();
+  const Tensor unit = (rand({2, 4, 3}) * 0.8f + 0.1f).requires_grad_();
+  const std::vector<std::pair<std::string, FnOfInputs>> losses = {
+      {"nll_loss", [&](const Inputs& in) { return nll_loss(in[0], labels, weight, kMean, 2); }},
+      {"cross_entropy indices", [&](const Inputs& in) { return cross_entropy_loss(in[0], labels, weight, kNone, 2, 0.1); }},
+      {"cross_entropy probabilities",
+       [&](const Inputs& in) { return cross_entropy_loss(in[0], probabilities, weight, kSum, -100, 0.1); }},
+      {"binary_cross_entropy", [&](const Inputs& in) { return binary_cross_entropy(softmax(in[0], 1), unit, Tensor(), kMean); }},
+      {"binary_cross_entropy_with_logits",
+       [&](const Inputs& in) { return binary_cross_entropy_with_logits(in[0], unit, Tensor(), tensor({2.0f, 1.0f, 0.5f}), kMean); }},
+      {"kl_div", [&](const Inputs& in) { return kl_div(log_softmax(in[0], 1), probabilities, kBatchMean, false); }},
+      {"mse_loss", [&](const Inputs& in) { return mse_loss(in[0], unit, kMean); }},
+  };
+  for (const auto& [name, loss] : losses) {
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(create_graph_keeps_the_gradients(loss, {leaf32({2, 4, 3})}, 1e-5));
+  }
+}
+
+TEST(LossCreateGraph, EdgeValuesAreTheFusedPathsToo) {
+  // BCE at exactly 0 and 1 (gradients of about 1e12 and infinite target gradients), kl_div's NaN
+  // target gradient at a zero target, and an all-ignored mean's zero gradient.
+  const Tensor unit = tensor({0.0, 1.0, 0.0, 1.0}).requires_grad_();
+  const Tensor label = tensor({1.0, 0.0, 0.0, 1.0}).requires_grad_();
+  EXPECT_TRUE(create_graph_keeps_the_gradients(
+      [](const Inputs& in) { return binary_cross_entropy(in[0], in[1], Tensor(), kNone); }, {unit, label}));
+  const Tensor log_probabilities = tensor({-1.2, -0.4, -2.0}).requires_grad_();
+  const Tensor with_zero = tensor({0.0, 0.7, 0.3}).requires_grad_();
+  const Tensor kl = kl_div(log_probabilities, with_zero, kSum, false);
+  const Tensor target_grad = autograd::grad({kl}, {with_zero}, {}, true, true)[0];
+  EXPECT_TRUE(std::isnan(target_grad.to_vector<double>()[0]));
+  EXPECT_TRUE(create_graph_keeps_the_gradients([](const Inputs& in) { return kl_div(in[0], in[1], kSum, false); },
+                                               {log_probabilities, with_zero}));
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
+  const Tensor all_ignored = tensor({-100, -100});
+  for (double smoothing : {0.0, 0.1}) {
+    const Tensor loss = cross_entropy_loss(logits, all_ignored, tensor({1.0, 2.0, 3.0}), kMean, -100, smoothing);
+    EXPECT_TRUE(all_close(autograd::grad({loss}, {logits}, {}, true, true)[0], zeros({2, 3}, kFloat64), 0.0, 0.0));
+  }
+  const Tensor nll = nll_loss(logits, all_ignored, Tensor(), kMean, -100);
+  EXPECT_TRUE(all_close(autograd::grad({nll}, {logits}, {}, true, true)[0], zeros({2, 3}, kFloat64), 0.0, 0.0));
+}
+
+// A linear layer and a loss, differentiated twice as PyTorch does it (tests/golden/hvp_losses.json):
+// a gradient penalty sum((d loss / d x)^2) and a Hessian-vector product in (x, W, b).
+TEST(LossGolden, GradientPenaltyAndHessianVectorProductThroughLinear) {
+  const Json& cases = testing::golden_file("hvp_losses.json").at("cases");
+  ASSERT_GE(cases.size(), 10u);
+  const char* names[] = {"x", "W", "b"};
+  for (const Json& c : cases) {
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    const LossArgs a = loss_args(c.at("options"));
+    const Tensor target = golden_tensor(c.at("target"));
+    const std::string loss = c.at("loss").get<std::string>();
+    const auto loss_of = [&](const Tensor& z) {
+      if (loss == "cross_entropy") return cross_entropy_loss(z, target, a.weight, a.reduction, a.ignore_index, a.label_smoothing);
+      if (loss == "mse_loss") return mse_loss(z, target, a.reduction);
+      if (loss == "binary_cross_entropy") return binary_cross_entropy(softmax(z, 1), target, a.weight, a.reduction);
+      if (loss == "binary_cross_entropy_with_logits")
+        return binary_cross_entropy_with_logits(z, target, a.weight, a.pos_weight, a.reduction);
+      if (loss == "kl_div") return kl_div(log_softmax(z, 1), target, a.reduction, a.log_target);
+      throw Error("unknown loss " + loss);
+    };
+    Inputs params, v;
+    for (const char* name : names) {
+      params.push_back(golden_tensor(c.at(name)).requires_grad_());
+      v.push_back(golden_tensor(c.at("v").at(name)));
+    }
+    const Tensor value = loss_of(linear(params[0], params[1], params[2]));
+    EXPECT_TRUE(matches_golden(value, golden_tensor(c.at("loss_value"))));
+    const Inputs grads = autograd::grad({value}, params, {}, /*retain_graph=*/true, /*create_graph=*/true);
+    const Tensor penalty = sum(grads[0] * grads[0]);
+    EXPECT_TRUE(matches_golden(penalty, golden_tensor(c.at("penalty"))));
+    const Inputs penalty_grads = autograd::grad({penalty}, params, {}, /*retain_graph=*/true);
+    const Inputs hvp = autograd::grad({sum(grads[0] * v[0]) + sum(grads[1] * v[1]) + sum(grads[2] * v[2])}, params);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      SCOPED_TRACE(names[i]);
+      EXPECT_TRUE(matches_golden(grads[i], golden_tensor(c.at("grads").at(names[i]))));
+      // PyTorch's own double backward of binary_cross_entropy adds 1e-12 to x and 1 - x in its
+      // denominator, where xgrad differentiates the first derivative exactly: second derivatives
+      // may differ by about that much in absolute terms.
+      EXPECT_TRUE(all_close(penalty_grads[i], golden_tensor(c.at("penalty_grads").at(names[i])), 1e-9, 1e-11));
+      EXPECT_TRUE(all_close(hvp[i], golden_tensor(c.at("hvp").at(names[i])), 1e-9, 1e-11));
+    }
   }
 }
 

@@ -1,17 +1,22 @@
 // softmax and log_softmax: hand-checked numbers, PyTorch's values and gradients (including logits
-// of magnitude 1e3 and 1e4), finite-difference gradients along every dim, and bad dims.
+// of magnitude 1e3 and 1e4), finite-difference gradients along every dim, second derivatives
+// (create_graph), and bad dims.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "compare.hpp"
+#include "create_graph_checks.hpp"
 #include "golden.hpp"
 
 namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::create_graph_keeps_the_gradients;
+using testing::expect_differentiable_twice;
+using testing::Inputs;
 using testing::golden_cases;
 using testing::golden_tensor;
 using testing::Json;
@@ -136,6 +141,47 @@ TEST(Softmax, GradcheckOfAVectorAndOfA0dTensor) {
     EXPECT_TRUE(log_soft.passed) << log_soft.report;
   }
   EXPECT_EQ(softmax(full({}, 3.0), 0).item<double>(), 1.0);
+}
+
+// ---- Second derivatives (create_graph) ----------------------------------------------------------
+// With create_graph the Backward nodes recompute softmax from the input with recorded ops, so the
+// gradient is differentiable again (tests/support/create_graph_checks.hpp).
+
+TEST(Softmax, DifferentiableTwiceAlongEveryDim) {
+  manual_seed(25);
+  for (const Shape& shape : std::vector<Shape>{{3, 4}, {2, 3, 4}, {5}, {}}) {
+    for (int dim : {0, 1, -1}) {
+      if (dim == 1 && shape.size() < 2) continue;
+      SCOPED_TRACE(shape_str(shape) + " dim " + std::to_string(dim));
+      expect_differentiable_twice([&](const Inputs& in) { return softmax(in[0], dim); }, {testing::leaf(shape)});
+      expect_differentiable_twice([&](const Inputs& in) { return log_softmax(in[0], dim); }, {testing::leaf(shape)});
+    }
+  }
+}
+
+TEST(Softmax, CreateGraphKeepsTheFloat32Gradients) {
+  // Rows of 13 along the last dim reach the float32 SIMD kernels of the fused path.
+  manual_seed(26);
+  for (int dim : {0, -1}) {
+    const Tensor x = (randn({6, 13}) * 5.0f).requires_grad_();
+    EXPECT_TRUE(create_graph_keeps_the_gradients([&](const Inputs& in) { return softmax(in[0], dim); }, {x}, 1e-6));
+    EXPECT_TRUE(create_graph_keeps_the_gradients([&](const Inputs& in) { return log_softmax(in[0], dim); }, {x}, 1e-5));
+  }
+}
+
+TEST(Softmax, HessianOfLogSumExpByHand) {
+  // log_softmax(x)[0] = x_0 - logsumexp(x): its Hessian is -(diag(p) - p p^T), p = softmax(x).
+  const Tensor x = tensor({0.5, -1.0, 2.0}).requires_grad_();
+  const Tensor first = autograd::grad({log_softmax(x, 0)}, {x}, {tensor({1.0, 0.0, 0.0})}, true, true)[0];
+  const std::vector<double> p = softmax(x, 0).detach().to_vector<double>();
+  for (std::size_t j = 0; j < 3; ++j) {
+    std::vector<double> unit(3, 0.0);
+    unit[j] = 1.0;
+    const Tensor row = autograd::grad({first}, {x}, {from_buffer(unit.data(), {3})}, /*retain_graph=*/true)[0];
+    std::vector<double> expected(3);
+    for (std::size_t k = 0; k < 3; ++k) expected[k] = p[j] * p[k] - (j == k ? p[j] : 0.0);
+    EXPECT_TRUE(all_close(row, from_buffer(expected.data(), {3}), 1e-12, 1e-15)) << "row " << j;
+  }
 }
 
 TEST(Softmax, GradientOfAllOnesUpstreamIsZero) {
