@@ -28,4 +28,4 @@
 #include "nn/functional.hpp"
 #include "nn/modules.hpp"
 #include "nn/serialize.hpp"
-#include "optim/sgd.hpp"
+#include "optim/optim.hpp"

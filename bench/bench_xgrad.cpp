@@ -2,7 +2,8 @@
 // and whole training steps of the three workloads in workloads.hpp.
 //
 //   xgrad_bench                                     everything
-//   xgrad_bench --benchmark_filter=Step             the training steps only
+//   xgrad_bench --benchmark_filter=BM_Step          the training steps only
+//   xgrad_bench --benchmark_filter=OptimizerStep    the optimisers' updates only
 //   OPENBLAS_NUM_THREADS=1 xgrad_bench ...          the setting the README's table reports
 //
 // Each "Backward" case times forward and backward together, on fresh graphs, as training runs them;
@@ -11,6 +12,7 @@
 #include <cblas.h>
 
 #include <initializer_list>
+#include <memory>
 #include <string>
 
 #include "workloads.hpp"
@@ -200,6 +202,42 @@ void BM_Step(benchmark::State& state, const char* name) {
 BENCHMARK_CAPTURE(BM_Step, tiny, "tiny");
 BENCHMARK_CAPTURE(BM_Step, toy, "toy");
 BENCHMARK_CAPTURE(BM_Step, wide, "wide");
+
+// ---- optimiser updates -----------------------------------------------------------------------------
+
+// One step() alone, on the parameters of the wide workload (784-512-512-10: weights and biases,
+// 669,706 float32 values) with gradients left by one backward. The first step, which creates the
+// optimiser's state, runs before the timed loop.
+template <class MakeOptimizer>
+void BM_OptimizerStep(benchmark::State& state, MakeOptimizer make_optimizer) {
+  std::vector<Tensor> params;
+  for (const Shape& shape : {Shape{512, 784}, Shape{512}, Shape{512, 512}, Shape{512}, Shape{10, 512}, Shape{10}}) {
+    params.push_back(random_input(shape));
+    sum(params.back() * randn(shape)).backward();
+  }
+  auto optimizer = make_optimizer(params);
+  optimizer->step();
+  for (auto _ : state) optimizer->step();
+  state.SetItemsProcessed(state.iterations() * 669706);
+}
+BENCHMARK_CAPTURE(BM_OptimizerStep, sgd_momentum, [](const std::vector<Tensor>& p) {
+  return std::make_unique<optim::SGD>(p, optim::SGDOptions(0.01).momentum(0.9));
+});
+BENCHMARK_CAPTURE(BM_OptimizerStep, adam, [](const std::vector<Tensor>& p) {
+  return std::make_unique<optim::Adam>(p, optim::AdamOptions(1e-3));
+});
+BENCHMARK_CAPTURE(BM_OptimizerStep, adam_amsgrad_weight_decay, [](const std::vector<Tensor>& p) {
+  return std::make_unique<optim::Adam>(p, optim::AdamOptions(1e-3).amsgrad(true).weight_decay(1e-4));
+});
+BENCHMARK_CAPTURE(BM_OptimizerStep, adamw, [](const std::vector<Tensor>& p) {
+  return std::make_unique<optim::AdamW>(p, optim::AdamWOptions(1e-3));
+});
+BENCHMARK_CAPTURE(BM_OptimizerStep, rmsprop_centered_momentum, [](const std::vector<Tensor>& p) {
+  return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions(1e-2).centered(true).momentum(0.9));
+});
+BENCHMARK_CAPTURE(BM_OptimizerStep, adagrad, [](const std::vector<Tensor>& p) {
+  return std::make_unique<optim::Adagrad>(p, optim::AdagradOptions(1e-2));
+});
 
 }  // namespace
 

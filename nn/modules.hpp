@@ -5,6 +5,7 @@
 #include "activation.hpp"
 #include "any_module.hpp"
 #include "functional_module.hpp"
+#include "clip_grad.hpp"
 #include "init.hpp"
 #include "linear.hpp"
 #include "loss.hpp"

@@ -1,27 +1,17 @@
 #include "optim/sgd.hpp"
 
-#include <algorithm>
-
 #include "core/error.hpp"
-#include "core/factory.hpp"
+#include "optim/update_impl.hpp"
 
 namespace xgrad::optim {
 
 namespace {
 
-void check_options(const SGDOptions& options) {
-  check(options.lr() >= 0.0, "SGD: invalid learning rate ", options.lr(), " (must be >= 0)");
-  check(options.momentum() >= 0.0, "SGD: invalid momentum ", options.momentum(), " (must be >= 0)");
-  check(options.weight_decay() >= 0.0, "SGD: invalid weight_decay ", options.weight_decay(), " (must be >= 0)");
-  check(!options.nesterov() || (options.momentum() > 0.0 && options.dampening() == 0.0),
-        "SGD: nesterov momentum requires a momentum > 0 and zero dampening, got momentum ", options.momentum(),
-        " and dampening ", options.dampening());
-}
-
 // The whole rule of sgd.hpp for one parameter, as one loop over its elements. `buffer` is null
 // without momentum; `first_step` says the buffer has not been filled yet.
 template <class T>
-void update(T* parameter, const T* grad, T* buffer, std::size_t n, const SGDOptions& options, bool first_step) {
+void update_elements(T* parameter, const T* grad, T* buffer, std::size_t n, const SGDOptions& options,
+                     bool first_step) {
   const T lr = static_cast<T>(options.lr());
   const T momentum = static_cast<T>(options.momentum());
   const T keep = static_cast<T>(1.0 - options.dampening());
@@ -50,39 +40,49 @@ void update(T* parameter, const T* grad, T* buffer, std::size_t n, const SGDOpti
 
 }  // namespace
 
-SGD::SGD(std::vector<Tensor> parameters, const SGDOptions& options)
-    : Optimizer(std::move(parameters), "SGD"), options_(options), momentum_buffers_(parameters_.size()) {
-  check_options(options_);
+bool operator==(const SGDOptions& a, const SGDOptions& b) {
+  return a.lr() == b.lr() && a.momentum() == b.momentum() && a.dampening() == b.dampening() &&
+         a.weight_decay() == b.weight_decay() && a.nesterov() == b.nesterov() && a.maximize() == b.maximize();
+}
+
+SGD::SGD(std::vector<OptimizerParamGroup> param_groups, SGDOptions defaults)
+    : Optimizer(std::make_unique<SGDOptions>(defaults), "SGD") {
+  check_options(defaults);
+  add_param_groups(param_groups);
+}
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions defaults)
+    : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+bool SGD::accepts(const OptimizerOptions& options) const { return dynamic_cast<const SGDOptions*>(&options); }
+
+void SGD::check_options(const OptimizerOptions& group_options) const {
+  const auto& options = static_cast<const SGDOptions&>(group_options);
+  check(options.lr() >= 0.0, "SGD: invalid learning rate ", options.lr(), " (lr must be >= 0)");
+  check(options.momentum() >= 0.0, "SGD: invalid momentum ", options.momentum(), " (must be >= 0)");
+  check(options.weight_decay() >= 0.0, "SGD: invalid weight_decay ", options.weight_decay(), " (must be >= 0)");
+  check(!options.nesterov() || (options.momentum() > 0.0 && options.dampening() == 0.0),
+        "SGD: nesterov momentum requires a momentum > 0 and zero dampening, got momentum ", options.momentum(),
+        " and dampening ", options.dampening());
 }
 
 void SGD::set_options(const SGDOptions& options) {
   check_options(options);
-  options_ = options;
+  defaults_ = options.clone();
+  for (OptimizerParamGroup& group : param_groups_) group.set_options(options.clone());
 }
 
-void SGD::step() {
-  const bool use_momentum = options_.momentum() != 0.0;
-  for (std::size_t i = 0; i < parameters_.size(); ++i) {
-    Tensor& parameter = parameters_[i];
-    const Tensor grad = parameter.grad();
-    if (!grad.defined()) continue;
-    // The engine guarantees a gradient's shape; the dtype and size check is cheap and allocates
-    // nothing unless it fails.
-    if (grad.dtype() != parameter.dtype() || grad.numel() != parameter.numel())
-      throw Error(concat("SGD: parameter ", i, " (", parameter.name(), ") of shape ", shape_str(parameter.shape()),
-                         " (", dtype_name(parameter.dtype()), ") has a gradient of shape ", shape_str(grad.shape()),
-                         " (", dtype_name(grad.dtype()), ")"));
-    Tensor& buffer = momentum_buffers_[i];
-    const bool first_step = use_momentum && !buffer.defined();
-    if (first_step) buffer = zeros(parameter.shape(), parameter.dtype());
-    if (parameter.dtype() == kFloat32) {
-      update(parameter.mutable_data<float>(), grad.data<float>(), use_momentum ? buffer.mutable_data<float>() : nullptr,
-             parameter.numel(), options_, first_step);
-    } else {
-      update(parameter.mutable_data<double>(), grad.data<double>(),
-             use_momentum ? buffer.mutable_data<double>() : nullptr, parameter.numel(), options_, first_step);
-    }
-  }
+void SGD::update(Tensor& parameter, const Tensor& grad, ParamState& state, const OptimizerOptions& group_options) {
+  const auto& options = static_cast<const SGDOptions&>(group_options);
+  const bool use_momentum = options.momentum() != 0.0;
+  const bool first_step = use_momentum && !state.momentum_buffer.defined();
+  if (use_momentum) state_tensor(state.momentum_buffer, parameter);
+  with_element_type(parameter.dtype(), [&](auto type) {
+    using T = decltype(type);
+    update_elements(parameter.mutable_data<T>(), grad.data<T>(),
+                    use_momentum ? state.momentum_buffer.mutable_data<T>() : nullptr,
+                    static_cast<std::size_t>(parameter.numel()), options, first_step);
+  });
 }
 
 }  // namespace xgrad::optim

@@ -7,25 +7,26 @@
 //     buf = d on the first step, else buf = momentum * buf + (1 - dampening) * d
 //     d = nesterov ? d + momentum * buf : buf
 //   p = p - lr * d
-// The first step copies d into the buffer without dampening, exactly as PyTorch does.
+// The first step copies d into the buffer without dampening, exactly as PyTorch does. The buffer is
+// state()[i].momentum_buffer; SGD keeps no step count.
 #include <vector>
 
 #include "optimizer.hpp"
 
 namespace xgrad::optim {
 
-// SGDOptions(0.1).momentum(0.9).nesterov(true); chainable setters, same-named getters. Converts
-// from the learning rate alone, as libtorch's, so `optim::SGD sgd(net->parameters(), 0.01);` works.
-class SGDOptions {
+// SGDOptions(0.1).momentum(0.9).nesterov(true); chainable setters, same-named getters. A double
+// converts to SGDOptions, so SGD(params, 0.01) works, as in libtorch.
+class SGDOptions : public OptimizerCloneableOptions<SGDOptions> {
  public:
-  SGDOptions(double lr) : lr_(lr) {}  // NOLINT(google-explicit-constructor)
+  SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit on purpose
 
   SGDOptions& lr(double value) { lr_ = value; return *this; }
   SGDOptions& momentum(double value) { momentum_ = value; return *this; }
   SGDOptions& dampening(double value) { dampening_ = value; return *this; }
   SGDOptions& weight_decay(double value) { weight_decay_ = value; return *this; }
   SGDOptions& nesterov(bool value) { nesterov_ = value; return *this; }
-  // Ascend instead of descend (for objectives to be maximised).
+  // Ascend instead of descend (for objectives to be maximised). Python's option; libtorch 1.13 has none.
   SGDOptions& maximize(bool value) { maximize_ = value; return *this; }
 
   double lr() const { return lr_; }
@@ -34,6 +35,10 @@ class SGDOptions {
   double weight_decay() const { return weight_decay_; }
   bool nesterov() const { return nesterov_; }
   bool maximize() const { return maximize_; }
+
+  double get_lr() const override { return lr_; }
+  void set_lr(double lr) override { lr_ = lr; }
+  friend bool operator==(const SGDOptions& a, const SGDOptions& b);
 
  private:
   double lr_;
@@ -47,21 +52,21 @@ class SGDOptions {
 class SGD : public Optimizer {
  public:
   // Throws Error for a negative lr, momentum or weight_decay, and for nesterov without momentum or
-  // with dampening (PyTorch's checks).
-  SGD(std::vector<Tensor> parameters, const SGDOptions& options);
+  // with dampening (PyTorch's checks), in the defaults or in any group's options.
+  explicit SGD(std::vector<OptimizerParamGroup> param_groups, SGDOptions defaults);
+  explicit SGD(std::vector<Tensor> params, SGDOptions defaults);
 
-  // Updates every parameter that has a gradient, in place and outside the graph. After the first
-  // step (which allocates the momentum buffers) a step allocates nothing.
-  void step() override;
-
-  const SGDOptions& options() const { return options_; }
-  // Changes the hyper-parameters between steps (learning-rate schedules); checked like the constructor.
+  // The defaults, and a way to replace them and every group's options at once between steps
+  // (checked like the constructor's). xgrad's own; libtorch programs use param_groups().
+  const SGDOptions& options() const { return static_cast<const SGDOptions&>(defaults()); }
   void set_options(const SGDOptions& options);
 
- private:
-  SGDOptions options_;
-  // One per parameter, undefined until that parameter's first momentum step.
-  std::vector<Tensor> momentum_buffers_;
+ protected:
+  bool accepts(const OptimizerOptions& options) const override;
+  void check_options(const OptimizerOptions& options) const override;
+  // In place and outside the graph. After the first step (which allocates the momentum buffers) a
+  // step allocates nothing.
+  void update(Tensor& parameter, const Tensor& grad, ParamState& state, const OptimizerOptions& options) override;
 };
 
 }  // namespace xgrad::optim

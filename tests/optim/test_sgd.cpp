@@ -1,25 +1,9 @@
 // SGD: one step by hand for each option, PyTorch trajectories, and the argument checks.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "allocation_count.hpp"
 #include "compare.hpp"
 #include "golden.hpp"
-
-// Counts every allocation of this test binary, so a test can show that a stretch of code makes none.
-namespace {
-std::atomic<std::size_t> allocation_count{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocation_count;
-  if (void* memory = std::malloc(size ? size : 1)) return memory;
-  throw std::bad_alloc();
-}
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
 
 namespace xgrad {
 namespace {
@@ -28,6 +12,7 @@ namespace F = nn::functional;
 using optim::SGD;
 using optim::SGDOptions;
 using testing::all_close;
+using testing::allocation_count;
 using testing::throws_error_containing;
 
 // A parameter p = [1, -2] whose gradient after backward is g = [0.5, -1].
@@ -113,11 +98,11 @@ TEST(SGD, StepsAfterTheFirstAllocateNothing) {
   sum(model(ones({4, 3}))).backward();
   for (const auto& options : {SGDOptions(0.1), SGDOptions(0.1).momentum(0.9).weight_decay(0.01).nesterov(true)}) {
     SGD sgd(model->parameters(), options);
-    const std::size_t at_start = allocation_count.load();
+    const std::size_t at_start = allocation_count();
     sgd.step();  // allocates the momentum buffers, if any
-    const std::size_t before = allocation_count.load();
+    const std::size_t before = allocation_count();
     for (int i = 0; i < 5; ++i) sgd.step();
-    EXPECT_EQ(allocation_count.load() - before, 0u);
+    EXPECT_EQ(allocation_count() - before, 0u);
     // The counter does see the buffers of the first step, so zero above means zero.
     if (options.momentum() != 0.0) EXPECT_GT(before - at_start, 0u);
   }
@@ -172,7 +157,7 @@ TEST(SGD, BadOptionsAndParametersAreErrors) {
   EXPECT_TRUE(throws_error_containing([&] { SGD({p}, SGDOptions(0.1).nesterov(true)); }, {"SGD", "nesterov", "momentum 0"}));
   EXPECT_TRUE(throws_error_containing([&] { SGD({p}, SGDOptions(0.1).momentum(0.9).dampening(0.1).nesterov(true)); },
                                       {"SGD", "nesterov", "dampening 0.1"}));
-  EXPECT_TRUE(throws_error_containing([] { SGD({}, SGDOptions(0.1)); }, {"SGD", "empty parameter list"}));
+  EXPECT_TRUE(throws_error_containing([] { SGD(std::vector<Tensor>{}, SGDOptions(0.1)); }, {"SGD", "empty parameter list"}));
   EXPECT_TRUE(throws_error_containing([] { SGD({Tensor()}, SGDOptions(0.1)); }, {"SGD", "parameter 0", "undefined"}));
   EXPECT_TRUE(throws_error_containing([] { SGD({tensor({1, 2})}, SGDOptions(0.1)); }, {"SGD", "parameter 0", "int64"}));
   const Tensor not_leaf = p * 2.0;

@@ -1,0 +1,121 @@
+#include "optim/adam.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "optim/adam_impl.hpp"
+#include "optim/update_impl.hpp"
+
+namespace xgrad::optim {
+
+namespace {
+
+// One step's numbers in the element type. Each is computed in double and then rounded, as PyTorch
+// computes them in Python floats and passes them to float32 kernels as scalars.
+template <class T>
+struct AdamCoefficients {
+  explicit AdamCoefficients(const AdamRule& rule, std::int64_t step)
+      : sign(rule.maximize ? T(-1) : T(1)),
+        l2_weight_decay(static_cast<T>(rule.l2_weight_decay)),
+        beta1(static_cast<T>(rule.beta1)),
+        one_minus_beta1(static_cast<T>(1.0 - rule.beta1)),
+        beta2(static_cast<T>(rule.beta2)),
+        one_minus_beta2(static_cast<T>(1.0 - rule.beta2)),
+        bias_correction2_sqrt(static_cast<T>(std::sqrt(1.0 - std::pow(rule.beta2, static_cast<double>(step))))),
+        eps(static_cast<T>(rule.eps)),
+        minus_step_size(static_cast<T>(-(rule.lr / (1.0 - std::pow(rule.beta1, static_cast<double>(step)))))),
+        shrink(static_cast<T>(rule.shrink)) {}
+  T sign;  // -1 to maximize (-1 * g is exactly -g)
+  T l2_weight_decay;
+  T beta1, one_minus_beta1;
+  T beta2, one_minus_beta2;
+  T bias_correction2_sqrt;  // sqrt(1 - beta2^t)
+  T eps;
+  T minus_step_size;        // -lr / (1 - beta1^t)
+  T shrink;
+};
+
+// adam.hpp's rule for every element, in the order of PyTorch's _single_tensor_adam(w):
+// exp_avg.mul_(beta1).add_(d, alpha=1-beta1); exp_avg_sq.mul_(beta2).addcmul_(d, d, value=1-beta2);
+// denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps); p.addcdiv_(exp_avg, denom, value=-step_size).
+template <class T, bool kL2, bool kAmsgrad>
+void update_elements(T* p, const T* g, T* m, T* v, T* v_max, std::size_t n, const AdamCoefficients<T>& c) {
+  for (std::size_t i = 0; i < n; ++i) {
+    T d = c.sign * g[i];
+    if constexpr (kL2) d += c.l2_weight_decay * p[i];
+    m[i] = m[i] * c.beta1 + c.one_minus_beta1 * d;
+    v[i] = v[i] * c.beta2 + c.one_minus_beta2 * d * d;
+    T second_moment = v[i];
+    if constexpr (kAmsgrad) {
+      v_max[i] = nan_max(v_max[i], v[i]);
+      second_moment = v_max[i];
+    }
+    const T denom = std::sqrt(second_moment) / c.bias_correction2_sqrt + c.eps;
+    p[i] = p[i] * c.shrink + c.minus_step_size * m[i] / denom;
+  }
+}
+
+}  // namespace
+
+void adam_update(Tensor& parameter, const Tensor& grad, ParamState& state, const AdamRule& rule) {
+  state_tensor(state.exp_avg, parameter);
+  state_tensor(state.exp_avg_sq, parameter);
+  if (rule.amsgrad) state_tensor(state.max_exp_avg_sq, parameter);
+  ++state.step;
+  const auto n = static_cast<std::size_t>(parameter.numel());
+  with_element_type(parameter.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const AdamCoefficients<T> coefficients(rule, state.step);
+    T* v_max = rule.amsgrad ? state.max_exp_avg_sq.mutable_data<T>() : nullptr;
+    with_flag(rule.l2_weight_decay != 0.0, [&](auto l2) {
+      with_flag(rule.amsgrad, [&](auto amsgrad) {
+        update_elements<T, decltype(l2)::value, decltype(amsgrad)::value>(
+            parameter.mutable_data<T>(), grad.data<T>(), state.exp_avg.mutable_data<T>(),
+            state.exp_avg_sq.mutable_data<T>(), v_max, n, coefficients);
+      });
+    });
+  });
+}
+
+void check_adam_options(const char* optimizer, double lr, double beta1, double beta2, double eps,
+                        double weight_decay) {
+  check(lr >= 0.0, optimizer, ": invalid learning rate ", lr, " (lr must be >= 0)");
+  check(eps >= 0.0, optimizer, ": invalid epsilon value ", eps, " (eps must be >= 0)");
+  check(beta1 >= 0.0 && beta1 < 1.0, optimizer, ": invalid beta parameter at index 0: ", beta1,
+        " (betas must be in [0, 1))");
+  check(beta2 >= 0.0 && beta2 < 1.0, optimizer, ": invalid beta parameter at index 1: ", beta2,
+        " (betas must be in [0, 1))");
+  check(weight_decay >= 0.0, optimizer, ": invalid weight_decay ", weight_decay, " (must be >= 0)");
+}
+
+bool operator==(const AdamOptions& a, const AdamOptions& b) {
+  return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() && a.weight_decay() == b.weight_decay() &&
+         a.amsgrad() == b.amsgrad() && a.maximize() == b.maximize();
+}
+
+Adam::Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults)
+    : Optimizer(std::make_unique<AdamOptions>(defaults), "Adam") {
+  check_options(defaults);
+  add_param_groups(param_groups);
+}
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions defaults)
+    : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+bool Adam::accepts(const OptimizerOptions& options) const { return dynamic_cast<const AdamOptions*>(&options); }
+
+void Adam::check_options(const OptimizerOptions& group_options) const {
+  const auto& options = static_cast<const AdamOptions&>(group_options);
+  check_adam_options("Adam", options.lr(), std::get<0>(options.betas()), std::get<1>(options.betas()), options.eps(),
+                     options.weight_decay());
+}
+
+void Adam::update(Tensor& parameter, const Tensor& grad, ParamState& state, const OptimizerOptions& group_options) {
+  const auto& options = static_cast<const AdamOptions&>(group_options);
+  const auto [beta1, beta2] = options.betas();
+  adam_update(parameter, grad, state,
+              AdamRule{options.lr(), beta1, beta2, options.eps(), options.weight_decay(), 1.0, options.amsgrad(),
+                       options.maximize()});
+}
+
+}  // namespace xgrad::optim

@@ -1,0 +1,68 @@
+#pragma once
+// RMSprop, as torch.optim.RMSprop (PyTorch 1.13). For each parameter p with gradient g:
+//   d = maximize ? -g : g
+//   d = d + weight_decay * p                                  (if weight_decay != 0)
+//   sq = alpha * sq + (1 - alpha) * d * d                     running average of the squared gradient
+//   centered:  ga = alpha * ga + (1 - alpha) * d, avg = sqrt(sq - ga * ga) + eps   (an estimate of
+//              the gradient's variance rather than its raw second moment)
+//   otherwise: avg = sqrt(sq) + eps
+//   momentum > 0: buf = momentum * buf + d / avg, p = p - lr * buf
+//   otherwise:    p = p - lr * d / avg
+// sq, ga and buf start at zero. state()[i] holds step (counted, unused by the rule), square_avg
+// (sq), grad_avg (ga, centered only) and momentum_buffer (buf, momentum > 0 only).
+#include <vector>
+
+#include "optimizer.hpp"
+
+namespace xgrad::optim {
+
+// RMSpropOptions(1e-2).alpha(0.99).eps(1e-8).weight_decay(0).momentum(0).centered(false).
+class RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
+ public:
+  RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as libtorch
+
+  RMSpropOptions& lr(double value) { lr_ = value; return *this; }
+  RMSpropOptions& alpha(double value) { alpha_ = value; return *this; }
+  RMSpropOptions& eps(double value) { eps_ = value; return *this; }
+  RMSpropOptions& weight_decay(double value) { weight_decay_ = value; return *this; }
+  RMSpropOptions& momentum(double value) { momentum_ = value; return *this; }
+  RMSpropOptions& centered(bool value) { centered_ = value; return *this; }
+  // Ascend instead of descend. Python's option; libtorch 1.13 has none.
+  RMSpropOptions& maximize(bool value) { maximize_ = value; return *this; }
+
+  double lr() const { return lr_; }
+  double alpha() const { return alpha_; }
+  double eps() const { return eps_; }
+  double weight_decay() const { return weight_decay_; }
+  double momentum() const { return momentum_; }
+  bool centered() const { return centered_; }
+  bool maximize() const { return maximize_; }
+
+  double get_lr() const override { return lr_; }
+  void set_lr(double lr) override { lr_ = lr; }
+  friend bool operator==(const RMSpropOptions& a, const RMSpropOptions& b);
+
+ private:
+  double lr_;
+  double alpha_ = 0.99;
+  double eps_ = 1e-8;
+  double weight_decay_ = 0.0;
+  double momentum_ = 0.0;
+  bool centered_ = false;
+  bool maximize_ = false;
+};
+
+class RMSprop : public Optimizer {
+ public:
+  // Throws Error, as PyTorch does, for lr, eps, momentum, weight_decay or alpha below 0.
+  explicit RMSprop(std::vector<OptimizerParamGroup> param_groups, RMSpropOptions defaults = {});
+  explicit RMSprop(std::vector<Tensor> params, RMSpropOptions defaults = {});
+
+ protected:
+  bool accepts(const OptimizerOptions& options) const override;
+  void check_options(const OptimizerOptions& options) const override;
+  // In place, one loop over the elements; only a parameter's first step allocates.
+  void update(Tensor& parameter, const Tensor& grad, ParamState& state, const OptimizerOptions& options) override;
+};
+
+}  // namespace xgrad::optim
