@@ -98,15 +98,17 @@ void Optimizer::check_parameter(const Tensor& parameter, std::size_t index) cons
     }
 }
 
-void Optimizer::add_param_group(const OptimizerParamGroup& param_group) {
-  const std::size_t first = size();
-  for (std::size_t i = 0; i < param_group.params().size(); ++i) {
-    check_parameter(param_group.params()[i], first + i);
+void Optimizer::check_new_parameters(const std::vector<Tensor>& parameters, std::size_t first) const {
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    check_parameter(parameters[i], first + i);
     for (std::size_t j = 0; j < i; ++j)
-      check(param_group.params()[j].impl() != param_group.params()[i].impl(), name_, ": parameter ", first + i, " (",
-            param_group.params()[i].name(), ") is the same tensor as parameter ", first + j,
-            "; a parameter can appear only once in an optimiser");
+      check(parameters[j].impl() != parameters[i].impl(), name_, ": parameter ", first + i, " (", parameters[i].name(),
+            ") is the same tensor as parameter ", first + j, "; a parameter can appear only once in an optimiser");
   }
+}
+
+void Optimizer::add_param_group(const OptimizerParamGroup& param_group) {
+  check_new_parameters(param_group.params(), size());
   OptimizerParamGroup group(param_group.params(),
                             param_group.has_options() ? param_group.options().clone() : defaults_->clone());
   check(accepts(group.options()), name_, ": parameter group ", param_groups_.size(),
@@ -121,19 +123,13 @@ void Optimizer::add_param_group(const OptimizerParamGroup& param_group) {
 
 void Optimizer::add_parameters(const std::vector<Tensor>& parameters) {
   if (param_groups_.empty()) return add_param_group(OptimizerParamGroup(parameters));
+  // They join the first group, so in the numbering they come right after its last parameter.
+  OptimizerParamGroup& first_group = param_groups_.front();
+  const std::size_t position = first_group.params().size();
+  check_new_parameters(parameters, position);
   std::vector<ParamState> new_states(parameters.size());
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    check_parameter(parameters[i], size() + i);
-    for (std::size_t j = 0; j < i; ++j)
-      check(parameters[j].impl() != parameters[i].impl(), name_, ": parameter ", size() + i, " (",
-            parameters[i].name(), ") is the same tensor as parameter ", size() + j,
-            "; a parameter can appear only once in an optimiser");
-    init_state(parameters[i], new_states[i], param_groups_.front().options());
-  }
-  // The first group's states come first in the numbering, so the new ones go after its last.
-  const std::size_t position = param_groups_.front().params().size();
-  std::vector<Tensor>& first = param_groups_.front().params();
-  first.insert(first.end(), parameters.begin(), parameters.end());
+  for (std::size_t i = 0; i < parameters.size(); ++i) init_state(parameters[i], new_states[i], first_group.options());
+  first_group.params().insert(first_group.params().end(), parameters.begin(), parameters.end());
   state_.insert(state_.begin() + static_cast<std::ptrdiff_t>(position), new_states.begin(), new_states.end());
 }
 

@@ -20,6 +20,8 @@
 // What an optimiser remembers between steps is state(): one ParamState per parameter, numbered as
 // PyTorch's state_dict numbers them: group 0's parameters in order, then group 1's, and so on.
 // A checkpoint saves it by iterating state()[i].tensors() and restores it by assigning to them.
+// (libtorch 1.13 keys its state() by each parameter's TensorImpl address, as a string, and keeps one
+// state class per optimiser, AdamParamState and so on; xgrad uses PyTorch's numbering and one struct.)
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -179,7 +181,10 @@ class Optimizer {
 
  private:
   void check_before_step() const;
+  // A parameter about to be added as number `index`: defined, floating, a leaf, not already in.
   void check_parameter(const Tensor& parameter, std::size_t index) const;
+  // The same for a list numbered from `first`, which must not hold one tensor twice either.
+  void check_new_parameters(const std::vector<Tensor>& parameters, std::size_t first) const;
 };
 
 }  // namespace xgrad::optim

@@ -40,10 +40,55 @@ TEST(Optimizer, AnyOptimiserBindsToTheBase) {
   }
 }
 
+// An optimiser written outside xgrad, as libtorch code writes one: options of its own and either a
+// step() of its own or, shorter, update() for one parameter.
+struct SignOptions : optim::OptimizerCloneableOptions<SignOptions> {
+  explicit SignOptions(double lr) : lr(lr) {}
+  double get_lr() const override { return lr; }
+  void set_lr(double value) override { lr = value; }
+  double lr;
+};
+
+struct SignDescent : optim::Optimizer {
+  SignDescent(std::vector<Tensor> params, double lr) : Optimizer(std::move(params), std::make_unique<SignOptions>(lr)) {}
+  void update(Tensor& parameter, const Tensor& grad, optim::ParamState& state,
+              const optim::OptimizerOptions& options) override {
+    const double lr = options.get_lr();
+    double* p = parameter.mutable_data<double>();
+    const double* g = grad.data<double>();
+    for (std::int64_t i = 0; i < parameter.numel(); ++i) p[i] -= lr * (g[i] > 0 ? 1.0 : g[i] < 0 ? -1.0 : 0.0);
+    ++state.step;
+  }
+};
+
+TEST(Optimizer, OptimisersWrittenOutsideXgradUseTheBase) {
+  Tensor p = tensor({1.0, -2.0, 3.0}).requires_grad_(true);
+  SignDescent optimizer({p}, 0.5);
+  sum(p * tensor({2.0, -3.0, 0.0})).backward();
+  optimizer.step();
+  EXPECT_EQ(p.to_vector<double>(), (std::vector<double>{0.5, -1.5, 3.0}));
+  EXPECT_EQ(optimizer.state()[0].step, 1);
+  optim::StepLR scheduler(optimizer, 1, 0.5);
+  scheduler.step();
+  EXPECT_EQ(optimizer.param_groups()[0].options().get_lr(), 0.25);
+}
+
 TEST(Optimizer, ADoubleIsAnSGDOptions) {
   Tensor p = tensor({1.0}).requires_grad_(true);
   SGD sgd({p}, 0.25);
   EXPECT_EQ(sgd.options().lr(), 0.25);
+}
+
+TEST(Optimizer, LibtorchProgramsSpellingsWork) {
+  Tensor p = tensor({1.0, 2.0}).requires_grad_(true);
+  optim::Adam adam({p}, optim::AdamOptions(2e-4).betas(std::make_tuple(0.5, 0.999)));
+  for (auto& group : adam.param_groups()) static_cast<optim::AdamOptions&>(group.options()).lr(1e-4);
+  adam.param_groups()[0].options().set_lr(adam.param_groups()[0].options().get_lr() * 0.5);
+  EXPECT_EQ(static_cast<const optim::AdamOptions&>(adam.param_groups()[0].options()).lr(), 5e-5);
+  EXPECT_EQ(std::get<0>(static_cast<const optim::AdamOptions&>(adam.defaults()).betas()), 0.5);
+  optim::SGD sgd({p}, /*lr=*/0.01);
+  optim::Optimizer& any = sgd;
+  EXPECT_EQ(any.size(), 1u);
 }
 
 TEST(Optimizer, GroupsWithoutOptionsGetACopyOfTheDefaults) {
