@@ -185,6 +185,9 @@ TEST(Backward, CreateGraphLeavesAGradThatIsDifferentiable) {
   ASSERT_TRUE(grad.requires_grad());
   EXPECT_EQ(grad.detach().to_vector<double>(), (std::vector<double>{0.75, 12.0}));
   EXPECT_EQ(autograd::grad({grad.sum()}, {x})[0].to_vector<double>(), (std::vector<double>{3.0, 12.0}));
+  // x.grad()'s graph leads back to x, so the two keep each other alive until the grad is dropped
+  // (PyTorch warns of the same cycle and recommends autograd::grad for higher-order gradients).
+  x.zero_grad();
 }
 
 // y = scale * x^3, written as a custom op: forward saves x, backward returns 3 scale x^2 g.
