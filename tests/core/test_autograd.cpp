@@ -178,6 +178,14 @@ TEST(Grad, ThirdDerivatives) {
       {randn({4}, kFloat64).requires_grad_()}));
 }
 
+TEST(Grad, SecondOrderThroughCloneAndSummedGradients) {
+  // clone's node, and the engine's sum of the two gradients that reach x, are recorded too.
+  manual_seed(7);
+  EXPECT_TRUE(passes_gradgradcheck(
+      [](const variable_list& in) { return in[0].clone() * in[0].clone() * sin(in[0]); },
+      {randn({3}, kFloat64).requires_grad_()}));
+}
+
 TEST(Backward, CreateGraphLeavesAGradThatIsDifferentiable) {
   const Tensor x = tensor({0.5, 2.0}).requires_grad_();
   pow(x, 3.0).sum().backward({}, {}, /*create_graph=*/true);
