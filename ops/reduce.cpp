@@ -100,6 +100,10 @@ Array<T> spread_along(const Array<T>& grad, const ReductionPlan& plan, T scale) 
   Array<T> out = Array<T>::from_shape(plan.input_shape);
   const T* g = grad.data();
   T* o = out.data();
+  if (inner == 1) {  // the last dim, or everything: one value fills each contiguous slice
+    for (std::size_t r = 0; r < outer; ++r) std::fill(o + r * axis, o + (r + 1) * axis, g[r] * scale);
+    return out;
+  }
   for (std::size_t r = 0; r < outer; ++r)
     for (std::size_t k = 0; k < axis; ++k) {
       T* row = o + (r * axis + k) * inner;
@@ -107,6 +111,12 @@ Array<T> spread_along(const Array<T>& grad, const ReductionPlan& plan, T scale) 
       for (std::size_t i = 0; i < inner; ++i) row[i] = source[i] * scale;
     }
   return out;
+}
+
+// spread_along with recorded ops, for create_graph: g repeated along the reduced dim, times scale.
+Tensor spread_recorded(const Tensor& grad, const ReductionPlan& plan, double scale) {
+  const Tensor spread = broadcast_to(kept(grad, plan), plan.input_shape);
+  return scale == 1.0 ? spread : spread * scale;
 }
 
 template <class T>
@@ -154,7 +164,7 @@ struct SumBackward final : Node {
   explicit SumBackward(ReductionPlan plan) : plan(std::move(plan)) {}
   const char* name() const override { return plan.whole ? "SumBackward0" : "SumBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {broadcast_to(kept(grad, plan), plan.input_shape)};
+    if (GradMode::is_enabled()) return {spread_recorded(grad, plan, 1.0)};
     return {visit_floating(grad.dtype(), "sum backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(spread_along(array<T>(grad), plan, T(1)));
@@ -192,8 +202,7 @@ struct MeanBackward final : Node {
   explicit MeanBackward(ReductionPlan plan) : plan(std::move(plan)) {}
   const char* name() const override { return plan.whole ? "MeanBackward0" : "MeanBackward1"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled())
-      return {broadcast_to(kept(grad, plan), plan.input_shape) * (1.0 / static_cast<double>(plan.split.axis))};
+    if (GradMode::is_enabled()) return {spread_recorded(grad, plan, 1.0 / static_cast<double>(plan.split.axis))};
     return {visit_floating(grad.dtype(), "mean backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(spread_along(array<T>(grad), plan, T(1) / static_cast<T>(plan.split.axis)));

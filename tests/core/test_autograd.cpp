@@ -192,6 +192,14 @@ TEST(Grad, ThirdDerivatives) {
       {randn({4}, kFloat64).requires_grad_()}));
 }
 
+TEST(Grad, SecondOrderThroughCloneAndSummedGradients) {
+  // clone's node, and the engine's sum of the two gradients that reach x, are recorded too.
+  manual_seed(7);
+  EXPECT_TRUE(passes_gradgradcheck(
+      [](const variable_list& in) { return in[0].clone() * in[0].clone() * sin(in[0]); },
+      {randn({3}, kFloat64).requires_grad_()}));
+}
+
 TEST(Backward, CreateGraphLeavesAGradThatIsDifferentiable) {
   const Tensor x = tensor({0.5, 2.0}).requires_grad_();
   pow(x, 3.0).sum().backward({}, {}, /*create_graph=*/true);
@@ -199,6 +207,9 @@ TEST(Backward, CreateGraphLeavesAGradThatIsDifferentiable) {
   ASSERT_TRUE(grad.requires_grad());
   EXPECT_EQ(grad.detach().to_vector<double>(), (std::vector<double>{0.75, 12.0}));
   EXPECT_EQ(autograd::grad({grad.sum()}, {x})[0].to_vector<double>(), (std::vector<double>{3.0, 12.0}));
+  // x.grad()'s graph leads back to x, so the two keep each other alive until the grad is dropped
+  // (PyTorch warns of the same cycle and recommends autograd::grad for higher-order gradients).
+  x.zero_grad();
 }
 
 // y = scale * x^3, written as a custom op: forward saves x, backward returns 3 scale x^2 g.
