@@ -367,7 +367,8 @@ TEST(Linear, ThirdDerivativesThroughMatmulTransposeAndLinear) {
     return matmul(linear(hidden, transpose(in[1], 0, 1)), t(in[1]));
   };
   const Inputs inputs = {random_leaf({5, 3}), random_leaf({3, 3}), random_leaf({3})};
-  for (std::size_t k = 0; k < inputs.size(); ++k) EXPECT_TRUE(passes_third_order_check(chain, inputs, k)) << "input " << k;
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    EXPECT_TRUE(passes_third_order_check(chain, inputs, k)) << "input " << k;
 }
 
 TEST(Linear, HessianVectorProductOfAQuadraticByHand) {
