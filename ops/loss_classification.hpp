@@ -17,9 +17,9 @@
 // backward of cross_entropy is one fused pass per row, softmax minus the (smoothed, weighted) one-hot,
 // not a chain of recorded log_softmax / gather / mean nodes. With create_graph (second derivatives:
 // Hessian-vector products, gradient penalties) the same gradient is composed of recorded ops instead:
-// d loss / d logp for the nll and smoothing terms, through log_softmax's backward. Bad arguments (target out of range, shapes
-// that do not match, weight not of size C, wrong dtypes) throw xgrad::Error naming the op, the argument
-// and the shapes or values.
+// d loss / d logp for the nll and smoothing terms, through log_softmax's backward.
+// Bad arguments (target out of range, shapes that do not match, weight not of size C, wrong dtypes)
+// throw xgrad::Error naming the op, the argument and the shapes or values.
 #include <cstdint>
 
 #include "../core/reduction.hpp"

@@ -257,7 +257,8 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   std::vector<Tensor> composite_gradients(const Tensor& grad) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
-    if (!pos_weight.defined()) return needed(*this, [&] { return factor * (sigmoid(x) - y); }, [&] { return -(factor * x); });
+    if (!pos_weight.defined())
+      return needed(*this, [&] { return factor * (sigmoid(x) - y); }, [&] { return -(factor * x); });
     return needed(
         *this,
         [&] {

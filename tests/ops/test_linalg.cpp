@@ -13,6 +13,7 @@ namespace {
 using testing::all_close;
 using testing::expect_differentiable_twice;
 using testing::Inputs;
+using testing::passes_third_order_check;
 using testing::throws_error_containing;
 
 Tensor random_leaf(const Shape& shape, Dtype dtype = kFloat64) { return randn(shape, dtype).requires_grad_(); }
@@ -356,6 +357,18 @@ TEST(Linear, DifferentiableTwiceWithAndWithoutBiasForVectorAndBatchedInputs) {
     expect_differentiable_twice([](const Inputs& in) { return linear(in[0], in[1], in[2]); },
                                 {randn(x_shape, kFloat64), random_leaf({4, 3}), random_leaf({4})});
   }
+}
+
+TEST(Linear, ThirdDerivativesThroughMatmulTransposeAndLinear) {
+  // Products of the same operands, so that derivatives up to the third are not all zero.
+  manual_seed(36);
+  const testing::FnOfInputs chain = [](const Inputs& in) {
+    const Tensor hidden = linear(in[0], in[1], in[2]);
+    return matmul(linear(hidden, transpose(in[1], 0, 1)), t(in[1]));
+  };
+  const Inputs inputs = {random_leaf({5, 3}), random_leaf({3, 3}), random_leaf({3})};
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    EXPECT_TRUE(passes_third_order_check(chain, inputs, k)) << "input " << k;
 }
 
 TEST(Linear, HessianVectorProductOfAQuadraticByHand) {

@@ -35,6 +35,7 @@ using testing::Inputs;
 using testing::Json;
 using testing::leaf;
 using testing::matches_golden;
+using testing::passes_third_order_check;
 
 // The keyword arguments of one fixture case, with PyTorch's defaults for those it leaves out.
 struct LossArgs {
@@ -278,8 +279,8 @@ TEST(LossCreateGraph, NllLoss) {
                                 {leaf({5, 4})});
     expect_differentiable_twice([&](const Inputs& in) { return nll_loss(in[0], ncd_target, weight, reduction, 2); },
                                 {leaf({2, 4, 3})});
-    expect_differentiable_twice([&](const Inputs& in) { return nll_loss(in[0], full({}, 2.0, kInt64), weight, reduction, -100); },
-                                {leaf({4})});
+    expect_differentiable_twice(
+        [&](const Inputs& in) { return nll_loss(in[0], full({}, 2.0, kInt64), weight, reduction, -100); }, {leaf({4})});
   }
 }
 
@@ -347,8 +348,8 @@ TEST(LossCreateGraph, CrossEntropyWithProbabilities) {
   // Only the target requires grad.
   const Tensor target = softmax(randn({3, 4}, kFloat64), 1).requires_grad_();
   const Tensor logits = randn({3, 4}, kFloat64);
-  expect_differentiable_twice([&](const Inputs& in) { return cross_entropy_loss(logits, in[0], weight, kMean, -100, 0.1); },
-                              {target});
+  expect_differentiable_twice(
+      [&](const Inputs& in) { return cross_entropy_loss(logits, in[0], weight, kMean, -100, 0.1); }, {target});
 }
 
 TEST(LossCreateGraph, BinaryCrossEntropy) {
@@ -418,6 +419,45 @@ TEST(LossCreateGraph, MseLoss) {
   }
 }
 
+// The recorded backward of every loss is made of ops that record their own backward in turn.
+TEST(LossCreateGraph, ThirdDerivatives) {
+  manual_seed(131);
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor labels = tensor({{0, 3, 1}, {2, 2, 0}});
+  const Tensor probabilities = softmax(randn({2, 4, 3}, kFloat64), 1).requires_grad_();
+  const Tensor unit = (rand({2, 4, 3}, kFloat64) * 0.8 + 0.1).requires_grad_();
+  const Tensor per_class = tensor({2.0, 1.0, 0.5});
+  struct Case {
+    std::string name;
+    testing::FnOfInputs loss;
+    Inputs inputs;
+  };
+  const std::vector<Case> cases = {
+      {"nll_loss", [&](const Inputs& in) { return nll_loss(log_softmax(in[0], 1), labels, weight, kMean, 2); },
+       {leaf({2, 4, 3})}},
+      {"cross_entropy indices",
+       [&](const Inputs& in) { return cross_entropy_loss(in[0], labels, weight, kNone, 2, 0.1); }, {leaf({2, 4, 3})}},
+      {"cross_entropy probabilities",
+       [&](const Inputs& in) { return cross_entropy_loss(in[0], in[1], weight, kSum, -100, 0.1); },
+       {leaf({2, 4, 3}), probabilities}},
+      {"binary_cross_entropy", [&](const Inputs& in) { return binary_cross_entropy(in[0], in[1], per_class, kMean); },
+       {unit, probabilities}},
+      {"binary_cross_entropy_with_logits",
+       [&](const Inputs& in) { return binary_cross_entropy_with_logits(in[0], in[1], Tensor(), per_class, kMean); },
+       {leaf({2, 4, 3}), probabilities}},
+      {"kl_div", [&](const Inputs& in) { return kl_div(log_softmax(in[0], 1), in[1], kBatchMean, false); },
+       {leaf({2, 4, 3}), probabilities}},
+      {"kl_div log_target", [&](const Inputs& in) { return kl_div(in[0], in[1], kSum, true); },
+       {leaf({2, 4, 3}), leaf({2, 4, 3})}},
+      {"mse_loss", [&](const Inputs& in) { return mse_loss(in[0], in[1], kMean); }, {leaf({2, 4, 3}), leaf({2, 4, 3})}},
+  };
+  for (const Case& c : cases)
+    for (std::size_t k = 0; k < c.inputs.size(); ++k) {
+      SCOPED_TRACE(c.name + ", derivatives of the gradient of input " + std::to_string(k));
+      EXPECT_TRUE(passes_third_order_check(c.loss, c.inputs, k));
+    }
+}
+
 // The recorded backward builds its constants and scales in the input's dtype.
 TEST(LossCreateGraph, Float32GradientsMatchTheFusedPath) {
   manual_seed(130);
@@ -428,12 +468,16 @@ TEST(LossCreateGraph, Float32GradientsMatchTheFusedPath) {
   const Tensor unit = (rand({2, 4, 3}) * 0.8f + 0.1f).requires_grad_();
   const std::vector<std::pair<std::string, FnOfInputs>> losses = {
       {"nll_loss", [&](const Inputs& in) { return nll_loss(in[0], labels, weight, kMean, 2); }},
-      {"cross_entropy indices", [&](const Inputs& in) { return cross_entropy_loss(in[0], labels, weight, kNone, 2, 0.1); }},
+      {"cross_entropy indices",
+       [&](const Inputs& in) { return cross_entropy_loss(in[0], labels, weight, kNone, 2, 0.1); }},
       {"cross_entropy probabilities",
        [&](const Inputs& in) { return cross_entropy_loss(in[0], probabilities, weight, kSum, -100, 0.1); }},
-      {"binary_cross_entropy", [&](const Inputs& in) { return binary_cross_entropy(softmax(in[0], 1), unit, Tensor(), kMean); }},
+      {"binary_cross_entropy",
+       [&](const Inputs& in) { return binary_cross_entropy(softmax(in[0], 1), unit, Tensor(), kMean); }},
       {"binary_cross_entropy_with_logits",
-       [&](const Inputs& in) { return binary_cross_entropy_with_logits(in[0], unit, Tensor(), tensor({2.0f, 1.0f, 0.5f}), kMean); }},
+       [&](const Inputs& in) {
+         return binary_cross_entropy_with_logits(in[0], unit, Tensor(), tensor({2.0f, 1.0f, 0.5f}), kMean);
+       }},
       {"kl_div", [&](const Inputs& in) { return kl_div(log_softmax(in[0], 1), probabilities, kBatchMean, false); }},
       {"mse_loss", [&](const Inputs& in) { return mse_loss(in[0], unit, kMean); }},
   };
@@ -479,7 +523,8 @@ TEST(LossGolden, GradientPenaltyAndHessianVectorProductThroughLinear) {
     const Tensor target = golden_tensor(c.at("target"));
     const std::string loss = c.at("loss").get<std::string>();
     const auto loss_of = [&](const Tensor& z) {
-      if (loss == "cross_entropy") return cross_entropy_loss(z, target, a.weight, a.reduction, a.ignore_index, a.label_smoothing);
+      if (loss == "cross_entropy")
+        return cross_entropy_loss(z, target, a.weight, a.reduction, a.ignore_index, a.label_smoothing);
       if (loss == "mse_loss") return mse_loss(z, target, a.reduction);
       if (loss == "binary_cross_entropy") return binary_cross_entropy(softmax(z, 1), target, a.weight, a.reduction);
       if (loss == "binary_cross_entropy_with_logits")

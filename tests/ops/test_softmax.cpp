@@ -17,6 +17,7 @@ using testing::all_close;
 using testing::create_graph_keeps_the_gradients;
 using testing::expect_differentiable_twice;
 using testing::Inputs;
+using testing::passes_third_order_check;
 using testing::golden_cases;
 using testing::golden_tensor;
 using testing::Json;
@@ -156,6 +157,16 @@ TEST(Softmax, DifferentiableTwiceAlongEveryDim) {
       expect_differentiable_twice([&](const Inputs& in) { return softmax(in[0], dim); }, {testing::leaf(shape)});
       expect_differentiable_twice([&](const Inputs& in) { return log_softmax(in[0], dim); }, {testing::leaf(shape)});
     }
+  }
+}
+
+TEST(Softmax, ThirdDerivatives) {
+  manual_seed(27);
+  for (int dim : {0, -1}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const Inputs x = {testing::leaf({3, 4})};
+    EXPECT_TRUE(passes_third_order_check([&](const Inputs& in) { return softmax(in[0], dim); }, x));
+    EXPECT_TRUE(passes_third_order_check([&](const Inputs& in) { return log_softmax(in[0], dim); }, x));
   }
 }
 

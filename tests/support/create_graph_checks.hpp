@@ -5,7 +5,8 @@
 //     recorded path (create_graph on) give the same gradients, to rounding;
 //   - gradgradcheck: second derivatives in the inputs against finite differences of the first;
 //   - the recorded backward as a function of its upstream g must pass gradcheck too. gradgradcheck
-//     holds g constant, but g depends on the inputs as soon as the op's output feeds another op.
+//     holds g constant, but g depends on the inputs as soon as the op's output feeds another op;
+//   - third derivatives, which need create_graph from every op the recorded backward uses.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -54,6 +55,25 @@ inline ::testing::AssertionResult backward_is_differentiable_in_the_upstream(con
     if (!result) return result << " (gradient " << i << " of " << node->name() << ")";
   }
   return ::testing::AssertionSuccess();
+}
+
+// Third derivatives: gradgradcheck of the recorded first gradient d<u, fn(inputs)>/d inputs[k] (u one
+// fixed random upstream) as a function of the inputs. It passes only when every op that fn's
+// Backward nodes record supports create_graph in turn.
+inline ::testing::AssertionResult passes_third_order_check(const FnOfInputs& fn, const Inputs& inputs,
+                                                           std::size_t k = 0) {
+  const auto upstream = std::make_shared<Tensor>();
+  const FnOfInputs first_gradient = [fn, k, upstream](const Inputs& in) {
+    AutoGradMode enable_grad(true);  // gradcheck evaluates under NoGradGuard
+    const Tensor out = fn(in);
+    if (!upstream->defined()) *upstream = randn(out.shape(), out.dtype());
+    return autograd::grad({out}, {in[k]}, {*upstream}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+  };
+  try {
+    return passes_gradgradcheck(first_gradient, inputs);
+  } catch (const Error& error) {  // e.g. an op in the recorded backward without create_graph
+    return ::testing::AssertionFailure() << error.what();
+  }
 }
 
 // All three, for float64 inputs.
