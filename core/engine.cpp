@@ -100,12 +100,13 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
   };
 
   // 1. Discovery: count how many edges point at each reachable node.
-  std::vector<Node*> to_visit;
+  std::vector<Node*> to_visit, discovered;
   for (const Root& root : roots)
     if (first_visit(*root.node)) to_visit.push_back(root.node.get());
   while (!to_visit.empty()) {
     Node* node = to_visit.back();
     to_visit.pop_back();
+    discovered.push_back(node);
     check(!node->released_, "backward: trying to backward through the graph a second time (", node->name(),
           " has already freed its saved values); pass retain_graph=true to the first backward if you need to");
     for (const Edge& edge : node->next_edges_) {
@@ -132,6 +133,20 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
     ~RestoreGradMode() { GradMode::set_enabled(previous); }
   } restore{GradMode::is_enabled()};
   GradMode::set_enabled(options.create_graph);
+  try {
+    run_ready_nodes(ready, options, capture, captured);
+  } catch (...) {
+    // Gradients already sent to nodes that will not run now would stay in their buffers; under
+    // create_graph such a gradient's graph leads back to the node holding it, a cycle that would
+    // never be freed.
+    for (Node* node : discovered) node->grad_buffer_ = Tensor();
+    throw;
+  }
+  return captured;
+}
+
+void Engine::run_ready_nodes(std::vector<std::shared_ptr<Node>>& ready, const Options& options,
+                             const std::vector<const Node*>& capture, std::vector<Tensor>& captured) {
   while (!ready.empty()) {
     std::shared_ptr<Node> node = std::move(ready.back());
     ready.pop_back();
@@ -163,7 +178,6 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
     // 3. Free what this node saved, unless the caller wants to run backward again.
     if (!options.keep_graph) node->release();
   }
-  return captured;
 }
 
 }  // namespace xgrad

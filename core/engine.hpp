@@ -35,6 +35,11 @@ class Engine {
   // 3. Unless keep_graph, each Node frees what it saved once it has run; the edges stay.
   static std::vector<Tensor> execute(const std::vector<Root>& roots, const Options& options,
                                      const std::vector<const Node*>& capture = {});
+
+ private:
+  // Step 2 and 3 of execute: runs nodes until none is ready, filling `captured`.
+  static void run_ready_nodes(std::vector<std::shared_ptr<Node>>& ready, const Options& options,
+                              const std::vector<const Node*>& capture, std::vector<Tensor>& captured);
 };
 
 }  // namespace xgrad
