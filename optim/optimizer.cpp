@@ -1,5 +1,8 @@
 #include "optim/optimizer.hpp"
 
+#include <algorithm>
+#include <variant>
+
 #include "core/error.hpp"
 #include "core/factory.hpp"
 #include "core/grad_mode.hpp"
@@ -150,12 +153,14 @@ std::size_t Optimizer::size() const noexcept {
 
 namespace {
 
-// Shape equality without building Shape vectors (step() allocates nothing).
+// Shape equality read straight from the two arrays: no Shape vectors (step() allocates nothing) and
+// no per-dim checked size() calls, since this runs for every parameter on every step.
 bool same_shape(const Tensor& a, const Tensor& b) {
-  if (a.dim() != b.dim()) return false;
-  for (std::int64_t d = 0; d < a.dim(); ++d)
-    if (a.size(d) != b.size(d)) return false;
-  return true;
+  return std::visit(
+      [](const auto& x, const auto& y) {
+        return std::equal(x.shape().begin(), x.shape().end(), y.shape().begin(), y.shape().end());
+      },
+      static_cast<const StorageVariant&>(*a.impl()->storage), static_cast<const StorageVariant&>(*b.impl()->storage));
 }
 
 }  // namespace
