@@ -101,7 +101,10 @@ LossAndHiddenNode square_of_hidden(const Tensor& a) {
 }
 
 TEST(Engine, BackwardFreesSavedValuesButKeepsTheStructure) {
-  auto [loss, hidden_node] = square_of_hidden(scalar64(0.5));
+  // Named members rather than a structured binding: C++17 lambdas cannot capture one (clang).
+  LossAndHiddenNode graph = square_of_hidden(scalar64(0.5));
+  Tensor& loss = graph.loss;
+  const std::weak_ptr<Node>& hidden_node = graph.hidden_node;
   EXPECT_FALSE(hidden_node.expired());  // the loss's graph keeps it
   EXPECT_FALSE(hidden_node.lock()->released());
   loss.backward();

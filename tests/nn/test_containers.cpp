@@ -223,7 +223,7 @@ TEST(Functional, WrapsFreeFunctionsAndLambdas) {
   EXPECT_TRUE(all_close(nn::Functional(xgrad::flatten, 0, -1)(x), flatten(x), 0, 0));
   EXPECT_TRUE(nn::Functional(xgrad::relu)->parameters().empty());
   EXPECT_EQ(printed(nn::Functional(xgrad::relu)), "Functional()");
-  EXPECT_TRUE(throws_error_containing([] { nn::Functional(nn::FunctionalImpl::Function()); }, {"Functional", "empty"}));
+  EXPECT_TRUE(throws_error_containing([] { (void)nn::Functional(nn::FunctionalImpl::Function{}); }, {"Functional", "empty"}));
 }
 
 TEST(Identity, ReturnsItsInput) {

@@ -350,7 +350,9 @@ Tensor call_fixture_op(const std::string& fn, const testing::Json& args, const s
 class ElementwiseFixtures : public ::testing::TestWithParam<std::pair<std::string, std::size_t>> {};
 
 TEST_P(ElementwiseFixtures, ValuesGradientsAndGradFnMatchPyTorch) {
-  const auto [fn, count] = GetParam();
+  // Named copies rather than a structured binding: C++17 lambdas cannot capture one (clang).
+  const std::string fn = GetParam().first;
+  const std::size_t count = GetParam().second;
   const auto cases = testing::golden_cases("math.json", fn);
   ASSERT_EQ(cases.size(), count);  // float32 and float64 of each variant
   for (const auto& fixture : cases) {
