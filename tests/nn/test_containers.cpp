@@ -12,14 +12,8 @@ namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::printed;
 using testing::throws_error_containing;
-
-template <class T>
-std::string printed(const T& value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
 
 // A user module with libtorch's usual by-value forward, to be driven by containers.
 struct DoubleImpl : nn::Module {

@@ -15,14 +15,8 @@ namespace xgrad {
 namespace {
 
 using testing::all_close;
+using testing::printed;
 using testing::throws_error_containing;
-
-template <class T>
-std::string printed(const T& value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
 
 // ---- a user's module, written as a libtorch program writes it -------------------------------------
 

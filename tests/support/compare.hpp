@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,14 @@ Tensor leaf(const Shape& shape);
 
 // The elements of a float64 tensor.
 std::vector<double> values(const Tensor& tensor);
+
+// What operator<< writes for value (a tensor, a module, sizes), as a string.
+template <class T>
+std::string printed(const T& value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
 
 // Expects fn() to throw xgrad::Error whose message contains every one of the fragments.
 ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
