@@ -8,7 +8,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config
           libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev libxsmm-dev
-          googletest libgtest-dev nlohmann-json3-dev libstb-dev)
+          googletest libgtest-dev nlohmann-json3-dev libstb-dev
+          zlib1g-dev libzip-dev libcli11-dev dataset-fashion-mnist)
 for option in "$@"; do
   case "$option" in
     --bench) packages+=(libbenchmark-dev) ;;
