@@ -11,9 +11,11 @@
 // Threads and xgrad: a worker's tensors come from its own thread's buffer cache, and a buffer freed
 // on another thread goes to that thread's cache. So that batch buffers do not pile up in the
 // consumer's cache, the loader hands each finished batch back (retire) and a worker drops it, which
-// returns the buffers to a worker's cache for the next batches. Workers run with grad mode as it is by
-// default on a new thread (thread-local) and must not draw from the global generator, which is not
-// thread-safe: a transform that draws random numbers belongs on the consuming thread (workers = 0).
+// returns the buffers to a worker's cache for the next batches. Workers run under NoGradGuard, so
+// they never create graph nodes (a leaf's gradient accumulator is shared state); batches of a dataset
+// whose tensors require grad carry no history with workers > 0. Workers must not draw from the global
+// generator, which is not thread-safe: a transform that draws random numbers belongs on the
+// consuming thread (workers = 0).
 //
 // Destruction stops the workers after their current job and joins them.
 #include <chrono>
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "../../core/error.hpp"
+#include "../../core/grad_mode.hpp"
 
 namespace xgrad::data::detail {
 
@@ -114,6 +117,7 @@ class WorkerPool {
   };
 
   void run(Dataset& dataset) {
+    const NoGradGuard no_grad;
     for (;;) {
       std::optional<Job> job;
       std::vector<Batch> retired;

@@ -1,10 +1,13 @@
 // Trains one logistic-regression step through the installed headers and library; exits non-zero
 // if the gradient is not what the formula says, or if a module written as a libtorch program
-// writes it (XGRAD_MODULE, register_module, Sequential) does not run.
+// writes it (XGRAD_MODULE, register_module, Sequential) does not run, or if the data loader (worker
+// threads) or MNIST's reader (zlib, linked through the package's dependencies) fails.
 #include <xgrad/xgrad.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace nn = xgrad::nn;
 
@@ -34,5 +37,19 @@ int main() {
   const bool module_runs = net(xgrad::ones({3, 2})).sizes() == xgrad::IntArrayRef({3, 1}) &&
                            net->named_parameters().keys().front() == "body.0.weight";
   std::printf("consumer: Net has %zu parameters\n", net->parameters().size());
-  return std::abs(got - expected) < 1e-12 && module_runs ? 0 : 1;
+
+  namespace data = xgrad::data;
+  auto rows = data::datasets::TensorDataset(xgrad::ones({10, 2}), xgrad::zeros({10}, xgrad::kLong))
+                  .map(data::transforms::Stack<>());
+  auto loader = data::make_data_loader(std::move(rows), data::DataLoaderOptions().batch_size(4).workers(2));
+  int64_t examples = 0;
+  for (auto& batch : *loader) examples += batch.data.size(0);
+  bool mnist_reports = false;
+  try {
+    data::datasets::MNIST("no-such-folder");
+  } catch (const xgrad::Error& error) {
+    mnist_reports = std::string(error.what()).find("missing file") != std::string::npos;
+  }
+  std::printf("consumer: the loader gave %lld examples\n", static_cast<long long>(examples));
+  return std::abs(got - expected) < 1e-12 && module_runs && examples == 10 && mnist_reports ? 0 : 1;
 }
