@@ -27,6 +27,8 @@ std::string hex(std::uint32_t value) {
 std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset) {
   std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
   if (!file) throw Error(concat(dataset, ": cannot open ", path));
+  // zlib's default 8 KiB input buffer makes inflating the 26 MB of MNIST's training images slower.
+  gzbuffer(file.get(), 1u << 18);
   std::vector<std::uint8_t> bytes;
   constexpr std::size_t kChunk = std::size_t{1} << 20;
   for (;;) {
