@@ -76,10 +76,12 @@ TEST(Mnist, WrongMagicNumber) {
 }
 
 TEST(Mnist, WrongImageDims) {
-  TempDir dir;
-  write_set(dir.path(), "train", idx_images(2, 27, 28), idx_labels({1, 2}), false);
-  EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
-                                      {"train-images-idx3-ubyte", "27 x 28", "byte offsets 8 and 12", "28 x 28"}));
+  for (bool gzipped : {false, true}) {
+    TempDir dir;
+    write_set(dir.path(), "train", idx_images(2, 27, 28), idx_labels({1, 2}), gzipped);
+    EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
+                                        {"train-images-idx3-ubyte", "27 x 28", "byte offsets 8 and 12", "28 x 28"}));
+  }
 }
 
 TEST(Mnist, TruncatedHeaderAndPayload) {
@@ -122,17 +124,22 @@ TEST(Mnist, HugeCountIsTruncationNotAnAllocation) {
 }
 
 TEST(Mnist, LabelCountDiffersFromImageCount) {
-  TempDir dir;
-  write_set(dir.path(), "train", idx_images(3), idx_labels({1, 2}), true);
-  EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
-                                      {"train-labels-idx1-ubyte.gz", "label count 2 at byte offset 4", "3 images"}));
+  for (bool gzipped : {false, true}) {
+    TempDir dir;
+    write_set(dir.path(), "train", idx_images(3), idx_labels({1, 2}), gzipped);
+    EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
+                                        {gzipped ? "train-labels-idx1-ubyte.gz" : "train-labels-idx1-ubyte",
+                                         "label count 2 at byte offset 4", "3 images"}));
+  }
 }
 
 TEST(Mnist, LabelOutOfRange) {
-  TempDir dir;
-  write_set(dir.path(), "train", idx_images(3), idx_labels({1, 12, 2}), false);
-  EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
-                                      {"train-labels-idx1-ubyte", "label 12 at byte offset 9", "0 to 9"}));
+  for (bool gzipped : {false, true}) {
+    TempDir dir;
+    write_set(dir.path(), "train", idx_images(3), idx_labels({1, 12, 2}), gzipped);
+    EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
+                                        {"train-labels-idx1-ubyte", "label 12 at byte offset 9", "0 to 9"}));
+  }
 }
 
 TEST(Mnist, CorruptGzipStream) {
