@@ -202,7 +202,8 @@ Tensor read_values(zip_file_t* file, const NpyHeader& header) {
     // libzip checks a member's CRC once it reaches the member's end.
     char extra = 0;
     const zip_int64_t beyond = zip_fread(file, &extra, 1);
-    check(beyond == 0, beyond < 0 ? concat("cannot read it (", zip_file_strerror(file), ")") : "it is longer than its header says");
+    check(beyond >= 0, "cannot read it (", beyond < 0 ? zip_file_strerror(file) : "", ")");
+    check(beyond == 0, "it is longer than its header says");
     return make_tensor(std::move(values));
   });
 }

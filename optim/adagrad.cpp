@@ -38,7 +38,9 @@ void update_elements(T* p, const T* g, T* sum, std::size_t n, const AdagradCoeff
 }  // namespace
 
 std::vector<OptionSlot> AdagradOptions::option_slots() {
-  return {{"lr", &lr_}, {"lr_decay", &lr_decay_}, {"weight_decay", &weight_decay_}, {"initial_accumulator_value", &initial_accumulator_value_}, {"eps", &eps_}, {"maximize", &maximize_}};
+  return {{"lr", &lr_}, {"lr_decay", &lr_decay_}, {"weight_decay", &weight_decay_},
+          {"initial_accumulator_value", &initial_accumulator_value_}, {"eps", &eps_},
+          {"maximize", &maximize_}};
 }
 
 bool operator==(const AdagradOptions& a, const AdagradOptions& b) {

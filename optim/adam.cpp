@@ -89,7 +89,8 @@ void check_adam_options(const char* optimizer, double lr, double beta1, double b
 }
 
 std::vector<OptionSlot> AdamOptions::option_slots() {
-  return {{"lr", &lr_}, {"betas", &betas_}, {"eps", &eps_}, {"weight_decay", &weight_decay_}, {"amsgrad", &amsgrad_}, {"maximize", &maximize_}};
+  return {{"lr", &lr_}, {"betas", &betas_}, {"eps", &eps_}, {"weight_decay", &weight_decay_},
+          {"amsgrad", &amsgrad_}, {"maximize", &maximize_}};
 }
 
 bool operator==(const AdamOptions& a, const AdamOptions& b) {

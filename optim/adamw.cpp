@@ -5,7 +5,8 @@
 namespace xgrad::optim {
 
 std::vector<OptionSlot> AdamWOptions::option_slots() {
-  return {{"lr", &lr_}, {"betas", &betas_}, {"eps", &eps_}, {"weight_decay", &weight_decay_}, {"amsgrad", &amsgrad_}, {"maximize", &maximize_}};
+  return {{"lr", &lr_}, {"betas", &betas_}, {"eps", &eps_}, {"weight_decay", &weight_decay_},
+          {"amsgrad", &amsgrad_}, {"maximize", &maximize_}};
 }
 
 bool operator==(const AdamWOptions& a, const AdamWOptions& b) {

@@ -138,7 +138,8 @@ TEST_F(OptimizerCheckpoint, FileLaysOutGroupsOptionsAndState) {
   nn::Sequential model = make_model(1);
   std::vector<optim::OptimizerParamGroup> groups;
   groups.emplace_back(model[0]->parameters());
-  groups.emplace_back(model[2]->parameters(), std::make_unique<optim::AdamOptions>(optim::AdamOptions(0.5).amsgrad(true)));
+  groups.emplace_back(model[2]->parameters(),
+                      std::make_unique<optim::AdamOptions>(optim::AdamOptions(0.5).amsgrad(true)));
   optim::Adam adam(groups, optim::AdamOptions(0.01).betas({0.8, 0.9}));
   // Only the first layer gets a gradient: the others have no state yet.
   model[0]->parameters()[0].sum().backward();
