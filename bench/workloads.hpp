@@ -106,4 +106,18 @@ struct Trainer {
   Tensor x, y;
 };
 
+// One Adam update of a workload's model, on its own: the gradients of one training step are computed
+// once and kept, so step() times optimizer.step() alone (PyTorch's defaults, lr 1e-3).
+struct AdamStepper {
+  explicit AdamStepper(const Workload& w, std::uint64_t seed = 0)
+      : trainer(w, seed), optimizer(trainer.net->parameters()) {
+    training_loss(trainer.net(trainer.x), trainer.y).backward();
+  }
+
+  void step() { optimizer.step(); }
+
+  Trainer trainer;
+  optim::Adam optimizer;
+};
+
 }  // namespace xgrad::bench

@@ -27,12 +27,21 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "../core/tensor.hpp"
 
 namespace xgrad::optim {
+
+// One option of a parameter group as a checkpoint sees it (xgrad::save, nn/serialize.hpp): PyTorch's
+// param_group key ("lr", "betas", "amsgrad", ...) and the member that holds its value.
+struct OptionSlot {
+  const char* name;
+  std::variant<double*, bool*, std::tuple<double, double>*> value;
+};
 
 // The options of one parameter group. Each optimiser has its own options type (SGDOptions,
 // AdamOptions, ...) deriving from this one; group.options() returns this base, and
@@ -46,6 +55,9 @@ class OptimizerOptions {
   // defaults throw: every options type of xgrad overrides both.
   virtual double get_lr() const;
   virtual void set_lr(double lr);
+  // Every option with its key, for checkpoints to read and assign. The default lists none (a
+  // checkpoint then keeps no options for the group); every options type of xgrad lists all of its.
+  virtual std::vector<OptionSlot> option_slots();
 };
 
 // Gives an options type its clone(), as libtorch's OptimizerCloneableOptions does.

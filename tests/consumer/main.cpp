@@ -1,10 +1,13 @@
 // Trains one logistic-regression step through the installed headers and library; exits non-zero
-// if the gradient is not what the formula says, or if a module written as a libtorch program
-// writes it (XGRAD_MODULE, register_module, Sequential) does not run.
+// if the gradient is not what the formula says, if a module written as a libtorch program
+// writes it (XGRAD_MODULE, register_module, Sequential) does not run, or if a checkpoint (which
+// needs xgrad's private libzip on a static library's link line) does not round-trip.
 #include <xgrad/xgrad.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
 namespace nn = xgrad::nn;
 
@@ -34,5 +37,14 @@ int main() {
   const bool module_runs = net(xgrad::ones({3, 2})).sizes() == xgrad::IntArrayRef({3, 1}) &&
                            net->named_parameters().keys().front() == "body.0.weight";
   std::printf("consumer: Net has %zu parameters\n", net->parameters().size());
-  return std::abs(got - expected) < 1e-12 && module_runs ? 0 : 1;
+
+  const std::string checkpoint = (std::filesystem::temp_directory_path() / "xgrad_consumer_net.npz").string();
+  xgrad::save(net, checkpoint);
+  Net restored;
+  xgrad::load(restored, checkpoint);
+  std::filesystem::remove(checkpoint);
+  const bool round_trip = restored->named_parameters()["head.weight"].to_vector<float>() ==
+                          net->named_parameters()["head.weight"].to_vector<float>();
+  std::printf("consumer: checkpoint round trip %s\n", round_trip ? "exact" : "differs");
+  return std::abs(got - expected) < 1e-12 && module_runs && round_trip ? 0 : 1;
 }
