@@ -9,6 +9,7 @@
 #include "init.hpp"
 #include "linear.hpp"
 #include "loss.hpp"
+#include "loss_regression.hpp"
 #include "module.hpp"
 #include "module_holder.hpp"
 #include "module_list.hpp"
