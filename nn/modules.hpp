@@ -4,8 +4,11 @@
 // initialisers.
 #include "activation.hpp"
 #include "any_module.hpp"
+#include "batchnorm.hpp"
 #include "functional_module.hpp"
 #include "clip_grad.hpp"
+#include "dropout.hpp"
+#include "embedding.hpp"
 #include "init.hpp"
 #include "linear.hpp"
 #include "loss.hpp"
