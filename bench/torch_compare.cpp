@@ -261,7 +261,7 @@ Case adam_case(const bench::Workload& w, std::vector<std::shared_ptr<AdamPair>>&
           [p = pair.get()] { p->mine.step(); }, [p = pair.get()] { p->optimizer.step(); }};
 }
 
-// ---- single ops: forward + backward on one input ---------------------------------------------------
+// ---- single ops: forward + backward ---------------------------------------------------
 
 // An input that requires grad in both engines with the same values; its gradient is dropped before
 // each call, as zero_grad does.
@@ -343,6 +343,26 @@ std::vector<Case> op_cases() {
                        a->clear();
                        b->clear();
                        torch::matmul(a->theirs, b->theirs).backward(*up_theirs);
+                     }});
+  }
+  for (const bench::ConvWorkload& w : bench::conv_workloads()) {
+    auto input = std::make_shared<Operand>(w.input_shape());
+    auto weight = std::make_shared<Operand>(w.weight_shape());
+    auto bias = std::make_shared<Operand>(xgrad::Shape{w.out_channels});
+    auto up_mine = std::make_shared<xgrad::Tensor>(xgrad::randn(w.output_shape()));
+    auto up_theirs = std::make_shared<torch::Tensor>(to_torch(*up_mine));
+    cases.push_back({w.label(),
+                     [=] {
+                       input->clear();
+                       weight->clear();
+                       bias->clear();
+                       xgrad::conv2d(input->mine, weight->mine, bias->mine).backward(*up_mine);
+                     },
+                     [=] {
+                       input->clear();
+                       weight->clear();
+                       bias->clear();
+                       torch::conv2d(input->theirs, weight->theirs, bias->theirs).backward(*up_theirs);
                      }});
   }
   return cases;
