@@ -5,6 +5,7 @@
 //                     gradcheck and to_dot for teaching
 //   xgrad::nn         modules, losses and their options; nn::functional for the functional forms
 //   xgrad::optim      optimisers
+//   xgrad::data       datasets (MNIST, TensorDataset), transforms, samplers, make_data_loader
 #include "core/anomaly_mode.hpp"
 #include "core/autograd.hpp"
 #include "core/dot.hpp"
@@ -34,3 +35,4 @@
 #include "nn/modules.hpp"
 #include "nn/serialize.hpp"
 #include "optim/optim.hpp"
+#include "data/data.hpp"

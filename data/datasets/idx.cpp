@@ -1,0 +1,85 @@
+#include <zlib.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <memory>
+#include <sstream>
+
+#include "../../core/error.hpp"
+#include "idx_impl.hpp"
+
+namespace xgrad::data::datasets::idx {
+
+namespace {
+
+bool exists(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  return file != nullptr;
+}
+
+std::string hex(std::uint32_t value) {
+  std::ostringstream out;
+  out << "0x" << std::hex << std::setw(8) << std::setfill('0') << value;
+  return out.str();
+}
+
+// gzread passes a file that is not gzipped through unchanged, so one loop reads both kinds.
+std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset) {
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
+  if (!file) throw Error(concat(dataset, ": cannot open ", path));
+  std::vector<std::uint8_t> bytes;
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  for (;;) {
+    const std::size_t used = bytes.size();
+    bytes.resize(used + kChunk);
+    const int got = gzread(file.get(), bytes.data() + used, static_cast<unsigned>(kChunk));
+    int status = Z_OK;
+    const char* message = gzerror(file.get(), &status);
+    if (got < 0 || (status != Z_OK && status != Z_STREAM_END)) {
+      throw Error(concat(dataset, ": ", path, ": cannot decompress past byte offset ", used, " (zlib: ", message,
+                         ")"));
+    }
+    bytes.resize(used + static_cast<std::size_t>(got));
+    if (got == 0) break;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+File read(const std::string& root, const std::string& name, const char* dataset, const char* install_hint) {
+  const std::string plain = root + "/" + name;
+  const std::string gzipped = plain + ".gz";
+  if (exists(plain)) return {plain, read_all(plain, dataset)};
+  if (exists(gzipped)) return {gzipped, read_all(gzipped, dataset)};
+  throw Error(concat(dataset, ": missing file ", plain, " (nor ", gzipped, "); ", install_hint));
+}
+
+std::uint32_t read_u32(const File& file, std::size_t offset, const char* what, const char* dataset) {
+  if (file.bytes.size() < offset + 4) {
+    throw Error(concat(dataset, ": ", file.path, " is truncated: the ", what, " at byte offset ", offset,
+                       " needs 4 bytes, the file has ", file.bytes.size()));
+  }
+  const std::uint8_t* p = file.bytes.data() + offset;
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+void check_magic(const File& file, std::size_t dims, const char* dataset) {
+  const std::uint32_t expected = 0x00000800u | static_cast<std::uint32_t>(dims);
+  const std::uint32_t magic = read_u32(file, 0, "magic number", dataset);
+  if (magic != expected) {
+    throw Error(concat(dataset, ": ", file.path, ": wrong magic number ", hex(magic), " at byte offset 0, expected ",
+                       hex(expected), " (an IDX file of unsigned bytes in ", dims, " dimensions)"));
+  }
+}
+
+void check_payload(const File& file, std::size_t offset, std::uint64_t count, const char* what, const char* dataset) {
+  const std::uint64_t available = file.bytes.size() > offset ? file.bytes.size() - offset : 0;
+  if (available < count) {
+    throw Error(concat(dataset, ": ", file.path, " is truncated: ", count, " bytes of ", what,
+                       " should start at byte offset ", offset, " but the file ends at byte offset ",
+                       file.bytes.size()));
+  }
+}
+
+}  // namespace xgrad::data::datasets::idx
