@@ -19,7 +19,8 @@
 //
 // What an optimiser remembers between steps is state(): one ParamState per parameter, numbered as
 // PyTorch's state_dict numbers them: group 0's parameters in order, then group 1's, and so on.
-// A checkpoint saves it by iterating state()[i].tensors() and restores it by assigning to them.
+// A checkpoint (xgrad::save, nn/serialize.hpp) saves it by iterating state()[i].tensors(), with
+// each group's options through option_slots(), and restores it by assigning to them.
 // (libtorch 1.13 keys its state() by each parameter's TensorImpl address, as a string, and keeps one
 // state class per optimiser, AdamParamState and so on; xgrad uses PyTorch's numbering and one struct.)
 #include <array>
