@@ -193,6 +193,26 @@ void BM_CrossEntropyBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_CrossEntropyBackward)->Args({30, 3})->Args({300, 3})->Args({4096, 1000});
 
+// ---- convolution ----------------------------------------------------------------------------------
+
+// The two convolutions of bench::conv_workloads(), forward and backward, input, weight and bias all
+// requiring grad.
+void BM_Conv2dBackward(benchmark::State& state, const char* name) {
+  for (const bench::ConvWorkload& w : bench::conv_workloads()) {
+    if (std::string(name) != w.name) continue;
+    Tensor x = random_input(w.input_shape()), weight = random_input(w.weight_shape()),
+           bias = random_input(Shape{w.out_channels});
+    const Tensor upstream = randn(w.output_shape());
+    for (auto _ : state) {
+      clear_grads({&x, &weight, &bias});
+      conv2d(x, weight, bias).backward(upstream);
+      benchmark::DoNotOptimize(weight.grad());
+    }
+  }
+}
+BENCHMARK_CAPTURE(BM_Conv2dBackward, conv1, "conv1");
+BENCHMARK_CAPTURE(BM_Conv2dBackward, conv2, "conv2");
+
 // ---- whole training steps ------------------------------------------------------------------------
 
 void BM_Step(benchmark::State& state, const char* name) {

@@ -9,6 +9,9 @@
 // calling thread's CPU time instead, which on a machine busy with other work is closer to what a
 // quiet one-thread run measures (it does not count helper threads, so it suits --threads 1 only).
 //
+// "adam step wide" times optimizer.step() alone: Adam with PyTorch's defaults over the wide model's
+// parameters, with the gradients of one training step (computed once by each engine, then kept).
+//
 // The training cases use the same spiral data and the same initial weights (xgrad's, copied into
 // torch), float32, Linear/ReLU MLPs, mean cross-entropy and SGD(lr 0.1, momentum 0.9). Before timing,
 // a few steps of each engine from the same start are compared loss by loss.
@@ -230,7 +233,35 @@ Case training_case(const bench::Workload& w, std::vector<std::shared_ptr<Trainin
           [p = pair.get()] { p->mine.step(); }, [p = pair.get()] { p->theirs.step(); }};
 }
 
-// ---- single ops: forward + backward on one input ---------------------------------------------------
+// ---- optimiser steps: the update alone, on a workload's model and one step's gradients ---------------
+
+// Adam with PyTorch's defaults over the same parameters and gradients in both engines.
+struct AdamPair {
+  explicit AdamPair(const bench::Workload& w)
+      : mine(w), theirs(mine.trainer, w), optimizer(theirs.net->parameters(), torch::optim::AdamOptions(1e-3)) {
+    torch::nn::functional::cross_entropy(theirs.net->forward(theirs.x), theirs.y).backward();
+    // Both engines computed the gradients from the same weights and data: they agree to rounding.
+    const std::vector<xgrad::Tensor> from = mine.trainer.net->parameters();
+    const std::vector<torch::Tensor> to = theirs.net->parameters();
+    float worst = 0.f;
+    for (std::size_t i = 0; i < to.size(); ++i)
+      worst = std::max(worst, (to_torch(from[i].grad()) - to[i].grad()).abs().max().item<float>());
+    std::printf("  adam  largest gradient difference %.2g\n", worst);
+  }
+  bench::AdamStepper mine;
+  TorchTrainer theirs;
+  torch::optim::Adam optimizer;
+};
+
+Case adam_case(const bench::Workload& w, std::vector<std::shared_ptr<AdamPair>>& keep) {
+  auto pair = std::make_shared<AdamPair>(w);
+  keep.push_back(pair);
+  return {std::string("adam step ") + w.name + " (" + std::to_string(w.features) + "-" + std::to_string(w.hidden) +
+              "-" + std::to_string(w.hidden) + "-" + std::to_string(w.classes) + ")",
+          [p = pair.get()] { p->mine.step(); }, [p = pair.get()] { p->optimizer.step(); }};
+}
+
+// ---- single ops: forward + backward ---------------------------------------------------
 
 // An input that requires grad in both engines with the same values; its gradient is dropped before
 // each call, as zero_grad does.
@@ -314,6 +345,26 @@ std::vector<Case> op_cases() {
                        torch::matmul(a->theirs, b->theirs).backward(*up_theirs);
                      }});
   }
+  for (const bench::ConvWorkload& w : bench::conv_workloads()) {
+    auto input = std::make_shared<Operand>(w.input_shape());
+    auto weight = std::make_shared<Operand>(w.weight_shape());
+    auto bias = std::make_shared<Operand>(xgrad::Shape{w.out_channels});
+    auto up_mine = std::make_shared<xgrad::Tensor>(xgrad::randn(w.output_shape()));
+    auto up_theirs = std::make_shared<torch::Tensor>(to_torch(*up_mine));
+    cases.push_back({w.label(),
+                     [=] {
+                       input->clear();
+                       weight->clear();
+                       bias->clear();
+                       xgrad::conv2d(input->mine, weight->mine, bias->mine).backward(*up_mine);
+                     },
+                     [=] {
+                       input->clear();
+                       weight->clear();
+                       bias->clear();
+                       torch::conv2d(input->theirs, weight->theirs, bias->theirs).backward(*up_theirs);
+                     }});
+  }
   return cases;
 }
 
@@ -342,8 +393,10 @@ int main(int argc, char** argv) {
     if (wanted(settings, w.name)) check_same_training(w);
 
   std::vector<std::shared_ptr<TrainingPair>> keep;
+  std::vector<std::shared_ptr<AdamPair>> keep_adam;
   std::vector<Case> cases;
   for (const bench::Workload& w : bench::workloads()) cases.push_back(training_case(w, keep));
+  if (wanted(settings, "adam step wide")) cases.push_back(adam_case(bench::workload("wide"), keep_adam));
   for (Case& c : op_cases()) cases.push_back(std::move(c));
 
   for (int threads : settings.threads) {

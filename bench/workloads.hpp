@@ -6,6 +6,11 @@
 //   tiny   2-16-16-3,     batch 30    per-op overhead dominates
 //   toy    2-64-64-3,     batch 300   overhead and small gemms share the time
 //   wide   784-512-512-10, batch 256  gemm-bound
+//
+// and the convolutions of a LeNet-style network on 28 x 28 images (conv_workloads), timed as one
+// conv2d forward + backward with input, weight and bias all requiring grad:
+//   conv1  (64, 1, 28, 28)  * 16 filters 5x5 -> (64, 16, 24, 24)
+//   conv2  (64, 16, 12, 12) * 32 filters 5x5 -> (64, 32, 8, 8)
 #include <xgrad/xgrad.hpp>
 
 #include <cmath>
@@ -34,6 +39,27 @@ inline const Workload& workload(const std::string& name) {
   for (const Workload& w : workloads())
     if (name == w.name) return w;
   throw Error(concat("bench: no workload named ", name));
+}
+
+struct ConvWorkload {
+  const char* name;
+  std::int64_t batch, in_channels, size, out_channels, kernel;
+  Shape input_shape() const { return {batch, in_channels, size, size}; }
+  Shape weight_shape() const { return {out_channels, in_channels, kernel, kernel}; }
+  Shape output_shape() const { return {batch, out_channels, size - kernel + 1, size - kernel + 1}; }
+  std::string label() const {
+    return std::string("conv2d fwd+bwd ") + name + " (" + std::to_string(batch) + "," + std::to_string(in_channels) +
+           "," + std::to_string(size) + "," + std::to_string(size) + ")*" + std::to_string(out_channels) + "x" +
+           std::to_string(kernel) + "x" + std::to_string(kernel);
+  }
+};
+
+inline const std::vector<ConvWorkload>& conv_workloads() {
+  static const std::vector<ConvWorkload> all{
+      {"conv1", 64, 1, 28, 16, 5},
+      {"conv2", 64, 16, 12, 32, 5},
+  };
+  return all;
 }
 
 // Spiral classification data as raw row-major buffers (cs231n's toy set): point i belongs to class
@@ -104,6 +130,20 @@ struct Trainer {
   nn::Sequential net;
   optim::SGD optimizer;
   Tensor x, y;
+};
+
+// One Adam update of a workload's model, on its own: the gradients of one training step are computed
+// once and kept, so step() times optimizer.step() alone (PyTorch's defaults, lr 1e-3).
+struct AdamStepper {
+  explicit AdamStepper(const Workload& w, std::uint64_t seed = 0)
+      : trainer(w, seed), optimizer(trainer.net->parameters()) {
+    training_loss(trainer.net(trainer.x), trainer.y).backward();
+  }
+
+  void step() { optimizer.step(); }
+
+  Trainer trainer;
+  optim::Adam optimizer;
 };
 
 }  // namespace xgrad::bench

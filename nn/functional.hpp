@@ -9,6 +9,11 @@
 // op with explicit arguments (ops/loss_classification.hpp, ops/loss_pointwise.hpp), where the
 // formulas, gradients, shapes and errors are documented. Defaults are PyTorch's.
 #include "../core/tensor.hpp"
+#include "batchnorm.hpp"
+#include "dropout.hpp"
+#include "embedding.hpp"
+#include "functional_activation.hpp"
+#include "functional_loss_regression.hpp"
 #include "options.hpp"
 
 namespace xgrad::nn::functional {

@@ -1,121 +1,71 @@
 #include "nn/serialize.hpp"
 
-#include <xtensor/xnpy.hpp>
-
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <set>
+#include <map>
 
 #include "core/tensor_impl.hpp"
+#include "nn/npz_impl.hpp"
+#include "optim/state_dict_impl.hpp"
 
-namespace xgrad::nn {
-
-namespace fs = std::filesystem;
+namespace xgrad {
 
 namespace {
 
-fs::path file_for(const std::string& directory, const std::string& parameter_name) {
-  return fs::path(directory) / (parameter_name + ".npy");
+// Parameters, then buffers, under their dotted names.
+std::vector<npz::Entry> named_tensors(const nn::Module& module) {
+  std::vector<npz::Entry> tensors;
+  for (const auto& item : module.named_parameters()) tensors.emplace_back(item.key(), item.value());
+  for (const auto& item : module.named_buffers()) tensors.emplace_back(item.key(), item.value());
+  return tensors;
 }
 
-// The .npy type string of a dtype ("<f4", "<f8"), as NumPy writes it.
-std::string typestring_of(Dtype dtype) {
-  return visit_floating(dtype, "load", [](auto tag) { return xt::detail::build_typestring<decltype(tag)>(); });
+// A value read from the file, checked against the tensor it is for.
+const Tensor& matching_entry(const std::map<std::string, Tensor>& file, const std::string& name,
+                             const Tensor& target, const std::string& path) {
+  const auto found = file.find(name);
+  check(found != file.end(), "load: ", path, ": no entry \"", name, "\" for the module's tensor \"", name, "\" (",
+        shape_str(target.shape()), ", ", dtype_name(target.dtype()), ")");
+  const Tensor& value = found->second;
+  check(value.shape() == target.shape() && value.dtype() == target.dtype(), "load: ", path, ": entry \"", name,
+        "\" holds ", dtype_name(value.dtype()), " of shape ", shape_str(value.shape()), " but the module's \"", name,
+        "\" is ", dtype_name(target.dtype()), " of shape ", shape_str(target.shape()));
+  return value;
 }
 
-std::string dtype_of_typestring(const std::string& typestring) {
-  if (typestring == typestring_of(kFloat32)) return "float32";
-  if (typestring == typestring_of(kFloat64)) return "float64";
-  return "'" + typestring + "'";
-}
-
-// Reads one .npy file completely (header and data) or throws Error naming the file. xtensor's
-// load_npy<T> needs the element type up front; its header reader tells us shape and dtype first,
-// so a mismatch can be reported in the parameter's terms.
-xt::detail::npy_file read_npy(const fs::path& path, const std::string& parameter_name) {
-  std::ifstream stream(path, std::ios::binary);
-  check(stream.good(), "load: no file ", path.string(), " for parameter \"", parameter_name, "\"");
-  try {
-    xt::detail::npy_file file = xt::detail::load_npy_file(stream);
-    check(!stream.fail(), "load: ", path.string(), " is shorter than its header says");
-    return file;
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Error(concat("load: ", path.string(), " is not a readable .npy file (", e.what(), ")"));
-  }
-}
-
-// Every .npy file in the directory must belong to a parameter: a stray one means the architecture
-// differs from the one that was saved.
-void check_no_extra_files(const std::string& directory, const std::set<std::string>& expected) {
-  for (const auto& entry : fs::directory_iterator(directory)) {
-    if (entry.path().extension() != ".npy") continue;
-    const std::string name = entry.path().stem().string();
-    check(expected.count(name) == 1, "load: ", entry.path().string(), " matches no parameter of the module (no \"",
-          name, "\" in it)");
-  }
-}
-
-void check_matches(const xt::detail::npy_file& file, const Tensor& parameter, const std::string& name,
-                   const fs::path& path) {
-  const Shape file_shape(file.m_shape.begin(), file.m_shape.end());
-  check(file_shape == parameter.shape(), "load: parameter \"", name, "\" has shape ", shape_str(parameter.shape()),
-        " but ", path.string(), " holds shape ", shape_str(file_shape));
-  check(file.m_typestring == typestring_of(parameter.dtype()), "load: parameter \"", name, "\" has dtype ",
-        dtype_name(parameter.dtype()), " but ", path.string(), " holds ", dtype_of_typestring(file.m_typestring));
-  check(!file.m_fortran_order || parameter.dim() < 2, "load: ", path.string(),
-        " is in Fortran (column-major) order; save it from NumPy with np.ascontiguousarray");
+// The element-wise copy that commits a load; the storage stays the module's.
+void copy_into(Tensor& target, const Tensor& value) {
+  visit_any_dtype(target.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    std::copy(value.data<T>(), value.data<T>() + value.numel(), target.mutable_data<T>());
+  });
+  ++target.impl()->storage->version;
 }
 
 }  // namespace
 
-void save(const Module& module, const std::string& directory) {
-  std::error_code error;
-  fs::create_directories(directory, error);
-  check(!error && fs::is_directory(directory), "save: cannot create directory ", directory, " (", error.message(),
-        ")");
-  // Named references rather than a structured binding: C++17 does not let the lambda below capture
-  // a binding (GCC accepts it anyway, clang 14 does not).
-  for (const auto& entry : module.named_parameters()) {
-    const std::string& name = entry.first;
-    const Tensor& parameter = entry.second;
-    const fs::path path = file_for(directory, name);
-    visit_floating(parameter.dtype(), "save", [&](auto tag) {
-      using T = decltype(tag);
-      try {
-        xt::dump_npy(path.string(), array<T>(parameter));
-      } catch (const std::exception& e) {
-        throw Error(concat("save: cannot write ", path.string(), " (", e.what(), ")"));
-      }
-    });
+void save(const nn::Module& module, const std::string& path) { npz::write("save", path, named_tensors(module)); }
+
+void load(nn::Module& module, const std::string& path) {
+  std::map<std::string, Tensor> file;
+  for (auto& [name, value] : npz::read("load", path)) file.emplace(name, std::move(value));
+  std::vector<npz::Entry> targets = named_tensors(module);
+  std::vector<Tensor> values;
+  for (const auto& [name, target] : targets) values.push_back(matching_entry(file, name, target, path));
+  if (file.size() != targets.size()) {
+    for (const auto& [name, target] : targets) file.erase(name);
+    throw Error(concat("load: ", path, ": entry \"", file.begin()->first,
+                       "\" matches no parameter or buffer of the module"));
   }
+  // Every entry fits: only now is the module changed.
+  for (std::size_t i = 0; i < targets.size(); ++i) copy_into(targets[i].second, values[i]);
 }
 
-void load(Module& module, const std::string& directory) {
-  check(fs::is_directory(directory), "load: ", directory, " is not a directory");
-  const auto named = module.named_parameters();
-  std::set<std::string> names;
-  for (const auto& entry : named) names.insert(entry.first);
-  check_no_extra_files(directory, names);
-
-  // Read and check everything first, so a mismatch leaves the module untouched.
-  std::vector<xt::detail::npy_file> files;
-  files.reserve(named.size());
-  for (const auto& [name, parameter] : named) {
-    const fs::path path = file_for(directory, name);
-    files.push_back(read_npy(path, name));
-    check_matches(files.back(), parameter, name, path);
-  }
-  for (std::size_t i = 0; i < named.size(); ++i) {
-    Tensor parameter = named[i].second;
-    visit_floating(parameter.dtype(), "load", [&](auto tag) {
-      using T = decltype(tag);
-      const auto* values = reinterpret_cast<const T*>(files[i].ptr());
-      std::copy(values, values + parameter.numel(), parameter.mutable_data<T>());
-    });
-  }
+void save(const optim::Optimizer& optimizer, const std::string& path) {
+  npz::write("save", path, optim::state_dict(optimizer));
 }
 
-}  // namespace xgrad::nn
+void load(optim::Optimizer& optimizer, const std::string& path) {
+  optim::load_state_dict(optimizer, npz::read("load", path), "load: " + path);
+}
+
+}  // namespace xgrad

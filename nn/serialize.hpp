@@ -1,37 +1,94 @@
 #pragma once
-// Saving and loading a module's parameters as NumPy .npy files, one per parameter:
+// Checkpoints: a module's parameters and buffers, or an optimiser's state, in one NumPy .npz file.
 //
-//   nn::save(net, "weights");   // weights/0.weight.npy, weights/0.bias.npy, ...
-//   nn::load(net, "weights");   // same architecture: values copied back in place
+//   xgrad::save(net, "net.npz");      // every parameter and buffer of the model
+//   xgrad::save(adam, "adam.npz");    // step counts, moment buffers, each group's options
+//   ...
+//   xgrad::load(net, "net.npz");      // into a model of the same architecture
+//   xgrad::load(adam, "adam.npz");    // into an optimiser of the same type over those parameters
 //
-// `net` is a holder (nn::Sequential, a user's XGRAD_MODULE) or a module.
+// Training resumed from the two files continues exactly as if it had not stopped. (A learning-rate
+// scheduler keeps its own step count: save when that count is a multiple of its step_size, or
+// create the new scheduler with the same count, so that it lowers the rate at the same steps.)
 //
-// The files are plain .npy (format version 1.0, little-endian, C order), so NumPy reads them:
-//   w = {os.path.basename(f)[:-4]: np.load(f) for f in glob.glob('weights/*.npy')}
+// An .npz file is a zip archive of .npy arrays, which NumPy reads as it reads its own:
+//
+//   z = numpy.load("net.npz")
+//   z.files               # ['0.weight', '0.bias', '2.weight', '2.bias']
+//   z["0.weight"].shape   # (64, 2)
+//
+// A module's entries are named as named_parameters() and named_buffers() name them ("0.weight",
+// "fc1.bias", "bn.running_mean"); each holds the tensor's dtype and shape, bit for bit.
+//
+// An optimiser's file holds, for an optimiser whose parameters are numbered as its state() numbers
+// them (group 0's first, then group 1's, ...):
+//
+//   "optimizer"                  uint8, the optimiser's name ("Adam") as ASCII bytes:
+//                                bytes(z["optimizer"]).decode()
+//   "param_groups.<g>.params"    int64 (n,), the numbers of group g's parameters
+//   "param_groups.<g>.<option>"  each option of group g under PyTorch's key: float64 0-dim ("lr",
+//                                "eps", "weight_decay", ...), float64 (2,) ("betas"), bool 0-dim
+//                                ("amsgrad", "nesterov", "maximize", ...); the options a
+//                                scheduler lowered are the ones saved
+//   "state.<i>.step"             int64 0-dim, parameter i's step count (0 for SGD, as it keeps none)
+//   "state.<i>.<slot>"           parameter i's state tensors that exist, under ParamState's names:
+//                                momentum_buffer, exp_avg, exp_avg_sq, max_exp_avg_sq, square_avg,
+//                                grad_avg, sum (its shape and dtype)
+//
+// which is PyTorch's optimizer.state_dict() laid out flat. An optimiser written outside xgrad saves
+// the options its options type lists in option_slots() (none unless it overrides it).
+//
+// Errors: load() throws Error naming the file and the entry when the file is not a zip archive,
+// is truncated or corrupt (bad CRC), an entry is missing or left over, has another shape or dtype,
+// has a bad .npy header or less data than its header says, or comes from an optimiser of another
+// type or with other groups or parameter counts. Everything is read and checked first, so a failed
+// load leaves the module or optimiser as it was. save() throws when the file cannot be written; it
+// replaces an existing file only once the new one is complete.
+#include <memory>
 #include <string>
+#include <type_traits>
 
+#include "../core/error.hpp"
 #include "module.hpp"
 #include "module_holder.hpp"
 
-namespace xgrad::nn {
+namespace xgrad {
 
-// Creates `directory` if needed and writes <name>.npy for every named parameter (overwriting).
-void save(const Module& module, const std::string& directory);
-
-// Reads <name>.npy for every named parameter into the parameter's existing storage (handles held by
-// an optimiser see the new values). Throws Error, before changing anything, when a file is missing,
-// a .npy file in the directory matches no parameter, or a shape or dtype differs (the message names
-// the parameter and both shapes or dtypes).
-void load(Module& module, const std::string& directory);
-
-// The same through a holder (a handle: loading through a const holder changes the module it holds).
-template <class M>
-void save(const ModuleHolder<M>& module, const std::string& directory) {
-  save(static_cast<const Module&>(*module), directory);
-}
-template <class M>
-void load(const ModuleHolder<M>& module, const std::string& directory) {
-  load(static_cast<Module&>(*module.ptr()), directory);
+namespace optim {
+class Optimizer;
 }
 
-}  // namespace xgrad::nn
+// Writes every parameter and buffer of `module` to `path` (conventionally *.npz).
+void save(const nn::Module& module, const std::string& path);
+// Copies the values in `path` into the module's parameters and buffers in place: an optimiser
+// holding them sees the new values, and each one's version goes up as after an in-place op.
+void load(nn::Module& module, const std::string& path);
+
+// The same through a holder (nn::Sequential, a user's XGRAD_MODULE) or a shared_ptr. A holder is a
+// handle: loading through a const one changes the module it holds.
+template <class M>
+void save(const nn::ModuleHolder<M>& module, const std::string& path) {
+  save(static_cast<const nn::Module&>(*module), path);
+}
+template <class M>
+void load(const nn::ModuleHolder<M>& module, const std::string& path) {
+  load(static_cast<nn::Module&>(*module.ptr()), path);
+}
+template <class M, class = std::enable_if_t<std::is_base_of_v<nn::Module, M>>>
+void save(const std::shared_ptr<M>& module, const std::string& path) {
+  check(module != nullptr, "save: the module pointer is null (", path, ")");
+  save(static_cast<const nn::Module&>(*module), path);
+}
+template <class M, class = std::enable_if_t<std::is_base_of_v<nn::Module, M>>>
+void load(const std::shared_ptr<M>& module, const std::string& path) {
+  check(module != nullptr, "load: the module pointer is null (", path, ")");
+  load(static_cast<nn::Module&>(*module), path);
+}
+
+// Writes the optimiser's state and group options to `path`, in the layout above.
+void save(const optim::Optimizer& optimizer, const std::string& path);
+// Replaces the optimiser's state and its groups' options with those in `path`, which must come
+// from an optimiser of the same type with the same groups of parameters of the same shapes.
+void load(optim::Optimizer& optimizer, const std::string& path);
+
+}  // namespace xgrad

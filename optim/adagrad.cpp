@@ -37,6 +37,12 @@ void update_elements(T* p, const T* g, T* sum, std::size_t n, const AdagradCoeff
 
 }  // namespace
 
+std::vector<OptionSlot> AdagradOptions::option_slots() {
+  return {{"lr", &lr_}, {"lr_decay", &lr_decay_}, {"weight_decay", &weight_decay_},
+          {"initial_accumulator_value", &initial_accumulator_value_}, {"eps", &eps_},
+          {"maximize", &maximize_}};
+}
+
 bool operator==(const AdagradOptions& a, const AdagradOptions& b) {
   return a.lr() == b.lr() && a.lr_decay() == b.lr_decay() && a.weight_decay() == b.weight_decay() &&
          a.initial_accumulator_value() == b.initial_accumulator_value() && a.eps() == b.eps() &&

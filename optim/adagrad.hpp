@@ -37,6 +37,7 @@ class AdagradOptions : public OptimizerCloneableOptions<AdagradOptions> {
 
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
+  std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const AdagradOptions& a, const AdagradOptions& b);
 
  private:

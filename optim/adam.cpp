@@ -88,6 +88,11 @@ void check_adam_options(const char* optimizer, double lr, double beta1, double b
   check(weight_decay >= 0.0, optimizer, ": invalid weight_decay ", weight_decay, " (must be >= 0)");
 }
 
+std::vector<OptionSlot> AdamOptions::option_slots() {
+  return {{"lr", &lr_}, {"betas", &betas_}, {"eps", &eps_}, {"weight_decay", &weight_decay_},
+          {"amsgrad", &amsgrad_}, {"maximize", &maximize_}};
+}
+
 bool operator==(const AdamOptions& a, const AdamOptions& b) {
   return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() && a.weight_decay() == b.weight_decay() &&
          a.amsgrad() == b.amsgrad() && a.maximize() == b.maximize();

@@ -4,6 +4,11 @@
 
 namespace xgrad::optim {
 
+std::vector<OptionSlot> AdamWOptions::option_slots() {
+  return {{"lr", &lr_}, {"betas", &betas_}, {"eps", &eps_}, {"weight_decay", &weight_decay_},
+          {"amsgrad", &amsgrad_}, {"maximize", &maximize_}};
+}
+
 bool operator==(const AdamWOptions& a, const AdamWOptions& b) {
   return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() && a.weight_decay() == b.weight_decay() &&
          a.amsgrad() == b.amsgrad() && a.maximize() == b.maximize();

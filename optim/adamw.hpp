@@ -34,6 +34,7 @@ class AdamWOptions : public OptimizerCloneableOptions<AdamWOptions> {
 
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
+  std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const AdamWOptions& a, const AdamWOptions& b);
 
  private:

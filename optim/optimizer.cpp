@@ -26,6 +26,8 @@ void OptimizerOptions::set_lr(double) {
   throw Error("OptimizerOptions::set_lr: these options do not implement set_lr()");
 }
 
+std::vector<OptionSlot> OptimizerOptions::option_slots() { return {}; }
+
 OptimizerParamGroup::OptimizerParamGroup(const OptimizerParamGroup& other)
     : params_(other.params_), options_(other.has_options() ? other.options_->clone() : nullptr) {}
 

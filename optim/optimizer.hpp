@@ -19,7 +19,8 @@
 //
 // What an optimiser remembers between steps is state(): one ParamState per parameter, numbered as
 // PyTorch's state_dict numbers them: group 0's parameters in order, then group 1's, and so on.
-// A checkpoint saves it by iterating state()[i].tensors() and restores it by assigning to them.
+// A checkpoint (xgrad::save, nn/serialize.hpp) saves it by iterating state()[i].tensors(), with
+// each group's options through option_slots(), and restores it by assigning to them.
 // (libtorch 1.13 keys its state() by each parameter's TensorImpl address, as a string, and keeps one
 // state class per optimiser, AdamParamState and so on; xgrad uses PyTorch's numbering and one struct.)
 #include <array>
@@ -27,12 +28,21 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "../core/tensor.hpp"
 
 namespace xgrad::optim {
+
+// One option of a parameter group as a checkpoint sees it (xgrad::save, nn/serialize.hpp): PyTorch's
+// param_group key ("lr", "betas", "amsgrad", ...) and the member that holds its value.
+struct OptionSlot {
+  const char* name;
+  std::variant<double*, bool*, std::tuple<double, double>*> value;
+};
 
 // The options of one parameter group. Each optimiser has its own options type (SGDOptions,
 // AdamOptions, ...) deriving from this one; group.options() returns this base, and
@@ -46,6 +56,9 @@ class OptimizerOptions {
   // defaults throw: every options type of xgrad overrides both.
   virtual double get_lr() const;
   virtual void set_lr(double lr);
+  // Every option with its key, for checkpoints to read and assign. The default lists none (a
+  // checkpoint then keeps no options for the group); every options type of xgrad lists all of its.
+  virtual std::vector<OptionSlot> option_slots();
 };
 
 // Gives an options type its clone(), as libtorch's OptimizerCloneableOptions does.

@@ -55,6 +55,11 @@ void update_elements(T* p, const T* g, T* square_avg, T* grad_avg, T* buffer, st
 
 }  // namespace
 
+std::vector<OptionSlot> RMSpropOptions::option_slots() {
+  return {{"lr", &lr_}, {"alpha", &alpha_}, {"eps", &eps_}, {"weight_decay", &weight_decay_},
+          {"momentum", &momentum_}, {"centered", &centered_}, {"maximize", &maximize_}};
+}
+
 bool operator==(const RMSpropOptions& a, const RMSpropOptions& b) {
   return a.lr() == b.lr() && a.alpha() == b.alpha() && a.eps() == b.eps() && a.weight_decay() == b.weight_decay() &&
          a.momentum() == b.momentum() && a.centered() == b.centered() && a.maximize() == b.maximize();

@@ -40,6 +40,7 @@ class RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
 
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
+  std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const RMSpropOptions& a, const RMSpropOptions& b);
 
  private:

@@ -40,6 +40,11 @@ void update_elements(T* parameter, const T* grad, T* buffer, std::size_t n, cons
 
 }  // namespace
 
+std::vector<OptionSlot> SGDOptions::option_slots() {
+  return {{"lr", &lr_}, {"momentum", &momentum_}, {"dampening", &dampening_},
+          {"weight_decay", &weight_decay_}, {"nesterov", &nesterov_}, {"maximize", &maximize_}};
+}
+
 bool operator==(const SGDOptions& a, const SGDOptions& b) {
   return a.lr() == b.lr() && a.momentum() == b.momentum() && a.dampening() == b.dampening() &&
          a.weight_decay() == b.weight_decay() && a.nesterov() == b.nesterov() && a.maximize() == b.maximize();

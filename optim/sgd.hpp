@@ -38,6 +38,7 @@ class SGDOptions : public OptimizerCloneableOptions<SGDOptions> {
 
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
+  std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const SGDOptions& a, const SGDOptions& b);
 
  private:

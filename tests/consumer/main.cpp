@@ -1,12 +1,14 @@
 // Trains one logistic-regression step through the installed headers and library; exits non-zero
-// if the gradient is not what the formula says, or if a module written as a libtorch program
-// writes it (XGRAD_MODULE, register_module, Sequential) does not run, or if the data loader (worker
-// threads) or MNIST's reader (zlib, linked through the package's dependencies) fails.
+// if the gradient is not what the formula says, if a module written as a libtorch program
+// writes it (XGRAD_MODULE, register_module, Sequential) does not run, if a checkpoint (which
+// needs xgrad's private libzip on a static library's link line) does not round-trip, or if the data
+// loader (worker threads) or MNIST's reader (zlib, private too) fails.
 #include <xgrad/xgrad.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace nn = xgrad::nn;
@@ -38,6 +40,15 @@ int main() {
                            net->named_parameters().keys().front() == "body.0.weight";
   std::printf("consumer: Net has %zu parameters\n", net->parameters().size());
 
+  const std::string checkpoint = (std::filesystem::temp_directory_path() / "xgrad_consumer_net.npz").string();
+  xgrad::save(net, checkpoint);
+  Net restored;
+  xgrad::load(restored, checkpoint);
+  std::filesystem::remove(checkpoint);
+  const bool round_trip = restored->named_parameters()["head.weight"].to_vector<float>() ==
+                          net->named_parameters()["head.weight"].to_vector<float>();
+  std::printf("consumer: checkpoint round trip %s\n", round_trip ? "exact" : "differs");
+
   namespace data = xgrad::data;
   auto rows = data::datasets::TensorDataset(xgrad::ones({10, 2}), xgrad::zeros({10}, xgrad::kLong))
                   .map(data::transforms::Stack<>());
@@ -51,5 +62,5 @@ int main() {
     mnist_reports = std::string(error.what()).find("missing file") != std::string::npos;
   }
   std::printf("consumer: the loader gave %lld examples\n", static_cast<long long>(examples));
-  return std::abs(got - expected) < 1e-12 && module_runs && examples == 10 && mnist_reports ? 0 : 1;
+  return std::abs(got - expected) < 1e-12 && module_runs && round_trip && examples == 10 && mnist_reports ? 0 : 1;
 }

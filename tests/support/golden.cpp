@@ -13,6 +13,8 @@
 
 namespace xgrad::testing {
 
+std::string golden_path(const std::string& file_name) { return std::string(XGRAD_GOLDEN_DIR) + "/" + file_name; }
+
 double golden_number(const Json& value) {
   if (value.is_number()) return value.get<double>();
   const std::string text = value.get<std::string>();
@@ -32,7 +34,7 @@ const Json& golden_file(const std::string& file_name) {
   static std::map<std::string, Json> cache;
   auto found = cache.find(file_name);
   if (found != cache.end()) return found->second;
-  std::ifstream in(std::string(XGRAD_GOLDEN_DIR) + "/" + file_name);
+  std::ifstream in(golden_path(file_name));
   check(in.good(), "golden: cannot open ", file_name);
   return cache.emplace(file_name, Json::parse(in)).first->second;
 }

@@ -14,6 +14,8 @@ namespace xgrad::testing {
 
 using Json = nlohmann::json;
 
+// The path of tests/golden/<file_name>, for fixtures that are not JSON (tests/golden/npz/).
+std::string golden_path(const std::string& file_name);
 // The parsed file tests/golden/<file_name>; parsed once per process.
 const Json& golden_file(const std::string& file_name);
 // Its "cases" whose "fn" equals fn.

@@ -1,0 +1,134 @@
+#pragma once
+// Conv2d, as torch::nn's modules/conv.h, and its functional form F::conv2d:
+//
+//   nn::Conv2d conv(nn::Conv2dOptions(1, 16, 5).stride(1).padding(2));   // or nn::Conv2d(1, 16, 5)
+//   Tensor y = conv(x);                       // x (N, 1, H, W) -> (N, 16, H, W)
+//   conv->weight (16, 1, 5, 5), conv->bias (16), conv->options.kernel_size()
+//   Tensor z = F::conv2d(x, w, F::Conv2dFuncOptions().bias(b).padding(1));
+//
+// The computation, its gradients and its errors are xgrad::conv2d's (ops/conv.hpp).
+#include <cstdint>
+#include <iosfwd>
+#include <variant>
+
+#include "../core/tensor.hpp"
+#include "expanding_array.hpp"
+#include "module.hpp"
+#include "module_holder.hpp"
+
+namespace xgrad {
+
+// libtorch's padding modes (torch::kZeros, ...). xgrad's convolution pads with zeros only.
+namespace enumtype {
+struct kZeros {};
+struct kReflect {};
+struct kReplicate {};
+struct kCircular {};
+}  // namespace enumtype
+inline constexpr enumtype::kZeros kZeros{};
+inline constexpr enumtype::kReflect kReflect{};
+inline constexpr enumtype::kReplicate kReplicate{};
+inline constexpr enumtype::kCircular kCircular{};
+
+namespace nn {
+
+using conv_padding_mode_t = std::variant<enumtype::kZeros, enumtype::kReflect, enumtype::kReplicate, enumtype::kCircular>;
+
+// Conv2dOptions(in_channels, out_channels, kernel_size) with stride (1), padding (0), dilation (1),
+// groups (1), bias (true) and padding_mode (kZeros, the only one Conv2d accepts); chainable setters
+// and same-named getters, as libtorch's.
+class Conv2dOptions {
+ public:
+  Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)
+      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+
+  Conv2dOptions& in_channels(std::int64_t value) { in_channels_ = value; return *this; }
+  Conv2dOptions& out_channels(std::int64_t value) { out_channels_ = value; return *this; }
+  Conv2dOptions& kernel_size(ExpandingArray<2> value) { kernel_size_ = value; return *this; }
+  Conv2dOptions& stride(ExpandingArray<2> value) { stride_ = value; return *this; }
+  Conv2dOptions& padding(ExpandingArray<2> value) { padding_ = value; return *this; }
+  Conv2dOptions& dilation(ExpandingArray<2> value) { dilation_ = value; return *this; }
+  Conv2dOptions& groups(std::int64_t value) { groups_ = value; return *this; }
+  Conv2dOptions& bias(bool value) { bias_ = value; return *this; }
+  Conv2dOptions& padding_mode(conv_padding_mode_t value) { padding_mode_ = value; return *this; }
+
+  std::int64_t in_channels() const { return in_channels_; }
+  std::int64_t out_channels() const { return out_channels_; }
+  const ExpandingArray<2>& kernel_size() const { return kernel_size_; }
+  const ExpandingArray<2>& stride() const { return stride_; }
+  const ExpandingArray<2>& padding() const { return padding_; }
+  const ExpandingArray<2>& dilation() const { return dilation_; }
+  std::int64_t groups() const { return groups_; }
+  bool bias() const { return bias_; }
+  const conv_padding_mode_t& padding_mode() const { return padding_mode_; }
+
+ private:
+  std::int64_t in_channels_;
+  std::int64_t out_channels_;
+  ExpandingArray<2> kernel_size_;
+  ExpandingArray<2> stride_ = 1;
+  ExpandingArray<2> padding_ = 0;
+  ExpandingArray<2> dilation_ = 1;
+  std::int64_t groups_ = 1;
+  bool bias_ = true;
+  conv_padding_mode_t padding_mode_ = kZeros;
+};
+
+// Parameters "weight" (out_channels, in_channels / groups, kH, kW) and, unless bias(false), "bias"
+// (out_channels), initialised as libtorch: kaiming_uniform_(weight, a = sqrt(5)) and the bias
+// uniform in +-1/sqrt(fan_in), fan_in = in_channels / groups * kH * kW (both bounds come to
+// 1/sqrt(fan_in)). forward: (N, in, H, W) or (in, H, W) -> (N, out, OH, OW) or (out, OH, OW).
+// The constructor throws Error for non-positive channels, kernel sizes, strides, dilations or
+// groups, negative padding, channels not divisible by groups and a padding_mode other than kZeros.
+class Conv2dImpl : public Module {
+ public:
+  Conv2dImpl(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)
+      : Conv2dImpl(Conv2dOptions(in_channels, out_channels, kernel_size)) {}
+  explicit Conv2dImpl(Conv2dOptions options);
+
+  Tensor forward(const Tensor& input);
+  // Registers the parameters anew from options (libtorch's reset) and initialises them.
+  void reset();
+  // Draws new weight and bias values.
+  void reset_parameters();
+  // Conv2d(1, 16, kernel_size=[5, 5], stride=[1, 1]), then padding, dilation, groups and bias where
+  // they differ from the defaults, as libtorch prints it.
+  void pretty_print(std::ostream& out) const override;
+
+  Conv2dOptions options;
+  Tensor weight;
+  Tensor bias;  // undefined without a bias
+};
+XGRAD_MODULE(Conv2d);
+
+namespace functional {
+
+// F::conv2d's options: bias (undefined: none), stride (1), padding (0), dilation (1), groups (1).
+class Conv2dFuncOptions {
+ public:
+  Conv2dFuncOptions& bias(Tensor value) { bias_ = std::move(value); return *this; }
+  Conv2dFuncOptions& stride(ExpandingArray<2> value) { stride_ = value; return *this; }
+  Conv2dFuncOptions& padding(ExpandingArray<2> value) { padding_ = value; return *this; }
+  Conv2dFuncOptions& dilation(ExpandingArray<2> value) { dilation_ = value; return *this; }
+  Conv2dFuncOptions& groups(std::int64_t value) { groups_ = value; return *this; }
+
+  const Tensor& bias() const { return bias_; }
+  const ExpandingArray<2>& stride() const { return stride_; }
+  const ExpandingArray<2>& padding() const { return padding_; }
+  const ExpandingArray<2>& dilation() const { return dilation_; }
+  std::int64_t groups() const { return groups_; }
+
+ private:
+  Tensor bias_;
+  ExpandingArray<2> stride_ = 1;
+  ExpandingArray<2> padding_ = 0;
+  ExpandingArray<2> dilation_ = 1;
+  std::int64_t groups_ = 1;
+};
+
+// xgrad::conv2d with the options unpacked.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {});
+
+}  // namespace functional
+}  // namespace nn
+}  // namespace xgrad

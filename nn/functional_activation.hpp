@@ -1,0 +1,21 @@
+#pragma once
+// The functional forms of the parametrised activations, as torch::nn::functional's:
+//
+//   namespace F = xgrad::nn::functional;
+//   Tensor h = F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.2));
+//
+// Each unpacks its options (nn/activation_options.hpp) and calls the op (ops/activation.hpp, where
+// the formulas, gradients and edge cases are documented). An option inplace(true) is an Error: xgrad
+// computes these out of place only.
+#include "../core/tensor.hpp"
+#include "activation_options.hpp"
+
+namespace xgrad::nn::functional {
+
+Tensor leaky_relu(const Tensor& input, const LeakyReLUFuncOptions& options = {});
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options = {});
+Tensor elu(const Tensor& input, const ELUFuncOptions& options = {});
+Tensor silu(const Tensor& input);
+Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options = {});
+
+}  // namespace xgrad::nn::functional

@@ -1,0 +1,319 @@
+#include "ops/activation.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
+#include "ops/compare.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
+
+namespace xgrad {
+
+namespace {
+
+// 1 / sqrt(2), sqrt(2 / pi) and 1 / sqrt(2 pi): the constants of the normal distribution in gelu.
+constexpr double kSqrtHalf = 0.70710678118654752440;
+constexpr double kSqrtTwoOverPi = 0.79788456080286535588;
+constexpr double kInvSqrtTwoPi = 0.39894228040143267794;
+constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
+// The cubic coefficient of gelu's tanh approximation.
+constexpr double kGeluCubic = 0.044715;
+
+void check_input(const Tensor& x, const char* op) { check(x.defined(), op, ": input is an undefined tensor"); }
+
+// f(v) for every element v of x, in a new tensor of x's shape. f is generic: it receives the element
+// as float or double and computes in that type, as PyTorch's kernels do.
+template <class F>
+Tensor map_elements(const Tensor& x, const char* op, F f) {
+  return visit_floating(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = x.data<T>();
+    Array<T> out = Array<T>::from_shape(x.shape());
+    T* values = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) values[i] = f(in[i]);
+    return make_tensor(std::move(out));
+  });
+}
+
+// f(g, v) for every upstream element g and input element v: a backward's fused fast path.
+template <class F>
+Tensor zip_elements(const Tensor& grad, const Tensor& x, const char* op, F f) {
+  return visit_floating(grad.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* g = grad.data<T>();
+    const T* in = x.data<T>();
+    Array<T> out = Array<T>::from_shape(x.shape());
+    T* values = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) values[i] = f(g[i], in[i]);
+    return make_tensor(std::move(out));
+  });
+}
+
+// Every node here saves its input (the tensor itself, history included, so that the create_graph
+// formula differentiates back through it) and the op's constants.
+struct ActivationBackward : Node {
+  explicit ActivationBackward(Tensor input) : input(std::move(input)) {}
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { input = Tensor(); }
+  Tensor input;
+};
+
+template <class Backward, class... Constants>
+Tensor recorded(Tensor out, const Tensor& x, Constants... constants) {
+  if (any_requires_grad({&x})) record(out, std::make_shared<Backward>(x, constants...), {&x}, {&x});
+  return out;
+}
+
+}  // namespace
+
+// ---- leaky_relu ----------------------------------------------------------------------------------
+
+namespace {
+
+// d leaky_relu(x) = g where x > 0, else g negative_slope
+struct LeakyReluBackward final : ActivationBackward {
+  LeakyReluBackward(Tensor input, double slope) : ActivationBackward(std::move(input)), slope(slope) {}
+  const char* name() const override { return "LeakyReluBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    // The mask is a constant: the second derivative is 0 away from the kink.
+    if (GradMode::is_enabled()) return {where(input.detach() > 0.0, grad, grad * slope)};
+    return {zip_elements(grad, input, "leaky_relu backward", [s = slope](auto g, auto v) {
+      using T = decltype(v);
+      return v > T(0) ? g : g * static_cast<T>(s);
+    })};
+  }
+  double slope;
+};
+
+}  // namespace
+
+Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope) {
+  check_input(x, "leaky_relu");
+  const double slope = negative_slope.toDouble();
+  Tensor out = map_elements(x, "leaky_relu", [slope](auto v) {
+    using T = decltype(v);
+    return v > T(0) ? v : v * static_cast<T>(slope);
+  });
+  return recorded<LeakyReluBackward>(std::move(out), x, slope);
+}
+
+// ---- gelu ----------------------------------------------------------------------------------------
+
+namespace {
+
+// d erf(z) = g 2 / sqrt(pi) exp(-z^2). Recorded only by gelu's create_graph formula, which needs Phi
+// as a differentiable function; its own backward is composed of recorded ops.
+struct ErfBackward final : Node {
+  explicit ErfBackward(Tensor input) : input(std::move(input)) {}
+  const char* name() const override { return "ErfBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {grad * (kTwoOverSqrtPi * exp(-(input * input)))};
+  }
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { input = Tensor(); }
+  Tensor input;
+};
+
+Tensor recorded_erf(const Tensor& z) {
+  Tensor out = map_elements(z, "erf", [](auto v) { return std::erf(v); });
+  if (any_requires_grad({&z})) record(out, std::make_shared<ErfBackward>(z), {&z}, {&z});
+  return out;
+}
+
+enum class GeluApproximation { None, Tanh };
+
+GeluApproximation gelu_approximation(std::string_view approximate) {
+  if (approximate == "none") return GeluApproximation::None;
+  if (approximate == "tanh") return GeluApproximation::Tanh;
+  throw Error(concat("gelu: approximate argument must be either none or tanh, got \"", std::string(approximate),
+                     "\""));
+}
+
+// The exact gelu and its derivative in PyTorch's operation order, for float or double v.
+template <class T>
+T gelu_exact(T v) {
+  return v * T(0.5) * (T(1) + std::erf(v * static_cast<T>(kSqrtHalf)));
+}
+template <class T>
+T gelu_exact_derivative(T v) {
+  const T cdf = T(0.5) * (T(1) + std::erf(v * static_cast<T>(kSqrtHalf)));
+  const T pdf = static_cast<T>(kInvSqrtTwoPi) * std::exp(v * v * T(-0.5));
+  return cdf + v * pdf;
+}
+
+// The tanh approximation and its derivative, likewise.
+template <class T>
+T gelu_tanh(T v) {
+  const T inner = static_cast<T>(kSqrtTwoOverPi) * (v + static_cast<T>(kGeluCubic) * (v * v * v));
+  return T(0.5) * v * (T(1) + std::tanh(inner));
+}
+template <class T>
+T gelu_tanh_derivative(T v) {
+  const T v_squared = v * v;
+  const T inner = static_cast<T>(kSqrtTwoOverPi) * (v + static_cast<T>(kGeluCubic) * (v_squared * v));
+  const T t = std::tanh(inner);
+  const T inner_derivative = static_cast<T>(kSqrtTwoOverPi) * (T(1) + T(3) * static_cast<T>(kGeluCubic) * v_squared);
+  return T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * inner_derivative;
+}
+
+// d gelu(x) = g (Phi(x) + x phi(x)), or the tanh approximation's derivative
+struct GeluBackward final : ActivationBackward {
+  GeluBackward(Tensor input, GeluApproximation approximation)
+      : ActivationBackward(std::move(input)), approximation(approximation) {}
+  const char* name() const override { return "GeluBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return {grad * composite_derivative()};
+    if (approximation == GeluApproximation::Tanh)
+      return {zip_elements(grad, input, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
+    return {zip_elements(grad, input, "gelu backward", [](auto g, auto v) { return g * gelu_exact_derivative(v); })};
+  }
+  // create_graph: the derivative in recorded ops
+  Tensor composite_derivative() const {
+    const Tensor& x = input;
+    if (approximation == GeluApproximation::Tanh) {
+      const Tensor x_squared = x * x;
+      const Tensor t = tanh(kSqrtTwoOverPi * (x + kGeluCubic * (x_squared * x)));
+      const Tensor inner_derivative = kSqrtTwoOverPi * (1.0 + 3.0 * kGeluCubic * x_squared);
+      return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner_derivative;
+    }
+    const Tensor cdf = 0.5 * (1.0 + recorded_erf(x * kSqrtHalf));
+    const Tensor pdf = kInvSqrtTwoPi * exp(x * x * -0.5);
+    return cdf + x * pdf;
+  }
+  GeluApproximation approximation;
+};
+
+}  // namespace
+
+Tensor gelu(const Tensor& x, std::string_view approximate) {
+  check_input(x, "gelu");
+  const GeluApproximation approximation = gelu_approximation(approximate);
+  Tensor out = approximation == GeluApproximation::Tanh
+                   ? map_elements(x, "gelu", [](auto v) { return gelu_tanh(v); })
+                   : map_elements(x, "gelu", [](auto v) { return gelu_exact(v); });
+  return recorded<GeluBackward>(std::move(out), x, approximation);
+}
+
+// ---- elu -----------------------------------------------------------------------------------------
+
+namespace {
+
+// ATen's names: the slope for x > 0, the factor of the negative branch and its input scale.
+struct EluCoefficients {
+  double positive;        // scale
+  double negative;        // alpha scale
+  double negative_input;  // input_scale
+};
+
+// d elu(x) = g scale where x > 0, else g alpha scale input_scale exp(input_scale x)  (NaN at NaN)
+struct EluBackward final : ActivationBackward {
+  EluBackward(Tensor input, EluCoefficients c) : ActivationBackward(std::move(input)), c(c) {}
+  const char* name() const override { return "EluBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      // exp of the clamped input: equal on the branch that is kept, and finite (no inf times a zero
+      // gradient, i.e. no NaN, in later derivatives) on the one that is not.
+      const Tensor negative_branch =
+          grad * (c.negative_input * c.negative) * exp(clamp_max(input, 0.0) * c.negative_input);
+      return {where(input.detach() > 0.0, grad * c.positive, negative_branch)};
+    }
+    // Tested as x > 0, as PyTorch's vectorised kernel does, so NaN takes the negative branch and
+    // its gradient is NaN. (PyTorch's scalar loop, which only the last few elements of a tensor
+    // reach, tests x <= 0 and gives g scale there instead.)
+    return {zip_elements(grad, input, "elu backward", [c = c](auto g, auto v) {
+      using T = decltype(v);
+      const T input_scale = static_cast<T>(c.negative_input);
+      return v > T(0) ? g * static_cast<T>(c.positive)
+                      : g * input_scale * static_cast<T>(c.negative) * std::exp(v * input_scale);
+    })};
+  }
+  EluCoefficients c;
+};
+
+}  // namespace
+
+Tensor elu(const Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  check_input(x, "elu");
+  const EluCoefficients c{scale.toDouble(), alpha.toDouble() * scale.toDouble(), input_scale.toDouble()};
+  Tensor out = map_elements(x, "elu", [c](auto v) {
+    using T = decltype(v);
+    return v <= T(0) ? std::expm1(v * static_cast<T>(c.negative_input)) * static_cast<T>(c.negative)
+                     : v * static_cast<T>(c.positive);
+  });
+  return recorded<EluBackward>(std::move(out), x, c);
+}
+
+// ---- silu ----------------------------------------------------------------------------------------
+
+namespace {
+
+// d silu(x) = g s (1 + x (1 - s)),  s = sigmoid(x)
+struct SiluBackward final : ActivationBackward {
+  using ActivationBackward::ActivationBackward;
+  const char* name() const override { return "SiluBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      const Tensor s = sigmoid(input);
+      return {grad * s * (1.0 + input * (1.0 - s))};
+    }
+    return {zip_elements(grad, input, "silu backward", [](auto g, auto v) {
+      using T = decltype(v);
+      const T s = T(1) / (T(1) + std::exp(-v));
+      return g * s * (T(1) + v * (T(1) - s));
+    })};
+  }
+};
+
+}  // namespace
+
+Tensor silu(const Tensor& x) {
+  check_input(x, "silu");
+  Tensor out = map_elements(x, "silu", [](auto v) {
+    using T = decltype(v);
+    return v / (T(1) + std::exp(-v));
+  });
+  return recorded<SiluBackward>(std::move(out), x);
+}
+
+// ---- softplus ------------------------------------------------------------------------------------
+
+namespace {
+
+// d softplus(x) = g where beta x > threshold, else g sigmoid(beta x)
+struct SoftplusBackward final : ActivationBackward {
+  SoftplusBackward(Tensor input, double beta, double threshold)
+      : ActivationBackward(std::move(input)), beta(beta), threshold(threshold) {}
+  const char* name() const override { return "SoftplusBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      const Tensor scaled = input * beta;
+      return {where(scaled.detach() > threshold, grad, grad * sigmoid(scaled))};
+    }
+    return {zip_elements(grad, input, "softplus backward", [beta = beta, threshold = threshold](auto g, auto v) {
+      using T = decltype(v);
+      const T scaled = v * static_cast<T>(beta);
+      const T z = std::exp(scaled);
+      return scaled > static_cast<T>(threshold) ? g : g * z / (z + T(1));
+    })};
+  }
+  double beta, threshold;
+};
+
+}  // namespace
+
+Tensor softplus(const Tensor& x, const Scalar& beta, const Scalar& threshold) {
+  check_input(x, "softplus");
+  const double b = beta.toDouble(), limit = threshold.toDouble();
+  Tensor out = map_elements(x, "softplus", [b, limit](auto v) {
+    using T = decltype(v);
+    const T scaled = v * static_cast<T>(b);
+    // Above the threshold log(1 + e^z) / beta equals x to rounding, and e^z could overflow.
+    return scaled > static_cast<T>(limit) ? v : std::log1p(std::exp(scaled)) / static_cast<T>(b);
+  });
+  return recorded<SoftplusBackward>(std::move(out), x, b, limit);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,89 @@
+#include "ops/dropout.hpp"
+
+#include "core/factory.hpp"
+#include "core/tensor_impl.hpp"
+#include "ops/elementwise.hpp"
+
+namespace xgrad {
+
+namespace {
+
+void check_probability(double p, const char* op) {
+  // Written so that a NaN p fails too.
+  if (!(p >= 0.0 && p <= 1.0))
+    throw Error(concat(op, ": dropout probability has to be between 0 and 1, but got ", p));
+}
+
+void check_dropout_arguments(const Tensor& x, double p, const char* op) {
+  check(x.defined(), op, ": input is an undefined tensor");
+  check_probability(p, op);
+  if (!is_floating(x.dtype()))
+    throw Error(concat(op, ": expected a floating point input (float32 or float64), got ", dtype_name(x.dtype())));
+}
+
+// One draw per (n, c) slice: (N, C, 1, ...).
+Shape channel_mask_shape(const Tensor& x, const char* op) {
+  if (x.dim() < 2)
+    throw Error(concat(op, ": Feature dropout requires at least 2 dimensions in the input, got shape ",
+                       shape_str(x.shape())));
+  Shape shape(x.shape().size(), 1);
+  shape[0] = x.size(0);
+  shape[1] = x.size(1);
+  return shape;
+}
+
+// When dropout changes nothing: evaluation, p = 0, or nothing to drop.
+bool is_identity(const Tensor& x, double p, bool train) { return !train || p == 0.0 || x.numel() == 0; }
+
+// What x is multiplied by. PyTorch multiplies by a 0-dim zero when p = 1, so the node is still
+// MulBackward0 and g * 0 flows back.
+Tensor multiplier(const Tensor& x, double p, const Shape& mask_shape) {
+  return p == 1.0 ? zeros({}, x.dtype()) : dropout_mask(mask_shape, p, x.dtype());
+}
+
+}  // namespace
+
+Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) {
+  check_probability(p, "dropout_mask");
+  check(p < 1.0, "dropout_mask: p must be below 1 (p = 1 keeps nothing and has no scale), got ", p);
+  // Uniform draws in double, so the keep probability is exact to 2^-53.
+  const Tensor draws = rand(shape, kFloat64);
+  const double keep = 1.0 - p;
+  return visit_floating(dtype, "dropout_mask", [&](auto tag) {
+    using T = decltype(tag);
+    const T scale = static_cast<T>(1.0 / keep);
+    const double* u = array<double>(draws).data();
+    Array<T> mask = Array<T>::from_shape(to_xshape(shape));
+    T* out = mask.data();
+    for (std::size_t i = 0; i < mask.size(); ++i) out[i] = u[i] < keep ? scale : T(0);
+    return make_tensor(std::move(mask));
+  });
+}
+
+Tensor dropout(const Tensor& x, double p, bool train) {
+  check_dropout_arguments(x, p, "dropout");
+  if (is_identity(x, p, train)) return x;
+  return x * multiplier(x, p, x.shape());
+}
+
+Tensor feature_dropout(const Tensor& x, double p, bool train) {
+  check_dropout_arguments(x, p, "feature_dropout");
+  const Shape mask_shape = channel_mask_shape(x, "feature_dropout");
+  if (is_identity(x, p, train)) return x;
+  return x * multiplier(x, p, mask_shape);
+}
+
+Tensor& dropout_(Tensor& x, double p, bool train) {
+  check_dropout_arguments(x, p, "dropout_");
+  if (is_identity(x, p, train)) return x;
+  return x.mul_(multiplier(x, p, x.shape()));
+}
+
+Tensor& feature_dropout_(Tensor& x, double p, bool train) {
+  check_dropout_arguments(x, p, "feature_dropout_");
+  const Shape mask_shape = channel_mask_shape(x, "feature_dropout_");
+  if (is_identity(x, p, train)) return x;
+  return x.mul_(multiplier(x, p, mask_shape));
+}
+
+}  // namespace xgrad

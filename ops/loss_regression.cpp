@@ -1,0 +1,193 @@
+#include "ops/loss_regression.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include "core/grad_mode.hpp"
+#include "core/tensor_impl.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/loss_impl.hpp"
+#include "ops/reduce.hpp"
+
+namespace xgrad {
+
+using loss_detail::UpstreamScale;
+
+namespace {
+
+// Messages are built only on failure: these checks run on every call.
+void check_input_and_target(const char* op, const Tensor& input, const Tensor& target, Reduction reduction) {
+  check(input.defined() && target.defined(), op, ": input and target must be defined tensors");
+  loss_detail::check_reduction(op, reduction);
+  visit_floating(input.dtype(), op, [](auto) {});
+  loss_detail::check_same_dtype(op, "input", input, "target", target);
+  if (target.shape() != input.shape())
+    throw Error(concat(op, ": target shape ", shape_str(target.shape()), " must match input shape ",
+                       shape_str(input.shape())));
+}
+
+double mean_divisor(Reduction reduction, const Tensor& input) {
+  return reduction == kMean ? static_cast<double>(input.numel()) : 1.0;
+}
+
+// The loss of every element, f(x - y), reduced.
+template <class LossOfDifference>
+Tensor reduced_loss(const char* op, const Tensor& input, const Tensor& target, Reduction reduction,
+                    LossOfDifference loss_of) {
+  return visit_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T *x = input.data<T>(), *y = target.data<T>();
+    Array<T> losses = Array<T>::from_shape(input.shape());
+    for (std::size_t i = 0; i < losses.size(); ++i) losses.data()[i] = loss_of(x[i] - y[i]);
+    return loss_detail::reduce_losses(std::move(losses), reduction, mean_divisor(reduction, input));
+  });
+}
+
+// What a Backward node of these losses keeps: input and target (graph included, for the
+// create_graph path), the reduction and its divisor.
+struct DifferenceLossBackward : Node {
+  DifferenceLossBackward(Tensor input, Tensor target, Reduction reduction)
+      : input(std::move(input)), target(std::move(target)), reduction(reduction),
+        divisor(mean_divisor(reduction, this->input)) {}
+  bool supports_create_graph() const override { return true; }
+  void release_saved() override { input = target = Tensor(); }
+
+  // Fast path: d/dx = u slope(x - y) and d/dy = u slope(y - x), u each element's upstream (slope is
+  // odd, so d/dy = -d/dx except where slope(0) is not 0: written with the difference each way, as
+  // PyTorch computes the target's gradient).
+  template <class Slope>
+  std::vector<Tensor> fused_gradients(const Tensor& grad, const char* op, Slope slope) const {
+    return visit_floating(grad.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      const UpstreamScale<T> upstream(grad, reduction, divisor);
+      const T *x = input.data<T>(), *y = target.data<T>();
+      std::vector<Tensor> grads(2);
+      for (std::size_t k = 0; k < 2; ++k) {
+        if (!needs_input_grad(k)) continue;
+        const T *a = k == 0 ? x : y, *b = k == 0 ? y : x;
+        Array<T> result = Array<T>::from_shape(input.shape());
+        for (std::size_t i = 0; i < result.size(); ++i) result.data()[i] = upstream[i] * slope(a[i] - b[i]);
+        grads[k] = make_tensor(std::move(result));
+      }
+      return grads;
+    });
+  }
+
+  // create_graph: the same with recorded ops, slope_of(a - b) a Tensor function.
+  template <class SlopeOf>
+  std::vector<Tensor> composite_gradients(const Tensor& grad, SlopeOf slope_of) const {
+    const Tensor upstream = reduction == kNone ? grad : grad / divisor;
+    std::vector<Tensor> grads(2);
+    if (needs_input_grad(0)) grads[0] = upstream * slope_of(input - target);
+    if (needs_input_grad(1)) grads[1] = upstream * slope_of(target - input);
+    return grads;
+  }
+
+  Tensor input, target;
+  Reduction reduction;
+  double divisor;
+};
+
+}  // namespace
+
+// ---- l1_loss -------------------------------------------------------------------------------------
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_input_and_target("l1_loss", input, target, reduction);
+  const Tensor losses = abs(input - target);
+  if (reduction == kNone) return losses;
+  return reduction == kSum ? sum(losses) : mean(losses);
+}
+
+// ---- smooth_l1_loss ------------------------------------------------------------------------------
+
+namespace {
+
+// The slope of smooth_l1 at a difference d, with PyTorch's comparisons (d = 0 with beta = 0 gives -1).
+template <class T>
+T smooth_l1_slope(T d, T beta) {
+  return d <= -beta ? T(-1) : (d >= beta ? T(1) : d / beta);
+}
+
+// d/dx = g slope(x - y), d/dy = g slope(y - x); slope(d) = clamp(d / beta, -1, 1)
+struct SmoothL1LossBackward final : DifferenceLossBackward {
+  SmoothL1LossBackward(Tensor input, Tensor target, Reduction reduction, double beta)
+      : DifferenceLossBackward(std::move(input), std::move(target), reduction), beta(beta) {}
+  const char* name() const override { return "SmoothL1LossBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return composite_gradients(grad, [&](const Tensor& d) { return slope_of(d); });
+    return fused_gradients(grad, "smooth_l1_loss backward", [b = beta](auto d) {
+      return smooth_l1_slope(d, static_cast<decltype(d)>(b));
+    });
+  }
+  // With beta = 0 the slope is a step, a constant (its derivative is 0 wherever it exists), so it is
+  // computed elementwise outside the graph; otherwise it is the recorded clamp, finite everywhere.
+  Tensor slope_of(const Tensor& d) const {
+    if (beta > 0.0) return clamp(d / beta, -1.0, 1.0);
+    return visit_floating(d.dtype(), "smooth_l1_loss backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T* values = d.data<T>();
+      Array<T> slopes = Array<T>::from_shape(d.shape());
+      for (std::size_t i = 0; i < slopes.size(); ++i) slopes.data()[i] = smooth_l1_slope(values[i], T(0));
+      return make_tensor(std::move(slopes));
+    });
+  }
+  double beta;
+};
+
+}  // namespace
+
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
+  const char* op = "smooth_l1_loss";
+  check_input_and_target(op, input, target, reduction);
+  check(beta >= 0.0, op, ": beta must be non-negative, got ", beta);
+  Tensor out = reduced_loss(op, input, target, reduction, [beta](auto d) {
+    using T = decltype(d);
+    const T z = std::abs(d), b = static_cast<T>(beta);
+    return z < b ? T(0.5) * z * z / b : z - T(0.5) * b;
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out, std::make_shared<SmoothL1LossBackward>(input, target, reduction, beta), {&input, &target},
+           {&input, &target});
+  return out;
+}
+
+// ---- huber_loss ----------------------------------------------------------------------------------
+
+namespace {
+
+// d/dx = g clamp(x - y, -delta, delta), d/dy = g clamp(y - x, -delta, delta)
+struct HuberLossBackward final : DifferenceLossBackward {
+  HuberLossBackward(Tensor input, Tensor target, Reduction reduction, double delta)
+      : DifferenceLossBackward(std::move(input), std::move(target), reduction), delta(delta) {}
+  const char* name() const override { return "HuberLossBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled())
+      return composite_gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });
+    return fused_gradients(grad, "huber_loss backward", [limit = delta](auto d) {
+      using T = decltype(d);
+      const T delta = static_cast<T>(limit);
+      return d < -delta ? -delta : (d > delta ? delta : d);
+    });
+  }
+  double delta;
+};
+
+}  // namespace
+
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
+  const char* op = "huber_loss";
+  check_input_and_target(op, input, target, reduction);
+  check(delta > 0.0, op, ": delta must be positive, got ", delta);
+  Tensor out = reduced_loss(op, input, target, reduction, [delta](auto d) {
+    using T = decltype(d);
+    const T z = std::abs(d), limit = static_cast<T>(delta);
+    return z < limit ? T(0.5) * z * z : limit * (z - T(0.5) * limit);
+  });
+  if (any_requires_grad({&input, &target}))
+    record(out, std::make_shared<HuberLossBackward>(input, target, reduction, delta), {&input, &target},
+           {&input, &target});
+  return out;
+}
+
+}  // namespace xgrad

@@ -1,0 +1,23 @@
+#pragma once
+// Library-internal: an optimiser as the named tensors of a checkpoint, and back (xgrad::save and
+// xgrad::load, nn/serialize.hpp, which documents the layout).
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "optimizer.hpp"
+
+namespace xgrad::optim {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// The optimiser's name, each group's parameter numbers and options, and each parameter's step
+// count and defined state tensors.
+NamedTensors state_dict(const Optimizer& optimizer);
+
+// Checks every entry against the optimiser (its type, groups, parameter count, option kinds, each
+// state tensor's shape and dtype; no entry missing, none left over) and only then replaces the
+// groups' options and the state. Errors start with `where` ("load: run.npz") and name the entry.
+void load_state_dict(Optimizer& optimizer, const NamedTensors& entries, const std::string& where);
+
+}  // namespace xgrad::optim

@@ -1,0 +1,170 @@
+// conv2d: PyTorch's values and gradients (stride, padding, dilation, groups, bias or none,
+// unbatched, 1x1 kernels), finite-difference gradients, second and third derivatives through
+// create_graph, and every bad argument.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "compare.hpp"
+#include "create_graph_checks.hpp"
+#include "golden.hpp"
+
+namespace xgrad {
+namespace {
+
+using testing::all_close;
+using testing::expect_differentiable_twice;
+using testing::golden_cases;
+using testing::Inputs;
+using testing::Json;
+using testing::leaf;
+using testing::matches_fixture;
+using testing::passes_gradcheck;
+using testing::passes_third_order_check;
+using testing::throws_error_containing;
+
+// A size argument of a fixture: a number or a list.
+IntArrayRef sizes_arg(const Json& args, const char* name, std::int64_t fallback) {
+  if (!args.contains(name)) return fallback;
+  const Json& value = args.at(name);
+  if (value.is_number()) return value.get<std::int64_t>();
+  return value.get<std::vector<std::int64_t>>();
+}
+
+Tensor conv_of_fixture(const Json& args, const std::vector<Tensor>& in) {
+  return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), sizes_arg(args, "stride", 1),
+                sizes_arg(args, "padding", 0), sizes_arg(args, "dilation", 1), args.value("groups", 1));
+}
+
+TEST(Conv2d, MatchesPyTorch) {
+  const auto cases = golden_cases("conv.json", "conv2d");
+  ASSERT_EQ(cases.size(), 26u);
+  for (const Json& c : cases) {
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    EXPECT_TRUE(matches_fixture(c, [&](const std::vector<Tensor>& in) { return conv_of_fixture(c.at("args"), in); }));
+  }
+}
+
+TEST(Conv2d, HandComputedCrossCorrelation) {
+  // A 2x2 kernel over a 3x3 image, no flipping: y[0,0] = 1*1 + 2*0 + 4*0 + 5*(-1) = -4.
+  const Tensor x = arange(1.0, 10.0, kFloat64).reshape({1, 1, 3, 3});
+  const Tensor w = tensor({1.0, 0.0, 0.0, -1.0}).reshape({1, 1, 2, 2});
+  EXPECT_TRUE(all_close(conv2d(x, w, tensor({0.5})), tensor({-3.5, -3.5, -3.5, -3.5}).reshape({1, 1, 2, 2}), 0, 0));
+}
+
+struct ConvSetup {
+  Shape x, w;
+  bool bias;
+  IntArrayRef stride, padding, dilation;
+  std::int64_t groups;
+};
+
+const std::vector<ConvSetup>& setups() {
+  static const std::vector<ConvSetup> all{
+      {{2, 2, 5, 4}, {3, 2, 3, 2}, true, 1, 0, 1, 1},
+      {{1, 2, 6, 5}, {2, 2, 3, 3}, false, {2, 1}, {1, 2}, 1, 1},
+      {{1, 1, 7, 6}, {2, 1, 2, 3}, true, 2, 1, {2, 1}, 1},
+      {{2, 4, 4, 4}, {4, 2, 2, 2}, true, 1, 1, 1, 2},
+      {{2, 3, 3}, {2, 2, 2, 2}, true, 1, 1, 1, 1},  // unbatched
+      {{2, 3, 3, 2}, {2, 3, 1, 1}, true, 1, 0, 1, 1},
+  };
+  return all;
+}
+
+Inputs conv_inputs(const ConvSetup& s) {
+  Inputs in{leaf(s.x), leaf(s.w)};
+  if (s.bias) in.push_back(leaf({s.w[0]}));
+  return in;
+}
+
+std::function<Tensor(const Inputs&)> conv_fn(const ConvSetup& s) {
+  return [s](const Inputs& in) {
+    return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), s.stride, s.padding, s.dilation, s.groups);
+  };
+}
+
+TEST(Conv2d, Gradcheck) {
+  for (const ConvSetup& s : setups()) EXPECT_TRUE(passes_gradcheck(conv_fn(s), conv_inputs(s)));
+}
+
+TEST(Conv2d, DifferentiableTwice) {
+  for (const ConvSetup& s : setups()) expect_differentiable_twice(conv_fn(s), conv_inputs(s));
+}
+
+TEST(Conv2d, ThirdOrder) {
+  const ConvSetup& s = setups()[1];
+  for (std::size_t k = 0; k < 2; ++k) EXPECT_TRUE(passes_third_order_check(conv_fn(s), conv_inputs(s), k));
+}
+
+TEST(Conv2d, SecondOrderNodeNames) {
+  const Tensor x = leaf({1, 1, 4, 4}), w = leaf({1, 1, 2, 2});
+  const Tensor y = conv2d(x, w);
+  const auto grads = autograd::grad({y}, {x, w}, {ones_like(y)}, true, true);
+  EXPECT_EQ(std::string(grads[0].grad_fn()->name()), "ConvolutionBackwardBackward0");
+  EXPECT_EQ(std::string(grads[1].grad_fn()->name()), "ConvolutionBackwardBackward0");
+}
+
+TEST(Conv2d, OnlyTheWeightNeedsGrad) {
+  const Tensor x = randn({2, 1, 5, 5}, kFloat64);
+  Tensor w = leaf({2, 1, 3, 3});
+  conv2d(x, w).sum().backward();
+  EXPECT_EQ(w.grad().sizes(), IntArrayRef({2, 1, 3, 3}));
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Conv2d, RejectsWrongRank) {
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 1, 1, 5, 5}), randn({1, 1, 3, 3})); },
+                                      {"conv2d", "3-D", "4-D", "[1, 1, 1, 5, 5]"}));
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({5, 5}), randn({1, 1, 3, 3})); }, {"conv2d", "[5, 5]"}));
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 1, 5, 5}), randn({1, 3, 3})); },
+                                      {"conv2d", "weight must be 4-D", "[1, 3, 3]"}));
+}
+
+TEST(Conv2d, RejectsChannelMismatch) {
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({64, 1, 28, 28}), randn({16, 2, 5, 5})); },
+                                      {"conv2d", "expects 2 input channels", "[64, 1, 28, 28]", "[16, 2, 5, 5]"}));
+}
+
+TEST(Conv2d, RejectsKernelLargerThanPaddedInput) {
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 1, 4, 4}), randn({1, 1, 5, 5})); },
+                                      {"conv2d", "4 x 4", "5 x 5", "kernel"}));
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 1, 4, 4}), randn({1, 1, 3, 3}), {}, 1, 0, 2); },
+                                      {"conv2d", "5 x 5"}));
+  EXPECT_NO_THROW(conv2d(randn({1, 1, 4, 4}), randn({1, 1, 5, 5}), {}, 1, 1));
+}
+
+TEST(Conv2d, RejectsNonPositiveStrideAndDilationAndNegativePadding) {
+  const Tensor x = randn({1, 1, 5, 5}), w = randn({1, 1, 3, 3});
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, w, {}, 0); }, {"conv2d", "stride must be positive"}));
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, w, {}, {1, -1}); }, {"conv2d", "stride", "[1, -1]"}));
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, w, {}, 1, -1); }, {"conv2d", "padding must not be negative"}));
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, w, {}, 1, 0, 0); }, {"conv2d", "dilation must be positive"}));
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, w, {}, {1, 1, 1}); }, {"conv2d", "stride", "pair"}));
+}
+
+TEST(Conv2d, RejectsGroupsThatDoNotDivideTheChannels) {
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 4, 5, 5}), randn({3, 2, 3, 3}), {}, 1, 0, 1, 2); },
+                                      {"conv2d", "out_channels 3", "groups 2"}));
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 3, 5, 5}), randn({4, 1, 3, 3}), {}, 1, 0, 1, 2); },
+                                      {"conv2d", "3 channels are not divisible by groups 2"}));
+  EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 4, 5, 5}), randn({4, 2, 3, 3}), {}, 1, 0, 1, 0); },
+                                      {"conv2d", "groups must be positive"}));
+}
+
+TEST(Conv2d, RejectsBadBiasAndDtypes) {
+  const Tensor x = randn({1, 2, 5, 5}), w = randn({3, 2, 3, 3});
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, w, randn({2})); }, {"conv2d", "bias must have shape [3]", "[2]"}));
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x, randn({3, 2, 3, 3}, kFloat64)); },
+                                      {"conv2d", "weight", "float32"}));
+  EXPECT_TRUE(throws_error_containing([&] { conv2d(x.to(kLong), w); }, {"conv2d", "input", "int64"}));
+}
+
+TEST(Conv2d, EngineKeepsWorkingAfterAnError) {
+  Tensor w = leaf({1, 1, 2, 2});
+  EXPECT_THROW(conv2d(leaf({1, 2, 3, 3}), w), Error);
+  conv2d(leaf({1, 1, 3, 3}), w).sum().backward();
+  EXPECT_TRUE(w.grad().defined());
+}
+
+}  // namespace
+}  // namespace xgrad
