@@ -1,0 +1,31 @@
+#pragma once
+// Test-set evaluation: accuracy, the confusion matrix, and the first misclassified images.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <xgrad/xgrad.hpp>
+
+#include "pictures.hpp"
+
+namespace fashion {
+
+struct Evaluation {
+  std::int64_t correct = 0, total = 0;
+  // confusion[truth][predicted]
+  std::array<std::array<std::int64_t, 10>, 10> confusion{};
+  std::vector<Mistake> mistakes;  // at most the number asked for, in test-set order
+
+  double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(total); }
+};
+
+// Adds one batch: logits (N, 10), targets (N), and the images (N, 1, 28, 28) before normalisation
+// (for the pictures of mistakes).
+void add_batch(Evaluation& evaluation, const xgrad::Tensor& logits, const xgrad::Tensor& targets,
+               const xgrad::Tensor& raw_images, std::size_t keep_mistakes);
+
+// The matrix with a row per true class and a column per predicted class, then each class's recall.
+std::string confusion_table(const Evaluation& evaluation);
+
+}  // namespace fashion
