@@ -42,7 +42,8 @@ void Canvas::line(int x0, int y0, int x1, int y1, Color color, int thickness) {
 // are filled here as rectangles.
 void Canvas::text(int x, int y, const std::string& text, Color color, int scale) {
   std::string copy = text;
-  std::vector<char> vertices(copy.size() * 300 + 64);
+  // About 270 bytes a character on average, several times that for some: room for the worst.
+  std::vector<char> vertices(copy.size() * 2048 + 2048);
   const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, vertices.data(), static_cast<int>(vertices.size()));
   for (int q = 0; q < quads; ++q) {
     float v0[2], v2[2];  // the quad's first and third corners: top left and bottom right

@@ -53,8 +53,11 @@ bool has_dataset(const std::string& root) {
 
 // The first `limit` examples (all when limit is 0), normalised and stacked into batches.
 auto prepared(const data::datasets::MNIST& mnist, std::int64_t limit) {
-  const std::int64_t n = limit > 0 ? std::min(limit, mnist.images().size(0)) : mnist.images().size(0);
-  return data::datasets::TensorDataset(mnist.images().slice(0, 0, n), mnist.targets().slice(0, 0, n))
+  const std::int64_t all = mnist.images().size(0);
+  const std::int64_t n = limit > 0 ? std::min(limit, all) : all;
+  // A slice copies (xgrad's views do), so the whole set is shared instead.
+  const auto first = [&](const Tensor& t) { return n == all ? t : t.slice(0, 0, n); };
+  return data::datasets::TensorDataset(first(mnist.images()), first(mnist.targets()))
       .map(data::transforms::Normalize<>(kMean, kStd))
       .map(data::transforms::Stack<>());
 }
