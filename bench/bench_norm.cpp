@@ -38,6 +38,23 @@ void BM_BatchNorm2dTrainBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_BatchNorm2dTrainBackward)->Args({64, 16, 28})->Args({64, 64, 14})->Args({8, 3, 32});
 
+// BatchNorm1d after a Linear layer: (N, C), one value per channel and sample.
+void BM_BatchNorm1dTrainBackward(benchmark::State& state) {
+  Tensor x = randn({state.range(0), state.range(1)}, requires_grad());
+  Tensor weight = ones({state.range(1)}, requires_grad()), bias = zeros({state.range(1)}, requires_grad());
+  Tensor running_mean = zeros({state.range(1)}), running_var = ones({state.range(1)});
+  const Tensor upstream = randn({state.range(0), state.range(1)});
+  for (auto _ : state) {
+    x.zero_grad();
+    weight.zero_grad();
+    bias.zero_grad();
+    batch_norm(x, weight, bias, running_mean, running_var, true, 0.1, 1e-5).backward(upstream);
+    benchmark::DoNotOptimize(x.grad());
+  }
+  state.SetBytesProcessed(state.iterations() * x.numel() * static_cast<std::int64_t>(sizeof(float)));
+}
+BENCHMARK(BM_BatchNorm1dTrainBackward)->Args({64, 128})->Args({256, 512});
+
 void BM_Dropout(benchmark::State& state) {
   const Tensor x = randn({state.range(0), state.range(1)});
   for (auto _ : state) benchmark::DoNotOptimize(dropout(x, 0.5, true));
