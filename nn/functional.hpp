@@ -9,7 +9,9 @@
 // op with explicit arguments (ops/loss_classification.hpp, ops/loss_pointwise.hpp), where the
 // formulas, gradients, shapes and errors are documented. Defaults are PyTorch's.
 #include "../core/tensor.hpp"
+#include "conv.hpp"
 #include "options.hpp"
+#include "pooling.hpp"
 
 namespace xgrad::nn::functional {
 

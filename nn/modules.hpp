@@ -6,6 +6,7 @@
 #include "any_module.hpp"
 #include "functional_module.hpp"
 #include "clip_grad.hpp"
+#include "conv.hpp"
 #include "init.hpp"
 #include "linear.hpp"
 #include "loss.hpp"
@@ -13,4 +14,5 @@
 #include "module_holder.hpp"
 #include "module_list.hpp"
 #include "ordered_dict.hpp"
+#include "pooling.hpp"
 #include "sequential.hpp"
