@@ -153,11 +153,11 @@ inline void copy_row(T* __restrict out, const T* __restrict in, std::int64_t fir
 }
 
 // The common case of a row of columns, nothing in the padding and stride 1 along the width:
-// `rows` rows of `width` elements from rows `in_step` apart. Its own small function, so that the
-// compiler keeps its few variables in registers (inside im2col's loops they went to the stack).
+// `rows` rows of `width` elements from rows `in_step` apart. Out of line, so that the compiler keeps
+// its few variables in registers (inside im2col's loops they went to the stack).
 template <class T>
-__attribute__((noinline)) void copy_block(T* __restrict out, const T* __restrict in, std::int64_t rows,
-                                          std::int64_t width, std::int64_t in_step) {
+inline __attribute__((always_inline)) void copy_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
+                                                     std::int64_t width, std::int64_t in_step) {
   constexpr std::int64_t kBlock = 8;
   for (std::int64_t r = 0; r < rows; ++r, out += width, in += in_step) {
     std::int64_t o = 0;
@@ -165,6 +165,52 @@ __attribute__((noinline)) void copy_block(T* __restrict out, const T* __restrict
       for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] = in[o + k];
     for (; o < width; ++o) out[o] = in[o];
   }
+}
+
+// copy_rows' adjoint: out (rows `out_step` apart) += in (rows of `width`).
+template <class T>
+inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
+                                                    std::int64_t width, std::int64_t out_step) {
+  constexpr std::int64_t kBlock = 8;
+  for (std::int64_t r = 0; r < rows; ++r, in += width, out += out_step) {
+    std::int64_t o = 0;
+    for (; o + kBlock <= width; o += kBlock)
+      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] += in[o + k];
+    for (; o < width; ++o) out[o] += in[o];
+  }
+}
+
+// copy_rows and add_rows for each dtype. With GCC on x86-64 each is compiled twice, for AVX2
+// (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves), and the loader picks the
+// one the CPU runs, as ops/simd_rows.cpp does: the copies were an eighth of a LeNet convolution's
+// time on SSE2. Other compilers build the baseline only (see simd_rows.cpp on clang's clones).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows, std::int64_t width,
+                                          std::int64_t in_step) {
+  copy_rows(out, in, rows, width, in_step);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows, std::int64_t width,
+                                          std::int64_t in_step) {
+  copy_rows(out, in, rows, width, in_step);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows, std::int64_t width,
+                                         std::int64_t out_step) {
+  add_rows(out, in, rows, width, out_step);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows, std::int64_t width,
+                                         std::int64_t out_step) {
+  add_rows(out, in, rows, width, out_step);
 }
 
 // Where each kernel row i and kernel column j reads: the input offset of output position 0 and the
@@ -224,19 +270,6 @@ inline void add_row(T* __restrict out, const T* __restrict in, std::int64_t firs
     for (std::int64_t o = first; o < last; ++o) out[o] += in[o];
   } else {
     for (std::int64_t o = first; o < last; ++o) out[o * stride] += in[o];
-  }
-}
-
-// copy_block's adjoint: out (rows `out_step` apart) += in (rows of `width`).
-template <class T>
-__attribute__((noinline)) void add_block(T* __restrict out, const T* __restrict in, std::int64_t rows,
-                                         std::int64_t width, std::int64_t out_step) {
-  constexpr std::int64_t kBlock = 8;
-  for (std::int64_t r = 0; r < rows; ++r, in += width, out += out_step) {
-    std::int64_t o = 0;
-    for (; o + kBlock <= width; o += kBlock)
-      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] += in[o + k];
-    for (; o < width; ++o) out[o] += in[o];
   }
 }
 
@@ -353,60 +386,65 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, 
   });
 }
 
-// dx = col2im(w^T dy), image by image (the transposed convolution). Every element of dx is written.
+// dx[n] = col2im(w^T dy[n]) for one image (the transposed convolution); every element of the image
+// is written. dcol: scratch for C k k x OH OW values (unused for a 1x1 kernel, whose columns are the
+// image itself).
 template <class T>
-void conv_input_grad(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
-  const Unfold unfold(g);
+void input_grad_of_image(const Unfold& unfold, const T* grad, const T* w, T* image, T* dcol) {
+  const ConvGeometry& g = unfold.g;
   const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
   const bool direct = g.columns_are_input();
-  for_image_blocks(g.batch, image_threads(g), [&](std::int64_t, std::int64_t first, std::int64_t last) {
-    Array<T> scratch = column_buffer<T>(g);
+  if (direct) dcol = image;
+  for (std::int64_t grp = 0; grp < g.groups(); ++grp)
+    gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0), dcol + grp * Kg * L, L);
+  if (!direct) {
+    std::fill(image, image + g.image_size(), T(0));
+    col2im_add(unfold, dcol, image);
+  }
+}
+
+// dw^T += columns (C k k x OH OW) . dy[n]^T for one image, per group, into dw_t (per group a
+// Kg x Og block). dy[n] is transposed first (O x OH OW values, a small copy, into dy_t): the product
+// then reads both operands as they are, which lets libxsmm take it (it cannot read its second
+// operand transposed without a copy per product, which here would be of the much larger columns).
+template <class T>
+void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T* dy_t, T* dw_t) {
+  const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
+  for (std::int64_t o = 0; o < O; ++o)
+    for (std::int64_t l = 0; l < L; ++l) dy_t[l * O + o] = grad[o * L + l];
+  for (std::int64_t grp = 0; grp < g.groups(); ++grp)
+    gemm(false, false, Kg, Og, L, T(1), col + grp * Kg * L, L, dy_t + grp * Og, O, T(1), dw_t + grp * Kg * Og, Og);
+}
+
+// dx = col2im(w^T dy) and dw = sum over images of dy[n] columns(x[n])^T, either one left out with
+// a null pointer, in one pass over the images (dy[n] is read while in the cache, and one set of
+// threads serves both). Every element of dx and dw is written. Each thread sums its own images'
+// weight gradients; the partial sums are added in block order and transposed back at the end.
+// `kept`: the columns conv_forward left, or nullptr to unfold x again.
+template <class T>
+void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, const T* kept) {
+  const Unfold unfold(g);
+  const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
+  const std::int64_t blocks = image_threads(g), size = dw ? g.groups() * Kg * Og : 0;
+  Array<T> partial = Array<T>::from_shape({static_cast<std::size_t>(blocks * size)});
+  std::fill(partial.begin(), partial.end(), T(0));  // a block without images adds zeros
+  for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
+    Array<T> dcol = column_buffer<T>(g, dx != nullptr);
+    Array<T> col = column_buffer<T>(g, dw != nullptr && kept == nullptr);
+    Array<T> dy_t = Array<T>::from_shape({static_cast<std::size_t>(dw ? L * O : 0)});
     for (std::int64_t n = first; n < last; ++n) {
-      T* image = dx + n * g.image_size();
-      T* dcol = direct ? image : scratch.data();  // a 1x1 kernel's columns are the image itself
-      const T* grad = dy + n * g.out_channels * L;
-      for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-        gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0),
-             dcol + grp * Kg * L, L);
-      if (!direct) {
-        std::fill(image, image + g.image_size(), T(0));
-        col2im_add(unfold, dcol, image);
+      const T* grad = dy + n * O * L;
+      if (dx != nullptr) input_grad_of_image(unfold, grad, w, dx + n * g.image_size(), dcol.data());
+      if (dw != nullptr) {
+        const T* columns = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, col);
+        weight_grad_of_image(g, columns, grad, dy_t.data(), partial.data() + block * size);
       }
     }
   });
-}
-
-// dw = sum over images of dy[n] (O x OH OW) . columns(x[n])^T. Every element of dw is written.
-// Computed transposed, dw^T (C k k x O) = sum of columns(x[n]) . dy[n]^T, with dy[n] transposed
-// first (O x OH OW values, a small copy): the product then reads both operands as they are, which
-// lets libxsmm take it (it cannot read its second operand transposed without a copy per product,
-// which here would be of the much larger columns). Each thread sums its own images; the partial
-// sums are added in block order and transposed back at the end.
-// `kept`: the columns conv_forward left, or nullptr to unfold x again here.
-template <class T>
-void conv_weight_grad(const ConvGeometry& g, const T* x, const T* dy, T* dw, const T* kept = nullptr) {
-  const Unfold unfold(g);
-  const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
-  const std::int64_t blocks = image_threads(g), size = g.groups() * Kg * Og;
-  // Per block, per group a Kg x Og block; zeros for a block without images.
-  Array<T> partial = Array<T>::from_shape({static_cast<std::size_t>(blocks * size)});
-  std::fill(partial.begin(), partial.end(), T(0));
-  for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
-    Array<T> scratch = column_buffer<T>(g, kept == nullptr);
-    Array<T> dy_t = Array<T>::from_shape({static_cast<std::size_t>(L * O)});
-    T* dw_t = partial.data() + block * size;
-    for (std::int64_t n = first; n < last; ++n) {
-      const T* col = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, scratch);
-      const T* grad = dy + n * O * L;
-      for (std::int64_t o = 0; o < O; ++o)
-        for (std::int64_t l = 0; l < L; ++l) dy_t[static_cast<std::size_t>(l * O + o)] = grad[o * L + l];
-      for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-        gemm(false, false, Kg, Og, L, T(1), col + grp * Kg * L, L, dy_t.data() + grp * Og, O, T(1),
-             dw_t + grp * Kg * Og, Og);
-    }
-  });
+  if (dw == nullptr) return;
   for (std::int64_t block = 1; block < blocks; ++block)
-    for (std::int64_t i = 0; i < size; ++i) partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
+    for (std::int64_t i = 0; i < size; ++i)
+      partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
   for (std::int64_t grp = 0; grp < g.groups(); ++grp) {
     const T* sums = partial.data() + grp * Kg * Og;
     for (std::int64_t o = 0; o < Og; ++o)
@@ -468,7 +506,9 @@ struct ConvInputGradBackward final : Node {
 Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry& g) {
   Tensor dx = visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
     using T = decltype(tag);
-    return computed<T>(g.input_shape(), [&](T* out) { conv_input_grad(g, array<T>(dy).data(), array<T>(w).data(), out); });
+    return computed<T>(g.input_shape(), [&](T* out) {
+      conv_backward<T>(g, nullptr, array<T>(dy).data(), array<T>(w).data(), out, nullptr, nullptr);
+    });
   });
   if (any_requires_grad({&dy, &w})) record(dx, std::make_shared<ConvInputGradBackward>(dy, w, g), {&dy, &w}, {&dy, &w});
   return dx;
@@ -493,7 +533,7 @@ Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry
   Tensor dw = visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
     using T = decltype(tag);
     return computed<T>(g.weight_shape(),
-                       [&](T* out) { conv_weight_grad(g, array<T>(x).data(), array<T>(dy).data(), out); });
+                       [&](T* out) { conv_backward<T>(g, array<T>(x).data(), array<T>(dy).data(), nullptr, nullptr, out, nullptr); });
   });
   if (any_requires_grad({&x, &dy})) record(dw, std::make_shared<ConvWeightGradBackward>(x, dy, g), {&x, &dy}, {&x, &dy});
   return dw;
@@ -515,12 +555,14 @@ struct ConvolutionBackward final : Node {
     visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
       using T = decltype(tag);
       const T* grad = array<T>(dy).data();
-      if (needs_input_grad(0))
-        grads[0] = computed<T>(g.input_shape(), [&](T* out) { conv_input_grad(g, grad, array<T>(w).data(), out); });
-      if (needs_input_grad(1))
-        grads[1] = computed<T>(g.weight_shape(), [&](T* out) {
-          conv_weight_grad(g, array<T>(x).data(), grad, out, columns.defined() ? array<T>(columns).data() : nullptr);
-        });
+      // Both gradients in one pass over the images (see conv_backward).
+      Array<T> dx, dw;
+      if (needs_input_grad(0)) dx = Array<T>::from_shape(to_xshape(g.input_shape()));
+      if (needs_input_grad(1)) dw = Array<T>::from_shape(to_xshape(g.weight_shape()));
+      conv_backward(g, array<T>(x).data(), grad, array<T>(w).data(), needs_input_grad(0) ? dx.data() : nullptr,
+                    needs_input_grad(1) ? dw.data() : nullptr, columns.defined() ? array<T>(columns).data() : nullptr);
+      if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dx));
+      if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dw));
       if (needs_input_grad(2))
         grads[2] = computed<T>({g.out_channels}, [&](T* out) { conv_bias_grad(g, grad, out); });
     });
