@@ -14,7 +14,9 @@
 #include "embedding.hpp"
 #include "functional_activation.hpp"
 #include "functional_loss_regression.hpp"
+#include "conv.hpp"
 #include "options.hpp"
+#include "pooling.hpp"
 
 namespace xgrad::nn::functional {
 

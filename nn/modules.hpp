@@ -9,6 +9,7 @@
 #include "clip_grad.hpp"
 #include "dropout.hpp"
 #include "embedding.hpp"
+#include "conv.hpp"
 #include "init.hpp"
 #include "linear.hpp"
 #include "loss.hpp"
@@ -17,4 +18,5 @@
 #include "module_holder.hpp"
 #include "module_list.hpp"
 #include "ordered_dict.hpp"
+#include "pooling.hpp"
 #include "sequential.hpp"

@@ -106,21 +106,16 @@ namespace {
 
 // d erf(z) = g 2 / sqrt(pi) exp(-z^2). Recorded only by gelu's create_graph formula, which needs Phi
 // as a differentiable function; its own backward is composed of recorded ops.
-struct ErfBackward final : Node {
-  explicit ErfBackward(Tensor input) : input(std::move(input)) {}
+struct ErfBackward final : ActivationBackward {
+  using ActivationBackward::ActivationBackward;
   const char* name() const override { return "ErfBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {grad * (kTwoOverSqrtPi * exp(-(input * input)))};
   }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { input = Tensor(); }
-  Tensor input;
 };
 
 Tensor recorded_erf(const Tensor& z) {
-  Tensor out = map_elements(z, "erf", [](auto v) { return std::erf(v); });
-  if (any_requires_grad({&z})) record(out, std::make_shared<ErfBackward>(z), {&z}, {&z});
-  return out;
+  return recorded<ErfBackward>(map_elements(z, "erf", [](auto v) { return std::erf(v); }), z);
 }
 
 enum class GeluApproximation { None, Tanh };

@@ -1,9 +1,13 @@
 #include "ops/conv.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <exception>
+#include <thread>
 #include <string>
+#include <vector>
 
+#include "core/blas_threads_impl.hpp"
+#include "core/factory.hpp"
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/gemm_impl.hpp"
@@ -125,61 +129,170 @@ ValidRange valid_range(std::int64_t offset, std::int64_t stride, std::int64_t si
   return {first, last};
 }
 
+// Copies in[o * stride] to out[o] for o in [first, last) and zeroes the rest of out[0, count).
+// Inline loops rather than memcpy/memset: the rows are short (8 to 24 elements in a LeNet), where a
+// call costs more than the copy (memmove calls took a third of a convolution's time); __restrict
+// spares the compiler its overlap checks.
+template <class T>
+inline void copy_row(T* __restrict out, const T* __restrict in, std::int64_t first, std::int64_t last,
+                     std::int64_t count, std::int64_t stride) {
+  for (std::int64_t o = 0; o < first; ++o) out[o] = T(0);
+  if (stride == 1) {
+    // Blocks of a constant width, which the compiler turns into vector moves; a plain loop of
+    // run-time length it would turn back into a memmove call.
+    constexpr std::int64_t kBlock = 8;
+    std::int64_t o = first;
+    for (; o + kBlock <= last; o += kBlock)
+      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] = in[o + k];
+    for (std::int64_t k = 0; k < kBlock; ++k)
+      if (o + k < last) out[o + k] = in[o + k];
+  } else {
+    for (std::int64_t o = first; o < last; ++o) out[o] = in[o * stride];
+  }
+  for (std::int64_t o = last; o < count; ++o) out[o] = T(0);
+}
+
+// The common case of a row of columns, nothing in the padding and stride 1 along the width:
+// `rows` rows of `width` elements from rows `in_step` apart. Out of line, so that the compiler keeps
+// its few variables in registers (inside im2col's loops they went to the stack).
+template <class T>
+inline __attribute__((always_inline)) void copy_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
+                                                     std::int64_t width, std::int64_t in_step) {
+  constexpr std::int64_t kBlock = 8;
+  for (std::int64_t r = 0; r < rows; ++r, out += width, in += in_step) {
+    std::int64_t o = 0;
+    for (; o + kBlock <= width; o += kBlock)
+      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] = in[o + k];
+    for (; o < width; ++o) out[o] = in[o];
+  }
+}
+
+// copy_rows' adjoint: out (rows `out_step` apart) += in (rows of `width`).
+template <class T>
+inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
+                                                    std::int64_t width, std::int64_t out_step) {
+  constexpr std::int64_t kBlock = 8;
+  for (std::int64_t r = 0; r < rows; ++r, in += width, out += out_step) {
+    std::int64_t o = 0;
+    for (; o + kBlock <= width; o += kBlock)
+      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] += in[o + k];
+    for (; o < width; ++o) out[o] += in[o];
+  }
+}
+
+// copy_rows and add_rows for each dtype. With GCC on x86-64 each is compiled twice, for AVX2
+// (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves), and the loader picks the
+// one the CPU runs, as ops/simd_rows.cpp does: the copies were an eighth of a LeNet convolution's
+// time on SSE2. Other compilers build the baseline only (see simd_rows.cpp on clang's clones).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows, std::int64_t width,
+                                          std::int64_t in_step) {
+  copy_rows(out, in, rows, width, in_step);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows, std::int64_t width,
+                                          std::int64_t in_step) {
+  copy_rows(out, in, rows, width, in_step);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows, std::int64_t width,
+                                         std::int64_t out_step) {
+  add_rows(out, in, rows, width, out_step);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows, std::int64_t width,
+                                         std::int64_t out_step) {
+  add_rows(out, in, rows, width, out_step);
+}
+
+// Where each kernel row i and kernel column j reads: the input offset of output position 0 and the
+// output positions whose input lies inside the image. They do not depend on the channel or the
+// image, so they are computed once per op rather than (with two divisions each) per row.
+struct Unfold {
+  explicit Unfold(const ConvGeometry& g) : g(g) {
+    for (std::int64_t i = 0; i < g.kernel_h; ++i) {
+      h_offset.push_back(i * g.p.dilation[0] - g.p.padding[0]);
+      rows.push_back(valid_range(h_offset.back(), g.p.stride[0], g.height, g.out_h));
+    }
+    for (std::int64_t j = 0; j < g.kernel_w; ++j) {
+      w_offset.push_back(j * g.p.dilation[1] - g.p.padding[1]);
+      cols.push_back(valid_range(w_offset.back(), g.p.stride[1], g.width, g.out_w));
+    }
+  }
+  const ConvGeometry& g;
+  std::vector<std::int64_t> h_offset, w_offset;
+  std::vector<ValidRange> rows, cols;
+};
+
 // Unfolds one image (C, H, W) into its columns (C kH kW rows of OH OW): row (c, i, j) holds, for
 // each output position, the input value kernel element (i, j) of channel c meets there (0 in the
 // padding). Every element of `col` is written.
 template <class T>
-void im2col(const ConvGeometry& g, const T* image, T* col) {
+void im2col(const Unfold& u, const T* image, T* col) {
+  const ConvGeometry& g = u.g;
   const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
   const std::int64_t oh_count = g.out_h, ow_count = g.out_w;
   for (std::int64_t c = 0; c < g.in_channels; ++c) {
     const T* plane = image + c * g.plane();
     for (std::int64_t i = 0; i < g.kernel_h; ++i) {
-      const std::int64_t h_offset = i * g.p.dilation[0] - g.p.padding[0];
-      const ValidRange rows = valid_range(h_offset, sh, g.height, oh_count);
+      const ValidRange rows = u.rows[static_cast<std::size_t>(i)];
+      const std::int64_t h_offset = u.h_offset[static_cast<std::size_t>(i)];
       for (std::int64_t j = 0; j < g.kernel_w; ++j, col += g.positions()) {
-        const std::int64_t w_offset = j * g.p.dilation[1] - g.p.padding[1];
-        const ValidRange cols = valid_range(w_offset, sw, g.width, ow_count);
-        std::fill(col, col + rows.first * ow_count, T(0));
-        for (std::int64_t oh = rows.first; oh < rows.last; ++oh) {
-          T* out = col + oh * ow_count;
-          const T* in = plane + (oh * sh + h_offset) * g.width + w_offset;
-          std::fill(out, out + cols.first, T(0));
-          if (sw == 1) {
-            std::memcpy(out + cols.first, in + cols.first, static_cast<std::size_t>(cols.last - cols.first) * sizeof(T));
-          } else {
-            for (std::int64_t ow = cols.first; ow < cols.last; ++ow) out[ow] = in[ow * sw];
-          }
-          std::fill(out + cols.last, out + ow_count, T(0));
+        const ValidRange cols = u.cols[static_cast<std::size_t>(j)];
+        const std::int64_t w_offset = u.w_offset[static_cast<std::size_t>(j)];
+        if (sw == 1 && cols.first == 0 && cols.last == ow_count && rows.first == 0 && rows.last == oh_count) {
+          copy_block(col, plane + h_offset * g.width + w_offset, oh_count, ow_count, sh * g.width);
+          continue;
         }
-        std::fill(col + rows.last * ow_count, col + oh_count * ow_count, T(0));
+        for (std::int64_t oh = 0; oh < rows.first; ++oh) copy_row<T>(col + oh * ow_count, nullptr, 0, 0, ow_count, 1);
+        for (std::int64_t oh = rows.first; oh < rows.last; ++oh)
+          copy_row(col + oh * ow_count, plane + (oh * sh + h_offset) * g.width + w_offset, cols.first, cols.last,
+                   ow_count, sw);
+        for (std::int64_t oh = rows.last; oh < oh_count; ++oh) copy_row<T>(col + oh * ow_count, nullptr, 0, 0, ow_count, 1);
       }
     }
+  }
+}
+
+// out[o * stride] += in[o] for o in [first, last).
+template <class T>
+inline void add_row(T* __restrict out, const T* __restrict in, std::int64_t first, std::int64_t last,
+                    std::int64_t stride) {
+  if (stride == 1) {
+    for (std::int64_t o = first; o < last; ++o) out[o] += in[o];
+  } else {
+    for (std::int64_t o = first; o < last; ++o) out[o * stride] += in[o];
   }
 }
 
 // The adjoint of im2col: adds each column element onto the input position it was read from
 // (padding positions are dropped). `image` must be initialised (usually zeros).
 template <class T>
-void col2im_add(const ConvGeometry& g, const T* col, T* image) {
+void col2im_add(const Unfold& u, const T* col, T* image) {
+  const ConvGeometry& g = u.g;
   const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
   for (std::int64_t c = 0; c < g.in_channels; ++c) {
     T* plane = image + c * g.plane();
     for (std::int64_t i = 0; i < g.kernel_h; ++i) {
-      const std::int64_t h_offset = i * g.p.dilation[0] - g.p.padding[0];
-      const ValidRange rows = valid_range(h_offset, sh, g.height, g.out_h);
+      const ValidRange rows = u.rows[static_cast<std::size_t>(i)];
+      const std::int64_t h_offset = u.h_offset[static_cast<std::size_t>(i)];
       for (std::int64_t j = 0; j < g.kernel_w; ++j, col += g.positions()) {
-        const std::int64_t w_offset = j * g.p.dilation[1] - g.p.padding[1];
-        const ValidRange cols = valid_range(w_offset, sw, g.width, g.out_w);
-        for (std::int64_t oh = rows.first; oh < rows.last; ++oh) {
-          const T* in = col + oh * g.out_w;
-          T* out = plane + (oh * sh + h_offset) * g.width + w_offset;
-          if (sw == 1) {
-            for (std::int64_t ow = cols.first; ow < cols.last; ++ow) out[ow] += in[ow];
-          } else {
-            for (std::int64_t ow = cols.first; ow < cols.last; ++ow) out[ow * sw] += in[ow];
-          }
+        const ValidRange cols = u.cols[static_cast<std::size_t>(j)];
+        const std::int64_t w_offset = u.w_offset[static_cast<std::size_t>(j)];
+        if (sw == 1 && cols.first == 0 && cols.last == g.out_w && rows.first == 0 && rows.last == g.out_h) {
+          add_block(plane + h_offset * g.width + w_offset, col, g.out_h, g.out_w, sh * g.width);
+          continue;
         }
+        for (std::int64_t oh = rows.first; oh < rows.last; ++oh)
+          add_row(plane + (oh * sh + h_offset) * g.width + w_offset, col + oh * g.out_w, cols.first, cols.last, sw);
       }
     }
   }
@@ -187,69 +300,155 @@ void col2im_add(const ConvGeometry& g, const T* col, T* image) {
 
 // Scratch for one image's columns, from the buffer cache (each step reuses the last one's).
 template <class T>
-Array<T> column_buffer(const ConvGeometry& g) {
-  return Array<T>::from_shape({static_cast<std::size_t>(g.columns_are_input() ? 0 : g.rows() * g.positions())});
+Array<T> column_buffer(const ConvGeometry& g, bool needed = true) {
+  const bool empty = !needed || g.columns_are_input();
+  return Array<T>::from_shape({static_cast<std::size_t>(empty ? 0 : g.rows() * g.positions())});
 }
 
 // The columns of image n: the image itself for a 1x1 kernel, else unfolded into `scratch`.
 template <class T>
-const T* columns_of(const ConvGeometry& g, const T* x, std::int64_t n, Array<T>& scratch) {
+const T* columns_of(const Unfold& u, const T* x, std::int64_t n, Array<T>& scratch) {
+  const ConvGeometry& g = u.g;
   const T* image = x + n * g.image_size();
   if (g.columns_are_input()) return image;
-  im2col(g, image, scratch.data());
+  im2col(u, image, scratch.data());
   return scratch.data();
 }
 
-// ---- the three products --------------------------------------------------------------------------
+// ---- threads -------------------------------------------------------------------------------------
 
-// y = conv(x, w) + b, image by image: y[n] (O x OH OW) = w (O x C k k) . columns(x[n]), one gemm per
-// group, the bias written first and the product added onto it.
-template <class T>
-void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
-  Array<T> scratch = column_buffer<T>(g);
-  const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
-  for (std::int64_t n = 0; n < g.batch; ++n) {
-    const T* col = columns_of(g, x, n, scratch);
-    T* out = y + n * g.out_channels * L;
-    if (bias != nullptr)
-      for (std::int64_t o = 0; o < g.out_channels; ++o) std::fill(out + o * L, out + (o + 1) * L, bias[o]);
-    for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-      gemm(false, false, Og, L, Kg, T(1), w + grp * Og * Kg, Kg, col + grp * Kg * L, L, bias ? T(1) : T(0),
-           out + grp * Og * L, L);
-  }
+// Multiply-adds a thread must get before a second one is started (about 40 us of work; starting one costs some 50 us).
+constexpr double kMinWorkPerThread = 4.0e6;
+
+// How many threads share a batch: the count the user gave OpenBLAS (OPENBLAS_NUM_THREADS or
+// openblas_set_num_threads), xgrad's one thread setting, as libtorch spreads its convolutions over
+// its own threads; at most one per image and one per kMinWorkPerThread multiply-adds.
+std::int64_t image_threads(const ConvGeometry& g) {
+  const double per_image = static_cast<double>(g.out_channels) * static_cast<double>(g.group_rows()) *
+                           static_cast<double>(g.positions());
+  const auto by_work = static_cast<std::int64_t>(per_image * static_cast<double>(g.batch) / kMinWorkPerThread);
+  return std::max<std::int64_t>(1, std::min({static_cast<std::int64_t>(get_num_threads()), g.batch, by_work}));
 }
 
-// dx = col2im(w^T dy), image by image (the transposed convolution). Every element of dx is written.
+// Calls body(block, first, last) for `blocks` consecutive ranges of images covering [0, batch),
+// block 0 on the calling thread, and returns when all are done. An exception from any block is
+// rethrown here, after every thread has finished.
+template <class Body>
+void for_image_blocks(std::int64_t batch, std::int64_t blocks, const Body& body) {
+  if (blocks <= 1) return body(std::int64_t{0}, std::int64_t{0}, batch);
+  const std::int64_t size = (batch + blocks - 1) / blocks;
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(blocks));
+  auto run = [&](std::int64_t block) {
+    try {
+      body(block, block * size, std::min(batch, (block + 1) * size));
+    } catch (...) {
+      errors[static_cast<std::size_t>(block)] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::int64_t block = 1; block < blocks && block * size < batch; ++block) helpers.emplace_back(run, block);
+  run(0);
+  for (std::thread& helper : helpers) helper.join();
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
+// ---- the three products --------------------------------------------------------------------------
+//
+// Each runs image by image, so that one image's columns (at most a few hundred KB for a LeNet) stay
+// in the cache between their unfolding and their product; the images are shared among
+// image_threads() threads.
+
+// y = conv(x, w) + b: y[n] (O x OH OW) = w (O x C k k) . columns(x[n]), one gemm per group, the bias
+// written first and the product added onto it. With `kept` (N C k k OH OW elements), every image's
+// columns are left there for the weight gradient; without, they go through a scratch buffer.
 template <class T>
-void conv_input_grad(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y, T* kept) {
+  const Unfold unfold(g);
+  const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
+  for_image_blocks(g.batch, image_threads(g), [&](std::int64_t, std::int64_t first, std::int64_t last) {
+    Array<T> scratch = column_buffer<T>(g, kept == nullptr);
+    for (std::int64_t n = first; n < last; ++n) {
+      const T* col = nullptr;
+      if (kept != nullptr) {
+        im2col(unfold, x + n * g.image_size(), kept + n * g.rows() * L);
+        col = kept + n * g.rows() * L;
+      } else {
+        col = columns_of(unfold, x, n, scratch);
+      }
+      T* out = y + n * g.out_channels * L;
+      if (bias != nullptr)
+        for (std::int64_t o = 0; o < g.out_channels; ++o) std::fill(out + o * L, out + (o + 1) * L, bias[o]);
+      for (std::int64_t grp = 0; grp < g.groups(); ++grp)
+        gemm(false, false, Og, L, Kg, T(1), w + grp * Og * Kg, Kg, col + grp * Kg * L, L, bias ? T(1) : T(0),
+             out + grp * Og * L, L);
+    }
+  });
+}
+
+// dx[n] = col2im(w^T dy[n]) for one image (the transposed convolution); every element of the image
+// is written. dcol: scratch for C k k x OH OW values (unused for a 1x1 kernel, whose columns are the
+// image itself).
+template <class T>
+void input_grad_of_image(const Unfold& unfold, const T* grad, const T* w, T* image, T* dcol) {
+  const ConvGeometry& g = unfold.g;
   const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
   const bool direct = g.columns_are_input();
-  Array<T> scratch = Array<T>::from_shape({static_cast<std::size_t>(direct ? 0 : g.rows() * L)});
-  for (std::int64_t n = 0; n < g.batch; ++n) {
-    T* image = dx + n * g.image_size();
-    T* dcol = direct ? image : scratch.data();  // a 1x1 kernel's columns are the image itself
-    const T* grad = dy + n * g.out_channels * L;
-    for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-      gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0), dcol + grp * Kg * L, L);
-    if (!direct) {
-      std::fill(image, image + g.image_size(), T(0));
-      col2im_add(g, dcol, image);
-    }
+  if (direct) dcol = image;
+  for (std::int64_t grp = 0; grp < g.groups(); ++grp)
+    gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0), dcol + grp * Kg * L, L);
+  if (!direct) {
+    std::fill(image, image + g.image_size(), T(0));
+    col2im_add(unfold, dcol, image);
   }
 }
 
-// dw = sum over images of dy[n] (O x OH OW) . columns(x[n])^T. Every element of dw is written.
+// dw^T += columns (C k k x OH OW) . dy[n]^T for one image, per group, into dw_t (per group a
+// Kg x Og block). dy[n] is transposed first (O x OH OW values, a small copy, into dy_t): the product
+// then reads both operands as they are, which lets libxsmm take it (it cannot read its second
+// operand transposed without a copy per product, which here would be of the much larger columns).
 template <class T>
-void conv_weight_grad(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
-  Array<T> scratch = column_buffer<T>(g);
-  const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
-  if (g.batch == 0) std::fill(dw, dw + g.out_channels * Kg, T(0));
-  for (std::int64_t n = 0; n < g.batch; ++n) {
-    const T* col = columns_of(g, x, n, scratch);
-    const T* grad = dy + n * g.out_channels * L;
-    for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-      gemm(false, true, Og, Kg, L, T(1), grad + grp * Og * L, L, col + grp * Kg * L, L, n == 0 ? T(0) : T(1),
-           dw + grp * Og * Kg, Kg);
+void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T* dy_t, T* dw_t) {
+  const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
+  for (std::int64_t o = 0; o < O; ++o)
+    for (std::int64_t l = 0; l < L; ++l) dy_t[l * O + o] = grad[o * L + l];
+  for (std::int64_t grp = 0; grp < g.groups(); ++grp)
+    gemm(false, false, Kg, Og, L, T(1), col + grp * Kg * L, L, dy_t + grp * Og, O, T(1), dw_t + grp * Kg * Og, Og);
+}
+
+// dx = col2im(w^T dy) and dw = sum over images of dy[n] columns(x[n])^T, either one left out with
+// a null pointer, in one pass over the images (dy[n] is read while in the cache, and one set of
+// threads serves both). Every element of dx and dw is written. Each thread sums its own images'
+// weight gradients; the partial sums are added in block order and transposed back at the end.
+// `kept`: the columns conv_forward left, or nullptr to unfold x again.
+template <class T>
+void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, const T* kept) {
+  const Unfold unfold(g);
+  const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
+  const std::int64_t blocks = image_threads(g), size = dw ? g.groups() * Kg * Og : 0;
+  Array<T> partial = Array<T>::from_shape({static_cast<std::size_t>(blocks * size)});
+  std::fill(partial.begin(), partial.end(), T(0));  // a block without images adds zeros
+  for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
+    Array<T> dcol = column_buffer<T>(g, dx != nullptr);
+    Array<T> col = column_buffer<T>(g, dw != nullptr && kept == nullptr);
+    Array<T> dy_t = Array<T>::from_shape({static_cast<std::size_t>(dw ? L * O : 0)});
+    for (std::int64_t n = first; n < last; ++n) {
+      const T* grad = dy + n * O * L;
+      if (dx != nullptr) input_grad_of_image(unfold, grad, w, dx + n * g.image_size(), dcol.data());
+      if (dw != nullptr) {
+        const T* columns = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, col);
+        weight_grad_of_image(g, columns, grad, dy_t.data(), partial.data() + block * size);
+      }
+    }
+  });
+  if (dw == nullptr) return;
+  for (std::int64_t block = 1; block < blocks; ++block)
+    for (std::int64_t i = 0; i < size; ++i)
+      partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
+  for (std::int64_t grp = 0; grp < g.groups(); ++grp) {
+    const T* sums = partial.data() + grp * Kg * Og;
+    for (std::int64_t o = 0; o < Og; ++o)
+      for (std::int64_t k = 0; k < Kg; ++k) dw[(grp * Og + o) * Kg + k] = sums[k * Og + o];
   }
 }
 
@@ -307,7 +506,9 @@ struct ConvInputGradBackward final : Node {
 Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry& g) {
   Tensor dx = visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
     using T = decltype(tag);
-    return computed<T>(g.input_shape(), [&](T* out) { conv_input_grad(g, array<T>(dy).data(), array<T>(w).data(), out); });
+    return computed<T>(g.input_shape(), [&](T* out) {
+      conv_backward<T>(g, nullptr, array<T>(dy).data(), array<T>(w).data(), out, nullptr, nullptr);
+    });
   });
   if (any_requires_grad({&dy, &w})) record(dx, std::make_shared<ConvInputGradBackward>(dy, w, g), {&dy, &w}, {&dy, &w});
   return dx;
@@ -332,7 +533,7 @@ Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry
   Tensor dw = visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
     using T = decltype(tag);
     return computed<T>(g.weight_shape(),
-                       [&](T* out) { conv_weight_grad(g, array<T>(x).data(), array<T>(dy).data(), out); });
+                       [&](T* out) { conv_backward<T>(g, array<T>(x).data(), array<T>(dy).data(), nullptr, nullptr, out, nullptr); });
   });
   if (any_requires_grad({&x, &dy})) record(dw, std::make_shared<ConvWeightGradBackward>(x, dy, g), {&x, &dy}, {&x, &dy});
   return dw;
@@ -340,7 +541,8 @@ Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry
 
 // y = conv(x, w) + b:  dx = input_grad(dy, w),  dw = weight_grad(x, dy),  db = sum of dy over n, h, w
 struct ConvolutionBackward final : Node {
-  ConvolutionBackward(Tensor x, Tensor w, ConvGeometry g) : x(std::move(x)), w(std::move(w)), g(g) {}
+  ConvolutionBackward(Tensor x, Tensor w, Tensor columns, ConvGeometry g)
+      : x(std::move(x)), w(std::move(w)), columns(std::move(columns)), g(g) {}
   const char* name() const override { return "ConvolutionBackward0"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
     std::vector<Tensor> grads(3);
@@ -353,29 +555,44 @@ struct ConvolutionBackward final : Node {
     visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
       using T = decltype(tag);
       const T* grad = array<T>(dy).data();
-      if (needs_input_grad(0))
-        grads[0] = computed<T>(g.input_shape(), [&](T* out) { conv_input_grad(g, grad, array<T>(w).data(), out); });
-      if (needs_input_grad(1))
-        grads[1] = computed<T>(g.weight_shape(), [&](T* out) { conv_weight_grad(g, array<T>(x).data(), grad, out); });
+      // Both gradients in one pass over the images (see conv_backward).
+      Array<T> dx, dw;
+      if (needs_input_grad(0)) dx = Array<T>::from_shape(to_xshape(g.input_shape()));
+      if (needs_input_grad(1)) dw = Array<T>::from_shape(to_xshape(g.weight_shape()));
+      conv_backward(g, array<T>(x).data(), grad, array<T>(w).data(), needs_input_grad(0) ? dx.data() : nullptr,
+                    needs_input_grad(1) ? dw.data() : nullptr, columns.defined() ? array<T>(columns).data() : nullptr);
+      if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dx));
+      if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dw));
       if (needs_input_grad(2))
         grads[2] = computed<T>({g.out_channels}, [&](T* out) { conv_bias_grad(g, grad, out); });
     });
     return grads;
   }
   bool supports_create_graph() const override { return true; }
-  void release_saved() override { x = w = Tensor(); }
+  void release_saved() override { x = w = columns = Tensor(); }
   Tensor x, w;
+  // The forward's unfolded input, when the weight needs a gradient: unfolding it again in backward
+  // cost as much as writing it once more, and it is at most a few MB for a LeNet layer.
+  Tensor columns;
   ConvGeometry g;
 };
 
 Tensor conv_4d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g) {
+  const bool record_op = any_requires_grad({&x, &w, &b});
+  const bool keep_columns = record_op && w.requires_grad() && !g.columns_are_input();
+  Tensor columns;
   Tensor y = visit_floating(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     const T* bias = b.defined() ? array<T>(b).data() : nullptr;
-    return computed<T>(g.output_shape(), [&](T* out) { conv_forward(g, array<T>(x).data(), array<T>(w).data(), bias, out); });
+    T* kept = nullptr;
+    if (keep_columns) {
+      columns = make_tensor(Array<T>::from_shape({static_cast<std::size_t>(g.batch * g.rows() * g.positions())}));
+      kept = mutable_array<T>(columns).data();
+    }
+    return computed<T>(g.output_shape(),
+                       [&](T* out) { conv_forward(g, array<T>(x).data(), array<T>(w).data(), bias, out, kept); });
   });
-  if (any_requires_grad({&x, &w, &b}))
-    record(y, std::make_shared<ConvolutionBackward>(x, w, g), {&x, &w, &b}, {&x, &w});
+  if (record_op) record(y, std::make_shared<ConvolutionBackward>(x, w, std::move(columns), g), {&x, &w, &b}, {&x, &w});
   return y;
 }
 

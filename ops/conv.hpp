@@ -16,6 +16,12 @@
 //   db = dy summed over the images and positions
 // Convolution is bilinear in (x, w), so the second derivatives are convolutions again and
 // create_graph is supported.
+//
+// Cost: the products run image by image (one image's columns stay in the cache between their
+// unfolding and their product) on libxsmm or OpenBLAS as ops/gemm.cpp decides, and the images are
+// shared among as many threads as OpenBLAS is set to use. When the weight needs a gradient, the
+// forward keeps every image's columns for it (N C k k OH OW values: 6.5 MB for a batch of 64
+// through LeNet's second layer) until backward runs.
 #include <cstdint>
 
 #include "../core/int_array_ref.hpp"

@@ -42,10 +42,27 @@ struct ChannelStats {
 };
 
 // ---- kernels ------------------------------------------------------------------------------------
+// Every kernel walks the input in memory order, (n, c) run after run. For an (N, C) input each run
+// is a single value, so those loops are written over c instead, where they vectorise.
 
-// sum(x - shift) and sum((x - shift)^2) over n contiguous values, in double with four lanes. With
-// the shift a value of the channel, the variance sum2 - sum1^2 / m does not cancel catastrophically
-// even when the mean is large compared with the spread (the shifted-data algorithm).
+// Calls f(c, i) for every element i of the input, c its channel, in memory order.
+template <class F>
+void for_each_value(const ChannelLayout& layout, F&& f) {
+  const auto [batch, channels, inner] = layout;
+  if (inner == 1) {
+    for (std::size_t n = 0; n < batch; ++n)
+      for (std::size_t c = 0; c < channels; ++c) f(c, n * channels + c);
+    return;
+  }
+  for (std::size_t n = 0; n < batch; ++n)
+    for (std::size_t c = 0; c < channels; ++c) {
+      const std::size_t offset = (n * channels + c) * inner;
+      for (std::size_t l = 0; l < inner; ++l) f(c, offset + l);
+    }
+}
+
+// Adds sum(x - shift) and sum((x - shift)^2) over n contiguous values to sum1 and sum2, in double
+// with four lanes.
 template <class T>
 void shifted_sums(const T* x, std::size_t n, double shift, double& sum1, double& sum2) {
   double s1[4] = {0, 0, 0, 0}, s2[4] = {0, 0, 0, 0};
@@ -65,33 +82,60 @@ void shifted_sums(const T* x, std::size_t n, double shift, double& sum1, double&
   sum2 += (s2[0] + s2[1]) + (s2[2] + s2[3]);
 }
 
-// Batch mean and biased variance of every channel in one pass over the input.
+// Batch mean and biased variance of every channel, in one pass over the input. The sums are of
+// x - shift, with the shift the channel's first value: then var = sum2 / m - (sum1 / m)^2 does not
+// cancel catastrophically even when the mean is large against the spread (the shifted-data
+// algorithm), which a plain sum of squares would.
 template <class T>
 void batch_moments(const T* x, const ChannelLayout& layout, std::vector<double>& mean, std::vector<double>& var) {
   const auto [batch, channels, inner] = layout;
+  std::vector<double> shift(channels), sum1(channels, 0.0), sum2(channels, 0.0);
+  for (std::size_t c = 0; c < channels; ++c) shift[c] = static_cast<double>(x[c * inner]);
+  if (inner == 1) {
+    for (std::size_t n = 0; n < batch; ++n)
+      for (std::size_t c = 0; c < channels; ++c) {
+        const double d = static_cast<double>(x[n * channels + c]) - shift[c];
+        sum1[c] += d;
+        sum2[c] += d * d;
+      }
+  } else {
+    for (std::size_t n = 0; n < batch; ++n)
+      for (std::size_t c = 0; c < channels; ++c)
+        shifted_sums(x + (n * channels + c) * inner, inner, shift[c], sum1[c], sum2[c]);
+  }
   const double count = static_cast<double>(layout.per_channel());
-  mean.assign(channels, 0.0);
-  var.assign(channels, 0.0);
+  mean.resize(channels);
+  var.resize(channels);
   for (std::size_t c = 0; c < channels; ++c) {
-    const double shift = static_cast<double>(x[c * inner]);
-    double sum1 = 0, sum2 = 0;
-    for (std::size_t n = 0; n < batch; ++n) shifted_sums(x + (n * channels + c) * inner, inner, shift, sum1, sum2);
-    const double centred = sum1 / count;
-    mean[c] = shift + centred;
-    var[c] = std::max(sum2 / count - centred * centred, 0.0);
+    const double centred = sum1[c] / count;
+    mean[c] = shift[c] + centred;
+    var[c] = std::max(sum2[c] / count - centred * centred, 0.0);
   }
 }
 
 // A double mean as two T parts, high + low, so that x - mean keeps the digits a float32 mean would
 // round away: for x near 100 with a spread of 0.01, rounding the mean to float32 alone moves every
-// normalised value by about 4e-4.
+// normalised value by about 4e-4. (x - high) is exact when x is close to the mean.
 template <class T>
-struct SplitMean {
-  explicit SplitMean(double mean) : high(static_cast<T>(mean)), low(static_cast<T>(mean - static_cast<double>(high))) {}
-  // x - high is exact when x is close to the mean, which is where the digits matter.
-  T centre(T x) const { return (x - high) - low; }
-  T high, low;
+struct SplitMeans {
+  explicit SplitMeans(const std::vector<double>& mean) : high(mean.size()), low(mean.size()) {
+    for (std::size_t c = 0; c < mean.size(); ++c) {
+      high[c] = static_cast<T>(mean[c]);
+      low[c] = static_cast<T>(mean[c] - static_cast<double>(high[c]));
+    }
+  }
+  T centre(T x, std::size_t c) const { return (x - high[c]) - low[c]; }
+  std::vector<T> high, low;
 };
+
+// weight_c invstd_c (invstd_c without a weight), per channel.
+template <class T>
+std::vector<T> channel_scales(const ChannelStats& stats, const T* weight) {
+  std::vector<T> scale(stats.invstd.size());
+  for (std::size_t c = 0; c < scale.size(); ++c)
+    scale[c] = static_cast<T>(stats.invstd[c] * (weight ? static_cast<double>(weight[c]) : 1.0));
+  return scale;
+}
 
 // y = (x - mean_c) scale_c + bias_c with scale_c = weight_c invstd_c. Subtracting the mean first
 // keeps a channel whose spread is small against its mean accurate in float32 (PyTorch folds the
@@ -99,16 +143,10 @@ struct SplitMean {
 template <class T>
 void normalise(const T* x, T* y, const ChannelLayout& layout, const ChannelStats& stats, const T* weight,
                const T* bias) {
-  const auto [batch, channels, inner] = layout;
-  for (std::size_t c = 0; c < channels; ++c) {
-    const SplitMean<T> mean(stats.mean[c]);
-    const T scale = static_cast<T>(stats.invstd[c] * (weight ? static_cast<double>(weight[c]) : 1.0));
-    const T shift = bias ? bias[c] : T(0);
-    for (std::size_t n = 0; n < batch; ++n) {
-      const std::size_t offset = (n * channels + c) * inner;
-      for (std::size_t l = 0; l < inner; ++l) y[offset + l] = mean.centre(x[offset + l]) * scale + shift;
-    }
-  }
+  const SplitMeans<T> mean(stats.mean);
+  const std::vector<T> scale = channel_scales(stats, weight);
+  const std::vector<T> shift = bias ? std::vector<T>(bias, bias + layout.channels) : std::vector<T>(layout.channels);
+  for_each_value(layout, [&](std::size_t c, std::size_t i) { y[i] = mean.centre(x[i], c) * scale[c] + shift[c]; });
 }
 
 // running = (1 - momentum) running + momentum value, elementwise over the channels.
@@ -127,43 +165,49 @@ void gradient_sums(const T* g, const T* x, const ChannelLayout& layout, const st
   const auto [batch, channels, inner] = layout;
   sum_g.assign(channels, 0.0);
   sum_gx.assign(channels, 0.0);
-  for (std::size_t c = 0; c < channels; ++c) {
-    double a = 0, b = 0;
-    for (std::size_t n = 0; n < batch; ++n) {
+  if (inner == 1) {
+    for (std::size_t n = 0; n < batch; ++n)
+      for (std::size_t c = 0; c < channels; ++c) {
+        const double gv = static_cast<double>(g[n * channels + c]);
+        sum_g[c] += gv;
+        sum_gx[c] += gv * (static_cast<double>(x[n * channels + c]) - mean[c]);
+      }
+    return;
+  }
+  for (std::size_t n = 0; n < batch; ++n)
+    for (std::size_t c = 0; c < channels; ++c) {
       const std::size_t offset = (n * channels + c) * inner;
+      double a = 0, b = 0;
       for (std::size_t l = 0; l < inner; ++l) {
         const double gv = static_cast<double>(g[offset + l]);
         a += gv;
         b += gv * (static_cast<double>(x[offset + l]) - mean[c]);
       }
+      sum_g[c] += a;
+      sum_gx[c] += b;
     }
-    sum_g[c] = a;
-    sum_gx[c] = b;
-  }
 }
 
 // dx = s (g - mean(g) - (x - mean) invstd^2 mean(g (x - mean))) in training, s g in evaluation,
-// with s = weight_c invstd_c; the same formula as the header's, x_hat written out.
+// with s = weight_c invstd_c: the header's formula with x_hat written out.
 template <class T>
 Array<T> input_gradient(const T* g, const T* x, const Shape& shape, const ChannelLayout& layout,
                         const ChannelStats& stats, const T* weight, bool training, const std::vector<double>& sum_g,
                         const std::vector<double>& sum_gx) {
-  const auto [batch, channels, inner] = layout;
   Array<T> dx = Array<T>::from_shape(to_xshape(shape));
   T* out = dx.data();
   const double count = static_cast<double>(layout.per_channel());
-  for (std::size_t c = 0; c < channels; ++c) {
-    const double invstd = stats.invstd[c];
-    const T scale = static_cast<T>(invstd * (weight ? static_cast<double>(weight[c]) : 1.0));
-    const T mean_g = training ? static_cast<T>(sum_g[c] / count) : T(0);
-    const T slope = training ? static_cast<T>(invstd * invstd * sum_gx[c] / count) : T(0);
-    const SplitMean<T> mean(stats.mean[c]);
-    for (std::size_t n = 0; n < batch; ++n) {
-      const std::size_t offset = (n * channels + c) * inner;
-      for (std::size_t l = 0; l < inner; ++l)
-        out[offset + l] = scale * (g[offset + l] - mean_g - mean.centre(x[offset + l]) * slope);
+  const SplitMeans<T> mean(stats.mean);
+  const std::vector<T> scale = channel_scales(stats, weight);
+  std::vector<T> mean_g(layout.channels, T(0)), slope(layout.channels, T(0));
+  if (training)
+    for (std::size_t c = 0; c < layout.channels; ++c) {
+      mean_g[c] = static_cast<T>(sum_g[c] / count);
+      slope[c] = static_cast<T>(stats.invstd[c] * stats.invstd[c] * sum_gx[c] / count);
     }
-  }
+  for_each_value(layout, [&](std::size_t c, std::size_t i) {
+    out[i] = scale[c] * (g[i] - mean_g[c] - mean.centre(x[i], c) * slope[c]);
+  });
   return dx;
 }
 

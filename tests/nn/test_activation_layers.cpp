@@ -141,6 +141,16 @@ TEST(ActivationModules, RejectBadOptionsWhenBuilt) {
   EXPECT_TRUE(throws_error_containing([&] { act(randn({2})); }, {"leaky_relu", "inplace=true"}));
 }
 
+// The spellings of libtorch programs: ATen free functions as Functional steps with bound arguments.
+TEST(ActivationModules, FreeFunctionsAsFunctionalSteps) {
+  const Tensor x = randn({2, 3}) * 2.0;
+  EXPECT_TRUE(same_values(nn::Functional(xgrad::leaky_relu, 0.2)(x), leaky_relu(x, 0.2)));
+  EXPECT_TRUE(same_values(nn::Functional(xgrad::gelu, "tanh")(x), gelu(x, "tanh")));
+  EXPECT_TRUE(same_values(nn::Functional(xgrad::silu)(x), silu(x)));
+  EXPECT_TRUE(same_values(nn::Functional(xgrad::softplus, 2, 10)(x), softplus(x, 2, 10)));
+  EXPECT_TRUE(same_values(nn::Functional(xgrad::elu, 0.5, 1, 1)(x), elu(x, 0.5)));
+}
+
 // ---- regression losses ------------------------------------------------------------------------------------
 
 TEST(RegressionLossOptions, DefaultsAndConversionFromAReduction) {
