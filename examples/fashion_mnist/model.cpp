@@ -1,9 +1,5 @@
 #include "model.hpp"
 
-// Until xgrad.hpp lists them: the convolution and pooling modules.
-#include <xgrad/nn/conv.hpp>
-#include <xgrad/nn/pooling.hpp>
-
 namespace fashion {
 
 namespace nn = xgrad::nn;
