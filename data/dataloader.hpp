@@ -29,8 +29,8 @@ std::unique_ptr<StatelessDataLoader<Dataset, Sampler>> make_data_loader(Dataset 
 
 template <typename Sampler = samplers::RandomSampler, typename Dataset,
           std::enable_if_t<std::is_constructible_v<Sampler, std::size_t>, int> = 0>
-std::unique_ptr<StatelessDataLoader<Dataset, Sampler>> make_data_loader(Dataset dataset,
-                                                                        DataLoaderOptions options = DataLoaderOptions()) {
+std::unique_ptr<StatelessDataLoader<Dataset, Sampler>> make_data_loader(
+    Dataset dataset, DataLoaderOptions options = DataLoaderOptions()) {
   const std::optional<std::size_t> size = dataset.size();
   check(size.has_value(), "make_data_loader: expected the dataset to be sized in order to construct the Sampler");
   Sampler sampler(*size);

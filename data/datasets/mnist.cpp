@@ -25,8 +25,8 @@ Tensor read_images(const std::string& root, const std::string& prefix) {
   const std::uint32_t rows = idx::read_u32(file, 8, "row count", kDataset);
   const std::uint32_t cols = idx::read_u32(file, 12, "column count", kDataset);
   if (rows != kSide || cols != kSide) {
-    throw Error(concat(kDataset, ": ", file.path, ": images are ", rows, " x ", cols, " (dims at byte offsets 8 and 12)",
-                       ", expected ", kSide, " x ", kSide));
+    throw Error(concat(kDataset, ": ", file.path, ": images are ", rows, " x ", cols,
+                       " (dims at byte offsets 8 and 12), expected ", kSide, " x ", kSide));
   }
   const std::uint64_t pixels = std::uint64_t{count} * kSide * kSide;
   idx::check_payload(file, 16, pixels, "pixels", kDataset);

@@ -105,7 +105,8 @@ int run(const Settings& settings) {
   if (!has_dataset(settings.data)) {
     std::fprintf(stderr,
                  "fashion_mnist: no Fashion-MNIST in %s.\n"
-                 "Install it with `apt-get install dataset-fashion-mnist` (files in /usr/share/datasets/fashion-mnist),\n"
+                 "Install it with `apt-get install dataset-fashion-mnist`\n"
+                 "(files in /usr/share/datasets/fashion-mnist),\n"
                  "or pass --data with a folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte,\n"
                  "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may be .gz).\n",
                  settings.data.c_str());
@@ -137,7 +138,8 @@ int run(const Settings& settings) {
     xgrad::manual_seed(settings.seed + static_cast<std::uint64_t>(progress.epochs_done));
   }
   std::printf("model %s, %lld training and %zu test images, batch %zu, %d thread(s), %zu loader worker(s)\n",
-              settings.model.c_str(), static_cast<long long>(train_size), test_size, settings.batch_size, settings.threads, settings.workers);
+              settings.model.c_str(), static_cast<long long>(train_size), test_size, settings.batch_size,
+              settings.threads, settings.workers);
 
   fashion::Evaluation evaluation;
   for (int epoch = progress.epochs_done + 1; epoch <= settings.epochs; ++epoch) {
@@ -150,8 +152,9 @@ int run(const Settings& settings) {
     fashion::save_checkpoint(checkpoint, net, optimizer, progress);
   }
   if (evaluation.total == 0) evaluation = evaluate(net, test_loader);  // nothing left to train after --resume
-  std::printf("test accuracy %.4f (%lld of %lld)\n%s", evaluation.accuracy(), static_cast<long long>(evaluation.correct),
-              static_cast<long long>(evaluation.total), fashion::confusion_table(evaluation).c_str());
+  std::printf("test accuracy %.4f (%lld of %lld)\n%s", evaluation.accuracy(),
+              static_cast<long long>(evaluation.correct), static_cast<long long>(evaluation.total),
+              fashion::confusion_table(evaluation).c_str());
 
   const std::string mistakes = settings.out + "/misclassified.png", curves = settings.out + "/curves.png";
   if (!fashion::draw_mistakes(evaluation.mistakes, mistakes) || !fashion::draw_curves(progress.history, curves)) {

@@ -35,7 +35,8 @@ std::string fixed(double value, int digits) {
 
 // One panel: axes, a few labelled ticks, and the polyline of (xs, ys).
 void draw_panel(Canvas& canvas, int left, int top, int width, int height, const std::string& title,
-                const std::vector<double>& xs, const std::vector<double>& ys, double x_max, Color color, bool fraction) {
+                const std::vector<double>& xs, const std::vector<double>& ys, double x_max, Color color,
+                bool fraction) {
   canvas.text(left + width / 2 - Canvas::text_width(title, 2) / 2, top - 24, title, kBlack, 2);
   double y_min = ys.empty() ? 0.0 : *std::min_element(ys.begin(), ys.end());
   double y_max = ys.empty() ? 1.0 : *std::max_element(ys.begin(), ys.end());
@@ -49,7 +50,9 @@ void draw_panel(Canvas& canvas, int left, int top, int width, int height, const 
     y_max = std::max(y_max * 1.05, 1e-3);
   }
   const auto px = [&](double x) { return left + static_cast<int>(std::lround(x / x_max * width)); };
-  const auto py = [&](double y) { return top + height - static_cast<int>(std::lround((y - y_min) / (y_max - y_min) * height)); };
+  const auto py = [&](double y) {
+    return top + height - static_cast<int>(std::lround((y - y_min) / (y_max - y_min) * height));
+  };
   for (int tick = 0; tick <= 4; ++tick) {
     const double y = y_min + (y_max - y_min) * tick / 4.0;
     canvas.line(left, py(y), left + width, py(y), kGrey);
@@ -63,7 +66,8 @@ void draw_panel(Canvas& canvas, int left, int top, int width, int height, const 
   canvas.text(left + width / 2 - 15, top + height + 22, "epoch", kBlack);
   canvas.line(left, top, left, top + height, kBlack);
   canvas.line(left, top + height, left + width, top + height, kBlack);
-  for (std::size_t i = 0; i + 1 < xs.size(); ++i) canvas.line(px(xs[i]), py(ys[i]), px(xs[i + 1]), py(ys[i + 1]), color, 2);
+  for (std::size_t i = 0; i + 1 < xs.size(); ++i)
+    canvas.line(px(xs[i]), py(ys[i]), px(xs[i + 1]), py(ys[i + 1]), color, 2);
   for (std::size_t i = 0; i < xs.size(); ++i) canvas.fill_rect(px(xs[i]) - 2, py(ys[i]) - 2, 5, 5, color);
 }
 

@@ -160,8 +160,9 @@ TEST(DataLoader, LeavingAnEpochEarlyAndDestroyingJoins) {
 }
 
 TEST(DataLoader, BadOptions) {
-  EXPECT_TRUE(throws_error_containing([] { data::make_data_loader(numbered(3), data::DataLoaderOptions().batch_size(0)); },
-                                      {"batch_size must be positive"}));
+  EXPECT_TRUE(throws_error_containing(
+      [] { data::make_data_loader(numbered(3), data::DataLoaderOptions().batch_size(0)); },
+      {"batch_size must be positive"}));
   EXPECT_TRUE(throws_error_containing(
       [] { data::make_data_loader(numbered(3), data::DataLoaderOptions().workers(2).max_jobs(0)); },
       {"max_jobs must be positive"}));

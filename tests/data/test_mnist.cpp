@@ -89,8 +89,8 @@ TEST(Mnist, TruncatedHeaderAndPayload) {
     TempDir dir;
     std::vector<std::uint8_t> images = idx_images(3);
     // Cut inside the header: the column count at offset 12 is incomplete.
-    write_set(dir.path(), "train", std::vector<std::uint8_t>(images.begin(), images.begin() + 14), idx_labels({1, 2, 3}),
-              gzipped);
+    const std::vector<std::uint8_t> header_cut(images.begin(), images.begin() + 14);
+    write_set(dir.path(), "train", header_cut, idx_labels({1, 2, 3}), gzipped);
     EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
                                         {"train-images-idx3-ubyte", "truncated", "column count at byte offset 12",
                                          "the file has 14"}));
