@@ -153,8 +153,7 @@ inline void copy_row(T* __restrict out, const T* __restrict in, std::int64_t fir
 }
 
 // The common case of a row of columns, nothing in the padding and stride 1 along the width:
-// `rows` rows of `width` elements from rows `in_step` apart. Out of line, so that the compiler keeps
-// its few variables in registers (inside im2col's loops they went to the stack).
+// `rows` rows of `width` elements from rows `in_step` apart.
 template <class T>
 inline __attribute__((always_inline)) void copy_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
                                                      std::int64_t width, std::int64_t in_step) {
@@ -180,10 +179,12 @@ inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* 
   }
 }
 
-// copy_rows and add_rows for each dtype. With GCC on x86-64 each is compiled twice, for AVX2
-// (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves), and the loader picks the
-// one the CPU runs, as ops/simd_rows.cpp does: the copies were an eighth of a LeNet convolution's
-// time on SSE2. Other compilers build the baseline only (see simd_rows.cpp on clang's clones).
+// copy_rows and add_rows for each dtype, out of line, so that the compiler keeps their few variables
+// in registers (inlined into im2col's loops they went to the stack). With GCC on x86-64 each is
+// compiled twice, for AVX2 (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves),
+// and the loader picks the one the CPU runs, as ops/simd_rows.cpp does: the copies were an eighth
+// of a LeNet convolution's time on SSE2. Other compilers build the baseline only (see
+// simd_rows.cpp on clang's clones).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif

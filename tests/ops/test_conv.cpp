@@ -112,6 +112,16 @@ TEST(Conv2d, OnlyTheWeightNeedsGrad) {
   EXPECT_FALSE(x.grad().defined());
 }
 
+TEST(Conv2d, EmptyBatch) {
+  Tensor x = leaf({0, 2, 5, 5}), w = leaf({3, 2, 3, 3}), b = leaf({3});
+  const Tensor y = conv2d(x, w, b);
+  EXPECT_EQ(y.sizes(), IntArrayRef({0, 3, 3, 3}));
+  y.sum().backward();
+  EXPECT_EQ(x.grad().sizes(), IntArrayRef({0, 2, 5, 5}));
+  EXPECT_TRUE(all_close(w.grad(), zeros({3, 2, 3, 3}, kFloat64), 0, 0));
+  EXPECT_TRUE(all_close(b.grad(), zeros({3}, kFloat64), 0, 0));
+}
+
 TEST(Conv2d, RejectsWrongRank) {
   EXPECT_TRUE(throws_error_containing([] { conv2d(randn({1, 1, 1, 5, 5}), randn({1, 1, 3, 3})); },
                                       {"conv2d", "3-D", "4-D", "[1, 1, 1, 5, 5]"}));
