@@ -233,4 +233,9 @@ std::uint64_t random_index(std::uint64_t bound) {
 
 double random_normal() { return std::normal_distribution<double>(0.0, 1.0)(generator()); }
 
+void random_words(std::uint64_t* words, std::size_t count) {
+  std::mt19937_64& engine = generator();
+  for (std::size_t i = 0; i < count; ++i) words[i] = engine();
+}
+
 }  // namespace xgrad

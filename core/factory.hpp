@@ -64,6 +64,9 @@ void manual_seed(std::uint64_t seed);
 std::uint64_t random_index(std::uint64_t bound);
 // A standard normal sample from the global generator.
 double random_normal();
+// Fills `words` with raw 64-bit draws of the global generator: the cheapest randomness there is,
+// for callers that turn each word into several decisions (dropout masks).
+void random_words(std::uint64_t* words, std::size_t count);
 // The number of threads OpenBLAS (and xgrad's own split work) may use, as torch::set_num_threads.
 void set_num_threads(int threads);
 int get_num_threads();

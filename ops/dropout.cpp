@@ -1,5 +1,9 @@
 #include "ops/dropout.hpp"
 
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
 #include "core/factory.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/elementwise.hpp"
@@ -46,16 +50,23 @@ Tensor multiplier(const Tensor& x, double p, const Shape& mask_shape) {
 Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) {
   check_probability(p, "dropout_mask");
   check(p < 1.0, "dropout_mask: p must be below 1 (p = 1 keeps nothing and has no scale), got ", p);
-  // Uniform draws in double, so the keep probability is exact to 2^-53.
-  const Tensor draws = rand(shape, kFloat64);
+  // Each 64-bit draw decides two elements, one per 32-bit half: an element is kept when its half
+  // is below keep * 2^32. The keep probability is then exact to 2^-32, and a mask costs half a
+  // generator call per element instead of a call plus a floating-point conversion.
   const double keep = 1.0 - p;
+  const auto threshold = static_cast<std::uint64_t>(std::ldexp(keep, 32));
   return visit_floating(dtype, "dropout_mask", [&](auto tag) {
     using T = decltype(tag);
     const T scale = static_cast<T>(1.0 / keep);
-    const double* u = array<double>(draws).data();
     Array<T> mask = Array<T>::from_shape(to_xshape(shape));
     T* out = mask.data();
-    for (std::size_t i = 0; i < mask.size(); ++i) out[i] = u[i] < keep ? scale : T(0);
+    const std::size_t n = mask.size();
+    std::vector<std::uint64_t> words((n + 1) / 2);
+    random_words(words.data(), words.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t half = (i % 2 == 0 ? words[i / 2] : words[i / 2] >> 32) & 0xffffffffu;
+      out[i] = half < threshold ? scale : T(0);
+    }
     return make_tensor(std::move(mask));
   });
 }
