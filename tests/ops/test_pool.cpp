@@ -70,6 +70,33 @@ TEST(MaxPool2d, FirstMaximumWinsAndGradientGoesThere) {
   EXPECT_TRUE(all_close(x.grad(), tensor({1.0, 0.0, 0.0, 0.0}).reshape({1, 1, 2, 2}), 0, 0));
 }
 
+// 2 x 2 windows at stride 2 take a shortcut (two pairs, then the larger); with many ties and NaNs it
+// must pick what PyTorch's sequential scan picks: the first largest value, or the last NaN.
+TEST(MaxPool2d, TwoByTwoShortcutPicksAsTheSequentialScan) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::int64_t H = 6, W = 8;
+  std::vector<double> values(static_cast<std::size_t>(2 * H * W));
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = (i * 7 % 11 == 3 || i % 13 == 5) ? nan : double(i * 5 % 3);
+  Tensor x = from_blob(values.data(), {2, 1, H, W}, kFloat64).requires_grad_();
+  const Tensor y = max_pool2d(x, 2);
+  y.sum().backward();
+  const std::vector<double> got = testing::values(y), grad = testing::values(x.grad());
+  for (std::int64_t plane = 0; plane < 2; ++plane)
+    for (std::int64_t oh = 0; oh < H / 2; ++oh)
+      for (std::int64_t ow = 0; ow < W / 2; ++ow) {
+        double best = -std::numeric_limits<double>::infinity();
+        std::int64_t at = plane * H * W + 2 * oh * W + 2 * ow;
+        for (std::int64_t h = 2 * oh; h < 2 * oh + 2; ++h)
+          for (std::int64_t w = 2 * ow; w < 2 * ow + 2; ++w) {
+            const std::int64_t i = plane * H * W + h * W + w;
+            if (values[i] > best || std::isnan(values[i])) best = values[i], at = i;
+          }
+        const double out = got[plane * (H / 2) * (W / 2) + oh * (W / 2) + ow];
+        EXPECT_TRUE(std::isnan(best) ? std::isnan(out) : out == best) << plane << " " << oh << " " << ow;
+        EXPECT_EQ(grad[at], 1.0) << plane << " " << oh << " " << ow;
+      }
+}
+
 TEST(MaxPool2d, AllNegativeInfinityWindow) {
   const double inf = std::numeric_limits<double>::infinity();
   Tensor x = tensor({-inf, -inf, -inf, -inf}).reshape({1, 2, 2}).requires_grad_();
