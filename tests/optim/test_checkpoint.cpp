@@ -22,23 +22,6 @@ namespace fs = std::filesystem;
 namespace F = nn::functional;
 using testing::throws_error_containing;
 
-// The message of the Error `fn` throws, "" when it throws none.
-std::string error_message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
-
-::testing::AssertionResult contains_all(const std::string& message, const std::vector<std::string>& fragments) {
-  for (const std::string& fragment : fragments)
-    if (message.find(fragment) == std::string::npos)
-      return ::testing::AssertionFailure() << "message \"" << message << "\" lacks \"" << fragment << "\"";
-  return ::testing::AssertionSuccess();
-}
-
 class OptimizerCheckpoint : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -216,9 +199,9 @@ TEST_F(OptimizerCheckpoint, FilesThatDoNotFitAreErrorsAndChangeNothing) {
 
   auto expect_rejected = [&](optim::Optimizer& target, const std::vector<std::string>& fragments) {
     const auto before = fingerprint(target);
-    const std::string message = error_message([&] { xgrad::load(target, saved); });
-    EXPECT_TRUE(contains_all(message, {"load: ", saved}));
-    EXPECT_TRUE(contains_all(message, fragments));
+    std::vector<std::string> expected{"load: ", saved};
+    expected.insert(expected.end(), fragments.begin(), fragments.end());
+    EXPECT_TRUE(throws_error_containing([&] { xgrad::load(target, saved); }, expected));
     EXPECT_EQ(fingerprint(target), before);
   };
 

@@ -111,7 +111,7 @@ Tensor leaf(const Shape& shape) { return randn(shape, kFloat64).requires_grad_()
 std::vector<double> values(const Tensor& tensor) { return tensor.to_vector<double>(); }
 
 ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
-                                                   std::initializer_list<std::string> fragments) {
+                                                   const std::vector<std::string>& fragments) {
   try {
     fn();
   } catch (const Error& error) {

@@ -54,6 +54,10 @@ std::string printed(const T& value) {
 
 // Expects fn() to throw xgrad::Error whose message contains every one of the fragments.
 ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
-                                                   std::initializer_list<std::string> fragments);
+                                                   const std::vector<std::string>& fragments);
+inline ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
+                                                          std::initializer_list<std::string> fragments) {
+  return throws_error_containing(fn, std::vector<std::string>(fragments));
+}
 
 }  // namespace xgrad::testing
