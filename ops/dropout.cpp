@@ -1,8 +1,8 @@
 #include "ops/dropout.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "core/factory.hpp"
 #include "core/tensor_impl.hpp"
@@ -60,12 +60,16 @@ Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) {
     const T scale = static_cast<T>(1.0 / keep);
     Array<T> mask = Array<T>::from_shape(to_xshape(shape));
     T* out = mask.data();
-    const std::size_t n = mask.size();
-    std::vector<std::uint64_t> words((n + 1) / 2);
-    random_words(words.data(), words.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t half = (i % 2 == 0 ? words[i / 2] : words[i / 2] >> 32) & 0xffffffffu;
-      out[i] = half < threshold ? scale : T(0);
+    // The words are drawn in stack-sized chunks, so a training step's mask allocates nothing extra.
+    constexpr std::size_t kChunk = 512;  // elements, an even number: chunks split no word
+    std::uint64_t words[kChunk / 2];
+    for (std::size_t start = 0, n = mask.size(); start < n; start += kChunk) {
+      const std::size_t count = std::min(kChunk, n - start);
+      random_words(words, (count + 1) / 2);
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::uint64_t half = (i % 2 == 0 ? words[i / 2] : words[i / 2] >> 32) & 0xffffffffu;
+        out[start + i] = half < threshold ? scale : T(0);
+      }
     }
     return make_tensor(std::move(mask));
   });
