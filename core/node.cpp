@@ -18,6 +18,13 @@ thread_local bool destroying_parked_nodes = false;
 
 void defer_destruction(std::shared_ptr<Node>&& node) {
   if (!node) return;
+  // Not the last owner: dropping it destroys nothing (most edges of a live graph), so it needs no
+  // parking. Should another thread drop its share meanwhile, this reset destroys one node, whose own
+  // edges are parked as usual: still no recursion down the graph.
+  if (node.use_count() > 1) {
+    node.reset();
+    return;
+  }
   parked_nodes.push_back(std::move(node));
   if (destroying_parked_nodes) return;  // the loop further up the stack will get to it
   destroying_parked_nodes = true;

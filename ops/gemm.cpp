@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include "core/blas_threads_impl.hpp"
@@ -124,12 +125,13 @@ struct KernelKey {
   }
 };
 
+// Sizes, flags and beta tell the kernels of a program apart (leading dimensions almost always follow
+// the sizes); independent multiplies, rather than a chain, since every product looks its kernel up.
 struct KernelKeyHash {
   std::size_t operator()(const KernelKey& key) const {
-    std::size_t h = static_cast<std::size_t>(key.kind);
-    for (int part : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc, key.flags, key.beta})
-      h = h * 1000003u ^ static_cast<std::size_t>(static_cast<unsigned>(part));
-    return h;
+    auto part = [](int value, std::size_t odd) { return static_cast<std::size_t>(static_cast<unsigned>(value)) * odd; };
+    return part(key.m, 0x9E3779B97F4A7C15u) ^ part(key.n, 0xC2B2AE3D27D4EB4Fu) ^ part(key.k, 0x165667B19E3779F9u) ^
+           part(static_cast<int>(key.kind) * 4 + key.flags * 2 + key.beta, 0x27D4EB2F165667C5u);
   }
 };
 
@@ -222,18 +224,34 @@ class KernelRegistry {
   std::unordered_map<KernelKey, void*, KernelKeyHash> kernels_;
 };
 
-// The kernel for `key`, from this thread's cache when it has been used here before: a training step
-// asks for the same few shapes every time, and the shared registry's lock is then not taken.
+// This thread's most recent kernels, direct-mapped by the key's hash: a training step asks for the
+// same few shapes every time, and then finds each with one comparison, without the shared
+// registry's lock (a hash map here cost 2% of a tiny training step, mostly in its modulo). Two keys
+// that share a slot evict each other; the registry still has both.
+struct RecentKernels {
+  struct Slot {
+    KernelKey key;
+    void* kernel;
+    bool filled;
+  };
+  static constexpr std::size_t kSlots = 64;  // a power of two: the modulo is a mask
+  Slot& slot_for(const KernelKey& key) {
+    const std::size_t hash = KernelKeyHash()(key);
+    return slots[(hash >> 32) % kSlots];
+  }
+  std::array<Slot, kSlots> slots{};
+};
+
+// The kernel for `key` (nullptr where the generator has none), from this thread's recent kernels
+// when it was used here before.
 void* kernel_for(const KernelKey& key) {
   // Never destroyed, so that a product computed during static destruction still finds it.
   static KernelRegistry& registry = *new KernelRegistry;
-  thread_local std::unordered_map<KernelKey, void*, KernelKeyHash> seen;
-  const auto found = seen.find(key);
-  if (found != seen.end()) return found->second;
-  if (seen.size() >= KernelRegistry::kMaxKernels) seen.clear();
-  void* kernel = registry.find_or_generate(key);
-  seen.emplace(key, kernel);
-  return kernel;
+  thread_local RecentKernels recent;
+  RecentKernels::Slot& slot = recent.slot_for(key);
+  if (slot.filled && slot.key == key) return slot.kernel;
+  slot = {key, registry.find_or_generate(key), true};
+  return slot.kernel;
 }
 
 KernelKind gemm_kind(float) { return KernelKind::kGemmFloat; }

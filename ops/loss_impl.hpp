@@ -24,8 +24,9 @@ inline void check_same_dtype(const char* op, const char* name_a, const Tensor& a
   if (!is_floating(b.dtype()))
     throw Error(concat(op, ": ", name_b, " must be floating point, got ", dtype_name(b.dtype()), " of shape ",
                        shape_str(b.shape())));
-  check(a.dtype() == b.dtype(), op, ": ", name_a, " has dtype ", dtype_name(a.dtype()), " but ", name_b,
-        " has dtype ", dtype_name(b.dtype()), "; convert one so both match");
+  if (a.dtype() != b.dtype())
+    throw Error(concat(op, ": ", name_a, " has dtype ", dtype_name(a.dtype()), " but ", name_b, " has dtype ",
+                       dtype_name(b.dtype()), "; convert one so both match"));
 }
 
 // An element's position in a tensor of `shape` for an error message: "1" for a vector, "[0, 2]" for

@@ -155,14 +155,19 @@ std::size_t Optimizer::size() const noexcept {
 
 namespace {
 
-// Shape equality read straight from the two arrays: no Shape vectors (step() allocates nothing) and
-// no per-dim checked size() calls, since this runs for every parameter on every step.
-bool same_shape(const Tensor& a, const Tensor& b) {
+// Equal dtypes and shapes, read straight from the two arrays: no Shape vectors (step() allocates
+// nothing) and no per-dim checked size() calls, since this runs for every parameter and every slot
+// of its state on every step.
+bool same_dtype_and_shape(const Tensor& a, const Tensor& b) {
+  const StorageVariant& x = *a.impl()->storage;
+  const StorageVariant& y = *b.impl()->storage;
+  if (x.index() != y.index()) return false;
   return std::visit(
-      [](const auto& x, const auto& y) {
-        return std::equal(x.shape().begin(), x.shape().end(), y.shape().begin(), y.shape().end());
+      [&y](const auto& xs) {
+        const auto& ys = std::get<std::decay_t<decltype(xs)>>(y);
+        return std::equal(xs.shape().begin(), xs.shape().end(), ys.shape().begin(), ys.shape().end());
       },
-      static_cast<const StorageVariant&>(*a.impl()->storage), static_cast<const StorageVariant&>(*b.impl()->storage));
+      x);
 }
 
 }  // namespace
@@ -175,15 +180,15 @@ void Optimizer::check_before_step() const {
   for (const OptimizerParamGroup& group : param_groups_)
     for (const Tensor& parameter : group.params()) {
       const ParamState& state = state_[index++];
-      const Tensor grad = parameter.grad();
+      const Tensor& grad = parameter.impl()->grad;
       if (!grad.defined()) continue;
       // The engine guarantees a gradient's shape; this is for hand-set gradients and restored state.
-      if (grad.dtype() != parameter.dtype() || !same_shape(grad, parameter))
+      if (!same_dtype_and_shape(grad, parameter))
         throw Error(concat(name_, ": parameter ", index - 1, " (", parameter.name(), ") of shape ",
                            shape_str(parameter.shape()), " (", dtype_name(parameter.dtype()),
                            ") has a gradient of shape ", shape_str(grad.shape()), " (", dtype_name(grad.dtype()), ")"));
       for (const auto& [slot_name, slot] : state.tensors())
-        if (slot->defined() && (slot->dtype() != parameter.dtype() || !same_shape(*slot, parameter)))
+        if (slot->defined() && !same_dtype_and_shape(*slot, parameter))
           throw Error(concat(name_, ": state '", slot_name, "' of parameter ", index - 1, " (", parameter.name(),
                              ") has shape ", shape_str(slot->shape()), " (", dtype_name(slot->dtype()),
                              "), the parameter ", shape_str(parameter.shape()), " (",
