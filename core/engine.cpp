@@ -32,6 +32,16 @@ Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
   return total;
 }
 
+bool add_gradient_in_place(const Tensor& total, const Tensor& addend) {
+  if (total.requires_grad() || total.dtype() != addend.dtype() || !has_shape(total, addend.shape())) return false;
+  visit_floating(total.dtype(), "backward", [&](auto tag) {
+    using T = decltype(tag);
+    mutable_array<T>(total) += array<T>(addend);
+  });
+  ++total.impl()->storage->version;
+  return true;
+}
+
 bool has_shape(const Tensor& tensor, const Shape& shape) {
   return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), shape.begin(), shape.end()); },
                     static_cast<const StorageVariant&>(*tensor.impl()->storage));

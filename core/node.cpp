@@ -55,7 +55,9 @@ std::vector<Node::TensorHook>& AccumulateGrad::tensor_hooks() { return leaf_.imp
 std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output) {
   TensorImpl& leaf = *leaf_.impl();
   if (leaf.grad.defined()) {
-    leaf.grad = sum_of_gradients(leaf.grad, grad_output);
+    // Under create_graph the sum is a new, recorded tensor; otherwise it goes into grad() in place.
+    if (GradMode::is_enabled() || !add_gradient_in_place(leaf.grad, grad_output))
+      leaf.grad = sum_of_gradients(leaf.grad, grad_output);
   } else {
     // The engine hands over gradients it no longer needs; anything still shared (a grad_output the
     // user passed in, a gradient routed to two leaves) is copied so grads never alias.

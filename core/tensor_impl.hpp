@@ -86,6 +86,11 @@ Tensor make_tensor(Array<T>&& values) {
 // gradients routed to several places may share storage safely).
 Tensor sum_of_gradients(const Tensor& a, const Tensor& b);
 
+// total += addend in place, for a leaf's grad outside create_graph (PyTorch's AccumulateGrad does the
+// same, so a handle taken on x.grad() sees later backward passes). Returns false, changing nothing,
+// when the two differ in dtype or shape or total is part of a graph.
+bool add_gradient_in_place(const Tensor& total, const Tensor& addend);
+
 // True when the tensor's array has exactly this shape (no allocation).
 bool has_shape(const Tensor& tensor, const Shape& shape);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <thread>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -154,9 +155,9 @@ inline void copy_row(T* __restrict out, const T* __restrict in, std::int64_t fir
 
 // The common case of a row of columns, nothing in the padding and stride 1 along the width:
 // `rows` rows of `width` elements from rows `in_step` apart.
-template <class T>
+template <class T, class Width = std::int64_t>
 inline __attribute__((always_inline)) void copy_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
-                                                     std::int64_t width, std::int64_t in_step) {
+                                                     Width width, std::int64_t in_step) {
   constexpr std::int64_t kBlock = 8;
   for (std::int64_t r = 0; r < rows; ++r, out += width, in += in_step) {
     std::int64_t o = 0;
@@ -167,9 +168,9 @@ inline __attribute__((always_inline)) void copy_rows(T* __restrict out, const T*
 }
 
 // copy_rows' adjoint: out (rows `out_step` apart) += in (rows of `width`).
-template <class T>
+template <class T, class Width = std::int64_t>
 inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
-                                                    std::int64_t width, std::int64_t out_step) {
+                                                    Width width, std::int64_t out_step) {
   constexpr std::int64_t kBlock = 8;
   for (std::int64_t r = 0; r < rows; ++r, in += width, out += out_step) {
     std::int64_t o = 0;
@@ -177,6 +178,79 @@ inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* 
       for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] += in[o + k];
     for (; o < width; ++o) out[o] += in[o];
   }
+}
+
+// Without padding and with stride 1 along the width, every (channel, kernel row, kernel column) row
+// of an image's columns is a plain block copy of the image: out_h rows of out_w elements, starting
+// where that kernel element first reads, rows sh * W apart. These two run the whole image's blocks
+// (C kH kW of them) in one call, out of line, so that the compiler keeps their few variables in
+// registers; a call per block, with the general loop's bookkeeping around it, cost as much as the
+// copying for a LeNet's second convolution. With GCC on x86-64 each is compiled twice, for AVX2
+// (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves), and the loader picks the one
+// the CPU runs, as ops/simd_rows.cpp does. Other compilers build the baseline only (see
+// simd_rows.cpp on clang's clones).
+struct UnpaddedBlocks {
+  std::int64_t channels, plane, kernel_h, kernel_w;
+  std::int64_t h_step, w_step;  // input offset between kernel rows, kernel columns (dilation)
+  std::int64_t out_h, out_w, row_step;
+};
+
+// `width` is b.out_w, either as a number or as a compile-time constant: rows of exactly one vector
+// (a LeNet's second convolution) then copy without any loop along the row.
+template <class T, class Width>
+inline __attribute__((always_inline)) void unfold_blocks(const UnpaddedBlocks& b, Width width, const T* image,
+                                                         T* col) {
+  for (std::int64_t c = 0; c < b.channels; ++c)
+    for (std::int64_t i = 0; i < b.kernel_h; ++i)
+      for (std::int64_t j = 0; j < b.kernel_w; ++j, col += b.out_h * b.out_w)
+        copy_rows(col, image + c * b.plane + i * b.h_step + j * b.w_step, b.out_h, width, b.row_step);
+}
+
+template <class T>
+inline __attribute__((always_inline)) void unfold_any_width(const UnpaddedBlocks& b, const T* image, T* col) {
+  if (b.out_w == 8) return unfold_blocks(b, std::integral_constant<std::int64_t, 8>(), image, col);
+  unfold_blocks(b, b.out_w, image, col);
+}
+
+// The adjoint: every block added back onto the image.
+template <class T, class Width>
+inline __attribute__((always_inline)) void fold_blocks_add(const UnpaddedBlocks& b, Width width, const T* col,
+                                                           T* image) {
+  for (std::int64_t c = 0; c < b.channels; ++c)
+    for (std::int64_t i = 0; i < b.kernel_h; ++i)
+      for (std::int64_t j = 0; j < b.kernel_w; ++j, col += b.out_h * b.out_w)
+        add_rows(image + c * b.plane + i * b.h_step + j * b.w_step, col, b.out_h, width, b.row_step);
+}
+
+template <class T>
+inline __attribute__((always_inline)) void fold_any_width_add(const UnpaddedBlocks& b, const T* col, T* image) {
+  if (b.out_w == 8) return fold_blocks_add(b, std::integral_constant<std::int64_t, 8>(), col, image);
+  fold_blocks_add(b, b.out_w, col, image);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const float* image, float* col) {
+  unfold_any_width(b, image, col);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const double* image, double* col) {
+  unfold_any_width(b, image, col);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const float* col, float* image) {
+  fold_any_width_add(b, col, image);
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+__attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const double* col, double* image) {
+  fold_any_width_add(b, col, image);
 }
 
 // copy_rows and add_rows for each dtype, out of line, so that the compiler keeps their few variables
@@ -218,7 +292,12 @@ __attribute__((noinline)) void add_block(double* out, const double* in, std::int
 // output positions whose input lies inside the image. They do not depend on the channel or the
 // image, so they are computed once per op rather than (with two divisions each) per row.
 struct Unfold {
-  explicit Unfold(const ConvGeometry& g) : g(g) {
+  explicit Unfold(const ConvGeometry& g)
+      : g(g),
+        unpadded(g.p.padding[0] == 0 && g.p.padding[1] == 0 && g.p.stride[1] == 1),
+        blocks{g.in_channels, g.plane(),           g.kernel_h, g.kernel_w,
+               g.p.dilation[0] * g.width, g.p.dilation[1], g.out_h,    g.out_w,
+               g.p.stride[0] * g.width} {
     for (std::int64_t i = 0; i < g.kernel_h; ++i) {
       h_offset.push_back(i * g.p.dilation[0] - g.p.padding[0]);
       rows.push_back(valid_range(h_offset.back(), g.p.stride[0], g.height, g.out_h));
@@ -229,6 +308,9 @@ struct Unfold {
     }
   }
   const ConvGeometry& g;
+  // Every kernel element reads only inside the image, each row of columns a block (UnpaddedBlocks).
+  bool unpadded;
+  UnpaddedBlocks blocks;
   std::vector<std::int64_t> h_offset, w_offset;
   std::vector<ValidRange> rows, cols;
 };
@@ -238,6 +320,7 @@ struct Unfold {
 // padding). Every element of `col` is written.
 template <class T>
 void im2col(const Unfold& u, const T* image, T* col) {
+  if (u.unpadded) return unfold_unpadded(u.blocks, image, col);
   const ConvGeometry& g = u.g;
   const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
   const std::int64_t oh_count = g.out_h, ow_count = g.out_w;
@@ -278,6 +361,7 @@ inline void add_row(T* __restrict out, const T* __restrict in, std::int64_t firs
 // (padding positions are dropped). `image` must be initialised (usually zeros).
 template <class T>
 void col2im_add(const Unfold& u, const T* col, T* image) {
+  if (u.unpadded) return fold_unpadded_add(u.blocks, col, image);
   const ConvGeometry& g = u.g;
   const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
   for (std::int64_t c = 0; c < g.in_channels; ++c) {
@@ -453,18 +537,28 @@ void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T
   }
 }
 
+// The sum of a row, in eight interleaved running sums that the compiler keeps in one vector register
+// (a single running sum is a chain of dependent additions it may not reorder).
+template <class T>
+T row_sum(const T* __restrict row, std::int64_t length) {
+  constexpr std::int64_t kLanes = 8;
+  T lanes[kLanes] = {};
+  std::int64_t l = 0;
+  for (; l + kLanes <= length; l += kLanes)
+    for (std::int64_t k = 0; k < kLanes; ++k) lanes[k] += row[l + k];
+  T total = T(0);
+  for (; l < length; ++l) total += row[l];
+  for (std::int64_t k = 0; k < kLanes; ++k) total += lanes[k];
+  return total;
+}
+
 // db[o] = sum of dy[n, o, :, :] over n.
 template <class T>
 void conv_bias_grad(const ConvGeometry& g, const T* dy, T* db) {
   const std::int64_t L = g.positions();
   std::fill(db, db + g.out_channels, T(0));
   for (std::int64_t n = 0; n < g.batch; ++n)
-    for (std::int64_t o = 0; o < g.out_channels; ++o) {
-      const T* row = dy + (n * g.out_channels + o) * L;
-      T total = T(0);
-      for (std::int64_t l = 0; l < L; ++l) total += row[l];
-      db[o] += total;
-    }
+    for (std::int64_t o = 0; o < g.out_channels; ++o) db[o] += row_sum(dy + (n * g.out_channels + o) * L, L);
 }
 
 template <class T, class Kernel>

@@ -30,6 +30,31 @@ TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
   EXPECT_DOUBLE_EQ(a.grad().item<double>(), 4.0);
 }
 
+// As PyTorch's AccumulateGrad: outside create_graph the second pass adds into the grad tensor the
+// first one left, so a handle taken on it sees the sum (and its version moves on).
+TEST(Engine, AccumulationAddsIntoTheExistingGradTensor) {
+  Tensor a = scalar64(2.0);
+  (a * 3.0).backward();
+  const Tensor first = a.grad();
+  const auto version = first._version();
+  (a * 4.0).backward();
+  EXPECT_DOUBLE_EQ(first.item<double>(), 7.0);  // 3 + 4, in the tensor taken after the first pass
+  EXPECT_EQ(a.grad().data_ptr<double>(), first.data_ptr<double>());
+  EXPECT_GT(first._version(), version);
+}
+
+// Under create_graph the sum is a new tensor recorded in the graph; the first gradient is untouched.
+TEST(Engine, CreateGraphAccumulationMakesANewRecordedSum) {
+  Tensor a = scalar64(2.0);
+  (a * a).backward({}, /*retain_graph=*/true, /*create_graph=*/true);  // 2a = 4
+  const Tensor first = a.grad();
+  (a * a).backward({}, /*retain_graph=*/true, /*create_graph=*/true);
+  EXPECT_DOUBLE_EQ(first.item<double>(), 4.0);
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 8.0);
+  EXPECT_TRUE(a.grad().requires_grad());
+  a.zero_grad();  // the grad refers back to a through its graph
+}
+
 TEST(Engine, RetainGraphAllowsASecondBackward) {
   Tensor a = scalar64(2.0);
   Tensor y = exp(a * a);
