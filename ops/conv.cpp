@@ -489,16 +489,13 @@ void input_grad_of_image(const Unfold& unfold, const T* grad, const T* w, T* ima
 }
 
 // dw^T += columns (C k k x OH OW) . dy[n]^T for one image, per group, into dw_t (per group a
-// Kg x Og block). dy[n] is transposed first (O x OH OW values, a small copy, into dy_t): the product
-// then reads both operands as they are, which lets libxsmm take it (it cannot read its second
-// operand transposed without a copy per product, which here would be of the much larger columns).
+// Kg x Og block). dw^T rather than dw: the product then reads the large columns as they are and only
+// dy[n] (O x OH OW values) transposed, which libxsmm's generated transpose does on the way in.
 template <class T>
-void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T* dy_t, T* dw_t) {
-  const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
-  for (std::int64_t o = 0; o < O; ++o)
-    for (std::int64_t l = 0; l < L; ++l) dy_t[l * O + o] = grad[o * L + l];
+void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T* dw_t) {
+  const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
   for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-    gemm(false, false, Kg, Og, L, T(1), col + grp * Kg * L, L, dy_t + grp * Og, O, T(1), dw_t + grp * Kg * Og, Og);
+    gemm(false, true, Kg, Og, L, T(1), col + grp * Kg * L, L, grad + grp * Og * L, L, T(1), dw_t + grp * Kg * Og, Og);
 }
 
 // dx = col2im(w^T dy) and dw = sum over images of dy[n] columns(x[n])^T, either one left out with
@@ -516,13 +513,12 @@ void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T
   for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
     Array<T> dcol = column_buffer<T>(g, dx != nullptr);
     Array<T> col = column_buffer<T>(g, dw != nullptr && kept == nullptr);
-    Array<T> dy_t = Array<T>::from_shape({static_cast<std::size_t>(dw ? L * O : 0)});
     for (std::int64_t n = first; n < last; ++n) {
       const T* grad = dy + n * O * L;
       if (dx != nullptr) input_grad_of_image(unfold, grad, w, dx + n * g.image_size(), dcol.data());
       if (dw != nullptr) {
         const T* columns = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, col);
-        weight_grad_of_image(g, columns, grad, dy_t.data(), partial.data() + block * size);
+        weight_grad_of_image(g, columns, grad, partial.data() + block * size);
       }
     }
   });
