@@ -32,11 +32,22 @@ Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
   return total;
 }
 
+namespace {
+// total[i] += addend[i] for two distinct buffers: a plain loop the compiler vectorises (xtensor's +=
+// on two arrays ran element by element here).
+template <class T>
+void add_into(T* __restrict total, const T* __restrict addend, std::size_t size) {
+  for (std::size_t i = 0; i < size; ++i) total[i] += addend[i];
+}
+}  // namespace
+
 bool add_gradient_in_place(const Tensor& total, const Tensor& addend) {
-  if (total.requires_grad() || total.dtype() != addend.dtype() || !has_shape(total, addend.shape())) return false;
+  if (total.requires_grad() || total.dtype() != addend.dtype() || !has_shape(total, addend.shape()) ||
+      total.impl()->storage == addend.impl()->storage)
+    return false;
   visit_floating(total.dtype(), "backward", [&](auto tag) {
     using T = decltype(tag);
-    mutable_array<T>(total) += array<T>(addend);
+    add_into(mutable_array<T>(total).data(), array<T>(addend).data(), static_cast<std::size_t>(total.numel()));
   });
   ++total.impl()->storage->version;
   return true;

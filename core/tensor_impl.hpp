@@ -88,7 +88,7 @@ Tensor sum_of_gradients(const Tensor& a, const Tensor& b);
 
 // total += addend in place, for a leaf's grad outside create_graph (PyTorch's AccumulateGrad does the
 // same, so a handle taken on x.grad() sees later backward passes). Returns false, changing nothing,
-// when the two differ in dtype or shape or total is part of a graph.
+// when the two differ in dtype or shape, share their storage, or total is part of a graph.
 bool add_gradient_in_place(const Tensor& total, const Tensor& addend);
 
 // True when the tensor's array has exactly this shape (no allocation).

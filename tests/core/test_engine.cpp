@@ -43,6 +43,14 @@ TEST(Engine, AccumulationAddsIntoTheExistingGradTensor) {
   EXPECT_GT(first._version(), version);
 }
 
+// Backward from a leaf with its own grad as the upstream: the sum must read the old values whole.
+TEST(Engine, AccumulatingAGradOntoItselfDoublesIt) {
+  Tensor a = scalar64(2.0);
+  (a * 3.0).backward();
+  a.backward(a.grad());
+  EXPECT_DOUBLE_EQ(a.grad().item<double>(), 6.0);
+}
+
 // Under create_graph the sum is a new tensor recorded in the graph; the first gradient is untouched.
 TEST(Engine, CreateGraphAccumulationMakesANewRecordedSum) {
   Tensor a = scalar64(2.0);
