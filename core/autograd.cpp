@@ -152,7 +152,7 @@ void attach_custom_node(Tensor& output, const std::shared_ptr<Node>& node, const
   std::vector<Edge> edges;
   for (const Tensor* input : inputs) edges.push_back({input->defined() ? gradient_edge(*input) : nullptr, 0});
   node->set_next_edges(std::move(edges));
-  node->output_shape = output.shape();
+  copy_shape(output, node->output_shape);
   node->output_dtype = output.dtype();
   if (AnomalyMode::is_enabled())
     node->set_creation_context(concat("the custom Function ", node->name(), " on ", inputs.size(), " tensor inputs"));

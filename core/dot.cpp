@@ -32,7 +32,7 @@ std::string leaf_label(const Tensor& leaf) {
 std::string node_label(const Node& node) {
   if (const auto* sink = dynamic_cast<const AccumulateGrad*>(&node)) return leaf_label(sink->leaf());
   std::ostringstream label;
-  label << node.name() << "\\n" << shape_str(node.output_shape);
+  label << node.name() << "\\n" << shape_str(node.output_shape.to_shape());
   // A tensor that called retain_grad() shows its gradient like a leaf does.
   const std::shared_ptr<TensorImpl> retained = node.retained_output();
   if (retained && retained->retains_grad && retained->grad.defined())

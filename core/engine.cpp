@@ -58,6 +58,15 @@ bool has_shape(const Tensor& tensor, const Shape& shape) {
                     static_cast<const StorageVariant&>(*tensor.impl()->storage));
 }
 
+bool has_shape(const Tensor& tensor, const InlineShape& shape) {
+  return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), shape.begin(), shape.end()); },
+                    static_cast<const StorageVariant&>(*tensor.impl()->storage));
+}
+
+void copy_shape(const Tensor& tensor, InlineShape& out) {
+  std::visit([&](const auto& a) { out.assign(a.shape()); }, static_cast<const StorageVariant&>(*tensor.impl()->storage));
+}
+
 namespace {
 
 // Each backward pass gets a fresh number, so a Node knows whether its bookkeeping is from this pass.
@@ -68,7 +77,7 @@ void check_gradient(const Node& producer, std::size_t input, const Tensor& grad,
   if (has_shape(grad, consumer.output_shape) && grad.dtype() == consumer.output_dtype) return;
   throw Error(concat("backward: ", producer.name(), " returned a gradient of shape ", shape_str(grad.shape()), " (",
                      dtype_name(grad.dtype()), ") for input ", input, ", which has shape ",
-                     shape_str(consumer.output_shape), " (", dtype_name(consumer.output_dtype), ")"));
+                     shape_str(consumer.output_shape.to_shape()), " (", dtype_name(consumer.output_dtype), ")"));
 }
 
 // The gradient after the hooks of the node's tensor, in registration order; a hook that returns a
@@ -79,7 +88,7 @@ Tensor apply_tensor_hooks(Node& node, Tensor grad) {
     Tensor replacement = hook(grad);
     if (!replacement.defined()) continue;
     if (!has_shape(replacement, node.output_shape) || replacement.dtype() != grad.dtype())
-      throw Error(concat("hook: a hook on a tensor of shape ", shape_str(node.output_shape), " (",
+      throw Error(concat("hook: a hook on a tensor of shape ", shape_str(node.output_shape.to_shape()), " (",
                          dtype_name(grad.dtype()), ") returned a gradient of shape ", shape_str(replacement.shape()),
                          " (", dtype_name(replacement.dtype()), ")"));
     grad = std::move(replacement);
@@ -120,8 +129,12 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
     return true;
   };
 
-  // 1. Discovery: count how many edges point at each reachable node.
+  // 1. Discovery: count how many edges point at each reachable node. Room for a small model's graph
+  // up front: grown from empty, these vectors reallocated several times per training step.
+  constexpr std::size_t kTypicalNodes = 64;
   std::vector<Node*> to_visit, discovered;
+  to_visit.reserve(kTypicalNodes);
+  discovered.reserve(kTypicalNodes);
   for (const Root& root : roots)
     if (first_visit(*root.node)) to_visit.push_back(root.node.get());
   while (!to_visit.empty()) {
@@ -140,6 +153,7 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
   // 2. Kahn's algorithm from the roots nothing else points at. Shared pointers keep a ready node
   // alive after its consumer is released.
   std::vector<std::shared_ptr<Node>> ready;
+  ready.reserve(kTypicalNodes);
   for (const Root& root : roots) {
     Node& node = *root.node;
     node.grad_buffer_ = node.grad_buffer_.defined() ? sum_of_gradients(node.grad_buffer_, root.grad) : root.grad;

@@ -81,7 +81,7 @@ std::shared_ptr<Node> gradient_edge(const Tensor& input) {
   std::shared_ptr<Node> accumulator = impl.grad_accumulator.lock();
   if (!accumulator) {
     accumulator = make_cached_shared<AccumulateGrad>(input);
-    accumulator->output_shape = input.shape();
+    copy_shape(input, accumulator->output_shape);
     accumulator->output_dtype = input.dtype();
     impl.grad_accumulator = accumulator;
   }
@@ -149,7 +149,7 @@ void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inp
   edges.reserve(inputs.size());
   for (const Tensor* input : inputs) edges.push_back({gradient_edge(*input), 0});
   node->set_next_edges(std::move(edges));
-  node->output_shape = output.shape();
+  copy_shape(output, node->output_shape);
   node->output_dtype = output.dtype();
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;

@@ -21,6 +21,36 @@ namespace xgrad {
 struct Storage;
 class Node;
 
+// A node's output shape, its dimensions stored inline up to kInlineDims: every recorded op makes a
+// node, and every leaf of every graph an AccumulateGrad, so a Shape (a heap-allocated vector) there
+// cost an allocation per node, about a quarter of a tiny training step's.
+class InlineShape {
+ public:
+  static constexpr std::size_t kInlineDims = 6;
+
+  InlineShape() = default;
+  // Copies any sequence of dimensions with size(), begin() and end() (a Shape, an array's shape).
+  template <class Dims>
+  void assign(const Dims& dims) {
+    size_ = static_cast<std::size_t>(dims.size());
+    if (size_ <= kInlineDims) {
+      std::size_t d = 0;
+      for (auto dim : dims) inline_[d++] = static_cast<std::int64_t>(dim);
+    } else {
+      more_.assign(dims.begin(), dims.end());
+    }
+  }
+  std::size_t size() const { return size_; }
+  const std::int64_t* begin() const { return size_ <= kInlineDims ? inline_.data() : more_.data(); }
+  const std::int64_t* end() const { return begin() + size_; }
+  Shape to_shape() const { return Shape(begin(), end()); }
+
+ private:
+  std::array<std::int64_t, kInlineDims> inline_{};
+  std::size_t size_ = 0;
+  std::vector<std::int64_t> more_;  // used only past kInlineDims dimensions
+};
+
 // An edge of the graph, as libtorch's torch::autograd::Edge: the node that receives the gradient
 // of one input (its grad_fn, the AccumulateGrad of a leaf, or null when the input needs no grad),
 // and which of that node's inputs it is (always 0 in xgrad: every node has one output).
@@ -85,7 +115,7 @@ class Node {
   // Wires the node to its inputs; called once by record().
   void set_next_edges(std::vector<Edge> edges) { next_edges_ = std::move(edges); }
   // Shape and dtype of the op's output, checked against incoming gradients and shown by to_dot.
-  Shape output_shape;
+  InlineShape output_shape;
   Dtype output_dtype = kFloat32;
 
  protected:

@@ -93,6 +93,10 @@ bool add_gradient_in_place(const Tensor& total, const Tensor& addend);
 
 // True when the tensor's array has exactly this shape (no allocation).
 bool has_shape(const Tensor& tensor, const Shape& shape);
+bool has_shape(const Tensor& tensor, const InlineShape& shape);
+
+// The tensor's shape, copied into a node's inline shape without building a Shape.
+void copy_shape(const Tensor& tensor, InlineShape& out);
 
 // Calls f(T{}) with T = float or double for a floating dtype; int64 is an error naming the op.
 template <class F>

@@ -324,7 +324,7 @@ void fill_rows(T* __restrict out, const T* __restrict row, std::size_t rows, std
 LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   check_same_floating("linear", "input", input, "weight", weight);
   if (bias.defined()) check_same_floating("linear", "input", input, "bias", bias);
-  const Shape x = input.shape();
+  Shape x = input.shape();
   const Shape w = weight.shape();
   // Messages are built only on failure: they format every shape, and linear is on the hot path.
   const bool bias_ok = !bias.defined() || (w.size() == 2 && has_shape(bias, {w[0]}));
@@ -339,9 +339,10 @@ LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& 
   LinearPlan plan;
   plan.in = w[1];
   plan.out = w[0];
-  plan.out_shape = Shape(x.begin(), x.end() - 1);
-  plan.rows = numel_of(plan.out_shape);
-  plan.out_shape.push_back(plan.out);
+  plan.rows = 1;
+  for (std::size_t d = 0; d + 1 < x.size(); ++d) plan.rows *= static_cast<std::size_t>(x[d]);
+  plan.out_shape = std::move(x);  // the input's shape with the features replaced: no new vector
+  plan.out_shape.back() = w[0];
   return plan;
 }
 
