@@ -328,7 +328,7 @@ std::vector<Case> op_cases() {
                      bias->clear();
                      (x->theirs + bias->theirs).backward(*upstream_theirs);
                    }});
-  for (auto [m, k, n] : {std::array<std::size_t, 3>{30, 16, 16}, {300, 64, 64}, {256, 784, 512}, {512, 512, 512}}) {
+  for (auto [m, k, n] : {std::array<std::int64_t, 3>{30, 16, 16}, {300, 64, 64}, {256, 784, 512}, {512, 512, 512}}) {
     auto a = std::make_shared<Operand>(xgrad::Shape{m, k});
     auto b = std::make_shared<Operand>(xgrad::Shape{k, n});
     auto up_mine = std::make_shared<xgrad::Tensor>(xgrad::randn({m, n}));

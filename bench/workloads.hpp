@@ -114,8 +114,9 @@ struct Trainer {
   explicit Trainer(const Workload& w, std::uint64_t seed = 0)
       : net((manual_seed(seed), mlp(w))), optimizer(net->parameters(), optim::SGDOptions(0.1).momentum(0.9)) {
     const Dataset data = spiral(w);
-    x = from_buffer(data.x.data(), {w.batch, w.features});
-    y = from_buffer(data.labels.data(), {w.batch});
+    const auto batch = static_cast<std::int64_t>(w.batch), features = static_cast<std::int64_t>(w.features);
+    x = from_buffer(data.x.data(), {batch, features});
+    y = from_buffer(data.labels.data(), {batch});
   }
 
   // zero_grad, forward, cross-entropy, backward, SGD update. Returns the loss before the update.

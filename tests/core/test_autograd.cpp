@@ -103,6 +103,19 @@ TEST(Hooks, BadHooksAreErrorsAndTheEngineRecovers) {
   EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{2.0, 2.0}));
 }
 
+// Seven dimensions: past the inline dims of a node's output shape, which then lives on the heap;
+// gradients are still checked against it and its error messages still print it.
+TEST(Hooks, ShapesOfMoreThanSixDimsAreCheckedAndNamed) {
+  Tensor w = ones({1, 2, 1, 1, 1, 1, 3}, kFloat64).requires_grad_();
+  const unsigned bad = w.register_hook([](Tensor) { return ones({2, 3}, kFloat64); });
+  EXPECT_TRUE(throws_error_containing([&] { (w * 2.0).sum().backward(); }, {"hook", "[1, 2, 1, 1, 1, 1, 3]", "[2, 3]"}));
+  w.remove_hook(bad);
+  w.zero_grad();
+  (w * 2.0).sum().backward();
+  EXPECT_EQ(w.grad().sizes().vec(), (std::vector<std::int64_t>{1, 2, 1, 1, 1, 1, 3}));
+  EXPECT_EQ(w.grad().to_vector<double>(), std::vector<double>(6, 2.0));
+}
+
 TEST(GradFn, NamesAndNextFunctionsAsPyTorch) {
   const Tensor x = tensor({{1.0, 2.0}}).requires_grad_();
   const Tensor w = tensor({{3.0}, {4.0}}).requires_grad_();
