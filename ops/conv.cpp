@@ -366,17 +366,12 @@ inline void add_row(T* __restrict out, const T* __restrict in, std::int64_t firs
 
 // The adjoint of im2col: adds each column element onto the input position it was read from
 // (padding positions are dropped). `image` must be initialised (usually zeros).
-// Only channels [first, first + count) of the image, whose rows `col` holds.
 template <class T>
-void col2im_add(const Unfold& u, const T* col, T* image, std::int64_t first, std::int64_t count) {
+void col2im_add(const Unfold& u, const T* col, T* image) {
+  if (u.unpadded) return fold_unpadded_add(u.blocks, col, image);
   const ConvGeometry& g = u.g;
-  if (u.unpadded) {
-    UnpaddedBlocks some = u.blocks;
-    some.channels = count;
-    return fold_unpadded_add(some, col, image + first * g.plane());
-  }
   const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
-  for (std::int64_t c = first; c < first + count; ++c) {
+  for (std::int64_t c = 0; c < g.in_channels; ++c) {
     T* plane = image + c * g.plane();
     for (std::int64_t i = 0; i < g.kernel_h; ++i) {
       const ValidRange rows = u.rows[static_cast<std::size_t>(i)];
@@ -483,40 +478,22 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, 
   });
 }
 
-// How many input channels' rows of columns go through the cache at once in the input gradient:
-// enough to fill about half of a 32 KB L1 data cache, and at least one.
-template <class T>
-std::int64_t channels_per_chunk(const ConvGeometry& g) {
-  constexpr std::int64_t kChunkBytes = 16 * 1024;
-  const std::int64_t channel_bytes = g.kernel_h * g.kernel_w * g.positions() * static_cast<std::int64_t>(sizeof(T));
-  return std::max<std::int64_t>(1, kChunkBytes / channel_bytes);
-}
-
 // dx[n] = col2im(w^T dy[n]) for one image (the transposed convolution); every element of the image
-// is written. The product runs a few input channels at a time (channels_per_chunk), each chunk's
-// rows folded onto the image while they are still in the L1 cache: folding the whole image's
-// columns afterwards read them back from L2, and took a quarter as long as the product itself.
-// dcol: scratch for at least one chunk's rows (unused for a 1x1 kernel, whose columns are the
-// image itself).
+// is written. dcol: scratch for C k k x OH OW values (unused for a 1x1 kernel, whose columns are the
+// image itself). (Running the product a few channels at a time, each chunk folded while still in the
+// L1 cache, measured no faster for a LeNet's second convolution.)
 template <class T>
 void input_grad_of_image(const Unfold& unfold, const T* grad, const T* w, T* image, T* dcol) {
   const ConvGeometry& g = unfold.g;
   const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
-  if (g.columns_are_input()) {
-    for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-      gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0), image + grp * Kg * L, L);
-    return;
-  }
-  std::fill(image, image + g.image_size(), T(0));
-  const std::int64_t per_channel = g.kernel_h * g.kernel_w, chunk = channels_per_chunk<T>(g);
+  const bool direct = g.columns_are_input();
+  if (direct) dcol = image;
   for (std::int64_t grp = 0; grp < g.groups(); ++grp)
-    for (std::int64_t first = 0; first < g.group_in(); first += chunk) {
-      const std::int64_t count = std::min(chunk, g.group_in() - first);
-      // Rows (c, i, j) of channels [first, first + count): columns of w^T, read as a^T from w.
-      gemm(true, false, count * per_channel, L, Og, T(1), w + grp * Og * Kg + first * per_channel, Kg,
-           grad + grp * Og * L, L, T(0), dcol, L);
-      col2im_add(unfold, dcol, image, grp * g.group_in() + first, count);
-    }
+    gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0), dcol + grp * Kg * L, L);
+  if (!direct) {
+    std::fill(image, image + g.image_size(), T(0));
+    col2im_add(unfold, dcol, image);
+  }
 }
 
 // dw^T += columns (C k k x OH OW) . dy[n]^T for one image, per group, into dw_t (per group a
