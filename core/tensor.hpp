@@ -53,7 +53,9 @@ class Tensor {
   // Marks a leaf. Only floating-point leaves can require grad.
   Tensor& requires_grad_(bool requires_grad = true) const;
   bool is_leaf() const;
-  // The gradient accumulated by backward; undefined until a backward reaches this tensor.
+  // The gradient accumulated by backward; undefined until a backward reaches this tensor. A later
+  // backward adds into this same tensor (in place, as PyTorch), except under create_graph, which
+  // leaves a new, differentiable sum.
   Tensor grad() const;
   // The op that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
