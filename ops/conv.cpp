@@ -498,7 +498,8 @@ void input_grad_of_image(const Unfold& unfold, const T* grad, const T* w, T* ima
 
 // dw^T += columns (C k k x OH OW) . dy[n]^T for one image, per group, into dw_t (per group a
 // Kg x Og block). dw^T rather than dw: the product then reads the large columns as they are and only
-// dy[n] (O x OH OW values) transposed, which libxsmm's generated transpose does on the way in.
+// dy[n] (O x OH OW values) transposed, which libxsmm's generated transpose copies on the way in (or
+// OpenBLAS reads in place, where the gemm rule sends the product there).
 template <class T>
 void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T* dw_t) {
   const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();

@@ -67,6 +67,7 @@ const std::vector<ConvSetup>& setups() {
       {{2, 4, 4, 4}, {4, 2, 2, 2}, true, 1, 1, 1, 2},
       {{2, 3, 3}, {2, 2, 2, 2}, true, 1, 1, 1, 1},  // unbatched
       {{2, 3, 3, 2}, {2, 3, 1, 1}, true, 1, 0, 1, 1},
+      {{2, 2, 4, 12}, {3, 2, 2, 5}, true, 1, 0, 1, 1},  // output rows of 8: unfolded and folded as single vectors
   };
   return all;
 }
