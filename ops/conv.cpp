@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <string>
 #include <thread>
 #include <type_traits>
-#include <string>
 #include <vector>
 
 #include "core/blas_threads_impl.hpp"
@@ -180,23 +180,37 @@ inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* 
   }
 }
 
+// The out-of-line copies below are compiled twice with GCC on x86-64, for AVX2 (x86-64-v3: 32-byte
+// moves) and for the baseline (16-byte SSE2 moves), and the loader picks the one the CPU runs, as
+// ops/simd_rows.cpp does: the copies were an eighth of a LeNet convolution's time on SSE2. Other
+// compilers build the baseline only (see simd_rows.cpp on clang's clones).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XGRAD_CONV_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define XGRAD_CONV_CLONES
+#endif
+
 // Without padding and with stride 1 along the width, every (channel, kernel row, kernel column) row
 // of an image's columns is a plain block copy of the image: out_h rows of out_w elements, starting
-// where that kernel element first reads, rows sh * W apart. These two run the whole image's blocks
-// (C kH kW of them) in one call, out of line, so that the compiler keeps their few variables in
-// registers; a call per block, with the general loop's bookkeeping around it, cost as much as the
-// copying for a LeNet's second convolution. With GCC on x86-64 each is compiled twice, for AVX2
-// (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves), and the loader picks the one
-// the CPU runs, as ops/simd_rows.cpp does. Other compilers build the baseline only (see
-// simd_rows.cpp on clang's clones).
+// where that kernel element first reads, rows sh * W apart. unfold_unpadded and fold_unpadded_add
+// run the whole image's blocks (C kH kW of them) in one call, out of line, so that the compiler
+// keeps their few variables in registers; a call per block, with the general loop's bookkeeping
+// around it, cost as much as the copying for a LeNet's second convolution.
 struct UnpaddedBlocks {
   std::int64_t channels, plane, kernel_h, kernel_w;
   std::int64_t h_step, w_step;  // input offset between kernel rows, kernel columns (dilation)
   std::int64_t out_h, out_w, row_step;
 };
 
-// `width` is b.out_w, either as a number or as a compile-time constant: rows of exactly one vector
-// (a LeNet's second convolution) then copy without any loop along the row.
+// Calls body(width) with the row width as a number or, for rows of exactly one vector (a LeNet's
+// second convolution), as a compile-time constant, so that those rows copy without any loop along
+// the row.
+template <class Body>
+inline __attribute__((always_inline)) void with_row_width(std::int64_t width, const Body& body) {
+  if (width == 8) return body(std::integral_constant<std::int64_t, 8>());
+  body(width);
+}
+
 template <class T, class Width>
 inline __attribute__((always_inline)) void unfold_blocks(const UnpaddedBlocks& b, Width width, const T* image,
                                                          T* col) {
@@ -204,12 +218,6 @@ inline __attribute__((always_inline)) void unfold_blocks(const UnpaddedBlocks& b
     for (std::int64_t i = 0; i < b.kernel_h; ++i)
       for (std::int64_t j = 0; j < b.kernel_w; ++j, col += b.out_h * b.out_w)
         copy_rows(col, image + c * b.plane + i * b.h_step + j * b.w_step, b.out_h, width, b.row_step);
-}
-
-template <class T>
-inline __attribute__((always_inline)) void unfold_any_width(const UnpaddedBlocks& b, const T* image, T* col) {
-  if (b.out_w == 8) return unfold_blocks(b, std::integral_constant<std::int64_t, 8>(), image, col);
-  unfold_blocks(b, b.out_w, image, col);
 }
 
 // The adjoint: every block added back onto the image, kernel column by kernel column. The blocks of
@@ -229,69 +237,40 @@ inline __attribute__((always_inline)) void fold_blocks_add(const UnpaddedBlocks&
                  width, b.row_step);
 }
 
-template <class T>
-inline __attribute__((always_inline)) void fold_any_width_add(const UnpaddedBlocks& b, const T* col, T* image) {
-  if (b.out_w == 8) return fold_blocks_add(b, std::integral_constant<std::int64_t, 8>(), col, image);
-  fold_blocks_add(b, b.out_w, col, image);
+XGRAD_CONV_CLONES __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const float* image,
+                                                                 float* col) {
+  with_row_width(b.out_w, [&](auto width) { unfold_blocks(b, width, image, col); });
+}
+XGRAD_CONV_CLONES __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const double* image,
+                                                                 double* col) {
+  with_row_width(b.out_w, [&](auto width) { unfold_blocks(b, width, image, col); });
+}
+XGRAD_CONV_CLONES __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const float* col,
+                                                                   float* image) {
+  with_row_width(b.out_w, [&](auto width) { fold_blocks_add(b, width, col, image); });
+}
+XGRAD_CONV_CLONES __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const double* col,
+                                                                   double* image) {
+  with_row_width(b.out_w, [&](auto width) { fold_blocks_add(b, width, col, image); });
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const float* image, float* col) {
-  unfold_any_width(b, image, col);
-}
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const double* image, double* col) {
-  unfold_any_width(b, image, col);
-}
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const float* col, float* image) {
-  fold_any_width_add(b, col, image);
-}
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const double* col, double* image) {
-  fold_any_width_add(b, col, image);
-}
-
-// copy_rows and add_rows for each dtype, out of line, so that the compiler keeps their few variables
-// in registers (inlined into im2col's loops they went to the stack). With GCC on x86-64 each is
-// compiled twice, for AVX2 (x86-64-v3: 32-byte moves) and for the baseline (16-byte SSE2 moves),
-// and the loader picks the one the CPU runs, as ops/simd_rows.cpp does: the copies were an eighth
-// of a LeNet convolution's time on SSE2. Other compilers build the baseline only (see
-// simd_rows.cpp on clang's clones).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows, std::int64_t width,
-                                          std::int64_t in_step) {
+// One block of a padded convolution's columns (the kernel elements that read only inside the
+// image), out of line for the same reason: inlined into im2col's loops, copy_rows' variables went
+// to the stack.
+XGRAD_CONV_CLONES __attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows,
+                                                            std::int64_t width, std::int64_t in_step) {
   copy_rows(out, in, rows, width, in_step);
 }
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows, std::int64_t width,
-                                          std::int64_t in_step) {
+XGRAD_CONV_CLONES __attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows,
+                                                            std::int64_t width, std::int64_t in_step) {
   copy_rows(out, in, rows, width, in_step);
 }
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows, std::int64_t width,
-                                         std::int64_t out_step) {
+XGRAD_CONV_CLONES __attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows,
+                                                           std::int64_t width, std::int64_t out_step) {
   add_rows(out, in, rows, width, out_step);
 }
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-__attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows, std::int64_t width,
-                                         std::int64_t out_step) {
+XGRAD_CONV_CLONES __attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows,
+                                                           std::int64_t width, std::int64_t out_step) {
   add_rows(out, in, rows, width, out_step);
 }
 
