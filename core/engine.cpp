@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <variant>
 
 #include "core/anomaly_mode.hpp"
 #include "core/grad_mode.hpp"
@@ -42,8 +44,7 @@ void add_into(T* __restrict total, const T* __restrict addend, std::size_t size)
 }  // namespace
 
 bool add_gradient_in_place(const Tensor& total, const Tensor& addend) {
-  if (total.requires_grad() || total.dtype() != addend.dtype() || !has_shape(total, addend.shape()) ||
-      total.impl()->storage == addend.impl()->storage)
+  if (total.requires_grad() || !same_dtype_and_shape(total, addend) || total.impl()->storage == addend.impl()->storage)
     return false;
   visit_floating(total.dtype(), "backward", [&](auto tag) {
     using T = decltype(tag);
@@ -53,14 +54,29 @@ bool add_gradient_in_place(const Tensor& total, const Tensor& addend) {
   return true;
 }
 
-bool has_shape(const Tensor& tensor, const Shape& shape) {
-  return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), shape.begin(), shape.end()); },
+namespace {
+// Whether the tensor's array has exactly these dimensions (a Shape or an InlineShape).
+template <class Dims>
+bool has_dims(const Tensor& tensor, const Dims& dims) {
+  return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), dims.begin(), dims.end()); },
                     static_cast<const StorageVariant&>(*tensor.impl()->storage));
 }
+}  // namespace
 
-bool has_shape(const Tensor& tensor, const InlineShape& shape) {
-  return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), shape.begin(), shape.end()); },
-                    static_cast<const StorageVariant&>(*tensor.impl()->storage));
+bool has_shape(const Tensor& tensor, const Shape& shape) { return has_dims(tensor, shape); }
+
+bool has_shape(const Tensor& tensor, const InlineShape& shape) { return has_dims(tensor, shape); }
+
+bool same_dtype_and_shape(const Tensor& a, const Tensor& b) {
+  const StorageVariant& x = *a.impl()->storage;
+  const StorageVariant& y = *b.impl()->storage;
+  if (x.index() != y.index()) return false;
+  return std::visit(
+      [&y](const auto& xs) {
+        const auto& ys = std::get<std::decay_t<decltype(xs)>>(y);
+        return std::equal(xs.shape().begin(), xs.shape().end(), ys.shape().begin(), ys.shape().end());
+      },
+      x);
 }
 
 void copy_shape(const Tensor& tensor, InlineShape& out) {

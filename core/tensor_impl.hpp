@@ -95,6 +95,10 @@ bool add_gradient_in_place(const Tensor& total, const Tensor& addend);
 bool has_shape(const Tensor& tensor, const Shape& shape);
 bool has_shape(const Tensor& tensor, const InlineShape& shape);
 
+// True when both arrays have one dtype and one shape, read straight from them (no Shape built):
+// checks that run for every parameter or gradient of a step.
+bool same_dtype_and_shape(const Tensor& a, const Tensor& b);
+
 // The tensor's shape, copied into a node's inline shape without building a Shape.
 void copy_shape(const Tensor& tensor, InlineShape& out);
 

@@ -1,8 +1,5 @@
 #include "optim/optimizer.hpp"
 
-#include <algorithm>
-#include <variant>
-
 #include "core/error.hpp"
 #include "core/factory.hpp"
 #include "core/grad_mode.hpp"
@@ -152,25 +149,6 @@ std::size_t Optimizer::size() const noexcept {
   for (const OptimizerParamGroup& group : param_groups_) count += group.params().size();
   return count;
 }
-
-namespace {
-
-// Equal dtypes and shapes, read straight from the two arrays: no Shape vectors (step() allocates
-// nothing) and no per-dim checked size() calls, since this runs for every parameter and every slot
-// of its state on every step.
-bool same_dtype_and_shape(const Tensor& a, const Tensor& b) {
-  const StorageVariant& x = *a.impl()->storage;
-  const StorageVariant& y = *b.impl()->storage;
-  if (x.index() != y.index()) return false;
-  return std::visit(
-      [&y](const auto& xs) {
-        const auto& ys = std::get<std::decay_t<decltype(xs)>>(y);
-        return std::equal(xs.shape().begin(), xs.shape().end(), ys.shape().begin(), ys.shape().end());
-      },
-      x);
-}
-
-}  // namespace
 
 void Optimizer::check_before_step() const {
   for (std::size_t g = 0; g < param_groups_.size(); ++g)
