@@ -15,6 +15,7 @@ namespace {
 using testing::all_close;
 using testing::expect_differentiable_twice;
 using testing::golden_cases;
+using testing::golden_sizes;
 using testing::Inputs;
 using testing::Json;
 using testing::leaf;
@@ -23,17 +24,9 @@ using testing::passes_gradcheck;
 using testing::passes_third_order_check;
 using testing::throws_error_containing;
 
-// A size argument of a fixture: a number or a list.
-IntArrayRef sizes_arg(const Json& args, const char* name, std::int64_t fallback) {
-  if (!args.contains(name)) return fallback;
-  const Json& value = args.at(name);
-  if (value.is_number()) return value.get<std::int64_t>();
-  return value.get<std::vector<std::int64_t>>();
-}
-
 Tensor conv_of_fixture(const Json& args, const std::vector<Tensor>& in) {
-  return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), sizes_arg(args, "stride", 1),
-                sizes_arg(args, "padding", 0), sizes_arg(args, "dilation", 1), args.value("groups", 1));
+  return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), golden_sizes(args, "stride", 1),
+                golden_sizes(args, "padding", 0), golden_sizes(args, "dilation", 1), args.value("groups", 1));
 }
 
 TEST(Conv2d, MatchesPyTorch) {

@@ -17,6 +17,7 @@ namespace {
 using testing::all_close;
 using testing::expect_differentiable_twice;
 using testing::golden_cases;
+using testing::golden_sizes;
 using testing::Inputs;
 using testing::Json;
 using testing::leaf;
@@ -24,13 +25,6 @@ using testing::matches_fixture;
 using testing::passes_gradcheck;
 using testing::passes_third_order_check;
 using testing::throws_error_containing;
-
-IntArrayRef sizes_arg(const Json& args, const char* name, IntArrayRef fallback) {
-  if (!args.contains(name)) return fallback;
-  const Json& value = args.at(name);
-  if (value.is_number()) return value.get<std::int64_t>();
-  return value.get<std::vector<std::int64_t>>();
-}
 
 void expect_fixtures(const char* fn, std::size_t count,
                      const std::function<Tensor(const Json& args, const Tensor& x)>& call) {
@@ -44,8 +38,8 @@ void expect_fixtures(const char* fn, std::size_t count,
 
 TEST(MaxPool2d, MatchesPyTorch) {
   expect_fixtures("max_pool2d", 16, [](const Json& a, const Tensor& x) {
-    return max_pool2d(x, sizes_arg(a, "kernel_size", {}), sizes_arg(a, "stride", {}), sizes_arg(a, "padding", 0),
-                      sizes_arg(a, "dilation", 1), a.value("ceil_mode", false));
+    return max_pool2d(x, golden_sizes(a, "kernel_size", {}), golden_sizes(a, "stride", {}),
+                      golden_sizes(a, "padding", 0), golden_sizes(a, "dilation", 1), a.value("ceil_mode", false));
   });
 }
 
@@ -53,14 +47,15 @@ TEST(AvgPool2d, MatchesPyTorch) {
   expect_fixtures("avg_pool2d", 16, [](const Json& a, const Tensor& x) {
     std::optional<std::int64_t> divisor;
     if (a.contains("divisor_override")) divisor = a.at("divisor_override").get<std::int64_t>();
-    return avg_pool2d(x, sizes_arg(a, "kernel_size", {}), sizes_arg(a, "stride", {}), sizes_arg(a, "padding", 0),
-                      a.value("ceil_mode", false), a.value("count_include_pad", true), divisor);
+    return avg_pool2d(x, golden_sizes(a, "kernel_size", {}), golden_sizes(a, "stride", {}),
+                      golden_sizes(a, "padding", 0), a.value("ceil_mode", false), a.value("count_include_pad", true),
+                      divisor);
   });
 }
 
 TEST(AdaptiveAvgPool2d, MatchesPyTorch) {
   expect_fixtures("adaptive_avg_pool2d", 10, [](const Json& a, const Tensor& x) {
-    return adaptive_avg_pool2d(x, sizes_arg(a, "output_size", {}));
+    return adaptive_avg_pool2d(x, golden_sizes(a, "output_size", {}));
   });
 }
 

@@ -97,4 +97,11 @@ Reduction golden_reduction(const Json& options) {
   return kMean;
 }
 
+IntArrayRef golden_sizes(const Json& args, const char* name, IntArrayRef fallback) {
+  if (!args.contains(name)) return fallback;
+  const Json& value = args.at(name);
+  if (value.is_number()) return value.get<std::int64_t>();
+  return value.get<std::vector<std::int64_t>>();
+}
+
 }  // namespace xgrad::testing

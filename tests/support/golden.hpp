@@ -33,5 +33,8 @@ Scalar golden_scalar(const Json& value);
                                            const std::function<Tensor(const std::vector<Tensor>&)>& fn);
 // Parses "none" | "mean" | "sum" | "batchmean".
 Reduction golden_reduction(const Json& options);
+// A size argument of a fixture's "args" (stride, padding, kernel_size...): one number or a list,
+// as PyTorch takes them; `fallback` where the case leaves it out.
+IntArrayRef golden_sizes(const Json& args, const char* name, IntArrayRef fallback);
 
 }  // namespace xgrad::testing
