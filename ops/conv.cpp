@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -14,6 +15,7 @@
 #include "ops/gemm_impl.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
+#include "ops/winograd_impl.hpp"
 
 namespace xgrad {
 
@@ -424,6 +426,31 @@ void for_image_blocks(std::int64_t batch, std::int64_t blocks, const Body& body)
     if (error) std::rethrow_exception(error);
 }
 
+// ---- Winograd's forward ---------------------------------------------------------------------------
+
+// The convolution as ops/winograd_impl.hpp takes it, when it has that form (a square kernel, stride
+// 1, dilation 1, one group), is float32 and Winograd suits its sizes; else nothing.
+std::optional<winograd::Problem> winograd_problem(const ConvGeometry& g, Dtype dtype) {
+  const ConvParams& p = g.p;
+  if (dtype != kFloat32 || g.kernel_h != g.kernel_w || p.groups != 1 || p.stride[0] != 1 || p.stride[1] != 1 ||
+      p.dilation[0] != 1 || p.dilation[1] != 1)
+    return std::nullopt;
+  const winograd::Problem problem{g.batch,       g.in_channels, g.height,  g.width, g.out_channels,
+                                  g.kernel_h,    p.padding[0],  p.padding[1], g.out_h, g.out_w};
+  if (!winograd::suits(problem)) return std::nullopt;
+  return problem;
+}
+
+// y = conv(x, w) + b by Winograd: the filters transformed once, the images shared among threads.
+void winograd_forward(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* w,
+                      const float* bias, float* y) {
+  Array<float> u = Array<float>::from_shape({static_cast<std::size_t>(winograd::filter_values(problem))});
+  winograd::transform_filters(problem, w, u.data());
+  for_image_blocks(g.batch, image_threads(g), [&](std::int64_t, std::int64_t first, std::int64_t last) {
+    winograd::forward(problem, x, u.data(), bias, y, first, last);
+  });
+}
+
 // ---- the three products --------------------------------------------------------------------------
 //
 // Each runs image by image, so that one image's columns (at most a few hundred KB for a LeNet) stay
@@ -432,9 +459,14 @@ void for_image_blocks(std::int64_t batch, std::int64_t blocks, const Body& body)
 
 // y = conv(x, w) + b: y[n] (O x OH OW) = w (O x C k k) . columns(x[n]), one gemm per group, the bias
 // written first and the product added onto it. With `kept` (N C k k OH OW elements), every image's
-// columns are left there for the weight gradient; without, they go through a scratch buffer.
+// columns are left there for the weight gradient; without, they go through a scratch buffer, or a
+// float32 convolution that Winograd suits goes there instead.
 template <class T>
 void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y, T* kept) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (kept == nullptr)
+      if (const auto problem = winograd_problem(g, kFloat32)) return winograd_forward(*problem, g, x, w, bias, y);
+  }
   const Unfold unfold(g);
   const std::int64_t L = g.positions(), Og = g.group_out(), Kg = g.group_rows();
   for_image_blocks(g.batch, image_threads(g), [&](std::int64_t, std::int64_t first, std::int64_t last) {
@@ -658,7 +690,9 @@ struct ConvolutionBackward final : Node {
 
 Tensor conv_4d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g) {
   const bool record_op = any_requires_grad({&x, &w, &b});
-  const bool keep_columns = record_op && w.requires_grad() && !g.columns_are_input();
+  // Winograd's forward unfolds nothing; backward then unfolds each image again for the weight gradient.
+  const bool keep_columns =
+      record_op && w.requires_grad() && !g.columns_are_input() && !winograd_problem(g, x.dtype());
   Tensor columns;
   Tensor y = visit_floating(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);

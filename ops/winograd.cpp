@@ -1,0 +1,297 @@
+#include "ops/winograd_impl.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+#include "core/buffer_cache_impl.hpp"
+#include "ops/gemm_impl.hpp"
+
+namespace xgrad::winograd {
+
+namespace {
+
+constexpr int kM = 4, kR = 5, kAlpha = kM + kR - 1;  // F(4x4, 5x5): 4x4 outputs from 8x8 inputs
+constexpr int kPositions = kAlpha * kAlpha;
+// Tiles transformed together, one per vector lane (one AVX-512 or two AVX2 registers of floats).
+constexpr int kLanes = 16;
+
+// ---- the transform matrices ----------------------------------------------------------------------
+
+// A^T (m x alpha), G (alpha x r) and B^T (alpha x alpha) of F(m, r), from alpha - 1 points p_j and
+// infinity, for the correlation y_i = sum_k g_k d_{i+k}:
+//   A^T[i][j] = p_j^i                    evaluates the m outputs' polynomial at p_j
+//   G[j][k]   = p_j^k / prod_{l != j} (p_j - p_l)
+//   B^T[j][t] = coefficient of x^t in prod_{l != j} (x - p_l)
+// and for infinity (the last row or column) the top coefficient alone: A^T[m-1][inf] = 1,
+// G[inf][r-1] = 1, B^T[inf] = the coefficients of prod_l (x - p_l). This is the Toom-Cook
+// evaluation and Lagrange interpolation of a linear convolution, transposed into a correlation; the
+// Lagrange denominators sit in G, which is applied once per filter and in double, so that B^T, which
+// every input tile goes through, keeps exact small coefficients.
+struct Matrices {
+  double at[kM][kAlpha];
+  double g[kAlpha][kR];
+  double bt[kAlpha][kAlpha];
+};
+
+Matrices build_matrices() {
+  // Small and exact in binary; 0, +-1, +-2, +-1/2 keep the coefficients (and so the rounding) the
+  // smallest known for eight points.
+  constexpr double kPoints[kAlpha - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
+  Matrices mat{};
+  for (int j = 0; j < kAlpha; ++j) {
+    const bool infinity = j == kAlpha - 1;
+    double poly[kAlpha] = {1.0};  // coefficients, lowest first
+    double denominator = 1.0;
+    int degree = 0;
+    for (int l = 0; l < kAlpha - 1; ++l) {
+      if (l == j) continue;
+      for (int t = degree + 1; t > 0; --t) poly[t] = poly[t - 1] - kPoints[l] * poly[t];  // times (x - p_l)
+      poly[0] *= -kPoints[l];
+      ++degree;
+      if (!infinity) denominator *= kPoints[j] - kPoints[l];
+    }
+    for (int t = 0; t < kAlpha; ++t) mat.bt[j][t] = poly[t];
+    for (int i = 0; i < kM; ++i) mat.at[i][j] = infinity ? (i == kM - 1 ? 1.0 : 0.0) : std::pow(kPoints[j], i);
+    for (int k = 0; k < kR; ++k)
+      mat.g[j][k] = infinity ? (k == kR - 1 ? 1.0 : 0.0) : std::pow(kPoints[j], k) / denominator;
+  }
+  return mat;
+}
+
+// A row of A^T or B^T without its zeros (a third of B^T's entries), in float.
+struct SparseRow {
+  int count = 0;
+  int index[kAlpha];
+  float coef[kAlpha];
+};
+
+template <int Columns>
+SparseRow sparse_row(const double (&row)[Columns]) {
+  SparseRow sparse;
+  for (int t = 0; t < Columns; ++t)
+    if (row[t] != 0.0) {
+      sparse.index[sparse.count] = t;
+      sparse.coef[sparse.count++] = static_cast<float>(row[t]);
+    }
+  return sparse;
+}
+
+struct Plan {
+  Matrices exact;
+  SparseRow bt[kAlpha], at[kM];
+};
+
+const Plan& plan() {
+  static const Plan built = [] {
+    Plan p;
+    p.exact = build_matrices();
+    for (int j = 0; j < kAlpha; ++j) p.bt[j] = sparse_row(p.exact.bt[j]);
+    for (int i = 0; i < kM; ++i) p.at[i] = sparse_row(p.exact.at[i]);
+    return p;
+  }();
+  return built;
+}
+
+// ---- the tile transforms, kLanes tiles at a time ---------------------------------------------------
+
+// kLanes floats, one tile each: GCC's vector extension, lowered to the registers of whichever clone
+// runs (one zmm, two ymm or four xmm). Helpers taking Lanes are always inlined, so GCC's note about
+// passing vectors between code compiled for different CPUs does not apply (reported at the end of
+// the file, hence no matching pop).
+typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+inline __attribute__((always_inline)) Lanes load(const float* values) {
+  Lanes lanes;
+  __builtin_memcpy(&lanes, values, sizeof lanes);
+  return lanes;
+}
+
+// out[lane] = sum over the row's entries t of coef_t * in[t * step + lane]: one output of a transform
+// for every lane.
+inline __attribute__((always_inline)) void combine(const SparseRow& row, const float* __restrict in, std::int64_t step,
+                                                   float* __restrict out) {
+  Lanes sum = {};
+  for (int e = 0; e < row.count; ++e) sum += row.coef[e] * load(in + row.index[e] * step);
+  __builtin_memcpy(out, &sum, sizeof sum);
+}
+
+// Where the tiles of one chunk read and write: per lane, image n's offset and the tile's top-left
+// output position; lanes past the last tile have no image.
+struct Chunk {
+  std::int64_t image[kLanes];  // -1: no tile
+  std::int64_t row[kLanes], col[kLanes];
+};
+
+struct TileGrid {
+  std::int64_t rows, cols;  // tiles per image along the height and the width
+  std::int64_t per_image() const { return rows * cols; }
+};
+
+Chunk chunk_at(const TileGrid& grid, std::int64_t first_image, std::int64_t first_tile, std::int64_t count) {
+  Chunk chunk;
+  for (int l = 0; l < kLanes; ++l) {
+    const std::int64_t t = first_tile + l;
+    chunk.image[l] = l < count ? first_image + t / grid.per_image() : -1;
+    chunk.row[l] = (t % grid.per_image()) / grid.cols * kM;
+    chunk.col[l] = t % grid.cols * kM;
+  }
+  return chunk;
+}
+
+// patch[(a * alpha + b) * kLanes + lane] = the input plane's value at (row - pad_h + a, col - pad_w + b)
+// for each lane's tile, 0 outside the plane (padding, or a partial tile past its edge).
+void gather_patches(const Problem& p, const Chunk& chunk, const float* x, std::int64_t channel, float* patch) {
+  const std::int64_t plane = p.height * p.width;
+  for (int l = 0; l < kLanes; ++l) {
+    if (chunk.image[l] < 0) {
+      for (int e = 0; e < kPositions; ++e) patch[e * kLanes + l] = 0.0f;
+      continue;
+    }
+    const float* in = x + (chunk.image[l] * p.channels + channel) * plane;
+    const std::int64_t top = chunk.row[l] - p.pad_h, left = chunk.col[l] - p.pad_w;
+    if (top >= 0 && left >= 0 && top + kAlpha <= p.height && left + kAlpha <= p.width) {
+      for (int a = 0; a < kAlpha; ++a)
+        for (int b = 0; b < kAlpha; ++b) patch[(a * kAlpha + b) * kLanes + l] = in[(top + a) * p.width + left + b];
+      continue;
+    }
+    for (int a = 0; a < kAlpha; ++a) {
+      const std::int64_t h = top + a;
+      for (int b = 0; b < kAlpha; ++b) {
+        const std::int64_t w = left + b;
+        const bool inside = h >= 0 && h < p.height && w >= 0 && w < p.width;
+        patch[(a * kAlpha + b) * kLanes + l] = inside ? in[h * p.width + w] : 0.0f;
+      }
+    }
+  }
+}
+
+// V[xi][c][lanes] = B^T d B for every input channel c of one chunk's tiles: rows first (alpha x
+// alpha -> alpha x alpha along b), then columns. `v` points at the chunk's first lane of position 0,
+// channel 0; positions are `position_step` apart and channels `channel_step`.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XGRAD_WINOGRAD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define XGRAD_WINOGRAD_CLONES
+#endif
+
+XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk, const float* x, float* v,
+                                            std::int64_t channel_step, std::int64_t position_step) {
+  const Plan& plan = winograd::plan();
+  alignas(64) float patch[kPositions * kLanes];
+  alignas(64) float rows[kPositions * kLanes];  // [a][nu][lane]
+  for (std::int64_t c = 0; c < p.channels; ++c) {
+    gather_patches(p, chunk, x, c, patch);
+    for (int a = 0; a < kAlpha; ++a)
+      for (int nu = 0; nu < kAlpha; ++nu)
+        combine(plan.bt[nu], patch + a * kAlpha * kLanes, kLanes, rows + (a * kAlpha + nu) * kLanes);
+    for (int mu = 0; mu < kAlpha; ++mu)
+      for (int nu = 0; nu < kAlpha; ++nu)
+        combine(plan.bt[mu], rows + nu * kLanes, kAlpha * kLanes, v + c * channel_step + (mu * kAlpha + nu) * position_step);
+  }
+}
+
+// y tile = A^T M A (+ bias) for every output channel of one chunk's tiles, written where it lies
+// inside the output (a partial tile at the right or bottom edge writes only its inside part).
+XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chunk, const float* m, const float* bias,
+                                             float* y, std::int64_t channel_step, std::int64_t position_step) {
+  const Plan& plan = winograd::plan();
+  alignas(64) float half[kAlpha * kM * kLanes];  // [mu][j][lane]
+  alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
+  const std::int64_t plane = p.out_h * p.out_w;
+  for (std::int64_t o = 0; o < p.out_channels; ++o) {
+    const float* products = m + o * channel_step;
+    for (int mu = 0; mu < kAlpha; ++mu)
+      for (int j = 0; j < kM; ++j)
+        combine(plan.at[j], products + mu * kAlpha * position_step, position_step, half + (mu * kM + j) * kLanes);
+    for (int i = 0; i < kM; ++i)
+      for (int j = 0; j < kM; ++j) combine(plan.at[i], half + j * kLanes, kM * kLanes, tile + (i * kM + j) * kLanes);
+    const float offset = bias != nullptr ? bias[o] : 0.0f;
+    for (int l = 0; l < kLanes; ++l) {
+      if (chunk.image[l] < 0) break;
+      float* out = y + (chunk.image[l] * p.out_channels + o) * plane;
+      const int rows = static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l]));
+      const int cols = static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l]));
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j)
+          out[(chunk.row[l] + i) * p.out_w + chunk.col[l] + j] = tile[(i * kM + j) * kLanes + l] + offset;
+    }
+  }
+}
+
+// Uninitialised floats from the buffer cache, for the transformed tiles (reused step after step).
+class Scratch {
+ public:
+  explicit Scratch(std::int64_t count) : bytes_(static_cast<std::size_t>(count) * sizeof(float)) {
+    data_ = static_cast<float*>(buffer_cache::allocate(bytes_));
+  }
+  ~Scratch() { buffer_cache::deallocate(data_, bytes_); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  std::size_t bytes_;
+  float* data_;
+};
+
+// Tiles per block: V and M of a block (alpha^2 (C_in + C_out) floats per tile) stay within about half
+// of a 1 MB L2 cache between the transforms and the products.
+constexpr std::int64_t kBlockBytes = std::int64_t{512} << 10;
+
+std::int64_t block_tiles(const Problem& p) {
+  const std::int64_t per_tile = kPositions * (p.channels + p.out_channels) * std::int64_t{sizeof(float)};
+  return std::max<std::int64_t>(1, kBlockBytes / per_tile / kLanes) * kLanes;
+}
+
+}  // namespace
+
+bool suits(const Problem& p) {
+  return p.kernel == kR && p.channels >= kMinChannels && p.out_channels >= kMinChannels;
+}
+
+std::int64_t filter_values(const Problem& p) { return kPositions * p.out_channels * p.channels; }
+
+void transform_filters(const Problem& p, const float* w, float* u) {
+  const Matrices& mat = plan().exact;
+  for (std::int64_t o = 0; o < p.out_channels; ++o)
+    for (std::int64_t c = 0; c < p.channels; ++c) {
+      const float* filter = w + (o * p.channels + c) * kR * kR;
+      double left[kAlpha][kR];  // G g
+      for (int mu = 0; mu < kAlpha; ++mu)
+        for (int k = 0; k < kR; ++k) {
+          double sum = 0.0;
+          for (int i = 0; i < kR; ++i) sum += mat.g[mu][i] * filter[i * kR + k];
+          left[mu][k] = sum;
+        }
+      for (int mu = 0; mu < kAlpha; ++mu)
+        for (int nu = 0; nu < kAlpha; ++nu) {
+          double sum = 0.0;
+          for (int k = 0; k < kR; ++k) sum += left[mu][k] * mat.g[nu][k];
+          u[((mu * kAlpha + nu) * p.out_channels + o) * p.channels + c] = static_cast<float>(sum);
+        }
+    }
+}
+
+void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
+             std::int64_t last) {
+  const TileGrid grid{(p.out_h + kM - 1) / kM, (p.out_w + kM - 1) / kM};
+  const std::int64_t tiles = (last - first) * grid.per_image(), block = block_tiles(p);
+  const Scratch v(kPositions * p.channels * block), m(kPositions * p.out_channels * block);
+  for (std::int64_t begin = 0; begin < tiles; begin += block) {
+    const std::int64_t count = std::min(block, tiles - begin);
+    const std::int64_t width = (count + kLanes - 1) / kLanes * kLanes;  // V's and M's rows: whole chunks
+    for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
+      transform_inputs(p, chunk_at(grid, first, begin + lane0, count - lane0), x, v.data() + lane0, width,
+                       p.channels * width);
+    for (int xi = 0; xi < kPositions; ++xi)
+      gemm(false, false, p.out_channels, width, p.channels, 1.0f, u + xi * p.out_channels * p.channels, p.channels,
+           v.data() + xi * p.channels * width, width, 0.0f, m.data() + xi * p.out_channels * width, width);
+    for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
+      transform_outputs(p, chunk_at(grid, first, begin + lane0, count - lane0), m.data() + lane0, bias, y, width,
+                        p.out_channels * width);
+  }
+}
+
+}  // namespace xgrad::winograd

@@ -1,0 +1,54 @@
+#pragma once
+// Library-internal: the forward of a stride-1 convolution by Winograd's minimal filtering (Lavin and
+// Gray, "Fast Algorithms for Convolutional Neural Networks", 2016), which ops/conv.cpp uses where it
+// beats the im2col product (see suits()).
+//
+// One dimension, F(m, r): m outputs of an r-tap correlation, y_i = sum_k g_k d_{i+k}, read
+// alpha = m + r - 1 inputs. Rather than m r multiplications, both sides are transformed to alpha
+// values, multiplied pairwise (alpha multiplications) and transformed back:
+//   y = A^T [ (G g) . (B^T d) ]                                   (. : elementwise)
+// G evaluates the filter as a polynomial at alpha - 1 points and at infinity (its top coefficient),
+// B^T is the transposed evaluation of the data, A^T the interpolation back (winograd.cpp builds all
+// three from the points). In two dimensions, for an m x m output tile read from an alpha x alpha
+// input patch d:
+//   Y = A^T [ (G g G^T) . (B^T d B) ] A
+// Summed over the input channels, the elementwise products become one matrix product for each of the
+// alpha^2 positions xi:
+//   M[xi] (C_out x tiles) = U[xi] (C_out x C_in) . V[xi] (C_in x tiles)
+// with U = G g G^T per (output channel, input channel) and V = B^T d B per (input channel, tile).
+//
+// xgrad uses F(4x4, 5x5): 64 multiplications per (output channel, input channel, tile of 16 outputs)
+// where the direct sum takes 400, so 6.25 times fewer, for the cost of the transforms. The price is
+// rounding: the transforms' coefficients span 1/8 to 8, so in float32 the result differs from the
+// direct sum by a few 1e-6 of the sum of the absolute terms (tests/ops/test_winograd.cpp bounds it),
+// where im2col's order of additions differs by about 1e-7. float64 convolutions stay on im2col.
+#include <cstdint>
+
+namespace xgrad::winograd {
+
+// One convolution with a square kernel, stride 1, dilation 1, one group.
+struct Problem {
+  std::int64_t batch, channels, height, width;
+  std::int64_t out_channels, kernel;
+  std::int64_t pad_h, pad_w;
+  std::int64_t out_h, out_w;  // height + 2 pad_h - kernel + 1, and the same for the width
+};
+
+// Whether conv2d computes this forward by Winograd: a 5x5 kernel and at least kMinChannels channels
+// on both sides (with fewer, the per-position products are too small to run at speed; a LeNet's first
+// convolution, one input channel, stays on im2col).
+inline constexpr std::int64_t kMinChannels = 8;
+bool suits(const Problem& p);
+
+// Values in the transformed filters U: 64 x C_out x C_in for F(4x4, 5x5).
+std::int64_t filter_values(const Problem& p);
+// u = G w G^T for every (output channel, input channel), position-major (see M[xi] above); w is
+// (C_out, C_in, 5, 5). Computed in double and rounded once.
+void transform_filters(const Problem& p, const float* w, float* u);
+
+// y[n] = conv(x[n], w) + bias for the images n in [first, last), from u = transform_filters(w); bias
+// may be null. x is (N, C_in, H, W) and y (N, C_out, out_h, out_w), both whole batches.
+void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
+             std::int64_t last);
+
+}  // namespace xgrad::winograd

@@ -1,0 +1,144 @@
+// Winograd's F(4x4, 5x5) forward against the direct sum in double: padding, partial tiles at the
+// right and bottom edges, channel counts that fill no vector, several blocks of tiles, a range of
+// images (as each thread gets), and no bias. Its rounding is bounded relative to the sum of the
+// absolute terms, the scale every float32 convolution's error is measured on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <xgrad/ops/winograd_impl.hpp>
+
+namespace xgrad {
+namespace {
+
+using winograd::Problem;
+
+Problem problem(std::int64_t batch, std::int64_t channels, std::int64_t height, std::int64_t width,
+                std::int64_t out_channels, std::int64_t pad_h, std::int64_t pad_w) {
+  return {batch, channels, height, width, out_channels, 5, pad_h, pad_w, height + 2 * pad_h - 4, width + 2 * pad_w - 4};
+}
+
+std::string describe(const Problem& p) {
+  std::ostringstream text;
+  text << "x (" << p.batch << ", " << p.channels << ", " << p.height << ", " << p.width << "), " << p.out_channels
+       << " filters 5x5, padding (" << p.pad_h << ", " << p.pad_w << ")";
+  return text.str();
+}
+
+std::vector<float> uniform(std::size_t count, std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  std::vector<float> out(count);
+  for (float& v : out) v = value(gen);
+  return out;
+}
+
+// y[n, o, i, j] and the sum of its terms' absolute values, both in double.
+struct Reference {
+  std::vector<double> y, scale;
+};
+
+Reference direct(const Problem& p, const std::vector<float>& x, const std::vector<float>& w, const float* bias) {
+  Reference ref;
+  const std::int64_t out_size = p.batch * p.out_channels * p.out_h * p.out_w;
+  ref.y.assign(static_cast<std::size_t>(out_size), 0.0);
+  ref.scale.assign(static_cast<std::size_t>(out_size), 0.0);
+  std::size_t at = 0;
+  for (std::int64_t n = 0; n < p.batch; ++n)
+    for (std::int64_t o = 0; o < p.out_channels; ++o)
+      for (std::int64_t i = 0; i < p.out_h; ++i)
+        for (std::int64_t j = 0; j < p.out_w; ++j, ++at) {
+          double sum = bias ? bias[o] : 0.0, scale = bias ? std::abs(bias[o]) : 0.0;
+          for (std::int64_t c = 0; c < p.channels; ++c)
+            for (std::int64_t a = 0; a < 5; ++a)
+              for (std::int64_t b = 0; b < 5; ++b) {
+                const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
+                if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
+                const double term = double(x[static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v)]) *
+                                    double(w[static_cast<std::size_t>(((o * p.channels + c) * 5 + a) * 5 + b)]);
+                sum += term;
+                scale += std::abs(term);
+              }
+          ref.y[at] = sum;
+          ref.scale[at] = scale;
+        }
+  return ref;
+}
+
+// Runs winograd::forward on images [first, last) into an output filled with NaN, and checks those
+// images against the direct sum and every other image untouched.
+::testing::AssertionResult matches_direct(const Problem& p, bool with_bias, std::int64_t first, std::int64_t last) {
+  const auto seed = static_cast<std::uint32_t>(p.channels * 31 + p.height * 7 + p.out_channels);
+  const std::vector<float> x = uniform(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), seed);
+  const std::vector<float> w = uniform(static_cast<std::size_t>(p.out_channels * p.channels * 25), seed + 1);
+  const std::vector<float> b = uniform(static_cast<std::size_t>(p.out_channels), seed + 2);
+  const float* bias = with_bias ? b.data() : nullptr;
+  std::vector<float> u(static_cast<std::size_t>(winograd::filter_values(p)));
+  winograd::transform_filters(p, w.data(), u.data());
+  std::vector<float> y(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w),
+                       std::numeric_limits<float>::quiet_NaN());
+  winograd::forward(p, x.data(), u.data(), bias, y.data(), first, last);
+  const Reference ref = direct(p, x, w, bias);
+  const std::int64_t per_image = p.out_channels * p.out_h * p.out_w;
+  double worst = 0.0;
+  for (std::int64_t e = 0; e < static_cast<std::int64_t>(y.size()); ++e) {
+    const std::int64_t n = e / per_image;
+    const auto k = static_cast<std::size_t>(e);
+    if (n < first || n >= last) {
+      if (!std::isnan(y[k]))
+        return ::testing::AssertionFailure() << describe(p) << ": image " << n << " outside [" << first << ", " << last
+                                             << ") was written";
+      continue;
+    }
+    const double error = std::abs(double(y[k]) - ref.y[k]) / (ref.scale[k] + 1e-30);
+    if (!(error <= 5e-6))  // NaN fails too
+      return ::testing::AssertionFailure() << describe(p) << ": element " << e << " is " << y[k] << ", the direct sum "
+                                           << ref.y[k] << " (relative to the terms' size " << error << ")";
+    worst = std::max(worst, error);
+  }
+  return ::testing::AssertionSuccess() << "worst relative error " << worst;
+}
+
+TEST(Winograd, SuitsFiveByFiveKernelsWithEnoughChannels) {
+  EXPECT_TRUE(winograd::suits(problem(64, 16, 12, 12, 32, 0, 0)));  // a LeNet's second convolution
+  EXPECT_FALSE(winograd::suits(problem(64, 1, 28, 28, 16, 0, 0)));   // its first: one input channel
+  EXPECT_FALSE(winograd::suits(problem(4, 16, 12, 12, 4, 0, 0)));
+  Problem three = problem(4, 16, 12, 12, 16, 0, 0);
+  three.kernel = 3;
+  EXPECT_FALSE(winograd::suits(three));
+}
+
+TEST(Winograd, LeNetSecondConvolution) {
+  EXPECT_TRUE(matches_direct(problem(5, 16, 12, 12, 32, 0, 0), true, 0, 5));
+}
+
+TEST(Winograd, PaddingAndPartialTiles) {
+  EXPECT_TRUE(matches_direct(problem(2, 8, 12, 12, 8, 2, 2), true, 0, 2));    // "same" padding
+  EXPECT_TRUE(matches_direct(problem(2, 8, 13, 11, 8, 0, 0), true, 0, 2));    // 9 x 7 outputs
+  EXPECT_TRUE(matches_direct(problem(3, 9, 6, 17, 10, 1, 3), false, 0, 3));   // uneven padding, no bias
+  EXPECT_TRUE(matches_direct(problem(1, 8, 5, 5, 8, 0, 0), true, 0, 1));      // one output
+  EXPECT_TRUE(matches_direct(problem(1, 8, 3, 2, 8, 2, 2), true, 0, 1));      // smaller than the kernel
+}
+
+TEST(Winograd, ChannelsThatFillNoVector) {
+  EXPECT_TRUE(matches_direct(problem(2, 33, 10, 10, 17, 1, 1), true, 0, 2));
+}
+
+TEST(Winograd, ManyBlocksOfTiles) {
+  // 64 + 64 channels leave room for 16 tiles per block; 3 images of 16 x 16 outputs are 48 tiles.
+  EXPECT_TRUE(matches_direct(problem(3, 64, 20, 20, 64, 0, 0), true, 0, 3));
+}
+
+TEST(Winograd, ARangeOfImages) {
+  EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0), true, 2, 5));
+  EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0), true, 6, 7));
+}
+
+}  // namespace
+}  // namespace xgrad
