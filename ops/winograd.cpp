@@ -3,9 +3,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <utility>
 
 #include "core/buffer_cache_impl.hpp"
 #include "ops/gemm_impl.hpp"
+
+// The transforms are compiled for AVX-512, AVX2 and the baseline, the loader picking one, as
+// ops/simd_rows.cpp explains (and why clang builds the baseline only).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XGRAD_WINOGRAD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define XGRAD_WINOGRAD_CLONES
+#endif
 
 namespace xgrad::winograd {
 
@@ -34,7 +43,13 @@ struct Matrices {
   double bt[kAlpha][kAlpha];
 };
 
-Matrices build_matrices() {
+constexpr double power(double base, int exponent) {
+  double result = 1.0;
+  for (int e = 0; e < exponent; ++e) result *= base;
+  return result;
+}
+
+constexpr Matrices build_matrices() {
   // Small and exact in binary; 0, +-1, +-2, +-1/2 keep the coefficients (and so the rounding) the
   // smallest known for eight points.
   constexpr double kPoints[kAlpha - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
@@ -52,46 +67,15 @@ Matrices build_matrices() {
       if (!infinity) denominator *= kPoints[j] - kPoints[l];
     }
     for (int t = 0; t < kAlpha; ++t) mat.bt[j][t] = poly[t];
-    for (int i = 0; i < kM; ++i) mat.at[i][j] = infinity ? (i == kM - 1 ? 1.0 : 0.0) : std::pow(kPoints[j], i);
-    for (int k = 0; k < kR; ++k)
-      mat.g[j][k] = infinity ? (k == kR - 1 ? 1.0 : 0.0) : std::pow(kPoints[j], k) / denominator;
+    for (int i = 0; i < kM; ++i) mat.at[i][j] = infinity ? (i == kM - 1 ? 1.0 : 0.0) : power(kPoints[j], i);
+    for (int k = 0; k < kR; ++k) mat.g[j][k] = infinity ? (k == kR - 1 ? 1.0 : 0.0) : power(kPoints[j], k) / denominator;
   }
   return mat;
 }
 
-// A row of A^T or B^T without its zeros (a third of B^T's entries), in float.
-struct SparseRow {
-  int count = 0;
-  int index[kAlpha];
-  float coef[kAlpha];
-};
-
-template <int Columns>
-SparseRow sparse_row(const double (&row)[Columns]) {
-  SparseRow sparse;
-  for (int t = 0; t < Columns; ++t)
-    if (row[t] != 0.0) {
-      sparse.index[sparse.count] = t;
-      sparse.coef[sparse.count++] = static_cast<float>(row[t]);
-    }
-  return sparse;
-}
-
-struct Plan {
-  Matrices exact;
-  SparseRow bt[kAlpha], at[kM];
-};
-
-const Plan& plan() {
-  static const Plan built = [] {
-    Plan p;
-    p.exact = build_matrices();
-    for (int j = 0; j < kAlpha; ++j) p.bt[j] = sparse_row(p.exact.bt[j]);
-    for (int i = 0; i < kM; ++i) p.at[i] = sparse_row(p.exact.at[i]);
-    return p;
-  }();
-  return built;
-}
+// Compile-time constants, so that every transform below is straight-line code in which the zero
+// entries (a third of B^T's) take no instruction and the entries +-1 no multiplication.
+constexpr Matrices kMatrices = build_matrices();
 
 // ---- the tile transforms, kLanes tiles at a time ---------------------------------------------------
 
@@ -107,14 +91,40 @@ inline __attribute__((always_inline)) Lanes load(const float* values) {
   __builtin_memcpy(&lanes, values, sizeof lanes);
   return lanes;
 }
+inline __attribute__((always_inline)) void store(float* values, const Lanes& lanes) {
+  __builtin_memcpy(values, &lanes, sizeof lanes);
+}
 
-// out[lane] = sum over the row's entries t of coef_t * in[t * step + lane]: one output of a transform
-// for every lane.
-inline __attribute__((always_inline)) void combine(const SparseRow& row, const float* __restrict in, std::int64_t step,
-                                                   float* __restrict out) {
+template <int... I>
+using Indices = std::integer_sequence<int, I...>;
+constexpr auto kAlphaIndices = std::make_integer_sequence<int, kAlpha>();
+constexpr auto kMIndices = std::make_integer_sequence<int, kM>();
+
+// sum over t of B^T[row][t] in[t * step] (or A^T's), for every lane.
+template <int Row, int... T>
+inline __attribute__((always_inline)) Lanes bt_row(const float* in, std::int64_t step, Indices<T...>) {
   Lanes sum = {};
-  for (int e = 0; e < row.count; ++e) sum += row.coef[e] * load(in + row.index[e] * step);
-  __builtin_memcpy(out, &sum, sizeof sum);
+  ((kMatrices.bt[Row][T] != 0.0 ? sum += static_cast<float>(kMatrices.bt[Row][T]) * load(in + T * step) : sum), ...);
+  return sum;
+}
+template <int Row, int... T>
+inline __attribute__((always_inline)) Lanes at_row(const float* in, std::int64_t step, Indices<T...>) {
+  Lanes sum = {};
+  ((kMatrices.at[Row][T] != 0.0 ? sum += static_cast<float>(kMatrices.at[Row][T]) * load(in + T * step) : sum), ...);
+  return sum;
+}
+
+// out[row * out_step] = B^T in (or A^T in) for every row of the matrix, one column of `in` (its
+// entries `step` apart).
+template <int... Row>
+inline __attribute__((always_inline)) void bt_times(const float* in, std::int64_t step, float* out,
+                                                    std::int64_t out_step, Indices<Row...>) {
+  (store(out + Row * out_step, bt_row<Row>(in, step, kAlphaIndices)), ...);
+}
+template <int... Row>
+inline __attribute__((always_inline)) void at_times(const float* in, std::int64_t step, float* out,
+                                                    std::int64_t out_step, Indices<Row...>) {
+  (store(out + Row * out_step, at_row<Row>(in, step, kAlphaIndices)), ...);
 }
 
 // Where the tiles of one chunk read and write: per lane, image n's offset and the tile's top-left
@@ -170,25 +180,17 @@ void gather_patches(const Problem& p, const Chunk& chunk, const float* x, std::i
 // V[xi][c][lanes] = B^T d B for every input channel c of one chunk's tiles: rows first (alpha x
 // alpha -> alpha x alpha along b), then columns. `v` points at the chunk's first lane of position 0,
 // channel 0; positions are `position_step` apart and channels `channel_step`.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XGRAD_WINOGRAD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define XGRAD_WINOGRAD_CLONES
-#endif
-
 XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk, const float* x, float* v,
                                             std::int64_t channel_step, std::int64_t position_step) {
-  const Plan& plan = winograd::plan();
-  alignas(64) float patch[kPositions * kLanes];
-  alignas(64) float rows[kPositions * kLanes];  // [a][nu][lane]
+  alignas(64) float patch[kPositions * kLanes];  // [a][b][lane]
+  alignas(64) float rows[kPositions * kLanes];   // [a][nu][lane] = (d B)[a][nu]
   for (std::int64_t c = 0; c < p.channels; ++c) {
     gather_patches(p, chunk, x, c, patch);
     for (int a = 0; a < kAlpha; ++a)
-      for (int nu = 0; nu < kAlpha; ++nu)
-        combine(plan.bt[nu], patch + a * kAlpha * kLanes, kLanes, rows + (a * kAlpha + nu) * kLanes);
-    for (int mu = 0; mu < kAlpha; ++mu)
-      for (int nu = 0; nu < kAlpha; ++nu)
-        combine(plan.bt[mu], rows + nu * kLanes, kAlpha * kLanes, v + c * channel_step + (mu * kAlpha + nu) * position_step);
+      bt_times(patch + a * kAlpha * kLanes, kLanes, rows + a * kAlpha * kLanes, kLanes, kAlphaIndices);
+    for (int nu = 0; nu < kAlpha; ++nu)
+      bt_times(rows + nu * kLanes, kAlpha * kLanes, v + c * channel_step + nu * position_step, kAlpha * position_step,
+               kAlphaIndices);
   }
 }
 
@@ -196,26 +198,33 @@ XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk
 // inside the output (a partial tile at the right or bottom edge writes only its inside part).
 XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chunk, const float* m, const float* bias,
                                              float* y, std::int64_t channel_step, std::int64_t position_step) {
-  const Plan& plan = winograd::plan();
-  alignas(64) float half[kAlpha * kM * kLanes];  // [mu][j][lane]
+  alignas(64) float half[kAlpha * kM * kLanes];  // [mu][j][lane] = (M A)[mu][j]
   alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
   const std::int64_t plane = p.out_h * p.out_w;
+  // Where each lane's tile goes in output channel 0, and how much of it lies inside the output.
+  float* corner[kLanes];
+  int rows[kLanes], cols[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    corner[l] = chunk.image[l] < 0 ? nullptr
+                                   : y + chunk.image[l] * p.out_channels * plane + chunk.row[l] * p.out_w + chunk.col[l];
+    rows[l] = static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l]));
+    cols[l] = static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l]));
+  }
   for (std::int64_t o = 0; o < p.out_channels; ++o) {
     const float* products = m + o * channel_step;
     for (int mu = 0; mu < kAlpha; ++mu)
-      for (int j = 0; j < kM; ++j)
-        combine(plan.at[j], products + mu * kAlpha * position_step, position_step, half + (mu * kM + j) * kLanes);
-    for (int i = 0; i < kM; ++i)
-      for (int j = 0; j < kM; ++j) combine(plan.at[i], half + j * kLanes, kM * kLanes, tile + (i * kM + j) * kLanes);
+      at_times(products + mu * kAlpha * position_step, position_step, half + mu * kM * kLanes, kLanes, kMIndices);
+    for (int j = 0; j < kM; ++j) at_times(half + j * kLanes, kM * kLanes, tile + j * kLanes, kM * kLanes, kMIndices);
     const float offset = bias != nullptr ? bias[o] : 0.0f;
-    for (int l = 0; l < kLanes; ++l) {
-      if (chunk.image[l] < 0) break;
-      float* out = y + (chunk.image[l] * p.out_channels + o) * plane;
-      const int rows = static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l]));
-      const int cols = static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l]));
-      for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j)
-          out[(chunk.row[l] + i) * p.out_w + chunk.col[l] + j] = tile[(i * kM + j) * kLanes + l] + offset;
+    for (int l = 0; l < kLanes && corner[l] != nullptr; ++l) {
+      float* out = corner[l] + o * plane;
+      if (rows[l] == kM && cols[l] == kM) {  // a whole tile: fixed bounds, unrolled
+        for (int i = 0; i < kM; ++i)
+          for (int j = 0; j < kM; ++j) out[i * p.out_w + j] = tile[(i * kM + j) * kLanes + l] + offset;
+        continue;
+      }
+      for (int i = 0; i < rows[l]; ++i)
+        for (int j = 0; j < cols[l]; ++j) out[i * p.out_w + j] = tile[(i * kM + j) * kLanes + l] + offset;
     }
   }
 }
@@ -253,25 +262,34 @@ bool suits(const Problem& p) {
 
 std::int64_t filter_values(const Problem& p) { return kPositions * p.out_channels * p.channels; }
 
-void transform_filters(const Problem& p, const float* w, float* u) {
-  const Matrices& mat = plan().exact;
-  for (std::int64_t o = 0; o < p.out_channels; ++o)
-    for (std::int64_t c = 0; c < p.channels; ++c) {
-      const float* filter = w + (o * p.channels + c) * kR * kR;
-      double left[kAlpha][kR];  // G g
-      for (int mu = 0; mu < kAlpha; ++mu)
-        for (int k = 0; k < kR; ++k) {
-          double sum = 0.0;
-          for (int i = 0; i < kR; ++i) sum += mat.g[mu][i] * filter[i * kR + k];
-          left[mu][k] = sum;
-        }
-      for (int mu = 0; mu < kAlpha; ++mu)
-        for (int nu = 0; nu < kAlpha; ++nu) {
-          double sum = 0.0;
-          for (int k = 0; k < kR; ++k) sum += left[mu][k] * mat.g[nu][k];
-          u[((mu * kAlpha + nu) * p.out_channels + o) * p.channels + c] = static_cast<float>(sum);
-        }
-    }
+XGRAD_WINOGRAD_CLONES void transform_filters(const Problem& p, const float* w, float* u) {
+  // Eight filters at a time, one per lane: the (output channel, input channel) pairs in U's row order,
+  // so that each position's eight results are consecutive in u.
+  typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
+  constexpr int kFilterLanes = 8;
+  const Matrices& mat = kMatrices;
+  const std::int64_t pairs = p.out_channels * p.channels;
+  for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
+    const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
+    Filters g[kR][kR];
+    for (int i = 0; i < kR; ++i)
+      for (int k = 0; k < kR; ++k)
+        for (int l = 0; l < kFilterLanes; ++l) g[i][k][l] = l < count ? w[(first + l) * kR * kR + i * kR + k] : 0.0;
+    Filters left[kAlpha][kR];  // G g
+    for (int mu = 0; mu < kAlpha; ++mu)
+      for (int k = 0; k < kR; ++k) {
+        Filters sum = {};
+        for (int i = 0; i < kR; ++i) sum += mat.g[mu][i] * g[i][k];
+        left[mu][k] = sum;
+      }
+    for (int mu = 0; mu < kAlpha; ++mu)
+      for (int nu = 0; nu < kAlpha; ++nu) {
+        Filters sum = {};
+        for (int k = 0; k < kR; ++k) sum += left[mu][k] * mat.g[nu][k];
+        float* out = u + (mu * kAlpha + nu) * pairs + first;
+        for (int l = 0; l < count; ++l) out[l] = static_cast<float>(sum[l]);
+      }
+  }
 }
 
 void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
