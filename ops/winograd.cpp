@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "core/buffer_cache_impl.hpp"
@@ -150,31 +151,74 @@ Chunk chunk_at(const TileGrid& grid, std::int64_t first_image, std::int64_t firs
   return chunk;
 }
 
-// patch[(a * alpha + b) * kLanes + lane] = the input plane's value at (row - pad_h + a, col - pad_w + b)
-// for each lane's tile, 0 outside the plane (padding, or a partial tile past its edge).
-void gather_patches(const Problem& p, const Chunk& chunk, const float* x, std::int64_t channel, float* patch) {
-  const std::int64_t plane = p.height * p.width;
-  for (int l = 0; l < kLanes; ++l) {
-    if (chunk.image[l] < 0) {
-      for (int e = 0; e < kPositions; ++e) patch[e * kLanes + l] = 0.0f;
-      continue;
-    }
-    const float* in = x + (chunk.image[l] * p.channels + channel) * plane;
-    const std::int64_t top = chunk.row[l] - p.pad_h, left = chunk.col[l] - p.pad_w;
-    if (top >= 0 && left >= 0 && top + kAlpha <= p.height && left + kAlpha <= p.width) {
-      for (int a = 0; a < kAlpha; ++a)
-        for (int b = 0; b < kAlpha; ++b) patch[(a * kAlpha + b) * kLanes + l] = in[(top + a) * p.width + left + b];
-      continue;
-    }
-    for (int a = 0; a < kAlpha; ++a) {
-      const std::int64_t h = top + a;
-      for (int b = 0; b < kAlpha; ++b) {
-        const std::int64_t w = left + b;
-        const bool inside = h >= 0 && h < p.height && w >= 0 && w < p.width;
-        patch[(a * kAlpha + b) * kLanes + l] = inside ? in[h * p.width + w] : 0.0f;
-      }
-    }
+// One row of a patch (alpha = 8 floats), and the 8 x 8 transpose that turns eight tiles' rows into
+// the lanes the transforms read.
+typedef float PatchRow __attribute__((vector_size(kAlpha * sizeof(float))));
+typedef std::int32_t PatchRowMask __attribute__((vector_size(kAlpha * sizeof(float))));
+static_assert(kAlpha == 8 && kLanes % kAlpha == 0, "the transpose below is 8 x 8");
+
+inline __attribute__((always_inline)) PatchRow load_row(const float* values) {
+  PatchRow row;
+  __builtin_memcpy(&row, values, sizeof row);
+  return row;
+}
+
+// r[k][b] -> r[b][k]: pairs of rows interleaved, then pairs of pairs, then the 128-bit halves.
+inline __attribute__((always_inline)) void transpose(PatchRow r[kAlpha]) {
+  const PatchRowMask low = {0, 8, 1, 9, 4, 12, 5, 13}, high = {2, 10, 3, 11, 6, 14, 7, 15};
+  const PatchRowMask low_pairs = {0, 1, 8, 9, 4, 5, 12, 13}, high_pairs = {2, 3, 10, 11, 6, 7, 14, 15};
+  const PatchRowMask low_halves = {0, 1, 2, 3, 8, 9, 10, 11}, high_halves = {4, 5, 6, 7, 12, 13, 14, 15};
+  PatchRow t[kAlpha], u[kAlpha];
+  for (int k = 0; k < kAlpha; k += 2) {
+    t[k] = __builtin_shuffle(r[k], r[k + 1], low);
+    t[k + 1] = __builtin_shuffle(r[k], r[k + 1], high);
   }
+  for (int k = 0; k < kAlpha; k += 4) {
+    u[k] = __builtin_shuffle(t[k], t[k + 2], low_pairs);
+    u[k + 1] = __builtin_shuffle(t[k], t[k + 2], high_pairs);
+    u[k + 2] = __builtin_shuffle(t[k + 1], t[k + 3], low_pairs);
+    u[k + 3] = __builtin_shuffle(t[k + 1], t[k + 3], high_pairs);
+  }
+  for (int k = 0; k < 4; ++k) {
+    r[k] = __builtin_shuffle(u[k], u[k + 4], low_halves);
+    r[k + 4] = __builtin_shuffle(u[k], u[k + 4], high_halves);
+  }
+}
+
+// patch[(a * alpha + b) * kLanes + lane] = the input plane's value at (row - pad_h + a, col - pad_w + b)
+// for each lane's tile, 0 outside the plane (padding, or a partial tile past its edge). A tile inside
+// the plane is read in place, row by row; any other is first copied into `edges` with its zeros.
+inline __attribute__((always_inline)) void gather_patches(const Problem& p, const Chunk& chunk, const float* x,
+                                                          std::int64_t channel, float* patch, float* edges) {
+  const std::int64_t plane = p.height * p.width;
+  const float* origin[kLanes];
+  std::int64_t row_step[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    const bool tile = chunk.image[l] >= 0;
+    const std::int64_t top = chunk.row[l] - p.pad_h, left = chunk.col[l] - p.pad_w;
+    const float* in = tile ? x + (chunk.image[l] * p.channels + channel) * plane : nullptr;
+    if (tile && top >= 0 && left >= 0 && top + kAlpha <= p.height && left + kAlpha <= p.width) {
+      origin[l] = in + top * p.width + left;
+      row_step[l] = p.width;
+      continue;
+    }
+    float* copy = edges + l * kPositions;
+    for (int a = 0; a < kAlpha; ++a)
+      for (int b = 0; b < kAlpha; ++b) {
+        const std::int64_t h = top + a, w = left + b;
+        const bool inside = tile && h >= 0 && h < p.height && w >= 0 && w < p.width;
+        copy[a * kAlpha + b] = inside ? in[h * p.width + w] : 0.0f;
+      }
+    origin[l] = copy;
+    row_step[l] = kAlpha;
+  }
+  for (int group = 0; group < kLanes; group += kAlpha)
+    for (int a = 0; a < kAlpha; ++a) {
+      PatchRow r[kAlpha];
+      for (int k = 0; k < kAlpha; ++k) r[k] = load_row(origin[group + k] + a * row_step[group + k]);
+      transpose(r);
+      for (int b = 0; b < kAlpha; ++b) __builtin_memcpy(patch + (a * kAlpha + b) * kLanes + group, &r[b], sizeof r[b]);
+    }
 }
 
 // V[xi][c][lanes] = B^T d B for every input channel c of one chunk's tiles: rows first (alpha x
@@ -184,8 +228,9 @@ XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk
                                             std::int64_t channel_step, std::int64_t position_step) {
   alignas(64) float patch[kPositions * kLanes];  // [a][b][lane]
   alignas(64) float rows[kPositions * kLanes];   // [a][nu][lane] = (d B)[a][nu]
+  alignas(64) float edges[kLanes * kPositions];  // [lane][a][b], tiles that reach outside the plane
   for (std::int64_t c = 0; c < p.channels; ++c) {
-    gather_patches(p, chunk, x, c, patch);
+    gather_patches(p, chunk, x, c, patch, edges);
     for (int a = 0; a < kAlpha; ++a)
       bt_times(patch + a * kAlpha * kLanes, kLanes, rows + a * kAlpha * kLanes, kLanes, kAlphaIndices);
     for (int nu = 0; nu < kAlpha; ++nu)
