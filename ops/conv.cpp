@@ -451,6 +451,22 @@ void winograd_forward(const winograd::Problem& problem, const ConvGeometry& g, c
   });
 }
 
+// dw = sum over images of the weight gradient by Winograd: each thread adds its images' transformed
+// gradients into its own dU, and the partial sums are added in block order and transformed back.
+void winograd_weight_grad(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* dy,
+                          float* dw) {
+  const std::int64_t blocks = image_threads(g), size = winograd::filter_values(problem);
+  Array<float> partial = Array<float>::from_shape({static_cast<std::size_t>(blocks * size)});
+  std::fill(partial.begin(), partial.end(), 0.0f);  // a block without images adds zeros
+  for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
+    winograd::accumulate_filter_grads(problem, x, dy, partial.data() + block * size, first, last);
+  });
+  for (std::int64_t block = 1; block < blocks; ++block)
+    for (std::int64_t i = 0; i < size; ++i)
+      partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
+  winograd::filter_grads(problem, partial.data(), dw);
+}
+
 // ---- the three products --------------------------------------------------------------------------
 //
 // Each runs image by image, so that one image's columns (at most a few hundred KB for a LeNet) stay
@@ -522,9 +538,18 @@ void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T*
 // a null pointer, in one pass over the images (dy[n] is read while in the cache, and one set of
 // threads serves both). Every element of dx and dw is written. Each thread sums its own images'
 // weight gradients; the partial sums are added in block order and transposed back at the end.
-// `kept`: the columns conv_forward left, or nullptr to unfold x again.
+// `kept`: the columns conv_forward left, or nullptr to unfold x again. A float32 weight gradient that
+// Winograd suits is computed there instead, before the images' pass for dx.
 template <class T>
 void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, const T* kept) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (dw != nullptr)
+      if (const auto problem = winograd_problem(g, kFloat32)) {
+        winograd_weight_grad(*problem, g, x, dy, dw);
+        if (dx == nullptr) return;
+        dw = nullptr;  // the images below compute dx alone
+      }
+  }
   const Unfold unfold(g);
   const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
   const std::int64_t blocks = image_threads(g), size = dw ? g.groups() * Kg * Og : 0;

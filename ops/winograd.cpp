@@ -115,7 +115,15 @@ inline __attribute__((always_inline)) Lanes at_row(const float* in, std::int64_t
   return sum;
 }
 
-// out[row * out_step] = B^T in (or A^T in) for every row of the matrix, one column of `in` (its
+// sum over t of A[row][t] in[t * step] = A^T[t][row] in[t * step]: the adjoint of at_row.
+template <int Row, int... T>
+inline __attribute__((always_inline)) Lanes a_row(const float* in, std::int64_t step, Indices<T...>) {
+  Lanes sum = {};
+  ((kMatrices.at[T][Row] != 0.0 ? sum += static_cast<float>(kMatrices.at[T][Row]) * load(in + T * step) : sum), ...);
+  return sum;
+}
+
+// out[row * out_step] = B^T in (or A^T in, A in) for every row of the matrix, one column of `in` (its
 // entries `step` apart).
 template <int... Row>
 inline __attribute__((always_inline)) void bt_times(const float* in, std::int64_t step, float* out,
@@ -126,6 +134,12 @@ template <int... Row>
 inline __attribute__((always_inline)) void at_times(const float* in, std::int64_t step, float* out,
                                                     std::int64_t out_step, Indices<Row...>) {
   (store(out + Row * out_step, at_row<Row>(in, step, kAlphaIndices)), ...);
+}
+
+template <int... Row>
+inline __attribute__((always_inline)) void a_times(const float* in, std::int64_t step, float* out,
+                                                   std::int64_t out_step, Indices<Row...>) {
+  (store(out + Row * out_step, a_row<Row>(in, step, kMIndices)), ...);
 }
 
 // Where the tiles of one chunk read and write: per lane, image n's offset and the tile's top-left
@@ -274,6 +288,39 @@ XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chun
   }
 }
 
+// dM[xi][o][lanes] = A dY A^T for every output channel of one chunk's tiles, dY the tile's part of dy
+// (0 past the output's edge): the adjoint of transform_outputs, for the weight gradient.
+XGRAD_WINOGRAD_CLONES void transform_output_grads(const Problem& p, const Chunk& chunk, const float* dy, float* dm,
+                                                  std::int64_t channel_step, std::int64_t position_step) {
+  alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
+  alignas(64) float half[kM * kAlpha * kLanes];  // [i][nu][lane] = (dY A^T)[i][nu]
+  const std::int64_t plane = p.out_h * p.out_w;
+  const float* corner[kLanes];
+  int rows[kLanes], cols[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    const bool inside = chunk.image[l] >= 0;
+    corner[l] = inside ? dy + chunk.image[l] * p.out_channels * plane + chunk.row[l] * p.out_w + chunk.col[l] : nullptr;
+    rows[l] = inside ? static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l])) : 0;
+    cols[l] = inside ? static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l])) : 0;
+  }
+  for (std::int64_t o = 0; o < p.out_channels; ++o) {
+    for (int l = 0; l < kLanes; ++l) {
+      const float* in = corner[l] == nullptr ? nullptr : corner[l] + o * plane;
+      if (rows[l] == kM && cols[l] == kM) {  // a whole tile: fixed bounds, unrolled
+        for (int i = 0; i < kM; ++i)
+          for (int j = 0; j < kM; ++j) tile[(i * kM + j) * kLanes + l] = in[i * p.out_w + j];
+        continue;
+      }
+      for (int i = 0; i < kM; ++i)
+        for (int j = 0; j < kM; ++j) tile[(i * kM + j) * kLanes + l] = i < rows[l] && j < cols[l] ? in[i * p.out_w + j] : 0.0f;
+    }
+    for (int i = 0; i < kM; ++i) a_times(tile + i * kM * kLanes, kLanes, half + i * kAlpha * kLanes, kLanes, kAlphaIndices);
+    for (int nu = 0; nu < kAlpha; ++nu)
+      a_times(half + nu * kLanes, kAlpha * kLanes, dm + o * channel_step + nu * position_step, kAlpha * position_step,
+              kAlphaIndices);
+  }
+}
+
 // Uninitialised floats from the buffer cache, for the transformed tiles (reused step after step).
 class Scratch {
  public:
@@ -297,6 +344,27 @@ constexpr std::int64_t kBlockBytes = std::int64_t{512} << 10;
 std::int64_t block_tiles(const Problem& p) {
   const std::int64_t per_tile = kPositions * (p.channels + p.out_channels) * std::int64_t{sizeof(float)};
   return std::max<std::int64_t>(1, kBlockBytes / per_tile / kLanes) * kLanes;
+}
+
+// Calls body(width, chunk) for consecutive blocks of the tiles of images [first, last): width is the
+// block's row length in V and M (its tile count rounded up to whole chunks), chunk(lane0) the Chunk
+// of its tiles from lane0 on.
+template <class Body>
+void for_tile_blocks(const Problem& p, std::int64_t first, std::int64_t last, const Body& body) {
+  const TileGrid grid{(p.out_h + kM - 1) / kM, (p.out_w + kM - 1) / kM};
+  const std::int64_t tiles = (last - first) * grid.per_image(), block = block_tiles(p);
+  for (std::int64_t begin = 0; begin < tiles; begin += block) {
+    const std::int64_t count = std::min(block, tiles - begin);
+    body((count + kLanes - 1) / kLanes * kLanes,
+         [&](std::int64_t lane0) { return chunk_at(grid, first, begin + lane0, count - lane0); });
+  }
+}
+
+// V = B^T d B for a block's tiles, position-major: V[xi] is C_in rows of `width`.
+template <class ChunkAt>
+void transform_block_inputs(const Problem& p, std::int64_t width, const ChunkAt& chunk, const float* x, float* v) {
+  for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
+    transform_inputs(p, chunk(lane0), x, v + lane0, width, p.channels * width);
 }
 
 }  // namespace
@@ -339,21 +407,57 @@ XGRAD_WINOGRAD_CLONES void transform_filters(const Problem& p, const float* w, f
 
 void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
              std::int64_t last) {
-  const TileGrid grid{(p.out_h + kM - 1) / kM, (p.out_w + kM - 1) / kM};
-  const std::int64_t tiles = (last - first) * grid.per_image(), block = block_tiles(p);
-  const Scratch v(kPositions * p.channels * block), m(kPositions * p.out_channels * block);
-  for (std::int64_t begin = 0; begin < tiles; begin += block) {
-    const std::int64_t count = std::min(block, tiles - begin);
-    const std::int64_t width = (count + kLanes - 1) / kLanes * kLanes;  // V's and M's rows: whole chunks
-    for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
-      transform_inputs(p, chunk_at(grid, first, begin + lane0, count - lane0), x, v.data() + lane0, width,
-                       p.channels * width);
+  const Scratch v(kPositions * p.channels * block_tiles(p)), m(kPositions * p.out_channels * block_tiles(p));
+  for_tile_blocks(p, first, last, [&](std::int64_t width, const auto& chunk) {
+    transform_block_inputs(p, width, chunk, x, v.data());
     for (int xi = 0; xi < kPositions; ++xi)
       gemm(false, false, p.out_channels, width, p.channels, 1.0f, u + xi * p.out_channels * p.channels, p.channels,
            v.data() + xi * p.channels * width, width, 0.0f, m.data() + xi * p.out_channels * width, width);
     for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
-      transform_outputs(p, chunk_at(grid, first, begin + lane0, count - lane0), m.data() + lane0, bias, y, width,
-                        p.out_channels * width);
+      transform_outputs(p, chunk(lane0), m.data() + lane0, bias, y, width, p.out_channels * width);
+  });
+}
+
+void accumulate_filter_grads(const Problem& p, const float* x, const float* dy, float* du, std::int64_t first,
+                             std::int64_t last) {
+  const Scratch v(kPositions * p.channels * block_tiles(p)), dm(kPositions * p.out_channels * block_tiles(p));
+  for_tile_blocks(p, first, last, [&](std::int64_t width, const auto& chunk) {
+    transform_block_inputs(p, width, chunk, x, v.data());
+    for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
+      transform_output_grads(p, chunk(lane0), dy, dm.data() + lane0, width, p.out_channels * width);
+    // dU[xi] (C_out x C_in) += dM[xi] (C_out x tiles) . V[xi]^T
+    for (int xi = 0; xi < kPositions; ++xi)
+      gemm(false, true, p.out_channels, p.channels, width, 1.0f, dm.data() + xi * p.out_channels * width, width,
+           v.data() + xi * p.channels * width, width, 1.0f, du + xi * p.out_channels * p.channels, p.channels);
+  });
+}
+
+XGRAD_WINOGRAD_CLONES void filter_grads(const Problem& p, const float* du, float* dw) {
+  // As transform_filters, eight filters at a time in double lanes; dw[i][k] = sum G[mu][i] dU[mu][nu] G[nu][k].
+  typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
+  constexpr int kFilterLanes = 8;
+  const Matrices& mat = kMatrices;
+  const std::int64_t pairs = p.out_channels * p.channels;
+  for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
+    const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
+    Filters left[kR][kAlpha];  // G^T dU
+    for (int i = 0; i < kR; ++i)
+      for (int nu = 0; nu < kAlpha; ++nu) {
+        Filters sum = {};
+        for (int mu = 0; mu < kAlpha; ++mu) {
+          const float* in = du + (mu * kAlpha + nu) * pairs + first;
+          Filters lanes = {};
+          for (int l = 0; l < count; ++l) lanes[l] = in[l];
+          sum += mat.g[mu][i] * lanes;
+        }
+        left[i][nu] = sum;
+      }
+    for (int i = 0; i < kR; ++i)
+      for (int k = 0; k < kR; ++k) {
+        Filters sum = {};
+        for (int nu = 0; nu < kAlpha; ++nu) sum += left[i][nu] * mat.g[nu][k];
+        for (int l = 0; l < count; ++l) dw[(first + l) * kR * kR + i * kR + k] = static_cast<float>(sum[l]);
+      }
   }
 }
 

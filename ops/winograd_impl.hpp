@@ -51,4 +51,14 @@ void transform_filters(const Problem& p, const float* w, float* u);
 void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
              std::int64_t last);
 
+// The weight gradient, as the adjoint of the forward: for upstream dy (N, C_out, out_h, out_w),
+//   dU[xi] (C_out x C_in) = sum over tiles of dM[xi] (C_out x tiles) . V[xi]^T,  dM = A dY A^T per tile
+//   dw = G^T dU G per filter
+// 64 multiplications per (output channel, input channel, tile) here too, where im2col's product takes
+// 400. accumulate_filter_grads adds the tiles of images [first, last) onto du (filter_values floats);
+// filter_grads turns the total into dw (C_out, C_in, 5, 5), in double.
+void accumulate_filter_grads(const Problem& p, const float* x, const float* dy, float* du, std::int64_t first,
+                             std::int64_t last);
+void filter_grads(const Problem& p, const float* du, float* dw);
+
 }  // namespace xgrad::winograd

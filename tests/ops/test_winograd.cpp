@@ -1,9 +1,10 @@
-// Winograd's F(4x4, 5x5) forward against the direct sum in double: padding, partial tiles at the
+// Winograd's F(4x4, 5x5) forward and weight gradient against the direct sums in double: padding, partial tiles at the
 // right and bottom edges, channel counts that fill no vector, several blocks of tiles, a range of
 // images (as each thread gets), and no bias. Its rounding is bounded relative to the sum of the
 // absolute terms, the scale every float32 convolution's error is measured on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -105,6 +106,60 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
   return ::testing::AssertionSuccess() << "worst relative error " << worst;
 }
 
+// dw[o, c, a, b] = sum over images [first, last) and output positions of dy x, and the sum of the
+// terms' absolute values, in double.
+Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, const std::vector<float>& dy,
+                             std::int64_t first, std::int64_t last) {
+  Reference ref;
+  ref.y.assign(static_cast<std::size_t>(p.out_channels * p.channels * 25), 0.0);
+  ref.scale = ref.y;
+  for (std::int64_t o = 0; o < p.out_channels; ++o)
+    for (std::int64_t c = 0; c < p.channels; ++c)
+      for (std::int64_t a = 0; a < 5; ++a)
+        for (std::int64_t b = 0; b < 5; ++b) {
+          const auto at = static_cast<std::size_t>(((o * p.channels + c) * 5 + a) * 5 + b);
+          for (std::int64_t n = first; n < last; ++n)
+            for (std::int64_t i = 0; i < p.out_h; ++i)
+              for (std::int64_t j = 0; j < p.out_w; ++j) {
+                const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
+                if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
+                const double term =
+                    double(dy[static_cast<std::size_t>(((n * p.out_channels + o) * p.out_h + i) * p.out_w + j)]) *
+                    double(x[static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v)]);
+                ref.y[at] += term;
+                ref.scale[at] += std::abs(term);
+              }
+        }
+  return ref;
+}
+
+// accumulate_filter_grads over images [first, middle) and then [middle, last) into one sum, and
+// filter_grads, against the direct sum over [first, last).
+::testing::AssertionResult weight_grad_matches_direct(const Problem& p, std::int64_t first, std::int64_t middle,
+                                                      std::int64_t last) {
+  const auto seed = static_cast<std::uint32_t>(p.channels * 13 + p.width * 5 + p.out_channels);
+  const std::vector<float> x = uniform(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), seed);
+  const std::vector<float> dy = uniform(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w), seed + 1);
+  std::vector<float> du(static_cast<std::size_t>(winograd::filter_values(p)), 0.0f);
+  winograd::accumulate_filter_grads(p, x.data(), dy.data(), du.data(), first, middle);
+  winograd::accumulate_filter_grads(p, x.data(), dy.data(), du.data(), middle, last);
+  std::vector<float> dw(static_cast<std::size_t>(p.out_channels * p.channels * 25));
+  winograd::filter_grads(p, du.data(), dw.data());
+  const Reference ref = direct_weight_grad(p, x, dy, first, last);
+  // Winograd's rounding spreads over a filter's 25 elements: a tap that reads only padding has no
+  // terms of its own but comes out near 1e-7, not 0. So the scale is the filter's largest.
+  for (std::size_t k = 0; k < dw.size(); ++k) {
+    const std::size_t filter = k / 25 * 25;
+    const double scale = *std::max_element(ref.scale.begin() + filter, ref.scale.begin() + filter + 25);
+    const double error = std::abs(double(dw[k]) - ref.y[k]) / (scale + 1e-30);
+    if (!(error <= 5e-6))
+      return ::testing::AssertionFailure() << describe(p) << ": weight gradient element " << k << " is " << dw[k]
+                                           << ", the direct sum " << ref.y[k] << " (relative to the terms' size "
+                                           << error << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TEST(Winograd, SuitsFiveByFiveKernelsWithEnoughChannels) {
   EXPECT_TRUE(winograd::suits(problem(64, 16, 12, 12, 32, 0, 0)));  // a LeNet's second convolution
   EXPECT_FALSE(winograd::suits(problem(64, 1, 28, 28, 16, 0, 0)));   // its first: one input channel
@@ -138,6 +193,15 @@ TEST(Winograd, ManyBlocksOfTiles) {
 TEST(Winograd, ARangeOfImages) {
   EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0), true, 2, 5));
   EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0), true, 6, 7));
+}
+
+TEST(Winograd, WeightGradient) {
+  EXPECT_TRUE(weight_grad_matches_direct(problem(6, 16, 12, 12, 32, 0, 0), 0, 2, 6));  // a LeNet's second layer
+  EXPECT_TRUE(weight_grad_matches_direct(problem(2, 8, 12, 12, 8, 2, 2), 0, 1, 2));
+  EXPECT_TRUE(weight_grad_matches_direct(problem(3, 9, 6, 17, 10, 1, 3), 1, 1, 3));  // partial tiles, an empty range
+  EXPECT_TRUE(weight_grad_matches_direct(problem(2, 33, 10, 10, 17, 1, 1), 0, 1, 2));
+  EXPECT_TRUE(weight_grad_matches_direct(problem(3, 64, 20, 20, 64, 0, 0), 0, 2, 3));  // several blocks of tiles
+  EXPECT_TRUE(weight_grad_matches_direct(problem(1, 8, 3, 2, 8, 2, 2), 0, 0, 1));
 }
 
 }  // namespace
