@@ -177,25 +177,32 @@ inline __attribute__((always_inline)) PatchRow load_row(const float* values) {
   return row;
 }
 
+// Elements I... of the 16 in (a, b): GCC's and clang's spellings of one vector shuffle.
+template <int... I>
+inline __attribute__((always_inline)) PatchRow shuffle(const PatchRow& a, const PatchRow& b) {
+#if defined(__clang__)
+  return __builtin_shufflevector(a, b, I...);
+#else
+  return __builtin_shuffle(a, b, PatchRowMask{I...});
+#endif
+}
+
 // r[k][b] -> r[b][k]: pairs of rows interleaved, then pairs of pairs, then the 128-bit halves.
 inline __attribute__((always_inline)) void transpose(PatchRow r[kAlpha]) {
-  const PatchRowMask low = {0, 8, 1, 9, 4, 12, 5, 13}, high = {2, 10, 3, 11, 6, 14, 7, 15};
-  const PatchRowMask low_pairs = {0, 1, 8, 9, 4, 5, 12, 13}, high_pairs = {2, 3, 10, 11, 6, 7, 14, 15};
-  const PatchRowMask low_halves = {0, 1, 2, 3, 8, 9, 10, 11}, high_halves = {4, 5, 6, 7, 12, 13, 14, 15};
   PatchRow t[kAlpha], u[kAlpha];
   for (int k = 0; k < kAlpha; k += 2) {
-    t[k] = __builtin_shuffle(r[k], r[k + 1], low);
-    t[k + 1] = __builtin_shuffle(r[k], r[k + 1], high);
+    t[k] = shuffle<0, 8, 1, 9, 4, 12, 5, 13>(r[k], r[k + 1]);
+    t[k + 1] = shuffle<2, 10, 3, 11, 6, 14, 7, 15>(r[k], r[k + 1]);
   }
   for (int k = 0; k < kAlpha; k += 4) {
-    u[k] = __builtin_shuffle(t[k], t[k + 2], low_pairs);
-    u[k + 1] = __builtin_shuffle(t[k], t[k + 2], high_pairs);
-    u[k + 2] = __builtin_shuffle(t[k + 1], t[k + 3], low_pairs);
-    u[k + 3] = __builtin_shuffle(t[k + 1], t[k + 3], high_pairs);
+    u[k] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(t[k], t[k + 2]);
+    u[k + 1] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(t[k], t[k + 2]);
+    u[k + 2] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(t[k + 1], t[k + 3]);
+    u[k + 3] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(t[k + 1], t[k + 3]);
   }
   for (int k = 0; k < 4; ++k) {
-    r[k] = __builtin_shuffle(u[k], u[k + 4], low_halves);
-    r[k + 4] = __builtin_shuffle(u[k], u[k + 4], high_halves);
+    r[k] = shuffle<0, 1, 2, 3, 8, 9, 10, 11>(u[k], u[k + 4]);
+    r[k + 4] = shuffle<4, 5, 6, 7, 12, 13, 14, 15>(u[k], u[k + 4]);
   }
 }
 
