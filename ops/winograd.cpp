@@ -1,5 +1,3 @@
-#include "ops/winograd_impl.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -8,6 +6,7 @@
 
 #include "core/buffer_cache_impl.hpp"
 #include "ops/gemm_impl.hpp"
+#include "ops/winograd_impl.hpp"
 
 // The transforms are compiled for AVX-512, AVX2 and the baseline, the loader picking one, as
 // ops/simd_rows.cpp explains (and why clang builds the baseline only).
@@ -21,8 +20,12 @@ namespace xgrad::winograd {
 
 namespace {
 
-constexpr int kM = 4, kR = 5, kAlpha = kM + kR - 1;  // F(4x4, 5x5): 4x4 outputs from 8x8 inputs
+// Every transform reads 8 x 8 input patches: F(4x4, 5x5) and F(6x6, 3x3), m + r - 1 = alpha = 8.
+constexpr int kAlpha = 8;
 constexpr int kPositions = kAlpha * kAlpha;
+// m, the outputs per tile side, for an r x r kernel.
+template <int R>
+constexpr int kOutputs = kAlpha + 1 - R;
 // Tiles transformed together, one per vector lane (one AVX-512 or two AVX2 registers of floats).
 constexpr int kLanes = 16;
 
@@ -38,45 +41,64 @@ constexpr int kLanes = 16;
 // evaluation and Lagrange interpolation of a linear convolution, transposed into a correlation; the
 // Lagrange denominators sit in G, which is applied once per filter and in double, so that B^T, which
 // every input tile goes through, keeps exact small coefficients.
-struct Matrices {
-  double at[kM][kAlpha];
-  double g[kAlpha][kR];
-  double bt[kAlpha][kAlpha];
-};
-
 constexpr double power(double base, int exponent) {
   double result = 1.0;
   for (int e = 0; e < exponent; ++e) result *= base;
   return result;
 }
 
-constexpr Matrices build_matrices() {
-  // Small and exact in binary; 0, +-1, +-2, +-1/2 keep the coefficients (and so the rounding) the
-  // smallest known for eight points.
-  constexpr double kPoints[kAlpha - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
-  Matrices mat{};
+// Small and exact in binary; 0, +-1, +-2, +-1/2 keep the coefficients (and so the rounding) the
+// smallest known for eight points.
+constexpr double kPoints[kAlpha - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
+
+// B^T, which depends on the points alone (so both kernel sizes share it).
+struct InputTransform {
+  double bt[kAlpha][kAlpha];
+};
+
+constexpr InputTransform build_input_transform() {
+  InputTransform out{};
   for (int j = 0; j < kAlpha; ++j) {
-    const bool infinity = j == kAlpha - 1;
     double poly[kAlpha] = {1.0};  // coefficients, lowest first
-    double denominator = 1.0;
     int degree = 0;
     for (int l = 0; l < kAlpha - 1; ++l) {
       if (l == j) continue;
       for (int t = degree + 1; t > 0; --t) poly[t] = poly[t - 1] - kPoints[l] * poly[t];  // times (x - p_l)
       poly[0] *= -kPoints[l];
       ++degree;
-      if (!infinity) denominator *= kPoints[j] - kPoints[l];
     }
-    for (int t = 0; t < kAlpha; ++t) mat.bt[j][t] = poly[t];
-    for (int i = 0; i < kM; ++i) mat.at[i][j] = infinity ? (i == kM - 1 ? 1.0 : 0.0) : power(kPoints[j], i);
-    for (int k = 0; k < kR; ++k) mat.g[j][k] = infinity ? (k == kR - 1 ? 1.0 : 0.0) : power(kPoints[j], k) / denominator;
+    for (int t = 0; t < kAlpha; ++t) out.bt[j][t] = poly[t];
+  }
+  return out;
+}
+
+// A^T and G of F(m, r).
+template <int R>
+struct Matrices {
+  double at[kOutputs<R>][kAlpha];
+  double g[kAlpha][R];
+};
+
+template <int R>
+constexpr Matrices<R> build_matrices() {
+  Matrices<R> mat{};
+  for (int j = 0; j < kAlpha; ++j) {
+    const bool infinity = j == kAlpha - 1;
+    double denominator = 1.0;
+    for (int l = 0; l < kAlpha - 1 && !infinity; ++l)
+      if (l != j) denominator *= kPoints[j] - kPoints[l];
+    for (int i = 0; i < kOutputs<R>; ++i)
+      mat.at[i][j] = infinity ? (i == kOutputs<R> - 1 ? 1.0 : 0.0) : power(kPoints[j], i);
+    for (int k = 0; k < R; ++k) mat.g[j][k] = infinity ? (k == R - 1 ? 1.0 : 0.0) : power(kPoints[j], k) / denominator;
   }
   return mat;
 }
 
 // Compile-time constants, so that every transform below is straight-line code in which the zero
 // entries (a third of B^T's) take no instruction and the entries +-1 no multiplication.
-constexpr Matrices kMatrices = build_matrices();
+constexpr InputTransform kInputTransform = build_input_transform();
+template <int R>
+constexpr Matrices<R> kMatrices = build_matrices<R>();
 
 // ---- the tile transforms, kLanes tiles at a time ---------------------------------------------------
 
@@ -99,27 +121,31 @@ inline __attribute__((always_inline)) void store(float* values, const Lanes& lan
 template <int... I>
 using Indices = std::integer_sequence<int, I...>;
 constexpr auto kAlphaIndices = std::make_integer_sequence<int, kAlpha>();
-constexpr auto kMIndices = std::make_integer_sequence<int, kM>();
+template <int R>
+constexpr auto kOutputIndices = std::make_integer_sequence<int, kOutputs<R>>();
 
 // sum over t of B^T[row][t] in[t * step] (or A^T's), for every lane.
 template <int Row, int... T>
 inline __attribute__((always_inline)) Lanes bt_row(const float* in, std::int64_t step, Indices<T...>) {
   Lanes sum = {};
-  ((kMatrices.bt[Row][T] != 0.0 ? sum += static_cast<float>(kMatrices.bt[Row][T]) * load(in + T * step) : sum), ...);
+  constexpr const auto& bt = kInputTransform.bt;
+  ((bt[Row][T] != 0.0 ? sum += static_cast<float>(bt[Row][T]) * load(in + T * step) : sum), ...);
   return sum;
 }
-template <int Row, int... T>
+template <int R, int Row, int... T>
 inline __attribute__((always_inline)) Lanes at_row(const float* in, std::int64_t step, Indices<T...>) {
   Lanes sum = {};
-  ((kMatrices.at[Row][T] != 0.0 ? sum += static_cast<float>(kMatrices.at[Row][T]) * load(in + T * step) : sum), ...);
+  constexpr const auto& at = kMatrices<R>.at;
+  ((at[Row][T] != 0.0 ? sum += static_cast<float>(at[Row][T]) * load(in + T * step) : sum), ...);
   return sum;
 }
 
 // sum over t of A[row][t] in[t * step] = A^T[t][row] in[t * step]: the adjoint of at_row.
-template <int Row, int... T>
+template <int R, int Row, int... T>
 inline __attribute__((always_inline)) Lanes a_row(const float* in, std::int64_t step, Indices<T...>) {
   Lanes sum = {};
-  ((kMatrices.at[T][Row] != 0.0 ? sum += static_cast<float>(kMatrices.at[T][Row]) * load(in + T * step) : sum), ...);
+  constexpr const auto& at = kMatrices<R>.at;
+  ((at[T][Row] != 0.0 ? sum += static_cast<float>(at[T][Row]) * load(in + T * step) : sum), ...);
   return sum;
 }
 
@@ -130,16 +156,16 @@ inline __attribute__((always_inline)) void bt_times(const float* in, std::int64_
                                                     std::int64_t out_step, Indices<Row...>) {
   (store(out + Row * out_step, bt_row<Row>(in, step, kAlphaIndices)), ...);
 }
-template <int... Row>
+template <int R, int... Row>
 inline __attribute__((always_inline)) void at_times(const float* in, std::int64_t step, float* out,
                                                     std::int64_t out_step, Indices<Row...>) {
-  (store(out + Row * out_step, at_row<Row>(in, step, kAlphaIndices)), ...);
+  (store(out + Row * out_step, at_row<R, Row>(in, step, kAlphaIndices)), ...);
 }
 
-template <int... Row>
+template <int R, int... Row>
 inline __attribute__((always_inline)) void a_times(const float* in, std::int64_t step, float* out,
                                                    std::int64_t out_step, Indices<Row...>) {
-  (store(out + Row * out_step, a_row<Row>(in, step, kMIndices)), ...);
+  (store(out + Row * out_step, a_row<R, Row>(in, step, kOutputIndices<R>)), ...);
 }
 
 // Where the tiles of one chunk read and write: per lane, image n's offset and the tile's top-left
@@ -150,6 +176,7 @@ struct Chunk {
 };
 
 struct TileGrid {
+  std::int64_t size;        // m: outputs per tile side
   std::int64_t rows, cols;  // tiles per image along the height and the width
   std::int64_t per_image() const { return rows * cols; }
 };
@@ -159,8 +186,8 @@ Chunk chunk_at(const TileGrid& grid, std::int64_t first_image, std::int64_t firs
   for (int l = 0; l < kLanes; ++l) {
     const std::int64_t t = first_tile + l;
     chunk.image[l] = l < count ? first_image + t / grid.per_image() : -1;
-    chunk.row[l] = (t % grid.per_image()) / grid.cols * kM;
-    chunk.col[l] = t % grid.cols * kM;
+    chunk.row[l] = (t % grid.per_image()) / grid.cols * grid.size;
+    chunk.col[l] = t % grid.cols * grid.size;
   }
   return chunk;
 }
@@ -262,8 +289,11 @@ XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk
 
 // y tile = A^T M A (+ bias) for every output channel of one chunk's tiles, written where it lies
 // inside the output (a partial tile at the right or bottom edge writes only its inside part).
-XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chunk, const float* m, const float* bias,
-                                             float* y, std::int64_t channel_step, std::int64_t position_step) {
+template <int R>
+inline __attribute__((always_inline)) void transform_outputs_of(const Problem& p, const Chunk& chunk, const float* m,
+                                                                const float* bias, float* y, std::int64_t channel_step,
+                                                                std::int64_t position_step) {
+  constexpr int kM = kOutputs<R>;
   alignas(64) float half[kAlpha * kM * kLanes];  // [mu][j][lane] = (M A)[mu][j]
   alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
   const std::int64_t plane = p.out_h * p.out_w;
@@ -271,16 +301,19 @@ XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chun
   float* corner[kLanes];
   int rows[kLanes], cols[kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    corner[l] = chunk.image[l] < 0 ? nullptr
-                                   : y + chunk.image[l] * p.out_channels * plane + chunk.row[l] * p.out_w + chunk.col[l];
+    corner[l] = chunk.image[l] < 0
+                    ? nullptr
+                    : y + chunk.image[l] * p.out_channels * plane + chunk.row[l] * p.out_w + chunk.col[l];
     rows[l] = static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l]));
     cols[l] = static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l]));
   }
   for (std::int64_t o = 0; o < p.out_channels; ++o) {
     const float* products = m + o * channel_step;
     for (int mu = 0; mu < kAlpha; ++mu)
-      at_times(products + mu * kAlpha * position_step, position_step, half + mu * kM * kLanes, kLanes, kMIndices);
-    for (int j = 0; j < kM; ++j) at_times(half + j * kLanes, kM * kLanes, tile + j * kLanes, kM * kLanes, kMIndices);
+      at_times<R>(products + mu * kAlpha * position_step, position_step, half + mu * kM * kLanes, kLanes,
+                  kOutputIndices<R>);
+    for (int j = 0; j < kM; ++j)
+      at_times<R>(half + j * kLanes, kM * kLanes, tile + j * kLanes, kM * kLanes, kOutputIndices<R>);
     const float offset = bias != nullptr ? bias[o] : 0.0f;
     for (int l = 0; l < kLanes && corner[l] != nullptr; ++l) {
       float* out = corner[l] + o * plane;
@@ -297,8 +330,12 @@ XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chun
 
 // dM[xi][o][lanes] = A dY A^T for every output channel of one chunk's tiles, dY the tile's part of dy
 // (0 past the output's edge): the adjoint of transform_outputs, for the weight gradient.
-XGRAD_WINOGRAD_CLONES void transform_output_grads(const Problem& p, const Chunk& chunk, const float* dy, float* dm,
-                                                  std::int64_t channel_step, std::int64_t position_step) {
+template <int R>
+inline __attribute__((always_inline)) void transform_output_grads_of(const Problem& p, const Chunk& chunk,
+                                                                     const float* dy, float* dm,
+                                                                     std::int64_t channel_step,
+                                                                     std::int64_t position_step) {
+  constexpr int kM = kOutputs<R>;
   alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
   alignas(64) float half[kM * kAlpha * kLanes];  // [i][nu][lane] = (dY A^T)[i][nu]
   const std::int64_t plane = p.out_h * p.out_w;
@@ -319,12 +356,14 @@ XGRAD_WINOGRAD_CLONES void transform_output_grads(const Problem& p, const Chunk&
         continue;
       }
       for (int i = 0; i < kM; ++i)
-        for (int j = 0; j < kM; ++j) tile[(i * kM + j) * kLanes + l] = i < rows[l] && j < cols[l] ? in[i * p.out_w + j] : 0.0f;
+        for (int j = 0; j < kM; ++j)
+          tile[(i * kM + j) * kLanes + l] = i < rows[l] && j < cols[l] ? in[i * p.out_w + j] : 0.0f;
     }
-    for (int i = 0; i < kM; ++i) a_times(tile + i * kM * kLanes, kLanes, half + i * kAlpha * kLanes, kLanes, kAlphaIndices);
+    for (int i = 0; i < kM; ++i)
+      a_times<R>(tile + i * kM * kLanes, kLanes, half + i * kAlpha * kLanes, kLanes, kAlphaIndices);
     for (int nu = 0; nu < kAlpha; ++nu)
-      a_times(half + nu * kLanes, kAlpha * kLanes, dm + o * channel_step + nu * position_step, kAlpha * position_step,
-              kAlphaIndices);
+      a_times<R>(half + nu * kLanes, kAlpha * kLanes, dm + o * channel_step + nu * position_step,
+                 kAlpha * position_step, kAlphaIndices);
   }
 }
 
@@ -358,7 +397,8 @@ std::int64_t block_tiles(const Problem& p) {
 // of its tiles from lane0 on.
 template <class Body>
 void for_tile_blocks(const Problem& p, std::int64_t first, std::int64_t last, const Body& body) {
-  const TileGrid grid{(p.out_h + kM - 1) / kM, (p.out_w + kM - 1) / kM};
+  const std::int64_t m = kAlpha + 1 - p.kernel;
+  const TileGrid grid{m, (p.out_h + m - 1) / m, (p.out_w + m - 1) / m};
   const std::int64_t tiles = (last - first) * grid.per_image(), block = block_tiles(p);
   for (std::int64_t begin = 0; begin < tiles; begin += block) {
     const std::int64_t count = std::min(block, tiles - begin);
@@ -374,20 +414,14 @@ void transform_block_inputs(const Problem& p, std::int64_t width, const ChunkAt&
     transform_inputs(p, chunk(lane0), x, v + lane0, width, p.channels * width);
 }
 
-}  // namespace
-
-bool suits(const Problem& p) {
-  return p.kernel == kR && p.channels >= kMinChannels && p.out_channels >= kMinChannels;
-}
-
-std::int64_t filter_values(const Problem& p) { return kPositions * p.out_channels * p.channels; }
-
-XGRAD_WINOGRAD_CLONES void transform_filters(const Problem& p, const float* w, float* u) {
+template <int R>
+inline __attribute__((always_inline)) void transform_filters_of(const Problem& p, const float* w, float* u) {
+  constexpr int kR = R;
   // Eight filters at a time, one per lane: the (output channel, input channel) pairs in U's row order,
   // so that each position's eight results are consecutive in u.
   typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
   constexpr int kFilterLanes = 8;
-  const Matrices& mat = kMatrices;
+  const Matrices<R>& mat = kMatrices<R>;
   const std::int64_t pairs = p.out_channels * p.channels;
   for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
     const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
@@ -411,6 +445,69 @@ XGRAD_WINOGRAD_CLONES void transform_filters(const Problem& p, const float* w, f
       }
   }
 }
+
+template <int R>
+inline __attribute__((always_inline)) void filter_grads_of(const Problem& p, const float* du, float* dw) {
+  constexpr int kR = R;
+  // As transform_filters, eight filters at a time in double lanes; dw[i][k] = sum G[mu][i] dU[mu][nu] G[nu][k].
+  typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
+  constexpr int kFilterLanes = 8;
+  const Matrices<R>& mat = kMatrices<R>;
+  const std::int64_t pairs = p.out_channels * p.channels;
+  for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
+    const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
+    Filters left[kR][kAlpha];  // G^T dU
+    for (int i = 0; i < kR; ++i)
+      for (int nu = 0; nu < kAlpha; ++nu) {
+        Filters sum = {};
+        for (int mu = 0; mu < kAlpha; ++mu) {
+          const float* in = du + (mu * kAlpha + nu) * pairs + first;
+          Filters lanes = {};
+          for (int l = 0; l < count; ++l) lanes[l] = in[l];
+          sum += mat.g[mu][i] * lanes;
+        }
+        left[i][nu] = sum;
+      }
+    for (int i = 0; i < kR; ++i)
+      for (int k = 0; k < kR; ++k) {
+        Filters sum = {};
+        for (int nu = 0; nu < kAlpha; ++nu) sum += left[i][nu] * mat.g[nu][k];
+        for (int l = 0; l < count; ++l) dw[(first + l) * kR * kR + i * kR + k] = static_cast<float>(sum[l]);
+      }
+  }
+}
+
+// The entry points of each kernel size, compiled for each CPU (see XGRAD_WINOGRAD_CLONES).
+XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chunk, const float* m, const float* bias,
+                                             float* y, std::int64_t channel_step, std::int64_t position_step) {
+  if (p.kernel == 3) return transform_outputs_of<3>(p, chunk, m, bias, y, channel_step, position_step);
+  transform_outputs_of<5>(p, chunk, m, bias, y, channel_step, position_step);
+}
+XGRAD_WINOGRAD_CLONES void transform_output_grads(const Problem& p, const Chunk& chunk, const float* dy, float* dm,
+                                                  std::int64_t channel_step, std::int64_t position_step) {
+  if (p.kernel == 3) return transform_output_grads_of<3>(p, chunk, dy, dm, channel_step, position_step);
+  transform_output_grads_of<5>(p, chunk, dy, dm, channel_step, position_step);
+}
+XGRAD_WINOGRAD_CLONES void transform_filters_cloned(const Problem& p, const float* w, float* u) {
+  if (p.kernel == 3) return transform_filters_of<3>(p, w, u);
+  transform_filters_of<5>(p, w, u);
+}
+XGRAD_WINOGRAD_CLONES void filter_grads_cloned(const Problem& p, const float* du, float* dw) {
+  if (p.kernel == 3) return filter_grads_of<3>(p, du, dw);
+  filter_grads_of<5>(p, du, dw);
+}
+
+}  // namespace
+
+bool suits(const Problem& p) {
+  return (p.kernel == 3 || p.kernel == 5) && p.channels >= kMinChannels && p.out_channels >= kMinChannels;
+}
+
+std::int64_t filter_values(const Problem& p) { return kPositions * p.out_channels * p.channels; }
+
+void transform_filters(const Problem& p, const float* w, float* u) { transform_filters_cloned(p, w, u); }
+
+void filter_grads(const Problem& p, const float* du, float* dw) { filter_grads_cloned(p, du, dw); }
 
 void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
              std::int64_t last) {
@@ -437,35 +534,6 @@ void accumulate_filter_grads(const Problem& p, const float* x, const float* dy, 
       gemm(false, true, p.out_channels, p.channels, width, 1.0f, dm.data() + xi * p.out_channels * width, width,
            v.data() + xi * p.channels * width, width, 1.0f, du + xi * p.out_channels * p.channels, p.channels);
   });
-}
-
-XGRAD_WINOGRAD_CLONES void filter_grads(const Problem& p, const float* du, float* dw) {
-  // As transform_filters, eight filters at a time in double lanes; dw[i][k] = sum G[mu][i] dU[mu][nu] G[nu][k].
-  typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
-  constexpr int kFilterLanes = 8;
-  const Matrices& mat = kMatrices;
-  const std::int64_t pairs = p.out_channels * p.channels;
-  for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
-    const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
-    Filters left[kR][kAlpha];  // G^T dU
-    for (int i = 0; i < kR; ++i)
-      for (int nu = 0; nu < kAlpha; ++nu) {
-        Filters sum = {};
-        for (int mu = 0; mu < kAlpha; ++mu) {
-          const float* in = du + (mu * kAlpha + nu) * pairs + first;
-          Filters lanes = {};
-          for (int l = 0; l < count; ++l) lanes[l] = in[l];
-          sum += mat.g[mu][i] * lanes;
-        }
-        left[i][nu] = sum;
-      }
-    for (int i = 0; i < kR; ++i)
-      for (int k = 0; k < kR; ++k) {
-        Filters sum = {};
-        for (int nu = 0; nu < kAlpha; ++nu) sum += left[i][nu] * mat.g[nu][k];
-        for (int l = 0; l < count; ++l) dw[(first + l) * kR * kR + i * kR + k] = static_cast<float>(sum[l]);
-      }
-  }
 }
 
 }  // namespace xgrad::winograd

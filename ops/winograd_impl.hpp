@@ -1,7 +1,7 @@
 #pragma once
-// Library-internal: the forward of a stride-1 convolution by Winograd's minimal filtering (Lavin and
-// Gray, "Fast Algorithms for Convolutional Neural Networks", 2016), which ops/conv.cpp uses where it
-// beats the im2col product (see suits()).
+// Library-internal: the forward and the weight gradient of a stride-1 convolution by Winograd's minimal
+// filtering (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016), which
+// ops/conv.cpp uses where it beats the im2col products (see suits()).
 //
 // One dimension, F(m, r): m outputs of an r-tap correlation, y_i = sum_k g_k d_{i+k}, read
 // alpha = m + r - 1 inputs. Rather than m r multiplications, both sides are transformed to alpha
@@ -17,16 +17,18 @@
 //   M[xi] (C_out x tiles) = U[xi] (C_out x C_in) . V[xi] (C_in x tiles)
 // with U = G g G^T per (output channel, input channel) and V = B^T d B per (input channel, tile).
 //
-// xgrad uses F(4x4, 5x5): 64 multiplications per (output channel, input channel, tile of 16 outputs)
-// where the direct sum takes 400, so 6.25 times fewer, for the cost of the transforms. The price is
-// rounding: the transforms' coefficients span 1/8 to 8, so in float32 the result differs from the
-// direct sum by a few 1e-6 of the sum of the absolute terms (tests/ops/test_winograd.cpp bounds it),
-// where im2col's order of additions differs by about 1e-7. float64 convolutions stay on im2col.
+// xgrad uses two algorithms that both read 8 x 8 input patches: F(4x4, 5x5), 64 multiplications per
+// (output channel, input channel, tile of 16 outputs) where the direct sum takes 400 (6.25 times
+// fewer), and F(6x6, 3x3), 64 per 36 outputs where the direct sum takes 324 (5.06 times fewer), for
+// the cost of the transforms. The price is rounding: A^T's entries reach 32 and 1/32, so
+// in float32 an output differs from the direct sum by up to about 2e-6 of the largest sum of absolute
+// terms in its plane (tests/ops/test_winograd.cpp bounds it at 5e-6), where im2col's order of
+// additions differs by about 1e-7. float64 convolutions stay on im2col.
 #include <cstdint>
 
 namespace xgrad::winograd {
 
-// One convolution with a square kernel, stride 1, dilation 1, one group.
+// One convolution with a square kernel (3 x 3 or 5 x 5), stride 1, dilation 1, one group.
 struct Problem {
   std::int64_t batch, channels, height, width;
   std::int64_t out_channels, kernel;
@@ -34,16 +36,19 @@ struct Problem {
   std::int64_t out_h, out_w;  // height + 2 pad_h - kernel + 1, and the same for the width
 };
 
-// Whether conv2d computes this forward by Winograd: a 5x5 kernel and at least kMinChannels channels
-// on both sides (with fewer, the per-position products are too small to run at speed; a LeNet's first
-// convolution, one input channel, stays on im2col).
+// Whether conv2d computes this forward and weight gradient by Winograd: a 3x3 or 5x5 kernel and at
+// least kMinChannels channels on both sides (with fewer, the per-position products are too small to
+// run at speed; a LeNet's first convolution, one input channel, stays on im2col). Measured against
+// im2col, forward and backward of a batch of 64 on one thread (the input gradient is im2col's in
+// both): 5x5 kernels 1.5 to 2.1 times faster, 3x3 kernels 1.05 to 1.55 times, 8 channels on 8 x 8
+// images even.
 inline constexpr std::int64_t kMinChannels = 8;
 bool suits(const Problem& p);
 
-// Values in the transformed filters U: 64 x C_out x C_in for F(4x4, 5x5).
+// Values in the transformed filters U: 64 x C_out x C_in.
 std::int64_t filter_values(const Problem& p);
 // u = G w G^T for every (output channel, input channel), position-major (see M[xi] above); w is
-// (C_out, C_in, 5, 5). Computed in double and rounded once.
+// (C_out, C_in, k, k). Computed in double and rounded once.
 void transform_filters(const Problem& p, const float* w, float* u);
 
 // y[n] = conv(x[n], w) + bias for the images n in [first, last), from u = transform_filters(w); bias
@@ -54,9 +59,9 @@ void forward(const Problem& p, const float* x, const float* u, const float* bias
 // The weight gradient, as the adjoint of the forward: for upstream dy (N, C_out, out_h, out_w),
 //   dU[xi] (C_out x C_in) = sum over tiles of dM[xi] (C_out x tiles) . V[xi]^T,  dM = A dY A^T per tile
 //   dw = G^T dU G per filter
-// 64 multiplications per (output channel, input channel, tile) here too, where im2col's product takes
-// 400. accumulate_filter_grads adds the tiles of images [first, last) onto du (filter_values floats);
-// filter_grads turns the total into dw (C_out, C_in, 5, 5), in double.
+// 64 multiplications per (output channel, input channel, tile) here too, as in the forward. accumulate_filter_grads
+// adds the tiles of images [first, last) onto du (filter_values floats); filter_grads turns the total into dw (C_out,
+// C_in, k, k), in double.
 void accumulate_filter_grads(const Problem& p, const float* x, const float* dy, float* du, std::int64_t first,
                              std::int64_t last);
 void filter_grads(const Problem& p, const float* du, float* dw);

@@ -111,27 +111,29 @@ TEST(Conv2d, OnlyTheWeightNeedsGrad) {
   return all_close(actual.to(kFloat64), expected, 0, relative * expected.abs().max().item<double>());
 }
 
-// A float32 convolution that goes through Winograd (5x5, at least 8 channels on each side, stride 1)
-// against the same values in float64 through im2col: the forward, every gradient, and a second
-// derivative through create_graph. Winograd rounds to a few 1e-6 of the terms' size.
+// A float32 convolution that goes through Winograd (3x3 or 5x5, at least 8 channels on each side,
+// stride 1) against the same values in float64 through im2col: the forward, every gradient, and a
+// second derivative through create_graph. Winograd rounds to a few 1e-6 of the terms' size.
 TEST(Conv2d, Float32ByWinogradMatchesFloat64) {
-  for (const std::vector<std::int64_t>& padding : {std::vector<std::int64_t>{0}, std::vector<std::int64_t>{2, 1}}) {
-    SCOPED_TRACE(padding.size() == 1 ? "no padding" : "padding (2, 1)");
-    const Tensor x64 = randn({3, 16, 11, 13}, kFloat64), w64 = randn({32, 16, 5, 5}, kFloat64) * 0.1;
-    const Tensor b64 = randn({32}, kFloat64);
-    Tensor x = x64.to(kFloat32).requires_grad_(), w = w64.to(kFloat32).requires_grad_();
-    Tensor b = b64.to(kFloat32).requires_grad_();
-    Tensor x_ref = x64.clone().requires_grad_(), w_ref = w64.clone().requires_grad_(), b_ref = b64.clone().requires_grad_();
-    const Tensor y = conv2d(x, w, b, 1, padding), y_ref = conv2d(x_ref, w_ref, b_ref, 1, padding);
-    EXPECT_TRUE(close_on_scale(y, y_ref, 1e-5));
-    const Tensor up64 = randn(y_ref.sizes(), kFloat64), v64 = randn(w64.sizes(), kFloat64);
-    const auto grads = autograd::grad({y}, {x, w, b}, {up64.to(kFloat32)}, true, true);
-    const auto grads_ref = autograd::grad({y_ref}, {x_ref, w_ref, b_ref}, {up64}, true, true);
-    for (std::size_t i = 0; i < grads.size(); ++i) EXPECT_TRUE(close_on_scale(grads[i], grads_ref[i], 1e-5)) << i;
-    (grads[1] * v64.to(kFloat32)).sum().backward();
-    (grads_ref[1] * v64).sum().backward();
-    EXPECT_TRUE(close_on_scale(x.grad(), x_ref.grad(), 1e-5));
-  }
+  for (const std::int64_t kernel : {5, 3})
+    for (const std::vector<std::int64_t>& padding : {std::vector<std::int64_t>{0}, std::vector<std::int64_t>{2, 1}}) {
+      SCOPED_TRACE(std::to_string(kernel) + (padding.size() == 1 ? ", no padding" : ", padding (2, 1)"));
+      const Tensor x64 = randn({3, 16, 11, 13}, kFloat64), w64 = randn({32, 16, kernel, kernel}, kFloat64) * 0.1;
+      const Tensor b64 = randn({32}, kFloat64);
+      Tensor x = x64.to(kFloat32).requires_grad_(), w = w64.to(kFloat32).requires_grad_();
+      Tensor b = b64.to(kFloat32).requires_grad_();
+      Tensor x_ref = x64.clone().requires_grad_(), w_ref = w64.clone().requires_grad_();
+      Tensor b_ref = b64.clone().requires_grad_();
+      const Tensor y = conv2d(x, w, b, 1, padding), y_ref = conv2d(x_ref, w_ref, b_ref, 1, padding);
+      EXPECT_TRUE(close_on_scale(y, y_ref, 1e-5));
+      const Tensor up64 = randn(y_ref.sizes(), kFloat64), v64 = randn(w64.sizes(), kFloat64);
+      const auto grads = autograd::grad({y}, {x, w, b}, {up64.to(kFloat32)}, true, true);
+      const auto grads_ref = autograd::grad({y_ref}, {x_ref, w_ref, b_ref}, {up64}, true, true);
+      for (std::size_t i = 0; i < grads.size(); ++i) EXPECT_TRUE(close_on_scale(grads[i], grads_ref[i], 1e-5)) << i;
+      (grads[1] * v64.to(kFloat32)).sum().backward();
+      (grads_ref[1] * v64).sum().backward();
+      EXPECT_TRUE(close_on_scale(x.grad(), x_ref.grad(), 1e-5));
+    }
 }
 
 TEST(Conv2d, EmptyBatch) {

@@ -1,7 +1,8 @@
-// Winograd's F(4x4, 5x5) forward and weight gradient against the direct sums in double: padding, partial tiles at the
-// right and bottom edges, channel counts that fill no vector, several blocks of tiles, a range of
-// images (as each thread gets), and no bias. Its rounding is bounded relative to the sum of the
-// absolute terms, the scale every float32 convolution's error is measured on.
+// Winograd's F(4x4, 5x5) and F(6x6, 3x3) forward and weight gradient against the direct sums in double: padding,
+// partial tiles at the right and bottom edges, channel counts that fill no vector, several blocks of tiles, a range of
+// images (as each thread gets), and no bias. The rounding is bounded relative to the sum of the
+// absolute terms of the largest output in the plane (or filter), the scale a float32 convolution's
+// error is measured on.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
 #include <xgrad/ops/winograd_impl.hpp>
 
 namespace xgrad {
@@ -21,14 +21,23 @@ namespace {
 using winograd::Problem;
 
 Problem problem(std::int64_t batch, std::int64_t channels, std::int64_t height, std::int64_t width,
-                std::int64_t out_channels, std::int64_t pad_h, std::int64_t pad_w) {
-  return {batch, channels, height, width, out_channels, 5, pad_h, pad_w, height + 2 * pad_h - 4, width + 2 * pad_w - 4};
+                std::int64_t out_channels, std::int64_t pad_h, std::int64_t pad_w, std::int64_t kernel = 5) {
+  return {batch,
+          channels,
+          height,
+          width,
+          out_channels,
+          kernel,
+          pad_h,
+          pad_w,
+          height + 2 * pad_h - kernel + 1,
+          width + 2 * pad_w - kernel + 1};
 }
 
 std::string describe(const Problem& p) {
   std::ostringstream text;
   text << "x (" << p.batch << ", " << p.channels << ", " << p.height << ", " << p.width << "), " << p.out_channels
-       << " filters 5x5, padding (" << p.pad_h << ", " << p.pad_w << ")";
+       << " filters " << p.kernel << "x" << p.kernel << ", padding (" << p.pad_h << ", " << p.pad_w << ")";
   return text.str();
 }
 
@@ -57,12 +66,13 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
         for (std::int64_t j = 0; j < p.out_w; ++j, ++at) {
           double sum = bias ? bias[o] : 0.0, scale = bias ? std::abs(bias[o]) : 0.0;
           for (std::int64_t c = 0; c < p.channels; ++c)
-            for (std::int64_t a = 0; a < 5; ++a)
-              for (std::int64_t b = 0; b < 5; ++b) {
+            for (std::int64_t a = 0; a < p.kernel; ++a)
+              for (std::int64_t b = 0; b < p.kernel; ++b) {
                 const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
                 if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
-                const double term = double(x[static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v)]) *
-                                    double(w[static_cast<std::size_t>(((o * p.channels + c) * 5 + a) * 5 + b)]);
+                const double term =
+                    double(x[static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v)]) *
+                    double(w[static_cast<std::size_t>(((o * p.channels + c) * p.kernel + a) * p.kernel + b)]);
                 sum += term;
                 scale += std::abs(term);
               }
@@ -77,7 +87,8 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
 ::testing::AssertionResult matches_direct(const Problem& p, bool with_bias, std::int64_t first, std::int64_t last) {
   const auto seed = static_cast<std::uint32_t>(p.channels * 31 + p.height * 7 + p.out_channels);
   const std::vector<float> x = uniform(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), seed);
-  const std::vector<float> w = uniform(static_cast<std::size_t>(p.out_channels * p.channels * 25), seed + 1);
+  const std::vector<float> w =
+      uniform(static_cast<std::size_t>(p.out_channels * p.channels * p.kernel * p.kernel), seed + 1);
   const std::vector<float> b = uniform(static_cast<std::size_t>(p.out_channels), seed + 2);
   const float* bias = with_bias ? b.data() : nullptr;
   std::vector<float> u(static_cast<std::size_t>(winograd::filter_values(p)));
@@ -87,17 +98,23 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
   winograd::forward(p, x.data(), u.data(), bias, y.data(), first, last);
   const Reference ref = direct(p, x, w, bias);
   const std::int64_t per_image = p.out_channels * p.out_h * p.out_w;
+  const auto plane = static_cast<std::size_t>(p.out_h * p.out_w);
   double worst = 0.0;
   for (std::int64_t e = 0; e < static_cast<std::int64_t>(y.size()); ++e) {
     const std::int64_t n = e / per_image;
     const auto k = static_cast<std::size_t>(e);
     if (n < first || n >= last) {
       if (!std::isnan(y[k]))
-        return ::testing::AssertionFailure() << describe(p) << ": image " << n << " outside [" << first << ", " << last
-                                             << ") was written";
+        return ::testing::AssertionFailure()
+               << describe(p) << ": image " << n << " outside [" << first << ", " << last << ") was written";
       continue;
     }
-    const double error = std::abs(double(y[k]) - ref.y[k]) / (ref.scale[k] + 1e-30);
+    // Winograd's rounding spreads over a tile: an output that reads only padding has no terms of its
+    // own but does not come out exactly 0. So the scale is the largest in the output plane.
+    const std::size_t plane_start = k / plane * plane;
+    const auto plane_first = ref.scale.begin() + static_cast<std::ptrdiff_t>(plane_start);
+    const double scale = *std::max_element(plane_first, plane_first + static_cast<std::ptrdiff_t>(plane));
+    const double error = std::abs(double(y[k]) - ref.y[k]) / (scale + 1e-30);
     if (!(error <= 5e-6))  // NaN fails too
       return ::testing::AssertionFailure() << describe(p) << ": element " << e << " is " << y[k] << ", the direct sum "
                                            << ref.y[k] << " (relative to the terms' size " << error << ")";
@@ -111,13 +128,13 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
 Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, const std::vector<float>& dy,
                              std::int64_t first, std::int64_t last) {
   Reference ref;
-  ref.y.assign(static_cast<std::size_t>(p.out_channels * p.channels * 25), 0.0);
+  ref.y.assign(static_cast<std::size_t>(p.out_channels * p.channels * p.kernel * p.kernel), 0.0);
   ref.scale = ref.y;
   for (std::int64_t o = 0; o < p.out_channels; ++o)
     for (std::int64_t c = 0; c < p.channels; ++c)
-      for (std::int64_t a = 0; a < 5; ++a)
-        for (std::int64_t b = 0; b < 5; ++b) {
-          const auto at = static_cast<std::size_t>(((o * p.channels + c) * 5 + a) * 5 + b);
+      for (std::int64_t a = 0; a < p.kernel; ++a)
+        for (std::int64_t b = 0; b < p.kernel; ++b) {
+          const auto at = static_cast<std::size_t>(((o * p.channels + c) * p.kernel + a) * p.kernel + b);
           for (std::int64_t n = first; n < last; ++n)
             for (std::int64_t i = 0; i < p.out_h; ++i)
               for (std::int64_t j = 0; j < p.out_w; ++j) {
@@ -139,69 +156,84 @@ Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, cons
                                                       std::int64_t last) {
   const auto seed = static_cast<std::uint32_t>(p.channels * 13 + p.width * 5 + p.out_channels);
   const std::vector<float> x = uniform(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), seed);
-  const std::vector<float> dy = uniform(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w), seed + 1);
+  const std::vector<float> dy =
+      uniform(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w), seed + 1);
   std::vector<float> du(static_cast<std::size_t>(winograd::filter_values(p)), 0.0f);
   winograd::accumulate_filter_grads(p, x.data(), dy.data(), du.data(), first, middle);
   winograd::accumulate_filter_grads(p, x.data(), dy.data(), du.data(), middle, last);
-  std::vector<float> dw(static_cast<std::size_t>(p.out_channels * p.channels * 25));
+  std::vector<float> dw(static_cast<std::size_t>(p.out_channels * p.channels * p.kernel * p.kernel));
   winograd::filter_grads(p, du.data(), dw.data());
   const Reference ref = direct_weight_grad(p, x, dy, first, last);
-  // Winograd's rounding spreads over a filter's 25 elements: a tap that reads only padding has no
-  // terms of its own but comes out near 1e-7, not 0. So the scale is the filter's largest.
+  // Winograd's rounding spreads over a filter's elements: a tap that reads only padding has no terms
+  // of its own but comes out near 1e-7, not 0. So the scale is the filter's largest.
+  const auto taps = static_cast<std::size_t>(p.kernel * p.kernel);
   for (std::size_t k = 0; k < dw.size(); ++k) {
-    const std::size_t filter = k / 25 * 25;
-    const double scale = *std::max_element(ref.scale.begin() + filter, ref.scale.begin() + filter + 25);
+    const std::size_t filter = k / taps * taps;
+    const auto first_tap = ref.scale.begin() + static_cast<std::ptrdiff_t>(filter);
+    const double scale = *std::max_element(first_tap, first_tap + static_cast<std::ptrdiff_t>(taps));
     const double error = std::abs(double(dw[k]) - ref.y[k]) / (scale + 1e-30);
     if (!(error <= 5e-6))
-      return ::testing::AssertionFailure() << describe(p) << ": weight gradient element " << k << " is " << dw[k]
-                                           << ", the direct sum " << ref.y[k] << " (relative to the terms' size "
-                                           << error << ")";
+      return ::testing::AssertionFailure()
+             << describe(p) << ": weight gradient element " << k << " is " << dw[k] << ", the direct sum " << ref.y[k]
+             << " (relative to the terms' size " << error << ")";
   }
   return ::testing::AssertionSuccess();
 }
 
-TEST(Winograd, SuitsFiveByFiveKernelsWithEnoughChannels) {
+TEST(Winograd, SuitsThreeAndFiveWideKernelsWithEnoughChannels) {
   EXPECT_TRUE(winograd::suits(problem(64, 16, 12, 12, 32, 0, 0)));  // a LeNet's second convolution
-  EXPECT_FALSE(winograd::suits(problem(64, 1, 28, 28, 16, 0, 0)));   // its first: one input channel
+  EXPECT_FALSE(winograd::suits(problem(64, 1, 28, 28, 16, 0, 0)));  // its first: one input channel
   EXPECT_FALSE(winograd::suits(problem(4, 16, 12, 12, 4, 0, 0)));
-  Problem three = problem(4, 16, 12, 12, 16, 0, 0);
-  three.kernel = 3;
-  EXPECT_FALSE(winograd::suits(three));
+  EXPECT_TRUE(winograd::suits(problem(4, 16, 12, 12, 16, 1, 1, 3)));
+  EXPECT_FALSE(winograd::suits(problem(4, 16, 12, 12, 16, 0, 0, 7)));
 }
+
+// Each case for F(4x4, 5x5) and F(6x6, 3x3).
+const std::int64_t kKernels[] = {5, 3};
 
 TEST(Winograd, LeNetSecondConvolution) {
   EXPECT_TRUE(matches_direct(problem(5, 16, 12, 12, 32, 0, 0), true, 0, 5));
+  EXPECT_TRUE(matches_direct(problem(5, 16, 14, 14, 32, 1, 1, 3), true, 0, 5));  // its 3x3 counterpart
 }
 
 TEST(Winograd, PaddingAndPartialTiles) {
-  EXPECT_TRUE(matches_direct(problem(2, 8, 12, 12, 8, 2, 2), true, 0, 2));    // "same" padding
-  EXPECT_TRUE(matches_direct(problem(2, 8, 13, 11, 8, 0, 0), true, 0, 2));    // 9 x 7 outputs
-  EXPECT_TRUE(matches_direct(problem(3, 9, 6, 17, 10, 1, 3), false, 0, 3));   // uneven padding, no bias
-  EXPECT_TRUE(matches_direct(problem(1, 8, 5, 5, 8, 0, 0), true, 0, 1));      // one output
-  EXPECT_TRUE(matches_direct(problem(1, 8, 3, 2, 8, 2, 2), true, 0, 1));      // smaller than the kernel
+  for (const std::int64_t k : kKernels) {
+    EXPECT_TRUE(matches_direct(problem(2, 8, 12, 12, 8, k / 2, k / 2, k), true, 0, 2));  // "same" padding
+    EXPECT_TRUE(matches_direct(problem(2, 8, 13, 11, 8, 0, 0, k), true, 0, 2));          // no multiple of the tile
+    EXPECT_TRUE(matches_direct(problem(3, 9, 6, 17, 10, 1, 3, k), false, 0, 3));         // uneven padding, no bias
+    EXPECT_TRUE(matches_direct(problem(1, 8, k, k, 8, 0, 0, k), true, 0, 1));            // one output
+    EXPECT_TRUE(matches_direct(problem(1, 8, 3, 2, 8, 2, 2, k), true, 0, 1));            // smaller than the kernel
+  }
 }
 
 TEST(Winograd, ChannelsThatFillNoVector) {
-  EXPECT_TRUE(matches_direct(problem(2, 33, 10, 10, 17, 1, 1), true, 0, 2));
+  for (const std::int64_t k : kKernels) EXPECT_TRUE(matches_direct(problem(2, 33, 10, 10, 17, 1, 1, k), true, 0, 2));
 }
 
 TEST(Winograd, ManyBlocksOfTiles) {
-  // 64 + 64 channels leave room for 16 tiles per block; 3 images of 16 x 16 outputs are 48 tiles.
-  EXPECT_TRUE(matches_direct(problem(3, 64, 20, 20, 64, 0, 0), true, 0, 3));
+  // 64 + 64 channels leave room for 16 tiles per block; 3 images of 16 x 16 outputs are 48 tiles of
+  // 4 x 4 (27 of 6 x 6).
+  for (const std::int64_t k : kKernels)
+    EXPECT_TRUE(matches_direct(problem(3, 64, 15 + k, 15 + k, 64, 0, 0, k), true, 0, 3));
 }
 
 TEST(Winograd, ARangeOfImages) {
-  EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0), true, 2, 5));
-  EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0), true, 6, 7));
+  for (const std::int64_t k : kKernels) {
+    EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0, k), true, 2, 5));
+    EXPECT_TRUE(matches_direct(problem(7, 8, 12, 12, 8, 0, 0, k), true, 6, 7));
+  }
 }
 
 TEST(Winograd, WeightGradient) {
   EXPECT_TRUE(weight_grad_matches_direct(problem(6, 16, 12, 12, 32, 0, 0), 0, 2, 6));  // a LeNet's second layer
-  EXPECT_TRUE(weight_grad_matches_direct(problem(2, 8, 12, 12, 8, 2, 2), 0, 1, 2));
-  EXPECT_TRUE(weight_grad_matches_direct(problem(3, 9, 6, 17, 10, 1, 3), 1, 1, 3));  // partial tiles, an empty range
-  EXPECT_TRUE(weight_grad_matches_direct(problem(2, 33, 10, 10, 17, 1, 1), 0, 1, 2));
-  EXPECT_TRUE(weight_grad_matches_direct(problem(3, 64, 20, 20, 64, 0, 0), 0, 2, 3));  // several blocks of tiles
-  EXPECT_TRUE(weight_grad_matches_direct(problem(1, 8, 3, 2, 8, 2, 2), 0, 0, 1));
+  for (const std::int64_t k : kKernels) {
+    EXPECT_TRUE(weight_grad_matches_direct(problem(2, 8, 12, 12, 8, k / 2, k / 2, k), 0, 1, 2));
+    EXPECT_TRUE(
+        weight_grad_matches_direct(problem(3, 9, 6, 17, 10, 1, 3, k), 1, 1, 3));  // partial tiles, an empty range
+    EXPECT_TRUE(weight_grad_matches_direct(problem(2, 33, 10, 10, 17, 1, 1, k), 0, 1, 2));
+    EXPECT_TRUE(weight_grad_matches_direct(problem(3, 64, 15 + k, 15 + k, 64, 0, 0, k), 0, 2, 3));  // several blocks
+    EXPECT_TRUE(weight_grad_matches_direct(problem(1, 8, 3, 2, 8, 2, 2, k), 0, 0, 1));
+  }
 }
 
 }  // namespace
