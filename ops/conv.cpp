@@ -435,8 +435,8 @@ std::optional<winograd::Problem> winograd_problem(const ConvGeometry& g, Dtype d
   if (dtype != kFloat32 || g.kernel_h != g.kernel_w || p.groups != 1 || p.stride[0] != 1 || p.stride[1] != 1 ||
       p.dilation[0] != 1 || p.dilation[1] != 1)
     return std::nullopt;
-  const winograd::Problem problem{g.batch,       g.in_channels, g.height,  g.width, g.out_channels,
-                                  g.kernel_h,    p.padding[0],  p.padding[1], g.out_h, g.out_w};
+  const winograd::Problem problem{g.batch,    g.in_channels, g.height,     g.width, g.out_channels,
+                                  g.kernel_h, p.padding[0],  p.padding[1], g.out_h, g.out_w};
   if (!winograd::suits(problem)) return std::nullopt;
   return problem;
 }
@@ -465,6 +465,30 @@ void winograd_weight_grad(const winograd::Problem& problem, const ConvGeometry& 
     for (std::int64_t i = 0; i < size; ++i)
       partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
   winograd::filter_grads(problem, partial.data(), dw);
+}
+
+// dx = the transposed convolution of dy by Winograd, as a convolution of its own: dy (N, O, OH, OW)
+// convolved with the filters turned half round and their channels swapped, w'[c][o][i][j] =
+// w[o][c][k-1-i][k-1-j], padded by k - 1 - p, gives (N, C, H, W). Against im2col's product and fold
+// (forward and backward of a batch of 64, one thread): with "same" padding 1.15-1.45 times faster, for
+// a LeNet's unpadded second convolution even (its dy is read padded by 4 on each side, so most of
+// the tiles it transforms are zeros).
+bool input_grad_by_winograd(const winograd::Problem& p) {
+  return p.pad_h <= p.kernel - 1 && p.pad_w <= p.kernel - 1;  // a padding of k - 1 - p >= 0
+}
+
+void winograd_input_grad(const winograd::Problem& p, const ConvGeometry& g, const float* dy, const float* w,
+                         float* dx) {
+  const std::int64_t k = p.kernel, C = p.channels, O = p.out_channels;
+  const winograd::Problem dual{p.batch, O, p.out_h, p.out_w, C, k, k - 1 - p.pad_h, k - 1 - p.pad_w, p.height, p.width};
+  Array<float> turned = Array<float>::from_shape({static_cast<std::size_t>(C * O * k * k)});
+  for (std::int64_t o = 0; o < O; ++o)
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t i = 0; i < k; ++i)
+        for (std::int64_t j = 0; j < k; ++j)
+          turned[static_cast<std::size_t>(((c * O + o) * k + i) * k + j)] =
+              w[((o * C + c) * k + k - 1 - i) * k + k - 1 - j];
+  winograd_forward(dual, g, dy, turned.data(), nullptr, dx);
 }
 
 // ---- the three products --------------------------------------------------------------------------
@@ -538,17 +562,21 @@ void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T*
 // a null pointer, in one pass over the images (dy[n] is read while in the cache, and one set of
 // threads serves both). Every element of dx and dw is written. Each thread sums its own images'
 // weight gradients; the partial sums are added in block order and transposed back at the end.
-// `kept`: the columns conv_forward left, or nullptr to unfold x again. A float32 weight gradient that
-// Winograd suits is computed there instead, before the images' pass for dx.
+// `kept`: the columns conv_forward left, or nullptr to unfold x again. A float32 convolution that
+// Winograd suits has its weight gradient, and its input gradient where the transposed convolution's
+// padding is not negative, computed there instead.
 template <class T>
 void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, const T* kept) {
   if constexpr (std::is_same_v<T, float>) {
-    if (dw != nullptr)
-      if (const auto problem = winograd_problem(g, kFloat32)) {
-        winograd_weight_grad(*problem, g, x, dy, dw);
-        if (dx == nullptr) return;
-        dw = nullptr;  // the images below compute dx alone
+    if (const auto problem = winograd_problem(g, kFloat32)) {
+      if (dw != nullptr) winograd_weight_grad(*problem, g, x, dy, dw);
+      if (dx != nullptr && input_grad_by_winograd(*problem)) {
+        winograd_input_grad(*problem, g, dy, w, dx);
+        dx = nullptr;
       }
+      if (dx == nullptr) return;
+      dw = nullptr;  // the images below compute dx alone
+    }
   }
   const Unfold unfold(g);
   const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();

@@ -18,10 +18,10 @@
 // create_graph is supported.
 //
 // float32 convolutions with a 3x3 or 5x5 kernel, stride 1, dilation 1, one group and at least 8
-// channels on each side compute the forward and the weight gradient by Winograd's minimal filtering
-// instead (ops/winograd_impl.hpp): 5 to 6 times fewer multiplications, for results that differ from
-// the direct sum by a few 1e-6 of the terms' size rather than 1e-7. Their input gradient stays on
-// im2col.
+// channels on each side compute all three by Winograd's minimal filtering instead
+// (ops/winograd_impl.hpp): 5 to 6 times fewer multiplications, for results that differ from the
+// direct sum by a few 1e-6 of the terms' size rather than 1e-7. (The input gradient stays on im2col
+// when the padding exceeds k - 1.)
 //
 // Cost: the products run image by image (one image's columns stay in the cache between their
 // unfolding and their product) on libxsmm or OpenBLAS as ops/gemm.cpp decides, and the images are

@@ -112,12 +112,17 @@ TEST(Conv2d, OnlyTheWeightNeedsGrad) {
 }
 
 // A float32 convolution that goes through Winograd (3x3 or 5x5, at least 8 channels on each side,
-// stride 1) against the same values in float64 through im2col: the forward, every gradient, and a
-// second derivative through create_graph. Winograd rounds to a few 1e-6 of the terms' size.
+// stride 1) against the same values in float64 through im2col: the forward, every gradient (the
+// input gradient as a convolution of its own), and a second derivative through create_graph.
+// Winograd rounds to a few 1e-6 of the terms' size.
 TEST(Conv2d, Float32ByWinogradMatchesFloat64) {
+  // A padding of 3 leaves the 3x3 kernel's input gradient on im2col (its transposed convolution would
+  // need a padding of -1).
+  const std::vector<std::vector<std::int64_t>> paddings = {{0}, {2, 1}, {3}};
   for (const std::int64_t kernel : {5, 3})
-    for (const std::vector<std::int64_t>& padding : {std::vector<std::int64_t>{0}, std::vector<std::int64_t>{2, 1}}) {
-      SCOPED_TRACE(std::to_string(kernel) + (padding.size() == 1 ? ", no padding" : ", padding (2, 1)"));
+    for (const std::vector<std::int64_t>& padding : paddings) {
+      SCOPED_TRACE(std::to_string(kernel) + ", padding " + std::to_string(padding[0]) + ", " +
+                   std::to_string(padding.back()));
       const Tensor x64 = randn({3, 16, 11, 13}, kFloat64), w64 = randn({32, 16, kernel, kernel}, kFloat64) * 0.1;
       const Tensor b64 = randn({32}, kFloat64);
       Tensor x = x64.to(kFloat32).requires_grad_(), w = w64.to(kFloat32).requires_grad_();
