@@ -1,5 +1,6 @@
+#include "ops/winograd_impl.hpp"
+
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -7,7 +8,6 @@
 
 #include "core/buffer_cache_impl.hpp"
 #include "ops/gemm_impl.hpp"
-#include "ops/winograd_impl.hpp"
 
 // The transforms are compiled for AVX-512, AVX2 and the baseline, the loader picking one, as
 // ops/simd_rows.cpp explains (and why clang builds the baseline only).
@@ -32,6 +32,12 @@ constexpr int kLanes = 16;
 
 // ---- the transform matrices ----------------------------------------------------------------------
 
+constexpr double power(double base, int exponent) {
+  double result = 1.0;
+  for (int e = 0; e < exponent; ++e) result *= base;
+  return result;
+}
+
 // A^T (m x alpha), G (alpha x r) and B^T (alpha x alpha) of F(m, r), from alpha - 1 points p_j and
 // infinity, for the correlation y_i = sum_k g_k d_{i+k}:
 //   A^T[i][j] = p_j^i                    evaluates the m outputs' polynomial at p_j
@@ -42,14 +48,9 @@ constexpr int kLanes = 16;
 // evaluation and Lagrange interpolation of a linear convolution, transposed into a correlation; the
 // Lagrange denominators sit in G, which is applied once per filter and in double, so that B^T, which
 // every input tile goes through, keeps exact small coefficients.
-constexpr double power(double base, int exponent) {
-  double result = 1.0;
-  for (int e = 0; e < exponent; ++e) result *= base;
-  return result;
-}
-
-// Small and exact in binary; 0, +-1, +-2, +-1/2 keep the coefficients (and so the rounding) the
-// smallest known for eight points.
+//
+// The points: small and exact in binary; 0, +-1, +-2, +-1/2 keep the coefficients (and so the
+// rounding) the smallest known for eight points.
 constexpr double kPoints[kAlpha - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
 
 // B^T, which depends on the points alone (so both kernel sizes share it).
@@ -125,7 +126,7 @@ constexpr auto kAlphaIndices = std::make_integer_sequence<int, kAlpha>();
 template <int R>
 constexpr auto kOutputIndices = std::make_integer_sequence<int, kOutputs<R>>();
 
-// sum over t of B^T[row][t] in[t * step] (or A^T's), for every lane.
+// sum over t of B^T[row][t] in[t * step] (at_row: of A^T[row][t]), for every lane.
 template <int Row, int... T>
 inline __attribute__((always_inline)) Lanes bt_row(const float* in, std::int64_t step, Indices<T...>) {
   Lanes sum = {};
