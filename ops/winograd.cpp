@@ -456,66 +456,66 @@ void transform_block_inputs(const Problem& p, std::int64_t width, const ChunkAt&
     transform_inputs(p, chunk(lane0), x, v + lane0, width, p.channels * width);
 }
 
+// ---- the filter transforms, in double, eight filters at a time ---------------------------------------
+
+// Eight filters, one per lane: (output channel, input channel) pairs in U's row order, so that each
+// position's eight values are consecutive in U.
+typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
+constexpr int kFilterLanes = 8;
+
+// out[i][k] = sum over a, b of left(i, a) in[a][b] right(k, b), for every lane.
+template <int I, int A, int B, int K, class Left, class Right>
+inline __attribute__((always_inline)) void sandwich(const Left& left, const Filters (&in)[A][B], const Right& right,
+                                                    Filters (&out)[I][K]) {
+  Filters half[I][B];
+  for (int i = 0; i < I; ++i)
+    for (int b = 0; b < B; ++b) {
+      Filters sum = {};
+      for (int a = 0; a < A; ++a) sum += left(i, a) * in[a][b];
+      half[i][b] = sum;
+    }
+  for (int i = 0; i < I; ++i)
+    for (int k = 0; k < K; ++k) {
+      Filters sum = {};
+      for (int b = 0; b < B; ++b) sum += half[i][b] * right(k, b);
+      out[i][k] = sum;
+    }
+}
+
+// U = G w G^T for each filter.
 template <int R>
 inline __attribute__((always_inline)) void transform_filters_of(const Problem& p, const float* w, float* u) {
-  constexpr int kR = R;
-  // Eight filters at a time, one per lane: the (output channel, input channel) pairs in U's row order,
-  // so that each position's eight results are consecutive in u.
-  typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
-  constexpr int kFilterLanes = 8;
-  const Matrices<R>& mat = kMatrices<R>;
+  const auto g = [](int row, int col) { return kMatrices<R>.g[row][col]; };
   const std::int64_t pairs = p.out_channels * p.channels;
   for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
     const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
-    Filters g[kR][kR];
-    for (int i = 0; i < kR; ++i)
-      for (int k = 0; k < kR; ++k)
-        for (int l = 0; l < kFilterLanes; ++l) g[i][k][l] = l < count ? w[(first + l) * kR * kR + i * kR + k] : 0.0;
-    Filters left[kAlpha][kR];  // G g
+    Filters filter[R][R] = {}, transformed[kAlpha][kAlpha];
+    for (int i = 0; i < R; ++i)
+      for (int k = 0; k < R; ++k)
+        for (int l = 0; l < count; ++l) filter[i][k][l] = w[(first + l) * R * R + i * R + k];
+    sandwich(g, filter, g, transformed);
     for (int mu = 0; mu < kAlpha; ++mu)
-      for (int k = 0; k < kR; ++k) {
-        Filters sum = {};
-        for (int i = 0; i < kR; ++i) sum += mat.g[mu][i] * g[i][k];
-        left[mu][k] = sum;
-      }
-    for (int mu = 0; mu < kAlpha; ++mu)
-      for (int nu = 0; nu < kAlpha; ++nu) {
-        Filters sum = {};
-        for (int k = 0; k < kR; ++k) sum += left[mu][k] * mat.g[nu][k];
-        float* out = u + (mu * kAlpha + nu) * pairs + first;
-        for (int l = 0; l < count; ++l) out[l] = static_cast<float>(sum[l]);
-      }
+      for (int nu = 0; nu < kAlpha; ++nu)
+        for (int l = 0; l < count; ++l)
+          u[(mu * kAlpha + nu) * pairs + first + l] = static_cast<float>(transformed[mu][nu][l]);
   }
 }
 
+// dw = G^T dU G for each filter: transform_filters_of's adjoint.
 template <int R>
 inline __attribute__((always_inline)) void filter_grads_of(const Problem& p, const float* du, float* dw) {
-  constexpr int kR = R;
-  // As transform_filters, eight filters at a time in double lanes; dw[i][k] = sum G[mu][i] dU[mu][nu] G[nu][k].
-  typedef double Filters __attribute__((vector_size(8 * sizeof(double))));
-  constexpr int kFilterLanes = 8;
-  const Matrices<R>& mat = kMatrices<R>;
+  const auto g_transposed = [](int row, int col) { return kMatrices<R>.g[col][row]; };
   const std::int64_t pairs = p.out_channels * p.channels;
   for (std::int64_t first = 0; first < pairs; first += kFilterLanes) {
     const auto count = static_cast<int>(std::min<std::int64_t>(kFilterLanes, pairs - first));
-    Filters left[kR][kAlpha];  // G^T dU
-    for (int i = 0; i < kR; ++i)
-      for (int nu = 0; nu < kAlpha; ++nu) {
-        Filters sum = {};
-        for (int mu = 0; mu < kAlpha; ++mu) {
-          const float* in = du + (mu * kAlpha + nu) * pairs + first;
-          Filters lanes = {};
-          for (int l = 0; l < count; ++l) lanes[l] = in[l];
-          sum += mat.g[mu][i] * lanes;
-        }
-        left[i][nu] = sum;
-      }
-    for (int i = 0; i < kR; ++i)
-      for (int k = 0; k < kR; ++k) {
-        Filters sum = {};
-        for (int nu = 0; nu < kAlpha; ++nu) sum += left[i][nu] * mat.g[nu][k];
-        for (int l = 0; l < count; ++l) dw[(first + l) * kR * kR + i * kR + k] = static_cast<float>(sum[l]);
-      }
+    Filters transformed[kAlpha][kAlpha] = {}, grad[R][R];
+    for (int mu = 0; mu < kAlpha; ++mu)
+      for (int nu = 0; nu < kAlpha; ++nu)
+        for (int l = 0; l < count; ++l) transformed[mu][nu][l] = du[(mu * kAlpha + nu) * pairs + first + l];
+    sandwich(g_transposed, transformed, g_transposed, grad);
+    for (int i = 0; i < R; ++i)
+      for (int k = 0; k < R; ++k)
+        for (int l = 0; l < count; ++l) dw[(first + l) * R * R + i * R + k] = static_cast<float>(grad[i][k][l]);
   }
 }
 
