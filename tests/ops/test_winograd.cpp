@@ -1,8 +1,8 @@
-// Winograd's F(4x4, 5x5) and F(6x6, 3x3) forward and weight gradient against the direct sums in double: padding,
-// partial tiles at the right and bottom edges, channel counts that fill no vector, several blocks of tiles, a range of
-// images (as each thread gets), and no bias. The rounding is bounded relative to the sum of the
-// absolute terms of the largest output in the plane (or filter), the scale a float32 convolution's
-// error is measured on.
+// Winograd's F(4x4, 5x5) and F(6x6, 3x3), forward and weight gradient, against the direct sums in
+// double: padding, partial tiles at the right and bottom edges, channel counts that fill no vector,
+// several blocks of tiles, a range of images (as each thread gets), and no bias. The rounding is
+// bounded relative to the sum of the absolute terms of the largest output in the plane (or of the
+// filter), the scale a float32 convolution's error is measured on.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
 #include <xgrad/ops/winograd_impl.hpp>
 
 namespace xgrad {
@@ -22,16 +23,8 @@ using winograd::Problem;
 
 Problem problem(std::int64_t batch, std::int64_t channels, std::int64_t height, std::int64_t width,
                 std::int64_t out_channels, std::int64_t pad_h, std::int64_t pad_w, std::int64_t kernel = 5) {
-  return {batch,
-          channels,
-          height,
-          width,
-          out_channels,
-          kernel,
-          pad_h,
-          pad_w,
-          height + 2 * pad_h - kernel + 1,
-          width + 2 * pad_w - kernel + 1};
+  const std::int64_t out_h = height + 2 * pad_h - kernel + 1, out_w = width + 2 * pad_w - kernel + 1;
+  return {batch, channels, height, width, out_channels, kernel, pad_h, pad_w, out_h, out_w};
 }
 
 std::string describe(const Problem& p) {
