@@ -141,6 +141,26 @@ TEST(Conv2d, Float32ByWinogradMatchesFloat64) {
     }
 }
 
+// A batch big enough to be shared between two threads (each image's forward is 0.8 M multiply-adds):
+// every image goes through the same kernels whichever thread takes it, but the weight gradient's
+// per-thread partial sums are added in another order, which Winograd's transforms amplify to about
+// 1e-5 of the largest value; an image left out or counted twice would move the sums by percents.
+TEST(Conv2d, TwoThreadsAgreeWithOne) {
+  const Tensor x0 = randn({16, 16, 12, 12}), w0 = randn({32, 16, 5, 5}) * 0.1, b0 = randn({32});
+  const Tensor up = randn({16, 32, 8, 8});
+  const int previous = get_num_threads();
+  const auto run = [&](int threads) {
+    set_num_threads(threads);
+    Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+    const Tensor y = conv2d(x, w, b);
+    y.backward(up);
+    return std::vector<Tensor>{y, x.grad(), w.grad(), b.grad()};
+  };
+  const std::vector<Tensor> one = run(1), two = run(2);
+  set_num_threads(previous);
+  for (std::size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(close_on_scale(two[i], one[i].to(kFloat64), 1e-4)) << i;
+}
+
 TEST(Conv2d, EmptyBatch) {
   Tensor x = leaf({0, 2, 5, 5}), w = leaf({3, 2, 3, 3}), b = leaf({3});
   const Tensor y = conv2d(x, w, b);
