@@ -250,6 +250,7 @@ class Tensor {
   Tensor& div_(const Tensor& other) const;
   Tensor& div_(const Scalar& other) const;
   Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor& relu_() const;
   Tensor& masked_fill_(const Tensor& mask, const Scalar& value) const;
   Tensor& zero_() const;
   Tensor& fill_(const Scalar& value) const;

@@ -10,7 +10,9 @@
 
 namespace xgrad::nn {
 
-Tensor ReLUImpl::forward(const Tensor& input) { return relu(input); }
+namespace F = functional;
+
+Tensor ReLUImpl::forward(const Tensor& input) { return F::relu(input, options); }
 Tensor TanhImpl::forward(const Tensor& input) { return tanh(input); }
 Tensor SigmoidImpl::forward(const Tensor& input) { return sigmoid(input); }
 
@@ -20,24 +22,27 @@ void SoftmaxImpl::pretty_print(std::ostream& out) const { out << "Softmax(dim=" 
 Tensor LogSoftmaxImpl::forward(const Tensor& input) { return log_softmax(input, options.dim()); }
 void LogSoftmaxImpl::pretty_print(std::ostream& out) const { out << "LogSoftmax(dim=" << options.dim() << ')'; }
 
-namespace F = functional;
-
 namespace {
 
-// libtorch's pretty_print shows inplace only when it is true; xgrad rejects true when the module is
-// built (and F:: rejects it when called, should the option be changed later).
-void reject_inplace(bool inplace, const char* module) {
-  check(!inplace, module, ": inplace=true is not supported (xgrad computes activations out of place)");
+// libtorch's pretty_print shows inplace only when it is true, after the other options.
+void print_inplace(std::ostream& out, bool inplace, const char* separator) {
+  if (inplace) out << separator << "inplace=true";
 }
 
 }  // namespace
 
-LeakyReLUImpl::LeakyReLUImpl(const LeakyReLUOptions& options) : options(options) {
-  reject_inplace(options.inplace(), "LeakyReLU");
+void ReLUImpl::pretty_print(std::ostream& out) const {
+  out << "ReLU(";
+  print_inplace(out, options.inplace(), "");
+  out << ')';
 }
+
+LeakyReLUImpl::LeakyReLUImpl(const LeakyReLUOptions& options) : options(options) {}
 Tensor LeakyReLUImpl::forward(const Tensor& input) { return F::leaky_relu(input, options); }
 void LeakyReLUImpl::pretty_print(std::ostream& out) const {
-  out << "LeakyReLU(negative_slope=" << options.negative_slope() << ')';
+  out << "LeakyReLU(negative_slope=" << options.negative_slope();
+  print_inplace(out, options.inplace(), ", ");
+  out << ')';
 }
 
 GELUImpl::GELUImpl(GELUOptions options) : options(std::move(options)) {
@@ -54,9 +59,13 @@ void GELUImpl::pretty_print(std::ostream& out) const {
   out << ')';
 }
 
-ELUImpl::ELUImpl(const ELUOptions& options) : options(options) { reject_inplace(options.inplace(), "ELU"); }
+ELUImpl::ELUImpl(const ELUOptions& options) : options(options) {}
 Tensor ELUImpl::forward(const Tensor& input) { return F::elu(input, options); }
-void ELUImpl::pretty_print(std::ostream& out) const { out << "ELU(alpha=" << options.alpha() << ')'; }
+void ELUImpl::pretty_print(std::ostream& out) const {
+  out << "ELU(alpha=" << options.alpha();
+  print_inplace(out, options.inplace(), ", ");
+  out << ')';
+}
 
 Tensor SiLUImpl::forward(const Tensor& input) { return F::silu(input); }
 

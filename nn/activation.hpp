@@ -16,10 +16,13 @@
 
 namespace xgrad::nn {
 
-// max(x, 0)
+// max(x, 0); with ReLUOptions().inplace(true) the input is overwritten with the result.
 class ReLUImpl : public Module {
  public:
+  explicit ReLUImpl(const ReLUOptions& options = {}) : options(options) {}
   Tensor forward(const Tensor& input);
+  void pretty_print(std::ostream& out) const override;
+  ReLUOptions options;
 };
 XGRAD_MODULE(ReLU);
 

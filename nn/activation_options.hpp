@@ -5,12 +5,26 @@
 //   nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2));
 //   F::gelu(x, F::GELUFuncOptions().approximate("tanh"));
 //
-// `inplace` exists so that libtorch programs compile; xgrad computes these activations out of
-// place only, and inplace(true) is an Error when the activation runs.
+// inplace(true) overwrites the input with the result, as libtorch does (the in-place ops
+// xgrad::relu_, leaky_relu_ and elu_; see ops/inplace.cpp for what autograd allows).
 #include <string>
 #include <utility>
 
 namespace xgrad::nn {
+
+// relu: only whether it runs in place. nn::ReLU(nn::ReLUOptions().inplace(true)), or nn::ReLU(true).
+class ReLUOptions {
+ public:
+  /* implicit */ ReLUOptions(bool inplace = false) : inplace_(inplace) {}
+  ReLUOptions& inplace(bool inplace) {
+    inplace_ = inplace;
+    return *this;
+  }
+  bool inplace() const { return inplace_; }
+
+ private:
+  bool inplace_;
+};
 
 // leaky_relu: the slope for negative inputs.
 class LeakyReLUOptions {
@@ -84,6 +98,7 @@ class SoftplusOptions {
 
 namespace functional {
 // libtorch's names for the options of the functional forms; here they are the module options.
+using ReLUFuncOptions = ReLUOptions;
 using LeakyReLUFuncOptions = LeakyReLUOptions;
 using GELUFuncOptions = GELUOptions;
 using ELUFuncOptions = ELUOptions;

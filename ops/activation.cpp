@@ -9,6 +9,7 @@
 #include "ops/compare.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/indexing.hpp"
+#include "ops/inplace_impl.hpp"
 
 namespace xgrad {
 
@@ -73,11 +74,25 @@ Tensor recorded(Tensor out, const Tensor& x, Constants... constants) {
 
 namespace {
 
-// d leaky_relu(x) = g where x > 0, else g negative_slope
+// PyTorch's in-place leaky_relu_ and elu_ compute their gradients from the result, which a negative
+// slope (or alpha) makes ambiguous, so their backward refuses one. xgrad reads the input's old values
+// and could go on, but refuses the same, with PyTorch's reason, so that a program behaves the same in
+// both.
+void check_in_place_slope(bool in_place, double slope, const char* op, const char* name) {
+  if (in_place && slope < 0)
+    throw Error(concat(op, " backward: the in-place forward ran with a negative ", name, " (", slope,
+                       "), whose gradient PyTorch computes from the result and so does not support; call the "
+                       "out-of-place version instead"));
+}
+
+// d leaky_relu(x) = g where x > 0, else g negative_slope. The in-place op's node is PyTorch's
+// LeakyReluBackward1.
 struct LeakyReluBackward final : ActivationBackward {
-  LeakyReluBackward(Tensor input, double slope) : ActivationBackward(std::move(input)), slope(slope) {}
-  const char* name() const override { return "LeakyReluBackward0"; }
+  LeakyReluBackward(Tensor input, double slope, bool in_place)
+      : ActivationBackward(std::move(input)), slope(slope), in_place(in_place) {}
+  const char* name() const override { return in_place ? "LeakyReluBackward1" : "LeakyReluBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    check_in_place_slope(in_place, slope, "leaky_relu_", "negative_slope");
     // The mask is a constant: the second derivative is 0 away from the kink.
     if (GradMode::is_enabled()) return {where(input.detach() > 0.0, grad, grad * slope)};
     return {zip_elements(grad, input, "leaky_relu backward", [s = slope](auto g, auto v) {
@@ -86,18 +101,27 @@ struct LeakyReluBackward final : ActivationBackward {
     })};
   }
   double slope;
+  bool in_place;
 };
 
-}  // namespace
-
-Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope) {
-  check_input(x, "leaky_relu");
-  const double slope = negative_slope.toDouble();
+Tensor leaky_relu_of(const Tensor& x, double slope, bool in_place) {
+  check_input(x, in_place ? "leaky_relu_" : "leaky_relu");
   Tensor out = map_elements(x, "leaky_relu", [slope](auto v) {
     using T = decltype(v);
     return v > T(0) ? v : v * static_cast<T>(slope);
   });
-  return recorded<LeakyReluBackward>(std::move(out), x, slope);
+  return recorded<LeakyReluBackward>(std::move(out), x, slope, in_place);
+}
+
+}  // namespace
+
+Tensor leaky_relu(const Tensor& x, const Scalar& negative_slope) {
+  return leaky_relu_of(x, negative_slope.toDouble(), false);
+}
+
+Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope) {
+  const double slope = negative_slope.toDouble();
+  return apply_in_place(x, "leaky_relu_", [slope](const Tensor& old) { return leaky_relu_of(old, slope, true); });
 }
 
 // ---- gelu ----------------------------------------------------------------------------------------
@@ -201,13 +225,17 @@ struct EluCoefficients {
   double positive;        // scale
   double negative;        // alpha scale
   double negative_input;  // input_scale
+  double alpha;           // alone, for the in-place op's check
 };
 
-// d elu(x) = g scale where x > 0, else g alpha scale input_scale exp(input_scale x)  (NaN at NaN)
+// d elu(x) = g scale where x > 0, else g alpha scale input_scale exp(input_scale x)  (NaN at NaN).
+// The in-place op's node is PyTorch's EluBackward1.
 struct EluBackward final : ActivationBackward {
-  EluBackward(Tensor input, EluCoefficients c) : ActivationBackward(std::move(input)), c(c) {}
-  const char* name() const override { return "EluBackward0"; }
+  EluBackward(Tensor input, EluCoefficients c, bool in_place)
+      : ActivationBackward(std::move(input)), c(c), in_place(in_place) {}
+  const char* name() const override { return in_place ? "EluBackward1" : "EluBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    check_in_place_slope(in_place, c.alpha, "elu_", "alpha");
     if (GradMode::is_enabled()) {
       // exp of the clamped input: equal on the branch that is kept, and finite (no inf times a zero
       // gradient, i.e. no NaN, in later derivatives) on the one that is not.
@@ -226,19 +254,32 @@ struct EluBackward final : ActivationBackward {
     })};
   }
   EluCoefficients c;
+  bool in_place;
 };
 
-}  // namespace
+EluCoefficients elu_coefficients(const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  return {scale.toDouble(), alpha.toDouble() * scale.toDouble(), input_scale.toDouble(), alpha.toDouble()};
+}
 
-Tensor elu(const Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
-  check_input(x, "elu");
-  const EluCoefficients c{scale.toDouble(), alpha.toDouble() * scale.toDouble(), input_scale.toDouble()};
+Tensor elu_of(const Tensor& x, EluCoefficients c, bool in_place) {
+  check_input(x, in_place ? "elu_" : "elu");
   Tensor out = map_elements(x, "elu", [c](auto v) {
     using T = decltype(v);
     return v <= T(0) ? std::expm1(v * static_cast<T>(c.negative_input)) * static_cast<T>(c.negative)
                      : v * static_cast<T>(c.positive);
   });
-  return recorded<EluBackward>(std::move(out), x, c);
+  return recorded<EluBackward>(std::move(out), x, c, in_place);
+}
+
+}  // namespace
+
+Tensor elu(const Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  return elu_of(x, elu_coefficients(alpha, scale, input_scale), false);
+}
+
+Tensor& elu_(Tensor& x, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  const EluCoefficients c = elu_coefficients(alpha, scale, input_scale);
+  return apply_in_place(x, "elu_", [c](const Tensor& old) { return elu_of(old, c, true); });
 }
 
 // ---- silu ----------------------------------------------------------------------------------------

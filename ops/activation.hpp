@@ -34,6 +34,14 @@ Tensor gelu(const Tensor& x, std::string_view approximate = "none");
 // (ATen's arguments; torch.nn.ELU sets only alpha, SELU uses scale, CELU input_scale.)
 Tensor elu(const Tensor& x, const Scalar& alpha = 1, const Scalar& scale = 1, const Scalar& input_scale = 1);
 
+// leaky_relu and elu in place, as torch::leaky_relu_ and torch::elu_: x's values become the result
+// and its history moves onto the op's node (ops/inplace.cpp gives the rules of in-place ops). The
+// gradient is the op's own; the nodes are PyTorch's LeakyReluBackward1 and EluBackward1. As in
+// PyTorch, backward through one of them throws if the forward ran with a negative negative_slope or
+// alpha (PyTorch computes these gradients from the result, which a negative slope makes ambiguous).
+Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope = 0.01);
+Tensor& elu_(Tensor& x, const Scalar& alpha = 1, const Scalar& scale = 1, const Scalar& input_scale = 1);
+
 // x sigmoid(x), the "swish".
 //   d/dx = g s (1 + x (1 - s)),   s = sigmoid(x)
 Tensor silu(const Tensor& x);

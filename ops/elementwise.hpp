@@ -58,6 +58,9 @@ Tensor log(const Tensor& x);
 Tensor log1p(const Tensor& x);
 // max(x, 0); d/dx = g where x > 0, else 0 (0 at exactly 0, as PyTorch).
 Tensor relu(const Tensor& x);
+// relu in place, as torch::relu_ (and x.relu_()): x's values become max(x, 0), its gradient relu's
+// (grad_fn ReluBackward0, as in PyTorch). See ops/inplace.cpp for the rules of in-place ops.
+Tensor& relu_(Tensor& x);
 // tanh(x); d/dx = g (1 - y^2) with y the saved output.
 Tensor tanh(const Tensor& x);
 // 1 / (1 + e^-x), computed without overflow for any x; d/dx = g y (1 - y) with y the saved output.

@@ -13,7 +13,7 @@
 // PyTorch's rebase_history does: `h = x * 2; h.mul_(w)` leaves h with a MulBackward0 whose edges
 // lead back to the old h's node. The op then reads a private copy of the old values, so its own
 // backward never sees them overwritten (PyTorch saves the original self the same way).
-#include "core/tensor.hpp"
+#include "ops/inplace_impl.hpp"
 
 #include "core/factory.hpp"
 #include "core/grad_mode.hpp"
@@ -98,6 +98,10 @@ Tensor& unary_inplace(Tensor& self, const char* name, Op op) {
 
 }  // namespace
 
+Tensor& apply_in_place(Tensor& self, const char* op, const std::function<Tensor(const Tensor&)>& compute) {
+  return unary_inplace(self, op, compute);
+}
+
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
   return binary_inplace(mutable_handle(*this), other, "add_", [&](const Tensor& a, const Tensor& b) { return a.add(b, alpha); });
 }
@@ -126,6 +130,11 @@ Tensor& Tensor::div_(const Scalar& other) const {
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return unary_inplace(mutable_handle(*this), "clamp_", [&](const Tensor& a) { return xgrad::clamp(a, min, max); });
 }
+
+Tensor& Tensor::relu_() const {
+  return unary_inplace(mutable_handle(*this), "relu_", [](const Tensor& a) { return xgrad::relu(a); });
+}
+Tensor& relu_(Tensor& x) { return x.relu_(); }
 
 Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) const {
   return unary_inplace(mutable_handle(*this), "masked_fill_",

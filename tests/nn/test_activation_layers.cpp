@@ -1,7 +1,7 @@
 // The parametrised activation modules (LeakyReLU, GELU, ELU, SiLU, Softplus) and the regression
 // loss modules (L1Loss, SmoothL1Loss, HuberLoss): options with libtorch's defaults and chaining, the
 // functional forms F::..., that module, functional and op agree, pretty_print, holders in a
-// Sequential, and the rejected inplace option. The values themselves are checked against PyTorch
+// Sequential, and the inplace option (ReLU, LeakyReLU, ELU) overwriting the input. The values themselves are checked against PyTorch
 // in tests/ops/test_activation.cpp and tests/ops/test_loss_regression.cpp.
 #include <gtest/gtest.h>
 
@@ -23,6 +23,8 @@ using testing::throws_error_containing;
 // ---- activation options ---------------------------------------------------------------------------
 
 TEST(ActivationOptions, DefaultsAreLibtorchs) {
+  EXPECT_FALSE(nn::ReLUOptions().inplace());
+  EXPECT_TRUE(nn::ReLUOptions(true).inplace());
   EXPECT_EQ(nn::LeakyReLUOptions().negative_slope(), 0.01);
   EXPECT_FALSE(nn::LeakyReLUOptions().inplace());
   EXPECT_EQ(nn::GELUOptions().approximate(), "none");
@@ -57,13 +59,28 @@ TEST(ActivationFunctional, UnpacksTheOptionsIntoTheOp) {
   EXPECT_FALSE(same_values(F::gelu(x, F::GELUFuncOptions().approximate("tanh")), gelu(x)));
 }
 
-TEST(ActivationFunctional, RejectsInplace) {
-  const Tensor x = randn({3});
-  EXPECT_TRUE(throws_error_containing([&] { F::leaky_relu(x, F::LeakyReLUFuncOptions().inplace(true)); },
-                                      {"leaky_relu", "inplace=true", "not supported"}));
-  EXPECT_TRUE(throws_error_containing([&] { F::elu(x, F::ELUFuncOptions().inplace(true)); },
-                                      {"elu", "inplace=true"}));
-  EXPECT_TRUE(throws_error_containing([&] { F::gelu(x, F::GELUFuncOptions().approximate("exact")); },
+// inplace(true) writes the result into the input, as libtorch does, and returns the input itself.
+TEST(ActivationFunctional, InplaceOverwritesTheInput) {
+  const Tensor x = randn({3, 4}) * 3.0;
+  const std::vector<std::pair<std::function<Tensor(const Tensor&)>, Tensor>> cases = {
+      {[](const Tensor& h) { return F::relu(h, F::ReLUFuncOptions().inplace(true)); }, relu(x)},
+      {[](const Tensor& h) { return F::leaky_relu(h, F::LeakyReLUFuncOptions().negative_slope(0.2).inplace(true)); },
+       leaky_relu(x, 0.2)},
+      {[](const Tensor& h) { return F::elu(h, F::ELUFuncOptions().alpha(0.5).inplace(true)); }, elu(x, 0.5)},
+  };
+  for (const auto& [apply, expected] : cases) {
+    const Tensor h = x.clone();
+    const Tensor result = apply(h);
+    EXPECT_TRUE(same_values(result, expected));
+    EXPECT_TRUE(same_values(h, expected));
+    EXPECT_EQ(h._version(), 1);
+  }
+  EXPECT_TRUE(same_values(F::relu(x, F::ReLUFuncOptions()), relu(x)));
+  EXPECT_TRUE(same_values(x, x.clone()));  // out of place: the input is untouched
+}
+
+TEST(ActivationFunctional, RejectsBadOptions) {
+  EXPECT_TRUE(throws_error_containing([] { F::gelu(randn({3}), F::GELUFuncOptions().approximate("exact")); },
                                       {"gelu", "none or tanh", "exact"}));
 }
 
@@ -88,6 +105,10 @@ TEST(ActivationModules, OptionsAreLiveMembers) {
 }
 
 TEST(ActivationModules, PrettyPrintLikeLibtorch) {
+  EXPECT_EQ(printed(*nn::ReLU()), "ReLU()");
+  EXPECT_EQ(printed(*nn::ReLU(true)), "ReLU(inplace=true)");
+  EXPECT_EQ(printed(*nn::LeakyReLU(nn::LeakyReLUOptions().inplace(true))), "LeakyReLU(negative_slope=0.01, inplace=true)");
+  EXPECT_EQ(printed(*nn::ELU(nn::ELUOptions().inplace(true))), "ELU(alpha=1, inplace=true)");
   EXPECT_EQ(printed(*nn::LeakyReLU()), "LeakyReLU(negative_slope=0.01)");
   EXPECT_EQ(printed(*nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2))), "LeakyReLU(negative_slope=0.2)");
   EXPECT_EQ(printed(*nn::GELU()), "GELU()");
@@ -130,15 +151,32 @@ TEST(ActivationModules, RunInASequentialAndTrain) {
 }
 
 TEST(ActivationModules, RejectBadOptionsWhenBuilt) {
-  EXPECT_TRUE(throws_error_containing([] { nn::LeakyReLU(nn::LeakyReLUOptions().inplace(true)); },
-                                      {"LeakyReLU", "inplace=true", "not supported"}));
-  EXPECT_TRUE(throws_error_containing([] { nn::ELU(nn::ELUOptions().inplace(true)); }, {"ELU", "inplace=true"}));
   EXPECT_TRUE(throws_error_containing([] { nn::GELU(nn::GELUOptions().approximate("erf")); },
                                       {"GELU", "none or tanh", "erf"}));
-  // Changed after construction, the option is caught by the functional form.
-  nn::LeakyReLU act;
-  act->options.inplace(true);
-  EXPECT_TRUE(throws_error_containing([&] { act(randn({2})); }, {"leaky_relu", "inplace=true"}));
+}
+
+// A network whose activations run in place (each overwrites the Linear output before it, which no
+// node saved) computes the same loss and gradients as the same network out of place.
+TEST(ActivationModules, InplaceNetworkMatchesOutOfPlace) {
+  manual_seed(4);
+  auto build = [](bool inplace) {
+    return nn::Sequential(nn::Linear(3, 8), nn::ReLU(inplace), nn::Linear(8, 8),
+                          nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.1).inplace(inplace)),
+                          nn::Linear(8, 8), nn::ELU(nn::ELUOptions().alpha(0.7).inplace(inplace)), nn::Linear(8, 1));
+  };
+  nn::Sequential in_place = build(true), out_of_place = build(false);
+  {
+    NoGradGuard no_grad;
+    const auto from = out_of_place->parameters(), to = in_place->parameters();
+    for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  }
+  const Tensor x = randn({16, 3});
+  const Tensor loss = in_place->forward(x).pow(2).mean(), expected = out_of_place->forward(x).pow(2).mean();
+  EXPECT_TRUE(same_values(loss, expected));
+  loss.backward();
+  expected.backward();
+  const auto grads = in_place->parameters(), expected_grads = out_of_place->parameters();
+  for (std::size_t i = 0; i < grads.size(); ++i) EXPECT_TRUE(same_values(grads[i].grad(), expected_grads[i].grad())) << i;
 }
 
 // The spellings of libtorch programs: ATen free functions as Functional steps with bound arguments.

@@ -185,6 +185,75 @@ TEST(Activation, RejectsBadInputs) {
   EXPECT_TRUE(throws_error_containing([] { leaky_relu(arange(3, kInt64)); }, {"leaky_relu"}));
 }
 
+// ---- in place -------------------------------------------------------------------------------------
+
+// leaky_relu_ and elu_ on a copy of the input, as a differentiable function of it.
+std::vector<Named> in_place_activations() {
+  return {
+      {"leaky_relu_(0.2)",
+       [](const Tensor& x) {
+         Tensor h = x * 1.0;
+         return leaky_relu_(h, 0.2);
+       }},
+      {"elu_(0.5, 1.5, 0.7)",
+       [](const Tensor& x) {
+         Tensor h = x * 1.0;
+         return elu_(h, 0.5, 1.5, 0.7);
+       }},
+  };
+}
+
+TEST(ActivationInPlace, ValuesGradientsAndNodesArePyTorchs) {
+  manual_seed(15);
+  const Tensor x = randn({3, 5}, kFloat64);
+  Tensor h = x.clone(), e = x.clone();
+  leaky_relu_(h, 0.2);
+  elu_(e, 0.5, 1.5, 0.7);
+  EXPECT_TRUE(testing::all_close(h, leaky_relu(x, 0.2), 0.0, 0.0));
+  EXPECT_TRUE(testing::all_close(e, elu(x, 0.5, 1.5, 0.7), 0.0, 0.0));
+  EXPECT_EQ(h._version(), 1);
+  const std::vector<Named> ops = in_place_activations();
+  EXPECT_STREQ(ops[0].fn(testing::leaf({2})).grad_fn()->name(), "LeakyReluBackward1");
+  EXPECT_STREQ(ops[1].fn(testing::leaf({2})).grad_fn()->name(), "EluBackward1");
+  for (const Named& a : ops) {
+    SCOPED_TRACE(a.name);
+    EXPECT_TRUE(passes_gradcheck([&](const std::vector<Tensor>& in) { return a.fn(in[0]); }, {testing::leaf({3, 5})}));
+    testing::expect_differentiable_twice([&](const std::vector<Tensor>& in) { return a.fn(in[0]); },
+                                         {testing::leaf({2, 4})});
+  }
+}
+
+// PyTorch 1.13 computes these in-place gradients from the result and so refuses, at backward, a
+// forward that ran with a negative slope; a zero slope, or no gradient at all, is fine.
+TEST(ActivationInPlace, NegativeSlopeFailsAtBackwardAsInPyTorch) {
+  const Tensor x = testing::leaf({4});
+  Tensor h = x * 1.0;
+  leaky_relu_(h, -0.1);
+  EXPECT_TRUE(throws_error_containing([&] { sum(h).backward(); }, {"leaky_relu_", "negative_slope", "-0.1"}));
+  Tensor e = x * 1.0;
+  elu_(e, -0.5);
+  EXPECT_TRUE(throws_error_containing([&] { sum(e).backward(); }, {"elu_", "alpha", "-0.5"}));
+  Tensor zero_slope = x * 1.0;
+  leaky_relu_(zero_slope, 0.0);
+  sum(zero_slope).backward();
+  EXPECT_TRUE(x.grad().defined());
+  Tensor no_grad = randn({3});
+  EXPECT_TRUE(testing::all_close(leaky_relu_(no_grad, -0.1), no_grad, 0.0, 0.0));
+}
+
+TEST(ActivationInPlace, FollowTheRulesOfInPlaceOps) {
+  const Tensor leaf = testing::leaf({3});
+  Tensor handle = leaf;
+  EXPECT_TRUE(throws_error_containing([&] { leaky_relu_(handle); }, {"leaky_relu_", "leaf", "NoGradGuard"}));
+  EXPECT_TRUE(throws_error_containing([&] { elu_(handle); }, {"elu_", "leaf"}));
+  // sigmoid saved its output, which elu_ then overwrites.
+  Tensor s = sigmoid(leaf);
+  elu_(s);
+  EXPECT_TRUE(throws_error_containing([&] { sum(s).backward(); }, {"modified by an inplace operation", "Sigmoid"}));
+  Tensor undefined;
+  EXPECT_TRUE(throws_error_containing([&] { leaky_relu_(undefined); }, {"leaky_relu_", "undefined"}));
+}
+
 TEST(Activation, ChangedInputIsCaughtAtBackward) {
   for (const Named& a : activations()) {
     SCOPED_TRACE(a.name);

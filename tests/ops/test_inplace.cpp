@@ -120,6 +120,23 @@ TEST(InPlace, ClampReadsTheOldValuesForItsGradient) {
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0.0, 1.0, 0.0}));
 }
 
+// PyTorch: x = [-2, 0.5, 3]; h = x * 1; h.relu_(); h.sum().backward() gives x.grad = [0, 1, 1] and
+// h.grad_fn ReluBackward0, as the out-of-place relu.
+TEST(InPlace, Relu) {
+  const Tensor x = tensor({-2.0, 0.5, 3.0}).requires_grad_();
+  Tensor h = x * 1.0;
+  EXPECT_EQ(&h.relu_(), &h);
+  EXPECT_EQ(std::string(h.grad_fn()->name()), "ReluBackward0");
+  EXPECT_EQ(h.to_vector<double>(), (std::vector<double>{0.0, 0.5, 3.0}));
+  EXPECT_EQ(h._version(), 1);
+  Tensor g = h * 2.0;
+  relu_(g);
+  g.sum().backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0.0, 2.0, 2.0}));
+  Tensor leaf = x;
+  EXPECT_TRUE(throws_error_containing([&] { relu_(leaf); }, {"relu_", "leaf"}));
+}
+
 // PyTorch: h = x * 2; h.masked_fill_(h > 1, 0); h.sum().backward() gives x.grad 2 where h <= 1, else 0.
 TEST(InPlace, MaskedFill) {
   const Tensor x = tensor({0.25, 1.0, -3.0}).requires_grad_();
