@@ -426,6 +426,22 @@ void for_image_blocks(std::int64_t batch, std::int64_t blocks, const Body& body)
     if (error) std::rethrow_exception(error);
 }
 
+// Calls body(first, last, sums) for each of the `blocks` ranges of images for_image_blocks makes,
+// each with `size` values of its own, zeroed, to add into. Returns those buffers with the first one
+// holding their total, added in block order (so the sum does not depend on which thread ran first).
+template <class T, class Body>
+Array<T> sum_over_image_blocks(std::int64_t batch, std::int64_t blocks, std::int64_t size, const Body& body) {
+  Array<T> partial = Array<T>::from_shape({static_cast<std::size_t>(blocks * size)});
+  std::fill(partial.begin(), partial.end(), T(0));  // a block without images adds zeros
+  for_image_blocks(batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
+    body(first, last, partial.data() + block * size);
+  });
+  for (std::int64_t block = 1; block < blocks; ++block)
+    for (std::int64_t i = 0; i < size; ++i)
+      partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
+  return partial;
+}
+
 // ---- Winograd's forward ---------------------------------------------------------------------------
 
 // The convolution as ops/winograd_impl.hpp takes it, when it has that form (a square kernel, stride
@@ -452,19 +468,15 @@ void winograd_forward(const winograd::Problem& problem, const ConvGeometry& g, c
 }
 
 // dw = sum over images of the weight gradient by Winograd: each thread adds its images' transformed
-// gradients into its own dU, and the partial sums are added in block order and transformed back.
+// gradients into its own dU, and the total is transformed back.
 void winograd_weight_grad(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* dy,
                           float* dw) {
-  const std::int64_t blocks = image_threads(g), size = winograd::filter_values(problem);
-  Array<float> partial = Array<float>::from_shape({static_cast<std::size_t>(blocks * size)});
-  std::fill(partial.begin(), partial.end(), 0.0f);  // a block without images adds zeros
-  for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
-    winograd::accumulate_filter_grads(problem, x, dy, partial.data() + block * size, first, last);
-  });
-  for (std::int64_t block = 1; block < blocks; ++block)
-    for (std::int64_t i = 0; i < size; ++i)
-      partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
-  winograd::filter_grads(problem, partial.data(), dw);
+  const Array<float> du = sum_over_image_blocks<float>(
+      g.batch, image_threads(g), winograd::filter_values(problem),
+      [&](std::int64_t first, std::int64_t last, float* sums) {
+        winograd::accumulate_filter_grads(problem, x, dy, sums, first, last);
+      });
+  winograd::filter_grads(problem, du.data(), dw);
 }
 
 // dx = the transposed convolution of dy by Winograd, as a convolution of its own: dy (N, O, OH, OW)
@@ -580,27 +592,23 @@ void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T
   }
   const Unfold unfold(g);
   const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
-  const std::int64_t blocks = image_threads(g), size = dw ? g.groups() * Kg * Og : 0;
-  Array<T> partial = Array<T>::from_shape({static_cast<std::size_t>(blocks * size)});
-  std::fill(partial.begin(), partial.end(), T(0));  // a block without images adds zeros
-  for_image_blocks(g.batch, blocks, [&](std::int64_t block, std::int64_t first, std::int64_t last) {
-    Array<T> dcol = column_buffer<T>(g, dx != nullptr);
-    Array<T> col = column_buffer<T>(g, dw != nullptr && kept == nullptr);
-    for (std::int64_t n = first; n < last; ++n) {
-      const T* grad = dy + n * O * L;
-      if (dx != nullptr) input_grad_of_image(unfold, grad, w, dx + n * g.image_size(), dcol.data());
-      if (dw != nullptr) {
-        const T* columns = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, col);
-        weight_grad_of_image(g, columns, grad, partial.data() + block * size);
-      }
-    }
-  });
+  const std::int64_t size = dw ? g.groups() * Kg * Og : 0;
+  const Array<T> dw_t = sum_over_image_blocks<T>(
+      g.batch, image_threads(g), size, [&](std::int64_t first, std::int64_t last, T* sums) {
+        Array<T> dcol = column_buffer<T>(g, dx != nullptr);
+        Array<T> col = column_buffer<T>(g, dw != nullptr && kept == nullptr);
+        for (std::int64_t n = first; n < last; ++n) {
+          const T* grad = dy + n * O * L;
+          if (dx != nullptr) input_grad_of_image(unfold, grad, w, dx + n * g.image_size(), dcol.data());
+          if (dw != nullptr) {
+            const T* columns = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, col);
+            weight_grad_of_image(g, columns, grad, sums);
+          }
+        }
+      });
   if (dw == nullptr) return;
-  for (std::int64_t block = 1; block < blocks; ++block)
-    for (std::int64_t i = 0; i < size; ++i)
-      partial[static_cast<std::size_t>(i)] += partial[static_cast<std::size_t>(block * size + i)];
   for (std::int64_t grp = 0; grp < g.groups(); ++grp) {
-    const T* sums = partial.data() + grp * Kg * Og;
+    const T* sums = dw_t.data() + grp * Kg * Og;
     for (std::int64_t o = 0; o < Og; ++o)
       for (std::int64_t k = 0; k < Kg; ++k) dw[(grp * Og + o) * Kg + k] = sums[k * Og + o];
   }
@@ -743,7 +751,7 @@ struct ConvolutionBackward final : Node {
 
 Tensor conv_4d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g) {
   const bool record_op = any_requires_grad({&x, &w, &b});
-  // Winograd's forward unfolds nothing; backward then unfolds each image again for the weight gradient.
+  // Winograd computes the weight gradient from x itself: no columns to keep.
   const bool keep_columns =
       record_op && w.requires_grad() && !g.columns_are_input() && !winograd_problem(g, x.dtype());
   Tensor columns;
