@@ -120,54 +120,52 @@ inline __attribute__((always_inline)) void store(float* values, const Lanes& lan
   __builtin_memcpy(values, &lanes, sizeof lanes);
 }
 
-template <int... I>
-using Indices = std::integer_sequence<int, I...>;
-constexpr auto kAlphaIndices = std::make_integer_sequence<int, kAlpha>();
+// The three matrices the tile transforms multiply by, with their shapes and entries as compile-time
+// constants: B^T, A^T of F(m, r), and A (A^T read transposed: the adjoint, for the weight gradient).
+struct InputMatrix {
+  static constexpr int kRows = kAlpha, kCols = kAlpha;
+  static constexpr double at(int row, int col) { return kInputTransform.bt[row][col]; }
+};
 template <int R>
-constexpr auto kOutputIndices = std::make_integer_sequence<int, kOutputs<R>>();
+struct OutputMatrix {
+  static constexpr int kRows = kOutputs<R>, kCols = kAlpha;
+  static constexpr double at(int row, int col) { return kMatrices<R>.at[row][col]; }
+};
+template <int R>
+struct OutputMatrixTransposed {
+  static constexpr int kRows = kAlpha, kCols = kOutputs<R>;
+  static constexpr double at(int row, int col) { return kMatrices<R>.at[col][row]; }
+};
 
-// sum over t of B^T[row][t] in[t * step] (at_row: of A^T[row][t]), for every lane.
-template <int Row, int... T>
-inline __attribute__((always_inline)) Lanes bt_row(const float* in, std::int64_t step, Indices<T...>) {
+// sum += M[Row][T] in[T * step] for every lane; no instruction at all for a zero entry, and no
+// multiplication for +-1 (which the compiler folds).
+template <class Matrix, int Row, int T>
+inline __attribute__((always_inline)) void add_term(Lanes& sum, const float* in, std::int64_t step) {
+  constexpr double kEntry = Matrix::at(Row, T);
+  if constexpr (kEntry != 0.0) sum += static_cast<float>(kEntry) * load(in + T * step);
+}
+
+template <class Matrix, int Row, int... T>
+inline __attribute__((always_inline)) Lanes matrix_row(const float* in, std::int64_t step,
+                                                       std::integer_sequence<int, T...>) {
   Lanes sum = {};
-  constexpr const auto& bt = kInputTransform.bt;
-  ((bt[Row][T] != 0.0 ? sum += static_cast<float>(bt[Row][T]) * load(in + T * step) : sum), ...);
+  (add_term<Matrix, Row, T>(sum, in, step), ...);
   return sum;
 }
-template <int R, int Row, int... T>
-inline __attribute__((always_inline)) Lanes at_row(const float* in, std::int64_t step, Indices<T...>) {
-  Lanes sum = {};
-  constexpr const auto& at = kMatrices<R>.at;
-  ((at[Row][T] != 0.0 ? sum += static_cast<float>(at[Row][T]) * load(in + T * step) : sum), ...);
-  return sum;
+
+template <class Matrix, int... Row>
+inline __attribute__((always_inline)) void multiply(const float* in, std::int64_t step, float* out,
+                                                    std::int64_t out_step, std::integer_sequence<int, Row...>) {
+  (store(out + Row * out_step, matrix_row<Matrix, Row>(in, step, std::make_integer_sequence<int, Matrix::kCols>())),
+   ...);
 }
 
-// sum over t of A[row][t] in[t * step] = A^T[t][row] in[t * step]: the adjoint of at_row.
-template <int R, int Row, int... T>
-inline __attribute__((always_inline)) Lanes a_row(const float* in, std::int64_t step, Indices<T...>) {
-  Lanes sum = {};
-  constexpr const auto& at = kMatrices<R>.at;
-  ((at[T][Row] != 0.0 ? sum += static_cast<float>(at[T][Row]) * load(in + T * step) : sum), ...);
-  return sum;
-}
-
-// out[row * out_step] = B^T in (or A^T in, A in) for every row of the matrix, one column of `in` (its
-// entries `step` apart).
-template <int... Row>
-inline __attribute__((always_inline)) void bt_times(const float* in, std::int64_t step, float* out,
-                                                    std::int64_t out_step, Indices<Row...>) {
-  (store(out + Row * out_step, bt_row<Row>(in, step, kAlphaIndices)), ...);
-}
-template <int R, int... Row>
-inline __attribute__((always_inline)) void at_times(const float* in, std::int64_t step, float* out,
-                                                    std::int64_t out_step, Indices<Row...>) {
-  (store(out + Row * out_step, at_row<R, Row>(in, step, kAlphaIndices)), ...);
-}
-
-template <int R, int... Row>
-inline __attribute__((always_inline)) void a_times(const float* in, std::int64_t step, float* out,
-                                                   std::int64_t out_step, Indices<Row...>) {
-  (store(out + Row * out_step, a_row<R, Row>(in, step, kOutputIndices<R>)), ...);
+// out[row * out_step] = (M in)[row] for every row of M, for one column of `in` (its entries `step`
+// apart), every lane.
+template <class Matrix>
+inline __attribute__((always_inline)) void multiply(const float* in, std::int64_t step, float* out,
+                                                    std::int64_t out_step) {
+  multiply<Matrix>(in, step, out, out_step, std::make_integer_sequence<int, Matrix::kRows>());
 }
 
 // Where the tiles of one chunk read and write: per lane, image n's offset and the tile's top-left
@@ -322,11 +320,31 @@ XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk
   for (std::int64_t c = 0; c < p.channels; ++c) {
     gather_patches(p, sources, c, patch, edges);
     for (int a = 0; a < kAlpha; ++a)
-      bt_times(patch + a * kAlpha * kLanes, kLanes, rows + a * kAlpha * kLanes, kLanes, kAlphaIndices);
+      multiply<InputMatrix>(patch + a * kAlpha * kLanes, kLanes, rows + a * kAlpha * kLanes, kLanes);
     for (int nu = 0; nu < kAlpha; ++nu)
-      bt_times(rows + nu * kLanes, kAlpha * kLanes, v + c * channel_step + nu * position_step, kAlpha * position_step,
-               kAlphaIndices);
+      multiply<InputMatrix>(rows + nu * kLanes, kAlpha * kLanes, v + c * channel_step + nu * position_step,
+                            kAlpha * position_step);
   }
+}
+
+// Where each lane's tile lies in the output: the index of its top-left element counted from the start
+// of its image's output channel 0, and how many of its rows and columns lie inside the output
+// (partial tiles at the right and bottom edges; none for a lane without a tile).
+struct OutputTiles {
+  std::int64_t corner[kLanes];
+  int rows[kLanes], cols[kLanes];
+};
+
+OutputTiles output_tiles(const Problem& p, const Chunk& chunk, std::int64_t tile_size) {
+  OutputTiles tiles;
+  for (int l = 0; l < kLanes; ++l) {
+    const bool tile = chunk.image[l] >= 0;
+    tiles.corner[l] =
+        tile ? chunk.image[l] * p.out_channels * p.out_h * p.out_w + chunk.row[l] * p.out_w + chunk.col[l] : 0;
+    tiles.rows[l] = tile ? static_cast<int>(std::min(tile_size, p.out_h - chunk.row[l])) : 0;
+    tiles.cols[l] = tile ? static_cast<int>(std::min(tile_size, p.out_w - chunk.col[l])) : 0;
+  }
+  return tiles;
 }
 
 // y tile = A^T M A (+ bias) for every output channel of one chunk's tiles, written where it lies
@@ -339,33 +357,25 @@ inline __attribute__((always_inline)) void transform_outputs_of(const Problem& p
   alignas(64) float half[kAlpha * kM * kLanes];  // [mu][j][lane] = (M A)[mu][j]
   alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
   const std::int64_t plane = p.out_h * p.out_w;
-  // Where each lane's tile goes in output channel 0, and how much of it lies inside the output.
+  const OutputTiles tiles = output_tiles(p, chunk, kM);
   float* corner[kLanes];
-  int rows[kLanes], cols[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    corner[l] = chunk.image[l] < 0
-                    ? nullptr
-                    : y + chunk.image[l] * p.out_channels * plane + chunk.row[l] * p.out_w + chunk.col[l];
-    rows[l] = static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l]));
-    cols[l] = static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l]));
-  }
+  for (int l = 0; l < kLanes; ++l) corner[l] = y + tiles.corner[l];
   for (std::int64_t o = 0; o < p.out_channels; ++o) {
     const float* products = m + o * channel_step;
     for (int mu = 0; mu < kAlpha; ++mu)
-      at_times<R>(products + mu * kAlpha * position_step, position_step, half + mu * kM * kLanes, kLanes,
-                  kOutputIndices<R>);
+      multiply<OutputMatrix<R>>(products + mu * kAlpha * position_step, position_step, half + mu * kM * kLanes, kLanes);
     for (int j = 0; j < kM; ++j)
-      at_times<R>(half + j * kLanes, kM * kLanes, tile + j * kLanes, kM * kLanes, kOutputIndices<R>);
+      multiply<OutputMatrix<R>>(half + j * kLanes, kM * kLanes, tile + j * kLanes, kM * kLanes);
     const float offset = bias != nullptr ? bias[o] : 0.0f;
-    for (int l = 0; l < kLanes && corner[l] != nullptr; ++l) {
+    for (int l = 0; l < kLanes && tiles.rows[l] > 0; ++l) {  // the lanes without a tile come last
       float* out = corner[l] + o * plane;
-      if (rows[l] == kM && cols[l] == kM) {  // a whole tile: fixed bounds, unrolled
+      if (tiles.rows[l] == kM && tiles.cols[l] == kM) {  // a whole tile: fixed bounds, unrolled
         for (int i = 0; i < kM; ++i)
           for (int j = 0; j < kM; ++j) out[i * p.out_w + j] = tile[(i * kM + j) * kLanes + l] + offset;
         continue;
       }
-      for (int i = 0; i < rows[l]; ++i)
-        for (int j = 0; j < cols[l]; ++j) out[i * p.out_w + j] = tile[(i * kM + j) * kLanes + l] + offset;
+      for (int i = 0; i < tiles.rows[l]; ++i)
+        for (int j = 0; j < tiles.cols[l]; ++j) out[i * p.out_w + j] = tile[(i * kM + j) * kLanes + l] + offset;
     }
   }
 }
@@ -381,31 +391,25 @@ inline __attribute__((always_inline)) void transform_output_grads_of(const Probl
   alignas(64) float tile[kM * kM * kLanes];      // [i][j][lane]
   alignas(64) float half[kM * kAlpha * kLanes];  // [i][nu][lane] = (dY A^T)[i][nu]
   const std::int64_t plane = p.out_h * p.out_w;
-  const float* corner[kLanes];
-  int rows[kLanes], cols[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    const bool inside = chunk.image[l] >= 0;
-    corner[l] = inside ? dy + chunk.image[l] * p.out_channels * plane + chunk.row[l] * p.out_w + chunk.col[l] : nullptr;
-    rows[l] = inside ? static_cast<int>(std::min<std::int64_t>(kM, p.out_h - chunk.row[l])) : 0;
-    cols[l] = inside ? static_cast<int>(std::min<std::int64_t>(kM, p.out_w - chunk.col[l])) : 0;
-  }
+  const OutputTiles tiles = output_tiles(p, chunk, kM);
   for (std::int64_t o = 0; o < p.out_channels; ++o) {
     for (int l = 0; l < kLanes; ++l) {
-      const float* in = corner[l] == nullptr ? nullptr : corner[l] + o * plane;
-      if (rows[l] == kM && cols[l] == kM) {  // a whole tile: fixed bounds, unrolled
+      const float* in = dy + tiles.corner[l] + o * plane;  // read only inside the tile's rows and columns
+      const int rows = tiles.rows[l], cols = tiles.cols[l];
+      if (rows == kM && cols == kM) {  // a whole tile: fixed bounds, unrolled
         for (int i = 0; i < kM; ++i)
           for (int j = 0; j < kM; ++j) tile[(i * kM + j) * kLanes + l] = in[i * p.out_w + j];
         continue;
       }
       for (int i = 0; i < kM; ++i)
         for (int j = 0; j < kM; ++j)
-          tile[(i * kM + j) * kLanes + l] = i < rows[l] && j < cols[l] ? in[i * p.out_w + j] : 0.0f;
+          tile[(i * kM + j) * kLanes + l] = i < rows && j < cols ? in[i * p.out_w + j] : 0.0f;
     }
     for (int i = 0; i < kM; ++i)
-      a_times<R>(tile + i * kM * kLanes, kLanes, half + i * kAlpha * kLanes, kLanes, kAlphaIndices);
+      multiply<OutputMatrixTransposed<R>>(tile + i * kM * kLanes, kLanes, half + i * kAlpha * kLanes, kLanes);
     for (int nu = 0; nu < kAlpha; ++nu)
-      a_times<R>(half + nu * kLanes, kAlpha * kLanes, dm + o * channel_step + nu * position_step,
-                 kAlpha * position_step, kAlphaIndices);
+      multiply<OutputMatrixTransposed<R>>(half + nu * kLanes, kAlpha * kLanes,
+                                          dm + o * channel_step + nu * position_step, kAlpha * position_step);
   }
 }
 
