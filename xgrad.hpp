@@ -18,6 +18,7 @@
 #include "core/node.hpp"
 #include "core/reduction.hpp"
 #include "core/tensor.hpp"
+#include "core/utility.hpp"
 #include "core/xarray_interop.hpp"
 #include "ops/activation.hpp"
 #include "ops/compare.hpp"

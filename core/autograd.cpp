@@ -24,8 +24,8 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs, co
     Tensor seed = grad_outputs.empty() ? Tensor() : grad_outputs[i];
     if (!seed.defined()) {
       if (output.numel() != 1)
-        throw Error(concat("grad: grad can be implicitly created only for outputs with one element; output ", i,
-                           " has shape ", shape_str(output.shape())));
+        throw Error(concat("grad: grad can be implicitly created only for scalar outputs (output ", i,
+                           " has shape ", shape_str(output.shape()), ")"));
       seed = ones(output.sizes(), output.dtype());
     }
     if (!has_shape(seed, output.shape()) || seed.dtype() != output.dtype())

@@ -13,6 +13,7 @@
 //     }
 //   };
 //   Tensor y = Cube::apply(x);
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@
 namespace xgrad::autograd {
 
 using variable_list = std::vector<Tensor>;
+// libtorch's older name for a tensor that takes part in autograd; every Tensor does.
+using Variable = Tensor;
 using tensor_list = variable_list;
 
 // The gradients of the sum of outputs[i] * grad_outputs[i] with respect to each input, returned
@@ -130,15 +133,23 @@ class CustomFunctionNode final : public Node {
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     variable_list grads = T::backward(&ctx, variable_list{grad_output});
-    if (grads.size() != argument_is_tensor.size())
-      throw Error(concat(name_, ": backward returned ", grads.size(), " gradients, but forward took ",
-                         argument_is_tensor.size(), " arguments (return one per argument, an undefined Tensor for "
-                                                    "those without a gradient)"));
+    const std::size_t arguments = argument_is_tensor.size();
+    // As libtorch: extra gradients are dropped when all of them are undefined (a forward with a
+    // defaulted trailing argument, whose backward returns one gradient per declared parameter).
+    if (grads.size() > arguments &&
+        std::none_of(grads.begin() + arguments, grads.end(), [](const Tensor& g) { return g.defined(); }))
+      grads.resize(arguments);
+    if (grads.size() != arguments)
+      throw Error(concat("function ", name_, " returned an incorrect number of gradients (expected ", arguments,
+                         ", got ", grads.size(), "): return one per forward argument, an undefined Tensor for "
+                                                 "those without a gradient"));
     std::vector<Tensor> per_tensor_input;
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (argument_is_tensor[i]) per_tensor_input.push_back(std::move(grads[i]));
       else if (grads[i].defined())
-        throw Error(concat(name_, ": backward returned a gradient for argument ", i, ", which is not a tensor"));
+        throw Error(concat("function ", name_, " returned a gradient different that is defined at position ", i + 1,
+                           ", but the corresponding forward input was not a Variable (argument ", i,
+                           " is not a tensor)"));
     }
     return per_tensor_input;
   }

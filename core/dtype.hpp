@@ -2,6 +2,7 @@
 // Element types and shapes: the vocabulary every other header speaks.
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,40 @@ inline constexpr Dtype kLong = Dtype::Int64;
 inline constexpr Dtype kBool = Dtype::Bool;
 inline constexpr Dtype kUInt8 = Dtype::UInt8;
 inline constexpr Dtype kByte = Dtype::UInt8;
+
+// libtorch's name for the same enumeration (c10::ScalarType); it prints as libtorch's does: Float,
+// Double, Long, Bool, Byte.
+using ScalarType = Dtype;
+std::ostream& operator<<(std::ostream& out, Dtype dtype);
+
+// What Tensor::dtype() returns, as libtorch's caffe2::TypeMeta: a Dtype that converts to and from
+// Dtype freely but prints as the element type's C++ name ("float", "double", "long int"), which is
+// what `std::cout << t.dtype()` shows in libtorch.
+class TypeMeta {
+ public:
+  constexpr TypeMeta(Dtype dtype = Dtype::Float32) : dtype_(dtype) {}
+  constexpr operator Dtype() const { return dtype_; }
+  constexpr Dtype toScalarType() const { return dtype_; }
+  const char* name() const;
+  std::size_t itemsize() const;
+
+ private:
+  Dtype dtype_;
+};
+std::ostream& operator<<(std::ostream& out, TypeMeta meta);
+inline constexpr Dtype typeMetaToScalarType(TypeMeta meta) { return meta; }
+inline constexpr TypeMeta scalarTypeToTypeMeta(Dtype dtype) { return dtype; }
+// Bytes per element.
+std::size_t elementSize(Dtype dtype);
+inline bool isFloatingType(Dtype dtype) { return dtype == Dtype::Float32 || dtype == Dtype::Float64; }
+inline bool isIntegralType(Dtype dtype, bool include_bool) {
+  return dtype == Dtype::Int64 || dtype == Dtype::UInt8 || (include_bool && dtype == Dtype::Bool);
+}
+
+// The dtype factories use when their options name none, and that tensor(...) gives floating values:
+// float32 unless changed. Only floating dtypes can be the default (an Error otherwise), as in PyTorch.
+Dtype get_default_dtype();
+void set_default_dtype(TypeMeta dtype);
 
 // Sizes are int64, as libtorch's IntArrayRef: one -1 in a view means "infer this dim".
 using Shape = std::vector<std::int64_t>;

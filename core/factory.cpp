@@ -47,7 +47,7 @@ Tensor generate(IntArrayRef sizes, const TensorOptions& options, const char* op,
 
 Dtype dtype_of_scalar(const Scalar& value) {
   if (value.isBoolean()) return kBool;
-  return value.isFloatingPoint() ? kFloat32 : kInt64;
+  return value.isFloatingPoint() ? get_default_dtype() : kInt64;
 }
 
 TensorOptions with_dtype(const TensorOptions& options, Dtype fallback) {
@@ -103,10 +103,10 @@ Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options
 // run to run helps nobody.
 Tensor empty(IntArrayRef sizes, const TensorOptions& options) { return zeros(checked_sizes(sizes, "empty"), options); }
 Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
-  return full(checked_sizes(sizes, "zeros"), 0, with_dtype(options, kFloat32));
+  return full(checked_sizes(sizes, "zeros"), 0, with_dtype(options, get_default_dtype()));
 }
 Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
-  return full(checked_sizes(sizes, "ones"), 1, with_dtype(options, kFloat32));
+  return full(checked_sizes(sizes, "ones"), 1, with_dtype(options, get_default_dtype()));
 }
 
 Tensor arange(const Scalar& end, const TensorOptions& options) { return arange(0, end, 1, options); }
@@ -116,7 +116,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& optio
 
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
   const bool integral = !start.isFloatingPoint() && !end.isFloatingPoint() && !step.isFloatingPoint();
-  const TensorOptions resolved = with_dtype(options, integral ? kInt64 : kFloat32);
+  const TensorOptions resolved = with_dtype(options, integral ? kInt64 : get_default_dtype());
   const double first = start.toDouble(), last = end.toDouble(), stride = step.toDouble();
   if (stride == 0 || !std::isfinite(first) || !std::isfinite(last) || (last - first) * stride < 0)
     throw Error(concat("arange: cannot step from ", first, " to ", last, " by ", stride));
@@ -134,7 +134,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
 Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& options) {
   check(steps >= 0, "linspace: steps must be non-negative, got ", steps);
   const double first = start.toDouble(), last = end.toDouble();
-  const TensorOptions resolved = with_dtype(options, kFloat32);
+  const TensorOptions resolved = with_dtype(options, get_default_dtype());
   Tensor out = visit_dtype(resolved.dtype(), "linspace", [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = Array<T>::from_shape({static_cast<std::size_t>(steps)});

@@ -1,13 +1,16 @@
 #pragma once
 // Ways to make a tensor: from values, from a shape, from the global random generator.
 #include <cstdint>
+#include <algorithm>
 #include <initializer_list>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include "scalar.hpp"
 #include "tensor.hpp"
 #include "tensor_options.hpp"
+#include "utility.hpp"
 
 namespace xgrad {
 
@@ -74,22 +77,32 @@ int get_num_threads();
 // The options' dtype and requires_grad applied to a freshly made tensor (dtype converted if needed).
 Tensor apply_options(Tensor tensor, const TensorOptions& options);
 
-// A 0-dim tensor holding one value: tensor(1.5), tensor(3). float gives float32, double float64,
-// integers int64, bool bool (or options.dtype()).
+namespace detail {
+// Throws Error when a nested initializer list has rows of different lengths.
+void check_ragged(std::size_t expected, std::size_t got, std::size_t depth);
+// libtorch's rule for the dtype of tensor(values): floating values, float or double alike, take the
+// default dtype (float32 unless set_default_dtype changed it), integers int64, bools bool, unless the
+// options name a dtype.
+template <class T>
+TensorOptions literal_options(const TensorOptions& options) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!options.has_dtype()) return options.dtype(get_default_dtype());
+  }
+  return options;
+}
+}  // namespace detail
+
+// A 0-dim tensor holding one value: tensor(1.5) is float32 (the default dtype), tensor(3) int64,
+// tensor(true) bool, unless options.dtype() says otherwise.
 template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
 Tensor tensor(T value, const TensorOptions& options = {}) {
   using Stored = std::conditional_t<std::is_same_v<T, bool> || std::is_floating_point_v<T>, T, std::int64_t>;
   const Stored stored = static_cast<Stored>(value);
-  return apply_options(from_buffer(&stored, Shape{}), options);
+  return apply_options(from_buffer(&stored, Shape{}), detail::literal_options<T>(options));
 }
 
-namespace detail {
-// Throws Error when a nested initializer list has rows of different lengths.
-void check_ragged(std::size_t expected, std::size_t got, std::size_t depth);
-}  // namespace detail
-
-// tensor({1.f, 2.f}), tensor({{1.0, 2.0}, {3.0, 4.0}}): float gives float32, double float64,
-// integers int64, as in libtorch.
+// tensor({1.0, 2.0}), tensor({{1.f, 2.f}, {3.f, 4.f}}), tensor(std::vector<double>{...}): floating
+// values give the default dtype (float32), integers int64, as in libtorch.
 template <class T>
 Tensor tensor(std::initializer_list<T> values, const TensorOptions& options = {}) {
   const Shape shape{static_cast<std::int64_t>(values.size())};
@@ -97,8 +110,26 @@ Tensor tensor(std::initializer_list<T> values, const TensorOptions& options = {}
     std::vector<std::int64_t> widened(values.begin(), values.end());
     return apply_options(from_buffer(widened.data(), shape), options);
   } else {
-    return apply_options(from_buffer(values.begin(), shape), options);
+    return apply_options(from_buffer(values.begin(), shape), detail::literal_options<T>(options));
   }
+}
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+Tensor tensor(const std::vector<T>& values, const TensorOptions& options = {}) {
+  const Shape shape{static_cast<std::int64_t>(values.size())};
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    std::vector<std::int64_t> widened(values.begin(), values.end());
+    return apply_options(from_buffer(widened.data(), shape), options);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    const std::unique_ptr<bool[]> flags(new bool[values.size()]);
+    std::copy(values.begin(), values.end(), flags.get());
+    return apply_options(from_buffer(flags.get(), shape), options);
+  } else {
+    return apply_options(from_buffer(values.data(), shape), detail::literal_options<T>(options));
+  }
+}
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+Tensor tensor(ArrayRef<T> values, const TensorOptions& options = {}) {
+  return tensor(values.vec(), options);
 }
 template <class T>
 Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, const TensorOptions& options = {}) {
@@ -110,7 +141,7 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, const Tensor
     flat.insert(flat.end(), row.begin(), row.end());
   }
   return apply_options(from_buffer(flat.data(), {static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}),
-                       options);
+                       detail::literal_options<T>(options));
 }
 template <class T>
 Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> blocks,
@@ -128,7 +159,7 @@ Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<
   }
   return apply_options(from_buffer(flat.data(), {static_cast<std::int64_t>(blocks.size()), static_cast<std::int64_t>(rows),
                                                   static_cast<std::int64_t>(width)}),
-                       options);
+                       detail::literal_options<T>(options));
 }
 
 }  // namespace xgrad

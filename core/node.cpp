@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/anomaly_mode.hpp"
+#include "core/factory.hpp"
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 
@@ -165,6 +166,35 @@ void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<co
 void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
             std::initializer_list<const Tensor*> saved) {
   record_inputs(output, std::move(node), inputs, saved);
+}
+
+
+namespace {
+
+// Passes the gradient through to the result it wraps and gives its source zeros of its shape.
+class ZeroGradientToSource final : public Node {
+ public:
+  ZeroGradientToSource(const char* name, Shape source_shape, Dtype source_dtype)
+      : name_(name), source_shape_(std::move(source_shape)), source_dtype_(source_dtype) {}
+  const char* name() const override { return name_; }
+  bool supports_create_graph() const override { return true; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {grad, zeros(source_shape_, source_dtype_)};
+  }
+
+ private:
+  const char* name_;
+  Shape source_shape_;
+  Dtype source_dtype_;
+};
+
+}  // namespace
+
+Tensor with_zero_gradient_to(const Tensor& result, const Tensor& source, const char* node_name) {
+  if (!any_requires_grad({&result, &source})) return result;
+  Tensor out = result.detach();
+  record(out, std::make_shared<ZeroGradientToSource>(node_name, source.shape(), source.dtype()), {&result, &source});
+  return out;
 }
 
 }  // namespace xgrad

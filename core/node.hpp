@@ -179,4 +179,13 @@ void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<co
 void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
             std::initializer_list<const Tensor*> saved = {});
 
+
+// `result` with one more input, `source`, whose gradient is zero. A step function (relu's mask,
+// sign(x)) has derivative 0 wherever it exists, and PyTorch hands that 0 on rather than no
+// gradient at all: threshold_backward, leaky_relu_backward, hardtanh_backward and sgn give
+// zeros_like(self). So a second backward through relu leaves x.grad() as zeros, not undefined.
+// create_graph formulas wrap what they compute from such a step of `source` in this; `node_name`
+// is the name PyTorch gives the recorded derivative ("ThresholdBackwardBackward0").
+Tensor with_zero_gradient_to(const Tensor& result, const Tensor& source, const char* node_name);
+
 }  // namespace xgrad

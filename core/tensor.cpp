@@ -54,7 +54,7 @@ TensorOptions Tensor::options() const { return TensorOptions(dtype()).requires_g
 
 // The variant's alternatives are listed in Dtype's order (checked in tensor_impl.hpp), so the dtype is
 // the active index: no visit on a call that every op makes several times.
-Dtype Tensor::dtype() const { return static_cast<Dtype>(storage_of(*this, "dtype").index()); }
+TypeMeta Tensor::dtype() const { return static_cast<Dtype>(storage_of(*this, "dtype").index()); }
 
 bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
@@ -87,8 +87,8 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
   Tensor seed = gradient;
   if (!seed.defined()) {
     if (numel() != 1)
-      throw Error(concat("backward: grad can be implicitly created only for a tensor with one element, got shape ",
-                         shape_str(shape()), "; pass a gradient of that shape"));
+      throw Error(concat("backward: grad can be implicitly created only for scalar outputs (got shape ",
+                         shape_str(shape()), "); pass a gradient of that shape"));
     seed = ones(sizes(), dtype());
   }
   if (!has_shape(seed, shape()))

@@ -33,10 +33,13 @@ class Tensor {
   // The sizes as libtorch's IntArrayRef: indexable, printable as [2, 3].
   IntArrayRef sizes() const;
   std::int64_t dim() const;
+  std::int64_t ndimension() const { return dim(); }
   std::int64_t numel() const;
   // Size along one dimension; negative dims count from the end.
   std::int64_t size(std::int64_t dim) const;
-  Dtype dtype() const;
+  // The element type; it prints as libtorch's does ("float"), and compares and converts as a Dtype.
+  TypeMeta dtype() const;
+  ScalarType scalar_type() const { return dtype(); }
   TensorOptions options() const;
   Device device() const { return Device(kCPU); }
   bool is_cuda() const { return false; }
@@ -52,6 +55,8 @@ class Tensor {
   bool requires_grad() const;
   // Marks a leaf. Only floating-point leaves can require grad.
   Tensor& requires_grad_(bool requires_grad = true) const;
+  // libtorch's older spelling of requires_grad_.
+  Tensor& set_requires_grad(bool requires_grad) const { return requires_grad_(requires_grad); }
   bool is_leaf() const;
   // The gradient accumulated by backward; undefined until a backward reaches this tensor. A later
   // backward adds into this same tensor (in place, as PyTorch), except under create_graph, which
@@ -126,6 +131,7 @@ class Tensor {
   // The elements in another dtype (a copy unless the dtype already matches); differentiable
   // between float32 and float64.
   Tensor to(Dtype dtype) const;
+  Tensor to(TypeMeta dtype) const { return to(Dtype(dtype)); }
   Tensor to(const TensorOptions& options) const;
   // A no-op for the CPU; any other device is an Error.
   Tensor to(Device device) const;
@@ -146,6 +152,8 @@ class Tensor {
   Tensor log1p() const;
   Tensor sqrt() const;
   Tensor abs() const;
+  Tensor sign() const;
+  Tensor sgn() const;
   Tensor sin() const;
   Tensor cos() const;
   Tensor tanh() const;
@@ -193,6 +201,10 @@ class Tensor {
   // True (0-dim; kBool, or kUInt8 for a uint8 tensor as in PyTorch 1.13) when every / some element is non-zero.
   Tensor all() const;
   Tensor any() const;
+  // See ops/compare.hpp.
+  Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
+  bool allclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
+  bool equal(const Tensor& other) const;
 
   // ---- linear algebra (see ops/linalg.hpp) ---------------------------------------------------
   Tensor matmul(const Tensor& other) const;
@@ -258,6 +270,14 @@ class Tensor {
   Tensor& copy_(const Tensor& src) const;
   Tensor& uniform_(double from = 0.0, double to = 1.0) const;
   Tensor& normal_(double mean = 0.0, double std = 1.0) const;
+  // Whole numbers drawn uniformly from [from, to), [0, to), or, without bounds, from 0 to the
+  // largest integer the dtype holds exactly (2^24 for float32, 2^53 for float64), as libtorch's.
+  Tensor& random_(std::int64_t from, std::optional<std::int64_t> to) const;
+  Tensor& random_(std::int64_t to) const;
+  Tensor& random_() const;
+  // New sizes in place, as libtorch's resize_: the elements keep their row-major order, and those a
+  // larger size adds start at zero. A tensor that requires grad cannot be resized (PyTorch's rule).
+  const Tensor& resize_(IntArrayRef sizes) const;
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(const Scalar& other) { return add_(other); }
   Tensor& operator-=(const Tensor& other) { return sub_(other); }

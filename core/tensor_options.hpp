@@ -30,6 +30,7 @@ class Device {
   std::int64_t index_;
 };
 std::ostream& operator<<(std::ostream& out, const Device& device);
+std::ostream& operator<<(std::ostream& out, DeviceType type);
 
 // Throws Error naming `op` unless the device is the CPU.
 void check_cpu(const Device& device, const char* op);
@@ -44,6 +45,7 @@ class TensorOptions {
  public:
   TensorOptions() = default;
   TensorOptions(Dtype dtype) : dtype_(dtype), has_dtype_(true) {}
+  TensorOptions(TypeMeta dtype) : TensorOptions(Dtype(dtype)) {}
   TensorOptions(Device device) : device_(device) {}
   TensorOptions(DeviceType device) : device_(device) {}
 
@@ -51,7 +53,8 @@ class TensorOptions {
   TensorOptions requires_grad(bool value) const { TensorOptions copy = *this; copy.requires_grad_ = value; return copy; }
   TensorOptions device(Device value) const { TensorOptions copy = *this; copy.device_ = value; return copy; }
 
-  Dtype dtype() const { return dtype_; }
+  // The dtype set, else the default dtype (get_default_dtype(), float32 unless changed).
+  TypeMeta dtype() const { return has_dtype_ ? dtype_ : get_default_dtype(); }
   bool has_dtype() const { return has_dtype_; }
   bool requires_grad() const { return requires_grad_; }
   Device device() const { return device_; }
@@ -62,6 +65,9 @@ class TensorOptions {
   bool requires_grad_ = false;
   Device device_ = Device(kCPU);
 };
+
+// As libtorch prints them: TensorOptions(dtype=float, device=cpu, layout=Strided, ...).
+std::ostream& operator<<(std::ostream& out, const TensorOptions& options);
 
 inline TensorOptions dtype(Dtype value) { return TensorOptions().dtype(value); }
 inline TensorOptions requires_grad(bool value = true) { return TensorOptions().requires_grad(value); }

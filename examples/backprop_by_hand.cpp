@@ -119,7 +119,7 @@ struct CrossEntropyByHand : xgrad::autograd::Function<CrossEntropyByHand> {
 
 int main(int argc, char** argv) {
   const std::string folder = argc > 1 ? argv[1] : ".";
-  Tensor logits = xgrad::tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}}).requires_grad_();
+  Tensor logits = xgrad::tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}}, xgrad::kFloat64).requires_grad_();
   const Tensor targets = xgrad::tensor({2, 1});
 
   std::printf("1. backward, node by node (each hook's gradient above the chain rule's by hand)\n");
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   std::printf("  gradcheck of its backward: %s\n", check.passed ? "passed" : check.report.c_str());
 
   std::printf("3. a Hessian-vector product: d/dlogits <d loss/d logits, v>\n");
-  const Tensor v = xgrad::tensor({{1.0, -1.0, 0.5}, {0.0, 2.0, -1.0}});
+  const Tensor v = xgrad::tensor({{1.0, -1.0, 0.5}, {0.0, 2.0, -1.0}}, xgrad::kFloat64);
   const auto gradient_at = [&](const Tensor& at, bool create_graph) {
     Tensor x = at.detach().requires_grad_();
     return std::make_pair(x, xgrad::autograd::grad({xgrad::nn::functional::cross_entropy(x, targets)}, {x}, {},

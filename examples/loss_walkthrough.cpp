@@ -86,8 +86,8 @@ void ignore_index_and_label_smoothing() {
 
 void bce_on_sigmoid_vs_with_logits() {
   section("BCELoss(Sigmoid(z)) equals BCEWithLogitsLoss(z), which is stable for large |z|");
-  const Tensor logits = xgrad::tensor({1.237228, -0.960399, 1.541529});  // float64: 7 digits agree
-  const Tensor target = xgrad::tensor({1.0, 0.0, 1.0});
+  const Tensor logits = xgrad::tensor({1.237228, -0.960399, 1.541529}, xgrad::kFloat64);  // float64: 7 digits agree
+  const Tensor target = xgrad::tensor({1.0, 0.0, 1.0}, xgrad::kFloat64);
   std::printf("BCELoss(Sigmoid(z), y)  = %.7f\n", nn::BCELoss()(nn::Sigmoid()(logits), target).item<double>());
   std::printf("BCEWithLogitsLoss(z, y) = %.7f\n", nn::BCEWithLogitsLoss()(logits, target).item<double>());
   const double z[] = {1.237228, -0.960399, 1.541529}, y[] = {1, 0, 1};
@@ -107,8 +107,8 @@ void bce_on_sigmoid_vs_with_logits() {
 
 void entropy_kl_and_cross_entropy() {
   section("cross-entropy(p, q) = entropy(p) + KL(p || q)");
-  const Tensor p = xgrad::tensor({0.5, 0.3, 0.2});
-  const Tensor q = xgrad::tensor({0.4, 0.4, 0.2});
+  const Tensor p = xgrad::tensor({0.5, 0.3, 0.2}, xgrad::kFloat64);
+  const Tensor q = xgrad::tensor({0.4, 0.4, 0.2}, xgrad::kFloat64);
   const Tensor entropy = -xgrad::sum(p * xgrad::log(p));
   // kl_div takes log q as its input and p as its target: sum p (log p - log q).
   const Tensor kl = F::kl_div(xgrad::log(q), p, nn::KLDivLossOptions().reduction(xgrad::kSum));

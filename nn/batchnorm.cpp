@@ -58,7 +58,7 @@ Tensor BatchNormImplBase::forward(const Tensor& input) {
 }
 
 void BatchNormImplBase::pretty_print(std::ostream& out) const {
-  out << name() << '(' << options.num_features() << ", eps=" << options.eps() << ", momentum=";
+  out << display_name() << '(' << options.num_features() << ", eps=" << options.eps() << ", momentum=";
   if (options.momentum()) out << *options.momentum();
   else out << "None";
   out << ", affine=" << (options.affine() ? "true" : "false")

@@ -40,16 +40,23 @@ std::string module_type_name(const std::type_info& type) {
 
 namespace detail {
 void throw_empty_holder(const std::type_info& contained) {
-  throw Error(concat("accessing an empty ", module_type_name(contained),
-                     " holder: it was made from nullptr and never assigned a module"));
+  throw Error(concat("Accessing empty ModuleHolder (a ", module_type_name(contained),
+                     " holder made from nullptr and never assigned a module)"));
 }
 }  // namespace detail
 
 const std::string& Module::name() const {
   if (!name_.empty()) return name_;
+  display_name();
+  return full_type_name_;
+}
+
+const std::string& Module::display_name() const {
+  if (!name_.empty()) return name_;
   const std::type_info& type = typeid(*this);
   if (type_name_of_ != &type) {
     type_name_ = module_type_name(type);
+    full_type_name_ = demangled(type);
     type_name_of_ = &type;
   }
   return type_name_;
@@ -58,23 +65,29 @@ const std::string& Module::name() const {
 // ---- registration --------------------------------------------------------------------------------
 
 void Module::check_new_name(const std::string& name, const char* what) const {
-  check(!name.empty(), this->name(), ": ", what, " needs a non-empty name");
-  check(name.find('.') == std::string::npos, this->name(), ": ", what, "(\"", name,
+  check(!name.empty(), this->display_name(), ": ", what, " needs a non-empty name");
+  check(name.find('.') == std::string::npos, this->display_name(), ": ", what, "(\"", name,
         "\"): a name must not contain a dot (dots join the names of nested modules)");
   const char* taken = parameters_.contains(name) ? "parameter"
                       : buffers_.contains(name)  ? "buffer"
                       : children_.contains(name) ? "submodule"
                                                  : nullptr;
-  if (taken != nullptr)
-    throw Error(concat(this->name(), ": ", what, "(\"", name, "\"): the name is already registered as a ", taken));
+  if (taken != nullptr) {
+    // libtorch's words first ("Submodule 'fc' already defined"), then which module and call.
+    const char* kind = std::string(what) == "register_parameter" ? "Parameter"
+                       : std::string(what) == "register_buffer"  ? "Buffer"
+                                                                 : "Submodule";
+    throw Error(concat(kind, " '", name, "' already defined (", this->display_name(), ": ", what, "(\"", name,
+                       "\"): the name is already registered as a ", taken, ")"));
+  }
 }
 
 Tensor& Module::register_parameter(std::string name, Tensor tensor, bool requires_grad) {
   check_new_name(name, "register_parameter");
   if (tensor.defined()) {
-    check(tensor.is_leaf(), this->name(), ": register_parameter(\"", name,
+    check(tensor.is_leaf(), this->display_name(), ": register_parameter(\"", name,
           "\"): a parameter must be a leaf tensor (detach() it from the graph first)");
-    check(!requires_grad || is_floating(tensor.dtype()), this->name(), ": register_parameter(\"", name,
+    check(!requires_grad || is_floating(tensor.dtype()), this->display_name(), ": register_parameter(\"", name,
           "\"): only float32 or float64 parameters can require grad, got ", dtype_name(tensor.dtype()));
     tensor.requires_grad_(requires_grad);
     tensor.set_name(name);
@@ -90,21 +103,21 @@ Tensor& Module::register_buffer(std::string name, Tensor tensor) {
 
 void Module::add_child(std::string name, std::shared_ptr<Module> child, const char* what) {
   check_new_name(name, what);
-  check(child != nullptr, this->name(), ": ", what, "(\"", name, "\") got a null module");
+  check(child != nullptr, this->display_name(), ": ", what, "(\"", name, "\") got a null module");
   child->label_tensors(name + ".");
   children_.insert(std::move(name), std::move(child));
 }
 
 void Module::replace_child(const std::string& name, std::shared_ptr<Module> child) {
   std::shared_ptr<Module>* slot = children_.find(name);
-  check(slot != nullptr, this->name(), ": replace_module(\"", name, "\"): there is no submodule of that name");
-  check(child != nullptr, this->name(), ": replace_module(\"", name, "\") got a null module");
+  check(slot != nullptr, this->display_name(), ": replace_module(\"", name, "\"): there is no submodule of that name");
+  check(child != nullptr, this->display_name(), ": replace_module(\"", name, "\") got a null module");
   child->label_tensors(name + ".");
   *slot = std::move(child);
 }
 
 void Module::unregister_module(const std::string& name) {
-  check(children_.contains(name), this->name(), ": unregister_module(\"", name,
+  check(children_.contains(name), this->display_name(), ": unregister_module(\"", name,
         "\"): there is no submodule of that name");
   children_.erase(name);
 }
@@ -153,7 +166,7 @@ OrderedDict<std::string, std::shared_ptr<Module>> Module::named_children() const
 
 std::shared_ptr<Module> Module::shared_from_this_checked(const char* what) const {
   std::shared_ptr<const Module> self = weak_from_this().lock();
-  check(self != nullptr, name(), ": ", what,
+  check(self != nullptr, display_name(), ": ", what,
         " with include_self needs the module in a shared_ptr; create it with its holder or "
         "std::make_shared rather than on the stack, or pass include_self = false");
   return std::const_pointer_cast<Module>(self);
@@ -261,7 +274,7 @@ void convert_in_place(Tensor& tensor, Dtype dtype) {
 }  // namespace
 
 void Module::to(Dtype dtype, bool /*non_blocking*/) {
-  check(is_floating(dtype), name(), "::to: parameters must be float32 or float64, got ", dtype_name(dtype));
+  check(is_floating(dtype), display_name(), "::to: parameters must be float32 or float64, got ", dtype_name(dtype));
   for (Tensor& parameter : parameters()) convert_in_place(parameter, dtype);
   for (Tensor& buffer : buffers())
     if (is_floating(buffer.dtype())) convert_in_place(buffer, dtype);
@@ -276,7 +289,7 @@ void Module::to(Device device, Dtype dtype, bool non_blocking) {
 
 // ---- printing ------------------------------------------------------------------------------------
 
-void Module::pretty_print(std::ostream& out) const { out << name() << "()"; }
+void Module::pretty_print(std::ostream& out) const { out << display_name() << "()"; }
 
 void Module::print_tree(std::ostream& out, const std::string& indentation) const {
   if (children_.is_empty()) {
@@ -284,7 +297,7 @@ void Module::print_tree(std::ostream& out, const std::string& indentation) const
     return;
   }
   const std::string inner = indentation + "  ";
-  out << name() << "(\n";
+  out << display_name() << "(\n";
   for (const auto& child : children_) {
     out << inner << '(' << child.key() << "): ";
     child.value()->print_tree(out, inner);

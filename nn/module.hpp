@@ -52,7 +52,7 @@ class Module : public std::enable_shared_from_this<Module> {
   using ModulePointerApplyFunction = std::function<void(const std::shared_ptr<Module>&)>;
   using NamedModulePointerApplyFunction = std::function<void(const std::string&, const std::shared_ptr<Module>&)>;
 
-  // The name comes from the type (NetImpl prints as "Net") unless given here.
+  // The name comes from the type (libtorch's "xgrad::nn::LinearImpl", "NetImpl") unless given here.
   Module() = default;
   explicit Module(std::string name) : name_(std::move(name)) {}
   virtual ~Module() = default;
@@ -61,9 +61,12 @@ class Module : public std::enable_shared_from_this<Module> {
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
 
-  // The module's type as PyTorch's Python prints it: "Linear", "Sequential", "Net" for a NetImpl.
-  // (libtorch returns the C++ type name, "torch::nn::LinearImpl".)
+  // As libtorch's: the name given to the constructor, else the C++ type with its namespace,
+  // "xgrad::nn::LinearImpl" (libtorch's "torch::nn::LinearImpl"), "NetImpl".
   const std::string& name() const;
+  // The type as PyTorch's Python prints it, which printing and error messages use: "Linear",
+  // "Sequential", "Net" for a NetImpl (or the name given to the constructor).
+  const std::string& display_name() const;
 
   // ---- registration ----------------------------------------------------------------------------
   // Names must be non-empty, contain no dot, and be new among this module's parameters, buffers
@@ -190,7 +193,7 @@ class Module : public std::enable_shared_from_this<Module> {
   std::string name_;
   // name() derived from the dynamic type is cached for that type: a base class's constructor sees
   // its own type, the finished module its final one.
-  mutable std::string type_name_;
+  mutable std::string type_name_, full_type_name_;
   mutable const std::type_info* type_name_of_ = nullptr;
   bool is_training_ = true;
 };

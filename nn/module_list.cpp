@@ -29,7 +29,7 @@ std::shared_ptr<Module> ModuleListImpl::ptr(std::size_t index) const {
 }
 
 void ModuleListImpl::throw_wrong_type(std::size_t index, const std::type_info& requested) const {
-  throw Error(concat("ModuleList: module ", index, " is a ", modules_[index]->name(), ", not a ",
+  throw Error(concat("ModuleList: module ", index, " is a ", modules_[index]->display_name(), ", not a ",
                      module_type_name(requested)));
 }
 

@@ -156,7 +156,7 @@ class OrderedDict {
   }
   template <class I>
   I& checked_end(I* item, const char* which) const {
-    if (item == nullptr) throw Error(concat("OrderedDict: called ", which, "() on an empty OrderedDict"));
+    if (item == nullptr) throw Error(concat("Called ", which, "() on an empty OrderedDict"));
     return *item;
   }
 

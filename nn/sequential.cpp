@@ -15,7 +15,7 @@ void throw_no_tensor_forward(const std::type_info& module) {
 void AnyModule::throw_empty() { throw Error("AnyModule: accessing an empty AnyModule (it holds no module)"); }
 
 void AnyModule::throw_wrong_type(const std::type_info& requested) const {
-  throw Error(concat("AnyModule: the module is a ", module_->name(), ", not a ", module_type_name(requested)));
+  throw Error(concat("AnyModule: the module is a ", module_->display_name(), ", not a ", module_type_name(requested)));
 }
 
 SequentialImpl::SequentialImpl(OrderedDict<std::string, AnyModule>&& ordered_dict) {

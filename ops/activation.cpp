@@ -93,8 +93,10 @@ struct LeakyReluBackward final : ActivationBackward {
   const char* name() const override { return in_place ? "LeakyReluBackward1" : "LeakyReluBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     check_in_place_slope(in_place, slope, "leaky_relu_", "negative_slope");
-    // The mask is a constant: the second derivative is 0 away from the kink.
-    if (GradMode::is_enabled()) return {where(input.detach() > 0.0, grad, grad * slope)};
+    // The mask is a step of the input: its derivative, 0 away from the kink, still reaches x.
+    if (GradMode::is_enabled())
+      return {with_zero_gradient_to(where(input.detach() > 0.0, grad, grad * slope), input,
+                                    "LeakyReluBackwardBackward0")};
     return {zip_elements(grad, input, "leaky_relu backward", [s = slope](auto g, auto v) {
       using T = decltype(v);
       return v > T(0) ? g : g * static_cast<T>(s);

@@ -89,12 +89,31 @@ struct GeOp {
   bool operator()(T a, T b) const { return a >= b; }
 };
 
+// |a - b| <= atol + rtol |b|, with equal values (infinities of one sign included) always close and
+// NaN close to NaN only when asked: torch.isclose's rule.
+struct IsCloseOp {
+  double rtol, atol;
+  bool equal_nan;
+  template <class T>
+  bool operator()(T a, T b) const {
+    if (a == b) return true;
+    if constexpr (std::is_same_v<T, bool>) {
+      return false;
+    } else {
+      const double x = static_cast<double>(a), y = static_cast<double>(b);
+      if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
+      if (!std::isfinite(x) || !std::isfinite(y)) return false;
+      return std::abs(x - y) <= atol + rtol * std::abs(y);
+    }
+  }
+};
+
 void check_defined(const Tensor& t, const char* op, const char* argument) {
   check(t.defined(), op, ": ", argument, " is an undefined tensor");
 }
 
 template <class Op>
-Tensor compare(const Tensor& a, const Tensor& b, const char* op) {
+Tensor compare(const Tensor& a, const Tensor& b, const char* op, Op compare_op = {}) {
   check_defined(a, op, "first argument");
   check_defined(b, op, "second argument");
   const Dtype common = result_type(a, b);
@@ -103,7 +122,7 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op) {
   const Tensor left = to_dtype(a, common), right = to_dtype(b, common);
   return visit_any_dtype(common, [&](auto tag) {
     using T = decltype(tag);
-    return make_tensor(broadcast_apply(array<T>(left), array<T>(right), Op{}, op));
+    return make_tensor(broadcast_apply(array<T>(left), array<T>(right), compare_op, op));
   });
 }
 
@@ -126,6 +145,34 @@ Tensor compare(const Tensor& a, const Scalar& b, const char* op) {
 }
 
 }  // namespace
+
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  check_defined(a, "isclose", "first argument");
+  check_defined(b, "isclose", "second argument");
+  check(a.dtype() == b.dtype(), "isclose: expected both inputs to have the same dtype, but got self of dtype ",
+        dtype_name(a.dtype()), " and other of dtype ", dtype_name(b.dtype()));
+  check(rtol >= 0, "isclose: rtol must be greater than or equal to zero, but got ", rtol);
+  check(atol >= 0, "isclose: atol must be greater than or equal to zero, but got ", atol);
+  return compare(a, b, "isclose", IsCloseOp{rtol, atol, equal_nan});
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  return isclose(a, b, rtol, atol, equal_nan).all().item<bool>();
+}
+
+bool equal(const Tensor& a, const Tensor& b) {
+  check_defined(a, "equal", "first argument");
+  check_defined(b, "equal", "second argument");
+  return a.sizes() == b.sizes() && eq(a, b).all().item<bool>();
+}
+
+Tensor Tensor::isclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
+  return xgrad::isclose(*this, other, rtol, atol, equal_nan);
+}
+bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
+  return xgrad::allclose(*this, other, rtol, atol, equal_nan);
+}
+bool Tensor::equal(const Tensor& other) const { return xgrad::equal(*this, other); }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare<EqOp>(a, b, "eq"); }
 Tensor ne(const Tensor& a, const Tensor& b) { return compare<NeOp>(a, b, "ne"); }

@@ -37,6 +37,14 @@ Tensor le(const Tensor& a, const Scalar& b);
 Tensor gt(const Tensor& a, const Scalar& b);
 Tensor ge(const Tensor& a, const Scalar& b);
 
+// torch.isclose: where |a - b| <= atol + rtol |b| (equal values, infinities included, always; NaN
+// against NaN only with equal_nan). a and b must have one dtype and shapes that broadcast.
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false);
+// Whether every element is close: isclose(...).all().
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false);
+// Whether a and b have the same sizes and equal elements (NaN equals nothing).
+bool equal(const Tensor& a, const Tensor& b);
+
 // The operators, for tensors and for a number (any arithmetic type, or a Scalar) on either side.
 Tensor operator==(const Tensor& a, const Tensor& b);
 Tensor operator!=(const Tensor& a, const Tensor& b);

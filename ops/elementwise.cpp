@@ -6,6 +6,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "core/factory.hpp"
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/broadcast_impl.hpp"
@@ -75,14 +76,6 @@ T scalar_as(double value, const char* op) {
   return static_cast<T>(value);
 }
 
-// sign(x) as a tensor of -1, 0 and 1 (0 for NaN) that belongs to no graph: the derivative of sign
-// is 0 wherever it exists, so create_graph formulas multiply by it as by a constant.
-Tensor signs(const Tensor& x) {
-  return visit_floating(x.dtype(), "sign", [&](auto tag) {
-    using T = decltype(tag);
-    return make_tensor(map(array<T>(x), [](T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)); }));
-  });
-}
 
 // An op's output rebuilt from the node's saved (detached) copy, with the node itself as grad_fn, as
 // PyTorch unpacks a saved output. Nodes whose derivative is written with their output (exp, tanh,
@@ -475,12 +468,15 @@ Tensor log1p(const Tensor& x) {
 namespace {
 
 // d relu(x) = g where x > 0, else 0; read off the saved output (y > 0 exactly where x > 0)
-struct ReluBackward final : Node {
+struct ReluBackward final : Node, std::enable_shared_from_this<ReluBackward> {
   explicit ReluBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "ReluBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    // The mask is a constant (its derivative is 0 away from the kink), so the output suffices.
-    if (GradMode::is_enabled()) return {where(output > 0.0, grad, 0.0)};
+    // The mask is a step of the output (PyTorch's threshold_backward(grad, result, 0)): its
+    // derivative, 0 away from the kink, flows back to the output and through this node to x.
+    if (GradMode::is_enabled())
+      return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), with_history(output, shared_from_this()),
+                                    "ThresholdBackwardBackward0")};
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
@@ -576,12 +572,39 @@ Tensor sigmoid(const Tensor& x) {
 
 namespace {
 
+// d sign(x) = 0: a step function. PyTorch still hands the zero on (zeros_like(x)), so a second
+// backward through abs or an L1 norm reaches x, with zeros, rather than leaving it without a gradient.
+struct SignBackward final : Node {
+  explicit SignBackward(const char* name) : name_(name) {}
+  const char* name() const override { return name_; }
+  std::vector<Tensor> backward(const Tensor&) override { return {zeros(output_shape.to_shape(), output_dtype)}; }
+  bool supports_create_graph() const override { return true; }
+  const char* name_;
+};
+
+Tensor sign_of(const Tensor& x, const char* op, const char* node_name) {
+  check(x.defined(), op, ": called on an undefined tensor");
+  Tensor out = visit_floating(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor(map(array<T>(x), [](T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)); }));
+  });
+  if (any_requires_grad({&x})) record(out, std::make_shared<SignBackward>(node_name), {&x});
+  return out;
+}
+
+}  // namespace
+
+Tensor sign(const Tensor& x) { return sign_of(x, "sign", "SignBackward0"); }
+Tensor sgn(const Tensor& x) { return sign_of(x, "sgn", "SgnBackward0"); }
+
+namespace {
+
 // d |x| = g sign(x), 0 at x = 0
 struct AbsBackward final : Node {
   explicit AbsBackward(Tensor x) : x(std::move(x)) {}
   const char* name() const override { return "AbsBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad * signs(x)};
+    if (GradMode::is_enabled()) return {grad * sgn(x)};
     return {visit_floating(grad.dtype(), "abs backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return v > T(0) ? g : (v < T(0) ? -g : T(0)); }));

@@ -65,6 +65,10 @@ Tensor& relu_(Tensor& x);
 Tensor tanh(const Tensor& x);
 // 1 / (1 + e^-x), computed without overflow for any x; d/dx = g y (1 - y) with y the saved output.
 Tensor sigmoid(const Tensor& x);
+// -1, 0 or 1 by the sign of each element (0 for NaN, as PyTorch's CPU kernel); d/dx = 0, a
+// defined zero (PyTorch's zeros_like). sgn is the same for real tensors, with its own node name.
+Tensor sign(const Tensor& x);
+Tensor sgn(const Tensor& x);
 // |x|; d/dx = g sign(x) (0 at exactly 0, as PyTorch).
 Tensor abs(const Tensor& x);
 // sqrt(x); d/dx = g / (2 y) with y the saved output.

@@ -251,19 +251,26 @@ Picks range_picks(std::size_t dim, std::int64_t start, std::int64_t step, std::i
 
 }  // namespace
 
-Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index) {
+namespace {
+
+// select, and x[i] (operator[]), which reports under its own name with PyTorch's words for it.
+Tensor select_as(const char* op, const Tensor& x, std::int64_t dim, std::int64_t index) {
   Shape shape = x.defined() ? x.shape() : Shape{};
-  const std::size_t d = pick_dim(x, dim, shape, "select");
+  const std::size_t d = pick_dim(x, dim, shape, op);
   const std::int64_t size = shape[d];
   if (index < -size || index >= size)
-    throw Error(concat("select: index ", index, " out of range for dim ", d, " of size ", size, " (input shape ",
-                       shape_str(shape), ")"));
+    throw Error(concat(op, ": index ", index, " is out of bounds for dimension ", d, " with size ", size,
+                       " (input shape ", shape_str(shape), ")"));
   Picks p = range_picks(d, index < 0 ? index + size : index, 1, 1, std::move(shape));
   p.drop_dim = true;
   p.name = "SelectBackward0";
   p.backward_name = "SelectBackwardBackward0";
   return take(x, p);
 }
+
+}  // namespace
+
+Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index) { return select_as("select", x, dim, index); }
 
 Tensor slice(const Tensor& x, std::int64_t dim, std::optional<std::int64_t> start, std::optional<std::int64_t> end,
              std::int64_t step) {
@@ -655,7 +662,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
 // ---- Tensor methods ---------------------------------------------------------------------------------
 
 Tensor Tensor::select(std::int64_t dim, std::int64_t index) const { return xgrad::select(*this, dim, index); }
-Tensor Tensor::operator[](std::int64_t index) const { return xgrad::select(*this, 0, index); }
+Tensor Tensor::operator[](std::int64_t index) const { return select_as("operator[]", *this, 0, index); }
 Tensor Tensor::slice(std::int64_t dim, std::optional<std::int64_t> start, std::optional<std::int64_t> end,
                      std::int64_t step) const {
   return xgrad::slice(*this, dim, start, end, step);

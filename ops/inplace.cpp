@@ -15,6 +15,9 @@
 // backward never sees them overwritten (PyTorch saves the original self the same way).
 #include "ops/inplace_impl.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "core/factory.hpp"
 #include "core/grad_mode.hpp"
 #include "core/tensor_impl.hpp"
@@ -34,8 +37,8 @@ Tensor& mutable_handle(const Tensor& tensor) { return const_cast<Tensor&>(tensor
 void check_inplace_allowed(const Tensor& self, const char* op) {
   if (!self.defined()) throw Error(concat(op, ": called on an undefined tensor"));
   if (GradMode::is_enabled() && self.is_leaf() && self.requires_grad())
-    throw Error(concat(op, ": a leaf tensor that requires grad (shape ", shape_str(self.shape()),
-                       ") is being used in an in-place operation; do it inside a NoGradGuard, or on a detach()ed copy"));
+    throw Error(concat(op, ": a leaf Variable that requires grad is being used in an in-place operation (shape ",
+                       shape_str(self.shape()), "); do it inside a NoGradGuard, or on a detach()ed copy"));
 }
 
 bool records(const Tensor& self, const Tensor& other = Tensor()) {
@@ -162,6 +165,50 @@ Tensor& Tensor::copy_(const Tensor& src) const {
 Tensor& Tensor::uniform_(double from, double to) const {
   check_inplace_allowed(mutable_handle(*this), "uniform_");
   return commit(mutable_handle(*this), uniform(sizes(), from, to, dtype()), "uniform_");
+}
+
+namespace {
+
+// The largest whole number a dtype holds with every smaller one: random_()'s default upper bound.
+std::int64_t largest_exact_integer(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Float32: return std::int64_t{1} << 24;
+    case Dtype::Float64: return std::int64_t{1} << 53;
+    case Dtype::UInt8: return 255;
+    case Dtype::Bool: return 1;
+    case Dtype::Int64: break;
+  }
+  return std::numeric_limits<std::int64_t>::max() - 1;
+}
+
+}  // namespace
+
+Tensor& Tensor::random_(std::int64_t from, std::optional<std::int64_t> to) const {
+  check_inplace_allowed(mutable_handle(*this), "random_");
+  const std::int64_t end = to ? *to : largest_exact_integer(dtype()) + 1;
+  check(from < end, "random_: expects 'from' to be less than 'to', but got from=", from, " >= to=", end);
+  return commit(mutable_handle(*this), randint(from, end, sizes(), dtype()), "random_");
+}
+Tensor& Tensor::random_(std::int64_t to) const { return random_(0, to); }
+Tensor& Tensor::random_() const { return random_(0, std::nullopt); }
+
+const Tensor& Tensor::resize_(IntArrayRef sizes) const {
+  check(defined(), "resize_: called on an undefined tensor");
+  check(!requires_grad(), "resize_: cannot resize variables that require grad (shape ", shape_str(shape()), ")");
+  for (const std::int64_t size : sizes)
+    check(size >= 0, "resize_: sizes must be non-negative, got ", shape_str(sizes.vec()));
+  visit_any_dtype(dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T>& values = mutable_array<T>(*this);
+    Array<T> resized = Array<T>::from_shape(sizes.vec());
+    const std::size_t kept = std::min(values.size(), resized.size());
+    std::copy(values.data(), values.data() + kept, resized.data());
+    std::fill(resized.data() + kept, resized.data() + resized.size(), T(0));
+    values = std::move(resized);
+    return 0;
+  });
+  ++impl()->storage->version;
+  return *this;
 }
 
 Tensor& Tensor::normal_(double mean, double std) const {

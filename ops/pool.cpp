@@ -374,11 +374,14 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan) {
 }
 
 // y = max of each window:  dx[argmax] += dy
+// The input is kept only as the source of the create_graph formula's zero: where the maximum sits
+// is a step function of x, whose derivative PyTorch passes on as zeros_like(x).
 struct MaxPoolBackward final : Node {
-  explicit MaxPoolBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
+  MaxPoolBackward(std::shared_ptr<const MaxPlan> plan, Tensor input) : plan(std::move(plan)), input(std::move(input)) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackward0"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
-    if (GradMode::is_enabled()) return {scatter_op(dy, plan)};
+    if (GradMode::is_enabled())
+      return {with_zero_gradient_to(scatter_op(dy, plan), input, "MaxPool2DWithIndicesBackwardBackward0")};
     return {visit_floating(dy.dtype(), "max_pool2d backward", [&](auto tag) {
       using T = decltype(tag);
       return computed<T>(plan->shape.input_shape(),
@@ -386,8 +389,12 @@ struct MaxPoolBackward final : Node {
     })};
   }
   bool supports_create_graph() const override { return true; }
-  void release_saved() override { plan.reset(); }
+  void release_saved() override {
+    plan.reset();
+    input = Tensor();
+  }
   std::shared_ptr<const MaxPlan> plan;
+  Tensor input;
 };
 
 }  // namespace
@@ -408,7 +415,7 @@ Tensor max_pool2d(const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride, 
     using T = decltype(tag);
     return computed<T>(s.output_shape(), [&](T* out) { max_forward(s, w, array<T>(x).data(), out, plan->indices.data()); });
   });
-  if (any_requires_grad({&x})) record(y, std::make_shared<MaxPoolBackward>(std::move(plan)), {&x});
+  if (any_requires_grad({&x})) record(y, std::make_shared<MaxPoolBackward>(std::move(plan), x), {&x});
   return y;
 }
 

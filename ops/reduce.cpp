@@ -626,17 +626,6 @@ T sign_of(T v) {
   return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
 }
 
-// sign(x) as a tensor that belongs to no graph: its derivative is 0 wherever it exists, so the
-// create_graph formulas multiply by it as by a constant.
-Tensor signs(const Tensor& x) {
-  return visit_floating(x.dtype(), "sign", [&](auto tag) {
-    using T = decltype(tag);
-    const Array<T>& in = array<T>(x);
-    Array<T> out = Array<T>::from_shape(in.shape());
-    std::transform(in.data(), in.data() + in.size(), out.data(), sign_of<T>);
-    return make_tensor(std::move(out));
-  });
-}
 
 // Whether |v| is the norm (both NaN counting as equal): the elements that p = +-inf picks.
 template <class T>
@@ -788,19 +777,19 @@ Tensor NormBackward::composite(const Tensor& grad) const {
   const Tensor g = kept(grad, plan);
   if (std::isinf(p)) {
     const auto [mask, count] = attaining();
-    return where(mask, signs(x) * g / count, 0.0);
+    return where(mask, sgn(x) * g / count, 0.0);
   }
-  if (p == 1.0) return signs(x) * g;
+  if (p == 1.0) return sgn(x) * g;
   const Tensor n = kept(norm_by_plan(x, plan, p), plan);
   const Tensor n_is_zero = n == 0.0;
   if (p == 2.0) return x * where(n_is_zero, 0.0, g / where(n_is_zero, 1.0, n));
   if (p < 1.0) {
     const Tensor x_is_zero = x == 0.0;
-    const Tensor scaled = where(x_is_zero, 0.0, signs(x) * pow(where(x_is_zero, 1.0, abs(x)), p - 1.0));
+    const Tensor scaled = where(x_is_zero, 0.0, sgn(x) * pow(where(x_is_zero, 1.0, abs(x)), p - 1.0));
     return scaled * (g * pow(n, 1.0 - p));
   }
   const Tensor scale = where(n_is_zero, 0.0, g / pow(where(n_is_zero, 1.0, n), p - 1.0));
-  if (p < 2.0) return signs(x) * pow(abs(x), p - 1.0) * scale;
+  if (p < 2.0) return sgn(x) * pow(abs(x), p - 1.0) * scale;
   return x * pow(abs(x), p - 2.0) * scale;
 }
 

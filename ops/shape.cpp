@@ -92,6 +92,11 @@ Tensor reshape(const Tensor& x, IntArrayRef shape) {
   return reshape_as(x, infer_shape(shape, x.shape(), "reshape"), "ViewBackward0");
 }
 
+Tensor view(const Tensor& x, IntArrayRef shape) {
+  check_defined(x, "view", "input");
+  return reshape_as(x, infer_shape(shape, x.shape(), "view"), "ViewBackward0");
+}
+
 Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
   check_defined(x, "unsqueeze", "input");
   Shape shape = x.shape();

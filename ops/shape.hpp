@@ -11,6 +11,8 @@ namespace xgrad {
 // naming both shapes). One size may be -1: it is inferred from the others. d/dx = g reshaped back
 // to x's shape.
 Tensor reshape(const Tensor& x, IntArrayRef shape);
+// reshape under view's name, so that its errors name the op the program called.
+Tensor view(const Tensor& x, IntArrayRef shape);
 // x broadcast (NumPy rules) to `shape`, materialised; x's shape must broadcast to exactly `shape`.
 // d/dx = sum_to(g, x.shape).
 Tensor broadcast_to(const Tensor& x, const Shape& shape);

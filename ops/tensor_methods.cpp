@@ -16,6 +16,9 @@ namespace xgrad {
 Tensor Tensor::to(Dtype dtype) const { return to_dtype(*this, dtype); }
 Tensor Tensor::to(const TensorOptions& options) const {
   check_cpu(options.device(), "to");
+  // As libtorch, which has no meaning for it yet: use requires_grad_() on the result instead.
+  check(!options.requires_grad(), "to: Operators taking TensorOptions cannot take a TensorOptions with "
+        "options.requires_grad set as true. This isn't implemented yet. (call requires_grad_() on the result)");
   return options.has_dtype() ? to_dtype(*this, options.dtype()) : *this;
 }
 Tensor Tensor::to(Device device) const {
@@ -46,6 +49,8 @@ Tensor Tensor::log() const { return xgrad::log(*this); }
 Tensor Tensor::log1p() const { return xgrad::log1p(*this); }
 Tensor Tensor::sqrt() const { return xgrad::sqrt(*this); }
 Tensor Tensor::abs() const { return xgrad::abs(*this); }
+Tensor Tensor::sign() const { return xgrad::sign(*this); }
+Tensor Tensor::sgn() const { return xgrad::sgn(*this); }
 Tensor Tensor::tanh() const { return xgrad::tanh(*this); }
 Tensor Tensor::sigmoid() const { return xgrad::sigmoid(*this); }
 Tensor Tensor::relu() const { return xgrad::relu(*this); }
@@ -65,7 +70,7 @@ Tensor Tensor::t() const { return xgrad::t(*this); }
 Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const { return xgrad::transpose(*this, dim0, dim1); }
 
 Tensor Tensor::reshape(IntArrayRef shape) const { return xgrad::reshape(*this, shape); }
-Tensor Tensor::view(IntArrayRef shape) const { return xgrad::reshape(*this, shape); }
+Tensor Tensor::view(IntArrayRef shape) const { return xgrad::view(*this, shape); }
 Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
   return xgrad::flatten(*this, start_dim, end_dim);
 }

@@ -80,7 +80,10 @@ Optimizer::Optimizer(std::vector<Tensor> parameters, std::unique_ptr<OptimizerOp
 
 void Optimizer::add_param_groups(const std::vector<OptimizerParamGroup>& param_groups) {
   for (const OptimizerParamGroup& group : param_groups) add_param_group(group);
-  check(size() > 0, name_, ": got an empty parameter list");
+  // Python's rule and words (libtorch 1.13 accepts it, and such an optimiser's step does nothing): the
+  // usual cause is a layer kept as a member but never passed to register_module.
+  check(size() > 0, name_, ": optimizer got an empty parameter list; was every submodule registered with "
+        "register_module? Module::parameters() sees only registered ones");
 }
 
 void Optimizer::check_parameter(const Tensor& parameter, std::size_t index) const {

@@ -25,9 +25,9 @@ XGRAD_MODULE(Net);
 
 int main() {
   namespace F = xgrad::nn::functional;
-  xgrad::Tensor w = xgrad::tensor({{0.5, -0.25}}).requires_grad_();
-  xgrad::Tensor x = xgrad::tensor({{1.0, 2.0}});
-  xgrad::Tensor y = xgrad::tensor({{1.0}});
+  xgrad::Tensor w = xgrad::tensor({{0.5, -0.25}}, xgrad::kFloat64).requires_grad_();
+  xgrad::Tensor x = xgrad::tensor({{1.0, 2.0}}, xgrad::kFloat64);
+  xgrad::Tensor y = xgrad::tensor({{1.0}}, xgrad::kFloat64);
   xgrad::Tensor loss = F::binary_cross_entropy_with_logits(xgrad::matmul(x, xgrad::transpose(w, 0, 1)), y);
   loss.backward();
   // d loss / d w = (sigmoid(x.w) - y) x, with x.w = 0

@@ -29,7 +29,7 @@ using testing::passes_gradgradcheck;
 using testing::throws_error_containing;
 
 TEST(RetainGrad, ANonLeafKeepsTheChainRuleValue) {
-  const Tensor x = tensor({0.5, -1.0, 2.0}).requires_grad_();
+  const Tensor x = tensor({0.5, -1.0, 2.0}, kFloat64).requires_grad_();
   Tensor hidden = tanh(x);
   hidden.retain_grad();
   EXPECT_TRUE(hidden.retains_grad());
@@ -39,13 +39,13 @@ TEST(RetainGrad, ANonLeafKeepsTheChainRuleValue) {
   EXPECT_TRUE(all_close(x.grad(), hidden.detach() * 2.0 * (1.0 - hidden.detach() * hidden.detach()), 1e-15, 0.0));
   const Tensor not_retained = tanh(x);
   EXPECT_FALSE(not_retained.grad().defined());
-  EXPECT_TRUE(throws_error_containing([] { tensor({1.0}).retain_grad(); }, {"retain_grad", "requires_grad"}));
+  EXPECT_TRUE(throws_error_containing([] { tensor({1.0}, kFloat64).retain_grad(); }, {"retain_grad", "requires_grad"}));
 }
 
 // PyTorch 1.13 runs a tensor's hooks in registration order, retain_grad's included: registered
 // before a doubling hook it keeps the plain gradient, after it the doubled one.
 TEST(Hooks, RunInRegistrationOrderAndMayReplaceTheGradient) {
-  const Tensor x = tensor({0.5, -1.0}).requires_grad_();
+  const Tensor x = tensor({0.5, -1.0}, kFloat64).requires_grad_();
   Tensor first = tanh(x);
   first.retain_grad();
   first.register_hook([](Tensor grad) { return grad * 2; });
@@ -64,7 +64,7 @@ TEST(Hooks, RunInRegistrationOrderAndMayReplaceTheGradient) {
 
 // Hooks live in the grad_fn, as in PyTorch: a hook on a temporary still fires.
 TEST(Hooks, OnATemporaryStillFire) {
-  const Tensor x = tensor({1.0, 2.0}).requires_grad_();
+  const Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   std::vector<double> seen;
   const auto build = [&] {
     Tensor temporary = x * 3.0;
@@ -77,7 +77,7 @@ TEST(Hooks, OnATemporaryStillFire) {
 }
 
 TEST(Hooks, OnLeavesObserversAndRemoval) {
-  Tensor w = tensor({1.0, 2.0}).requires_grad_();
+  Tensor w = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   std::vector<double> seen;
   w.register_hook([&seen](const Tensor& grad) { seen = grad.to_vector<double>(); });  // observes only
   const unsigned scale = w.register_hook([](Tensor grad) { return grad * 10; });
@@ -92,10 +92,10 @@ TEST(Hooks, OnLeavesObserversAndRemoval) {
 }
 
 TEST(Hooks, BadHooksAreErrorsAndTheEngineRecovers) {
-  Tensor w = tensor({1.0, 2.0}).requires_grad_();
-  EXPECT_TRUE(throws_error_containing([] { tensor({1.0}).register_hook([](Tensor g) { return g; }); },
+  Tensor w = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  EXPECT_TRUE(throws_error_containing([] { tensor({1.0}, kFloat64).register_hook([](Tensor g) { return g; }); },
                                       {"register_hook", "doesn't require gradient"}));
-  const unsigned bad = w.register_hook([](Tensor) { return tensor({1.0, 2.0, 3.0}); });
+  const unsigned bad = w.register_hook([](Tensor) { return tensor({1.0, 2.0, 3.0}, kFloat64); });
   EXPECT_TRUE(throws_error_containing([&] { (w * 2.0).sum().backward(); }, {"hook", "[2]", "[3]"}));
   w.remove_hook(bad);
   w.zero_grad();
@@ -117,8 +117,8 @@ TEST(Hooks, ShapesOfMoreThanSixDimsAreCheckedAndNamed) {
 }
 
 TEST(GradFn, NamesAndNextFunctionsAsPyTorch) {
-  const Tensor x = tensor({{1.0, 2.0}}).requires_grad_();
-  const Tensor w = tensor({{3.0}, {4.0}}).requires_grad_();
+  const Tensor x = tensor({{1.0, 2.0}}, kFloat64).requires_grad_();
+  const Tensor w = tensor({{3.0}, {4.0}}, kFloat64).requires_grad_();
   const Tensor out = (matmul(x, w) + 1.0).sum();
   EXPECT_STREQ(out.grad_fn()->name(), "SumBackward0");
   ASSERT_EQ(out.grad_fn()->next_functions().size(), 1u);
@@ -134,8 +134,8 @@ TEST(GradFn, NamesAndNextFunctionsAsPyTorch) {
 }
 
 TEST(Grad, ReturnsGradientsWithoutTouchingGrad) {
-  const Tensor x = tensor({1.0, 2.0}).requires_grad_();
-  const Tensor y = tensor({3.0, -1.0}).requires_grad_();
+  const Tensor x = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  const Tensor y = tensor({3.0, -1.0}, kFloat64).requires_grad_();
   const Tensor out = (x * y).sum();
   const variable_list grads = autograd::grad({out}, {x, y}, {}, /*retain_graph=*/true);
   EXPECT_EQ(grads[0].to_vector<double>(), (std::vector<double>{3.0, -1.0}));
@@ -146,22 +146,22 @@ TEST(Grad, ReturnsGradientsWithoutTouchingGrad) {
   const Tensor g = autograd::grad({(h * h).sum()}, {h})[0];
   EXPECT_EQ(g.to_vector<double>(), (std::vector<double>{4.0, 8.0}));
   // Non-scalar outputs take grad_outputs.
-  const Tensor v = autograd::grad({x * x}, {x}, {tensor({1.0, -1.0})})[0];
+  const Tensor v = autograd::grad({x * x}, {x}, {tensor({1.0, -1.0}, kFloat64)})[0];
   EXPECT_EQ(v.to_vector<double>(), (std::vector<double>{2.0, -4.0}));
 }
 
 TEST(Grad, UnusedInputsAndBadArguments) {
-  const Tensor x = tensor({1.0}).requires_grad_();
-  const Tensor unused = tensor({1.0}).requires_grad_();
+  const Tensor x = tensor({1.0}, kFloat64).requires_grad_();
+  const Tensor unused = tensor({1.0}, kFloat64).requires_grad_();
   EXPECT_TRUE(throws_error_containing([&] { autograd::grad({(x * 2.0).sum()}, {unused}); },
                                       {"grad", "input 0", "not have been used", "allow_unused"}));
   const variable_list grads = autograd::grad({(x * 2.0).sum()}, {x, unused}, {}, std::nullopt, false, true);
   EXPECT_TRUE(grads[0].defined());
   EXPECT_FALSE(grads[1].defined());
   EXPECT_EQ(autograd::grad({x * 2.0}, {x})[0].item<double>(), 2.0);  // one element needs no grad_outputs
-  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({tensor({1.0, 2.0}).requires_grad_() * 2.0}, {x}); },
-                                      {"grad", "one element", "[2]"}));
-  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({tensor({1.0})}, {x}); }, {"grad", "output 0"}));
+  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({tensor({1.0, 2.0}, kFloat64).requires_grad_() * 2.0}, {x}); },
+                                      {"grad", "grad can be implicitly created only for scalar outputs", "[2]"}));
+  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({tensor({1.0}, kFloat64)}, {x}); }, {"grad", "output 0"}));
 }
 
 // A node whose backward is not written with recorded ops (Node::supports_create_graph's default):
@@ -178,7 +178,7 @@ Tensor doubled_opaquely(const Tensor& x) {
 }
 
 TEST(Grad, CreateGraphThroughANodeWithoutRecordedBackwardIsAnError) {
-  const Tensor x = tensor({1.0}).requires_grad_();
+  const Tensor x = tensor({1.0}, kFloat64).requires_grad_();
   EXPECT_TRUE(throws_error_containing([&] { autograd::grad({doubled_opaquely(x).sum()}, {x}, {}, std::nullopt, true); },
                                       {"create_graph", "OpaqueDoubleBackward0"}));
   // The engine is usable afterwards, and grad mode is back on.
@@ -188,7 +188,7 @@ TEST(Grad, CreateGraphThroughANodeWithoutRecordedBackwardIsAnError) {
 
 TEST(Grad, ThirdDerivatives) {
   // f = x sin x: f'' = 2 cos x - x sin x, f''' = -3 sin x - x cos x.
-  const Tensor x = tensor({0.3, -1.2, 2.0}).requires_grad_();
+  const Tensor x = tensor({0.3, -1.2, 2.0}, kFloat64).requires_grad_();
   const Tensor first = autograd::grad({(sin(x) * x).sum()}, {x}, {}, true, true)[0];
   const Tensor second = autograd::grad({first.sum()}, {x}, {}, true, true)[0];
   const Tensor third = autograd::grad({second.sum()}, {x})[0];
@@ -214,7 +214,7 @@ TEST(Grad, SecondOrderThroughCloneAndSummedGradients) {
 }
 
 TEST(Backward, CreateGraphLeavesAGradThatIsDifferentiable) {
-  const Tensor x = tensor({0.5, 2.0}).requires_grad_();
+  const Tensor x = tensor({0.5, 2.0}, kFloat64).requires_grad_();
   pow(x, 3.0).sum().backward({}, {}, /*create_graph=*/true);
   const Tensor grad = x.grad();  // 3 x^2, with a graph
   ASSERT_TRUE(grad.requires_grad());
@@ -243,7 +243,7 @@ struct Cube : autograd::Function<Cube> {
 };
 
 TEST(CustomFunction, ForwardBackwardAndGradcheck) {
-  const Tensor x = tensor({0.5, -2.0}).requires_grad_();
+  const Tensor x = tensor({0.5, -2.0}, kFloat64).requires_grad_();
   const Tensor y = Cube::apply(x, 2.0);
   EXPECT_EQ(y.to_vector<double>(), (std::vector<double>{0.25, -16.0}));
   EXPECT_EQ(std::string(y.grad_fn()->name()), "CubeBackward");
@@ -253,13 +253,13 @@ TEST(CustomFunction, ForwardBackwardAndGradcheck) {
   EXPECT_TRUE(passes_gradcheck([](const variable_list& in) { return Cube::apply(in[0], 0.5); },
                                {randn({3, 2}, kFloat64).requires_grad_()}));
   // Without an input that requires grad nothing is recorded.
-  EXPECT_FALSE(Cube::apply(tensor({1.0}), 1.0).requires_grad());
+  EXPECT_FALSE(Cube::apply(tensor({1.0}, kFloat64), 1.0).requires_grad());
 }
 
 TEST(CustomFunction, SecondDerivativeThroughTheUsersBackward) {
   // Cube's backward, 3 scale x^2 g, is written with ops that record under create_graph, so it can be
   // differentiated again: d2/dx2 (scale x^3) = 6 scale x.
-  const Tensor x = tensor({0.5, -2.0, 1.5}).requires_grad_();
+  const Tensor x = tensor({0.5, -2.0, 1.5}, kFloat64).requires_grad_();
   const Tensor first = autograd::grad({Cube::apply(x, 2.0).sum()}, {x}, {}, true, true)[0];
   EXPECT_EQ(first.detach().to_vector<double>(), (std::vector<double>{1.5, 24.0, 13.5}));
   EXPECT_EQ(autograd::grad({first.sum()}, {x})[0].to_vector<double>(), (std::vector<double>{6.0, -24.0, 18.0}));
@@ -283,12 +283,12 @@ struct ArgmaxIndex : autograd::Function<ArgmaxIndex> {
 };
 
 TEST(CustomFunction, MisuseIsReported) {
-  const Tensor x = tensor({1.0, 3.0}).requires_grad_();
+  const Tensor x = tensor({1.0, 3.0}, kFloat64).requires_grad_();
   EXPECT_TRUE(throws_error_containing([&] { WrongCount::apply(x).sum().backward(); },
-                                      {"WrongCountBackward", "2 gradients", "1 arguments"}));
+                                      {"function WrongCountBackward returned an incorrect number of gradients (expected 1, got 2)"}));
   EXPECT_FALSE(ArgmaxIndex::apply(x).requires_grad());
   // A saved input modified in place is caught when backward reads it.
-  Tensor base = tensor({1.0, 2.0}).requires_grad_();
+  Tensor base = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   Tensor h = base * 1.0;
   const Tensor y = Cube::apply(h, 1.0);
   h.add_(1.0);
@@ -299,12 +299,90 @@ TEST(CustomFunction, MisuseIsReported) {
   EXPECT_TRUE(throws_error_containing([&] { z.backward(); }, {"second time"}));
 }
 
+// pytorch/examples' custom linear: forward(ctx, input, weight, bias = Tensor()) called with two
+// arguments, a backward that returns three gradients, the extra one undefined. libtorch drops it.
+struct LinearFunction : autograd::Function<LinearFunction> {
+  static Tensor forward(AutogradContext* ctx, Tensor input, Tensor weight, Tensor bias = Tensor()) {
+    ctx->save_for_backward({input, weight});
+    ctx->saved_data["has_bias"] = bias.defined();
+    Tensor output = input.mm(weight.t());
+    return bias.defined() ? output + bias : output;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor grad_input = grads[0].mm(saved[1]);
+    const Tensor grad_weight = grads[0].t().mm(saved[0]);
+    const Tensor grad_bias = ctx->saved_data["has_bias"].toBool() ? grads[0].sum(0) : Tensor();
+    return {grad_input, grad_weight, grad_bias};
+  }
+};
+
+TEST(CustomFunction, ExtraUndefinedGradientsAreDroppedAsLibtorch) {
+  manual_seed(3);
+  const Tensor x = randn({4, 3}, kFloat64).requires_grad_();
+  const Tensor w = randn({2, 3}, kFloat64).requires_grad_();
+  LinearFunction::apply(x, w).sum().backward();
+  EXPECT_TRUE(all_close(w.grad(), ones({4, 2}, kFloat64).t().mm(x.detach()), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(x.grad(), ones({4, 2}, kFloat64).mm(w.detach()), 1e-12, 1e-12));
+  // Extra gradients that are defined are still an error, with libtorch's words.
+  struct ExtraDefined : autograd::Function<ExtraDefined> {
+    static Tensor forward(AutogradContext*, Tensor x) { return x * 2.0; }
+    static variable_list backward(AutogradContext*, variable_list grads) { return {grads[0] * 2.0, grads[0]}; }
+  };
+  EXPECT_TRUE(throws_error_containing([&] { ExtraDefined::apply(x).sum().backward(); },
+                                      {"returned an incorrect number of gradients (expected 1, got 2)"}));
+}
+
+// A step function's derivative is 0, and PyTorch hands that 0 on (threshold_backward's, sgn's and
+// max_pool's own derivatives are zeros_like(self)), so x.grad() is a defined tensor of zeros; where
+// PyTorch's formula only compares its input (clamp, maximum, max), x gets no gradient at all.
+// Checked with the same programs in PyTorch 1.13.
+TEST(DoubleBackward, StepFunctionsHandZerosOnAsPyTorch) {
+  manual_seed(11);
+  const Tensor w1 = randn({4, 4}, kFloat64).requires_grad_();
+  const Tensor w2 = randn({4, 4}, kFloat64).requires_grad_();
+  struct Case {
+    const char* name;
+    std::function<Tensor(const Tensor&)> f;
+    bool x_gets_zeros;
+  };
+  const std::vector<Case> cases = {
+      {"relu", [](const Tensor& h) { return relu(h); }, true},
+      {"relu_", [](const Tensor& h) { return (h * 1.0).relu_(); }, true},
+      {"leaky_relu", [](const Tensor& h) { return leaky_relu(h, 0.1); }, true},
+      {"abs", [](const Tensor& h) { return abs(h); }, true},
+      {"norm(1)", [](const Tensor& h) { return h.norm(1) * ones({4, 4}, kFloat64); }, true},
+      {"max_pool2d", [](const Tensor& h) { return max_pool2d(h.view({1, 1, 4, 4}), 1).view({4, 4}); }, true},
+      {"clamp", [](const Tensor& h) { return clamp(h, -0.5, 0.5); }, false},
+      {"maximum", [](const Tensor& h) { return maximum(h, h.t()); }, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Tensor x = randn({4, 4}, kFloat64).requires_grad_();
+    const Tensor y = (c.f(x.mm(w1)).mm(w2)).sum();
+    const Tensor gx = autograd::grad({y}, {x}, {}, true, true)[0];
+    (gx * gx).sum().backward();
+    if (c.x_gets_zeros) {
+      ASSERT_TRUE(x.grad().defined());
+      EXPECT_TRUE(all_close(x.grad(), zeros({4, 4}, kFloat64), 0.0, 0.0));
+    } else {
+      EXPECT_FALSE(x.grad().defined());
+    }
+    EXPECT_TRUE(w1.grad().defined());
+    w1.zero_grad();
+    w2.zero_grad();
+  }
+  // The second derivative itself is unchanged: gradgradcheck through relu and abs away from the kinks.
+  EXPECT_TRUE(passes_gradgradcheck([](const variable_list& in) { return relu(in[0]) * in[0] + abs(in[0]); },
+                                   {tensor({0.5, -1.5, 2.0}, kFloat64).requires_grad_()}));
+}
+
 TEST(IValue, HoldsWhatContextsSave) {
   autograd::IValue number = 3;
   EXPECT_EQ(number.toInt(), 3);
   EXPECT_EQ(number.toDouble(), 3.0);
   EXPECT_TRUE(throws_error_containing([&] { number.toBool(); }, {"toBool", "an int"}));
-  autograd::IValue t = tensor({1.0});
+  autograd::IValue t = tensor({1.0}, kFloat64);
   EXPECT_TRUE(t.toTensor().defined());
   EXPECT_EQ(autograd::IValue("name").toStringRef(), "name");
 }
@@ -325,7 +403,7 @@ TEST(Anomaly, ANaNGradientNamesTheNodeAndTheForwardOp) {
 }
 
 TEST(ToDot, ShowsTheWholeGraphAfterAPlainBackward) {
-  Tensor w = tensor({1.0, 2.0}).requires_grad_();
+  Tensor w = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   w.set_name("w");
   Tensor hidden = exp(w);
   hidden.retain_grad();

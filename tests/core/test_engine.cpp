@@ -157,17 +157,17 @@ TEST(Engine, RetainedGraphStaysAlive) {
 }
 
 TEST(Engine, GradOutputSeedsNonScalarBackward) {
-  Tensor a = tensor({1.0, 2.0, 3.0}).requires_grad_();
+  Tensor a = tensor({1.0, 2.0, 3.0}, kFloat64).requires_grad_();
   Tensor y = a * a;
-  Tensor upstream = tensor({0.5, -1.0, 2.0});
+  Tensor upstream = tensor({0.5, -1.0, 2.0}, kFloat64);
   y.backward(upstream);  // dy_i/da_i = 2 a_i, times upstream
   EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{1.0, -4.0, 12.0}));
   EXPECT_EQ(upstream.to_vector<double>(), (std::vector<double>{0.5, -1.0, 2.0}));  // not aliased
 }
 
 TEST(Engine, SharedLeafGradientsDoNotAlias) {
-  Tensor a = tensor({1.0}).requires_grad_();
-  Tensor b = tensor({2.0}).requires_grad_();
+  Tensor a = tensor({1.0}, kFloat64).requires_grad_();
+  Tensor b = tensor({2.0}, kFloat64).requires_grad_();
   (a + b).backward();  // the same upstream reaches both leaves
   a.grad().mutable_data<double>()[0] = 100.0;
   EXPECT_DOUBLE_EQ(b.grad().item<double>(), 1.0);
@@ -190,7 +190,7 @@ TEST(Gradcheck, RejectsFloat32Inputs) {
 }
 
 TEST(ToDot, ShowsOpsLeavesAndGradients) {
-  Tensor w = tensor({1.0, 2.0}).requires_grad_();
+  Tensor w = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   w.set_name("w");
   Tensor loss = sum(exp(w) * w);
   const std::string before = to_dot(loss);

@@ -117,8 +117,8 @@ TEST(Factories, LikesAndScalarsAndBlobs) {
   EXPECT_EQ(empty_like(a).sizes(), a.sizes());
   EXPECT_EQ(rand_like(a).sizes(), a.sizes());
   EXPECT_EQ(randn_like(a).sizes(), a.sizes());
-  EXPECT_EQ(tensor(1.5).dim(), 0);
-  EXPECT_EQ(tensor(1.5).item().to<double>(), 1.5);
+  EXPECT_EQ(tensor(1.5, kFloat64).dim(), 0);
+  EXPECT_EQ(tensor(1.5, kFloat64).item().to<double>(), 1.5);
   EXPECT_EQ(tensor(3).dtype(), kInt64);
   EXPECT_EQ(tensor({1.0, 2.0}, kFloat32).dtype(), kFloat32);
   std::vector<std::uint8_t> bytes{0, 128, 255};
@@ -134,10 +134,10 @@ TEST(Factories, LikesAndScalarsAndBlobs) {
 
 // torch.tensor([300.0, -1.0, 2.7]).to(torch.uint8) -> [44, 255, 2]; .to(torch.bool) -> [True, True, True].
 TEST(Dtypes, StorageDtypesConvertAsPyTorch) {
-  const Tensor x = tensor({300.0, -1.0, 2.7});
+  const Tensor x = tensor({300.0, -1.0, 2.7}, kFloat64);
   EXPECT_EQ(x.to(kUInt8).to_vector<std::uint8_t>(), (std::vector<std::uint8_t>{44, 255, 2}));
   EXPECT_EQ(x.to(kBool).sum().item<std::int64_t>(), 3);
-  EXPECT_EQ(tensor({0.0, 2.0}).to(kBool).to(kLong).to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(tensor({0.0, 2.0}, kFloat64).to(kBool).to(kLong).to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1}));
   EXPECT_EQ(std::string(dtype_name(kByte)), "uint8");
   EXPECT_TRUE(full({1}, true).item<bool>());
   EXPECT_TRUE(throws_error_containing([] { (void)(full({2}, true) + full({2}, true)); }, {"add", "bool"}));
@@ -147,7 +147,7 @@ TEST(Dtypes, StorageDtypesConvertAsPyTorch) {
 }
 
 TEST(Scalar, ItemAndArithmetic) {
-  const Scalar s = tensor(2.5).item();
+  const Scalar s = tensor(2.5, kFloat64).item();
   EXPECT_TRUE(s.isFloatingPoint());
   EXPECT_EQ(s.to<int>(), 2);
   const Tensor doubled = ones({2}) * s;

@@ -19,9 +19,71 @@ TEST(Tensor, NestedListsGiveShapeAndDtype) {
   EXPECT_EQ(a.size(-1), 3u);
   EXPECT_EQ(a.size(0), 2u);
   EXPECT_TRUE(testing::throws_error_containing([&] { a.size(2); }, {"size", "dim 2", "[2, 3]"}));
-  EXPECT_EQ(tensor({1.0, 2.0}).dtype(), kFloat64);
+  EXPECT_EQ(tensor({1.0, 2.0}, kFloat64).dtype(), kFloat64);
   EXPECT_EQ(tensor({1, 2, 3}).dtype(), kInt64);
   EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+// libtorch's rule: floating literals, float or double, give the default dtype (float32), so a
+// double literal feeds a Linear as it does in libtorch.
+TEST(Tensor, FloatingLiteralsTakeTheDefaultDtypeAsLibtorch) {
+  EXPECT_EQ(tensor({1.0, 2.0}).dtype(), kFloat32);
+  EXPECT_EQ(tensor({{1.0, 2.0}, {3.0, 4.0}}).dtype(), kFloat32);
+  EXPECT_EQ(tensor({{{1.0}}}).dtype(), kFloat32);
+  EXPECT_EQ(tensor(1.5).dtype(), kFloat32);
+  EXPECT_EQ(tensor({1.5f}).dtype(), kFloat32);
+  EXPECT_EQ(tensor(std::vector<double>{1.0, 2.0}).dtype(), kFloat32);
+  EXPECT_EQ(tensor(ArrayRef<double>({1.0, 2.0})).dtype(), kFloat32);
+  EXPECT_EQ(tensor(std::vector<int>{1, 2}).dtype(), kInt64);
+  EXPECT_EQ(tensor({true, false}).dtype(), kBool);
+  EXPECT_EQ(tensor({1.0, 2.0}, kFloat64).dtype(), kFloat64);
+  EXPECT_EQ(tensor({0.1}).item<float>(), 0.1f);
+  nn::Linear linear(2, 3);
+  EXPECT_EQ(linear(tensor({{1.0, 2.0}})).sizes(), IntArrayRef({1, 3}));
+
+  // set_default_dtype moves literals and factories alike; only floating dtypes may be the default.
+  set_default_dtype(kFloat64);
+  EXPECT_EQ(tensor({1.0}).dtype(), kFloat64);
+  EXPECT_EQ(tensor({1.0f}).dtype(), kFloat64);
+  EXPECT_EQ(zeros({2}).dtype(), kFloat64);
+  EXPECT_EQ(get_default_dtype(), kFloat64);
+  set_default_dtype(kFloat32);
+  EXPECT_TRUE(throws_error_containing([] { set_default_dtype(kLong); }, {"set_default_dtype", "floating-point", "int64"}));
+  EXPECT_EQ(get_default_dtype(), kFloat32);
+  EXPECT_EQ(randn({2}).dtype(), kFloat32);
+}
+
+// What `std::cout << ...` shows in libtorch 1.13 (checked with the same program against it).
+TEST(Tensor, DtypesDevicesAndOptionsPrintAsLibtorch) {
+  auto printed = [](const auto& value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  };
+  const Tensor x = tensor({1.0, 2.0});
+  EXPECT_EQ(printed(x.dtype()), "float");
+  EXPECT_EQ(printed(tensor({1.0}, kFloat64).dtype()), "double");
+  EXPECT_EQ(printed(tensor({1, 2}).dtype()), "long int");
+  EXPECT_EQ(printed(kFloat), "Float");
+  EXPECT_EQ(printed(x.scalar_type()), "Float");
+  EXPECT_EQ(printed(kLong), "Long");
+  EXPECT_EQ(printed(x.device()), "cpu");
+  EXPECT_EQ(printed(kCPU), "cpu");
+  EXPECT_EQ(printed(x.sizes()), "[2]");
+  EXPECT_EQ(printed(x.options()),
+            "TensorOptions(dtype=float, device=cpu, layout=Strided, requires_grad=false (default), "
+            "pinned_memory=false (default), memory_format=(nullopt))");
+  EXPECT_EQ(x.dtype(), kFloat);
+  EXPECT_EQ(typeMetaToScalarType(x.dtype()), kFloat);
+  EXPECT_EQ(x.dtype().itemsize(), 4u);
+  EXPECT_EQ(x.ndimension(), 1);
+}
+
+TEST(Tensor, ToWithRequiresGradOptionsIsAnErrorAsLibtorch) {
+  const Tensor x = ones({2});
+  EXPECT_TRUE(throws_error_containing([&] { x.to(TensorOptions().requires_grad(true)); },
+                                      {"to", "cannot take a TensorOptions with options.requires_grad set as true"}));
+  EXPECT_EQ(x.to(TensorOptions().dtype(kFloat64)).dtype(), kFloat64);
 }
 
 TEST(Tensor, RaggedListIsAnError) {
@@ -86,7 +148,7 @@ TEST(Tensor, BackwardChecksItsArguments) {
   Tensor plain = ones({2});
   EXPECT_TRUE(throws_error_containing([&] { plain.backward(); }, {"backward", "does not require grad"}));
   Tensor a = ones({2, 3}).requires_grad_();
-  EXPECT_TRUE(throws_error_containing([&] { a.backward(); }, {"backward", "one element", "[2, 3]"}));
+  EXPECT_TRUE(throws_error_containing([&] { a.backward(); }, {"backward", "grad can be implicitly created only for scalar outputs", "[2, 3]"}));
   EXPECT_TRUE(throws_error_containing([&] { a.backward(ones({3})); }, {"backward", "[3]", "[2, 3]"}));
   EXPECT_TRUE(throws_error_containing([&] { a.backward(ones({2, 3}, kFloat64)); }, {"float64", "float32"}));
   a.backward(ones({2, 3}));  // still works after the errors
@@ -97,7 +159,7 @@ TEST(Tensor, BackwardChecksItsArguments) {
 TEST(Tensor, PrintsLikePyTorch) {
   EXPECT_EQ(tensor({{1.0f, 2.5f}}).to_string(), "tensor([[1.0000, 2.5000]])");
   EXPECT_EQ(tensor({1, 2}).to_string(), "tensor([1, 2])");
-  EXPECT_EQ(tensor({1.0, 2.0}).to_string(), "tensor([1., 2.], dtype=torch.float64)");
+  EXPECT_EQ(tensor({1.0, 2.0}, kFloat64).to_string(), "tensor([1., 2.], dtype=torch.float64)");
   EXPECT_EQ(tensor({1e-5f, 1.0f}).to_string(), "tensor([1.0000e-05, 1.0000e+00])");
   EXPECT_EQ(tensor({NAN, 1.0f, INFINITY}).to_string(), "tensor([nan, 1., inf])");
   EXPECT_EQ(tensor({-1.0f, 2.5f, 30.25f}).to_string(), "tensor([-1.0000,  2.5000, 30.2500])");

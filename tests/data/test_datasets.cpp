@@ -18,7 +18,7 @@ using xgrad::testing::throws_error_containing;
 class Squares : public data::datasets::Dataset<Squares> {
  public:
   Example<> get(size_t index) override {
-    return {xgrad::tensor(static_cast<double>(index)), xgrad::tensor(static_cast<std::int64_t>(index * index))};
+    return {xgrad::tensor(static_cast<double>(index), xgrad::kFloat64), xgrad::tensor(static_cast<std::int64_t>(index * index))};
   }
   std::optional<size_t> size() const override { return 6; }
 };
@@ -87,7 +87,7 @@ TEST(Transforms, LambdasAndStackOfDataOnlyExamples) {
   data::transforms::TensorLambda<> twice([](Tensor x) { return x * 2; });
   EXPECT_EQ(twice(xgrad::ones({2})).to_vector<float>(), (std::vector<float>{2, 2}));
   data::transforms::Lambda<Example<>> swap([](Example<> e) { return Example<>{e.target, e.data}; });
-  const Example<> swapped = swap.apply({xgrad::tensor(1.0), xgrad::tensor(2.0)});
+  const Example<> swapped = swap.apply({xgrad::tensor(1.0, xgrad::kFloat64), xgrad::tensor(2.0, xgrad::kFloat64)});
   EXPECT_EQ(swapped.data.item<double>(), 2.0);
   data::transforms::BatchLambda<std::vector<Example<>>, size_t> count(
       [](std::vector<Example<>> batch) { return batch.size(); });

@@ -80,7 +80,7 @@ TEST(ClipGradValue, MatchesPyTorch) {
 TEST(ClipGradNorm, OneTensorOrABracedListToo) {
   // g = [3, -4]: norm 5, scaled by 1 / (5 + 1e-6).
   Tensor p = zeros({2}, kFloat64).requires_grad_();
-  sum(p * tensor({3.0, -4.0})).backward();
+  sum(p * tensor({3.0, -4.0}, kFloat64)).backward();
   EXPECT_EQ(utils::clip_grad_norm_(p, 1.0), 5.0);
   EXPECT_NEAR(p.grad().to_vector<double>()[0], 3.0 / (5.0 + 1e-6), 1e-15);
   Tensor q = zeros({2}, kFloat64).requires_grad_();
@@ -102,7 +102,7 @@ TEST(ClipGradNorm, NoGradientsMeansZeroAndNothingChanges) {
 
 TEST(ClipGradNorm, NonFiniteNormIsAnErrorOnlyWhenAskedFor) {
   Tensor p = zeros({2}, kFloat64).requires_grad_();
-  sum(p * tensor({std::numeric_limits<double>::quiet_NaN(), 1.0})).backward();
+  sum(p * tensor({std::numeric_limits<double>::quiet_NaN(), 1.0}, kFloat64)).backward();
   EXPECT_TRUE(throws_error_containing([&] { utils::clip_grad_norm_(p, 1.0, 2.0, true); },
                                       {"clip_grad_norm_", "non-finite", "nan"}));
   EXPECT_EQ(p.grad().to_vector<double>()[1], 1.0);
@@ -112,7 +112,7 @@ TEST(ClipGradNorm, NonFiniteNormIsAnErrorOnlyWhenAskedFor) {
 
 TEST(ClipGradNorm, ClippingCountsAsAnInPlaceChangeOfTheGradient) {
   Tensor p = zeros({2}, kFloat64).requires_grad_();
-  sum(p * tensor({3.0, -4.0})).backward();
+  sum(p * tensor({3.0, -4.0}, kFloat64)).backward();
   const std::int64_t version = p.grad()._version();
   utils::clip_grad_norm_(p, 1.0);
   EXPECT_GT(p.grad()._version(), version);

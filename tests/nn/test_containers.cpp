@@ -79,16 +79,16 @@ TEST(Sequential, PushBackAppendsByPositionOrName) {
 TEST(Sequential, IndexingGivesModules) {
   auto seq = nn::Sequential(nn::Linear(2, 3), nn::ReLU());
   std::shared_ptr<nn::Module> first = seq[0];
-  EXPECT_EQ(first->name(), "Linear");
+  EXPECT_EQ(first->display_name(), "Linear");
   EXPECT_NE(seq[0]->as<nn::LinearImpl>(), nullptr);
-  EXPECT_EQ(seq->ptr(1)->name(), "ReLU");
+  EXPECT_EQ(seq->ptr(1)->display_name(), "ReLU");
   EXPECT_NE(seq->ptr<nn::LinearImpl>(0), nullptr);
   EXPECT_EQ(seq->ptr<nn::LinearImpl>(1), nullptr);
   EXPECT_EQ(seq->at<nn::LinearImpl>(0).options.out_features(), 3);
   EXPECT_TRUE(throws_error_containing([&] { seq->at<nn::LinearImpl>(1); }, {"ReLU", "not a Linear"}));
   EXPECT_TRUE(throws_error_containing([&] { seq[3]; }, {"Sequential", "index 3", "2 modules"}));
   std::vector<std::string> names;
-  for (const nn::AnyModule& step : *seq) names.push_back(step.ptr()->name());
+  for (const nn::AnyModule& step : *seq) names.push_back(step.ptr()->display_name());
   EXPECT_EQ(names, (std::vector<std::string>{"Linear", "ReLU"}));
 }
 
@@ -141,8 +141,8 @@ TEST(Sequential, AModuleGivenByValueIsCopiedAndSharesParameters) {
 TEST(AnyModule, CallsTheForwardOfTheTypeItWasMadeFrom) {
   nn::AnyModule step{Double()};
   EXPECT_FALSE(step.is_empty());
-  EXPECT_TRUE(all_close(step.forward(tensor({1.0, 2.0})), tensor({2.0, 4.0}), 0, 0));
-  EXPECT_EQ(step.get<DoubleImpl>().name(), "Double");
+  EXPECT_TRUE(all_close(step.forward(tensor({1.0, 2.0}, kFloat64)), tensor({2.0, 4.0}, kFloat64), 0, 0));
+  EXPECT_EQ(step.get<DoubleImpl>().display_name(), "Double");
   EXPECT_NE(step.ptr<DoubleImpl>(), nullptr);
   EXPECT_TRUE(throws_error_containing([&] { step.get<nn::LinearImpl>(); }, {"Double", "not a Linear"}));
   nn::AnyModule empty;
@@ -175,7 +175,7 @@ TEST(ModuleList, HoldsModulesUnderTheirPositions) {
                                       "layers.2.weight", "layers.2.bias"}));
   EXPECT_EQ(stack(ones({2, 4})).sizes(), IntArrayRef({2, 4}));
   EXPECT_EQ(stack->layers->size(), 3u);
-  EXPECT_EQ(stack->layers[1]->name(), "Linear");
+  EXPECT_EQ(stack->layers[1]->display_name(), "Linear");
   static_assert(!std::is_invocable_v<nn::ModuleList&, Tensor>, "a ModuleList has no forward");
 }
 
@@ -185,11 +185,11 @@ TEST(ModuleList, PushBackInsertIndexAndErrors) {
   list->insert(1, nn::Sigmoid());
   EXPECT_EQ(list->named_children().keys(), (std::vector<std::string>{"0", "1", "2", "3"}));
   std::vector<std::string> names;
-  for (const auto& module : *list) names.push_back(module->name());
+  for (const auto& module : *list) names.push_back(module->display_name());
   EXPECT_EQ(names, (std::vector<std::string>{"Linear", "Sigmoid", "ReLU", "Tanh"}));
   // The children follow the new positions, as libtorch renames them.
-  EXPECT_EQ(list->named_children()["1"]->name(), "Sigmoid");
-  EXPECT_EQ(list->named_children()["3"]->name(), "Tanh");
+  EXPECT_EQ(list->named_children()["1"]->display_name(), "Sigmoid");
+  EXPECT_EQ(list->named_children()["3"]->display_name(), "Tanh");
   EXPECT_NE(list->ptr<nn::LinearImpl>(0), nullptr);
   EXPECT_EQ(list->at<nn::LinearImpl>(0).options.in_features(), 2);
   EXPECT_TRUE(throws_error_containing([&] { list->at<nn::LinearImpl>(2); }, {"ModuleList", "ReLU", "not a Linear"}));
@@ -206,7 +206,7 @@ Tensor scaled(const Tensor& x) { return x * 10.0; }
 Tensor scaled(const Tensor& x, double factor) { return x * factor; }
 
 TEST(Functional, WrapsFreeFunctionsAndLambdas) {
-  const Tensor x = tensor({{-1.0, 2.0}, {3.0, -4.0}});
+  const Tensor x = tensor({{-1.0, 2.0}, {3.0, -4.0}}, kFloat64);
   EXPECT_TRUE(all_close(nn::Functional(xgrad::relu)(x), relu(x), 0, 0));
   EXPECT_TRUE(all_close(nn::Functional(xgrad::tanh)(x), tanh(x), 0, 0));
   EXPECT_TRUE(all_close(nn::Functional([](Tensor t) { return t * 3.0; })(x), x * 3.0, 0, 0));

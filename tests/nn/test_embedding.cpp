@@ -68,7 +68,7 @@ TEST(EmbeddingModule, FromPretrained) {
   EXPECT_TRUE(all_close(frozen(tensor({1})), tensor({{3.0f, 4.0f}}), 0.0, 0.0));
   EXPECT_EQ(frozen->weight.impl(), table.impl());  // shared, as libtorch's
   nn::Embedding trained =
-      nn::Embedding::from_pretrained(tensor({{1.0, 2.0}}), nn::EmbeddingFromPretrainedOptions().freeze(false));
+      nn::Embedding::from_pretrained(tensor({{1.0, 2.0}}, kFloat64), nn::EmbeddingFromPretrainedOptions().freeze(false));
   EXPECT_TRUE(trained->weight.requires_grad());
   EXPECT_TRUE(throws_error_containing([] { nn::Embedding::from_pretrained(ones({3})); },
                                       {"from_pretrained", "2-dimensional", "[3]"}));
@@ -80,7 +80,7 @@ TEST(EmbeddingFunctional, OptionsReachTheOp) {
   const Tensor out = F::embedding(indices, weight, F::EmbeddingFuncOptions().padding_idx(-3).scale_grad_by_freq(true));
   out.backward(ones({3, 2}, kFloat64));
   // padding_idx -3 is row 1: no gradient; row 3 occurs once.
-  EXPECT_TRUE(all_close(weight.grad(), tensor({{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}, {1.0, 1.0}}), 0.0, 0.0));
+  EXPECT_TRUE(all_close(weight.grad(), tensor({{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}, {1.0, 1.0}}, kFloat64), 0.0, 0.0));
   EXPECT_TRUE(all_close(F::embedding(indices, weight), embedding(weight, indices), 0.0, 0.0));
 }
 

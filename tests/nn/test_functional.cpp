@@ -56,9 +56,9 @@ TEST(FunctionalSeed, CrossEntropyValueAndGradient) {
 TEST(FunctionalSeed, CrossEntropyEqualsTheHandWrittenFormula) {
   const Tensor logits = tensor({{-1.0606, 1.5613, 1.2007, -0.2481},
                                 {-1.9652, -0.4367, -0.0645, -0.5104},
-                                {0.1011, -0.5904, 0.0243, 0.1002}});
+                                {0.1011, -0.5904, 0.0243, 0.1002}}, kFloat64);
   const Tensor target = tensor({0, 2, 1});
-  const Tensor one_hot = tensor({{1.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 1.0, 0.0}, {0.0, 1.0, 0.0, 0.0}});
+  const Tensor one_hot = tensor({{1.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 1.0, 0.0}, {0.0, 1.0, 0.0, 0.0}}, kFloat64);
   const Tensor exps = exp(logits);
   const Tensor probabilities = exps / sum(exps, 1, /*keepdim=*/true);
   const Tensor by_hand = mean(-sum(one_hot * log(probabilities), 1));
@@ -109,9 +109,9 @@ TEST(FunctionalOptions, SettersChainAndGettersReadBack) {
 }
 
 TEST(FunctionalOptions, EveryOptionReachesTheLoss) {
-  const Tensor logits = tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}, {0.0, 0.1, 0.2}});
+  const Tensor logits = tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}, {0.0, 0.1, 0.2}}, kFloat64);
   const Tensor target = tensor({2, 0, 1});
-  const Tensor weight = tensor({0.5, 2.0, 1.5});
+  const Tensor weight = tensor({0.5, 2.0, 1.5}, kFloat64);
   const auto options = nn::CrossEntropyLossOptions().weight(weight).ignore_index(0).reduction(kNone).label_smoothing(0.2);
   EXPECT_TRUE(all_close(F::cross_entropy(logits, target, options), cross_entropy_loss(logits, target, weight, kNone, 0, 0.2),
                         0.0, 0.0));
@@ -181,8 +181,8 @@ TEST(FunctionalOptions, MatchThePyTorchFixtures) {
 }
 
 TEST(FunctionalOptions, DefaultOptionsAreTheMean) {
-  const Tensor x = tensor({1.0, 2.0, 4.0});
-  const Tensor y = tensor({0.0, 0.0, 0.0});
+  const Tensor x = tensor({1.0, 2.0, 4.0}, kFloat64);
+  const Tensor y = tensor({0.0, 0.0, 0.0}, kFloat64);
   EXPECT_DOUBLE_EQ(F::mse_loss(x, y).item<double>(), 7.0);
   EXPECT_DOUBLE_EQ(F::mse_loss(x, y, nn::MSELossOptions().reduction(kSum)).item<double>(), 21.0);
   EXPECT_EQ(F::mse_loss(x, y, nn::MSELossOptions().reduction(kNone)).shape(), Shape{3});

@@ -48,7 +48,7 @@ TEST(InitFans, MatchPyTorch) {
   EXPECT_TRUE(throws_error_containing([] { init::_calculate_fan_in_and_fan_out(empty({5})); },
                                       {"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions",
                                        "[5]"}));
-  EXPECT_TRUE(throws_error_containing([] { init::_calculate_fan_in_and_fan_out(tensor(1.0)); }, {"[]"}));
+  EXPECT_TRUE(throws_error_containing([] { init::_calculate_fan_in_and_fan_out(tensor(1.0, kFloat64)); }, {"[]"}));
 }
 
 // ---- random initialisers: bounds and moments --------------------------------------------------------------

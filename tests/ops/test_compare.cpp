@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,8 +87,8 @@ TEST_P(CompareFixtures, MatchPyTorchForEveryDtypeAndScalarKind) {
 INSTANTIATE_TEST_SUITE_P(MathJson, CompareFixtures, ::testing::Values("eq", "ne", "lt", "le", "gt", "ge"));
 
 TEST(Compare, OperatorsGiveBoolTensorsOfTheBroadcastShape) {
-  const Tensor a = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
-  const Tensor row = tensor({1.0, 5.0, 3.0});
+  const Tensor a = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
+  const Tensor row = tensor({1.0, 5.0, 3.0}, kFloat64);
   const Tensor equal = a == row;
   EXPECT_EQ(equal.dtype(), kBool);
   EXPECT_EQ(equal.shape(), (Shape{2, 3}));
@@ -110,14 +111,14 @@ TEST(Compare, ScalarsOfAnyArithmeticTypeOnEitherSide) {
   EXPECT_EQ(truths(2.0 >= x), (std::vector<bool>{true, true, false}));
   EXPECT_EQ(truths(1 == x), (std::vector<bool>{true, false, false}));
   // The Scalar that item() returns compares too.
-  const Scalar two = tensor(2.0).item();
+  const Scalar two = tensor(2.0, kFloat64).item();
   EXPECT_EQ(truths(x <= two), (std::vector<bool>{true, true, false}));
   EXPECT_EQ(truths(two != x), (std::vector<bool>{true, false, true}));
 }
 
 TEST(Compare, NaNIsUnequalToEverything) {
   const double nan = std::nan("");
-  const Tensor x = tensor({nan, 1.0});
+  const Tensor x = tensor({nan, 1.0}, kFloat64);
   EXPECT_EQ(truths(x == x), (std::vector<bool>{false, true}));
   EXPECT_EQ(truths(x != x), (std::vector<bool>{true, false}));
   EXPECT_EQ(truths(x < nan), (std::vector<bool>{false, false}));
@@ -128,12 +129,12 @@ TEST(Compare, MixedDtypesPromoteAsPyTorch) {
   // int64 against float32 compares in float32, where 16777217 rounds to 16777216.
   EXPECT_EQ(truths(tensor({16777217, 3}) == tensor({16777216.0f, 3.5f})), (std::vector<bool>{true, false}));
   // Against float64 the int64 is exact.
-  EXPECT_EQ(truths(tensor({16777217, 3}) == tensor({16777216.0, 3.0})), (std::vector<bool>{false, true}));
+  EXPECT_EQ(truths(tensor({16777217, 3}) == tensor({16777216.0, 3.0}, kFloat64)), (std::vector<bool>{false, true}));
   EXPECT_EQ(truths(tensor({1, 2, 3}) < 2.5), (std::vector<bool>{true, true, false}));
   EXPECT_EQ(truths(tensor({true, false}) == tensor({1, 1})), (std::vector<bool>{true, false}));
   // A float32 tensor compares with a double scalar in float32, so 0.1f == 0.1 holds, as in PyTorch.
   EXPECT_EQ(truths(tensor({0.1f}) == 0.1), (std::vector<bool>{true}));
-  EXPECT_EQ(truths(tensor({0.1f}) == tensor({0.1})), (std::vector<bool>{false}));
+  EXPECT_EQ(truths(tensor({0.1f}) == tensor({0.1}, kFloat64)), (std::vector<bool>{false}));
   // A uint8 tensor takes an integer scalar in uint8: -1 is 255.
   EXPECT_EQ(truths(full({2}, 255, kUInt8) == -1), (std::vector<bool>{true, true}));
   EXPECT_EQ(truths(zeros({1}, kUInt8) < -1), (std::vector<bool>{true}));
@@ -151,7 +152,7 @@ TEST(Compare, MasksCountAndSelect) {
 }
 
 TEST(Compare, ResultsNeverRequireGrad) {
-  Tensor x = tensor({1.0, -1.0}).requires_grad_();
+  Tensor x = tensor({1.0, -1.0}, kFloat64).requires_grad_();
   const Tensor positive = x > 0;
   EXPECT_FALSE(positive.requires_grad());
   EXPECT_EQ(positive.grad_fn(), nullptr);
@@ -177,8 +178,8 @@ TEST(Compare, TensorMethods) {
 }
 
 TEST(Compare, ZeroDimAndEmptyTensors) {
-  EXPECT_EQ((tensor(2.0) == tensor(2.0)).shape(), Shape{});
-  EXPECT_TRUE((tensor(2.0) == 2).item<bool>());
+  EXPECT_EQ((tensor(2.0, kFloat64) == tensor(2.0, kFloat64)).shape(), Shape{});
+  EXPECT_TRUE((tensor(2.0, kFloat64) == 2).item<bool>());
   EXPECT_EQ((zeros({0, 3}) < ones({3})).shape(), (Shape{0, 3}));
 }
 
@@ -197,6 +198,29 @@ TEST(CompareErrors, UndefinedOperands) {
   EXPECT_TRUE(throws_error_containing([] { lt(ones({1}), Tensor()); }, {"lt", "undefined"}));
   EXPECT_TRUE(throws_error_containing([] { static_cast<void>(Tensor() > 1); }, {"gt", "undefined"}));
   EXPECT_TRUE(throws_error_containing([] { static_cast<void>(1 >= Tensor()); }, {"le", "undefined"}));
+}
+
+// Values from torch.isclose, torch.allclose and torch.equal on the same inputs.
+TEST(Compare, IscloseAllcloseAndEqualAsPyTorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const Tensor a = tensor({1.0, 1.00001, nan, inf, -inf, 1e-9, 2.0}, kFloat64);
+  const Tensor b = tensor({1.000001, 1.0, nan, inf, inf, 0.0, 2.1}, kFloat64);
+  auto flags = [](const Tensor& t) { return t.to(kLong).to_vector<std::int64_t>(); };
+  EXPECT_EQ(flags(isclose(a, b)), (std::vector<std::int64_t>{1, 1, 0, 1, 0, 1, 0}));
+  EXPECT_EQ(flags(isclose(a, b, 1e-05, 1e-08, true)), (std::vector<std::int64_t>{1, 1, 1, 1, 0, 1, 0}));
+  EXPECT_EQ(flags(a.isclose(b, 0.1)), (std::vector<std::int64_t>{1, 1, 0, 1, 0, 1, 1}));
+  EXPECT_EQ(flags(isclose(tensor({1, 2}), tensor({1, 3}))), (std::vector<std::int64_t>{1, 0}));
+  EXPECT_TRUE(allclose(a.slice(0, 0, 2), b.slice(0, 0, 2)));
+  EXPECT_FALSE(a.allclose(b));
+  EXPECT_TRUE(a.allclose(a, 1e-05, 1e-08, true));
+  // Broadcasting, as every comparison.
+  EXPECT_TRUE(allclose(ones({2, 3}), ones({3})));
+  // equal: same sizes and the same values; NaN equals nothing.
+  EXPECT_FALSE(equal(a, a));
+  EXPECT_TRUE(a.slice(0, 0, 2).equal(a.slice(0, 0, 2)));
+  EXPECT_FALSE(equal(tensor({1, 2}), tensor({{1, 2}})));
+  EXPECT_TRUE(throws_error_containing([&] { isclose(a, a.to(kFloat32)); }, {"isclose", "same dtype", "float64", "float32"}));
+  EXPECT_TRUE(throws_error_containing([&] { isclose(a, a, -1.0); }, {"isclose", "rtol", "-1"}));
 }
 
 }  // namespace

@@ -41,8 +41,8 @@ TEST(Conv2d, MatchesPyTorch) {
 TEST(Conv2d, HandComputedCrossCorrelation) {
   // A 2x2 kernel over a 3x3 image, no flipping: y[0,0] = 1*1 + 2*0 + 4*0 + 5*(-1) = -4.
   const Tensor x = arange(1.0, 10.0, kFloat64).reshape({1, 1, 3, 3});
-  const Tensor w = tensor({1.0, 0.0, 0.0, -1.0}).reshape({1, 1, 2, 2});
-  EXPECT_TRUE(all_close(conv2d(x, w, tensor({0.5})), tensor({-3.5, -3.5, -3.5, -3.5}).reshape({1, 1, 2, 2}), 0, 0));
+  const Tensor w = tensor({1.0, 0.0, 0.0, -1.0}, kFloat64).reshape({1, 1, 2, 2});
+  EXPECT_TRUE(all_close(conv2d(x, w, tensor({0.5}, kFloat64)), tensor({-3.5, -3.5, -3.5, -3.5}, kFloat64).reshape({1, 1, 2, 2}), 0, 0));
 }
 
 struct ConvSetup {

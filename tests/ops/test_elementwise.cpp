@@ -30,8 +30,8 @@ Tensor positive_leaf(const Shape& shape) { return (rand(shape, kFloat64) + 0.5).
 // ---- values ------------------------------------------------------------------------------------
 
 TEST(Elementwise, BroadcastColumnWithRow) {
-  const Tensor column = tensor({{1.0}, {2.0}, {3.0}});          // [3, 1]
-  const Tensor row = tensor({{10.0, 20.0, 30.0, 40.0}});         // [1, 4]
+  const Tensor column = tensor({{1.0}, {2.0}, {3.0}}, kFloat64);          // [3, 1]
+  const Tensor row = tensor({{10.0, 20.0, 30.0, 40.0}}, kFloat64);         // [1, 4]
   const Tensor sum = column + row;
   EXPECT_EQ(sum.shape(), (Shape{3, 4}));
   EXPECT_EQ(values(sum), (std::vector<double>{11, 21, 31, 41, 12, 22, 32, 42, 13, 23, 33, 43}));
@@ -39,23 +39,23 @@ TEST(Elementwise, BroadcastColumnWithRow) {
 }
 
 TEST(Elementwise, BroadcastRowVectorOverMatrix) {
-  const Tensor m = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
-  const Tensor v = tensor({2.0, 4.0, 8.0});
+  const Tensor m = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
+  const Tensor v = tensor({2.0, 4.0, 8.0}, kFloat64);
   EXPECT_EQ(values(m * v), (std::vector<double>{2, 8, 24, 8, 20, 48}));
   EXPECT_EQ(values(m / v), (std::vector<double>{0.5, 0.5, 0.375, 2, 1.25, 0.75}));
   EXPECT_EQ(values(v * m), (std::vector<double>{2, 8, 24, 8, 20, 48}));
   // A column [2, 1] broadcasts along the rows.
-  EXPECT_EQ(values(m - tensor({{1.0}, {4.0}})), (std::vector<double>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(values(m - tensor({{1.0}, {4.0}}, kFloat64)), (std::vector<double>{0, 1, 2, 0, 1, 2}));
 }
 
 TEST(Elementwise, BroadcastHigherRankAndZeroDim) {
   const Tensor a = arange(6, kFloat64);
   const Tensor block = reshape(a, {2, 1, 3});
-  const Tensor col = reshape(tensor({0.0, 100.0}), {2, 1});
+  const Tensor col = reshape(tensor({0.0, 100.0}, kFloat64), {2, 1});
   const Tensor out = block + col;  // [2, 1, 3] + [2, 1] -> [2, 2, 3]
   EXPECT_EQ(out.shape(), (Shape{2, 2, 3}));
   EXPECT_EQ(values(out), (std::vector<double>{0, 1, 2, 100, 101, 102, 3, 4, 5, 103, 104, 105}));
-  const Tensor scalar = sum(tensor({2.0}));  // shape {}
+  const Tensor scalar = sum(tensor({2.0}, kFloat64));  // shape {}
   EXPECT_EQ(values(a * scalar), (std::vector<double>{0, 2, 4, 6, 8, 10}));
   EXPECT_EQ((scalar + scalar).shape(), Shape{});
 }
@@ -74,25 +74,38 @@ TEST(Elementwise, ScalarFormsKeepTheTensorsDtype) {
   EXPECT_EQ((-x).to_vector<float>(), (std::vector<float>{-1, -2, -4}));
 }
 
+// torch.sign and torch.sgn: 0 at NaN and at 0; the gradient is a defined zero (SignBackward0).
+TEST(Elementwise, SignIsAStepWithAZeroGradient) {
+  const double nan = std::nan("");
+  const Tensor x = tensor({nan, -2.0, 0.0, 3.0}, TensorOptions(kFloat64).requires_grad(true));
+  const Tensor s = sign(x);
+  EXPECT_EQ(values(s.detach().slice(0, 1)), (std::vector<double>{-1, 0, 1}));
+  EXPECT_EQ(values(s.detach()).front(), 0.0);
+  EXPECT_STREQ(s.grad_fn()->name(), "SignBackward0");
+  EXPECT_STREQ(x.sgn().grad_fn()->name(), "SgnBackward0");
+  s.sum().backward();
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 0, 0}));
+}
+
 TEST(Elementwise, PointwiseFunctionValues) {
-  const Tensor x = tensor({-2.0, 0.0, 0.5, 3.0});
+  const Tensor x = tensor({-2.0, 0.0, 0.5, 3.0}, kFloat64);
   EXPECT_EQ(values(relu(x)), (std::vector<double>{0, 0, 0.5, 3}));
   EXPECT_EQ(values(abs(x)), (std::vector<double>{2, 0, 0.5, 3}));
   EXPECT_EQ(values(pow(x, 2.0)), (std::vector<double>{4, 0, 0.25, 9}));
-  EXPECT_TRUE(all_close(exp(x), tensor({std::exp(-2.0), 1.0, std::exp(0.5), std::exp(3.0)}), 1e-15, 0));
-  EXPECT_TRUE(all_close(tanh(x), tensor({std::tanh(-2.0), 0.0, std::tanh(0.5), std::tanh(3.0)}), 1e-15, 0));
-  EXPECT_TRUE(all_close(sigmoid(x), tensor({1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-3.0))}),
+  EXPECT_TRUE(all_close(exp(x), tensor({std::exp(-2.0), 1.0, std::exp(0.5), std::exp(3.0)}, kFloat64), 1e-15, 0));
+  EXPECT_TRUE(all_close(tanh(x), tensor({std::tanh(-2.0), 0.0, std::tanh(0.5), std::tanh(3.0)}, kFloat64), 1e-15, 0));
+  EXPECT_TRUE(all_close(sigmoid(x), tensor({1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-3.0))}, kFloat64),
                         1e-15, 0));
-  const Tensor p = tensor({0.25, 1.0, 4.0});
-  EXPECT_TRUE(all_close(log(p), tensor({std::log(0.25), 0.0, std::log(4.0)}), 1e-15, 0));
-  EXPECT_TRUE(all_close(log1p(tensor({1e-10, 1.0})), tensor({1e-10 - 5e-21, std::log(2.0)}), 1e-14, 0));
+  const Tensor p = tensor({0.25, 1.0, 4.0}, kFloat64);
+  EXPECT_TRUE(all_close(log(p), tensor({std::log(0.25), 0.0, std::log(4.0)}, kFloat64), 1e-15, 0));
+  EXPECT_TRUE(all_close(log1p(tensor({1e-10, 1.0}, kFloat64)), tensor({1e-10 - 5e-21, std::log(2.0)}, kFloat64), 1e-14, 0));
   EXPECT_EQ(values(sqrt(p)), (std::vector<double>{0.5, 1, 2}));
   EXPECT_EQ(values(pow(p, 0.5)), (std::vector<double>{0.5, 1, 2}));
   EXPECT_EQ(values(pow(p, -1.0)), (std::vector<double>{4, 1, 0.25}));
 }
 
 TEST(Elementwise, LogFollowsIeeeAtZeroAndBelow) {
-  const std::vector<double> out = values(log(tensor({0.0, -1.0})));
+  const std::vector<double> out = values(log(tensor({0.0, -1.0}, kFloat64)));
   EXPECT_EQ(out[0], -std::numeric_limits<double>::infinity());
   EXPECT_TRUE(std::isnan(out[1]));
 }
@@ -129,7 +142,7 @@ TEST(Elementwise, SigmoidMatchesPyTorchFixtures) {
 
 TEST(Elementwise, SigmoidSaturatesWithoutOverflow) {
   for (Dtype dtype : {kFloat32, kFloat64}) {
-    Tensor x = to_dtype(tensor({-1e4, -50.0, 50.0, 1e4}), dtype).requires_grad_();
+    Tensor x = to_dtype(tensor({-1e4, -50.0, 50.0, 1e4}, kFloat64), dtype).requires_grad_();
     const Tensor y = to_dtype(sigmoid(x), kFloat64);
     const std::vector<double> out = values(y);
     EXPECT_EQ(out[0], 0.0);
@@ -176,7 +189,7 @@ TEST(Elementwise, GradientWhenOnlyOneSideRequiresGrad) {
 }
 
 TEST(Elementwise, SameTensorOnBothSidesAccumulates) {
-  Tensor x = tensor({3.0, -2.0}).requires_grad_();
+  Tensor x = tensor({3.0, -2.0}, kFloat64).requires_grad_();
   sum(x * x + x).backward();
   EXPECT_EQ(values(x.grad()), (std::vector<double>{7, -3}));  // 2x + 1
   manual_seed(9);
@@ -215,7 +228,7 @@ TEST(Elementwise, PointwiseGradients) {
 
 TEST(Elementwise, KinksTakePyTorchsOneSidedGradient) {
   // relu and abs have gradient 0 at exactly 0; pow with exponent 0 has gradient 0 even at 0.
-  Tensor x = tensor({-1.0, 0.0, 2.0}).requires_grad_();
+  Tensor x = tensor({-1.0, 0.0, 2.0}, kFloat64).requires_grad_();
   sum(relu(x)).backward();
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 1}));
   x.zero_grad();
@@ -251,7 +264,7 @@ TEST(Elementwise, NoGraphUnderNoGradGuard) {
 // ---- sum_to -----------------------------------------------------------------------------------------
 
 TEST(SumTo, ReducesTheBroadcastDims) {
-  const Tensor g = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor g = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
   EXPECT_EQ(values(sum_to(g, {3})), (std::vector<double>{5, 7, 9}));
   EXPECT_EQ(sum_to(g, {1, 3}).shape(), (Shape{1, 3}));
   EXPECT_EQ(values(sum_to(g, {1, 3})), (std::vector<double>{5, 7, 9}));
@@ -370,7 +383,7 @@ INSTANTIATE_TEST_SUITE_P(MathJson, ElementwiseFixtures,
 
 TEST(Clamp, FollowsPyTorchAtNaNAndCrossedBounds) {
   const double nan = std::nan("");
-  const Tensor x = tensor({-2.0, -1.0, 0.0, 1.0, 2.0, nan});
+  const Tensor x = tensor({-2.0, -1.0, 0.0, 1.0, 2.0, nan}, kFloat64);
   const std::vector<double> clamped = values(clamp(x, -1, 1));
   EXPECT_EQ(std::vector<double>(clamped.begin(), clamped.end() - 1), (std::vector<double>{-1, -1, 0, 1, 1}));
   EXPECT_TRUE(std::isnan(clamped.back()));  // a NaN element passes through
@@ -385,10 +398,10 @@ TEST(Clamp, FollowsPyTorchAtNaNAndCrossedBounds) {
 }
 
 TEST(Clamp, GradientPassesOnBothBoundsInclusive) {
-  Tensor x = tensor({-2.0, -1.0, 0.0, 1.0, 2.0, std::nan("")}).requires_grad_();
+  Tensor x = tensor({-2.0, -1.0, 0.0, 1.0, 2.0, std::nan("")}, kFloat64).requires_grad_();
   const Tensor y = clamp(x, -1.0, 1.0);
   EXPECT_STREQ(y.grad_fn()->name(), "ClampBackward1");
-  y.backward(tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}));
+  y.backward(tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 2, 3, 4, 0, 0}));
   x.zero_grad();
   clamp(x, 1.0, -1.0).backward(ones({6}, kFloat64));  // crossed bounds: no x lies inside
@@ -418,48 +431,48 @@ TEST(Clamp, Int64TensorsTakeWholeBounds) {
 
 TEST(Extremes, MaximumAndMinimumPropagateNaNAndBroadcast) {
   const double nan = std::nan("");
-  const std::vector<double> larger = values(maximum(tensor({1.0, 4.0, nan}), tensor({2.0, 3.0, 0.0})));
+  const std::vector<double> larger = values(maximum(tensor({1.0, 4.0, nan}, kFloat64), tensor({2.0, 3.0, 0.0}, kFloat64)));
   EXPECT_EQ(larger[0], 2.0);
   EXPECT_EQ(larger[1], 4.0);
   EXPECT_TRUE(std::isnan(larger[2]));
-  EXPECT_TRUE(std::isnan(values(minimum(tensor({0.0}), tensor({nan})))[0]));
-  const Tensor grid = maximum(tensor({{0.0}, {2.0}}), tensor({1.0, 3.0}));  // [2, 1] with [2]
+  EXPECT_TRUE(std::isnan(values(minimum(tensor({0.0}, kFloat64), tensor({nan}, kFloat64)))[0]));
+  const Tensor grid = maximum(tensor({{0.0}, {2.0}}, kFloat64), tensor({1.0, 3.0}, kFloat64));  // [2, 1] with [2]
   EXPECT_EQ(grid.shape(), (Shape{2, 2}));
   EXPECT_EQ(values(grid), (std::vector<double>{1, 3, 2, 3}));
   EXPECT_EQ(maximum(tensor({1, 5}), tensor({3, 2})).to_vector<std::int64_t>(), (std::vector<std::int64_t>{3, 5}));
   // libtorch's two-tensor max and min are the same ops.
-  EXPECT_EQ(values(max(tensor({1.0, 4.0}), tensor({2.0, 3.0}))), (std::vector<double>{2, 4}));
-  EXPECT_EQ(values(min(tensor({1.0, 4.0}), tensor({2.0, 3.0}))), (std::vector<double>{1, 3}));
+  EXPECT_EQ(values(max(tensor({1.0, 4.0}, kFloat64), tensor({2.0, 3.0}, kFloat64))), (std::vector<double>{2, 4}));
+  EXPECT_EQ(values(min(tensor({1.0, 4.0}, kFloat64), tensor({2.0, 3.0}, kFloat64))), (std::vector<double>{1, 3}));
 }
 
 TEST(Extremes, TiesSplitTheGradientAndNaNSendsItToBoth) {
   const double nan = std::nan("");
-  Tensor a = tensor({1.0, 2.0, 3.0, nan}).requires_grad_();
-  Tensor b = tensor({2.0, 2.0, 1.0, 1.0}).requires_grad_();
+  Tensor a = tensor({1.0, 2.0, 3.0, nan}, kFloat64).requires_grad_();
+  Tensor b = tensor({2.0, 2.0, 1.0, 1.0}, kFloat64).requires_grad_();
   const Tensor larger = max(a, b);
   EXPECT_STREQ(larger.grad_fn()->name(), "MaximumBackward0");
-  larger.backward(tensor({4.0, 4.0, 4.0, 4.0}));
+  larger.backward(tensor({4.0, 4.0, 4.0, 4.0}, kFloat64));
   EXPECT_EQ(values(a.grad()), (std::vector<double>{0, 2, 4, 4}));
   EXPECT_EQ(values(b.grad()), (std::vector<double>{4, 2, 0, 4}));
   a.zero_grad();
   b.zero_grad();
   const Tensor smaller = minimum(a, b);
   EXPECT_STREQ(smaller.grad_fn()->name(), "MinimumBackward0");
-  smaller.backward(tensor({4.0, 4.0, 4.0, 4.0}));
+  smaller.backward(tensor({4.0, 4.0, 4.0, 4.0}, kFloat64));
   EXPECT_EQ(values(a.grad()), (std::vector<double>{4, 2, 0, 4}));
   EXPECT_EQ(values(b.grad()), (std::vector<double>{0, 2, 4, 4}));
 }
 
 TEST(Outer, IsAColumnTimesARow) {
-  const Tensor product = outer(tensor({1.0, 2.0}), tensor({3.0, 4.0, 5.0}));
+  const Tensor product = outer(tensor({1.0, 2.0}, kFloat64), tensor({3.0, 4.0, 5.0}, kFloat64));
   EXPECT_EQ(product.shape(), (Shape{2, 3}));
   EXPECT_EQ(values(product), (std::vector<double>{3, 4, 5, 6, 8, 10}));
-  Tensor a = tensor({1.0, 2.0}).requires_grad_();
-  EXPECT_STREQ(outer(a, tensor({3.0, 4.0, 5.0})).grad_fn()->name(), "MulBackward0");
+  Tensor a = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  EXPECT_STREQ(outer(a, tensor({3.0, 4.0, 5.0}, kFloat64)).grad_fn()->name(), "MulBackward0");
 }
 
 TEST(ElementwiseMethods, ForwardToTheFreeFunctions) {
-  const Tensor x = tensor({-1.0, 0.5, 2.0});
+  const Tensor x = tensor({-1.0, 0.5, 2.0}, kFloat64);
   EXPECT_TRUE(all_close(x.sin(), sin(x), 0, 0));
   EXPECT_TRUE(all_close(x.cos(), cos(x), 0, 0));
   EXPECT_EQ(values(x.clamp(0.0, 1.0)), (std::vector<double>{0, 0.5, 1}));
@@ -467,8 +480,8 @@ TEST(ElementwiseMethods, ForwardToTheFreeFunctions) {
   EXPECT_EQ(values(x.clamp(std::nullopt, 1)), (std::vector<double>{-1, 0.5, 1}));
   EXPECT_EQ(values(x.clamp_min(0)), (std::vector<double>{0, 0.5, 2}));
   EXPECT_EQ(values(x.clamp_max(0)), (std::vector<double>{-1, 0, 0}));
-  EXPECT_EQ(values(x.maximum(tensor({0.0}))), (std::vector<double>{0, 0.5, 2}));
-  EXPECT_EQ(values(x.minimum(tensor({0.0}))), (std::vector<double>{-1, 0, 0}));
+  EXPECT_EQ(values(x.maximum(tensor({0.0}, kFloat64))), (std::vector<double>{0, 0.5, 2}));
+  EXPECT_EQ(values(x.minimum(tensor({0.0}, kFloat64))), (std::vector<double>{-1, 0, 0}));
 }
 
 TEST(ElementwiseGradients, SinCosClampExtremesOuter) {
@@ -618,7 +631,7 @@ TEST(ElementwiseSecondOrder, OuterSumToAndAChain) {
 TEST(ElementwiseSecondOrder, SecondDerivativesByHand) {
   // d2/dx2 of exp, tanh, sigmoid, sqrt and x^3 at a few points: the recorded backward of each node,
   // differentiated once more with autograd::grad.
-  const Tensor x = tensor({0.25, 1.0, 2.0}).requires_grad_();
+  const Tensor x = tensor({0.25, 1.0, 2.0}, kFloat64).requires_grad_();
   const auto second = [&](const std::function<Tensor(const Tensor&)>& f) {
     const Tensor first = autograd::grad({f(x).sum()}, {x}, {}, true, true)[0];
     return autograd::grad({first.sum()}, {x})[0];
@@ -650,7 +663,7 @@ TEST(ElementwiseSecondOrder, NodesThatKeepTheirOutputIgnoreLaterChangesToTheInpu
       {"sqrt", [](const Tensor& v) { return sqrt(v); }}};
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);
-    const Tensor x = tensor({0.5, 2.0}).requires_grad_();
+    const Tensor x = tensor({0.5, 2.0}, kFloat64).requires_grad_();
     Tensor hidden = x * 1.0;
     const Tensor out = op(hidden).sum();
     const auto derivatives = [&] {

@@ -55,10 +55,10 @@ TEST(Embedding, MatchesPyTorch) {
 }
 
 TEST(Embedding, LooksUpRowsForIndicesOfAnyShape) {
-  const Tensor weight = tensor({{0.0, 0.5}, {1.0, 1.5}, {2.0, 2.5}});
+  const Tensor weight = tensor({{0.0, 0.5}, {1.0, 1.5}, {2.0, 2.5}}, kFloat64);
   const Tensor out = embedding(weight, tensor({{2, 0}, {1, 2}}));
   EXPECT_EQ(out.sizes().vec(), (Shape{2, 2, 2}));
-  EXPECT_TRUE(all_close(out, tensor({{{2.0, 2.5}, {0.0, 0.5}}, {{1.0, 1.5}, {2.0, 2.5}}}), 0.0, 0.0));
+  EXPECT_TRUE(all_close(out, tensor({{{2.0, 2.5}, {0.0, 0.5}}, {{1.0, 1.5}, {2.0, 2.5}}}, kFloat64), 0.0, 0.0));
   EXPECT_EQ(embedding(weight, tensor(int64_t{1})).sizes().vec(), (Shape{2}));
   EXPECT_EQ(embedding(weight, zeros({0}, kInt64)).sizes().vec(), (Shape{0, 2}));
   // Integer tables are looked up too (they just carry no gradient).
@@ -69,12 +69,12 @@ TEST(Embedding, LooksUpRowsForIndicesOfAnyShape) {
 TEST(Embedding, RepeatedIndicesAccumulateAndPaddingGetsNothing) {
   const Tensor weight = zeros({4, 2}, kFloat64).requires_grad_();
   const Tensor indices = tensor({1, 3, 1, 1, 0});
-  const Tensor g = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}, {7.0, 8.0}, {9.0, 10.0}});
+  const Tensor g = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}, {7.0, 8.0}, {9.0, 10.0}}, kFloat64);
   embedding(weight, indices, /*padding_idx=*/3).backward(g);
-  EXPECT_TRUE(all_close(weight.grad(), tensor({{9.0, 10.0}, {13.0, 16.0}, {0.0, 0.0}, {0.0, 0.0}}), 0.0, 0.0));
+  EXPECT_TRUE(all_close(weight.grad(), tensor({{9.0, 10.0}, {13.0, 16.0}, {0.0, 0.0}, {0.0, 0.0}}, kFloat64), 0.0, 0.0));
   const Tensor scaled = zeros({4, 2}, kFloat64).requires_grad_();
   embedding(scaled, indices, -1, /*scale_grad_by_freq=*/true).backward(g);
-  EXPECT_TRUE(all_close(scaled.grad(), tensor({{9.0, 10.0}, {13.0 / 3, 16.0 / 3}, {0.0, 0.0}, {3.0, 4.0}}), 1e-15,
+  EXPECT_TRUE(all_close(scaled.grad(), tensor({{9.0, 10.0}, {13.0 / 3, 16.0 / 3}, {0.0, 0.0}, {3.0, 4.0}}, kFloat64), 1e-15,
                         0.0));
 }
 
@@ -118,10 +118,10 @@ TEST(Embedding, SecondAndThirdDerivatives) {
 }
 
 TEST(Embedding, RenormScalesOnlyTheRowsLookedUp) {
-  Tensor weight = tensor({{3.0, 4.0}, {0.3, 0.4}, {6.0, 8.0}});
+  Tensor weight = tensor({{3.0, 4.0}, {0.3, 0.4}, {6.0, 8.0}}, kFloat64);
   embedding_renorm_(weight, tensor({0, 1, 0}), 1.0, 2.0);
   const double scale = 1.0 / (5.0 + 1e-7);
-  EXPECT_TRUE(all_close(weight, tensor({{3.0 * scale, 4.0 * scale}, {0.3, 0.4}, {6.0, 8.0}}), 1e-15, 0.0));
+  EXPECT_TRUE(all_close(weight, tensor({{3.0 * scale, 4.0 * scale}, {0.3, 0.4}, {6.0, 8.0}}, kFloat64), 1e-15, 0.0));
   EXPECT_EQ(weight._version(), 1);
 }
 

@@ -128,8 +128,8 @@ TEST(SelectGradients, GradcheckAndNames) {
   EXPECT_TRUE(passes_gradcheck([](const auto& in) { return in[0][0] * in[0][1]; }, {x}));
   EXPECT_EQ(std::string(x[0].grad_fn()->name()), "SelectBackward0");
   // The same row twice: both gradients land on it.
-  Tensor y = tensor({{1.0, 2.0}, {3.0, 4.0}}).requires_grad_();
-  (y[1] * 2.0 + y[1]).backward(tensor({1.0, 10.0}));
+  Tensor y = tensor({{1.0, 2.0}, {3.0, 4.0}}, kFloat64).requires_grad_();
+  (y[1] * 2.0 + y[1]).backward(tensor({1.0, 10.0}, kFloat64));
   EXPECT_EQ(values(y.grad()), (std::vector<double>{0, 0, 3, 30}));
 }
 
@@ -195,16 +195,16 @@ TEST(IndexSelect, PicksInIndexOrder) {
   // A 0-D index acts as a one-element list: the dim stays, with size 1.
   EXPECT_EQ(index_select(x, 1, tensor(2)).shape(), (Shape{3, 1}));
   EXPECT_EQ(index_select(x, 0, zeros({0}, kLong)).shape(), (Shape{0, 4}));
-  EXPECT_EQ(index_select(tensor(5.0), 0, tensor({0})).shape(), Shape{});
+  EXPECT_EQ(index_select(tensor(5.0, kFloat64), 0, tensor({0})).shape(), Shape{});
   EXPECT_EQ(longs(index_select(tensor({10, 20, 30}), 0, tensor({2, 2}))), (std::vector<std::int64_t>{30, 30}));
   EXPECT_EQ(bools(index_select(tensor({1, 0}).to(kBool), 0, tensor({1, 0}))), (std::vector<bool>{false, true}));
 }
 
 TEST(IndexSelectGradients, RepeatedIndicesAccumulate) {
-  Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}).requires_grad_();
+  Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, kFloat64).requires_grad_();
   const Tensor out = index_select(x, 0, tensor({2, 0, 2, 2}));
   EXPECT_EQ(std::string(out.grad_fn()->name()), "IndexSelectBackward0");
-  out.backward(tensor({{1.0, 2.0}, {10.0, 20.0}, {100.0, 200.0}, {1000.0, 2000.0}}));
+  out.backward(tensor({{1.0, 2.0}, {10.0, 20.0}, {100.0, 200.0}, {1000.0, 2000.0}}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{10, 20, 0, 0, 1101, 2202}));
   manual_seed(43);
   const Tensor index = tensor({1, 3, 1, 0, 1});
@@ -226,10 +226,10 @@ TEST(MaskedFill, FillsWhereTheMaskIsTrue) {
   EXPECT_TRUE(std::isinf(values(inf)[2]) && std::isinf(values(inf)[5]));
   EXPECT_EQ(values(inf)[4], 4.0);
   // A mask larger than x broadcasts x, as PyTorch's out-of-place masked_fill does.
-  const Tensor wide = masked_fill(tensor({{1.0}, {2.0}}), tensor({{{1, 0, 0}, {0, 0, 1}}}).to(kBool), 0.0);
+  const Tensor wide = masked_fill(tensor({{1.0}, {2.0}}, kFloat64), tensor({{{1, 0, 0}, {0, 0, 1}}}).to(kBool), 0.0);
   EXPECT_EQ(wide.shape(), (Shape{1, 2, 3}));
   EXPECT_EQ(values(wide), (std::vector<double>{0, 1, 1, 2, 2, 0}));
-  EXPECT_EQ(values(masked_fill(x, mask, tensor(7.0))), (std::vector<double>{7, 1, 2, 3, 7, 7}));
+  EXPECT_EQ(values(masked_fill(x, mask, tensor(7.0, kFloat64))), (std::vector<double>{7, 1, 2, 3, 7, 7}));
 }
 
 TEST(MaskedFill, ValueTakesTheInputDtype) {
@@ -238,24 +238,24 @@ TEST(MaskedFill, ValueTakesTheInputDtype) {
   EXPECT_EQ(masked_fill(tensor({1, 2}).to(kUInt8), mask, -1).to(kInt64).to_vector<std::int64_t>(),
             (std::vector<std::int64_t>{255, 2}));
   EXPECT_EQ(bools(masked_fill(tensor({0, 0}).to(kBool), mask, 5)), (std::vector<bool>{true, false}));
-  EXPECT_EQ(masked_fill(tensor({1.0f, 2.0f}), mask, tensor(0.5)).dtype(), kFloat32);
+  EXPECT_EQ(masked_fill(tensor({1.0f, 2.0f}), mask, tensor(0.5, kFloat64)).dtype(), kFloat32);
   const Tensor nan = masked_fill(tensor({1.0f, 2.0f}), mask, std::nan(""));
   EXPECT_TRUE(std::isnan(nan.to_vector<float>()[0]));
 }
 
 TEST(MaskedFillGradients, ZeroWhereFilledAndValueGetsTheMaskedSum) {
-  Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}}).requires_grad_();
-  Tensor value = tensor(9.0).requires_grad_();
+  Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}}, kFloat64).requires_grad_();
+  Tensor value = tensor(9.0, kFloat64).requires_grad_();
   const Tensor mask = tensor({{1, 0}, {1, 1}}).to(kBool);
   const Tensor out = masked_fill(x, mask, value);
   EXPECT_EQ(std::string(out.grad_fn()->name()), "MaskedFillBackward1");
-  out.backward(tensor({{1.0, 2.0}, {10.0, 20.0}}));
+  out.backward(tensor({{1.0, 2.0}, {10.0, 20.0}}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 2, 0, 0}));
   EXPECT_EQ(value.grad().item<double>(), 31.0);
   EXPECT_EQ(std::string(masked_fill(x, mask, 0.0).grad_fn()->name()), "MaskedFillBackward0");
 
   // A float64 value filling a float32 input gets its gradient in float64.
-  Tensor wide_value = tensor(1.0).requires_grad_();
+  Tensor wide_value = tensor(1.0, kFloat64).requires_grad_();
   masked_fill(tensor({1.0f, 2.0f}), tensor({1, 1}).to(kBool), wide_value).backward(tensor({0.5f, 0.25f}));
   EXPECT_EQ(wide_value.grad().dtype(), kFloat64);
   EXPECT_EQ(wide_value.grad().item<double>(), 0.75);
@@ -276,15 +276,15 @@ TEST(MaskedFillGradients, ZeroWhereFilledAndValueGetsTheMaskedSum) {
 
 TEST(Where, ChoosesElementwise) {
   const Tensor c = tensor({{1, 0, 1}}).to(kBool);
-  const Tensor a = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
-  const Tensor b = tensor({{-1.0}, {-2.0}});
+  const Tensor a = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
+  const Tensor b = tensor({{-1.0}, {-2.0}}, kFloat64);
   const Tensor out = where(c, a, b);
   EXPECT_EQ(out.shape(), (Shape{2, 3}));
   EXPECT_EQ(values(out), (std::vector<double>{1, -1, 3, 4, -2, 6}));
   EXPECT_EQ(values(where(c, a, 0.0)), (std::vector<double>{1, 0, 3, 4, 0, 6}));
   EXPECT_EQ(values(where(c, 7.0, b)), (std::vector<double>{7, -1, 7, 7, -2, 7}));
   // Three-way broadcasting: [3] with [2, 1] with [] gives [2, 3].
-  EXPECT_EQ(where(tensor({1, 0, 1}).to(kBool), tensor({{1.0}, {2.0}}), tensor(0.0)).shape(), (Shape{2, 3}));
+  EXPECT_EQ(where(tensor({1, 0, 1}).to(kBool), tensor({{1.0}, {2.0}}, kFloat64), tensor(0.0, kFloat64)).shape(), (Shape{2, 3}));
   EXPECT_EQ(longs(where(tensor({1, 0}).to(kBool), tensor({1, 2}), tensor({3, 4}))), (std::vector<std::int64_t>{1, 4}));
   EXPECT_EQ(bools(where(tensor({1, 0}).to(kBool), tensor({0, 0}).to(kBool), tensor({1, 1}).to(kBool))),
             (std::vector<bool>{false, true}));
@@ -292,7 +292,7 @@ TEST(Where, ChoosesElementwise) {
 
 TEST(Where, PromotesAsPyTorch) {
   const Tensor c = tensor({1, 0}).to(kBool);
-  EXPECT_EQ(where(c, tensor({1.0f, 2.0f}), tensor({1.0, 2.0})).dtype(), kFloat64);
+  EXPECT_EQ(where(c, tensor({1.0f, 2.0f}), tensor({1.0, 2.0}, kFloat64)).dtype(), kFloat64);
   EXPECT_EQ(where(c, tensor({1.0f, 2.0f}), tensor({1, 2})).dtype(), kFloat32);
   const Tensor mixed = where(c, tensor({1, 2}), 2.5);
   EXPECT_EQ(mixed.dtype(), kFloat32);
@@ -302,16 +302,16 @@ TEST(Where, PromotesAsPyTorch) {
 }
 
 TEST(WhereGradients, SplitByTheCondition) {
-  Tensor a = tensor({1.0, 2.0, 3.0}).requires_grad_();
-  Tensor b = tensor(5.0).requires_grad_();
+  Tensor a = tensor({1.0, 2.0, 3.0}, kFloat64).requires_grad_();
+  Tensor b = tensor(5.0, kFloat64).requires_grad_();
   const Tensor out = where(tensor({1, 0, 0}).to(kBool), a, b);
   EXPECT_EQ(std::string(out.grad_fn()->name()), "WhereBackward0");
-  out.backward(tensor({1.0, 10.0, 100.0}));
+  out.backward(tensor({1.0, 10.0, 100.0}, kFloat64));
   EXPECT_EQ(values(a.grad()), (std::vector<double>{1, 0, 0}));
   EXPECT_EQ(b.grad().item<double>(), 110.0);
   // A float32 input promoted next to float64 gets its gradient back in float32.
   Tensor narrow_input = tensor({1.0f, 2.0f}).requires_grad_();
-  where(tensor({1, 0}).to(kBool), narrow_input, tensor({0.0, 0.0})).backward(tensor({3.0, 4.0}));
+  where(tensor({1, 0}).to(kBool), narrow_input, tensor({0.0, 0.0}, kFloat64)).backward(tensor({3.0, 4.0}, kFloat64));
   EXPECT_EQ(narrow_input.grad().to_vector<float>(), (std::vector<float>{3.0f, 0.0f}));
 
   manual_seed(45);
@@ -344,7 +344,7 @@ TEST(Cat, LegacyEmptyTensorsAndPromotion) {
   const Tensor a = arange_shaped({2, 3});
   EXPECT_EQ(values(cat({zeros({0}, kFloat64), a, zeros({0}, kFloat64)}, 1)), values(a));
   EXPECT_EQ(cat({zeros({0}), zeros({0})}).shape(), (Shape{0}));
-  EXPECT_EQ(cat({tensor({1.0f}), tensor({2.0})}).dtype(), kFloat64);
+  EXPECT_EQ(cat({tensor({1.0f}), tensor({2.0}, kFloat64)}).dtype(), kFloat64);
   EXPECT_EQ(cat({tensor({1.0f}), tensor({2})}).to_vector<float>(), (std::vector<float>{1.0f, 2.0f}));
   EXPECT_EQ(cat({tensor({1}).to(kBool), tensor({7}).to(kUInt8)}).dtype(), kUInt8);
 }
@@ -355,28 +355,28 @@ TEST(Stack, JoinsAlongANewDim) {
   EXPECT_EQ(stack({a, b}).shape(), (Shape{2, 2, 3}));
   EXPECT_EQ(values(stack({a, b}, 1)), (std::vector<double>{0, 1, 2, 10, 11, 12, 3, 4, 5, 13, 14, 15}));
   EXPECT_EQ(values(stack({a, b}, -1)), (std::vector<double>{0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15}));
-  EXPECT_EQ(values(stack({tensor(1.0), tensor(2.0)})), (std::vector<double>{1, 2}));
+  EXPECT_EQ(values(stack({tensor(1.0, kFloat64), tensor(2.0, kFloat64)})), (std::vector<double>{1, 2}));
   EXPECT_EQ(longs(stack({tensor({1, 2}), tensor({3, 4})}, 1)), (std::vector<std::int64_t>{1, 3, 2, 4}));
-  EXPECT_EQ(stack({tensor({1.0f}), tensor({1.0})}).dtype(), kFloat64);
+  EXPECT_EQ(stack({tensor({1.0f}), tensor({1.0}, kFloat64)}).dtype(), kFloat64);
 }
 
 TEST(CatStackGradients, PiecesGoBack) {
-  Tensor a = tensor({{1.0, 2.0}}).requires_grad_();
-  const Tensor constant = tensor({{3.0}});
-  Tensor b = tensor({{4.0, 5.0, 6.0}}).requires_grad_();
+  Tensor a = tensor({{1.0, 2.0}}, kFloat64).requires_grad_();
+  const Tensor constant = tensor({{3.0}}, kFloat64);
+  Tensor b = tensor({{4.0, 5.0, 6.0}}, kFloat64).requires_grad_();
   const Tensor out = cat({a, constant, b}, 1);
   EXPECT_EQ(std::string(out.grad_fn()->name()), "CatBackward0");
-  out.backward(tensor({{1.0, 2.0, 3.0, 4.0, 5.0, 6.0}}));
+  out.backward(tensor({{1.0, 2.0, 3.0, 4.0, 5.0, 6.0}}, kFloat64));
   EXPECT_EQ(values(a.grad()), (std::vector<double>{1, 2}));
   EXPECT_EQ(values(b.grad()), (std::vector<double>{4, 5, 6}));
   // The same tensor twice gets both pieces.
-  Tensor c = tensor({1.0, 2.0}).requires_grad_();
-  cat({c, c}).backward(tensor({1.0, 2.0, 10.0, 20.0}));
+  Tensor c = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  cat({c, c}).backward(tensor({1.0, 2.0, 10.0, 20.0}, kFloat64));
   EXPECT_EQ(values(c.grad()), (std::vector<double>{11, 22}));
-  Tensor d = tensor({1.0, 2.0}).requires_grad_();
+  Tensor d = tensor({1.0, 2.0}, kFloat64).requires_grad_();
   const Tensor stacked = stack({d, d * 3.0}, 1);
   EXPECT_EQ(std::string(stacked.grad_fn()->name()), "StackBackward0");
-  stacked.backward(tensor({{1.0, 2.0}, {10.0, 20.0}}));
+  stacked.backward(tensor({{1.0, 2.0}, {10.0, 20.0}}, kFloat64));
   EXPECT_EQ(values(d.grad()), (std::vector<double>{7, 70}));
   // A skipped empty input still gets its (empty) gradient.
   Tensor empty = zeros({0}, kFloat64).requires_grad_();
@@ -433,11 +433,12 @@ TEST(IndexingGradients, BackwardsAreDifferentiable) {
 
 TEST(IndexingErrors, Select) {
   const Tensor x = zeros({3, 4});
-  EXPECT_TRUE(throws_error_containing([&] { select(x, 0, 3); }, {"select", "index 3", "dim 0", "size 3", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([&] { select(x, 1, -5); }, {"select", "index -5", "dim 1", "size 4", "[3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { select(x, 0, 3); }, {"select", "index 3 is out of bounds for dimension 0 with size 3", "[3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { select(x, 1, -5); }, {"select", "index -5", "dimension 1", "size 4", "[3, 4]"}));
   EXPECT_TRUE(throws_error_containing([&] { select(x, 2, 0); }, {"select", "dim 2", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([&] { x[-4]; }, {"select", "index -4", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([] { tensor(1.0)[0]; }, {"select", "0-dim"}));
+  // x[i] reports as the operator the program used.
+  EXPECT_TRUE(throws_error_containing([&] { x[-4]; }, {"operator[]", "index -4", "[3, 4]"}));
+  EXPECT_TRUE(throws_error_containing([] { tensor(1.0, kFloat64)[0]; }, {"operator[]", "0-dim"}));
   EXPECT_TRUE(throws_error_containing([] { select(Tensor(), 0, 0); }, {"select", "undefined"}));
 }
 
@@ -446,13 +447,13 @@ TEST(IndexingErrors, SliceAndNarrow) {
   EXPECT_TRUE(throws_error_containing([&] { slice(x, 0, 0, 2, 0); }, {"slice", "step", "0"}));
   EXPECT_TRUE(throws_error_containing([&] { slice(x, 0, 0, 2, -1); }, {"slice", "step", "-1"}));
   EXPECT_TRUE(throws_error_containing([&] { slice(x, -3); }, {"slice", "dim -3", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([] { slice(tensor(1.0)); }, {"slice", "0-dim"}));
+  EXPECT_TRUE(throws_error_containing([] { slice(tensor(1.0, kFloat64)); }, {"slice", "0-dim"}));
   EXPECT_TRUE(throws_error_containing([&] { narrow(x, 0, 2, 2); }, {"narrow", "start (2)", "length (2)", "size 3", "[3, 4]"}));
   EXPECT_TRUE(throws_error_containing([&] { narrow(x, 1, -5, 1); }, {"narrow", "start -5", "size 4", "[3, 4]"}));
   EXPECT_TRUE(throws_error_containing([&] { narrow(x, 1, 5, 0); }, {"narrow", "start 5", "[3, 4]"}));
   EXPECT_TRUE(throws_error_containing([&] { narrow(x, 0, 1, -1); }, {"narrow", "length (-1)"}));
   EXPECT_TRUE(throws_error_containing([&] { narrow(x, 2, 0, 1); }, {"narrow", "dim 2", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([] { narrow(tensor(1.0), 0, 0, 1); }, {"narrow", "0-dim"}));
+  EXPECT_TRUE(throws_error_containing([] { narrow(tensor(1.0, kFloat64), 0, 0, 1); }, {"narrow", "0-dim"}));
 }
 
 TEST(IndexingErrors, IndexSelect) {
@@ -460,11 +461,11 @@ TEST(IndexingErrors, IndexSelect) {
   EXPECT_TRUE(throws_error_containing([&] { index_select(x, 0, tensor({0, 3})); },
                                       {"index_select", "index value 3", "position 1", "dim 0", "size 3", "[3, 4]"}));
   EXPECT_TRUE(throws_error_containing([&] { index_select(x, 1, tensor({-1})); }, {"index_select", "index value -1", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([&] { index_select(x, 0, tensor({0.0})); }, {"index_select", "int64", "float64"}));
+  EXPECT_TRUE(throws_error_containing([&] { index_select(x, 0, tensor({0.0}, kFloat64)); }, {"index_select", "int64", "float64"}));
   EXPECT_TRUE(throws_error_containing([&] { index_select(x, 0, tensor({1}).to(kBool)); }, {"index_select", "int64", "bool"}));
   EXPECT_TRUE(throws_error_containing([&] { index_select(x, 0, tensor({{0, 1}})); }, {"index_select", "1-D", "[1, 2]"}));
   EXPECT_TRUE(throws_error_containing([&] { index_select(x, 2, tensor({0})); }, {"index_select", "dim 2", "[3, 4]"}));
-  EXPECT_TRUE(throws_error_containing([] { index_select(tensor(1.0), 0, tensor({0, 0})); }, {"index_select", "0-dim", "[2]"}));
+  EXPECT_TRUE(throws_error_containing([] { index_select(tensor(1.0, kFloat64), 0, tensor({0, 0})); }, {"index_select", "0-dim", "[2]"}));
   EXPECT_TRUE(throws_error_containing([&] { index_select(x, 0, Tensor()); }, {"index_select", "index", "undefined"}));
 }
 
@@ -474,7 +475,7 @@ TEST(IndexingErrors, MaskedFill) {
                                       {"masked_fill", "mask", "bool", "uint8", "[3, 4]"}));
   EXPECT_TRUE(throws_error_containing([&] { masked_fill(x, ones({3, 4}), 1.0); }, {"masked_fill", "mask", "float32"}));
   EXPECT_TRUE(throws_error_containing([&] { masked_fill(x, ones({3}).to(kBool), 1.0); }, {"masked_fill", "[3, 4]", "[3]"}));
-  EXPECT_TRUE(throws_error_containing([&] { masked_fill(x, ones({4}).to(kBool), tensor({1.0})); },
+  EXPECT_TRUE(throws_error_containing([&] { masked_fill(x, ones({4}).to(kBool), tensor({1.0}, kFloat64)); },
                                       {"masked_fill", "value", "0-dim", "[1]"}));
   const Tensor mask = ones({2}).to(kBool);
   EXPECT_TRUE(throws_error_containing([&] { masked_fill(ones({2}).to(kUInt8), mask, 300); },
@@ -502,7 +503,7 @@ TEST(IndexingErrors, CatAndStack) {
                                       {"cat", "except along dim 0", "tensor 1", "[2, 4]", "[2, 3]"}));
   EXPECT_TRUE(throws_error_containing([&] { cat({a, zeros({3})}); }, {"cat", "number of dims", "[2, 3]", "[3]"}));
   EXPECT_TRUE(throws_error_containing([&] { cat({a, a}, 2); }, {"cat", "dim 2", "[2, 3]"}));
-  EXPECT_TRUE(throws_error_containing([] { cat({tensor(1.0), tensor(2.0)}); }, {"cat", "zero-dimensional", "position 0"}));
+  EXPECT_TRUE(throws_error_containing([] { cat({tensor(1.0, kFloat64), tensor(2.0, kFloat64)}); }, {"cat", "zero-dimensional", "position 0"}));
   EXPECT_TRUE(throws_error_containing([&] { cat({a, Tensor()}); }, {"cat", "tensor 1", "undefined"}));
   EXPECT_TRUE(throws_error_containing([] { stack({}); }, {"stack", "non-empty"}));
   EXPECT_TRUE(throws_error_containing([&] { stack({a, zeros({3, 2})}); }, {"stack", "[2, 3]", "entry 0", "[3, 2]", "entry 1"}));

@@ -86,8 +86,8 @@ TEST(Matmul, MatchesTripleLoopInEveryRankCombination) {
 }
 
 TEST(Matmul, SmallExampleByHand) {
-  const Tensor a = tensor({{1.0, 2.0}, {3.0, 4.0}});
-  const Tensor b = tensor({{5.0, 6.0}, {7.0, 8.0}});
+  const Tensor a = tensor({{1.0, 2.0}, {3.0, 4.0}}, kFloat64);
+  const Tensor b = tensor({{5.0, 6.0}, {7.0, 8.0}}, kFloat64);
   EXPECT_EQ(matmul(a, b).to_vector<double>(), (std::vector<double>{19, 22, 43, 50}));
   const Tensor dot = matmul(tensor({1.0f, 2.0f, 3.0f}), tensor({4.0f, 5.0f, 6.0f}));
   EXPECT_EQ(dot.dim(), 0u);
@@ -125,8 +125,8 @@ TEST(Matmul, GradcheckWithOneSideConstantAndWithAnOperandUsedTwice) {
 
 TEST(Matmul, GradientsHaveTheRightValuesForAnAllOnesUpstream) {
   // dA = 1 B^T: every row of dA holds B's row sums; dB = A^T 1: every column holds A's column sums.
-  const Tensor a = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}).requires_grad_();
-  const Tensor b = tensor({{1.0, -1.0, 2.0}, {0.5, 0.0, 3.0}}).requires_grad_();
+  const Tensor a = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, kFloat64).requires_grad_();
+  const Tensor b = tensor({{1.0, -1.0, 2.0}, {0.5, 0.0, 3.0}}, kFloat64).requires_grad_();
   matmul(a, b).backward(ones({3, 3}, kFloat64));
   EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{2, 3.5, 2, 3.5, 2, 3.5}));
   EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{9, 9, 9, 12, 12, 12}));
@@ -164,9 +164,9 @@ TEST(Matmul, BadInputsNameTheShapesAndDtypes) {
 }
 
 TEST(Matmul, EngineWorksAfterAnError) {
-  const Tensor a = tensor({{1.0, 2.0}}).requires_grad_();
+  const Tensor a = tensor({{1.0, 2.0}}, kFloat64).requires_grad_();
   EXPECT_THROW(matmul(a, zeros({3, 1}, kFloat64)), Error);
-  matmul(a, tensor({{3.0}, {4.0}})).backward(ones({1, 1}, kFloat64));
+  matmul(a, tensor({{3.0}, {4.0}}, kFloat64)).backward(ones({1, 1}, kFloat64));
   EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{3, 4}));
 }
 
@@ -263,7 +263,7 @@ TEST(Linear, BiasGradientIsTheColumnSumOfTheUpstream) {
   const Tensor x = zeros({3, 2}, kFloat64);
   const Tensor w = zeros({2, 2}, kFloat64).requires_grad_();
   const Tensor b = zeros({2}, kFloat64).requires_grad_();
-  linear(x, w, b).backward(tensor({{1.0, 10.0}, {2.0, 20.0}, {3.0, 30.0}}));
+  linear(x, w, b).backward(tensor({{1.0, 10.0}, {2.0, 20.0}, {3.0, 30.0}}, kFloat64));
   EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{6, 60}));
   EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{0, 0, 0, 0}));
 }

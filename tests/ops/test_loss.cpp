@@ -133,7 +133,7 @@ std::string trace_name(Reduction reduction, const std::string& what) {
 
 TEST(LossGradcheck, NllLoss) {
   manual_seed(101);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5}, kFloat64);
   const Tensor nc = randn({5, 4}, kFloat64).requires_grad_();
   const Tensor nc_target = tensor({0, 3, 1, 1, 2});
   const Tensor ncd = randn({2, 4, 3}, kFloat64).requires_grad_();
@@ -154,7 +154,7 @@ TEST(LossGradcheck, NllLoss) {
 
 TEST(LossGradcheck, CrossEntropyWithClassIndices) {
   manual_seed(102);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5, 0.7});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5, 0.7}, kFloat64);
   struct Case {
     std::string what;
     Tensor input, target;
@@ -183,7 +183,7 @@ TEST(LossGradcheck, CrossEntropyWithClassIndices) {
 
 TEST(LossGradcheck, CrossEntropyWithProbabilitiesDifferentiatesBoth) {
   manual_seed(103);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5}, kFloat64);
   for (const Shape& shape : std::vector<Shape>{{4}, {3, 4}, {2, 4, 3}}) {
     const Tensor input = randn(shape, kFloat64).requires_grad_();
     const Tensor target = softmax(randn(shape, kFloat64), shape.size() == 1 ? 0 : 1).requires_grad_();
@@ -202,7 +202,7 @@ TEST(LossGradcheck, BinaryCrossEntropyWithBroadcastWeight) {
   manual_seed(104);
   const Tensor input = (rand({4, 3}, kFloat64) * 0.8 + 0.1).requires_grad_();  // away from 0 and 1
   const Tensor target = rand({4, 3}, kFloat64).requires_grad_();
-  for (const Tensor& weight : {Tensor(), tensor({0.5, 2.0, 1.5}), rand({4, 1}, kFloat64) + 0.5})
+  for (const Tensor& weight : {Tensor(), tensor({0.5, 2.0, 1.5}, kFloat64), rand({4, 1}, kFloat64) + 0.5})
     for (Reduction reduction : kReductions) {
       SCOPED_TRACE(trace_name(reduction, weight.defined() ? "weight " + shape_str(weight.shape()) : "no weight"));
       const auto result = gradcheck(
@@ -216,8 +216,8 @@ TEST(LossGradcheck, BinaryCrossEntropyWithLogitsWeightAndPosWeight) {
   manual_seed(105);
   const Tensor input = (randn({4, 3}, kFloat64) * 3.0).requires_grad_();
   const Tensor target = rand({4, 3}, kFloat64).requires_grad_();
-  const Tensor weight = tensor({0.5, 2.0, 1.5});
-  const Tensor pos_weight = tensor({3.0, 0.5, 1.0});
+  const Tensor weight = tensor({0.5, 2.0, 1.5}, kFloat64);
+  const Tensor pos_weight = tensor({3.0, 0.5, 1.0}, kFloat64);
   for (Reduction reduction : kReductions)
     for (bool use_weight : {false, true})
       for (bool use_pos_weight : {false, true}) {
@@ -268,7 +268,7 @@ TEST(LossGradcheck, MseLoss) {
 
 TEST(LossCreateGraph, NllLoss) {
   manual_seed(121);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5}, kFloat64);
   const Tensor nc_target = tensor({0, 3, 1, 1, 2});
   const Tensor ncd_target = tensor({{0, 3, 1}, {2, 2, 0}});
   for (Reduction reduction : kReductions) {
@@ -290,13 +290,13 @@ TEST(LossCreateGraph, NllLossGradientDependsOnAnUpstreamThatDependsOnInputs) {
   manual_seed(122);
   const Tensor target = tensor({0, 3, 1, 1, 2});
   expect_differentiable_twice(
-      [&](const Inputs& in) { return matmul(nll_loss(in[0], target, tensor({0.5, 2.0, 1.0, 1.5}), kNone, 1), in[1]); },
+      [&](const Inputs& in) { return matmul(nll_loss(in[0], target, tensor({0.5, 2.0, 1.0, 1.5}, kFloat64), kNone, 1), in[1]); },
       {leaf({5, 4}), leaf({5})});
 }
 
 TEST(LossCreateGraph, CrossEntropyWithClassIndices) {
   manual_seed(123);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5, 0.7});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5, 0.7}, kFloat64);
   struct Case {
     std::string what;
     Shape shape;
@@ -324,14 +324,14 @@ TEST(LossCreateGraph, CrossEntropyGradientDependsOnAnUpstreamThatDependsOnInputs
   const Tensor target = tensor({1, 0, 4, 1});
   expect_differentiable_twice(
       [&](const Inputs& in) {
-        return matmul(cross_entropy_loss(in[0], target, tensor({0.5, 2.0, 1.0, 1.5, 0.7}), kNone, 0, 0.2), in[1]);
+        return matmul(cross_entropy_loss(in[0], target, tensor({0.5, 2.0, 1.0, 1.5, 0.7}, kFloat64), kNone, 0, 0.2), in[1]);
       },
       {leaf({4, 5}), leaf({4})});
 }
 
 TEST(LossCreateGraph, CrossEntropyWithProbabilities) {
   manual_seed(125);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5}, kFloat64);
   for (const Shape& shape : std::vector<Shape>{{4}, {3, 4}, {2, 4, 3}}) {
     const std::int64_t class_dim = shape.size() == 1 ? 0 : 1;
     for (Reduction reduction : kReductions)
@@ -354,7 +354,7 @@ TEST(LossCreateGraph, CrossEntropyWithProbabilities) {
 
 TEST(LossCreateGraph, BinaryCrossEntropy) {
   manual_seed(126);
-  for (const Tensor& weight : {Tensor(), tensor({0.5, 2.0, 1.5}), rand({4, 1}, kFloat64) + 0.5})
+  for (const Tensor& weight : {Tensor(), tensor({0.5, 2.0, 1.5}, kFloat64), rand({4, 1}, kFloat64) + 0.5})
     for (Reduction reduction : kReductions) {
       SCOPED_TRACE(trace_name(reduction, weight.defined() ? "weight " + shape_str(weight.shape()) : "no weight"));
       const Tensor input = (rand({4, 3}, kFloat64) * 0.8 + 0.1).requires_grad_();  // away from 0 and 1
@@ -366,8 +366,8 @@ TEST(LossCreateGraph, BinaryCrossEntropy) {
 
 TEST(LossCreateGraph, BinaryCrossEntropyWithLogits) {
   manual_seed(127);
-  const Tensor weight = tensor({0.5, 2.0, 1.5});
-  const Tensor pos_weight = tensor({3.0, 0.5, 1.0});
+  const Tensor weight = tensor({0.5, 2.0, 1.5}, kFloat64);
+  const Tensor pos_weight = tensor({3.0, 0.5, 1.0}, kFloat64);
   for (Reduction reduction : kReductions)
     for (bool use_weight : {false, true})
       for (bool use_pos_weight : {false, true}) {
@@ -385,16 +385,16 @@ TEST(LossCreateGraph, BinaryCrossEntropyWithLogits) {
 TEST(LossCreateGraph, BinaryCrossEntropyWithLogitsStaysFiniteForHugeLogits) {
   // The target gradient with pos_weight needs log sigmoid(x): recorded, it must not become
   // log(0) = -inf for a logit of -1000, nor lose its derivative sigmoid(-x) at x = 0.
-  const Tensor logits = tensor({1000.0, -1000.0, 0.0, -30.0}).requires_grad_();
-  const Tensor target = tensor({0.2, 0.7, 0.5, 1.0}).requires_grad_();
+  const Tensor logits = tensor({1000.0, -1000.0, 0.0, -30.0}, kFloat64).requires_grad_();
+  const Tensor target = tensor({0.2, 0.7, 0.5, 1.0}, kFloat64).requires_grad_();
   const FnOfInputs loss = [](const Inputs& in) {
-    return binary_cross_entropy_with_logits(in[0], in[1], Tensor(), tensor({3.0}), kNone);
+    return binary_cross_entropy_with_logits(in[0], in[1], Tensor(), tensor({3.0}, kFloat64), kNone);
   };
   EXPECT_TRUE(create_graph_keeps_the_gradients(loss, {logits, target}));
   const Inputs first = autograd::grad({loss({logits, target})}, {target}, {ones({4}, kFloat64)}, true, true);
   // d/dx of d loss/d y = (1 - p) sigmoid(-x) - 1, p = 3
   const Tensor second = autograd::grad({first[0]}, {logits}, {ones({4}, kFloat64)})[0];
-  EXPECT_TRUE(all_close(second, tensor({-1.0, -3.0, -2.0, -3.0}), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(second, tensor({-1.0, -3.0, -2.0, -3.0}, kFloat64), 1e-12, 1e-12));
 }
 
 TEST(LossCreateGraph, KlDiv) {
@@ -422,11 +422,11 @@ TEST(LossCreateGraph, MseLoss) {
 // The recorded backward of every loss is made of ops that record their own backward in turn.
 TEST(LossCreateGraph, ThirdDerivatives) {
   manual_seed(131);
-  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5});
+  const Tensor weight = tensor({0.5, 2.0, 1.0, 1.5}, kFloat64);
   const Tensor labels = tensor({{0, 3, 1}, {2, 2, 0}});
   const Tensor probabilities = softmax(randn({2, 4, 3}, kFloat64), 1).requires_grad_();
   const Tensor unit = (rand({2, 4, 3}, kFloat64) * 0.8 + 0.1).requires_grad_();
-  const Tensor per_class = tensor({2.0, 1.0, 0.5});
+  const Tensor per_class = tensor({2.0, 1.0, 0.5}, kFloat64);
   struct Case {
     std::string name;
     testing::FnOfInputs loss;
@@ -490,21 +490,21 @@ TEST(LossCreateGraph, Float32GradientsMatchTheFusedPath) {
 TEST(LossCreateGraph, EdgeValuesAreTheFusedPathsToo) {
   // BCE at exactly 0 and 1 (gradients of about 1e12 and infinite target gradients), kl_div's NaN
   // target gradient at a zero target, and an all-ignored mean's zero gradient.
-  const Tensor unit = tensor({0.0, 1.0, 0.0, 1.0}).requires_grad_();
-  const Tensor label = tensor({1.0, 0.0, 0.0, 1.0}).requires_grad_();
+  const Tensor unit = tensor({0.0, 1.0, 0.0, 1.0}, kFloat64).requires_grad_();
+  const Tensor label = tensor({1.0, 0.0, 0.0, 1.0}, kFloat64).requires_grad_();
   EXPECT_TRUE(create_graph_keeps_the_gradients(
       [](const Inputs& in) { return binary_cross_entropy(in[0], in[1], Tensor(), kNone); }, {unit, label}));
-  const Tensor log_probabilities = tensor({-1.2, -0.4, -2.0}).requires_grad_();
-  const Tensor with_zero = tensor({0.0, 0.7, 0.3}).requires_grad_();
+  const Tensor log_probabilities = tensor({-1.2, -0.4, -2.0}, kFloat64).requires_grad_();
+  const Tensor with_zero = tensor({0.0, 0.7, 0.3}, kFloat64).requires_grad_();
   const Tensor kl = kl_div(log_probabilities, with_zero, kSum, false);
   const Tensor target_grad = autograd::grad({kl}, {with_zero}, {}, true, true)[0];
   EXPECT_TRUE(std::isnan(target_grad.to_vector<double>()[0]));
   EXPECT_TRUE(create_graph_keeps_the_gradients([](const Inputs& in) { return kl_div(in[0], in[1], kSum, false); },
                                                {log_probabilities, with_zero}));
-  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}, kFloat64).requires_grad_();
   const Tensor all_ignored = tensor({-100, -100});
   for (double smoothing : {0.0, 0.1}) {
-    const Tensor loss = cross_entropy_loss(logits, all_ignored, tensor({1.0, 2.0, 3.0}), kMean, -100, smoothing);
+    const Tensor loss = cross_entropy_loss(logits, all_ignored, tensor({1.0, 2.0, 3.0}, kFloat64), kMean, -100, smoothing);
     EXPECT_TRUE(all_close(autograd::grad({loss}, {logits}, {}, true, true)[0], zeros({2, 3}, kFloat64), 0.0, 0.0));
   }
   const Tensor nll = nll_loss(logits, all_ignored, Tensor(), kMean, -100);
@@ -669,14 +669,14 @@ TEST(CrossEntropyKernels, NanLogitPoisonsOnlyItsRow) {
 // ---- PyTorch's behaviour, pinned by name -------------------------------------------------------------
 
 TEST(LossQuirks, AllIgnoredMeanIsNanButTheGradientIsZero) {
-  Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
+  Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}, kFloat64).requires_grad_();
   const Tensor all_ignored = tensor({-100, -100});
   const Tensor nll = nll_loss(logits, all_ignored, Tensor(), kMean, -100);
   EXPECT_TRUE(std::isnan(nll.item<double>()));
   nll.backward();
   EXPECT_TRUE(all_close(logits.grad(), zeros({2, 3}, kFloat64), 0.0, 0.0));
   logits.zero_grad();
-  const Tensor smoothed = cross_entropy_loss(logits, all_ignored, tensor({1.0, 2.0, 3.0}), kMean, -100, 0.1);
+  const Tensor smoothed = cross_entropy_loss(logits, all_ignored, tensor({1.0, 2.0, 3.0}, kFloat64), kMean, -100, 0.1);
   EXPECT_TRUE(std::isnan(smoothed.item<double>()));
   smoothed.backward();
   EXPECT_TRUE(all_close(logits.grad(), zeros({2, 3}, kFloat64), 0.0, 0.0));
@@ -684,7 +684,7 @@ TEST(LossQuirks, AllIgnoredMeanIsNanButTheGradientIsZero) {
 }
 
 TEST(LossQuirks, IgnoreIndexMayBeARealClass) {
-  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}});
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}}, kFloat64);
   const Tensor target = tensor({1, 0, 1});
   const Tensor losses = cross_entropy_loss(logits, target, Tensor(), kNone, 1, 0.0);
   EXPECT_EQ(losses.to_vector<double>()[0], 0.0);
@@ -694,9 +694,9 @@ TEST(LossQuirks, IgnoreIndexMayBeARealClass) {
 }
 
 TEST(LossQuirks, ClassIndexMeanDividesBySummedTargetWeights) {
-  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}});
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}, {0.0, 0.3, 0.1}}, kFloat64);
   const Tensor target = tensor({2, 0, 2});
-  const Tensor weight = tensor({4.0, 1.0, 0.5});
+  const Tensor weight = tensor({4.0, 1.0, 0.5}, kFloat64);
   for (double smoothing : {0.0, 0.25}) {
     const double sum = cross_entropy_loss(logits, target, weight, kSum, -100, smoothing).item<double>();
     const double mean = cross_entropy_loss(logits, target, weight, kMean, -100, smoothing).item<double>();
@@ -708,14 +708,14 @@ TEST(LossQuirks, ProbabilityTargetMeanDividesByPositionsWhateverTheWeights) {
   manual_seed(109);
   const Tensor logits = randn({2, 4, 3}, kFloat64);
   const Tensor target = softmax(randn({2, 4, 3}, kFloat64), 1);
-  const Tensor weight = tensor({4.0, 1.0, 0.5, 2.0});
+  const Tensor weight = tensor({4.0, 1.0, 0.5, 2.0}, kFloat64);
   const double sum = cross_entropy_loss(logits, target, weight, kSum, -100, 0.1).item<double>();
   const double mean = cross_entropy_loss(logits, target, weight, kMean, -100, 0.1).item<double>();
   EXPECT_DOUBLE_EQ(mean, sum / 6.0);  // N * d1 = 2 * 3
 }
 
 TEST(LossQuirks, LabelSmoothingIsAMixOfNllAndTheUniformTarget) {
-  const Tensor logits = tensor({{0.2, -1.0, 0.5, 0.0}, {1.0, 2.0, -0.5, 0.3}});
+  const Tensor logits = tensor({{0.2, -1.0, 0.5, 0.0}, {1.0, 2.0, -0.5, 0.3}}, kFloat64);
   const Tensor target = tensor({2, 1});
   const double e = 0.3;
   const double nll = cross_entropy_loss(logits, target, Tensor(), kMean, -100, 0.0).item<double>();
@@ -725,10 +725,10 @@ TEST(LossQuirks, LabelSmoothingIsAMixOfNllAndTheUniformTarget) {
 }
 
 TEST(LossQuirks, BinaryCrossEntropyAtExactlyZeroAndOne) {
-  const Tensor input = tensor({0.0, 1.0, 0.0, 1.0}).requires_grad_();
-  const Tensor target = tensor({1.0, 0.0, 0.0, 1.0}).requires_grad_();
+  const Tensor input = tensor({0.0, 1.0, 0.0, 1.0}, kFloat64).requires_grad_();
+  const Tensor target = tensor({1.0, 0.0, 0.0, 1.0}, kFloat64).requires_grad_();
   const Tensor losses = binary_cross_entropy(input, target, Tensor(), kNone);
-  EXPECT_TRUE(all_close(losses, tensor({100.0, 100.0, 0.0, 0.0}), 0.0, 0.0));  // log clamped at -100
+  EXPECT_TRUE(all_close(losses, tensor({100.0, 100.0, 0.0, 0.0}, kFloat64), 0.0, 0.0));  // log clamped at -100
   losses.backward(ones({4}, kFloat64));
   const std::vector<double> grad = input.grad().to_vector<double>();
   EXPECT_NEAR(grad[0], -1e12, 1e4);  // (x - y) / float(1e-12)
@@ -741,8 +741,8 @@ TEST(LossQuirks, BinaryCrossEntropyAtExactlyZeroAndOne) {
 }
 
 TEST(LossQuirks, KlDivZeroTargetGivesZeroLossButNanTargetGradient) {
-  const Tensor input = tensor({-1.2, -0.4, -2.0}).requires_grad_();
-  const Tensor target = tensor({0.0, 0.7, 0.3}).requires_grad_();
+  const Tensor input = tensor({-1.2, -0.4, -2.0}, kFloat64).requires_grad_();
+  const Tensor target = tensor({0.0, 0.7, 0.3}, kFloat64).requires_grad_();
   const Tensor losses = kl_div(input, target, kNone, false);
   EXPECT_EQ(losses.to_vector<double>()[0], 0.0);
   losses.backward(ones({3}, kFloat64));
@@ -762,19 +762,19 @@ TEST(LossQuirks, KlDivBatchMeanDividesByTheFirstDimension) {
 }
 
 TEST(LossQuirks, BinaryCrossEntropyWithLogitsIsStableForHugeLogits) {
-  const Tensor logits = tensor({1000.0, -1000.0, 1000.0, -1000.0});
-  const Tensor target = tensor({1.0, 0.0, 0.0, 1.0});
+  const Tensor logits = tensor({1000.0, -1000.0, 1000.0, -1000.0}, kFloat64);
+  const Tensor target = tensor({1.0, 0.0, 0.0, 1.0}, kFloat64);
   EXPECT_TRUE(all_close(binary_cross_entropy_with_logits(logits, target, Tensor(), Tensor(), kNone),
-                        tensor({0.0, 0.0, 1000.0, 1000.0}), 0.0, 0.0));
+                        tensor({0.0, 0.0, 1000.0, 1000.0}, kFloat64), 0.0, 0.0));
   // pos_weight scales only the positive term: 3 * 1000 for the confidently wrong positive.
-  EXPECT_TRUE(all_close(binary_cross_entropy_with_logits(logits, target, Tensor(), tensor({3.0}), kNone),
-                        tensor({0.0, 0.0, 1000.0, 3000.0}), 0.0, 0.0));
+  EXPECT_TRUE(all_close(binary_cross_entropy_with_logits(logits, target, Tensor(), tensor({3.0}, kFloat64), kNone),
+                        tensor({0.0, 0.0, 1000.0, 3000.0}, kFloat64), 0.0, 0.0));
 }
 
 // ---- The graph a loss records ------------------------------------------------------------------
 
 TEST(LossGraph, CrossEntropyIsOneFusedNode) {
-  const Tensor logits = tensor({{0.2, -1.0, 0.5}}).requires_grad_();
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}}, kFloat64).requires_grad_();
   const Tensor loss = cross_entropy_loss(logits, tensor({2}), Tensor(), kMean, -100, 0.0);
   ASSERT_TRUE(loss.grad_fn());
   EXPECT_STREQ(loss.grad_fn()->name(), "NllLossBackward0");
@@ -783,7 +783,7 @@ TEST(LossGraph, CrossEntropyIsOneFusedNode) {
 }
 
 TEST(LossGraph, NothingIsRecordedWithoutGrad) {
-  const Tensor logits = tensor({{0.2, -1.0, 0.5}}).requires_grad_();
+  const Tensor logits = tensor({{0.2, -1.0, 0.5}}, kFloat64).requires_grad_();
   {
     NoGradGuard no_grad;
     EXPECT_FALSE(cross_entropy_loss(logits, tensor({2}), Tensor(), kMean, -100, 0.0).requires_grad());
@@ -793,16 +793,16 @@ TEST(LossGraph, NothingIsRecordedWithoutGrad) {
 }
 
 TEST(LossGraph, OnlyTheTargetMayRequireGrad) {
-  const Tensor input = tensor({0.2, -1.0, 0.5});
-  const Tensor target = tensor({1.0, 0.0, 2.0}).requires_grad_();
+  const Tensor input = tensor({0.2, -1.0, 0.5}, kFloat64);
+  const Tensor target = tensor({1.0, 0.0, 2.0}, kFloat64).requires_grad_();
   mse_loss(input, target, kSum).backward();
   EXPECT_FALSE(input.grad().defined());
-  EXPECT_TRUE(all_close(target.grad(), tensor({1.6, 2.0, 3.0}), 1e-15, 0.0));  // -2 (x - y)
+  EXPECT_TRUE(all_close(target.grad(), tensor({1.6, 2.0, 3.0}, kFloat64), 1e-15, 0.0));  // -2 (x - y)
 }
 
 TEST(LossGraph, RetainedGraphGivesTheSameGradientTwice) {
-  Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}).requires_grad_();
-  const Tensor loss = cross_entropy_loss(logits, tensor({2, 1}), tensor({1.0, 2.0, 0.5}), kMean, -100, 0.2);
+  Tensor logits = tensor({{0.2, -1.0, 0.5}, {1.0, 2.0, -0.5}}, kFloat64).requires_grad_();
+  const Tensor loss = cross_entropy_loss(logits, tensor({2, 1}), tensor({1.0, 2.0, 0.5}, kFloat64), kMean, -100, 0.2);
   loss.backward({}, /*retain_graph=*/true);
   const Tensor first = logits.grad().clone();
   logits.zero_grad();

@@ -133,8 +133,8 @@ TEST(RegressionLoss, GradFnNamesFollowPyTorch) {
 // beta = 0 is the L1 loss in value; at a difference of exactly 0 the gradient is PyTorch's -1 for
 // input and target alike (its d <= -beta comparison holds for d = 0).
 TEST(RegressionLoss, SmoothL1WithBetaZeroIsL1) {
-  const Tensor x = tensor({0.0, 1.5, -2.0}, requires_grad());
-  const Tensor y = tensor({0.0, 0.5, 1.0}, requires_grad());
+  const Tensor x = tensor({0.0, 1.5, -2.0}, TensorOptions(kFloat64).requires_grad(true));
+  const Tensor y = tensor({0.0, 0.5, 1.0}, TensorOptions(kFloat64).requires_grad(true));
   const Tensor loss = smooth_l1_loss(x, y, kSum, 0.0);
   EXPECT_DOUBLE_EQ(loss.item<double>(), l1_loss(x, y, kSum).item<double>());
   loss.backward();

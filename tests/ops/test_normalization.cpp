@@ -70,24 +70,24 @@ TEST(BatchNorm, MatchesPyTorch) {
 
 TEST(BatchNorm, TrainingNormalisesEachChannel) {
   // Channel 0 holds 1, 3, 5, 7 (mean 4, biased variance 5); channel 1 is constant.
-  const Tensor x = tensor({{1.0, 2.0}, {3.0, 2.0}, {5.0, 2.0}, {7.0, 2.0}});
+  const Tensor x = tensor({{1.0, 2.0}, {3.0, 2.0}, {5.0, 2.0}, {7.0, 2.0}}, kFloat64);
   const Tensor running_mean = zeros({2}, kFloat64), running_var = ones({2}, kFloat64);
   const Tensor y = batch_norm(x, {}, {}, running_mean, running_var, true, 0.5, 1e-5);
   const double s = std::sqrt(5.0 + 1e-5);
-  EXPECT_TRUE(all_close(y, tensor({{-3 / s, 0.0}, {-1 / s, 0.0}, {1 / s, 0.0}, {3 / s, 0.0}}), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(y, tensor({{-3 / s, 0.0}, {-1 / s, 0.0}, {1 / s, 0.0}, {3 / s, 0.0}}, kFloat64), 1e-12, 1e-12));
   // Blended halfway with the unbiased variance 20 / 3 and 0.
-  EXPECT_TRUE(all_close(running_mean, tensor({2.0, 1.0}), 1e-12, 1e-12));
-  EXPECT_TRUE(all_close(running_var, tensor({0.5 + 10.0 / 3.0, 0.5}), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(running_mean, tensor({2.0, 1.0}, kFloat64), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(running_var, tensor({0.5 + 10.0 / 3.0, 0.5}, kFloat64), 1e-12, 1e-12));
   EXPECT_EQ(running_mean._version(), 1);
 }
 
 TEST(BatchNorm, EvaluationUsesTheRunningStatistics) {
-  const Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}});
-  const Tensor running_mean = tensor({1.0, -1.0}), running_var = tensor({4.0, 0.25});
-  const Tensor weight = tensor({2.0, 1.0}), bias = tensor({0.5, 0.0});
+  const Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}}, kFloat64);
+  const Tensor running_mean = tensor({1.0, -1.0}, kFloat64), running_var = tensor({4.0, 0.25}, kFloat64);
+  const Tensor weight = tensor({2.0, 1.0}, kFloat64), bias = tensor({0.5, 0.0}, kFloat64);
   const Tensor y = batch_norm(x, weight, bias, running_mean, running_var, false, 0.1, 0.0);
-  EXPECT_TRUE(all_close(y, tensor({{0.5, 6.0}, {2.5, 10.0}}), 1e-12, 1e-12));
-  EXPECT_TRUE(all_close(running_mean, tensor({1.0, -1.0}), 0.0, 0.0));  // untouched
+  EXPECT_TRUE(all_close(y, tensor({{0.5, 6.0}, {2.5, 10.0}}, kFloat64), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(running_mean, tensor({1.0, -1.0}, kFloat64), 0.0, 0.0));  // untouched
 }
 
 TEST(BatchNorm, LargeMeanKeepsItsVariance) {
@@ -112,14 +112,14 @@ TEST(BatchNorm, GradcheckTrainingAndEvaluation) {
       [](const Inputs& in) { return batch_norm(in[0], in[1], in[2], {}, {}, true, 0.1, 1e-5); }, {x, w, b}));
   EXPECT_TRUE(passes_gradcheck([](const Inputs& in) { return batch_norm(in[0], {}, {}, {}, {}, true, 0.1, 1e-5); },
                                {leaf({4, 3})}));
-  const Tensor mean = tensor({0.3, -0.2}), var = tensor({1.5, 0.7});
+  const Tensor mean = tensor({0.3, -0.2}, kFloat64), var = tensor({1.5, 0.7}, kFloat64);
   EXPECT_TRUE(passes_gradcheck(
       [&](const Inputs& in) { return batch_norm(in[0], in[1], in[2], mean, var, false, 0.1, 1e-5); }, {x, w, b}));
 }
 
 TEST(BatchNorm, SecondDerivatives) {
   manual_seed(4);
-  const Tensor mean = tensor({0.3, -0.2, 0.1}), var = tensor({1.5, 0.7, 2.0});
+  const Tensor mean = tensor({0.3, -0.2, 0.1}, kFloat64), var = tensor({1.5, 0.7, 2.0}, kFloat64);
   expect_differentiable_twice(
       [](const Inputs& in) { return batch_norm(in[0], in[1], in[2], {}, {}, true, 0.1, 1e-5); },
       {leaf({2, 3, 4}), leaf({3}), leaf({3})});

@@ -60,9 +60,9 @@ TEST(AdaptiveAvgPool2d, MatchesPyTorch) {
 }
 
 TEST(MaxPool2d, FirstMaximumWinsAndGradientGoesThere) {
-  Tensor x = tensor({2.0, 2.0, 1.0, 2.0}).reshape({1, 1, 2, 2}).requires_grad_();
+  Tensor x = tensor({2.0, 2.0, 1.0, 2.0}, kFloat64).reshape({1, 1, 2, 2}).requires_grad_();
   max_pool2d(x, 2).sum().backward();
-  EXPECT_TRUE(all_close(x.grad(), tensor({1.0, 0.0, 0.0, 0.0}).reshape({1, 1, 2, 2}), 0, 0));
+  EXPECT_TRUE(all_close(x.grad(), tensor({1.0, 0.0, 0.0, 0.0}, kFloat64).reshape({1, 1, 2, 2}), 0, 0));
 }
 
 // 2 x 2 windows at stride 2 take a shortcut (two pairs, then the larger); with many ties and NaNs it
@@ -94,11 +94,11 @@ TEST(MaxPool2d, TwoByTwoShortcutPicksAsTheSequentialScan) {
 
 TEST(MaxPool2d, AllNegativeInfinityWindow) {
   const double inf = std::numeric_limits<double>::infinity();
-  Tensor x = tensor({-inf, -inf, -inf, -inf}).reshape({1, 2, 2}).requires_grad_();
+  Tensor x = tensor({-inf, -inf, -inf, -inf}, kFloat64).reshape({1, 2, 2}).requires_grad_();
   const Tensor y = max_pool2d(x, 2);
   EXPECT_EQ(y.item<double>(), -inf);
   y.sum().backward();
-  EXPECT_TRUE(all_close(x.grad(), tensor({1.0, 0.0, 0.0, 0.0}).reshape({1, 2, 2}), 0, 0));
+  EXPECT_TRUE(all_close(x.grad(), tensor({1.0, 0.0, 0.0, 0.0}, kFloat64).reshape({1, 2, 2}), 0, 0));
 }
 
 // Smooth enough for finite differences: distinct values, far apart.

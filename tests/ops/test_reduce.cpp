@@ -31,7 +31,7 @@ const double kInf = std::numeric_limits<double>::infinity();
 // ---- values ------------------------------------------------------------------------------------
 
 TEST(Reduce, SumAndMeanOfEverythingAreZeroDim) {
-  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
   EXPECT_EQ(sum(x).shape(), Shape{});
   EXPECT_EQ(sum(x).item<double>(), 21.0);
   EXPECT_EQ(mean(x).shape(), Shape{});
@@ -40,7 +40,7 @@ TEST(Reduce, SumAndMeanOfEverythingAreZeroDim) {
 }
 
 TEST(Reduce, SumAndMeanAlongADim) {
-  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
   EXPECT_EQ(values(sum(x, 0)), (std::vector<double>{5, 7, 9}));
   EXPECT_EQ(sum(x, 0).shape(), (Shape{3}));
   EXPECT_EQ(values(sum(x, 1)), (std::vector<double>{6, 15}));
@@ -71,7 +71,7 @@ TEST(Reduce, Int64SumsToInt64) {
 }
 
 TEST(Reduce, MaxAndArgmaxPickTheFirstOfTies) {
-  const Tensor x = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 0.0}});
+  const Tensor x = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 0.0}}, kFloat64);
   EXPECT_EQ(values(std::get<0>(max(x, 1))), (std::vector<double>{3, 2}));
   EXPECT_EQ(indices(std::get<1>(max(x, 1))), (std::vector<std::int64_t>{1, 0}));
   EXPECT_EQ(indices(argmax(x, 1)), (std::vector<std::int64_t>{1, 0}));
@@ -81,14 +81,14 @@ TEST(Reduce, MaxAndArgmaxPickTheFirstOfTies) {
 }
 
 TEST(Reduce, MaxGradientGoesToTheFirstMaximum) {
-  Tensor x = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 0.0}}).requires_grad_();
-  std::get<0>(max(x, 1)).backward(tensor({10.0, 20.0}));
+  Tensor x = tensor({{1.0, 3.0, 3.0}, {2.0, 2.0, 0.0}}, kFloat64).requires_grad_();
+  std::get<0>(max(x, 1)).backward(tensor({10.0, 20.0}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 10, 0, 20, 0, 0}));
 }
 
 TEST(Reduce, NaNIsTheMaximum) {
   const double nan = std::nan("");
-  const Tensor x = tensor({{1.0, nan, 5.0, nan}});
+  const Tensor x = tensor({{1.0, nan, 5.0, nan}}, kFloat64);
   EXPECT_TRUE(std::isnan(std::get<0>(max(x, 1)).item<double>()));
   EXPECT_EQ(std::get<1>(max(x, 1)).item<std::int64_t>(), 1);
   EXPECT_EQ(argmax(x, 1).item<std::int64_t>(), 1);
@@ -100,11 +100,11 @@ TEST(Reduce, ArgmaxIsNotDifferentiable) {
 }
 
 TEST(Reduce, LogsumexpIsStable) {
-  const Tensor x = tensor({{1000.0, 1000.0}, {-1000.0, -1000.0}, {0.0, std::log(3.0)}});
-  EXPECT_TRUE(all_close(logsumexp(x, 1), tensor({1000 + std::log(2.0), -1000 + std::log(2.0), std::log(4.0)}), 1e-15, 0));
+  const Tensor x = tensor({{1000.0, 1000.0}, {-1000.0, -1000.0}, {0.0, std::log(3.0)}}, kFloat64);
+  EXPECT_TRUE(all_close(logsumexp(x, 1), tensor({1000 + std::log(2.0), -1000 + std::log(2.0), std::log(4.0)}, kFloat64), 1e-15, 0));
   EXPECT_EQ(logsumexp(x, 1, true).shape(), (Shape{3, 1}));
   // Every term -inf gives -inf (not NaN from -inf - -inf); a +inf gives +inf.
-  EXPECT_EQ(values(logsumexp(tensor({{-kInf, -kInf}, {1.0, kInf}}), 1)), (std::vector<double>{-kInf, kInf}));
+  EXPECT_EQ(values(logsumexp(tensor({{-kInf, -kInf}, {1.0, kInf}}, kFloat64), 1)), (std::vector<double>{-kInf, kInf}));
   const Tensor f = tensor({{100.0f, 100.0f}});
   EXPECT_EQ(logsumexp(f, -1).dtype(), kFloat32);
   EXPECT_TRUE(all_close(logsumexp(f, -1), tensor({100.0f + static_cast<float>(std::log(2.0))}), 1e-6, 0));
@@ -120,7 +120,7 @@ TEST(Reduce, EmptyDims) {
 }
 
 TEST(Reduce, ZeroDimInputAcceptsDimZeroAndMinusOne) {
-  const Tensor s = sum(tensor({4.0}));
+  const Tensor s = sum(tensor({4.0}, kFloat64));
   EXPECT_EQ(sum(s, 0).item<double>(), 4.0);
   EXPECT_EQ(sum(s, -1, true).shape(), Shape{});
   EXPECT_EQ(argmax(s, 0).item<std::int64_t>(), 0);
@@ -169,9 +169,9 @@ TEST(ReduceGradients, KeepdimResultBroadcastsBack) {
 }
 
 TEST(ReduceGradients, LogsumexpGradientIsSoftmax) {
-  Tensor x = tensor({{0.0, std::log(3.0)}}).requires_grad_();
-  logsumexp(x, 1).backward(tensor({2.0}));
-  EXPECT_TRUE(all_close(x.grad(), tensor({{0.5, 1.5}}), 1e-15, 0));
+  Tensor x = tensor({{0.0, std::log(3.0)}}, kFloat64).requires_grad_();
+  logsumexp(x, 1).backward(tensor({2.0}, kFloat64));
+  EXPECT_TRUE(all_close(x.grad(), tensor({{0.5, 1.5}}, kFloat64), 1e-15, 0));
 }
 
 TEST(ReduceGradients, Float32StaysFloat32) {
@@ -294,23 +294,23 @@ INSTANTIATE_TEST_SUITE_P(MathJson, PlainReduceFixtures,
                                            std::pair{"any", 10u}));
 
 TEST(Variance, ValuesByHand) {
-  const Tensor x = tensor({{1.0, 2.0, 3.0, 4.0}, {2.0, 2.0, 2.0, 2.0}});
+  const Tensor x = tensor({{1.0, 2.0, 3.0, 4.0}, {2.0, 2.0, 2.0, 2.0}}, kFloat64);
   EXPECT_DOUBLE_EQ(var(x).item<double>(), 5.5 / 7.0);  // mean 2.25, squared deviations sum to 5.5
   EXPECT_EQ(values(var(x, 1)), (std::vector<double>{5.0 / 3.0, 0.0}));
   EXPECT_EQ(values(var(x, 1, false)), (std::vector<double>{1.25, 0.0}));
   EXPECT_EQ(var(x, 1, true, true).shape(), (Shape{2, 1}));
-  EXPECT_TRUE(all_close(std(x, -1), tensor({std::sqrt(5.0 / 3.0), 0.0}), 1e-15, 0));
+  EXPECT_TRUE(all_close(std(x, -1), tensor({std::sqrt(5.0 / 3.0), 0.0}, kFloat64), 1e-15, 0));
   EXPECT_EQ(var(x).shape(), Shape{});
   EXPECT_EQ(var(x.to(kFloat32), 0).dtype(), kFloat32);
   // A single element: unbiased divides 0 by 0 (NaN), biased gives 0; an empty tensor gives NaN.
-  EXPECT_TRUE(std::isnan(var(tensor({5.0})).item<double>()));
-  EXPECT_EQ(var(tensor({5.0}), false).item<double>(), 0.0);
+  EXPECT_TRUE(std::isnan(var(tensor({5.0}, kFloat64)).item<double>()));
+  EXPECT_EQ(var(tensor({5.0}, kFloat64), false).item<double>(), 0.0);
   EXPECT_TRUE(std::isnan(std(zeros({0}, kFloat64)).item<double>()));
 }
 
 TEST(Variance, AnIntegerDimReducesAlongIt) {
   // var(x, 1) means dim 1, as Python's x.var(1); a bool is the unbiased flag.
-  const Tensor x = tensor({{1.0, 3.0}, {2.0, 6.0}});
+  const Tensor x = tensor({{1.0, 3.0}, {2.0, 6.0}}, kFloat64);
   EXPECT_EQ(values(var(x, 1)), (std::vector<double>{2.0, 8.0}));
   EXPECT_EQ(values(x.var(1)), (std::vector<double>{2.0, 8.0}));
   EXPECT_EQ(values(x.var(1, false)), (std::vector<double>{1.0, 4.0}));
@@ -321,41 +321,41 @@ TEST(Variance, AnIntegerDimReducesAlongIt) {
 }
 
 TEST(Variance, ConstantDataHasZeroStdGradientAndOneElementNaN) {
-  Tensor x = tensor({{2.0, 2.0, 2.0}, {1.0, 2.0, 3.0}}).requires_grad_();
+  Tensor x = tensor({{2.0, 2.0, 2.0}, {1.0, 2.0, 3.0}}, kFloat64).requires_grad_();
   const Tensor s = std(x, 1);
   EXPECT_STREQ(s.grad_fn()->name(), "StdBackward0");
-  s.backward(tensor({1.0, 1.0}));
+  s.backward(tensor({1.0, 1.0}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 0, -0.5, 0, 0.5}));
-  Tensor single = tensor({{4.0}}).requires_grad_();
-  var(single, 1).backward(tensor({1.0}));
+  Tensor single = tensor({{4.0}}, kFloat64).requires_grad_();
+  var(single, 1).backward(tensor({1.0}, kFloat64));
   EXPECT_TRUE(std::isnan(values(single.grad())[0]));
   EXPECT_STREQ(var(x).grad_fn()->name(), "VarBackward0");
 }
 
 TEST(Extremes, WholeTensorMaxSharesTheGradientAmongTies) {
-  Tensor x = tensor({{1.0, 3.0}, {3.0, 2.0}}).requires_grad_();
+  Tensor x = tensor({{1.0, 3.0}, {3.0, 2.0}}, kFloat64).requires_grad_();
   const Tensor top = max(x);
   EXPECT_EQ(top.shape(), Shape{});
   EXPECT_EQ(top.item<double>(), 3.0);
   EXPECT_STREQ(top.grad_fn()->name(), "MaxBackward1");
-  top.backward(tensor(4.0));
+  top.backward(tensor(4.0, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 2, 2, 0}));
   x.zero_grad();
   const Tensor bottom = min(x);
   EXPECT_STREQ(bottom.grad_fn()->name(), "MinBackward1");
-  bottom.backward(tensor(4.0));
+  bottom.backward(tensor(4.0, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{4, 0, 0, 0}));
   // With NaNs the result is NaN and the NaNs share the gradient.
   const double nan = std::nan("");
-  Tensor y = tensor({nan, 1.0, nan}).requires_grad_();
+  Tensor y = tensor({nan, 1.0, nan}, kFloat64).requires_grad_();
   const Tensor nan_top = max(y);
   EXPECT_TRUE(std::isnan(nan_top.item<double>()));
-  nan_top.backward(tensor(1.0));
+  nan_top.backward(tensor(1.0, kFloat64));
   EXPECT_EQ(values(y.grad()), (std::vector<double>{0.5, 0, 0.5}));
 }
 
 TEST(Extremes, AlongADimReturnValuesAndIndices) {
-  Tensor x = tensor({{1.0, 5.0, 5.0}, {-2.0, -2.0, 0.0}}).requires_grad_();
+  Tensor x = tensor({{1.0, 5.0, 5.0}, {-2.0, -2.0, 0.0}}, kFloat64).requires_grad_();
   auto [top, where] = max(x, 1);
   EXPECT_EQ(values(top), (std::vector<double>{5, 0}));
   EXPECT_EQ(indices(where), (std::vector<std::int64_t>{1, 2}));
@@ -366,7 +366,7 @@ TEST(Extremes, AlongADimReturnValuesAndIndices) {
   EXPECT_EQ(bottom.shape(), (Shape{2, 1}));
   EXPECT_EQ(indices(bottom_where), (std::vector<std::int64_t>{0, 0}));
   EXPECT_STREQ(bottom.grad_fn()->name(), "MinBackward0");
-  bottom.backward(tensor({{1.0}, {2.0}}));
+  bottom.backward(tensor({{1.0}, {2.0}}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{1, 0, 0, 2, 0, 0}));  // the first minimum only
   Tensor values_out, indices_out;
   std::tie(values_out, indices_out) = x.max(0);
@@ -386,7 +386,7 @@ TEST(Extremes, EveryDtypeHasAMaxAndMin) {
 }
 
 TEST(Extremes, ArgminAndArgmaxWithoutADimIndexTheFlattenedTensor) {
-  const Tensor x = tensor({{4.0, 1.0, 1.0}, {0.5, 9.0, 0.5}});
+  const Tensor x = tensor({{4.0, 1.0, 1.0}, {0.5, 9.0, 0.5}}, kFloat64);
   EXPECT_EQ(argmin(x).item<std::int64_t>(), 3);
   EXPECT_EQ(argmax(x).item<std::int64_t>(), 4);
   EXPECT_EQ(argmin(x).shape(), Shape{});
@@ -396,11 +396,11 @@ TEST(Extremes, ArgminAndArgmaxWithoutADimIndexTheFlattenedTensor) {
   EXPECT_EQ(x.argmin().item<std::int64_t>(), 3);
   EXPECT_EQ(x.argmax(std::nullopt, true).shape(), (Shape{1, 1}));
   EXPECT_EQ(x.argmin(1, true).shape(), (Shape{2, 1}));
-  EXPECT_EQ(argmin(tensor({2.0, std::nan(""), 0.0})).item<std::int64_t>(), 1);  // NaN counts as smallest
+  EXPECT_EQ(argmin(tensor({2.0, std::nan(""), 0.0}, kFloat64)).item<std::int64_t>(), 1);  // NaN counts as smallest
 }
 
 TEST(Norm, ValuesForEachP) {
-  const Tensor x = tensor({{3.0, -4.0}, {0.0, 0.0}});
+  const Tensor x = tensor({{3.0, -4.0}, {0.0, 0.0}}, kFloat64);
   EXPECT_EQ(norm(x).item<double>(), 5.0);
   EXPECT_EQ(norm(x, 1).item<double>(), 7.0);
   EXPECT_EQ(norm(x, kInf).item<double>(), 4.0);
@@ -421,20 +421,20 @@ TEST(Norm, GradientsAtZeroFollowPyTorch) {
   EXPECT_STREQ(n.grad_fn()->name(), "NormBackward1");
   n.backward();
   EXPECT_EQ(values(zero.grad()), std::vector<double>(3, 0.0));
-  Tensor x = tensor({2.0, -1.0, -2.0}).requires_grad_();
-  norm(x, kInf).backward(tensor(1.0));
+  Tensor x = tensor({2.0, -1.0, -2.0}, kFloat64).requires_grad_();
+  norm(x, kInf).backward(tensor(1.0, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0.5, 0, -0.5}));  // ties share, with sign
   x.zero_grad();
-  norm(x, 0).backward(tensor(1.0));
+  norm(x, 0).backward(tensor(1.0, kFloat64));
   EXPECT_EQ(values(x.grad()), std::vector<double>(3, 0.0));
   EXPECT_STREQ(norm(x, 1, 0).grad_fn()->name(), "NormBackward1");
 }
 
 TEST(Truth, AllAndAnyOnEveryDtype) {
   EXPECT_TRUE(all(tensor({1.0f, std::nanf("")})).item<bool>());
-  EXPECT_FALSE(any(tensor({0.0, -0.0})).item<bool>());
-  EXPECT_EQ(all(tensor({1.0})).dtype(), kBool);
-  EXPECT_EQ(all(tensor({1.0})).shape(), Shape{});
+  EXPECT_FALSE(any(tensor({0.0, -0.0}, kFloat64)).item<bool>());
+  EXPECT_EQ(all(tensor({1.0}, kFloat64)).dtype(), kBool);
+  EXPECT_EQ(all(tensor({1.0}, kFloat64)).shape(), Shape{});
   EXPECT_FALSE(all(tensor({3, 0})).item<bool>());
   EXPECT_TRUE(any(tensor({false, true})).item<bool>());
   EXPECT_TRUE(all(zeros({0})).item<bool>());
@@ -564,8 +564,8 @@ INSTANTIATE_TEST_SUITE_P(DimsAndKeepdim, DimSecondOrder,
 TEST(ReduceSecondOrder, SecondDerivativesByHand) {
   // var(x) = sum((x - mean)^2) / (n - 1): its Hessian is 2 (I - 1/n) / (n - 1), so the Hessian times
   // a vector v is 2 (v - mean(v)) / (n - 1).
-  const Tensor x = tensor({0.5, -1.0, 2.0, 0.25}).requires_grad_();
-  const Tensor v = tensor({1.0, 2.0, -1.0, 0.5});
+  const Tensor x = tensor({0.5, -1.0, 2.0, 0.25}, kFloat64).requires_grad_();
+  const Tensor v = tensor({1.0, 2.0, -1.0, 0.5}, kFloat64);
   const Tensor first = autograd::grad({var(x)}, {x}, {}, true, true)[0];
   const Tensor hvp = autograd::grad({(first * v).sum()}, {x})[0];
   EXPECT_TRUE(all_close(hvp, (v - mean(v)) * (2.0 / 3.0), 1e-15, 1e-15));
@@ -583,7 +583,7 @@ TEST(ReduceSecondOrder, SecondDerivativesByHand) {
 TEST(ReduceSecondOrder, ConstantSlicesGiveZerosNotNaN) {
   // The std of a constant slice is 0; its gradient is 0 (as PyTorch's), and so is the second
   // derivative (where PyTorch's formula divides 0 by 0).
-  const Tensor x = tensor({{1.0, 1.0, 1.0}, {1.0, 2.0, 4.0}}).requires_grad_();
+  const Tensor x = tensor({{1.0, 1.0, 1.0}, {1.0, 2.0, 4.0}}, kFloat64).requires_grad_();
   const Tensor first = autograd::grad({std(x, 1).sum()}, {x}, {}, true, true)[0];
   const Tensor second = autograd::grad({first.sum()}, {x})[0];
   for (double value : values(second)) EXPECT_TRUE(std::isfinite(value));
@@ -594,7 +594,7 @@ TEST(ReduceSecondOrder, ConstantSlicesGiveZerosNotNaN) {
   EXPECT_EQ(values(norm_first), std::vector<double>(3, 0.0));
   for (double value : values(autograd::grad({norm_first.sum()}, {zero}, {}, std::nullopt, false, true)[0]))
     EXPECT_EQ(value, 0.0);
-  const Tensor some_zero = tensor({0.0, 1.0, -2.0}).requires_grad_();
+  const Tensor some_zero = tensor({0.0, 1.0, -2.0}, kFloat64).requires_grad_();
   const Tensor half_first = autograd::grad({norm(some_zero, 0.5)}, {some_zero}, {}, true, true)[0];
   for (double value : values(autograd::grad({half_first.sum()}, {some_zero})[0])) EXPECT_TRUE(std::isfinite(value));
 }

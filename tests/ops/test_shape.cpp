@@ -29,7 +29,7 @@ TEST(Shape, ReshapeKeepsRowMajorOrder) {
   EXPECT_EQ(m.shape(), (Shape{2, 3}));
   EXPECT_EQ(values(m), (std::vector<double>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(reshape(m, {3, 2, 1}).shape(), (Shape{3, 2, 1}));
-  EXPECT_EQ(reshape(tensor({7.0}), {}).shape(), Shape{});
+  EXPECT_EQ(reshape(tensor({7.0}, kFloat64), {}).shape(), Shape{});
   EXPECT_EQ(reshape(tensor({1, 2}), {2, 1}).dtype(), kInt64);
 }
 
@@ -68,12 +68,12 @@ TEST(ShapeGradients, ReshapeFamily) {
 // ---- broadcast_to --------------------------------------------------------------------------------
 
 TEST(Shape, BroadcastToMaterialises) {
-  const Tensor column = tensor({{1.0}, {2.0}});
+  const Tensor column = tensor({{1.0}, {2.0}}, kFloat64);
   const Tensor wide = broadcast_to(column, {2, 3});
   EXPECT_EQ(values(wide), (std::vector<double>{1, 1, 1, 2, 2, 2}));
-  EXPECT_EQ(values(broadcast_to(tensor({1.0, 2.0}), {2, 2})), (std::vector<double>{1, 2, 1, 2}));
+  EXPECT_EQ(values(broadcast_to(tensor({1.0, 2.0}, kFloat64), {2, 2})), (std::vector<double>{1, 2, 1, 2}));
   EXPECT_EQ(broadcast_to(column, {4, 2, 5}).shape(), (Shape{4, 2, 5}));
-  EXPECT_EQ(values(broadcast_to(sum(tensor({3.0})), {2})), (std::vector<double>{3, 3}));
+  EXPECT_EQ(values(broadcast_to(sum(tensor({3.0}, kFloat64)), {2})), (std::vector<double>{3, 3}));
 }
 
 TEST(ShapeGradients, BroadcastTo) {
@@ -86,15 +86,15 @@ TEST(ShapeGradients, BroadcastTo) {
 // ---- expand --------------------------------------------------------------------------------------
 
 TEST(Shape, ExpandRepeatsSizeOneDims) {
-  const Tensor column = tensor({{1.0}, {2.0}});
+  const Tensor column = tensor({{1.0}, {2.0}}, kFloat64);
   EXPECT_EQ(values(expand(column, {2, 3})), (std::vector<double>{1, 1, 1, 2, 2, 2}));
   EXPECT_EQ(values(column.expand({-1, 2})), (std::vector<double>{1, 1, 2, 2}));
   EXPECT_EQ(expand(column, {4, 2, 5}).shape(), (Shape{4, 2, 5}));
   EXPECT_EQ(expand(column, {2, 0}).shape(), (Shape{2, 0}));
-  EXPECT_EQ(expand(tensor(3.0), {}).shape(), Shape{});
-  EXPECT_EQ(values(tensor(3.0).expand({2})), (std::vector<double>{3, 3}));
-  EXPECT_EQ(values(expand_as(tensor({1.0, 2.0}), zeros({2, 2}))), (std::vector<double>{1, 2, 1, 2}));
-  EXPECT_EQ(tensor({1.0, 2.0}).expand_as(zeros({3, 2})).shape(), (Shape{3, 2}));
+  EXPECT_EQ(expand(tensor(3.0, kFloat64), {}).shape(), Shape{});
+  EXPECT_EQ(values(tensor(3.0, kFloat64).expand({2})), (std::vector<double>{3, 3}));
+  EXPECT_EQ(values(expand_as(tensor({1.0, 2.0}, kFloat64), zeros({2, 2}))), (std::vector<double>{1, 2, 1, 2}));
+  EXPECT_EQ(tensor({1.0, 2.0}, kFloat64).expand_as(zeros({3, 2})).shape(), (Shape{3, 2}));
   const std::int64_t n = 3;
   const int m = 2;
   EXPECT_EQ(expand(tensor({{5}}), {n, m}).to_vector<std::int64_t>(), (std::vector<std::int64_t>(6, 5)));
@@ -102,7 +102,7 @@ TEST(Shape, ExpandRepeatsSizeOneDims) {
 }
 
 TEST(ShapeGradients, ExpandSumsBack) {
-  Tensor x = tensor({{1.0}, {2.0}}).requires_grad_();
+  Tensor x = tensor({{1.0}, {2.0}}, kFloat64).requires_grad_();
   const Tensor out = expand(x, {3, 2, 2});
   EXPECT_EQ(std::string(out.grad_fn()->name()), "ExpandBackward0");
   EXPECT_EQ(std::string(x.expand_as(zeros({2, 2})).grad_fn()->name()), "ExpandBackward0");
@@ -144,7 +144,7 @@ TEST(Shape, PermuteReordersDims) {
   // Size-1 dims and a 0-dim tensor.
   EXPECT_EQ(values(permute(reshape(arange(6, kFloat64), {1, 2, 3, 1}), {3, 2, 0, 1})),
             (std::vector<double>{0, 3, 1, 4, 2, 5}));
-  EXPECT_EQ(permute(tensor(2.0), {}).item<double>(), 2.0);
+  EXPECT_EQ(permute(tensor(2.0, kFloat64), {}).item<double>(), 2.0);
   EXPECT_EQ(permute(zeros({2, 0, 3}), {2, 1, 0}).shape(), (Shape{3, 0, 2}));
   EXPECT_EQ(permute(tensor({{1, 2}}), {1, 0}).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2}));
   const std::vector<std::int64_t> order{1, 0};
@@ -152,10 +152,10 @@ TEST(Shape, PermuteReordersDims) {
 }
 
 TEST(ShapeGradients, Permute) {
-  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}).requires_grad_();
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64).requires_grad_();
   const Tensor p = x.permute({1, 0});
   EXPECT_EQ(std::string(p.grad_fn()->name()), "PermuteBackward0");
-  p.backward(tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}));
+  p.backward(tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{1, 3, 5, 2, 4, 6}));
   manual_seed(36);
   EXPECT_TRUE(passes_gradcheck([](const auto& in) { return permute(in[0], {2, 0, 1}); }, {leaf({2, 3, 4})}));
@@ -175,7 +175,7 @@ TEST(ShapeErrors, Permute) {
 // ---- gather -------------------------------------------------------------------------------------------
 
 TEST(Shape, GatherPicksAlongDim) {
-  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64);
   // The loss pattern: one class per row.
   const Tensor picked = gather(x, 1, tensor({{2}, {0}}));
   EXPECT_EQ(picked.shape(), (Shape{2, 1}));
@@ -198,8 +198,8 @@ TEST(Shape, GatherThreeDimensional) {
 }
 
 TEST(ShapeGradients, GatherScattersAndAddsRepeats) {
-  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}).requires_grad_();
-  gather(x, 1, tensor({{2, 2}, {0, 1}})).backward(tensor({{1.0, 10.0}, {100.0, 1000.0}}));
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64).requires_grad_();
+  gather(x, 1, tensor({{2, 2}, {0, 1}})).backward(tensor({{1.0, 10.0}, {100.0, 1000.0}}, kFloat64));
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 11, 100, 1000, 0}));
   manual_seed(33);
   const Tensor index = tensor({{{2, 0, 2, 1}}, {{0, 0, 2, 1}}});
@@ -211,12 +211,12 @@ TEST(ShapeGradients, GatherScattersAndAddsRepeats) {
 // ---- to_dtype ---------------------------------------------------------------------------------------
 
 TEST(Shape, ToDtypeConverts) {
-  const Tensor x = tensor({1.5, -1.7, 2.0});
+  const Tensor x = tensor({1.5, -1.7, 2.0}, kFloat64);
   EXPECT_EQ(to_dtype(x, kFloat32).to_vector<float>(), (std::vector<float>{1.5f, -1.7f, 2.0f}));
   EXPECT_EQ(to_dtype(x, kInt64).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, -1, 2}));
   EXPECT_EQ(to_dtype(tensor({3, -4}), kFloat64).to_vector<double>(), (std::vector<double>{3, -4}));
   EXPECT_EQ(to_dtype(x, kFloat64).impl(), x.impl());  // already float64: the same tensor
-  const auto broken = to_dtype(tensor({std::nan(""), 1e30}), kInt64).to_vector<std::int64_t>();
+  const auto broken = to_dtype(tensor({std::nan(""), 1e30}, kFloat64), kInt64).to_vector<std::int64_t>();
   EXPECT_EQ(broken[0], std::numeric_limits<std::int64_t>::min());
   EXPECT_EQ(broken[1], std::numeric_limits<std::int64_t>::min());
 }
@@ -238,6 +238,9 @@ TEST(ShapeGradients, ToDtypeCastsTheGradientBack) {
 TEST(ShapeErrors, ReshapeCountMismatchNamesBothShapes) {
   EXPECT_TRUE(throws_error_containing([] { reshape(zeros({2, 3}), {4}); }, {"reshape", "[2, 3]", "[4]", "6", "4"}));
   EXPECT_TRUE(throws_error_containing([] { reshape(Tensor(), {4}); }, {"reshape", "undefined"}));
+  // view reports as view, the op the program called.
+  EXPECT_TRUE(throws_error_containing([] { zeros({2, 3}).view({4}); }, {"view: shape [4] is invalid for input of size 6"}));
+  EXPECT_TRUE(throws_error_containing([] { zeros({2, 3}).view({-1, -1}); }, {"view", "only one dimension"}));
 }
 
 TEST(ShapeErrors, BroadcastToNamesBothShapes) {
@@ -258,7 +261,7 @@ TEST(ShapeErrors, DimsOutOfRange) {
 
 TEST(ShapeErrors, GatherBadIndex) {
   const Tensor x = zeros({2, 3});
-  EXPECT_TRUE(throws_error_containing([&] { gather(x, 1, tensor({{0.0}, {1.0}})); }, {"gather", "int64", "float64"}));
+  EXPECT_TRUE(throws_error_containing([&] { gather(x, 1, tensor({{0.0}, {1.0}}, kFloat64)); }, {"gather", "int64", "float64"}));
   EXPECT_TRUE(throws_error_containing([&] { gather(x, 1, tensor({0, 1})); }, {"gather", "[2]", "[2, 3]", "number of dims"}));
   EXPECT_TRUE(throws_error_containing([&] { gather(x, 1, tensor({{0}, {3}})); },
                                       {"gather", "index value 3", "[1, 0]", "dim 1", "size 3", "[2, 3]"}));
@@ -327,7 +330,7 @@ TEST(ShapeSecondOrder, GatherWithRepeatedIndices) {
 TEST(ShapeSecondOrder, ToDtypeBothWays) {
   // float32 rounding spoils finite differences through a cast, so the second derivative of
   // sum(float32(x)^3) (6 x) is checked by hand; the gradients come back in x's dtype.
-  const Tensor x = tensor({0.5, -1.25, 2.0}).requires_grad_();
+  const Tensor x = tensor({0.5, -1.25, 2.0}, kFloat64).requires_grad_();
   const Tensor y = to_dtype(x, kFloat32);
   const Tensor first = autograd::grad({(y * y * y).sum()}, {x}, {}, true, true)[0];
   EXPECT_EQ(first.dtype(), kFloat64);

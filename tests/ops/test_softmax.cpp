@@ -25,8 +25,8 @@ using testing::matches_golden;
 using testing::throws_error_containing;
 
 TEST(Softmax, SeedNumbersAlongDim1) {
-  const Tensor x = tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}});
-  const Tensor expected = tensor({{0.0900, 0.2447, 0.6652}, {0.0159, 0.1173, 0.8668}});
+  const Tensor x = tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}}, kFloat64);
+  const Tensor expected = tensor({{0.0900, 0.2447, 0.6652}, {0.0159, 0.1173, 0.8668}}, kFloat64);
   EXPECT_TRUE(all_close(softmax(x, 1), expected, 0.0, 5e-5));
   EXPECT_TRUE(all_close(softmax(x, -1), expected, 0.0, 5e-5));
 }
@@ -182,8 +182,8 @@ TEST(Softmax, CreateGraphKeepsTheFloat32Gradients) {
 
 TEST(Softmax, HessianOfLogSumExpByHand) {
   // log_softmax(x)[0] = x_0 - logsumexp(x): its Hessian is -(diag(p) - p p^T), p = softmax(x).
-  const Tensor x = tensor({0.5, -1.0, 2.0}).requires_grad_();
-  const Tensor first = autograd::grad({log_softmax(x, 0)}, {x}, {tensor({1.0, 0.0, 0.0})}, true, true)[0];
+  const Tensor x = tensor({0.5, -1.0, 2.0}, kFloat64).requires_grad_();
+  const Tensor first = autograd::grad({log_softmax(x, 0)}, {x}, {tensor({1.0, 0.0, 0.0}, kFloat64)}, true, true)[0];
   const std::vector<double> p = softmax(x, 0).detach().to_vector<double>();
   for (std::size_t j = 0; j < 3; ++j) {
     std::vector<double> unit(3, 0.0);
@@ -197,7 +197,7 @@ TEST(Softmax, HessianOfLogSumExpByHand) {
 
 TEST(Softmax, GradientOfAllOnesUpstreamIsZero) {
   // The outputs always sum to 1, so pushing them all up together changes nothing.
-  const Tensor x = tensor({{0.3, -1.0, 2.0}}).requires_grad_();
+  const Tensor x = tensor({{0.3, -1.0, 2.0}}, kFloat64).requires_grad_();
   softmax(x, 1).backward(ones({1, 3}, kFloat64));
   for (double g : x.grad().to_vector<double>()) EXPECT_NEAR(g, 0.0, 1e-15);
 }
@@ -210,11 +210,11 @@ TEST(Softmax, BadDimNamesDimAndShape) {
 }
 
 TEST(Softmax, EngineWorksAfterAnError) {
-  const Tensor x = tensor({{1.0, 2.0}}).requires_grad_();
+  const Tensor x = tensor({{1.0, 2.0}}, kFloat64).requires_grad_();
   EXPECT_THROW(softmax(x, 5), Error);
-  log_softmax(x, 1).backward(tensor({{1.0, 0.0}}));
+  log_softmax(x, 1).backward(tensor({{1.0, 0.0}}, kFloat64));
   const double p = 1.0 / (1.0 + std::exp(1.0));  // softmax(x)[0]
-  EXPECT_TRUE(all_close(x.grad(), tensor({{1.0 - p, -(1.0 - p)}}), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(x.grad(), tensor({{1.0 - p, -(1.0 - p)}}, kFloat64), 1e-12, 1e-12));
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ TEST(Adagrad, OptionsHavePyTorchDefaults) {
 }
 
 TEST(Adagrad, SumExistsFromConstructionAndAccumulatesSquares) {
-  Tensor p = tensor({1.0, -2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, -2.0}, kFloat64).requires_grad_(true);
   Adagrad adagrad({p}, AdagradOptions(0.1).initial_accumulator_value(0.5).lr_decay(0.5));
   EXPECT_EQ(adagrad.state()[0].sum.to_vector<double>(), (std::vector<double>{0.5, 0.5}));
   EXPECT_EQ(adagrad.state()[0].step, 0);
@@ -35,7 +35,7 @@ TEST(Adagrad, SumExistsFromConstructionAndAccumulatesSquares) {
   double expected = 1.0, accumulated = 0.5;
   for (int step = 1; step <= 2; ++step) {
     adagrad.zero_grad();
-    sum(p * tensor({g, -1.0})).backward();
+    sum(p * tensor({g, -1.0}, kFloat64)).backward();
     adagrad.step();
     accumulated += g * g;
     expected -= 0.1 / (1.0 + (step - 1) * 0.5) * g / (std::sqrt(accumulated) + 1e-10);
@@ -48,7 +48,7 @@ TEST(Adagrad, SumExistsFromConstructionAndAccumulatesSquares) {
 TEST(Adagrad, TrajectoriesMatchPyTorch) { EXPECT_EQ(testing::expect_golden_runs("Adagrad"), 12u); }
 
 TEST(Adagrad, BadOptionsAreErrorsNamingTheOptionAndValue) {
-  const Tensor p = tensor({1.0}).requires_grad_(true);
+  const Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing([&] { Adagrad({p}, AdagradOptions(-1)); }, {"Adagrad", "learning rate -1"}));
   EXPECT_TRUE(throws_error_containing([&] { Adagrad({p}, AdagradOptions().lr_decay(-1)); }, {"Adagrad", "lr_decay -1"}));
   EXPECT_TRUE(throws_error_containing([&] { Adagrad({p}, AdagradOptions().weight_decay(-1)); },

@@ -19,8 +19,8 @@ using testing::throws_error_containing;
 
 // p = [1, -2, 0.5] with gradient g = [0.5, -1, 0] after backward.
 struct Problem {
-  Tensor p = tensor({1.0, -2.0, 0.5}).requires_grad_(true);
-  const Tensor g = tensor({0.5, -1.0, 0.0});
+  Tensor p = tensor({1.0, -2.0, 0.5}, kFloat64).requires_grad_(true);
+  const Tensor g = tensor({0.5, -1.0, 0.0}, kFloat64);
   void backward() const { sum(p * g).backward(); }
 };
 
@@ -72,7 +72,7 @@ TEST(Adam, WeightDecayIsAddedToTheGradient) {
 
 TEST(AdamW, WeightDecayShrinksTheParameterItself) {
   // With a zero gradient Adam's part does nothing and the parameter shrinks by 1 - lr * wd exactly.
-  Tensor p = tensor({1.0, -2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, -2.0}, kFloat64).requires_grad_(true);
   AdamW adamw({p}, AdamWOptions(0.1).weight_decay(0.5));
   sum(p * 0.0).backward();
   adamw.step();
@@ -82,7 +82,7 @@ TEST(AdamW, WeightDecayShrinksTheParameterItself) {
 
 TEST(Adam, AmsgradKeepsTheLargestSecondMoment) {
   // Step 1 with g = 2, then step 2 with g = 0: v falls to 0.999 v, v_max keeps step 1's 0.004.
-  Tensor p = tensor({1.0}).requires_grad_(true);
+  Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   Adam adam({p}, AdamOptions(0.1).amsgrad(true));
   for (double g : {2.0, 0.0}) {
     adam.zero_grad();
@@ -118,7 +118,7 @@ TEST(Adam, Float32ParametersUpdateInFloat32) {
 }
 
 TEST(Adam, BadOptionsAreErrorsNamingTheOptionAndValue) {
-  const Tensor p = tensor({1.0}).requires_grad_(true);
+  const Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing([&] { Adam({p}, AdamOptions(-0.1)); }, {"Adam", "learning rate -0.1"}));
   EXPECT_TRUE(throws_error_containing([&] { Adam({p}, AdamOptions(0.1).eps(-1)); }, {"Adam", "eps", "-1"}));
   EXPECT_TRUE(throws_error_containing([&] { Adam({p}, AdamOptions(0.1).betas({1.0, 0.999})); },

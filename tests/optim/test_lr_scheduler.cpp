@@ -13,7 +13,7 @@ using testing::Json;
 using testing::throws_error_containing;
 
 TEST(StepLR, LowersTheRateOnEveryStepSizeThCall) {
-  Tensor p = tensor({1.0}).requires_grad_(true);
+  Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   optim::SGD sgd({p}, 1.0);
   StepLR scheduler(sgd, 3, 0.5);
   EXPECT_EQ(scheduler.get_last_lr(), (std::vector<double>{1.0}));
@@ -28,7 +28,7 @@ TEST(StepLR, LowersTheRateOnEveryStepSizeThCall) {
 }
 
 TEST(StepLR, DefaultGammaIsOneTenthAndEveryGroupIsScaled) {
-  Tensor a = tensor({1.0}).requires_grad_(true), b = tensor({1.0}).requires_grad_(true);
+  Tensor a = tensor({1.0}, kFloat64).requires_grad_(true), b = tensor({1.0}, kFloat64).requires_grad_(true);
   std::vector<optim::OptimizerParamGroup> groups;
   groups.emplace_back(std::vector<Tensor>{a});
   groups.emplace_back(std::vector<Tensor>{b}, std::make_unique<optim::RMSpropOptions>(0.5));
@@ -41,7 +41,7 @@ TEST(StepLR, DefaultGammaIsOneTenthAndEveryGroupIsScaled) {
 }
 
 TEST(StepLR, BadStepSizeIsAnError) {
-  Tensor p = tensor({1.0}).requires_grad_(true);
+  Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   optim::SGD sgd({p}, 1.0);
   EXPECT_TRUE(throws_error_containing([&] { StepLR(sgd, 0); }, {"StepLR", "step_size 0"}));
 }

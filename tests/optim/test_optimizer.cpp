@@ -62,9 +62,9 @@ struct SignDescent : optim::Optimizer {
 };
 
 TEST(Optimizer, OptimisersWrittenOutsideXgradUseTheBase) {
-  Tensor p = tensor({1.0, -2.0, 3.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, -2.0, 3.0}, kFloat64).requires_grad_(true);
   SignDescent optimizer({p}, 0.5);
-  sum(p * tensor({2.0, -3.0, 0.0})).backward();
+  sum(p * tensor({2.0, -3.0, 0.0}, kFloat64)).backward();
   optimizer.step();
   EXPECT_EQ(p.to_vector<double>(), (std::vector<double>{0.5, -1.5, 3.0}));
   EXPECT_EQ(optimizer.state()[0].step, 1);
@@ -74,13 +74,13 @@ TEST(Optimizer, OptimisersWrittenOutsideXgradUseTheBase) {
 }
 
 TEST(Optimizer, ADoubleIsAnSGDOptions) {
-  Tensor p = tensor({1.0}).requires_grad_(true);
+  Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   SGD sgd({p}, 0.25);
   EXPECT_EQ(sgd.options().lr(), 0.25);
 }
 
 TEST(Optimizer, LibtorchProgramsSpellingsWork) {
-  Tensor p = tensor({1.0, 2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, 2.0}, kFloat64).requires_grad_(true);
   optim::Adam adam({p}, optim::AdamOptions(2e-4).betas(std::make_tuple(0.5, 0.999)));
   for (auto& group : adam.param_groups()) static_cast<optim::AdamOptions&>(group.options()).lr(1e-4);
   adam.param_groups()[0].options().set_lr(adam.param_groups()[0].options().get_lr() * 0.5);
@@ -116,7 +116,7 @@ TEST(Optimizer, GroupsWithoutOptionsGetACopyOfTheDefaults) {
 
 TEST(Optimizer, GroupOptionsDriveTheUpdate) {
   // Two parameters with the same gradient; the group with lr 0 does not move.
-  Tensor a = tensor({1.0}).requires_grad_(true), b = tensor({1.0}).requires_grad_(true);
+  Tensor a = tensor({1.0}, kFloat64).requires_grad_(true), b = tensor({1.0}, kFloat64).requires_grad_(true);
   std::vector<OptimizerParamGroup> groups;
   groups.emplace_back(std::vector<Tensor>{a});
   groups.emplace_back(std::vector<Tensor>{b}, std::make_unique<SGDOptions>(0.0));
@@ -128,8 +128,8 @@ TEST(Optimizer, GroupOptionsDriveTheUpdate) {
 }
 
 TEST(Optimizer, AddParamGroupAndAddParametersExtendTheState) {
-  Tensor a = tensor({1.0}).requires_grad_(true), b = tensor({2.0}).requires_grad_(true);
-  Tensor c = tensor({3.0}).requires_grad_(true);
+  Tensor a = tensor({1.0}, kFloat64).requires_grad_(true), b = tensor({2.0}, kFloat64).requires_grad_(true);
+  Tensor c = tensor({3.0}, kFloat64).requires_grad_(true);
   Adam adam({a}, AdamOptions(0.1));
   adam.add_param_group(OptimizerParamGroup({b}, std::make_unique<AdamOptions>(0.2)));
   adam.add_parameters({c});
@@ -145,7 +145,7 @@ TEST(Optimizer, AddParamGroupAndAddParametersExtendTheState) {
 }
 
 TEST(Optimizer, ParametersMustBeDistinctFloatingLeaves) {
-  const Tensor p = tensor({1.0}).requires_grad_(true);
+  const Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing([&] { Adam({p, p}); }, {"Adam", "parameter 1", "same tensor as parameter 0"}));
   Adam adam({p});
   EXPECT_TRUE(throws_error_containing([&] { adam.add_param_group(OptimizerParamGroup({p})); },
@@ -155,10 +155,17 @@ TEST(Optimizer, ParametersMustBeDistinctFloatingLeaves) {
   EXPECT_TRUE(throws_error_containing([&] { adam.add_parameters({tensor({1, 2})}); }, {"Adam", "parameter 1", "int64"}));
   EXPECT_TRUE(throws_error_containing([&] { Adam({p * 2.0}); }, {"Adam", "parameter 0", "leaf"}));
   EXPECT_TRUE(throws_error_containing([] { Adam({Tensor()}); }, {"Adam", "parameter 0", "undefined"}));
+  // The usual cause of an empty list, a layer never passed to register_module, is named.
+  struct Forgetful : nn::Module {
+    nn::Linear fc{2, 2};  // a member, not registered
+  };
+  EXPECT_TRUE(Forgetful().parameters().empty());
+  EXPECT_TRUE(throws_error_containing([] { Adam(Forgetful().parameters()); },
+                                      {"Adam", "optimizer got an empty parameter list", "register_module"}));
 }
 
 TEST(Optimizer, GroupOptionsAreCheckedAndMustBeTheOptimisersOwn) {
-  const Tensor p = tensor({1.0}).requires_grad_(true), q = tensor({2.0}).requires_grad_(true);
+  const Tensor p = tensor({1.0}, kFloat64).requires_grad_(true), q = tensor({2.0}, kFloat64).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing(
       [&] { Adam({OptimizerParamGroup({p}, std::make_unique<AdamOptions>(-1.0))}); }, {"Adam", "learning rate -1"}));
   EXPECT_TRUE(throws_error_containing([&] { SGD({OptimizerParamGroup({p}, std::make_unique<AdamOptions>())}, 0.1); },
@@ -172,7 +179,7 @@ TEST(Optimizer, GroupOptionsAreCheckedAndMustBeTheOptimisersOwn) {
 }
 
 TEST(Optimizer, ABadRestoredStateIsCaughtBeforeAnyParameterChanges) {
-  Tensor p = tensor({1.0, 2.0}).requires_grad_(true), q = tensor({1.0, 2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, 2.0}, kFloat64).requires_grad_(true), q = tensor({1.0, 2.0}, kFloat64).requires_grad_(true);
   Adam adam({p, q});
   sum(p + q).backward();
   adam.state()[1].exp_avg = zeros({3}, kFloat64);
@@ -224,7 +231,7 @@ TEST(Optimizer, StateTensorsHavePyTorchNames) {
 }
 
 TEST(Optimizer, StepWithAClosureReturnsItsLossAndRecordsTheGraph) {
-  Tensor p = tensor({1.0, -2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, -2.0}, kFloat64).requires_grad_(true);
   SGD sgd({p}, 0.1);
   int calls = 0;
   NoGradGuard no_grad;  // the closure still records: step turns grad mode on for it
@@ -243,7 +250,7 @@ TEST(Optimizer, StepWithAClosureReturnsItsLossAndRecordsTheGraph) {
 
 TEST(Optimizer, StepCountsAsAnInPlaceChangeOfTheParameter) {
   // As in PyTorch: a graph that saved a parameter cannot run backward after a step changed it.
-  Tensor p = tensor({1.0, 2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, 2.0}, kFloat64).requires_grad_(true);
   Adam adam({p});
   const Tensor saved_p = sum(p * p);
   sum(p).backward();
@@ -254,7 +261,7 @@ TEST(Optimizer, StepCountsAsAnInPlaceChangeOfTheParameter) {
 }
 
 TEST(Optimizer, ParametersWithoutGradientAreSkippedAndKeepNoState) {
-  Tensor used = tensor({1.0}).requires_grad_(true), unused = tensor({3.0}).requires_grad_(true);
+  Tensor used = tensor({1.0}, kFloat64).requires_grad_(true), unused = tensor({3.0}, kFloat64).requires_grad_(true);
   for (int kind = 0; kind < 4; ++kind) {
     std::unique_ptr<optim::Optimizer> optimizer;
     if (kind == 0) optimizer = std::make_unique<Adam>(std::vector<Tensor>{used, unused});

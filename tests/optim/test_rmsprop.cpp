@@ -17,11 +17,11 @@ using testing::throws_error_containing;
 
 // Steps of p = [1, -2] with the gradient [0.5, -1] each time.
 std::vector<double> after_steps(const RMSpropOptions& options, int steps, optim::ParamState* state = nullptr) {
-  Tensor p = tensor({1.0, -2.0}).requires_grad_(true);
+  Tensor p = tensor({1.0, -2.0}, kFloat64).requires_grad_(true);
   RMSprop rmsprop({p}, options);
   for (int i = 0; i < steps; ++i) {
     rmsprop.zero_grad();
-    sum(p * tensor({0.5, -1.0})).backward();
+    sum(p * tensor({0.5, -1.0}, kFloat64)).backward();
     rmsprop.step();
   }
   if (state) *state = rmsprop.state()[0];
@@ -72,7 +72,7 @@ TEST(RMSprop, MomentumAccumulatesTheScaledSteps) {
 TEST(RMSprop, TrajectoriesMatchPyTorch) { EXPECT_EQ(testing::expect_golden_runs("RMSprop"), 12u); }
 
 TEST(RMSprop, BadOptionsAreErrorsNamingTheOptionAndValue) {
-  const Tensor p = tensor({1.0}).requires_grad_(true);
+  const Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing([&] { RMSprop({p}, RMSpropOptions(-1)); }, {"RMSprop", "learning rate -1"}));
   EXPECT_TRUE(throws_error_containing([&] { RMSprop({p}, RMSpropOptions().eps(-1e-3)); }, {"RMSprop", "eps", "-0.001"}));
   EXPECT_TRUE(throws_error_containing([&] { RMSprop({p}, RMSpropOptions().momentum(-0.5)); },

@@ -17,8 +17,8 @@ using testing::throws_error_containing;
 
 // A parameter p = [1, -2] whose gradient after backward is g = [0.5, -1].
 struct Problem {
-  Tensor p = tensor({1.0, -2.0}).requires_grad_(true);
-  const Tensor g = tensor({0.5, -1.0});
+  Tensor p = tensor({1.0, -2.0}, kFloat64).requires_grad_(true);
+  const Tensor g = tensor({0.5, -1.0}, kFloat64);
   void backward() { sum(p * g).backward(); }
 };
 
@@ -110,7 +110,7 @@ TEST(SGD, StepsAfterTheFirstAllocateNothing) {
 
 TEST(SGD, ParametersWithoutGradientAreSkipped) {
   Problem problem;
-  Tensor untouched = tensor({3.0, 4.0}).requires_grad_(true);
+  Tensor untouched = tensor({3.0, 4.0}, kFloat64).requires_grad_(true);
   SGD sgd({problem.p, untouched}, SGDOptions(0.1).momentum(0.9).weight_decay(0.5));
   problem.backward();
   sgd.step();
@@ -150,7 +150,7 @@ TEST(SGD, ALearningRateAloneConvertsToOptions) {
 }
 
 TEST(SGD, BadOptionsAndParametersAreErrors) {
-  const Tensor p = tensor({1.0}).requires_grad_(true);
+  const Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   EXPECT_TRUE(throws_error_containing([&] { SGD({p}, SGDOptions(-0.1)); }, {"SGD", "learning rate -0.1"}));
   EXPECT_TRUE(throws_error_containing([&] { SGD({p}, SGDOptions(0.1).momentum(-1)); }, {"SGD", "momentum -1"}));
   EXPECT_TRUE(throws_error_containing([&] { SGD({p}, SGDOptions(0.1).weight_decay(-2)); }, {"SGD", "weight_decay -2"}));
