@@ -14,6 +14,7 @@ namespace xgrad::autograd {
 variable_list grad(const variable_list& outputs, const variable_list& inputs, const variable_list& grad_outputs,
                    std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
   if (outputs.empty()) throw Error("grad: outputs is empty");
+  if (inputs.empty()) throw Error("grad: grad requires non-empty inputs.");
   if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
     throw Error(concat("grad: got ", grad_outputs.size(), " grad_outputs for ", outputs.size(), " outputs"));
   std::vector<Engine::Root> roots;
@@ -49,8 +50,9 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs, co
   variable_list result = Engine::execute(roots, options, capture);
   for (std::size_t i = 0; i < result.size(); ++i)
     if (!result[i].defined() && !allow_unused)
-      throw Error(concat("grad: input ", i, " (shape ", shape_str(inputs[i].shape()),
-                         ") appears to not have been used in the graph; pass allow_unused=true if that is intended"));
+      throw Error(concat("grad: One of the differentiated Tensors appears to not have been used in the graph. Set "
+                         "allow_unused=True if this is the desired behavior. (input ", i, ", shape ",
+                         shape_str(inputs[i].shape()), ")"));
   return result;
 }
 

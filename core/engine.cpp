@@ -91,9 +91,10 @@ thread_local std::uint64_t current_epoch = 0;
 // Runs for every edge of every backward pass, so the message is formatted only when it fails.
 void check_gradient(const Node& producer, std::size_t input, const Tensor& grad, const Node& consumer) {
   if (has_shape(grad, consumer.output_shape) && grad.dtype() == consumer.output_dtype) return;
-  throw Error(concat("backward: ", producer.name(), " returned a gradient of shape ", shape_str(grad.shape()), " (",
-                     dtype_name(grad.dtype()), ") for input ", input, ", which has shape ",
-                     shape_str(consumer.output_shape.to_shape()), " (", dtype_name(consumer.output_dtype), ")"));
+  throw Error(concat("backward: Function ", producer.name(), " returned an invalid gradient at index ", input,
+                     " - got ", shape_str(grad.shape()), " (", dtype_name(grad.dtype()),
+                     ") but expected shape compatible with ", shape_str(consumer.output_shape.to_shape()), " (",
+                     dtype_name(consumer.output_dtype), ")"));
 }
 
 // The gradient after the hooks of the node's tensor, in registration order; a hook that returns a

@@ -131,7 +131,7 @@ unsigned Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
 void Tensor::remove_hook(unsigned handle) const {
   check(defined(), "remove_hook: called on an undefined tensor");
   std::vector<Node::TensorHook>& hooks = impl_->grad_fn ? impl_->grad_fn->tensor_hooks() : impl_->hooks;
-  check(handle < hooks.size(), "remove_hook: no hook with handle ", handle);
+  check(handle < hooks.size(), "remove_hook: Invalid index: no hook with handle ", handle);
   hooks[handle] = nullptr;
 }
 

@@ -32,7 +32,7 @@ template <typename Sampler = samplers::RandomSampler, typename Dataset,
 std::unique_ptr<StatelessDataLoader<Dataset, Sampler>> make_data_loader(
     Dataset dataset, DataLoaderOptions options = DataLoaderOptions()) {
   const std::optional<std::size_t> size = dataset.size();
-  check(size.has_value(), "make_data_loader: expected the dataset to be sized in order to construct the Sampler");
+  check(size.has_value(), "make_data_loader: Expected the dataset to be sized in order to construct the Sampler");
   Sampler sampler(*size);
   return make_data_loader(std::move(dataset), std::move(sampler), std::move(options));
 }

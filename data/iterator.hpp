@@ -39,12 +39,18 @@ class Iterator {
   explicit Iterator(detail::BatchSource<Batch>* source) : source_(source), current_(source->next_batch({})) {}
 
   Batch& operator*() {
-    if (!current_) throw Error("data loader: dereferenced an iterator past the last batch");
+    if (!current_)
+      throw Error(source_ == nullptr ? "data loader: Dereferencing the DataLoader's past-the-end iterator is not allowed"
+                                     : "data loader: Attempted to dereference iterator that was past the end (the "
+                                       "epoch's last batch was already read)");
     return *current_;
   }
   Batch* operator->() { return &**this; }
   Iterator& operator++() {
-    if (!current_) throw Error("data loader: incremented an iterator past the last batch");
+    if (!current_)
+      throw Error(source_ == nullptr ? "data loader: Incrementing the DataLoader's past-the-end iterator is not allowed"
+                                     : "data loader: Attempted to increment iterator past the end (the epoch's last "
+                                       "batch was already read)");
     // Empty while the loader works, so an exception leaves this iterator at the end.
     std::optional<Batch> previous = std::move(current_);
     current_.reset();

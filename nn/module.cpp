@@ -64,19 +64,27 @@ const std::string& Module::display_name() const {
 
 // ---- registration --------------------------------------------------------------------------------
 
+namespace {
+
+// What libtorch's messages call the thing being registered.
+const char* kind_of_registration(const char* what) {
+  const std::string call(what);
+  return call == "register_parameter" ? "Parameter" : call == "register_buffer" ? "Buffer" : "Submodule";
+}
+
+}  // namespace
+
 void Module::check_new_name(const std::string& name, const char* what) const {
-  check(!name.empty(), this->display_name(), ": ", what, " needs a non-empty name");
-  check(name.find('.') == std::string::npos, this->display_name(), ": ", what, "(\"", name,
-        "\"): a name must not contain a dot (dots join the names of nested modules)");
+  // libtorch's words first, then which module and call.
+  const char* kind = kind_of_registration(what);
+  check(!name.empty(), kind, " name must not be empty (", this->display_name(), ": ", what, ")");
+  check(name.find('.') == std::string::npos, kind, " name must not contain a dot (got '", name, "'; ",
+        this->display_name(), ": ", what, "; dots join the names of nested modules)");
   const char* taken = parameters_.contains(name) ? "parameter"
                       : buffers_.contains(name)  ? "buffer"
                       : children_.contains(name) ? "submodule"
                                                  : nullptr;
   if (taken != nullptr) {
-    // libtorch's words first ("Submodule 'fc' already defined"), then which module and call.
-    const char* kind = std::string(what) == "register_parameter" ? "Parameter"
-                       : std::string(what) == "register_buffer"  ? "Buffer"
-                                                                 : "Submodule";
     throw Error(concat(kind, " '", name, "' already defined (", this->display_name(), ": ", what, "(\"", name,
                        "\"): the name is already registered as a ", taken, ")"));
   }
@@ -110,15 +118,16 @@ void Module::add_child(std::string name, std::shared_ptr<Module> child, const ch
 
 void Module::replace_child(const std::string& name, std::shared_ptr<Module> child) {
   std::shared_ptr<Module>* slot = children_.find(name);
-  check(slot != nullptr, this->display_name(), ": replace_module(\"", name, "\"): there is no submodule of that name");
+  check(slot != nullptr, "Submodule '", name, "' is not defined (", this->display_name(), ": replace_module(\"", name,
+        "\"))");
   check(child != nullptr, this->display_name(), ": replace_module(\"", name, "\") got a null module");
   child->label_tensors(name + ".");
   *slot = std::move(child);
 }
 
 void Module::unregister_module(const std::string& name) {
-  check(children_.contains(name), this->display_name(), ": unregister_module(\"", name,
-        "\"): there is no submodule of that name");
+  check(children_.contains(name), "No Module with name `", name, "` is registered (", this->display_name(),
+        ": unregister_module(\"", name, "\"))");
   children_.erase(name);
 }
 
@@ -166,9 +175,10 @@ OrderedDict<std::string, std::shared_ptr<Module>> Module::named_children() const
 
 std::shared_ptr<Module> Module::shared_from_this_checked(const char* what) const {
   std::shared_ptr<const Module> self = weak_from_this().lock();
-  check(self != nullptr, display_name(), ": ", what,
-        " with include_self needs the module in a shared_ptr; create it with its holder or "
-        "std::make_shared rather than on the stack, or pass include_self = false");
+  check(self != nullptr, "It looks like you attempted to retrieve your top-level module as a shared_ptr, but it is not "
+        "stored in a shared_ptr. Use std::make_shared<", display_name(), "> instead of creating your module on the "
+        "stack, or alternatively do not try to access your top-level module at all by passing /*include_self=*/false "
+        "to modules() or named_modules() (", display_name(), ": ", what, ")");
   return std::const_pointer_cast<Module>(self);
 }
 

@@ -24,7 +24,7 @@ void ModuleListImpl::insert(std::size_t index, std::shared_ptr<Module> module) {
 }
 
 std::shared_ptr<Module> ModuleListImpl::ptr(std::size_t index) const {
-  check(index < modules_.size(), "ModuleList: index ", index, " is out of range for ", modules_.size(), " modules");
+  check(index < modules_.size(), "ModuleList: Index out of range (index ", index, " of ", modules_.size(), " modules)");
   return modules_[index];
 }
 

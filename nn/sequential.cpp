@@ -42,7 +42,7 @@ Tensor SequentialImpl::forward(Tensor input) {
 }
 
 void SequentialImpl::check_index(std::size_t index) const {
-  check(index < modules_.size(), "Sequential: index ", index, " is out of range for ", modules_.size(), " modules");
+  check(index < modules_.size(), "Sequential: Index out of range (index ", index, " of ", modules_.size(), " modules)");
 }
 
 std::shared_ptr<Module> SequentialImpl::ptr(std::size_t index) const {

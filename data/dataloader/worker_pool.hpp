@@ -75,7 +75,7 @@ class WorkerPool {
       if (!timeout) {
         result_ready_.wait(lock, ready);
       } else if (!result_ready_.wait_for(lock, *timeout, ready)) {
-        throw Error(concat("data loader: no batch from the workers within the timeout of ", timeout->count(), " ms"));
+        throw Error(concat("data loader: Timeout: no batch from the workers within ", timeout->count(), " ms"));
       }
       auto found = results_.find(taken_);
       result = std::move(found->second);

@@ -168,7 +168,14 @@ TEST(DataLoader, BadOptions) {
       {"max_jobs must be positive"}));
   auto loader = data::make_data_loader(numbered(3), 2);
   auto end = loader->end();
-  EXPECT_TRUE(throws_error_containing([&] { *end; }, {"past the last batch"}));
+  EXPECT_TRUE(throws_error_containing([&] { *end; }, {"Dereferencing the DataLoader's past-the-end iterator"}));
+  EXPECT_TRUE(throws_error_containing([&] { ++end; }, {"Incrementing the DataLoader's past-the-end iterator"}));
+  // An iterator that ran off the end of its epoch says so in libtorch's words.
+  auto it = loader->begin();
+  ++it;
+  ++it;
+  EXPECT_TRUE(throws_error_containing([&] { ++it; }, {"Attempted to increment iterator past the end"}));
+  EXPECT_TRUE(throws_error_containing([&] { *it; }, {"Attempted to dereference iterator that was past the end"}));
 }
 
 // A worker that takes longer than the timeout.
@@ -184,7 +191,7 @@ class Slow : public data::datasets::Dataset<Slow> {
 TEST(DataLoader, TimeoutWaitingForAWorker) {
   auto loader = data::make_data_loader(
       Slow(), data::DataLoaderOptions().batch_size(1).workers(1).timeout(std::chrono::milliseconds(5)));
-  EXPECT_TRUE(throws_error_containing([&] { loader->begin(); }, {"timeout of 5 ms"}));
+  EXPECT_TRUE(throws_error_containing([&] { loader->begin(); }, {"Timeout", "5 ms"}));
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ TEST(Sequential, IndexingGivesModules) {
   EXPECT_EQ(seq->ptr<nn::LinearImpl>(1), nullptr);
   EXPECT_EQ(seq->at<nn::LinearImpl>(0).options.out_features(), 3);
   EXPECT_TRUE(throws_error_containing([&] { seq->at<nn::LinearImpl>(1); }, {"ReLU", "not a Linear"}));
-  EXPECT_TRUE(throws_error_containing([&] { seq[3]; }, {"Sequential", "index 3", "2 modules"}));
+  EXPECT_TRUE(throws_error_containing([&] { seq[3]; }, {"Sequential: Index out of range", "index 3", "2 modules"}));
   std::vector<std::string> names;
   for (const nn::AnyModule& step : *seq) names.push_back(step.ptr()->display_name());
   EXPECT_EQ(names, (std::vector<std::string>{"Linear", "ReLU"}));
@@ -193,7 +193,7 @@ TEST(ModuleList, PushBackInsertIndexAndErrors) {
   EXPECT_NE(list->ptr<nn::LinearImpl>(0), nullptr);
   EXPECT_EQ(list->at<nn::LinearImpl>(0).options.in_features(), 2);
   EXPECT_TRUE(throws_error_containing([&] { list->at<nn::LinearImpl>(2); }, {"ModuleList", "ReLU", "not a Linear"}));
-  EXPECT_TRUE(throws_error_containing([&] { list[9]; }, {"ModuleList", "index 9", "4 modules"}));
+  EXPECT_TRUE(throws_error_containing([&] { list[9]; }, {"ModuleList: Index out of range", "index 9", "4 modules"}));
   EXPECT_TRUE(throws_error_containing([&] { list->insert(7, nn::ReLU()); }, {"ModuleList", "insert", "7"}));
   EXPECT_EQ(printed(nn::ModuleList(nn::ReLU())), "ModuleList(\n  (0): ReLU()\n)");
   EXPECT_EQ(printed(nn::ModuleList()), "ModuleList()");
