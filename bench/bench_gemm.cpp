@@ -1,11 +1,11 @@
 // The gemm dispatch's two implementations on the products xgrad's models make, for deriving (or
-// re-deriving, on another machine) the shape rule in ops/gemm.cpp. Every product runs forced onto
+// re-deriving, on another machine) the shape rule in kernels/gemm.cpp. Every product runs forced onto
 // OpenBLAS, forced onto libxsmm, and as the rule chooses.
 //
 //   OPENBLAS_NUM_THREADS=1 xgrad_bench_gemm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // Names read gemm_<dtype>/<transposes>/<m>x<n>x<k>/<path>, with the row-major meaning of
-// ops/gemm_impl.hpp: NT is c = a b^T, as in linear's forward; TN is c = a^T b, its weight gradient.
+// kernels/gemm.hpp: NT is c = a b^T, as in linear's forward; TN is c = a^T b, its weight gradient.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include <xgrad/ops/gemm_impl.hpp>
+#include <xgrad/kernels/gemm.hpp>
 
 namespace {
 

@@ -1,13 +1,13 @@
-#include "core/autograd.hpp"
+#include <xgrad/core/autograd.hpp>
 
 #include <cxxabi.h>
 
 #include <cstdlib>
 #include <memory>
 
-#include "core/engine.hpp"
-#include "core/factory.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/engine.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::autograd {
 

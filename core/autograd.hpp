@@ -24,11 +24,11 @@
 #include <variant>
 #include <vector>
 
-#include "anomaly_mode.hpp"
-#include "error.hpp"
-#include "grad_mode.hpp"
-#include "node.hpp"
-#include "tensor.hpp"
+#include <xgrad/core/anomaly_mode.hpp>
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/node.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad::autograd {
 
@@ -129,7 +129,6 @@ class CustomFunctionNode final : public Node {
  public:
   CustomFunctionNode() : name_(readable_type_name(typeid(T).name()) + "Backward") {}
   const char* name() const override { return name_.c_str(); }
-  bool supports_create_graph() const override { return true; }  // the user's backward uses recorded ops
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     variable_list grads = T::backward(&ctx, variable_list{grad_output});

@@ -1,6 +1,6 @@
-#include "core/blas_threads_impl.hpp"
-#include "core/error.hpp"
-#include "core/factory.hpp"
+#include <xgrad/core/blas_threads_impl.hpp>
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
 
 // OpenBLAS's own header, for openblas_get_num_threads / openblas_set_num_threads. (It must not meet
 // xtensor-blas in one file; this one has no xtensor at all.)

@@ -1,11 +1,11 @@
-#include "core/dot.hpp"
+#include <xgrad/core/dot.hpp>
 
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
 
-#include "core/node.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/node.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 

@@ -3,7 +3,7 @@
 //   std::ofstream("graph.dot") << xgrad::to_dot(loss);   then: dot -Tpng graph.dot -o graph.png
 #include <string>
 
-#include "tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,11 +1,11 @@
-#include "core/dtype.hpp"
+#include <xgrad/core/dtype.hpp>
 
 #include <atomic>
 #include <functional>
 #include <numeric>
 #include <ostream>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad {
 
@@ -86,7 +86,7 @@ std::string shape_str(const Shape& shape) {
 
 }  // namespace xgrad
 
-#include "core/reduction.hpp"
+#include <xgrad/core/reduction.hpp>
 
 namespace xgrad {
 

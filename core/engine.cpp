@@ -1,13 +1,15 @@
-#include "core/engine.hpp"
+#include <xgrad/core/engine.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <utility>
 #include <type_traits>
 #include <variant>
 
-#include "core/anomaly_mode.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/anomaly_mode.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 
@@ -18,7 +20,6 @@ namespace {
 struct GradientSumBackward final : Node {
   const char* name() const override { return "AddBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad, grad}; }
-  bool supports_create_graph() const override { return true; }
 };
 
 }  // namespace
@@ -85,9 +86,6 @@ void copy_shape(const Tensor& tensor, InlineShape& out) {
 
 namespace {
 
-// Each backward pass gets a fresh number, so a Node knows whether its bookkeeping is from this pass.
-thread_local std::uint64_t current_epoch = 0;
-
 // Runs for every edge of every backward pass, so the message is formatted only when it fails.
 void check_gradient(const Node& producer, std::size_t input, const Tensor& grad, const Node& consumer) {
   if (has_shape(grad, consumer.output_shape) && grad.dtype() == consumer.output_dtype) return;
@@ -135,75 +133,154 @@ void check_finite(const Node& node, const std::vector<Tensor>& grads) {
 
 }  // namespace
 
-std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Options& options,
-                                    const std::vector<const Node*>& capture) {
-  const std::uint64_t epoch = ++current_epoch;
-  const auto first_visit = [epoch](Node& node) {
-    if (node.visit_epoch_ == epoch) return false;
-    node.visit_epoch_ = epoch;
-    node.pending_inputs_ = 0;
-    node.grad_buffer_ = Tensor();
-    return true;
+// ---- the state of one backward call ---------------------------------------------------------------
+
+// What one call of Engine::execute knows about the graph: the nodes it reaches, for each how many of
+// its consumers have yet to run, and the gradient summed for it so far. It lives with the call, not
+// in the nodes, so a backward started from a hook during another backward, or on another thread,
+// keeps its own count for a node the two share (a leaf's AccumulateGrad, say).
+class GraphTask {
+ public:
+  struct NodeTask {
+    Node* node = nullptr;
+    std::size_t pending = 0;  // consumers that have not sent their gradient yet
+    Tensor grad;              // the sum of what they sent
   };
 
-  // 1. Discovery: count how many edges point at each reachable node. Room for a small model's graph
-  // up front: grown from empty, these vectors reallocated several times per training step.
-  constexpr std::size_t kTypicalNodes = 64;
-  std::vector<Node*> to_visit, discovered;
-  to_visit.reserve(kTypicalNodes);
-  discovered.reserve(kTypicalNodes);
+  // The node's entry, made on first sight: (its position in tasks(), whether it is new).
+  std::pair<std::size_t, bool> insert(Node* node) {
+    if (2 * (tasks_.size() + 1) > slots_.size()) grow();
+    std::size_t slot = home_slot(node);
+    while (slots_[slot] != kEmpty) {
+      if (tasks_[slots_[slot]].node == node) return {slots_[slot], false};
+      slot = (slot + 1) & (slots_.size() - 1);
+    }
+    slots_[slot] = static_cast<std::uint32_t>(tasks_.size());
+    tasks_.push_back({node, 0, Tensor()});
+    return {tasks_.size() - 1, true};
+  }
+  // The entry of a node the discovery reached.
+  NodeTask& at(const Node* node) {
+    std::size_t slot = home_slot(node);
+    while (tasks_[slots_[slot]].node != node) slot = (slot + 1) & (slots_.size() - 1);
+    return tasks_[slots_[slot]];
+  }
+  std::vector<NodeTask>& tasks() { return tasks_; }
+  // Nodes whose consumers have all run, and discovery's stack: kept here so that their capacity
+  // is reused by the next call.
+  std::vector<std::shared_ptr<Node>> ready;
+  std::vector<Node*> to_visit;
+
+  // Empties the task but keeps its memory: a training step then allocates nothing here.
+  void clear() {
+    tasks_.clear();
+    std::fill(slots_.begin(), slots_.end(), kEmpty);
+    ready.clear();
+    to_visit.clear();
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
+
+  std::size_t home_slot(const Node* node) const {
+    // Nodes are heap objects aligned to 16 bytes: the low bits carry nothing.
+    const auto bits = reinterpret_cast<std::uintptr_t>(node) >> 4;
+    return (bits * 0x9E3779B97F4A7C15ull >> 17) & (slots_.size() - 1);
+  }
+  // Doubles the open-addressed index (at most half full) and re-inserts every node.
+  void grow() {
+    slots_.assign(std::max<std::size_t>(128, 2 * slots_.size()), kEmpty);
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+      std::size_t slot = home_slot(tasks_[i].node);
+      while (slots_[slot] != kEmpty) slot = (slot + 1) & (slots_.size() - 1);
+      slots_[slot] = static_cast<std::uint32_t>(i);
+    }
+  }
+
+  std::vector<NodeTask> tasks_;
+  std::vector<std::uint32_t> slots_;  // positions in tasks_, by the node's address
+};
+
+namespace {
+
+// Each thread keeps the tasks it has finished, so that the next backward reuses their memory; a
+// backward nested in a hook takes another one.
+class TaskLease {
+ public:
+  TaskLease() {
+    if (spare().empty()) {
+      task_ = std::make_unique<GraphTask>();
+    } else {
+      task_ = std::move(spare().back());
+      spare().pop_back();
+    }
+  }
+  ~TaskLease() {
+    task_->clear();
+    spare().push_back(std::move(task_));
+  }
+  TaskLease(const TaskLease&) = delete;
+  TaskLease& operator=(const TaskLease&) = delete;
+  GraphTask& operator*() const { return *task_; }
+
+ private:
+  static std::vector<std::unique_ptr<GraphTask>>& spare() {
+    thread_local std::vector<std::unique_ptr<GraphTask>> tasks;
+    return tasks;
+  }
+  std::unique_ptr<GraphTask> task_;
+};
+
+}  // namespace
+
+std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Options& options,
+                                    const std::vector<const Node*>& capture) {
+  const TaskLease lease;
+  GraphTask& task = *lease;
+
+  // 1. Discovery: count how many edges point at each reachable node, with an explicit stack.
   for (const Root& root : roots)
-    if (first_visit(*root.node)) to_visit.push_back(root.node.get());
-  while (!to_visit.empty()) {
-    Node* node = to_visit.back();
-    to_visit.pop_back();
-    discovered.push_back(node);
+    if (task.insert(root.node.get()).second) task.to_visit.push_back(root.node.get());
+  while (!task.to_visit.empty()) {
+    Node* node = task.to_visit.back();
+    task.to_visit.pop_back();
     check(!node->released_, "backward: trying to backward through the graph a second time (", node->name(),
           " has already freed its saved values); pass retain_graph=true to the first backward if you need to");
     for (const Edge& edge : node->next_edges_) {
       if (!edge.function) continue;
-      if (first_visit(*edge.function)) to_visit.push_back(edge.function.get());
-      ++edge.function->pending_inputs_;
+      const auto [index, is_new] = task.insert(edge.function.get());
+      if (is_new) task.to_visit.push_back(edge.function.get());
+      ++task.tasks()[index].pending;
     }
   }
 
   // 2. Kahn's algorithm from the roots nothing else points at. Shared pointers keep a ready node
   // alive after its consumer is released.
-  std::vector<std::shared_ptr<Node>> ready;
-  ready.reserve(kTypicalNodes);
   for (const Root& root : roots) {
-    Node& node = *root.node;
-    node.grad_buffer_ = node.grad_buffer_.defined() ? sum_of_gradients(node.grad_buffer_, root.grad) : root.grad;
-    if (node.pending_inputs_ == 0 && std::none_of(ready.begin(), ready.end(), [&](const auto& r) { return r.get() == &node; }))
-      ready.push_back(root.node);
+    GraphTask::NodeTask& entry = task.at(root.node.get());
+    entry.grad = entry.grad.defined() ? sum_of_gradients(entry.grad, root.grad) : root.grad;
+    if (entry.pending == 0 &&
+        std::none_of(task.ready.begin(), task.ready.end(), [&](const auto& r) { return r == root.node; }))
+      task.ready.push_back(root.node);
   }
   std::vector<Tensor> captured(capture.size());
   // Nodes run with grad mode on only when the backward pass is to be recorded; restored on exit,
-  // also when a node throws.
+  // also when a node throws. Gradients still waiting in the task are dropped with it either way.
   struct RestoreGradMode {
     bool previous;
     ~RestoreGradMode() { GradMode::set_enabled(previous); }
   } restore{GradMode::is_enabled()};
   GradMode::set_enabled(options.create_graph);
-  try {
-    run_ready_nodes(ready, options, capture, captured);
-  } catch (...) {
-    // Gradients already sent to nodes that will not run now would stay in their buffers; under
-    // create_graph such a gradient's graph leads back to the node holding it, a cycle that would
-    // never be freed.
-    for (Node* node : discovered) node->grad_buffer_ = Tensor();
-    throw;
-  }
+  run_ready_nodes(task, options, capture, captured);
   return captured;
 }
 
-void Engine::run_ready_nodes(std::vector<std::shared_ptr<Node>>& ready, const Options& options,
-                             const std::vector<const Node*>& capture, std::vector<Tensor>& captured) {
-  while (!ready.empty()) {
-    std::shared_ptr<Node> node = std::move(ready.back());
-    ready.pop_back();
-    Tensor grad = std::move(node->grad_buffer_);
-    node->grad_buffer_ = Tensor();
+void Engine::run_ready_nodes(GraphTask& task, const Options& options, const std::vector<const Node*>& capture,
+                             std::vector<Tensor>& captured) {
+  while (!task.ready.empty()) {
+    std::shared_ptr<Node> node = std::move(task.ready.back());
+    task.ready.pop_back();
+    Tensor grad = std::move(task.at(node.get()).grad);
     if (grad.defined()) grad = apply_tensor_hooks(*node, std::move(grad));
     for (std::size_t i = 0; i < capture.size(); ++i)
       if (capture[i] == node.get()) captured[i] = grad;
@@ -211,21 +288,18 @@ void Engine::run_ready_nodes(std::vector<std::shared_ptr<Node>>& ready, const Op
     const bool skip = !options.accumulate_grad && dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
     if (grad.defined() && !skip) {
       node->check_saved_versions();
-      if (options.create_graph && !node->supports_create_graph())
-        throw Error(concat("backward: create_graph=true needs the derivative of ", node->name(),
-                           "'s backward, which xgrad does not record yet"));
       input_grads = node->backward(grad);
       if (autograd::AnomalyMode::is_enabled()) check_finite(*node, input_grads);
     }
     for (std::size_t i = 0; i < node->next_edges_.size(); ++i) {
       const std::shared_ptr<Node>& next = node->next_edges_[i].function;
       if (!next) continue;
+      GraphTask::NodeTask& entry = task.at(next.get());
       if (i < input_grads.size() && input_grads[i].defined()) {
         check_gradient(*node, i, input_grads[i], *next);
-        next->grad_buffer_ = next->grad_buffer_.defined() ? sum_of_gradients(next->grad_buffer_, input_grads[i])
-                                                          : std::move(input_grads[i]);
+        entry.grad = entry.grad.defined() ? sum_of_gradients(entry.grad, input_grads[i]) : std::move(input_grads[i]);
       }
-      if (--next->pending_inputs_ == 0) ready.push_back(next);
+      if (--entry.pending == 0) task.ready.push_back(next);
     }
     // 3. Free what this node saved, unless the caller wants to run backward again.
     if (!options.keep_graph) node->release();

@@ -2,10 +2,12 @@
 #include <memory>
 #include <vector>
 
-#include "node.hpp"
-#include "tensor.hpp"
+#include <xgrad/core/node.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
+
+class GraphTask;
 
 class Engine {
  public:
@@ -27,6 +29,8 @@ class Engine {
   // Runs the backward pass from `roots` and returns, for each node of `capture`, the total gradient
   // that reached it after its tensor's hooks (undefined when none did).
   //
+  // Each call keeps its own state in a GraphTask (core/engine.cpp), so calls may nest (a backward
+  // inside a hook) and threads may run backward on separate graphs at once.
   // 1. Discover every Node reachable from the roots with an explicit stack (no recursion, so a
   //    100,000-op chain is fine) and count, for each Node, how many edges point at it.
   // 2. Kahn's algorithm: a Node runs once all its consumers have sent their gradient, which are
@@ -38,8 +42,8 @@ class Engine {
 
  private:
   // Step 2 and 3 of execute: runs nodes until none is ready, filling `captured`.
-  static void run_ready_nodes(std::vector<std::shared_ptr<Node>>& ready, const Options& options,
-                              const std::vector<const Node*>& capture, std::vector<Tensor>& captured);
+  static void run_ready_nodes(GraphTask& task, const Options& options, const std::vector<const Node*>& capture,
+                              std::vector<Tensor>& captured);
 };
 
 }  // namespace xgrad

@@ -1,10 +1,10 @@
-#include "core/factory.hpp"
+#include <xgrad/core/factory.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 

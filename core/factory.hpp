@@ -7,10 +7,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "scalar.hpp"
-#include "tensor.hpp"
-#include "tensor_options.hpp"
-#include "utility.hpp"
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/core/tensor_options.hpp>
+#include <xgrad/core/utility.hpp>
 
 namespace xgrad {
 

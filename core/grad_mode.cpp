@@ -1,8 +1,8 @@
-#include "core/grad_mode.hpp"
+#include <xgrad/core/grad_mode.hpp>
 
 #include <atomic>
 
-#include "core/anomaly_mode.hpp"
+#include <xgrad/core/anomaly_mode.hpp>
 
 namespace xgrad {
 

@@ -1,15 +1,15 @@
-#include "core/gradcheck.hpp"
+#include <xgrad/core/gradcheck.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <sstream>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/autograd.hpp>
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 

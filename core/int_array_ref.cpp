@@ -1,8 +1,8 @@
-#include "core/int_array_ref.hpp"
+#include <xgrad/core/int_array_ref.hpp>
 
 #include <ostream>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad {
 

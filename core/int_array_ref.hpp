@@ -14,7 +14,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "dtype.hpp"
+#include <xgrad/core/dtype.hpp>
 
 namespace xgrad {
 

@@ -1,13 +1,13 @@
-#include "core/node.hpp"
+#include <xgrad/core/node.hpp>
 
 #include <atomic>
 #include <cctype>
 #include <string>
 
-#include "core/anomaly_mode.hpp"
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/anomaly_mode.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 
@@ -177,7 +177,6 @@ class ZeroGradientToSource final : public Node {
   ZeroGradientToSource(const char* name, Shape source_shape, Dtype source_dtype)
       : name_(name), source_shape_(std::move(source_shape)), source_dtype_(source_dtype) {}
   const char* name() const override { return name_; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {grad, zeros(source_shape_, source_dtype_)};
   }

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 
@@ -81,10 +81,6 @@ class Node {
   bool needs_input_grad(std::size_t input) const {
     return input < next_edges_.size() && next_edges_[input].function != nullptr;
   }
-  // True when backward() computes with recorded (differentiable) ops, so that a backward pass run
-  // with create_graph=true can itself be differentiated. The engine refuses create_graph through a
-  // node that returns false rather than silently dropping second-order terms.
-  virtual bool supports_create_graph() const { return false; }
   // Frees what the node saved for backward. The edges stay, so the graph's structure can still be
   // walked (to_dot, grad_fn()->next_functions()) until its output is dropped; a second backward
   // through a released node is an error.
@@ -136,10 +132,6 @@ class Node {
   std::vector<TensorHook> tensor_hooks_;
   std::weak_ptr<TensorImpl> retained_output_;
   std::string creation_context_;
-  // Engine bookkeeping for the backward pass in progress (see core/engine.cpp).
-  std::uint64_t visit_epoch_ = 0;
-  std::size_t pending_inputs_ = 0;
-  Tensor grad_buffer_;
 };
 
 // The sink of the graph for a leaf: adds the incoming gradient into leaf.grad().
@@ -152,7 +144,6 @@ class AccumulateGrad final : public Node {
   // libtorch's name for the leaf.
   const Tensor& variable() const { return leaf_; }
   std::vector<TensorHook>& tensor_hooks() override;
-  bool supports_create_graph() const override { return true; }
   // Shared by every graph that reads the leaf, so one backward must not free it for the others.
   void release() override {}
 

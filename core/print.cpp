@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "core/node.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/node.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 

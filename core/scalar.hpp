@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "dtype.hpp"
+#include <xgrad/core/dtype.hpp>
 
 namespace xgrad {
 

@@ -1,13 +1,13 @@
-#include "core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 #include <type_traits>
 
-#include "core/engine.hpp"
-#include "core/factory.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/engine.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 
@@ -152,7 +152,6 @@ namespace {
 struct CloneBackward final : Node {
   const char* name() const override { return "CloneBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
-  bool supports_create_graph() const override { return true; }
 };
 
 }  // namespace

@@ -12,10 +12,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "dtype.hpp"
-#include "int_array_ref.hpp"
-#include "scalar.hpp"
-#include "tensor_options.hpp"
+#include <xgrad/core/dtype.hpp>
+#include <xgrad/core/int_array_ref.hpp>
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor_options.hpp>
 
 namespace xgrad {
 
@@ -156,6 +156,7 @@ class Tensor {
   Tensor sgn() const;
   Tensor sin() const;
   Tensor cos() const;
+  Tensor atan() const;
   Tensor tanh() const;
   Tensor sigmoid() const;
   Tensor relu() const;

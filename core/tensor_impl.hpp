@@ -10,14 +10,14 @@
 #include <utility>
 #include <variant>
 
-#include "core/buffer_cache_impl.hpp"
-#include "core/error.hpp"
-#include "core/node.hpp"
-#include "core/tensor.hpp"
+#include <xgrad/kernels/buffer_cache.hpp>
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/node.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 
-// Row-major, with buffers from the per-thread cache of core/buffer_cache_impl.hpp: a training step
+// Row-major, with buffers from the per-thread cache of kernels/buffer_cache.hpp: a training step
 // reuses the previous step's buffers instead of going back to malloc and the kernel.
 template <class T>
 using Array = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;

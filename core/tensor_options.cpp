@@ -1,8 +1,8 @@
-#include "core/tensor_options.hpp"
+#include <xgrad/core/tensor_options.hpp>
 
 #include <ostream>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad {
 

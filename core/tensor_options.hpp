@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 
-#include "dtype.hpp"
+#include <xgrad/core/dtype.hpp>
 
 namespace xgrad {
 

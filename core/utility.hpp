@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad {
 

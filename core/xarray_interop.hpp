@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "error.hpp"
-#include "factory.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
 
 namespace xgrad {
 

@@ -13,10 +13,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/error.hpp"
-#include "dataloader/stateless.hpp"
-#include "dataloader_options.hpp"
-#include "samplers/random.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/data/dataloader/stateless.hpp>
+#include <xgrad/data/dataloader_options.hpp>
+#include <xgrad/data/samplers/random.hpp>
 
 namespace xgrad::data {
 

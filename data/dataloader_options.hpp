@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <optional>
 
+#include <xgrad/core/arg.hpp>
+
 namespace xgrad::data {
 
 class DataLoaderOptions {
@@ -20,44 +22,12 @@ class DataLoaderOptions {
   DataLoaderOptions() = default;
   /* implicit */ DataLoaderOptions(std::size_t batch_size) : batch_size_(batch_size) {}
 
-  DataLoaderOptions& batch_size(std::size_t value) {
-    batch_size_ = value;
-    return *this;
-  }
-  std::size_t batch_size() const noexcept { return batch_size_; }
-  DataLoaderOptions& workers(std::size_t value) {
-    workers_ = value;
-    return *this;
-  }
-  std::size_t workers() const noexcept { return workers_; }
-  DataLoaderOptions& max_jobs(std::optional<std::size_t> value) {
-    max_jobs_ = value;
-    return *this;
-  }
-  std::optional<std::size_t> max_jobs() const noexcept { return max_jobs_; }
-  DataLoaderOptions& timeout(std::optional<std::chrono::milliseconds> value) {
-    timeout_ = value;
-    return *this;
-  }
-  std::optional<std::chrono::milliseconds> timeout() const noexcept { return timeout_; }
-  DataLoaderOptions& enforce_ordering(bool value) {
-    enforce_ordering_ = value;
-    return *this;
-  }
-  bool enforce_ordering() const noexcept { return enforce_ordering_; }
-  DataLoaderOptions& drop_last(bool value) {
-    drop_last_ = value;
-    return *this;
-  }
-  bool drop_last() const noexcept { return drop_last_; }
-
- private:
-  std::size_t batch_size_ = 1;
-  std::size_t workers_ = 0;
-  std::optional<std::size_t> max_jobs_;
-  std::optional<std::chrono::milliseconds> timeout_;
-  bool enforce_ordering_ = true;
-  bool drop_last_ = false;
+  XGRAD_ARG(std::size_t, batch_size) = 1;
+  XGRAD_ARG(std::size_t, workers) = 0;
+  XGRAD_ARG(std::optional<std::size_t>, max_jobs);
+  XGRAD_ARG(std::optional<std::chrono::milliseconds>, timeout);
+  XGRAD_ARG(bool, enforce_ordering) = true;
+  XGRAD_ARG(bool, drop_last) = false;
 };
 
 // The options with their defaults resolved (max_jobs = 2 * workers), as the loader uses them.

@@ -8,7 +8,7 @@
 // is (N, ...) and whose target is (N).
 #include <utility>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad::data {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-#include "../core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad::data {
 

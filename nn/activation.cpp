@@ -1,12 +1,12 @@
-#include "nn/activation.hpp"
+#include <xgrad/nn/activation.hpp>
 
 #include <ostream>
 
-#include "core/error.hpp"
-#include "nn/functional_activation.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/nn/functional_activation.hpp>
 
-#include "ops/elementwise.hpp"
-#include "ops/softmax.hpp"
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/softmax.hpp>
 
 namespace xgrad::nn {
 

@@ -8,11 +8,11 @@
 #include <cstdint>
 #include <iosfwd>
 
-#include "../core/tensor.hpp"
-#include "activation_options.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
-#include "options.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/activation_options.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
+#include <xgrad/nn/options.hpp>
 
 namespace xgrad::nn {
 

@@ -17,10 +17,10 @@
 #include <typeinfo>
 #include <utility>
 
-#include "../core/error.hpp"
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 

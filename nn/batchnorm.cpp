@@ -1,12 +1,12 @@
-#include "nn/batchnorm.hpp"
+#include <xgrad/nn/batchnorm.hpp>
 
 #include <ostream>
 
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "nn/init.hpp"
-#include "ops/normalization.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/nn/init.hpp>
+#include <xgrad/ops/normalization.hpp>
 
 namespace xgrad::nn {
 

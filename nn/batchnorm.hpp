@@ -15,9 +15,10 @@
 #include <iosfwd>
 #include <optional>
 
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 
@@ -27,29 +28,16 @@ class BatchNormOptions {
  public:
   BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}  // NOLINT(google-explicit-constructor)
 
-  BatchNormOptions& num_features(std::int64_t value) { num_features_ = value; return *this; }
+  XGRAD_ARG(std::int64_t, num_features);
   // Added to the variance before its square root, so a constant channel does not divide by 0.
-  BatchNormOptions& eps(double value) { eps_ = value; return *this; }
+  XGRAD_ARG(double, eps) = 1e-5;
   // The weight of the newest batch in the running statistics; nullopt for a cumulative average.
-  BatchNormOptions& momentum(std::optional<double> value) { momentum_ = value; return *this; }
+  XGRAD_ARG(std::optional<double>, momentum) = 0.1;
   // Whether the layer learns weight and bias (otherwise both are undefined).
-  BatchNormOptions& affine(bool value) { affine_ = value; return *this; }
+  XGRAD_ARG(bool, affine) = true;
   // Whether the layer keeps running statistics; without them it normalises by the batch's
   // statistics in evaluation mode too.
-  BatchNormOptions& track_running_stats(bool value) { track_running_stats_ = value; return *this; }
-
-  std::int64_t num_features() const { return num_features_; }
-  double eps() const { return eps_; }
-  const std::optional<double>& momentum() const { return momentum_; }
-  bool affine() const { return affine_; }
-  bool track_running_stats() const { return track_running_stats_; }
-
- private:
-  std::int64_t num_features_;
-  double eps_ = 1e-5;
-  std::optional<double> momentum_ = 0.1;
-  bool affine_ = true;
-  bool track_running_stats_ = true;
+  XGRAD_ARG(bool, track_running_stats) = true;
 };
 using BatchNorm1dOptions = BatchNormOptions;
 using BatchNorm2dOptions = BatchNormOptions;
@@ -109,25 +97,11 @@ namespace functional {
 
 // F::batch_norm's options: weight and bias (undefined), training (false), momentum (0.1), eps (1e-5).
 class BatchNormFuncOptions {
- public:
-  BatchNormFuncOptions& weight(Tensor value) { weight_ = std::move(value); return *this; }
-  BatchNormFuncOptions& bias(Tensor value) { bias_ = std::move(value); return *this; }
-  BatchNormFuncOptions& training(bool value) { training_ = value; return *this; }
-  BatchNormFuncOptions& momentum(std::optional<double> value) { momentum_ = value; return *this; }
-  BatchNormFuncOptions& eps(double value) { eps_ = value; return *this; }
-
-  const Tensor& weight() const { return weight_; }
-  const Tensor& bias() const { return bias_; }
-  bool training() const { return training_; }
-  const std::optional<double>& momentum() const { return momentum_; }
-  double eps() const { return eps_; }
-
- private:
-  Tensor weight_;
-  Tensor bias_;
-  bool training_ = false;
-  std::optional<double> momentum_ = 0.1;
-  double eps_ = 1e-5;
+  XGRAD_ARG(Tensor, weight);
+  XGRAD_ARG(Tensor, bias);
+  XGRAD_ARG(bool, training) = false;
+  XGRAD_ARG(std::optional<double>, momentum) = 0.1;
+  XGRAD_ARG(double, eps) = 1e-5;
 };
 
 // xgrad::batch_norm with the options unpacked. running_mean and running_var may be undefined when

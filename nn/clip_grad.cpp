@@ -1,11 +1,11 @@
-#include "nn/clip_grad.hpp"
+#include <xgrad/nn/clip_grad.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::nn::utils {
 

@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad::nn::utils {
 

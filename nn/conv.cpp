@@ -1,12 +1,12 @@
-#include "nn/conv.hpp"
+#include <xgrad/nn/conv.hpp>
 
 #include <cmath>
 #include <ostream>
 
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "nn/init.hpp"
-#include "ops/conv.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/nn/init.hpp>
+#include <xgrad/ops/conv.hpp>
 
 namespace xgrad::nn {
 

@@ -11,10 +11,11 @@
 #include <iosfwd>
 #include <variant>
 
-#include "../core/tensor.hpp"
-#include "expanding_array.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/expanding_array.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad {
 
@@ -42,36 +43,15 @@ class Conv2dOptions {
   Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
 
-  Conv2dOptions& in_channels(std::int64_t value) { in_channels_ = value; return *this; }
-  Conv2dOptions& out_channels(std::int64_t value) { out_channels_ = value; return *this; }
-  Conv2dOptions& kernel_size(ExpandingArray<2> value) { kernel_size_ = value; return *this; }
-  Conv2dOptions& stride(ExpandingArray<2> value) { stride_ = value; return *this; }
-  Conv2dOptions& padding(ExpandingArray<2> value) { padding_ = value; return *this; }
-  Conv2dOptions& dilation(ExpandingArray<2> value) { dilation_ = value; return *this; }
-  Conv2dOptions& groups(std::int64_t value) { groups_ = value; return *this; }
-  Conv2dOptions& bias(bool value) { bias_ = value; return *this; }
-  Conv2dOptions& padding_mode(conv_padding_mode_t value) { padding_mode_ = value; return *this; }
-
-  std::int64_t in_channels() const { return in_channels_; }
-  std::int64_t out_channels() const { return out_channels_; }
-  const ExpandingArray<2>& kernel_size() const { return kernel_size_; }
-  const ExpandingArray<2>& stride() const { return stride_; }
-  const ExpandingArray<2>& padding() const { return padding_; }
-  const ExpandingArray<2>& dilation() const { return dilation_; }
-  std::int64_t groups() const { return groups_; }
-  bool bias() const { return bias_; }
-  const conv_padding_mode_t& padding_mode() const { return padding_mode_; }
-
- private:
-  std::int64_t in_channels_;
-  std::int64_t out_channels_;
-  ExpandingArray<2> kernel_size_;
-  ExpandingArray<2> stride_ = 1;
-  ExpandingArray<2> padding_ = 0;
-  ExpandingArray<2> dilation_ = 1;
-  std::int64_t groups_ = 1;
-  bool bias_ = true;
-  conv_padding_mode_t padding_mode_ = kZeros;
+  XGRAD_ARG(std::int64_t, in_channels);
+  XGRAD_ARG(std::int64_t, out_channels);
+  XGRAD_ARG(ExpandingArray<2>, kernel_size);
+  XGRAD_ARG(ExpandingArray<2>, stride) = 1;
+  XGRAD_ARG(ExpandingArray<2>, padding) = 0;
+  XGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+  XGRAD_ARG(std::int64_t, groups) = 1;
+  XGRAD_ARG(bool, bias) = true;
+  XGRAD_ARG(conv_padding_mode_t, padding_mode) = kZeros;
 };
 
 // Parameters "weight" (out_channels, in_channels / groups, kH, kW) and, unless bias(false), "bias"
@@ -105,25 +85,11 @@ namespace functional {
 
 // F::conv2d's options: bias (undefined: none), stride (1), padding (0), dilation (1), groups (1).
 class Conv2dFuncOptions {
- public:
-  Conv2dFuncOptions& bias(Tensor value) { bias_ = std::move(value); return *this; }
-  Conv2dFuncOptions& stride(ExpandingArray<2> value) { stride_ = value; return *this; }
-  Conv2dFuncOptions& padding(ExpandingArray<2> value) { padding_ = value; return *this; }
-  Conv2dFuncOptions& dilation(ExpandingArray<2> value) { dilation_ = value; return *this; }
-  Conv2dFuncOptions& groups(std::int64_t value) { groups_ = value; return *this; }
-
-  const Tensor& bias() const { return bias_; }
-  const ExpandingArray<2>& stride() const { return stride_; }
-  const ExpandingArray<2>& padding() const { return padding_; }
-  const ExpandingArray<2>& dilation() const { return dilation_; }
-  std::int64_t groups() const { return groups_; }
-
- private:
-  Tensor bias_;
-  ExpandingArray<2> stride_ = 1;
-  ExpandingArray<2> padding_ = 0;
-  ExpandingArray<2> dilation_ = 1;
-  std::int64_t groups_ = 1;
+  XGRAD_ARG(Tensor, bias);
+  XGRAD_ARG(ExpandingArray<2>, stride) = 1;
+  XGRAD_ARG(ExpandingArray<2>, padding) = 0;
+  XGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+  XGRAD_ARG(std::int64_t, groups) = 1;
 };
 
 // xgrad::conv2d with the options unpacked.

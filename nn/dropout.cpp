@@ -1,11 +1,11 @@
-#include "nn/dropout.hpp"
+#include <xgrad/nn/dropout.hpp>
 
 #include <ostream>
 
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "ops/dropout.hpp"
-#include "ops/elementwise.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/ops/dropout.hpp>
+#include <xgrad/ops/elementwise.hpp>
 
 namespace xgrad::nn {
 

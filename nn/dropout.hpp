@@ -11,9 +11,10 @@
 // ops/dropout.hpp.
 #include <iosfwd>
 
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 
@@ -22,15 +23,9 @@ namespace xgrad::nn {
 class DropoutOptions {
  public:
   DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT(google-explicit-constructor)
-  DropoutOptions& p(double value) { p_ = value; return *this; }
+  XGRAD_ARG(double, p);
   // Write the result into the input's storage instead of a new tensor.
-  DropoutOptions& inplace(bool value) { inplace_ = value; return *this; }
-  double p() const { return p_; }
-  bool inplace() const { return inplace_; }
-
- private:
-  double p_;
-  bool inplace_ = false;
+  XGRAD_ARG(bool, inplace) = false;
 };
 using Dropout2dOptions = DropoutOptions;
 
@@ -67,18 +62,9 @@ namespace functional {
 // F::dropout's options: p (0.5), training (true: unlike the module, the function has no mode),
 // inplace (false). Dropout2dFuncOptions is another name for it.
 class DropoutFuncOptions {
- public:
-  DropoutFuncOptions& p(double value) { p_ = value; return *this; }
-  DropoutFuncOptions& training(bool value) { training_ = value; return *this; }
-  DropoutFuncOptions& inplace(bool value) { inplace_ = value; return *this; }
-  double p() const { return p_; }
-  bool training() const { return training_; }
-  bool inplace() const { return inplace_; }
-
- private:
-  double p_ = 0.5;
-  bool training_ = true;
-  bool inplace_ = false;
+  XGRAD_ARG(double, p) = 0.5;
+  XGRAD_ARG(bool, training) = true;
+  XGRAD_ARG(bool, inplace) = false;
 };
 using Dropout2dFuncOptions = DropoutFuncOptions;
 

@@ -1,14 +1,14 @@
-#include "nn/embedding.hpp"
+#include <xgrad/nn/embedding.hpp>
 
 #include <ostream>
 
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "nn/init.hpp"
-#include "ops/compare.hpp"
-#include "ops/embedding.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/nn/init.hpp>
+#include <xgrad/ops/compare.hpp>
+#include <xgrad/ops/embedding.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad::nn {
 

@@ -12,9 +12,10 @@
 #include <iosfwd>
 #include <optional>
 
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 
@@ -26,66 +27,31 @@ class EmbeddingOptions {
   EmbeddingOptions(std::int64_t num_embeddings, std::int64_t embedding_dim)
       : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
 
-  EmbeddingOptions& num_embeddings(std::int64_t value) { num_embeddings_ = value; return *this; }
-  EmbeddingOptions& embedding_dim(std::int64_t value) { embedding_dim_ = value; return *this; }
+  XGRAD_ARG(std::int64_t, num_embeddings);
+  XGRAD_ARG(std::int64_t, embedding_dim);
   // The row that stays zero and gets no gradient (a "no token here" entry).
-  EmbeddingOptions& padding_idx(std::optional<std::int64_t> value) { padding_idx_ = value; return *this; }
+  XGRAD_ARG(std::optional<std::int64_t>, padding_idx);
   // Rows looked up whose norm exceeds max_norm are scaled down to it, in place, before each lookup.
-  EmbeddingOptions& max_norm(std::optional<double> value) { max_norm_ = value; return *this; }
+  XGRAD_ARG(std::optional<double>, max_norm);
   // The p of the norm max_norm bounds.
-  EmbeddingOptions& norm_type(double value) { norm_type_ = value; return *this; }
+  XGRAD_ARG(double, norm_type) = 2.0;
   // Divide each row's gradient by how often its index occurs in the batch.
-  EmbeddingOptions& scale_grad_by_freq(bool value) { scale_grad_by_freq_ = value; return *this; }
+  XGRAD_ARG(bool, scale_grad_by_freq) = false;
   // Sparse gradients; xgrad has none, so true is an Error when the layer is made.
-  EmbeddingOptions& sparse(bool value) { sparse_ = value; return *this; }
+  XGRAD_ARG(bool, sparse) = false;
   // A table to use as the weight instead of a new N(0, 1) one (shape (num_embeddings, embedding_dim)).
-  EmbeddingOptions& _weight(Tensor value) { weight_ = std::move(value); return *this; }
-
-  std::int64_t num_embeddings() const { return num_embeddings_; }
-  std::int64_t embedding_dim() const { return embedding_dim_; }
-  const std::optional<std::int64_t>& padding_idx() const { return padding_idx_; }
-  const std::optional<double>& max_norm() const { return max_norm_; }
-  double norm_type() const { return norm_type_; }
-  bool scale_grad_by_freq() const { return scale_grad_by_freq_; }
-  bool sparse() const { return sparse_; }
-  const Tensor& _weight() const { return weight_; }
-
- private:
-  std::int64_t num_embeddings_;
-  std::int64_t embedding_dim_;
-  std::optional<std::int64_t> padding_idx_;
-  std::optional<double> max_norm_;
-  double norm_type_ = 2.0;
-  bool scale_grad_by_freq_ = false;
-  bool sparse_ = false;
-  Tensor weight_;
+  XGRAD_ARG(Tensor, _weight);
 };
 
 // Embedding::from_pretrained's options: freeze (true: the table does not train) and the lookup
 // options of EmbeddingOptions.
 class EmbeddingFromPretrainedOptions {
- public:
-  EmbeddingFromPretrainedOptions& freeze(bool value) { freeze_ = value; return *this; }
-  EmbeddingFromPretrainedOptions& padding_idx(std::optional<std::int64_t> value) { padding_idx_ = value; return *this; }
-  EmbeddingFromPretrainedOptions& max_norm(std::optional<double> value) { max_norm_ = value; return *this; }
-  EmbeddingFromPretrainedOptions& norm_type(double value) { norm_type_ = value; return *this; }
-  EmbeddingFromPretrainedOptions& scale_grad_by_freq(bool value) { scale_grad_by_freq_ = value; return *this; }
-  EmbeddingFromPretrainedOptions& sparse(bool value) { sparse_ = value; return *this; }
-
-  bool freeze() const { return freeze_; }
-  const std::optional<std::int64_t>& padding_idx() const { return padding_idx_; }
-  const std::optional<double>& max_norm() const { return max_norm_; }
-  double norm_type() const { return norm_type_; }
-  bool scale_grad_by_freq() const { return scale_grad_by_freq_; }
-  bool sparse() const { return sparse_; }
-
- private:
-  bool freeze_ = true;
-  std::optional<std::int64_t> padding_idx_;
-  std::optional<double> max_norm_;
-  double norm_type_ = 2.0;
-  bool scale_grad_by_freq_ = false;
-  bool sparse_ = false;
+  XGRAD_ARG(bool, freeze) = true;
+  XGRAD_ARG(std::optional<std::int64_t>, padding_idx);
+  XGRAD_ARG(std::optional<double>, max_norm);
+  XGRAD_ARG(double, norm_type) = 2.0;
+  XGRAD_ARG(bool, scale_grad_by_freq) = false;
+  XGRAD_ARG(bool, sparse) = false;
 };
 
 // The parameter "weight" (num_embeddings, embedding_dim), drawn from N(0, 1) by the global
@@ -122,25 +88,11 @@ namespace functional {
 
 // F::embedding's options: padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse.
 class EmbeddingFuncOptions {
- public:
-  EmbeddingFuncOptions& padding_idx(std::optional<std::int64_t> value) { padding_idx_ = value; return *this; }
-  EmbeddingFuncOptions& max_norm(std::optional<double> value) { max_norm_ = value; return *this; }
-  EmbeddingFuncOptions& norm_type(double value) { norm_type_ = value; return *this; }
-  EmbeddingFuncOptions& scale_grad_by_freq(bool value) { scale_grad_by_freq_ = value; return *this; }
-  EmbeddingFuncOptions& sparse(bool value) { sparse_ = value; return *this; }
-
-  const std::optional<std::int64_t>& padding_idx() const { return padding_idx_; }
-  const std::optional<double>& max_norm() const { return max_norm_; }
-  double norm_type() const { return norm_type_; }
-  bool scale_grad_by_freq() const { return scale_grad_by_freq_; }
-  bool sparse() const { return sparse_; }
-
- private:
-  std::optional<std::int64_t> padding_idx_;
-  std::optional<double> max_norm_;
-  double norm_type_ = 2.0;
-  bool scale_grad_by_freq_ = false;
-  bool sparse_ = false;
+  XGRAD_ARG(std::optional<std::int64_t>, padding_idx);
+  XGRAD_ARG(std::optional<double>, max_norm);
+  XGRAD_ARG(double, norm_type) = 2.0;
+  XGRAD_ARG(bool, scale_grad_by_freq) = false;
+  XGRAD_ARG(bool, sparse) = false;
 };
 
 // xgrad::embedding(weight, input, ...) with the options: a negative padding_idx counts from the

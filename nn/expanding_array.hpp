@@ -15,8 +15,8 @@
 #include <ostream>
 #include <vector>
 
-#include "../core/error.hpp"
-#include "../core/int_array_ref.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/int_array_ref.hpp>
 
 namespace xgrad {
 

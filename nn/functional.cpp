@@ -1,8 +1,8 @@
-#include "nn/functional.hpp"
+#include <xgrad/nn/functional.hpp>
 
-#include "ops/elementwise.hpp"
-#include "ops/loss.hpp"
-#include "ops/softmax.hpp"
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/loss.hpp>
+#include <xgrad/ops/softmax.hpp>
 
 namespace xgrad::nn::functional {
 

@@ -8,15 +8,15 @@
 // Each loss unpacks its options struct (nn/options.hpp, shared with the loss modules) and calls the
 // op with explicit arguments (ops/loss_classification.hpp, ops/loss_pointwise.hpp), where the
 // formulas, gradients, shapes and errors are documented. Defaults are PyTorch's.
-#include "../core/tensor.hpp"
-#include "batchnorm.hpp"
-#include "dropout.hpp"
-#include "embedding.hpp"
-#include "functional_activation.hpp"
-#include "functional_loss_regression.hpp"
-#include "conv.hpp"
-#include "options.hpp"
-#include "pooling.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/batchnorm.hpp>
+#include <xgrad/nn/dropout.hpp>
+#include <xgrad/nn/embedding.hpp>
+#include <xgrad/nn/functional_activation.hpp>
+#include <xgrad/nn/functional_loss_regression.hpp>
+#include <xgrad/nn/conv.hpp>
+#include <xgrad/nn/options.hpp>
+#include <xgrad/nn/pooling.hpp>
 
 namespace xgrad::nn::functional {
 

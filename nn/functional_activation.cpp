@@ -1,7 +1,7 @@
-#include "nn/functional_activation.hpp"
+#include <xgrad/nn/functional_activation.hpp>
 
-#include "ops/activation.hpp"
-#include "ops/elementwise.hpp"
+#include <xgrad/ops/activation.hpp>
+#include <xgrad/ops/elementwise.hpp>
 
 namespace xgrad::nn::functional {
 

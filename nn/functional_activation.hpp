@@ -7,8 +7,8 @@
 // Each unpacks its options (nn/activation_options.hpp) and calls the op (ops/activation.hpp, where
 // the formulas, gradients and edge cases are documented). With inplace(true) the op runs in place
 // (relu_, leaky_relu_, elu_): the input tensor itself takes the result, and the returned tensor is it.
-#include "../core/tensor.hpp"
-#include "activation_options.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/activation_options.hpp>
 
 namespace xgrad::nn::functional {
 

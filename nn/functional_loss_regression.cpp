@@ -1,6 +1,6 @@
-#include "nn/functional_loss_regression.hpp"
+#include <xgrad/nn/functional_loss_regression.hpp>
 
-#include "ops/loss_regression.hpp"
+#include <xgrad/ops/loss_regression.hpp>
 
 namespace xgrad::nn::functional {
 

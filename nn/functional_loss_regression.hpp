@@ -6,8 +6,8 @@
 //
 // Each unpacks its options (nn/loss_regression_options.hpp) and calls the op
 // (ops/loss_regression.hpp, where the formulas, gradients, shapes and errors are documented).
-#include "../core/tensor.hpp"
-#include "loss_regression_options.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/loss_regression_options.hpp>
 
 namespace xgrad::nn::functional {
 

@@ -1,6 +1,6 @@
-#include "nn/functional_module.hpp"
+#include <xgrad/nn/functional_module.hpp>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad::nn {
 

@@ -13,9 +13,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 

@@ -1,11 +1,11 @@
-#include "nn/init.hpp"
+#include <xgrad/nn/init.hpp>
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::nn::init {
 

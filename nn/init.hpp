@@ -7,9 +7,9 @@
 #include <tuple>
 #include <variant>
 
-#include "../core/enum.hpp"
-#include "../core/scalar.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/enum.hpp>
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad::nn::init {
 

@@ -1,13 +1,13 @@
-#include "nn/linear.hpp"
+#include <xgrad/nn/linear.hpp>
 
 #include <cmath>
 #include <ostream>
 
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "nn/init.hpp"
-#include "ops/linalg.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/nn/init.hpp>
+#include <xgrad/ops/linalg.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad::nn {
 

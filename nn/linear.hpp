@@ -9,9 +9,10 @@
 #include <cstdint>
 #include <iosfwd>
 
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 
@@ -21,23 +22,12 @@ class LinearOptions {
   LinearOptions(std::int64_t in_features, std::int64_t out_features)
       : in_features_(in_features), out_features_(out_features) {}
 
-  LinearOptions& in_features(std::int64_t value) { in_features_ = value; return *this; }
-  LinearOptions& out_features(std::int64_t value) { out_features_ = value; return *this; }
+  XGRAD_ARG(std::int64_t, in_features);
+  XGRAD_ARG(std::int64_t, out_features);
   // Whether the layer learns an additive bias (default true).
-  LinearOptions& bias(bool value) { bias_ = value; return *this; }
+  XGRAD_ARG(bool, bias) = true;
   // Element type of the parameters (default float32). Not in libtorch, which uses module->to().
-  LinearOptions& dtype(Dtype value) { dtype_ = value; return *this; }
-
-  std::int64_t in_features() const { return in_features_; }
-  std::int64_t out_features() const { return out_features_; }
-  bool bias() const { return bias_; }
-  Dtype dtype() const { return dtype_; }
-
- private:
-  std::int64_t in_features_;
-  std::int64_t out_features_;
-  bool bias_ = true;
-  Dtype dtype_ = kFloat32;
+  XGRAD_ARG(Dtype, dtype) = kFloat32;
 };
 
 // Parameters "weight" [out, in] and, unless options.bias(false), "bias" [out]; both drawn uniformly
@@ -71,15 +61,8 @@ XGRAD_MODULE(Identity);
 // FlattenOptions().start_dim(1).end_dim(-1): the dims merged, inclusive; the defaults keep the
 // batch dimension, as libtorch's.
 class FlattenOptions {
- public:
-  FlattenOptions& start_dim(std::int64_t value) { start_dim_ = value; return *this; }
-  FlattenOptions& end_dim(std::int64_t value) { end_dim_ = value; return *this; }
-  std::int64_t start_dim() const { return start_dim_; }
-  std::int64_t end_dim() const { return end_dim_; }
-
- private:
-  std::int64_t start_dim_ = 1;
-  std::int64_t end_dim_ = -1;
+  XGRAD_ARG(std::int64_t, start_dim) = 1;
+  XGRAD_ARG(std::int64_t, end_dim) = -1;
 };
 
 // Merges dims start_dim..end_dim into one (see xgrad::flatten): [N, C, H, W] -> [N, C*H*W].

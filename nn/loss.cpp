@@ -1,6 +1,6 @@
-#include "nn/loss.hpp"
+#include <xgrad/nn/loss.hpp>
 
-#include "nn/functional.hpp"
+#include <xgrad/nn/functional.hpp>
 
 namespace xgrad::nn {
 

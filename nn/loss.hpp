@@ -11,10 +11,10 @@
 #include <iosfwd>
 #include <utility>
 
-#include "../core/tensor.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
-#include "options.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
+#include <xgrad/nn/options.hpp>
 
 namespace xgrad::nn {
 

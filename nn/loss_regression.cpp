@@ -1,6 +1,6 @@
-#include "nn/loss_regression.hpp"
+#include <xgrad/nn/loss_regression.hpp>
 
-#include "nn/functional_loss_regression.hpp"
+#include <xgrad/nn/functional_loss_regression.hpp>
 
 namespace xgrad::nn {
 

@@ -7,10 +7,10 @@
 //   Tensor loss = criterion(prediction, target);
 #include <utility>
 
-#include "../core/tensor.hpp"
-#include "loss_regression_options.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/loss_regression_options.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 

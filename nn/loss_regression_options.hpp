@@ -5,7 +5,8 @@
 //
 //   nn::HuberLoss(nn::HuberLossOptions().reduction(xgrad::kSum).delta(0.5));
 //   F::smooth_l1_loss(x, y, F::SmoothL1LossFuncOptions().beta(0.5));
-#include "../core/reduction.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/reduction.hpp>
 
 namespace xgrad::nn {
 
@@ -14,14 +15,7 @@ class L1LossOptions {
  public:
   L1LossOptions() = default;
   L1LossOptions(Reduction reduction) : reduction_(reduction) {}  // NOLINT(google-explicit-constructor)
-  L1LossOptions& reduction(Reduction reduction) {
-    reduction_ = reduction;
-    return *this;
-  }
-  Reduction reduction() const { return reduction_; }
-
- private:
-  Reduction reduction_ = kMean;
+  XGRAD_ARG(Reduction, reduction) = kMean;
 };
 
 // smooth_l1_loss: reduction, beta (>= 0; where the loss turns from quadratic to linear).
@@ -29,20 +23,8 @@ class SmoothL1LossOptions {
  public:
   SmoothL1LossOptions() = default;
   SmoothL1LossOptions(Reduction reduction) : reduction_(reduction) {}  // NOLINT(google-explicit-constructor)
-  SmoothL1LossOptions& reduction(Reduction reduction) {
-    reduction_ = reduction;
-    return *this;
-  }
-  Reduction reduction() const { return reduction_; }
-  SmoothL1LossOptions& beta(double beta) {
-    beta_ = beta;
-    return *this;
-  }
-  double beta() const { return beta_; }
-
- private:
-  Reduction reduction_ = kMean;
-  double beta_ = 1.0;
+  XGRAD_ARG(Reduction, reduction) = kMean;
+  XGRAD_ARG(double, beta) = 1.0;
 };
 
 // huber_loss: reduction, delta (> 0; where the loss turns from quadratic to linear).
@@ -50,20 +32,8 @@ class HuberLossOptions {
  public:
   HuberLossOptions() = default;
   HuberLossOptions(Reduction reduction) : reduction_(reduction) {}  // NOLINT(google-explicit-constructor)
-  HuberLossOptions& reduction(Reduction reduction) {
-    reduction_ = reduction;
-    return *this;
-  }
-  Reduction reduction() const { return reduction_; }
-  HuberLossOptions& delta(double delta) {
-    delta_ = delta;
-    return *this;
-  }
-  double delta() const { return delta_; }
-
- private:
-  Reduction reduction_ = kMean;
-  double delta_ = 1.0;
+  XGRAD_ARG(Reduction, reduction) = kMean;
+  XGRAD_ARG(double, delta) = 1.0;
 };
 
 namespace functional {

@@ -1,4 +1,4 @@
-#include "nn/module.hpp"
+#include <xgrad/nn/module.hpp>
 
 #include <cxxabi.h>
 
@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <ostream>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::nn {
 

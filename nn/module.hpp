@@ -35,11 +35,11 @@
 #include <unordered_set>
 #include <vector>
 
-#include "../core/dtype.hpp"
-#include "../core/tensor.hpp"
-#include "../core/tensor_options.hpp"
-#include "module_holder.hpp"
-#include "ordered_dict.hpp"
+#include <xgrad/core/dtype.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/core/tensor_options.hpp>
+#include <xgrad/nn/module_holder.hpp>
+#include <xgrad/nn/ordered_dict.hpp>
 
 namespace xgrad::nn {
 

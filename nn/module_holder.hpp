@@ -20,7 +20,7 @@
 #include <typeinfo>
 #include <utility>
 
-#include "../core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad::nn {
 

@@ -1,6 +1,6 @@
-#include "nn/module_list.hpp"
+#include <xgrad/nn/module_list.hpp>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad::nn {
 

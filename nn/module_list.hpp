@@ -20,9 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include "any_module.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/nn/any_module.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 

@@ -1,4 +1,4 @@
-#include "nn/npz_impl.hpp"
+#include <xgrad/nn/npz_impl.hpp>
 
 #include <zip.h>
 
@@ -8,8 +8,8 @@
 #include <memory>
 #include <set>
 
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 // The .npy data are little-endian and copied to and from memory as they are.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "xgrad's .npz reader and writer assume a little-endian host");

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "../core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad {
 

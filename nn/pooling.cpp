@@ -1,8 +1,8 @@
-#include "nn/pooling.hpp"
+#include <xgrad/nn/pooling.hpp>
 
 #include <ostream>
 
-#include "ops/pool.hpp"
+#include <xgrad/ops/pool.hpp>
 
 namespace xgrad::nn {
 

@@ -13,10 +13,11 @@
 #include <iosfwd>
 #include <optional>
 
-#include "../core/tensor.hpp"
-#include "expanding_array.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/expanding_array.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad::nn {
 
@@ -25,24 +26,11 @@ class MaxPool2dOptions {
  public:
   MaxPool2dOptions(ExpandingArray<2> kernel_size) : kernel_size_(kernel_size), stride_(kernel_size) {}
 
-  MaxPool2dOptions& kernel_size(ExpandingArray<2> value) { kernel_size_ = value; return *this; }
-  MaxPool2dOptions& stride(ExpandingArray<2> value) { stride_ = value; return *this; }
-  MaxPool2dOptions& padding(ExpandingArray<2> value) { padding_ = value; return *this; }
-  MaxPool2dOptions& dilation(ExpandingArray<2> value) { dilation_ = value; return *this; }
-  MaxPool2dOptions& ceil_mode(bool value) { ceil_mode_ = value; return *this; }
-
-  const ExpandingArray<2>& kernel_size() const { return kernel_size_; }
-  const ExpandingArray<2>& stride() const { return stride_; }
-  const ExpandingArray<2>& padding() const { return padding_; }
-  const ExpandingArray<2>& dilation() const { return dilation_; }
-  bool ceil_mode() const { return ceil_mode_; }
-
- private:
-  ExpandingArray<2> kernel_size_;
-  ExpandingArray<2> stride_;
-  ExpandingArray<2> padding_ = 0;
-  ExpandingArray<2> dilation_ = 1;
-  bool ceil_mode_ = false;
+  XGRAD_ARG(ExpandingArray<2>, kernel_size);
+  XGRAD_ARG(ExpandingArray<2>, stride);
+  XGRAD_ARG(ExpandingArray<2>, padding) = 0;
+  XGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+  XGRAD_ARG(bool, ceil_mode) = false;
 };
 
 // AvgPool2dOptions(kernel_size): stride (kernel_size), padding (0), ceil_mode (false),
@@ -51,27 +39,12 @@ class AvgPool2dOptions {
  public:
   AvgPool2dOptions(ExpandingArray<2> kernel_size) : kernel_size_(kernel_size), stride_(kernel_size) {}
 
-  AvgPool2dOptions& kernel_size(ExpandingArray<2> value) { kernel_size_ = value; return *this; }
-  AvgPool2dOptions& stride(ExpandingArray<2> value) { stride_ = value; return *this; }
-  AvgPool2dOptions& padding(ExpandingArray<2> value) { padding_ = value; return *this; }
-  AvgPool2dOptions& ceil_mode(bool value) { ceil_mode_ = value; return *this; }
-  AvgPool2dOptions& count_include_pad(bool value) { count_include_pad_ = value; return *this; }
-  AvgPool2dOptions& divisor_override(std::optional<std::int64_t> value) { divisor_override_ = value; return *this; }
-
-  const ExpandingArray<2>& kernel_size() const { return kernel_size_; }
-  const ExpandingArray<2>& stride() const { return stride_; }
-  const ExpandingArray<2>& padding() const { return padding_; }
-  bool ceil_mode() const { return ceil_mode_; }
-  bool count_include_pad() const { return count_include_pad_; }
-  const std::optional<std::int64_t>& divisor_override() const { return divisor_override_; }
-
- private:
-  ExpandingArray<2> kernel_size_;
-  ExpandingArray<2> stride_;
-  ExpandingArray<2> padding_ = 0;
-  bool ceil_mode_ = false;
-  bool count_include_pad_ = true;
-  std::optional<std::int64_t> divisor_override_;
+  XGRAD_ARG(ExpandingArray<2>, kernel_size);
+  XGRAD_ARG(ExpandingArray<2>, stride);
+  XGRAD_ARG(ExpandingArray<2>, padding) = 0;
+  XGRAD_ARG(bool, ceil_mode) = false;
+  XGRAD_ARG(bool, count_include_pad) = true;
+  XGRAD_ARG(std::optional<std::int64_t>, divisor_override);
 };
 
 // AdaptiveAvgPool2dOptions(output_size): one number or {OH, OW}. (libtorch also accepts a missing
@@ -79,11 +52,7 @@ class AvgPool2dOptions {
 class AdaptiveAvgPool2dOptions {
  public:
   AdaptiveAvgPool2dOptions(ExpandingArray<2> output_size) : output_size_(output_size) {}
-  AdaptiveAvgPool2dOptions& output_size(ExpandingArray<2> value) { output_size_ = value; return *this; }
-  const ExpandingArray<2>& output_size() const { return output_size_; }
-
- private:
-  ExpandingArray<2> output_size_;
+  XGRAD_ARG(ExpandingArray<2>, output_size);
 };
 
 // forward: (N, C, H, W) or (C, H, W) -> the maximum of each window.

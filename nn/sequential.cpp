@@ -1,6 +1,6 @@
-#include "nn/sequential.hpp"
+#include <xgrad/nn/sequential.hpp>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad::nn {
 

@@ -21,11 +21,11 @@
 #include <utility>
 #include <vector>
 
-#include "../core/tensor.hpp"
-#include "any_module.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
-#include "ordered_dict.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/any_module.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
+#include <xgrad/nn/ordered_dict.hpp>
 
 namespace xgrad::nn {
 

@@ -1,11 +1,11 @@
-#include "nn/serialize.hpp"
+#include <xgrad/nn/serialize.hpp>
 
 #include <algorithm>
 #include <map>
 
-#include "core/tensor_impl.hpp"
-#include "nn/npz_impl.hpp"
-#include "optim/state_dict_impl.hpp"
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/nn/npz_impl.hpp>
+#include <xgrad/optim/state_dict_impl.hpp>
 
 namespace xgrad {
 

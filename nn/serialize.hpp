@@ -48,9 +48,9 @@
 #include <string>
 #include <type_traits>
 
-#include "../core/error.hpp"
-#include "module.hpp"
-#include "module_holder.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/nn/module.hpp>
+#include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad {
 

@@ -1,15 +1,15 @@
-#include "ops/activation.hpp"
+#include <xgrad/ops/activation.hpp>
 
 #include <cmath>
 #include <memory>
 #include <string>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/compare.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/indexing.hpp"
-#include "ops/inplace_impl.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/compare.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/ops/inplace_impl.hpp>
 
 namespace xgrad {
 
@@ -57,7 +57,6 @@ Tensor zip_elements(const Tensor& grad, const Tensor& x, const char* op, F f) {
 // formula differentiates back through it) and the op's constants.
 struct ActivationBackward : Node {
   explicit ActivationBackward(Tensor input) : input(std::move(input)) {}
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = Tensor(); }
   Tensor input;
 };

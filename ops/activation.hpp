@@ -11,8 +11,8 @@
 // functional forms: nn/activation.hpp and nn/functional_activation.hpp.
 #include <string_view>
 
-#include "../core/scalar.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,4 +1,4 @@
-#include "ops/broadcast_impl.hpp"
+#include <xgrad/ops/broadcast_impl.hpp>
 
 #include <algorithm>
 

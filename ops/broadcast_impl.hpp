@@ -11,8 +11,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
 
 namespace xgrad {
 

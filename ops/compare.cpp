@@ -1,13 +1,13 @@
-#include "ops/compare.hpp"
+#include <xgrad/ops/compare.hpp>
 
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/broadcast_impl.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 

@@ -16,8 +16,8 @@
 //
 // In libtorch, == on tensors gives a tensor too; whether two tensors hold the same values is
 // all(a == b).item<bool>() (for tensors of one shape).
-#include "../core/scalar.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,4 +1,4 @@
-#include "ops/conv.hpp"
+#include <xgrad/ops/conv.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -8,14 +8,15 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/blas_threads_impl.hpp"
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/gemm_impl.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
-#include "ops/winograd_impl.hpp"
+#include <xgrad/core/blas_threads_impl.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/cpu_clones.hpp>
+#include <xgrad/kernels/gemm.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
+#include <xgrad/kernels/winograd.hpp>
 
 namespace xgrad {
 
@@ -182,15 +183,9 @@ inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* 
   }
 }
 
-// The out-of-line copies below are compiled twice with GCC on x86-64, for AVX2 (x86-64-v3: 32-byte
-// moves) and for the baseline (16-byte SSE2 moves), and the loader picks the one the CPU runs, as
-// ops/simd_rows.cpp does: the copies were an eighth of a LeNet convolution's time on SSE2. Other
-// compilers build the baseline only (see simd_rows.cpp on clang's clones).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XGRAD_CONV_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define XGRAD_CONV_CLONES
-#endif
+// The out-of-line copies below are compiled for AVX2 (32-byte moves) and for the baseline (16-byte
+// SSE2 moves), the loader picking one (kernels/cpu_clones.hpp): the copies were an eighth of a LeNet
+// convolution's time on SSE2.
 
 // Without padding and with stride 1 along the width, every (channel, kernel row, kernel column) row
 // of an image's columns is a plain block copy of the image: out_h rows of out_w elements, starting
@@ -239,19 +234,19 @@ inline __attribute__((always_inline)) void fold_blocks_add(const UnpaddedBlocks&
                  width, b.row_step);
 }
 
-XGRAD_CONV_CLONES __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const float* image,
+XGRAD_CLONES_V3 __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const float* image,
                                                                  float* col) {
   with_row_width(b.out_w, [&](auto width) { unfold_blocks(b, width, image, col); });
 }
-XGRAD_CONV_CLONES __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const double* image,
+XGRAD_CLONES_V3 __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const double* image,
                                                                  double* col) {
   with_row_width(b.out_w, [&](auto width) { unfold_blocks(b, width, image, col); });
 }
-XGRAD_CONV_CLONES __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const float* col,
+XGRAD_CLONES_V3 __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const float* col,
                                                                    float* image) {
   with_row_width(b.out_w, [&](auto width) { fold_blocks_add(b, width, col, image); });
 }
-XGRAD_CONV_CLONES __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const double* col,
+XGRAD_CLONES_V3 __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const double* col,
                                                                    double* image) {
   with_row_width(b.out_w, [&](auto width) { fold_blocks_add(b, width, col, image); });
 }
@@ -259,19 +254,19 @@ XGRAD_CONV_CLONES __attribute__((noinline)) void fold_unpadded_add(const Unpadde
 // One block of a padded convolution's columns (the kernel elements that read only inside the
 // image), out of line for the same reason: inlined into im2col's loops, copy_rows' variables went
 // to the stack.
-XGRAD_CONV_CLONES __attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows,
+XGRAD_CLONES_V3 __attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows,
                                                             std::int64_t width, std::int64_t in_step) {
   copy_rows(out, in, rows, width, in_step);
 }
-XGRAD_CONV_CLONES __attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows,
+XGRAD_CLONES_V3 __attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows,
                                                             std::int64_t width, std::int64_t in_step) {
   copy_rows(out, in, rows, width, in_step);
 }
-XGRAD_CONV_CLONES __attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows,
+XGRAD_CLONES_V3 __attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows,
                                                            std::int64_t width, std::int64_t out_step) {
   add_rows(out, in, rows, width, out_step);
 }
-XGRAD_CONV_CLONES __attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows,
+XGRAD_CLONES_V3 __attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows,
                                                            std::int64_t width, std::int64_t out_step) {
   add_rows(out, in, rows, width, out_step);
 }
@@ -444,7 +439,7 @@ Array<T> sum_over_image_blocks(std::int64_t batch, std::int64_t blocks, std::int
 
 // ---- Winograd's forward ---------------------------------------------------------------------------
 
-// The convolution as ops/winograd_impl.hpp takes it, when it has that form (a square kernel, stride
+// The convolution as kernels/winograd.hpp takes it, when it has that form (a square kernel, stride
 // 1, dilation 1, one group), is float32 and Winograd suits its sizes; else nothing.
 std::optional<winograd::Problem> winograd_problem(const ConvGeometry& g, Dtype dtype) {
   const ConvParams& p = g.p;
@@ -669,7 +664,6 @@ struct ConvInputGradBackward final : Node {
     if (needs_input_grad(1)) grads[1] = conv_weight_grad_op(u, dy, g);
     return grads;
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { dy = w = Tensor(); }
   Tensor dy, w;
   ConvGeometry g;
@@ -695,7 +689,6 @@ struct ConvWeightGradBackward final : Node {
     if (needs_input_grad(1)) grads[1] = conv_4d(x, v, Tensor(), g);
     return grads;
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = dy = Tensor(); }
   Tensor x, dy;
   ConvGeometry g;
@@ -740,7 +733,6 @@ struct ConvolutionBackward final : Node {
     });
     return grads;
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = w = columns = Tensor(); }
   Tensor x, w;
   // The forward's unfolded input, when the weight needs a gradient: unfolding it again in backward

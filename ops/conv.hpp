@@ -19,19 +19,19 @@
 //
 // float32 convolutions with a 3x3 or 5x5 kernel, stride 1, dilation 1, one group and at least 8
 // channels on each side compute all three by Winograd's minimal filtering instead
-// (ops/winograd_impl.hpp): 5 to 6 times fewer multiplications, for results that differ from the
+// (kernels/winograd.hpp): 5 to 6 times fewer multiplications, for results that differ from the
 // direct sum by a few 1e-6 of the terms' size rather than 1e-7. (The input gradient stays on im2col
 // when the padding exceeds k - 1.)
 //
 // Cost: the products run image by image (one image's columns stay in the cache between their
-// unfolding and their product) on libxsmm or OpenBLAS as ops/gemm.cpp decides, and the images are
+// unfolding and their product) on libxsmm or OpenBLAS as kernels/gemm.cpp decides, and the images are
 // shared among as many threads as OpenBLAS is set to use. When the weight needs a gradient and
 // Winograd does not compute it, the forward keeps every image's columns for it (N C k k OH OW
 // values: 3.7 MB for a batch of 64 through a LeNet's first layer) until backward runs.
 #include <cstdint>
 
-#include "../core/int_array_ref.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/int_array_ref.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,12 +1,12 @@
-#include "ops/dropout.hpp"
+#include <xgrad/ops/dropout.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "core/factory.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
 
 namespace xgrad {
 

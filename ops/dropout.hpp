@@ -11,7 +11,7 @@
 //
 // The gradient is the same multiplication, dx = g * mask: the op is recorded as a product with a
 // saved mask (grad_fn MulBackward0, as PyTorch 1.13 on the CPU), so create_graph works through it.
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

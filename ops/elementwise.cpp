@@ -1,4 +1,5 @@
-#include "ops/elementwise.hpp"
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/elementwise_impl.hpp>
 
 #include <xtensor/xmath.hpp>
 
@@ -6,13 +7,13 @@
 #include <memory>
 #include <type_traits>
 
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/broadcast_impl.hpp"
-#include "ops/compare.hpp"
-#include "ops/indexing.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
+#include <xgrad/ops/compare.hpp>
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 
@@ -101,7 +102,6 @@ struct SumToBackward final : Node {
   explicit SumToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "SumToSizeBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {broadcast_to(grad, input_shape)}; }
-  bool supports_create_graph() const override { return true; }
   Shape input_shape;
 };
 
@@ -139,7 +139,6 @@ struct AddBackward final : Node {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? sum_to(grad, b_shape) : Tensor()};
   }
-  bool supports_create_graph() const override { return true; }
   Shape a_shape, b_shape;
 };
 
@@ -151,7 +150,6 @@ struct SubBackward final : Node {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? -sum_to(grad, b_shape) : Tensor()};
   }
-  bool supports_create_graph() const override { return true; }
   Shape a_shape, b_shape;
 };
 
@@ -173,7 +171,6 @@ struct MulBackward final : Node {
       return grads;
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { a = b = Tensor(); }
   Tensor a, b;
 };
@@ -203,7 +200,6 @@ struct DivBackward final : Node {
       return grads;
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { a = b = Tensor(); }
   Tensor a, b;
 };
@@ -266,7 +262,6 @@ struct AddScalarBackward final : Node {
   const char* name() const override { return node_name; }
   const char* node_name;  // AddBackward0 or SubBackward0, as PyTorch names them
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
-  bool supports_create_graph() const override { return true; }
 };
 
 // d(-x) = -g, and likewise d(s - x) = -g
@@ -275,7 +270,6 @@ struct NegBackward final : Node {
   const char* name() const override { return node_name; }
   const char* node_name;  // NegBackward0 or RsubBackward1
   std::vector<Tensor> backward(const Tensor& grad) override { return {-grad}; }
-  bool supports_create_graph() const override { return true; }
 };
 
 }  // namespace
@@ -313,7 +307,6 @@ struct MulScalarBackward final : Node {
   explicit MulScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "MulBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad * scalar}; }
-  bool supports_create_graph() const override { return true; }
   double scalar;
 };
 
@@ -333,7 +326,6 @@ struct DivScalarBackward final : Node {
   explicit DivScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "DivBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad / scalar}; }
-  bool supports_create_graph() const override { return true; }
   double scalar;
 };
 
@@ -360,7 +352,6 @@ struct ScalarDivBackward final : Node {
       return make_tensor(zip(array<T>(grad), array<T>(x), [s](T g, T v) { return -g * s / (v * v); }));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   double scalar;
   Tensor x;
@@ -389,80 +380,207 @@ Tensor unary_forward(const Tensor& x, const char* op, F f) {
   });
 }
 
-// d exp(x) = g y, with y the saved output
-struct ExpBackward final : Node, std::enable_shared_from_this<ExpBackward> {
-  explicit ExpBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "ExpBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad * with_history(output, shared_from_this())};
-    return {visit_floating(grad.dtype(), "exp backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * y; }));
-    })};
+// ---- pointwise functions, each described once ----------------------------------------------------
+//
+// A pointwise function is one struct: its names, its forward on a whole array (xtensor's vectorised
+// functions) and its derivative, written ONCE as an expression of the upstream gradient g and one
+// saved value v, the input x or, where from_output, the output y. The expression is a template: for
+// float and double it is the fused backward loop, for Tensor the recorded formula that create_graph
+// differentiates again. math:: names each function for both.
+
+namespace math {
+using std::cos;
+using std::sin;
+using xgrad::cos;
+using xgrad::sin;
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T sign(T v) {
+  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
+}
+inline Tensor sign(const Tensor& x) { return sgn(x); }
+}  // namespace math
+
+// 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: with e = e^-|x| <= 1 nothing overflows,
+// so sigmoid(-1e4) is 0 and sigmoid(1e4) is 1 rather than NaN.
+template <class T>
+Array<T> stable_sigmoid(const Array<T>& x) {
+  Array<T> out = xt::exp(-xt::abs(x));
+  const T* in = x.data();
+  T* o = out.data();
+  for (std::size_t i = 0, n = out.size(); i < n; ++i) {
+    const T e = o[i];
+    o[i] = (in[i] >= T(0) ? T(1) : e) / (T(1) + e);
   }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { output = Tensor(); }
-  Tensor output;  // detached
-};
-
-}  // namespace
-
-Tensor exp(const Tensor& x) {
-  Tensor out = unary_forward(x, "exp", [](const auto& v) { return xt::exp(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<ExpBackward>(out.detach()), {&x}, {&out});
   return out;
 }
 
-namespace {
-
-// d log(x) = g / x
-struct LogBackward final : Node {
-  explicit LogBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "LogBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad / x};
-    return {visit_floating(grad.dtype(), "log backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g / v; }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
+struct Exp {
+  static constexpr const char* name = "exp";
+  static constexpr const char* node = "ExpBackward0";
+  static constexpr bool from_output = true;
+  template <class A>
+  static auto forward(const A& x) { return xt::exp(x); }
+  // d exp(x) = g y
+  template <class V>
+  static V derivative(const V& g, const V& y) { return g * y; }
 };
 
-}  // namespace
+struct Log {
+  static constexpr const char* name = "log";
+  static constexpr const char* node = "LogBackward0";
+  static constexpr bool from_output = false;
+  template <class A>
+  static auto forward(const A& x) { return xt::log(x); }
+  // d log(x) = g / x
+  template <class V>
+  static V derivative(const V& g, const V& x) { return g / x; }
+};
 
-Tensor log(const Tensor& x) {
-  Tensor out = unary_forward(x, "log", [](const auto& v) { return xt::log(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<LogBackward>(x), {&x}, {&x});
+struct Log1p {
+  static constexpr const char* name = "log1p";
+  static constexpr const char* node = "Log1PBackward0";
+  static constexpr bool from_output = false;
+  template <class A>
+  static auto forward(const A& x) { return xt::log1p(x); }
+  // d log1p(x) = g / (1 + x)
+  template <class V>
+  static V derivative(const V& g, const V& x) { return g / (x + 1); }
+};
+
+struct Tanh {
+  static constexpr const char* name = "tanh";
+  static constexpr const char* node = "TanhBackward0";
+  static constexpr bool from_output = true;
+  template <class A>
+  static auto forward(const A& x) { return xt::tanh(x); }
+  // d tanh(x) = g (1 - y^2)
+  template <class V>
+  static V derivative(const V& g, const V& y) { return g * (1 - y * y); }
+};
+
+struct Sigmoid {
+  static constexpr const char* name = "sigmoid";
+  static constexpr const char* node = "SigmoidBackward0";
+  static constexpr bool from_output = true;
+  template <class A>
+  static auto forward(const A& x) { return stable_sigmoid(x); }
+  // d sigmoid(x) = g y (1 - y)
+  template <class V>
+  static V derivative(const V& g, const V& y) { return g * (1 - y) * y; }
+};
+
+struct Abs {
+  static constexpr const char* name = "abs";
+  static constexpr const char* node = "AbsBackward0";
+  static constexpr bool from_output = false;
+  template <class A>
+  static auto forward(const A& x) { return xt::abs(x); }
+  // d |x| = g sign(x), 0 at x = 0
+  template <class V>
+  static V derivative(const V& g, const V& x) { return g * math::sign(x); }
+};
+
+struct Sqrt {
+  static constexpr const char* name = "sqrt";
+  static constexpr const char* node = "SqrtBackward0";
+  static constexpr bool from_output = true;
+  template <class A>
+  static auto forward(const A& x) { return xt::sqrt(x); }
+  // d sqrt(x) = g / (2 y)
+  template <class V>
+  static V derivative(const V& g, const V& y) { return g / (y * 2); }
+};
+
+struct Sin {
+  static constexpr const char* name = "sin";
+  static constexpr const char* node = "SinBackward0";
+  static constexpr bool from_output = false;
+  template <class A>
+  static auto forward(const A& x) { return xt::sin(x); }
+  // d sin(x) = g cos(x)
+  template <class V>
+  static V derivative(const V& g, const V& x) { return g * math::cos(x); }
+};
+
+struct Cos {
+  static constexpr const char* name = "cos";
+  static constexpr const char* node = "CosBackward0";
+  static constexpr bool from_output = false;
+  template <class A>
+  static auto forward(const A& x) { return xt::cos(x); }
+  // d cos(x) = -g sin(x)
+  template <class V>
+  static V derivative(const V& g, const V& x) { return -g * math::sin(x); }
+};
+
+struct Atan {
+  static constexpr const char* name = "atan";
+  static constexpr const char* node = "AtanBackward0";
+  static constexpr bool from_output = false;
+  template <class A>
+  static auto forward(const A& x) { return xt::atan(x); }
+  // d atan(x) = g / (1 + x^2)
+  template <class V>
+  static V derivative(const V& g, const V& x) { return g / (x * x + 1); }
+};
+
+// The node of every function above: it keeps what Op::derivative reads and evaluates it.
+template <class Op>
+class PointwiseBackward final : public Node, public std::enable_shared_from_this<PointwiseBackward<Op>> {
+ public:
+  explicit PointwiseBackward(Tensor saved) : saved_(std::move(saved)) {}
+  const char* name() const override { return Op::node; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) {
+      // A saved output rejoins the graph through this node, as PyTorch unpacks it, so that the
+      // second derivative flows back to the input.
+      if constexpr (Op::from_output) return {Op::derivative(grad, with_history(saved_, this->shared_from_this()))};
+      else return {Op::derivative(grad, saved_)};
+    }
+    return {visit_floating(grad.dtype(), Op::name, [&](auto tag) {
+      using T = decltype(tag);
+      return make_tensor(zip(array<T>(grad), array<T>(saved_), [](T g, T v) { return Op::derivative(g, v); }));
+    })};
+  }
+
+ protected:
+  void release_saved() override { saved_ = Tensor(); }
+
+ private:
+  Tensor saved_;  // the input, or the output detached (a handle on it would own this node: a cycle)
+};
+
+template <class Op>
+Tensor pointwise(const Tensor& x) {
+  Tensor out = unary_forward(x, Op::name, [](const auto& v) { return Op::forward(v); });
+  if (any_requires_grad({&x})) {
+    if constexpr (Op::from_output) record(out, std::make_shared<PointwiseBackward<Op>>(out.detach()), {&x}, {&out});
+    else record(out, std::make_shared<PointwiseBackward<Op>>(x), {&x}, {&x});
+  }
   return out;
 }
 
-namespace {
-
-// d log1p(x) = g / (1 + x)
-struct Log1pBackward final : Node {
-  explicit Log1pBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "Log1PBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad / (x + 1.0)};
-    return {visit_floating(grad.dtype(), "log1p backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g / (T(1) + v); }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
-};
-
 }  // namespace
 
-Tensor log1p(const Tensor& x) {
-  Tensor out = unary_forward(x, "log1p", [](const auto& v) { return xt::log1p(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<Log1pBackward>(x), {&x}, {&x});
-  return out;
+Tensor exp(const Tensor& x) { return pointwise<Exp>(x); }
+Tensor log(const Tensor& x) { return pointwise<Log>(x); }
+Tensor log1p(const Tensor& x) { return pointwise<Log1p>(x); }
+Tensor tanh(const Tensor& x) { return pointwise<Tanh>(x); }
+Tensor sigmoid(const Tensor& x) { return pointwise<Sigmoid>(x); }
+Tensor abs(const Tensor& x) { return pointwise<Abs>(x); }
+Tensor sqrt(const Tensor& x) { return pointwise<Sqrt>(x); }
+Tensor sin(const Tensor& x) { return pointwise<Sin>(x); }
+Tensor cos(const Tensor& x) { return pointwise<Cos>(x); }
+Tensor atan(const Tensor& x) { return pointwise<Atan>(x); }
+
+// Each with the range its random test inputs are drawn from (inside the domain, away from poles).
+const std::vector<PointwiseFunction>& pointwise_functions() {
+  static const std::vector<PointwiseFunction> functions = {
+      {"exp", exp, -3, 3},  {"log", log, 0.1, 4},   {"log1p", log1p, -0.9, 4}, {"tanh", tanh, -3, 3},
+      {"sigmoid", sigmoid, -4, 4}, {"abs", abs, -2, 2}, {"sqrt", sqrt, 0.1, 4}, {"sin", sin, -4, 4},
+      {"cos", cos, -4, 4},  {"atan", atan, -3, 3},
+  };
+  return functions;
 }
 
 namespace {
@@ -482,7 +600,6 @@ struct ReluBackward final : Node, std::enable_shared_from_this<ReluBackward> {
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { output = Tensor(); }
   Tensor output;  // detached
 };
@@ -500,85 +617,12 @@ Tensor relu(const Tensor& x) {
 
 namespace {
 
-// d tanh(x) = g (1 - y^2), with y the saved output
-struct TanhBackward final : Node, std::enable_shared_from_this<TanhBackward> {
-  explicit TanhBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "TanhBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) {
-      const Tensor y = with_history(output, shared_from_this());
-      return {grad * (1.0 - y * y)};
-    }
-    return {visit_floating(grad.dtype(), "tanh backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * (T(1) - y * y); }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { output = Tensor(); }
-  Tensor output;  // detached
-};
-
-}  // namespace
-
-Tensor tanh(const Tensor& x) {
-  Tensor out = unary_forward(x, "tanh", [](const auto& v) { return xt::tanh(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<TanhBackward>(out.detach()), {&x}, {&out});
-  return out;
-}
-
-namespace {
-
-// d sigmoid(x) = g y (1 - y), with y the saved output
-struct SigmoidBackward final : Node, std::enable_shared_from_this<SigmoidBackward> {
-  explicit SigmoidBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "SigmoidBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) {
-      const Tensor y = with_history(output, shared_from_this());
-      return {grad * (1.0 - y) * y};
-    }
-    return {visit_floating(grad.dtype(), "sigmoid backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g * (T(1) - y) * y; }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { output = Tensor(); }
-  Tensor output;  // detached
-};
-
-// 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: with e = e^-|x| <= 1 nothing overflows,
-// so sigmoid(-1e4) is 0 and sigmoid(1e4) is 1 rather than NaN.
-template <class T>
-Array<T> stable_sigmoid(const Array<T>& x) {
-  Array<T> out = xt::exp(-xt::abs(x));
-  const T* in = x.data();
-  T* o = out.data();
-  for (std::size_t i = 0, n = out.size(); i < n; ++i) {
-    const T e = o[i];
-    o[i] = (in[i] >= T(0) ? T(1) : e) / (T(1) + e);
-  }
-  return out;
-}
-
-}  // namespace
-
-Tensor sigmoid(const Tensor& x) {
-  Tensor out = unary_forward(x, "sigmoid", [](const auto& v) { return stable_sigmoid(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SigmoidBackward>(out.detach()), {&x}, {&out});
-  return out;
-}
-
-namespace {
-
 // d sign(x) = 0: a step function. PyTorch still hands the zero on (zeros_like(x)), so a second
 // backward through abs or an L1 norm reaches x, with zeros, rather than leaving it without a gradient.
 struct SignBackward final : Node {
   explicit SignBackward(const char* name) : name_(name) {}
   const char* name() const override { return name_; }
   std::vector<Tensor> backward(const Tensor&) override { return {zeros(output_shape.to_shape(), output_dtype)}; }
-  bool supports_create_graph() const override { return true; }
   const char* name_;
 };
 
@@ -596,58 +640,6 @@ Tensor sign_of(const Tensor& x, const char* op, const char* node_name) {
 
 Tensor sign(const Tensor& x) { return sign_of(x, "sign", "SignBackward0"); }
 Tensor sgn(const Tensor& x) { return sign_of(x, "sgn", "SgnBackward0"); }
-
-namespace {
-
-// d |x| = g sign(x), 0 at x = 0
-struct AbsBackward final : Node {
-  explicit AbsBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "AbsBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad * sgn(x)};
-    return {visit_floating(grad.dtype(), "abs backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return v > T(0) ? g : (v < T(0) ? -g : T(0)); }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
-};
-
-}  // namespace
-
-Tensor abs(const Tensor& x) {
-  Tensor out = unary_forward(x, "abs", [](const auto& v) { return xt::abs(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<AbsBackward>(x), {&x}, {&x});
-  return out;
-}
-
-namespace {
-
-// d sqrt(x) = g / (2 y), with y the saved output
-struct SqrtBackward final : Node, std::enable_shared_from_this<SqrtBackward> {
-  explicit SqrtBackward(Tensor output) : output(std::move(output)) {}
-  const char* name() const override { return "SqrtBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad / (with_history(output, shared_from_this()) * 2.0)};
-    return {visit_floating(grad.dtype(), "sqrt backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return g / (T(2) * y); }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { output = Tensor(); }
-  Tensor output;  // detached
-};
-
-}  // namespace
-
-Tensor sqrt(const Tensor& x) {
-  Tensor out = unary_forward(x, "sqrt", [](const auto& v) { return xt::sqrt(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SqrtBackward>(out.detach()), {&x}, {&out});
-  return out;
-}
 
 namespace {
 
@@ -669,7 +661,6 @@ struct PowBackward final : Node {
       return make_tensor(zip(g, array<T>(x), [p](T gi, T v) { return gi * p * std::pow(v, p - T(1)); }));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Tensor x;
   double exponent;
@@ -686,58 +677,6 @@ Tensor pow(const Tensor& x, double exponent) {
     return map(v, [p](T e) { return std::pow(e, p); });
   });
   if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x}, {&x});
-  return out;
-}
-
-namespace {
-
-// d sin(x) = g cos(x)
-struct SinBackward final : Node {
-  explicit SinBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "SinBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad * cos(x)};
-    return {visit_floating(grad.dtype(), "sin backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return g * std::cos(v); }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
-};
-
-}  // namespace
-
-Tensor sin(const Tensor& x) {
-  Tensor out = unary_forward(x, "sin", [](const auto& v) { return xt::sin(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SinBackward>(x), {&x}, {&x});
-  return out;
-}
-
-namespace {
-
-// d cos(x) = -g sin(x)
-struct CosBackward final : Node {
-  explicit CosBackward(Tensor x) : x(std::move(x)) {}
-  const char* name() const override { return "CosBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {-grad * sin(x)};
-    return {visit_floating(grad.dtype(), "cos backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [](T g, T v) { return -g * std::sin(v); }));
-    })};
-  }
-  bool supports_create_graph() const override { return true; }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
-};
-
-}  // namespace
-
-Tensor cos(const Tensor& x) {
-  Tensor out = unary_forward(x, "cos", [](const auto& v) { return xt::cos(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<CosBackward>(x), {&x}, {&x});
   return out;
 }
 
@@ -809,7 +748,6 @@ struct ClampBackward final : Node {
       }));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   const char* node_name;  // ClampBackward1, ClampMinBackward0 or ClampMaxBackward0, as PyTorch names them
   Tensor x;
@@ -902,7 +840,6 @@ struct ExtremumBackward final : Node {
     return {needs_input_grad(0) ? sum_to(grad * shares(a, b), a.shape()) : Tensor(),
             needs_input_grad(1) ? sum_to(grad * shares(b, a), b.shape()) : Tensor()};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { a = b = Tensor(); }
   bool larger_wins;
   Tensor a, b;
@@ -940,6 +877,7 @@ Tensor outer(const Tensor& a, const Tensor& b) {
 // ---- Tensor methods --------------------------------------------------------------------------------
 
 Tensor Tensor::sin() const { return xgrad::sin(*this); }
+Tensor Tensor::atan() const { return xgrad::atan(*this); }
 Tensor Tensor::cos() const { return xgrad::cos(*this); }
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return xgrad::clamp(*this, std::move(min), std::move(max));

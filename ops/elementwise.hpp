@@ -11,8 +11,8 @@
 // unary minus (never differentiable); the floating functions (exp, log, ...) throw for int64.
 #include <optional>
 
-#include "../core/scalar.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 
@@ -79,6 +79,8 @@ Tensor pow(const Tensor& x, double exponent);
 Tensor sin(const Tensor& x);
 // cos(x); d/dx = -g sin(x).
 Tensor cos(const Tensor& x);
+// arctan(x), in (-pi/2, pi/2); d/dx = g / (1 + x^2).
+Tensor atan(const Tensor& x);
 
 // ---- clamping and elementwise extremes ---------------------------------------------------------
 // Bounds are Scalars in x's element type; for int64 tensors they must be whole numbers. bool and

@@ -1,13 +1,13 @@
-#include "ops/embedding.hpp"
+#include <xgrad/ops/embedding.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "core/factory.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
 
 namespace xgrad {
 
@@ -87,7 +87,6 @@ struct EmbeddingDenseBackwardBackward final : Node {
     factor_shape.push_back(1);
     return {gathered * from_buffer(factors.data(), factor_shape).to(gg.dtype())};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { indices = Tensor(); }
   Tensor indices;
   std::int64_t padding_idx;
@@ -131,7 +130,6 @@ struct EmbeddingBackward final : Node {
     // One scatter serves both paths: under create_graph it records its own (linear) backward.
     return {embedding_dense_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq)};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { indices = Tensor(); }
   Tensor indices;
   std::int64_t num_weights;

@@ -17,7 +17,7 @@
 // division out of that second derivative; xgrad includes it, so gradgradcheck passes.
 #include <cstdint>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,18 +1,18 @@
-#include "ops/indexing.hpp"
+#include <xgrad/ops/indexing.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/broadcast_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/indexing_impl.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/indexing_impl.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 
@@ -200,7 +200,6 @@ Tensor take(const Tensor& x, const Picks& picks);
 struct PutBackward final : Node {
   explicit PutBackward(Picks picks) : picks(std::move(picks)) {}
   const char* name() const override { return picks.backward_name; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {take(grad, picks)}; }
   void release_saved() override { picks.index = Tensor(); }
   Picks picks;
@@ -217,7 +216,6 @@ Tensor put(const Tensor& grad, const Picks& picks) {
 struct TakeBackward final : Node {
   explicit TakeBackward(Picks picks) : picks(std::move(picks)) {}
   const char* name() const override { return picks.name; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {put(grad, picks)}; }
   void release_saved() override { picks.index = Tensor(); }
   Picks picks;
@@ -366,7 +364,6 @@ Shape masked_fill_shape(const Tensor& x, const Tensor& mask) {
 struct MaskedFillBackward final : Node {
   MaskedFillBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward0"; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {sum_to(masked_fill(grad, mask, 0.0), input_shape)};
   }
@@ -379,7 +376,6 @@ struct MaskedFillBackward final : Node {
 struct MaskedFillTensorBackward final : Node {
   MaskedFillTensorBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward1"; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(masked_fill(grad, mask, 0.0), input_shape);
@@ -449,7 +445,6 @@ struct WhereBackward final : Node {
   WhereBackward(Tensor condition, Shape a_shape, Shape b_shape)
       : condition(std::move(condition)), a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "WhereBackward0"; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(where(condition, grad, 0.0), a_shape);
@@ -540,7 +535,6 @@ struct CatBackward final : Node {
   CatBackward(std::size_t dim, std::vector<std::int64_t> sizes, std::vector<bool> skipped)
       : dim(dim), sizes(std::move(sizes)), skipped(std::move(skipped)) {}
   const char* name() const override { return "CatBackward0"; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(sizes.size());
     std::int64_t offset = 0;
@@ -623,7 +617,6 @@ namespace {
 struct StackBackward final : Node {
   StackBackward(std::size_t dim, std::size_t count) : dim(dim), count(count) {}
   const char* name() const override { return "StackBackward0"; }
-  bool supports_create_graph() const override { return true; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(count);
     for (std::size_t i = 0; i < count; ++i)

@@ -13,18 +13,18 @@
 // PyTorch's rebase_history does: `h = x * 2; h.mul_(w)` leaves h with a MulBackward0 whose edges
 // lead back to the old h's node. The op then reads a private copy of the old values, so its own
 // backward never sees them overwritten (PyTorch saves the original self the same way).
-#include "ops/inplace_impl.hpp"
+#include <xgrad/ops/inplace_impl.hpp>
 
 #include <algorithm>
 #include <limits>
 
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/indexing.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 

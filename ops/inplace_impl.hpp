@@ -3,7 +3,7 @@
 // under the same two rules as x.add_(y) and the rest (see ops/inplace.cpp).
 #include <functional>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

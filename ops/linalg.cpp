@@ -1,13 +1,13 @@
-#include "ops/linalg.hpp"
+#include <xgrad/ops/linalg.hpp>
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/gemm_impl.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/gemm.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 
@@ -16,7 +16,7 @@ namespace {
 // ---- gemm on contiguous row-major buffers -------------------------------------------------------
 //
 // Every product below is one call on contiguous buffers; a transposed operand is a transpose flag,
-// never a transposed copy here. ops/gemm.cpp picks libxsmm or OpenBLAS for each shape and keeps small
+// never a transposed copy here. kernels/gemm.cpp picks libxsmm or OpenBLAS for each shape and keeps small
 // products on the calling thread.
 
 // c (m x n) = op(a) op(b) + beta c, where op(a) is m x k and op(b) is k x n. a is stored m x k, or
@@ -172,7 +172,6 @@ struct MatmulBackward final : Node {
       return grads;
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     a = Tensor();
     b = Tensor();
@@ -276,7 +275,6 @@ struct TransposeBackward final : Node {
       return {transpose(grad, static_cast<std::int64_t>(dim0), static_cast<std::int64_t>(dim1))};
     return {transposed_copy(grad, plan_transpose(grad.shape(), dim0, dim1))};
   }
-  bool supports_create_graph() const override { return true; }
   std::size_t dim0, dim1;
 };
 
@@ -408,7 +406,6 @@ struct LinearBackward final : Node {
     }
     return db;
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     input = Tensor();
     weight = Tensor();
@@ -432,7 +429,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       beta = T(1);
     }
     // x (rows x in) times W^T, W stored (out x in): a transpose flag. Where libxsmm takes the product,
-    // ops/gemm.cpp copies W transposed first (a small weight only); OpenBLAS reads it as it is.
+    // kernels/gemm.cpp copies W transposed first (a small weight only); OpenBLAS reads it as it is.
     gemm<T>(false, true, plan.rows, plan.out, plan.in, array<T>(input).data(), array<T>(weight).data(), beta,
             y.data());
     return make_tensor(std::move(y));

@@ -7,7 +7,7 @@
 // and sums instead, so they can be differentiated again.
 #include <cstdint>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,4 +1,4 @@
-#include "ops/loss_classification.hpp"
+#include <xgrad/ops/loss_classification.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -6,14 +6,14 @@
 #include <numeric>
 #include <type_traits>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/loss_impl.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
-#include "ops/simd_rows_impl.hpp"
-#include "ops/softmax.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/loss_impl.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
+#include <xgrad/kernels/simd_rows.hpp>
+#include <xgrad/ops/softmax.hpp>
 
 namespace xgrad {
 
@@ -50,7 +50,7 @@ ClassLayout class_layout(const char* op, const Shape& shape) {
 // ---- Row kernels -------------------------------------------------------------------------------
 // One row of class scores: `size` values `stride` apart; rows written by the functions below use
 // the same stride. Contiguous float32 rows (the (N, C) case, where a big cross_entropy spends its
-// time) go to the SIMD kernels of ops/simd_rows_impl.hpp; everything else (float64, strided
+// time) go to the SIMD kernels of kernels/simd_rows.hpp; everything else (float64, strided
 // rows) takes the plain loops, which are the reference for what those kernels do.
 template <class T>
 struct Row {
@@ -297,7 +297,6 @@ struct NllLossBackward final : Node {
       return make_tensor(std::move(grad_input));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { target = weight = Tensor(); }
 
   Tensor target, weight;
@@ -417,7 +416,6 @@ struct CrossEntropyBackward final : Node {
     });
     return log_softmax_gradient(logp_grad, input, class_dim(input_shape));
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
 
   Tensor input;  // the input itself, graph included, so the create_graph path differentiates through it
@@ -581,7 +579,6 @@ struct CrossEntropyProbabilitiesBackward final : Node {
       return per_class_constant<T>(input_shape, layout, [&](std::size_t, std::size_t c) { return w[c]; });
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
 
   Tensor input, target;  // the inputs themselves, graph included, for the create_graph path

@@ -22,8 +22,8 @@
 // throw xgrad::Error naming the op, the argument and the shapes or values.
 #include <cstdint>
 
-#include "../core/reduction.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/reduction.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/reduction.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/reduction.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::loss_detail {
 

@@ -1,4 +1,4 @@
-#include "ops/loss_pointwise.hpp"
+#include <xgrad/ops/loss_pointwise.hpp>
 
 #include <xtensor/xbroadcast.hpp>
 
@@ -6,12 +6,12 @@
 #include <cmath>
 #include <limits>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/compare.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/indexing.hpp"
-#include "ops/loss_impl.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/compare.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/ops/loss_impl.hpp>
 
 namespace xgrad {
 
@@ -150,7 +150,6 @@ struct BinaryCrossEntropyBackward final : Node {
         *this, [&] { return factor * (x - y) / clamp_min((1.0 - x) * x, static_cast<double>(1e-12f)); },
         [&] { return -(factor * log(x / (1.0 - x))); });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { saved.release(); }
   PointwiseSaved saved;
 };
@@ -216,7 +215,6 @@ struct LogSigmoidBackward final : Node {
   explicit LogSigmoidBackward(Tensor input) : input(std::move(input)) {}
   const char* name() const override { return "LogSigmoidBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad * sigmoid(-input)}; }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = Tensor(); }
   Tensor input;
 };
@@ -267,7 +265,6 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
         },
         [&] { return factor * (recorded_log_sigmoid(-x) - pos_weight * recorded_log_sigmoid(x)); });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     saved.release();
     pos_weight = Tensor();
@@ -340,7 +337,6 @@ struct KlDivBackward final : Node {
       return masked_fill((log(y) + 1.0 - x) * upstream, y.detach() == 0.0, std::numeric_limits<double>::quiet_NaN());
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { saved.release(); }
   PointwiseSaved saved;
   bool log_target;
@@ -399,7 +395,6 @@ struct MseLossBackward final : Node {
     const Tensor input_grad = 2.0 * (saved.input - saved.target) * saved.weighted_upstream(grad);
     return needed(*this, [&] { return input_grad; }, [&] { return -input_grad; });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { saved.release(); }
   PointwiseSaved saved;
 };

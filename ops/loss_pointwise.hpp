@@ -9,8 +9,8 @@
 // differentiates all four with respect to the target). weight and pos_weight are constants,
 // broadcast to the input's shape (NumPy rules). Each backward is one loop over the elements; with
 // create_graph the same formulas are computed with recorded ops, so they can be differentiated again.
-#include "../core/reduction.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/reduction.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

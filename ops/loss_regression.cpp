@@ -1,13 +1,13 @@
-#include "ops/loss_regression.hpp"
+#include <xgrad/ops/loss_regression.hpp>
 
 #include <cmath>
 #include <memory>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/loss_impl.hpp"
-#include "ops/reduce.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/loss_impl.hpp>
+#include <xgrad/ops/reduce.hpp>
 
 namespace xgrad {
 
@@ -49,7 +49,6 @@ struct DifferenceLossBackward : Node {
   DifferenceLossBackward(Tensor input, Tensor target, Reduction reduction)
       : input(std::move(input)), target(std::move(target)), reduction(reduction),
         divisor(mean_divisor(reduction, this->input)) {}
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = target = Tensor(); }
 
   // Fast path: d/dx = u slope(x - y) and d/dy = u slope(y - x), u each element's upstream (slope is

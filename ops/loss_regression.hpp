@@ -8,8 +8,8 @@
 // Gradients flow to the input and, when it requires grad, to the target. Each backward is one loop
 // over the elements; with create_graph the same derivative is computed with recorded ops, so it
 // can be differentiated again. Argument order and defaults are ATen's (at::smooth_l1_loss, ...).
-#include "../core/reduction.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/reduction.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

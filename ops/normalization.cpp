@@ -1,15 +1,15 @@
-#include "ops/normalization.hpp"
+#include <xgrad/ops/normalization.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 
@@ -286,7 +286,6 @@ struct NativeBatchNormBackward final : Node {
       return grads;
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = weight = Tensor(); }
   Tensor input;   // x with its graph: the create_graph path differentiates through it
   Tensor weight;  // undefined without an affine transform

@@ -21,7 +21,7 @@
 //   both:        dweight_c = sum(g x_hat),  dbias_c = sum(g)
 // With create_graph the same formulas are recorded from xgrad's ops (x_hat, the means and the sums
 // rebuilt from x), so the gradient can be differentiated again.
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,4 +1,4 @@
-#include "ops/pool.hpp"
+#include <xgrad/ops/pool.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 
@@ -172,7 +172,6 @@ struct AverageBackwardBackward final : Node {
     // forward_name is the pool's node name; the backward's node name is this one.
     return {average_op(u, plan, forward_name, node_name)};
   }
-  bool supports_create_graph() const override { return true; }
   std::shared_ptr<const AveragePlan> plan;
   const char* node_name;
   const char* forward_name;
@@ -201,7 +200,6 @@ struct AverageBackward final : Node {
       return computed<T>(plan->shape.input_shape(), [&](T* out) { average_backward(*plan, array<T>(dy).data(), out); });
     })};
   }
-  bool supports_create_graph() const override { return true; }
   std::shared_ptr<const AveragePlan> plan;  // sizes only, never values
   const char* node_name;
   const char* backward_name;
@@ -340,7 +338,6 @@ struct GatherByIndexBackward final : Node {
   explicit GatherByIndexBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
   const char* name() const override { return "GatherBackward0"; }
   std::vector<Tensor> backward(const Tensor& v) override { return {scatter_op(v, plan)}; }
-  bool supports_create_graph() const override { return true; }
   std::shared_ptr<const MaxPlan> plan;
 };
 
@@ -359,7 +356,6 @@ struct MaxPoolBackwardBackward final : Node {
   explicit MaxPoolBackwardBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackwardBackward0"; }
   std::vector<Tensor> backward(const Tensor& u) override { return {gather_op(u, plan)}; }
-  bool supports_create_graph() const override { return true; }
   std::shared_ptr<const MaxPlan> plan;
 };
 
@@ -388,7 +384,6 @@ struct MaxPoolBackward final : Node {
                          [&](T* out) { scatter_by_index(plan->shape, array<T>(dy).data(), plan->indices.data(), out); });
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override {
     plan.reset();
     input = Tensor();

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "../core/int_array_ref.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/int_array_ref.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

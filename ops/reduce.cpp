@@ -1,18 +1,18 @@
-#include "ops/reduce.hpp"
+#include <xgrad/ops/reduce.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/broadcast_impl.hpp"
-#include "ops/compare.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/indexing.hpp"
-#include "ops/shape.hpp"
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
+#include <xgrad/ops/compare.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/ops/shape.hpp>
 
 namespace xgrad {
 
@@ -170,7 +170,6 @@ struct SumBackward final : Node {
       return make_tensor(spread_along(array<T>(grad), plan, T(1)));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   ReductionPlan plan;
 };
 
@@ -208,7 +207,6 @@ struct MeanBackward final : Node {
       return make_tensor(spread_along(array<T>(grad), plan, T(1) / static_cast<T>(plan.split.axis)));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   ReductionPlan plan;
 };
 
@@ -263,7 +261,6 @@ struct LogsumexpBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = output = Tensor(); }
   ReductionPlan plan;
   Tensor x, output;  // output detached
@@ -365,7 +362,6 @@ struct EvenlyDistributedBackward final : Node {
     });
     return where(mask, grad / static_cast<double>(ties), 0.0);
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = Tensor(); }
   Extreme extreme;
   Tensor x;
@@ -424,7 +420,6 @@ struct IndexedExtremumBackward final : Node {
       }
     return make_tensor(std::move(mask));
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { indices = {}; }
   Extreme extreme;
   ReductionPlan plan;
@@ -567,7 +562,6 @@ struct VarianceBackward final : Node {
   }
   // create_graph: the mean and the std recomputed from x, so that their derivatives are recorded.
   Tensor composite(const Tensor& grad) const;
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = output = Tensor(); }
   bool is_std;
   ReductionPlan plan;
@@ -730,7 +724,6 @@ struct NormBackward final : Node {
   Tensor composite(const Tensor& grad) const;
   // p = +-inf: which elements attain the norm (a constant mask) and how many per slice (kept shape).
   std::pair<Tensor, Tensor> attaining() const;
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { x = output = Tensor(); }
   ReductionPlan plan;
   double p;

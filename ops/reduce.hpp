@@ -11,8 +11,8 @@
 #include <tuple>
 #include <type_traits>
 
-#include "../core/scalar.hpp"
-#include "../core/tensor.hpp"
+#include <xgrad/core/scalar.hpp>
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

@@ -1,14 +1,14 @@
-#include "ops/shape.hpp"
+#include <xgrad/ops/shape.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
-#include "core/tensor_impl.hpp"
-#include "ops/broadcast_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/indexing_impl.hpp"
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/indexing_impl.hpp>
 
 namespace xgrad {
 
@@ -45,7 +45,6 @@ struct ReshapeBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {reshape_as(grad, input_shape, "ReshapeAliasBackward0")};
   }
-  bool supports_create_graph() const override { return true; }
   const char* op_name;
   Shape input_shape;
 };
@@ -151,7 +150,6 @@ struct BroadcastToBackward final : Node {
   explicit BroadcastToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "ExpandBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
-  bool supports_create_graph() const override { return true; }
   Shape input_shape;
 };
 
@@ -331,7 +329,6 @@ struct PermuteBackward final : Node {
   explicit PermuteBackward(std::vector<std::int64_t> inverse) : inverse(std::move(inverse)) {}
   const char* name() const override { return "PermuteBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
-  bool supports_create_graph() const override { return true; }
   std::vector<std::int64_t> inverse;
 };
 
@@ -456,7 +453,6 @@ struct ScatterAddBackward final : Node {
   ScatterAddBackward(std::int64_t dim, Tensor index) : dim(dim), index(std::move(index)) {}
   const char* name() const override { return "ScatterAddBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {gather(grad, dim, index)}; }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { index = Tensor(); }
   std::int64_t dim;
   Tensor index;
@@ -478,7 +474,6 @@ struct GatherBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {scatter_add_to_zeros(grad, walk, index, input_shape)};
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { index = Tensor(); }
   GatherWalk walk;
   Tensor index;
@@ -542,7 +537,6 @@ struct ToDtypeBackward final : Node {
   explicit ToDtypeBackward(Dtype input_dtype) : input_dtype(input_dtype) {}
   const char* name() const override { return "ToCopyBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {to_dtype(grad, input_dtype)}; }
-  bool supports_create_graph() const override { return true; }
   Dtype input_dtype;
 };
 

@@ -3,7 +3,7 @@
 // Negative dims count from the end; a dim out of range is an Error naming the op, dim and shape.
 #include <cstdint>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

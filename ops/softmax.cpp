@@ -1,10 +1,10 @@
-#include "ops/softmax.hpp"
+#include <xgrad/ops/softmax.hpp>
 
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/reduce.hpp"
-#include "ops/softmax_impl.hpp"
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/softmax_impl.hpp>
 
 namespace xgrad {
 
@@ -44,7 +44,6 @@ struct SoftmaxBackward final : Node {
       return std::vector<Tensor>{make_tensor(std::move(dx))};
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = output = Tensor(); }
   Tensor input;   // x itself, graph included: only the create_graph path reads it
   Tensor output;  // out.detach(): shares the data, not the graph
@@ -86,7 +85,6 @@ struct LogSoftmaxBackward final : Node {
       return std::vector<Tensor>{make_tensor(std::move(dx))};
     });
   }
-  bool supports_create_graph() const override { return true; }
   void release_saved() override { input = output = Tensor(); }
   Tensor input;   // x itself, graph included: only the create_graph path reads it
   Tensor output;  // out.detach(): shares the data, not the graph

@@ -4,7 +4,7 @@
 // recorded ops on softmax(x) recomputed from x, so the gradient can be differentiated again.
 #include <cstdint>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
 

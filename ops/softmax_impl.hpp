@@ -4,7 +4,7 @@
 // Layout: a row-major tensor viewed as [outer, classes, inner] around the softmax dimension, so
 // element (o, c, i) is at (o * classes + c) * inner + i. Each (o, i) pair is one distribution of
 // `classes` values, `inner` apart in memory. inner == 1 (the last dimension) takes a contiguous
-// fast path (float32 rows go to the SIMD kernels of ops/simd_rows_impl.hpp, split over threads
+// fast path (float32 rows go to the SIMD kernels of kernels/simd_rows.hpp, split over threads
 // like cross_entropy's); every other dimension is handled by sweeping whole rows of `inner` values
 // at once so memory is still read in order.
 #include <algorithm>
@@ -15,8 +15,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/dtype.hpp"
-#include "ops/simd_rows_impl.hpp"
+#include <xgrad/core/dtype.hpp>
+#include <xgrad/kernels/simd_rows.hpp>
 
 namespace xgrad {
 

@@ -2,14 +2,14 @@
 // elementwise, reduce, linalg, shape and softmax. Each forwards to the free function that holds the
 // op's forward and derivative, so there is one implementation whichever spelling a program uses.
 // Methods of the other op families sit at the end of their own .cpp files.
-#include "core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
-#include "core/error.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/linalg.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
-#include "ops/softmax.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/linalg.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/shape.hpp>
+#include <xgrad/ops/softmax.hpp>
 
 namespace xgrad {
 

@@ -1,9 +1,9 @@
-#include "optim/adagrad.hpp"
+#include <xgrad/optim/adagrad.hpp>
 
 #include <cmath>
 
-#include "core/error.hpp"
-#include "optim/update_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/optim/update_impl.hpp>
 
 namespace xgrad::optim {
 

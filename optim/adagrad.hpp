@@ -11,7 +11,8 @@
 // and sum.
 #include <vector>
 
-#include "optimizer.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 
@@ -20,33 +21,19 @@ class AdagradOptions : public OptimizerCloneableOptions<AdagradOptions> {
  public:
   AdagradOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as libtorch
 
-  AdagradOptions& lr(double value) { lr_ = value; return *this; }
-  AdagradOptions& lr_decay(double value) { lr_decay_ = value; return *this; }
-  AdagradOptions& weight_decay(double value) { weight_decay_ = value; return *this; }
-  AdagradOptions& initial_accumulator_value(double value) { initial_accumulator_value_ = value; return *this; }
-  AdagradOptions& eps(double value) { eps_ = value; return *this; }
+  XGRAD_ARG(double, lr);
+  XGRAD_ARG(double, lr_decay) = 0.0;
+  XGRAD_ARG(double, weight_decay) = 0.0;
+  XGRAD_ARG(double, initial_accumulator_value) = 0.0;
+  XGRAD_ARG(double, eps) = 1e-10;
   // Ascend instead of descend. Python's option; libtorch 1.13 has none.
-  AdagradOptions& maximize(bool value) { maximize_ = value; return *this; }
+  XGRAD_ARG(bool, maximize) = false;
 
-  double lr() const { return lr_; }
-  double lr_decay() const { return lr_decay_; }
-  double weight_decay() const { return weight_decay_; }
-  double initial_accumulator_value() const { return initial_accumulator_value_; }
-  double eps() const { return eps_; }
-  bool maximize() const { return maximize_; }
-
+ public:
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
   std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const AdagradOptions& a, const AdagradOptions& b);
-
- private:
-  double lr_;
-  double lr_decay_ = 0.0;
-  double weight_decay_ = 0.0;
-  double initial_accumulator_value_ = 0.0;
-  double eps_ = 1e-10;
-  bool maximize_ = false;
 };
 
 class Adagrad : public Optimizer {

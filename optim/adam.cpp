@@ -1,10 +1,11 @@
-#include "optim/adam.hpp"
+#include <xgrad/optim/adam.hpp>
 
 #include <cmath>
 
-#include "core/error.hpp"
-#include "optim/adam_impl.hpp"
-#include "optim/update_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/kernels/cpu_clones.hpp>
+#include <xgrad/optim/adam_impl.hpp>
+#include <xgrad/optim/update_impl.hpp>
 
 namespace xgrad::optim {
 
@@ -69,21 +70,17 @@ template <class T>
 
 // The update costs a square root and two divisions per element, and the x86-64 baseline the
 // library is built for does them four floats at a time. With GCC on x86-64 the loop is therefore
-// also compiled for AVX2 and AVX-512 (x86-64-v3, v4), and the loader picks the clone the CPU runs,
-// as ops/simd_rows.cpp does. The AVX2 and AVX-512 clones fuse multiply-adds, so their results can
+// also compiled for AVX2 and AVX-512 (x86-64-v3, v4), and the loader picks the clone the CPU runs
+// (kernels/cpu_clones.hpp). The AVX2 and AVX-512 clones fuse multiply-adds, so their results can
 // differ from the baseline's in the last bit, as PyTorch's own CPU-capability dispatch does. On the
 // baseline, the Adam step of examples/fashion_mnist's MLP (784-256-128-10) was a seventh of its
 // training step; the AVX-512 clone took the epoch from 1.1 s to 0.9 s.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
+XGRAD_CLONES_V4
 __attribute__((noinline)) void update_all(float* p, const float* g, float* m, float* v, float* v_max, std::size_t n,
                                           const AdamCoefficients<float>& c, bool l2, bool amsgrad) {
   update_with_flags(p, g, m, v, v_max, n, c, l2, amsgrad);
 }
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
+XGRAD_CLONES_V4
 __attribute__((noinline)) void update_all(double* p, const double* g, double* m, double* v, double* v_max,
                                           std::size_t n, const AdamCoefficients<double>& c, bool l2, bool amsgrad) {
   update_with_flags(p, g, m, v, v_max, n, c, l2, amsgrad);

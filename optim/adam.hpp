@@ -12,7 +12,8 @@
 #include <tuple>
 #include <vector>
 
-#include "optimizer.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 
@@ -23,33 +24,19 @@ class AdamOptions : public OptimizerCloneableOptions<AdamOptions> {
   using betas_t = std::tuple<double, double>;
   AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch
 
-  AdamOptions& lr(double value) { lr_ = value; return *this; }
-  AdamOptions& betas(const betas_t& value) { betas_ = value; return *this; }
-  AdamOptions& eps(double value) { eps_ = value; return *this; }
-  AdamOptions& weight_decay(double value) { weight_decay_ = value; return *this; }
-  AdamOptions& amsgrad(bool value) { amsgrad_ = value; return *this; }
+  XGRAD_ARG(double, lr);
+  XGRAD_ARG(betas_t, betas) = {0.9, 0.999};
+  XGRAD_ARG(double, eps) = 1e-8;
+  XGRAD_ARG(double, weight_decay) = 0.0;
+  XGRAD_ARG(bool, amsgrad) = false;
   // Ascend instead of descend. Python's option; libtorch 1.13 has none.
-  AdamOptions& maximize(bool value) { maximize_ = value; return *this; }
+  XGRAD_ARG(bool, maximize) = false;
 
-  double lr() const { return lr_; }
-  const betas_t& betas() const { return betas_; }
-  double eps() const { return eps_; }
-  double weight_decay() const { return weight_decay_; }
-  bool amsgrad() const { return amsgrad_; }
-  bool maximize() const { return maximize_; }
-
+ public:
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
   std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const AdamOptions& a, const AdamOptions& b);
-
- private:
-  double lr_;
-  betas_t betas_{0.9, 0.999};
-  double eps_ = 1e-8;
-  double weight_decay_ = 0.0;
-  bool amsgrad_ = false;
-  bool maximize_ = false;
 };
 
 class Adam : public Optimizer {

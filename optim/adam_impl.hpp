@@ -1,6 +1,6 @@
 #pragma once
 // Library-internal: the one update loop Adam and AdamW share (optim/adam.cpp).
-#include "optim/optimizer.hpp"
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 

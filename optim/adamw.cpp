@@ -1,6 +1,6 @@
-#include "optim/adamw.hpp"
+#include <xgrad/optim/adamw.hpp>
 
-#include "optim/adam_impl.hpp"
+#include <xgrad/optim/adam_impl.hpp>
 
 namespace xgrad::optim {
 

@@ -1,6 +1,6 @@
-#include "optim/lr_scheduler.hpp"
+#include <xgrad/optim/lr_scheduler.hpp>
 
-#include "core/error.hpp"
+#include <xgrad/core/error.hpp>
 
 namespace xgrad::optim {
 

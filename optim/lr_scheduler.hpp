@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "optimizer.hpp"
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 

@@ -1,9 +1,9 @@
 #pragma once
 // Every optimiser of xgrad::optim and the learning-rate schedulers.
-#include "adagrad.hpp"
-#include "adam.hpp"
-#include "adamw.hpp"
-#include "lr_scheduler.hpp"
-#include "optimizer.hpp"
-#include "rmsprop.hpp"
-#include "sgd.hpp"
+#include <xgrad/optim/adagrad.hpp>
+#include <xgrad/optim/adam.hpp>
+#include <xgrad/optim/adamw.hpp>
+#include <xgrad/optim/lr_scheduler.hpp>
+#include <xgrad/optim/optimizer.hpp>
+#include <xgrad/optim/rmsprop.hpp>
+#include <xgrad/optim/sgd.hpp>

@@ -1,10 +1,10 @@
-#include "optim/optimizer.hpp"
+#include <xgrad/optim/optimizer.hpp>
 
-#include "core/error.hpp"
-#include "core/factory.hpp"
-#include "core/grad_mode.hpp"
-#include "core/tensor_impl.hpp"
-#include "optim/update_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/optim/update_impl.hpp>
 
 namespace xgrad::optim {
 

@@ -33,7 +33,7 @@
 #include <variant>
 #include <vector>
 
-#include "../core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad::optim {
 

@@ -12,7 +12,8 @@
 // (sq), grad_avg (ga, centered only) and momentum_buffer (buf, momentum > 0 only).
 #include <vector>
 
-#include "optimizer.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 
@@ -21,36 +22,20 @@ class RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
  public:
   RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as libtorch
 
-  RMSpropOptions& lr(double value) { lr_ = value; return *this; }
-  RMSpropOptions& alpha(double value) { alpha_ = value; return *this; }
-  RMSpropOptions& eps(double value) { eps_ = value; return *this; }
-  RMSpropOptions& weight_decay(double value) { weight_decay_ = value; return *this; }
-  RMSpropOptions& momentum(double value) { momentum_ = value; return *this; }
-  RMSpropOptions& centered(bool value) { centered_ = value; return *this; }
+  XGRAD_ARG(double, lr);
+  XGRAD_ARG(double, alpha) = 0.99;
+  XGRAD_ARG(double, eps) = 1e-8;
+  XGRAD_ARG(double, weight_decay) = 0.0;
+  XGRAD_ARG(double, momentum) = 0.0;
+  XGRAD_ARG(bool, centered) = false;
   // Ascend instead of descend. Python's option; libtorch 1.13 has none.
-  RMSpropOptions& maximize(bool value) { maximize_ = value; return *this; }
+  XGRAD_ARG(bool, maximize) = false;
 
-  double lr() const { return lr_; }
-  double alpha() const { return alpha_; }
-  double eps() const { return eps_; }
-  double weight_decay() const { return weight_decay_; }
-  double momentum() const { return momentum_; }
-  bool centered() const { return centered_; }
-  bool maximize() const { return maximize_; }
-
+ public:
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
   std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const RMSpropOptions& a, const RMSpropOptions& b);
-
- private:
-  double lr_;
-  double alpha_ = 0.99;
-  double eps_ = 1e-8;
-  double weight_decay_ = 0.0;
-  double momentum_ = 0.0;
-  bool centered_ = false;
-  bool maximize_ = false;
 };
 
 class RMSprop : public Optimizer {

@@ -1,7 +1,7 @@
-#include "optim/sgd.hpp"
+#include <xgrad/optim/sgd.hpp>
 
-#include "core/error.hpp"
-#include "optim/update_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/optim/update_impl.hpp>
 
 namespace xgrad::optim {
 

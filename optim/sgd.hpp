@@ -11,7 +11,8 @@
 // state()[i].momentum_buffer; SGD keeps no step count.
 #include <vector>
 
-#include "optimizer.hpp"
+#include <xgrad/core/arg.hpp>
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 
@@ -21,33 +22,19 @@ class SGDOptions : public OptimizerCloneableOptions<SGDOptions> {
  public:
   SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit on purpose
 
-  SGDOptions& lr(double value) { lr_ = value; return *this; }
-  SGDOptions& momentum(double value) { momentum_ = value; return *this; }
-  SGDOptions& dampening(double value) { dampening_ = value; return *this; }
-  SGDOptions& weight_decay(double value) { weight_decay_ = value; return *this; }
-  SGDOptions& nesterov(bool value) { nesterov_ = value; return *this; }
+  XGRAD_ARG(double, lr);
+  XGRAD_ARG(double, momentum) = 0.0;
+  XGRAD_ARG(double, dampening) = 0.0;
+  XGRAD_ARG(double, weight_decay) = 0.0;
+  XGRAD_ARG(bool, nesterov) = false;
   // Ascend instead of descend (for objectives to be maximised). Python's option; libtorch 1.13 has none.
-  SGDOptions& maximize(bool value) { maximize_ = value; return *this; }
+  XGRAD_ARG(bool, maximize) = false;
 
-  double lr() const { return lr_; }
-  double momentum() const { return momentum_; }
-  double dampening() const { return dampening_; }
-  double weight_decay() const { return weight_decay_; }
-  bool nesterov() const { return nesterov_; }
-  bool maximize() const { return maximize_; }
-
+ public:
   double get_lr() const override { return lr_; }
   void set_lr(double lr) override { lr_ = lr; }
   std::vector<OptionSlot> option_slots() override;
   friend bool operator==(const SGDOptions& a, const SGDOptions& b);
-
- private:
-  double lr_;
-  double momentum_ = 0.0;
-  double dampening_ = 0.0;
-  double weight_decay_ = 0.0;
-  bool nesterov_ = false;
-  bool maximize_ = false;
 };
 
 class SGD : public Optimizer {

@@ -1,9 +1,9 @@
-#include "optim/state_dict_impl.hpp"
+#include <xgrad/optim/state_dict_impl.hpp>
 
 #include <map>
 
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::optim {
 

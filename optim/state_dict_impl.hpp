@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "optimizer.hpp"
+#include <xgrad/optim/optimizer.hpp>
 
 namespace xgrad::optim {
 

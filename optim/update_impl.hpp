@@ -5,7 +5,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "core/tensor.hpp"
+#include <xgrad/core/tensor.hpp>
 
 namespace xgrad::optim {
 

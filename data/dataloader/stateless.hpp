@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
-#include "../../core/error.hpp"
-#include "../dataloader_options.hpp"
-#include "../iterator.hpp"
-#include "worker_pool.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/data/dataloader_options.hpp>
+#include <xgrad/data/iterator.hpp>
+#include <xgrad/data/dataloader/worker_pool.hpp>
 
 namespace xgrad::data {
 

@@ -30,8 +30,8 @@
 #include <utility>
 #include <vector>
 
-#include "../../core/error.hpp"
-#include "../../core/grad_mode.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/grad_mode.hpp>
 
 namespace xgrad::data::detail {
 

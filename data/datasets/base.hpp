@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "../array_ref.hpp"
-#include "../example.hpp"
+#include <xgrad/data/array_ref.hpp>
+#include <xgrad/data/example.hpp>
 
 namespace xgrad::data::datasets {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <sstream>
 
-#include "../../core/error.hpp"
-#include "idx_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/data/datasets/idx_impl.hpp>
 
 namespace xgrad::data::datasets::idx {
 

@@ -13,8 +13,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "../transforms/stack.hpp"
-#include "base.hpp"
+#include <xgrad/data/transforms/stack.hpp>
+#include <xgrad/data/datasets/base.hpp>
 
 namespace xgrad::data::datasets {
 

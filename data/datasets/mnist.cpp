@@ -1,11 +1,11 @@
-#include "mnist.hpp"
+#include <xgrad/data/datasets/mnist.hpp>
 
 #include <cstdint>
 
-#include "../../core/error.hpp"
-#include "../../core/tensor_impl.hpp"
-#include "idx_impl.hpp"
-#include "rows.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/data/datasets/idx_impl.hpp>
+#include <xgrad/data/datasets/rows.hpp>
 
 namespace xgrad::data::datasets {
 

@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "../array_ref.hpp"
-#include "base.hpp"
+#include <xgrad/data/array_ref.hpp>
+#include <xgrad/data/datasets/base.hpp>
 
 namespace xgrad::data::datasets {
 

@@ -1,11 +1,11 @@
-#include "rows.hpp"
+#include <xgrad/data/datasets/rows.hpp>
 
 #include <cstring>
 #include <vector>
 
-#include "../../core/error.hpp"
-#include "../../core/factory.hpp"
-#include "../../core/tensor_impl.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad::data::datasets {
 

@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../../core/tensor.hpp"
-#include "../array_ref.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/data/array_ref.hpp>
 
 namespace xgrad::data::datasets {
 

@@ -1,9 +1,9 @@
-#include "tensor.hpp"
+#include <xgrad/data/datasets/tensor.hpp>
 
 #include <utility>
 
-#include "../../core/error.hpp"
-#include "rows.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/data/datasets/rows.hpp>
 
 namespace xgrad::data::datasets {
 

@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <optional>
 
-#include "../array_ref.hpp"
-#include "base.hpp"
+#include <xgrad/data/array_ref.hpp>
+#include <xgrad/data/datasets/base.hpp>
 
 namespace xgrad::data::datasets {
 

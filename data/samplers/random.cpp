@@ -1,9 +1,9 @@
-#include "random.hpp"
+#include <xgrad/data/samplers/random.hpp>
 
 #include <algorithm>
 
-#include "../../core/error.hpp"
-#include "../../core/factory.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
 
 namespace xgrad::data::samplers {
 

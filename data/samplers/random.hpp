@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
-#include "../../core/tensor.hpp"
-#include "base.hpp"
+#include <xgrad/core/tensor.hpp>
+#include <xgrad/data/samplers/base.hpp>
 
 namespace xgrad::data::samplers {
 

@@ -1,4 +1,4 @@
-#include "sequential.hpp"
+#include <xgrad/data/samplers/sequential.hpp>
 
 #include <algorithm>
 #include <numeric>

@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "base.hpp"
+#include <xgrad/data/samplers/base.hpp>
 
 namespace xgrad::data::samplers {
 

@@ -2,8 +2,8 @@
 // A Collation turns a std::vector of examples into one batch object (Stack<> is the one xgrad has).
 #include <vector>
 
-#include "../example.hpp"
-#include "base.hpp"
+#include <xgrad/data/example.hpp>
+#include <xgrad/data/transforms/base.hpp>
 
 namespace xgrad::data::transforms {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <utility>
 
-#include "base.hpp"
+#include <xgrad/data/transforms/base.hpp>
 
 namespace xgrad::data::transforms {
 

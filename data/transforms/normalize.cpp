@@ -1,10 +1,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../core/error.hpp"
-#include "../../core/factory.hpp"
-#include "../../ops/indexing.hpp"
-#include "tensor.hpp"
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/data/transforms/tensor.hpp>
 
 namespace xgrad::data::transforms::detail {
 

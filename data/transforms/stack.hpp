@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "../../ops/indexing.hpp"
-#include "collate.hpp"
+#include <xgrad/ops/indexing.hpp>
+#include <xgrad/data/transforms/collate.hpp>
 
 namespace xgrad::data::transforms {
 

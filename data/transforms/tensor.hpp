@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "../example.hpp"
-#include "base.hpp"
+#include <xgrad/data/example.hpp>
+#include <xgrad/data/transforms/base.hpp>
 
 namespace xgrad::data::transforms {
 

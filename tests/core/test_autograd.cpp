@@ -165,28 +165,6 @@ TEST(Grad, UnusedInputsAndBadArguments) {
   EXPECT_TRUE(throws_error_containing([&] { autograd::grad({tensor({1.0}, kFloat64)}, {x}); }, {"grad", "output 0"}));
 }
 
-// A node whose backward is not written with recorded ops (Node::supports_create_graph's default):
-// d(2 x) = 2 g, computed where the engine cannot see it.
-struct OpaqueDoubleBackward final : Node {
-  const char* name() const override { return "OpaqueDoubleBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {(grad * 2.0).detach()}; }
-};
-
-Tensor doubled_opaquely(const Tensor& x) {
-  Tensor out = (x * 2.0).detach();
-  record(out, std::make_shared<OpaqueDoubleBackward>(), {&x});
-  return out;
-}
-
-TEST(Grad, CreateGraphThroughANodeWithoutRecordedBackwardIsAnError) {
-  const Tensor x = tensor({1.0}, kFloat64).requires_grad_();
-  EXPECT_TRUE(throws_error_containing([&] { autograd::grad({doubled_opaquely(x).sum()}, {x}, {}, std::nullopt, true); },
-                                      {"create_graph", "OpaqueDoubleBackward0"}));
-  // The engine is usable afterwards, and grad mode is back on.
-  EXPECT_TRUE(GradMode::is_enabled());
-  EXPECT_EQ(autograd::grad({doubled_opaquely(x).sum()}, {x})[0].item<double>(), 2.0);
-}
-
 TEST(Grad, ThirdDerivatives) {
   // f = x sin x: f'' = 2 cos x - x sin x, f''' = -3 sin x - x cos x.
   const Tensor x = tensor({0.3, -1.2, 2.0}, kFloat64).requires_grad_();

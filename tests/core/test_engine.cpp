@@ -2,6 +2,10 @@
 // by hand; every expected number has its derivation beside it.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <thread>
+#include <vector>
+
 #include "compare.hpp"
 
 namespace xgrad {
@@ -171,6 +175,48 @@ TEST(Engine, SharedLeafGradientsDoNotAlias) {
   (a + b).backward();  // the same upstream reaches both leaves
   a.grad().mutable_data<double>()[0] = 100.0;
   EXPECT_DOUBLE_EQ(b.grad().item<double>(), 1.0);
+}
+
+// A hook may run a backward pass of its own, through nodes the outer pass is still walking (here
+// the AccumulateGrad of the shared leaf w): each call keeps its own pending counts and gradients.
+TEST(Engine, ABackwardInsideAHookDuringAnotherBackward) {
+  const Tensor w = tensor({1.0, 2.0}, kFloat64).requires_grad_();
+  const Tensor h = w * 3.0;
+  Tensor inner_grad;
+  h.register_hook([&](const Tensor& g) {
+    // Hooks run with grad mode as the pass has it (off without create_graph), as in PyTorch.
+    AutoGradMode enable_grad(true);
+    (w * w).sum().backward();  // adds 2 w = [2, 4] into w.grad() before the outer pass reaches w
+    inner_grad = w.grad().clone();
+    return g;
+  });
+  (h * w).sum().backward();  // d/dw (3 w . w) = 6 w = [6, 12]
+  EXPECT_EQ(inner_grad.to_vector<double>(), (std::vector<double>{2.0, 4.0}));
+  EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{8.0, 16.0}));
+}
+
+// Two threads run backward at once, each on a graph of its own, many times over; every gradient
+// must come out as if each had run alone.
+TEST(Engine, TwoThreadsRunBackwardOnSeparateGraphs) {
+  constexpr int kSteps = 200;
+  auto train = [](double scale, std::vector<double>& last) {
+    const Tensor w = tensor({1.0, -2.0, 3.0}, kFloat64).requires_grad_();
+    for (int step = 0; step < kSteps; ++step) {
+      w.zero_grad();
+      Tensor loss = ((w * scale).tanh() * w).sum() + (w * w).sum();
+      loss.backward();
+      last = w.grad().to_vector<double>();
+    }
+  };
+  std::vector<double> alone_a, alone_b, threaded_a, threaded_b;
+  train(0.5, alone_a);
+  train(-1.5, alone_b);
+  std::thread first([&] { train(0.5, threaded_a); });
+  std::thread second([&] { train(-1.5, threaded_b); });
+  first.join();
+  second.join();
+  EXPECT_EQ(threaded_a, alone_a);
+  EXPECT_EQ(threaded_b, alone_b);
 }
 
 TEST(Gradcheck, PassesForACorrectGradientAndReportsTheWorstEntry) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <xtensor/xarray.hpp>
+#include <xgrad/xtensor.hpp>
 
 #include "compare.hpp"
 

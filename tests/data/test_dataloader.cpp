@@ -2,6 +2,8 @@
 // batches as workers = 0, exceptions rethrown on the consuming thread, joined on destruction).
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include <xgrad/xgrad.hpp>
 
 #include <atomic>

@@ -38,6 +38,14 @@ DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int64: 
 FUNCTIONS = {
     "sin": lambda x, a: torch.sin(x[0]),
     "cos": lambda x, a: torch.cos(x[0]),
+    "exp": lambda x, a: torch.exp(x[0]),
+    "log": lambda x, a: torch.log(x[0]),
+    "log1p": lambda x, a: torch.log1p(x[0]),
+    "tanh": lambda x, a: torch.tanh(x[0]),
+    "sigmoid": lambda x, a: torch.sigmoid(x[0]),
+    "abs": lambda x, a: torch.abs(x[0]),
+    "sqrt": lambda x, a: torch.sqrt(x[0]),
+    "atan": lambda x, a: torch.atan(x[0]),
     "clamp": lambda x, a: torch.clamp(x[0], a.get("min"), a.get("max")),
     "clamp_min": lambda x, a: torch.clamp_min(x[0], a["min"]),
     "clamp_max": lambda x, a: torch.clamp_max(x[0], a["max"]),
@@ -157,6 +165,19 @@ def elementwise_cases(cl):
         cl.add(fn, "0dim_and_3", [t64(0.5), t64([0.0, 0.5, 1.0])])
     cl.add("outer", "3_4", [randn(3), randn(4)])
     cl.add("outer", "1_5", [randn(1), randn(5)])
+
+
+# The pointwise functions ops/elementwise.cpp describes with one derivative each (sin and cos are
+# above): a 3x4 input inside the domain, and the edge values NaN, +-inf, 0 and a few ordinary ones.
+POINTWISE_DOMAINS = {"exp": (-3, 3), "log": (0.1, 4), "log1p": (-0.9, 4), "tanh": (-3, 3),
+                     "sigmoid": (-4, 4), "abs": (-2, 2), "sqrt": (0.1, 4), "atan": (-3, 3)}
+
+
+def pointwise_cases(cl):
+    special = t64([NAN, INF, -INF, 0.0, 3.0, -1.5])
+    for fn, (low, high) in POINTWISE_DOMAINS.items():
+        cl.add(fn, "3x4", [torch.rand(3, 4, dtype=torch.float64) * (high - low) + low])
+        cl.add(fn, "nan_inf_zero", [special])
 
 
 # --------------------------------------------------------------------------
@@ -310,6 +331,7 @@ def main():
     norm_cases(cl)
     truth_cases(cl)
     compare_cases(cl)
+    pointwise_cases(cl)
     mg.write_json("math.json", {"cases": cl.cases})
 
 

@@ -1,4 +1,4 @@
-#include "ops/gemm_impl.hpp"
+#include <xgrad/kernels/gemm.hpp>
 
 // OpenBLAS's CBLAS interface: it must not meet xtensor-blas in one file (both declare the CBLAS enums).
 #include <cblas.h>
@@ -7,8 +7,8 @@
 #include <array>
 #include <limits>
 
-#include "core/blas_threads_impl.hpp"
-#include "core/error.hpp"
+#include <xgrad/core/blas_threads_impl.hpp>
+#include <xgrad/core/error.hpp>
 
 #if XGRAD_WITH_LIBXSMM
 #include <immintrin.h>

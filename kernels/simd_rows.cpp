@@ -1,4 +1,4 @@
-#include "ops/simd_rows_impl.hpp"
+#include <xgrad/kernels/simd_rows.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -6,23 +6,12 @@
 #include <cstring>
 #include <limits>
 
+#include <xgrad/kernels/cpu_clones.hpp>
+
 // OpenBLAS's thread setting (declared here rather than through <cblas.h>, which must not meet the
 // xtensor-blas headers elsewhere in the library).
 extern "C" int openblas_get_num_threads(void);
 
-// GCC compiles functions marked XGRAD_SIMD_CLONES three times, for x86-64-v4 (AVX-512), x86-64-v3
-// (AVX2 with FMA, which fuses the exp polynomial's multiply-adds) and the x86-64 baseline, and picks
-// the best one the CPU supports when the library is loaded (libtorch dispatches the same way).
-// Elsewhere the kernels are compiled once, for whatever the compiler targets. That includes clang:
-// clang 14 accepts these target_clones but its resolver never picks the v4 or v3 clone (it reads
-// "arch=x86-64-v4" as a CPU model to compare with, a test that is never true, and leaves v3 out),
-// and its clones cannot name a feature set such as AVX2 with FMA. A clang build thus runs the
-// kernels GCC's build runs on a CPU without AVX2.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XGRAD_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define XGRAD_SIMD_CLONES
-#endif
 
 // The helpers taking or returning Floats are always inlined into the dispatched kernels, so GCC's
 // note about passing 32-byte vectors between code compiled for different CPUs does not apply (it
@@ -80,7 +69,7 @@ constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
 
 }  // namespace
 
-XGRAD_SIMD_CLONES float max_of(const float* x, std::size_t size) {
+XGRAD_CLONES_V4 float max_of(const float* x, std::size_t size) {
   float best = -std::numeric_limits<float>::infinity();
   std::size_t c = 0;
   if (size >= kLanes) {
@@ -95,7 +84,7 @@ XGRAD_SIMD_CLONES float max_of(const float* x, std::size_t size) {
   return best;
 }
 
-XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
+XGRAD_CLONES_V4 float exp_sum(const float* x, std::size_t size, float shift) {
   Floats lanes = {};
   std::size_t c = 0;
   for (; c + kLanes <= size; c += kLanes) lanes += exp_nonpositive(load(x + c) - shift);
@@ -104,7 +93,7 @@ XGRAD_SIMD_CLONES float exp_sum(const float* x, std::size_t size, float shift) {
   return sum;
 }
 
-XGRAD_SIMD_CLONES float store_exp_sum(const float* x, std::size_t size, float shift, float* out) {
+XGRAD_CLONES_V4 float store_exp_sum(const float* x, std::size_t size, float shift, float* out) {
   Floats lanes = {};
   std::size_t c = 0;
   for (; c + kLanes <= size; c += kLanes) {
@@ -124,7 +113,7 @@ XGRAD_SIMD_CLONES float store_exp_sum(const float* x, std::size_t size, float sh
 // instruction that produces a subnormal float takes a microcode assist of some hundred cycles, and
 // with logits straight out of a matmul (spread over +-50 or more) and a mean's factor of 1/N, most of
 // a row would (a 2.5x slower backward, measured).
-XGRAD_SIMD_CLONES void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out) {
+XGRAD_CLONES_V4 void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out) {
   const float smallest_kept = std::numeric_limits<float>::min() / std::abs(factor);  // inf for factor 0
   std::size_t c = 0;
   for (; c + kLanes <= size; c += kLanes) {
@@ -136,7 +125,7 @@ XGRAD_SIMD_CLONES void store_scaled_exp(const float* x, std::size_t size, float 
   for (; c < size; ++c) out[c] = factor * std::exp(x[c] - shift);
 }
 
-XGRAD_SIMD_CLONES float shifted_dot(const float* x, const float* w, std::size_t size, float shift) {
+XGRAD_CLONES_V4 float shifted_dot(const float* x, const float* w, std::size_t size, float shift) {
   Floats lanes = {};
   std::size_t c = 0;
   for (; c + kLanes <= size; c += kLanes) lanes += w ? load(w + c) * (load(x + c) - shift) : load(x + c) - shift;

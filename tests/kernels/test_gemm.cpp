@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include <xgrad/ops/gemm_impl.hpp>
+#include <xgrad/kernels/gemm.hpp>
 
 #include "compare.hpp"
 

@@ -3,7 +3,7 @@
 //
 // Each product goes to one of two implementations, chosen by its shape and transposes: small ones to
 // a kernel that libxsmm's code generator writes for exactly that shape (built with
-// XGRAD_WITH_LIBXSMM), everything else to OpenBLAS. ops/gemm.cpp gives the rule and the measurements
+// XGRAD_WITH_LIBXSMM), everything else to OpenBLAS. kernels/gemm.cpp gives the rule and the measurements
 // behind it. Both compute the same sums; only the order of the float additions may differ. Small
 // products run on the calling thread; large ones get OpenBLAS's threads (core/blas_threads_impl.hpp).
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "ops/winograd_impl.hpp"
+#include <xgrad/kernels/winograd.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -6,16 +6,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "core/buffer_cache_impl.hpp"
-#include "ops/gemm_impl.hpp"
+#include <xgrad/kernels/buffer_cache.hpp>
+#include <xgrad/kernels/cpu_clones.hpp>
+#include <xgrad/kernels/gemm.hpp>
 
-// The transforms are compiled for AVX-512, AVX2 and the baseline, the loader picking one, as
-// ops/simd_rows.cpp explains (and why clang builds the baseline only).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XGRAD_WINOGRAD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define XGRAD_WINOGRAD_CLONES
-#endif
+// The transforms are compiled for AVX-512, AVX2 and the baseline (kernels/cpu_clones.hpp).
 
 namespace xgrad::winograd {
 
@@ -311,7 +306,7 @@ inline __attribute__((always_inline)) void gather_patches(const Problem& p, cons
 // V[xi][c][lanes] = B^T d B for every input channel c of one chunk's tiles: rows first (alpha x
 // alpha -> alpha x alpha along b), then columns. `v` points at the chunk's first lane of position 0,
 // channel 0; positions are `position_step` apart and channels `channel_step`.
-XGRAD_WINOGRAD_CLONES void transform_inputs(const Problem& p, const Chunk& chunk, const float* x, float* v,
+XGRAD_CLONES_V4 void transform_inputs(const Problem& p, const Chunk& chunk, const float* x, float* v,
                                             std::int64_t channel_step, std::int64_t position_step) {
   alignas(64) float patch[kPositions * kLanes];  // [a][b][lane]
   alignas(64) float rows[kPositions * kLanes];   // [a][nu][lane] = (d B)[a][nu]
@@ -523,22 +518,22 @@ inline __attribute__((always_inline)) void filter_grads_of(const Problem& p, con
   }
 }
 
-// The entry points of each kernel size, compiled for each CPU (see XGRAD_WINOGRAD_CLONES).
-XGRAD_WINOGRAD_CLONES void transform_outputs(const Problem& p, const Chunk& chunk, const float* m, const float* bias,
+// The entry points of each kernel size, compiled for each CPU (see XGRAD_CLONES_V4).
+XGRAD_CLONES_V4 void transform_outputs(const Problem& p, const Chunk& chunk, const float* m, const float* bias,
                                              float* y, std::int64_t channel_step, std::int64_t position_step) {
   if (p.kernel == 3) return transform_outputs_of<3>(p, chunk, m, bias, y, channel_step, position_step);
   transform_outputs_of<5>(p, chunk, m, bias, y, channel_step, position_step);
 }
-XGRAD_WINOGRAD_CLONES void transform_output_grads(const Problem& p, const Chunk& chunk, const float* dy, float* dm,
+XGRAD_CLONES_V4 void transform_output_grads(const Problem& p, const Chunk& chunk, const float* dy, float* dm,
                                                   std::int64_t channel_step, std::int64_t position_step) {
   if (p.kernel == 3) return transform_output_grads_of<3>(p, chunk, dy, dm, channel_step, position_step);
   transform_output_grads_of<5>(p, chunk, dy, dm, channel_step, position_step);
 }
-XGRAD_WINOGRAD_CLONES void transform_filters_cloned(const Problem& p, const float* w, float* u) {
+XGRAD_CLONES_V4 void transform_filters_cloned(const Problem& p, const float* w, float* u) {
   if (p.kernel == 3) return transform_filters_of<3>(p, w, u);
   transform_filters_of<5>(p, w, u);
 }
-XGRAD_WINOGRAD_CLONES void filter_grads_cloned(const Problem& p, const float* du, float* dw) {
+XGRAD_CLONES_V4 void filter_grads_cloned(const Problem& p, const float* du, float* dw) {
   if (p.kernel == 3) return filter_grads_of<3>(p, du, dw);
   filter_grads_of<5>(p, du, dw);
 }

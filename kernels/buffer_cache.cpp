@@ -1,4 +1,4 @@
-#include "core/buffer_cache_impl.hpp"
+#include <xgrad/kernels/buffer_cache.hpp>
 
 #include <cstdlib>
 

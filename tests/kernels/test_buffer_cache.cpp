@@ -2,7 +2,7 @@
 // built on recycled buffers hold their own values.
 #include <gtest/gtest.h>
 
-#include <xgrad/core/buffer_cache_impl.hpp>
+#include <xgrad/kernels/buffer_cache.hpp>
 #include <xgrad/xgrad.hpp>
 
 #include <cstdint>

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include <xgrad/ops/winograd_impl.hpp>
+#include <xgrad/kernels/winograd.hpp>
 
 namespace xgrad {
 namespace {
