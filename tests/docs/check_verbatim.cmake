@@ -1,0 +1,25 @@
+# Every code block of a document marked `<!-- verbatim: path -->` must appear, exactly, in that file
+# of the project: the worked examples of docs/internals.md show the code as it is and compile with it.
+#   cmake -DDOC=<markdown file> -DROOT=<project root> -P check_verbatim.cmake
+file(READ "${DOC}" doc)
+# Semicolons would split the blocks into list items: compare with them replaced.
+string(REPLACE ";" "<semicolon>" doc "${doc}")
+string(REGEX MATCHALL "<!-- verbatim: [^ ]+ -->\n```cpp\n[^`]*```" blocks "${doc}")
+list(LENGTH blocks count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "${DOC}: no block marked <!-- verbatim: path -->")
+endif()
+foreach(block IN LISTS blocks)
+  string(REGEX MATCH "<!-- verbatim: ([^ ]+) -->" _ "${block}")
+  set(source "${CMAKE_MATCH_1}")
+  string(REGEX REPLACE "^<!-- verbatim: [^ ]+ -->\n```cpp\n" "" code "${block}")
+  string(REGEX REPLACE "```$" "" code "${code}")
+  file(READ "${ROOT}/${source}" text)
+  string(REPLACE ";" "<semicolon>" text "${text}")
+  string(FIND "${text}" "${code}" at)
+  if(at EQUAL -1)
+    string(REPLACE "<semicolon>" ";" code "${code}")
+    message(FATAL_ERROR "${DOC}: this block is not in ${source} as shown:\n${code}")
+  endif()
+endforeach()
+message(STATUS "${DOC}: ${count} blocks found verbatim in their sources")
