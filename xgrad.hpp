@@ -9,6 +9,9 @@
 //
 // It keeps xtensor out (a program compiles in under two seconds); <xgrad/xtensor.hpp> adds
 // from_xarray and to_xarray.
+// libtorch's torch/torch.h brings <cmath>, and programs written for it call std::sqrt without it.
+#include <cmath>
+
 #include <xgrad/core/anomaly_mode.hpp>
 #include <xgrad/core/autograd.hpp>
 #include <xgrad/core/dot.hpp>

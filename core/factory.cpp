@@ -57,11 +57,92 @@ TensorOptions with_dtype(const TensorOptions& options, Dtype fallback) {
 }  // namespace
 
 namespace detail {
-void check_ragged(std::size_t expected, std::size_t got, std::size_t depth) {
-  check(expected == got, "tensor: ragged nested list, expected ", expected, " elements at depth ", depth,
-        " but got ", got);
+
+// The elements in row-major order, in the list's sizes, and their one kind.
+struct TensorData::Flat {
+  Shape sizes;
+  bool sized = false;  // whether sizes holds the first leaf's shape yet
+  bool kind_known = false;
+  Kind kind = Kind::Floating;
+  std::vector<double> floats;
+  std::vector<std::int64_t> integers;
+};
+
+namespace {
+
+const char* kind_name(TensorData::Kind kind) {
+  switch (kind) {
+    case TensorData::Kind::Floating: return "floating";
+    case TensorData::Kind::Integer: return "integer";
+    case TensorData::Kind::Bool: return "bool";
+    case TensorData::Kind::Byte: return "uint8";
+  }
+  return "unknown";
 }
+
+}  // namespace
+
+// Depth-first over the braced lists, which nest only as deep as the program wrote them.
+void TensorData::flatten_into(Flat& flat, std::size_t depth) const {
+  if (form_ == Form::List) {
+    if (flat.sizes.size() <= depth) {
+      check(!flat.sized, "tensor: ragged nested list: a sub-list at depth ", depth,
+            " where other elements are numbers");
+      flat.sizes.push_back(static_cast<std::int64_t>(elements_.size()));
+    } else {
+      check(flat.sizes[depth] == static_cast<std::int64_t>(elements_.size()),
+            "tensor: Expected all sub-lists to have sizes: ", flat.sizes[depth], " (ragged nested list at depth ",
+            depth, ": got a sub-list of ", elements_.size(), " elements)");
+    }
+    // An empty list still has a depth, and every element below it must be a list too.
+    if (elements_.size() == 0 && !flat.sized) flat.sized = depth + 1 == flat.sizes.size();
+    for (const TensorData& element : elements_) element.flatten_into(flat, depth + 1);
+    return;
+  }
+  // A number or a vector: the deepest level. Its shape below this depth must match the first leaf's.
+  const Shape below(sizes_.begin(), sizes_.end());
+  if (!flat.sized) {
+    flat.sizes.resize(depth);
+    flat.sizes.insert(flat.sizes.end(), below.begin(), below.end());
+    flat.sized = true;
+  } else {
+    const bool same = flat.sizes.size() == depth + below.size() &&
+                      std::equal(below.begin(), below.end(), flat.sizes.begin() + static_cast<std::ptrdiff_t>(depth));
+    check(same, "tensor: ragged nested list: elements at depth ", depth, " have different shapes");
+  }
+  if (!flat.kind_known) {
+    flat.kind = kind_;
+    flat.kind_known = true;
+  }
+  check(flat.kind == kind_, "tensor: Expected all elements of the tensor to have the same scalar type: ",
+        kind_name(flat.kind), ", but got element of scalar type: ", kind_name(kind_));
+  if (form_ == Form::Number) {
+    if (kind_ == Kind::Floating) flat.floats.push_back(float_value_);
+    else flat.integers.push_back(integer_value_);
+  } else {
+    flat.floats.insert(flat.floats.end(), floats_.begin(), floats_.end());
+    flat.integers.insert(flat.integers.end(), integers_.begin(), integers_.end());
+  }
+}
+
+Tensor TensorData::to_tensor(const TensorOptions& options) const {
+  Flat flat;
+  flatten_into(flat, 0);
+  Tensor values = flat.kind == Kind::Floating ? from_buffer(flat.floats.data(), flat.sizes)
+                                              : from_buffer(flat.integers.data(), flat.sizes);
+  Dtype natural = kFloat32;
+  switch (flat.kind) {
+    case Kind::Floating: natural = get_default_dtype(); break;
+    case Kind::Integer: natural = kInt64; break;
+    case Kind::Bool: natural = kBool; break;
+    case Kind::Byte: natural = kUInt8; break;
+  }
+  return apply_options(std::move(values), options.has_dtype() ? options : options.dtype(natural));
+}
+
 }  // namespace detail
+
+Tensor tensor(const detail::TensorData& data, const TensorOptions& options) { return data.to_tensor(options); }
 
 Tensor from_buffer(const float* data, const Shape& shape) { return copy_from(data, shape); }
 Tensor from_buffer(const double* data, const Shape& shape) { return copy_from(data, shape); }

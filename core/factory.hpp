@@ -78,88 +78,63 @@ int get_num_threads();
 Tensor apply_options(Tensor tensor, const TensorOptions& options);
 
 namespace detail {
-// Throws Error when a nested initializer list has rows of different lengths.
-void check_ragged(std::size_t expected, std::size_t got, std::size_t depth);
-// libtorch's rule for the dtype of tensor(values): floating values, float or double alike, take the
-// default dtype (float32 unless set_default_dtype changed it), integers int64, bools bool, unless the
-// options name a dtype.
-template <class T>
-TensorOptions literal_options(const TensorOptions& options) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (!options.has_dtype()) return options.dtype(get_default_dtype());
+
+// What tensor(...) takes, as libtorch's TensorDataContainer: a number, a braced list of numbers or
+// of such lists nested to any depth ({{1.0, 2.0}, {3.0, 4.0}}), or a std::vector or ArrayRef of
+// numbers. Every element must be of one kind: floating, integer, bool or uint8.
+class TensorData {
+ public:
+  enum class Kind { Floating, Integer, Bool, Byte };
+
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  TensorData(T value) : kind_(kind_of<T>()), form_(Form::Number) {
+    if constexpr (std::is_floating_point_v<T>) float_value_ = static_cast<double>(value);
+    else integer_value_ = static_cast<std::int64_t>(value);
   }
-  return options;
-}
+  TensorData(std::initializer_list<TensorData> elements) : form_(Form::List), elements_(elements) {}
+  template <class T, class Allocator, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  TensorData(const std::vector<T, Allocator>& values) : kind_(kind_of<T>()), form_(Form::Values) {
+    for (const T value : values) {
+      if constexpr (std::is_floating_point_v<T>) floats_.push_back(static_cast<double>(value));
+      else integers_.push_back(static_cast<std::int64_t>(value));
+    }
+    sizes_.push_back(static_cast<std::int64_t>(values.size()));
+  }
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  TensorData(ArrayRef<T> values) : TensorData(values.vec()) {}
+
+  // The tensor: options' dtype if it names one, else the default dtype for floating values,
+  // int64 for integers, bool and uint8 for those. Ragged lists and mixed kinds are an Error.
+  Tensor to_tensor(const TensorOptions& options) const;
+
+ private:
+  struct Flat;
+  template <class T>
+  static constexpr Kind kind_of() {
+    if constexpr (std::is_same_v<T, bool>) return Kind::Bool;
+    else if constexpr (std::is_same_v<T, std::uint8_t>) return Kind::Byte;
+    else if constexpr (std::is_floating_point_v<T>) return Kind::Floating;
+    else return Kind::Integer;
+  }
+  void flatten_into(Flat& flat, std::size_t depth) const;
+
+  enum class Form { Number, List, Values };
+  Kind kind_ = Kind::Floating;
+  Form form_;
+  double float_value_ = 0;
+  std::int64_t integer_value_ = 0;
+  std::vector<TensorData> elements_;  // a braced list's elements (copied: a list's storage is temporary)
+  Shape sizes_;                       // a vector's or ArrayRef's length, and its values:
+  std::vector<double> floats_;
+  std::vector<std::int64_t> integers_;
+};
+
 }  // namespace detail
 
-// A 0-dim tensor holding one value: tensor(1.5) is float32 (the default dtype), tensor(3) int64,
-// tensor(true) bool, unless options.dtype() says otherwise.
-template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
-Tensor tensor(T value, const TensorOptions& options = {}) {
-  using Stored = std::conditional_t<std::is_same_v<T, bool> || std::is_floating_point_v<T>, T, std::int64_t>;
-  const Stored stored = static_cast<Stored>(value);
-  return apply_options(from_buffer(&stored, Shape{}), detail::literal_options<T>(options));
-}
-
-// tensor({1.0, 2.0}), tensor({{1.f, 2.f}, {3.f, 4.f}}), tensor(std::vector<double>{...}): floating
-// values give the default dtype (float32), integers int64, as in libtorch.
-template <class T>
-Tensor tensor(std::initializer_list<T> values, const TensorOptions& options = {}) {
-  const Shape shape{static_cast<std::int64_t>(values.size())};
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    std::vector<std::int64_t> widened(values.begin(), values.end());
-    return apply_options(from_buffer(widened.data(), shape), options);
-  } else {
-    return apply_options(from_buffer(values.begin(), shape), detail::literal_options<T>(options));
-  }
-}
-template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
-Tensor tensor(const std::vector<T>& values, const TensorOptions& options = {}) {
-  const Shape shape{static_cast<std::int64_t>(values.size())};
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    std::vector<std::int64_t> widened(values.begin(), values.end());
-    return apply_options(from_buffer(widened.data(), shape), options);
-  } else if constexpr (std::is_same_v<T, bool>) {
-    const std::unique_ptr<bool[]> flags(new bool[values.size()]);
-    std::copy(values.begin(), values.end(), flags.get());
-    return apply_options(from_buffer(flags.get(), shape), options);
-  } else {
-    return apply_options(from_buffer(values.data(), shape), detail::literal_options<T>(options));
-  }
-}
-template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
-Tensor tensor(ArrayRef<T> values, const TensorOptions& options = {}) {
-  return tensor(values.vec(), options);
-}
-template <class T>
-Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, const TensorOptions& options = {}) {
-  using Stored = std::conditional_t<std::is_integral_v<T>, std::int64_t, T>;
-  std::vector<Stored> flat;
-  const std::size_t width = rows.size() ? rows.begin()->size() : 0;
-  for (const auto& row : rows) {
-    detail::check_ragged(width, row.size(), 1);
-    flat.insert(flat.end(), row.begin(), row.end());
-  }
-  return apply_options(from_buffer(flat.data(), {static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(width)}),
-                       detail::literal_options<T>(options));
-}
-template <class T>
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> blocks,
-              const TensorOptions& options = {}) {
-  using Stored = std::conditional_t<std::is_integral_v<T>, std::int64_t, T>;
-  std::vector<Stored> flat;
-  const std::size_t rows = blocks.size() ? blocks.begin()->size() : 0;
-  const std::size_t width = rows ? blocks.begin()->begin()->size() : 0;
-  for (const auto& block : blocks) {
-    detail::check_ragged(rows, block.size(), 1);
-    for (const auto& row : block) {
-      detail::check_ragged(width, row.size(), 2);
-      flat.insert(flat.end(), row.begin(), row.end());
-    }
-  }
-  return apply_options(from_buffer(flat.data(), {static_cast<std::int64_t>(blocks.size()), static_cast<std::int64_t>(rows),
-                                                  static_cast<std::int64_t>(width)}),
-                       detail::literal_options<T>(options));
-}
+// The values as a tensor, as libtorch's torch::tensor: tensor(1.5) is a 0-dim float32 (the default
+// dtype), tensor({1.0, 2.0}) and tensor({{1.f, 2.f}, {3.f, 4.f}}) float32, tensor({1, 2}) int64,
+// tensor({true, false}) bool, tensor(std::vector<double>{...}) float32, unless the options name a
+// dtype (tensor({0.5, 1.5}, kDouble)).
+Tensor tensor(const detail::TensorData& data, const TensorOptions& options = {});
 
 }  // namespace xgrad

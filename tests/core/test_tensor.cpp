@@ -87,6 +87,26 @@ TEST(Tensor, ToWithRequiresGradOptionsIsAnErrorAsLibtorch) {
   EXPECT_EQ(x.to(TensorOptions().dtype(kFloat64)).dtype(), kFloat64);
 }
 
+// libtorch's TensorDataContainer: any depth of nesting, empty lists, one kind of element.
+TEST(Tensor, NestedListsOfAnyDepthAsLibtorch) {
+  const Tensor four = tensor({{{{1.0, 2.0}, {3.0, 4.0}}}, {{{5.0, 6.0}, {7.0, 8.0}}}}, kFloat64);
+  EXPECT_EQ(four.sizes(), IntArrayRef({2, 1, 2, 2}));
+  EXPECT_EQ(four.to_vector<double>(), (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(tensor({{{{{1}}}}}).sizes(), IntArrayRef({1, 1, 1, 1, 1}));
+  EXPECT_EQ(tensor({{{{{1}}}}}).dtype(), kInt64);
+  const Tensor empty = tensor({});
+  EXPECT_EQ(empty.sizes(), IntArrayRef({0}));
+  EXPECT_EQ(empty.dtype(), kFloat32);
+  EXPECT_EQ(tensor({{}, {}}).sizes(), IntArrayRef({2, 0}));
+  EXPECT_EQ(tensor(std::vector<bool>{true, false}).dtype(), kBool);
+  EXPECT_EQ(tensor({std::uint8_t{3}}).dtype(), kUInt8);
+  EXPECT_EQ(tensor({1, 2}, kFloat32).to_vector<float>(), (std::vector<float>{1, 2}));
+  EXPECT_TRUE(throws_error_containing([] { tensor({1, 2.5}); },
+                                      {"tensor", "Expected all elements of the tensor to have the same scalar type"}));
+  EXPECT_TRUE(throws_error_containing([] { tensor({{1.0, 2.0}, 3.0}); }, {"tensor", "ragged"}));
+  EXPECT_TRUE(throws_error_containing([] { tensor({{{1.0}}, {{2.0, 3.0}}}); }, {"tensor", "Expected all sub-lists to have sizes: 1"}));
+}
+
 TEST(Tensor, RaggedListIsAnError) {
   EXPECT_TRUE(throws_error_containing([] { tensor({{1.0f, 2.0f}, {3.0f}}); }, {"tensor", "ragged"}));
 }
