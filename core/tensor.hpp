@@ -206,6 +206,9 @@ class Tensor {
   Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
   bool allclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
   bool equal(const Tensor& other) const;
+  Tensor isfinite() const;
+  Tensor isinf() const;
+  Tensor isnan() const;
 
   // ---- linear algebra (see ops/linalg.hpp) ---------------------------------------------------
   Tensor matmul(const Tensor& other) const;

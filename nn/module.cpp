@@ -78,7 +78,7 @@ void Module::check_new_name(const std::string& name, const char* what) const {
   // libtorch's words first, then which module and call.
   const char* kind = kind_of_registration(what);
   check(!name.empty(), kind, " name must not be empty (", this->display_name(), ": ", what, ")");
-  check(name.find('.') == std::string::npos, kind, " name must not contain a dot (got '", name, "'; ",
+  check(name.find('.') == std::string::npos, kind, " name must not contain a dot (got '", name, "') (",
         this->display_name(), ": ", what, "; dots join the names of nested modules)");
   const char* taken = parameters_.contains(name) ? "parameter"
                       : buffers_.contains(name)  ? "buffer"

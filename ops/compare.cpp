@@ -188,6 +188,33 @@ Tensor le(const Tensor& a, const Scalar& b) { return compare<LeOp>(a, b, "le"); 
 Tensor gt(const Tensor& a, const Scalar& b) { return compare<GtOp>(a, b, "gt"); }
 Tensor ge(const Tensor& a, const Scalar& b) { return compare<GeOp>(a, b, "ge"); }
 
+namespace {
+
+// The kBool tensor of predicate(v) for each element; integers and bools are always finite.
+template <class Predicate>
+Tensor classify(const Tensor& x, const char* op, bool integral_answer, Predicate predicate) {
+  check_defined(x, op, "input");
+  return visit_any_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const Array<T>& values = array<T>(x);
+    Array<bool> out = Array<bool>::from_shape(values.shape());
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) {
+      if constexpr (std::is_floating_point_v<T>) out.data()[i] = predicate(values.data()[i]);
+      else out.data()[i] = integral_answer;
+    }
+    return make_tensor(std::move(out));
+  });
+}
+
+}  // namespace
+
+Tensor isfinite(const Tensor& x) { return classify(x, "isfinite", true, [](auto v) { return std::isfinite(v); }); }
+Tensor isinf(const Tensor& x) { return classify(x, "isinf", false, [](auto v) { return std::isinf(v); }); }
+Tensor isnan(const Tensor& x) { return classify(x, "isnan", false, [](auto v) { return std::isnan(v); }); }
+Tensor Tensor::isfinite() const { return xgrad::isfinite(*this); }
+Tensor Tensor::isinf() const { return xgrad::isinf(*this); }
+Tensor Tensor::isnan() const { return xgrad::isnan(*this); }
+
 Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
 Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
 Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }

@@ -45,6 +45,12 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-05, double atol
 // Whether a and b have the same sizes and equal elements (NaN equals nothing).
 bool equal(const Tensor& a, const Tensor& b);
 
+// Which elements are finite, infinite, NaN (kBool, x's shape); integer and bool tensors hold only
+// finite numbers.
+Tensor isfinite(const Tensor& x);
+Tensor isinf(const Tensor& x);
+Tensor isnan(const Tensor& x);
+
 // The operators, for tensors and for a number (any arithmetic type, or a Scalar) on either side.
 Tensor operator==(const Tensor& a, const Tensor& b);
 Tensor operator!=(const Tensor& a, const Tensor& b);

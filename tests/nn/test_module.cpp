@@ -186,7 +186,7 @@ TEST(Module, ANameRegisteredTwiceIsAnErrorAndChangesNothing) {
 
 TEST(Module, BadNamesAndValuesAreErrors) {
   TwoLayer net;
-  EXPECT_TRUE(throws_error_containing([&] { net->register_module("a.b", nn::ReLU()); }, {"Submodule name must not contain a dot (got 'a.b'", "TwoLayer"}));
+  EXPECT_TRUE(throws_error_containing([&] { net->register_module("a.b", nn::ReLU()); }, {"Submodule name must not contain a dot (got 'a.b')", "TwoLayer"}));
   EXPECT_TRUE(throws_error_containing([&] { net->register_parameter("", ones({1})); }, {"Parameter name must not be empty", "TwoLayer"}));
   EXPECT_TRUE(throws_error_containing([&] { net->register_module("none", std::shared_ptr<nn::LinearImpl>()); },
                                       {"TwoLayer", "\"none\"", "null"}));

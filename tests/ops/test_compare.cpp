@@ -201,7 +201,7 @@ TEST(CompareErrors, UndefinedOperands) {
 }
 
 // Values from torch.isclose, torch.allclose and torch.equal on the same inputs.
-TEST(Compare, IscloseAllcloseAndEqualAsPyTorch) {
+TEST(Compare, IscloseAllcloseEqualAndClassesAsPyTorch) {
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   const Tensor a = tensor({1.0, 1.00001, nan, inf, -inf, 1e-9, 2.0}, kFloat64);
   const Tensor b = tensor({1.000001, 1.0, nan, inf, inf, 0.0, 2.1}, kFloat64);
@@ -221,6 +221,12 @@ TEST(Compare, IscloseAllcloseAndEqualAsPyTorch) {
   EXPECT_FALSE(equal(tensor({1, 2}), tensor({{1, 2}})));
   EXPECT_TRUE(throws_error_containing([&] { isclose(a, a.to(kFloat32)); }, {"isclose", "same dtype", "float64", "float32"}));
   EXPECT_TRUE(throws_error_containing([&] { isclose(a, a, -1.0); }, {"isclose", "rtol", "-1"}));
+  // torch.isfinite, isinf, isnan on the same a: [1, 1.00001, nan, inf, -inf, 1e-9, 2].
+  EXPECT_EQ(flags(isfinite(a)), (std::vector<std::int64_t>{1, 1, 0, 0, 0, 1, 1}));
+  EXPECT_EQ(flags(a.isinf()), (std::vector<std::int64_t>{0, 0, 0, 1, 1, 0, 0}));
+  EXPECT_EQ(flags(isnan(a.to(kFloat32))), (std::vector<std::int64_t>{0, 0, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(flags(isfinite(tensor({1, 2}))), (std::vector<std::int64_t>{1, 1}));
+  EXPECT_EQ(isinf(tensor({true})).dtype(), kBool);
 }
 
 }  // namespace
