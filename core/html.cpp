@@ -48,11 +48,14 @@ const std::vector<Formula>& formulas() {
       {"SinBackward0", {"d sin(x) = g * cos(x)"}},
       {"CosBackward0", {"d cos(x) = -g * sin(x)"}},
       {"AtanBackward0", {"d atan(x) = g / (1 + x^2)"}},
-      {"MmBackward0", {"d (a @ b)/d a = g @ b^T", "d (a @ b)/d b = a^T @ g"}},
+      // matmul of two matrices, or linear(x, W) = x @ W^T without bias, which PyTorch also names mm.
+      {"MmBackward0", {"d (a @ b)/d a = g @ b^T   (linear(x, W) = x @ W^T: d/d x = g @ W)",
+                       "d (a @ b)/d b = a^T @ g   (linear(x, W): d/d W = g^T @ x)"}},
       {"MvBackward0", {"d (A @ v)/d A = outer(g, v)", "d (A @ v)/d v = A^T @ g"}},
       {"DotBackward0", {"d (a . b)/d a = g * b", "d (a . b)/d b = g * a"}},
-      {"AddmmBackward0",
-       {"d (c + a @ b)/d c = g, summed over the rows", "d (c + a @ b)/d a = g @ b^T", "d (c + a @ b)/d b = a^T @ g"}},
+      // xgrad's linear(x, W, b) = x @ W^T + b, named as PyTorch names it; its inputs are (x, W, b).
+      {"AddmmBackward0", {"d linear(x, W, b)/d x = g @ W", "d linear(x, W, b)/d W = g^T @ x",
+                          "d linear(x, W, b)/d b = g summed over the rows"}},
       {"TBackward0", {"d x^T = g^T"}},
       {"TransposeBackward0", {"d transpose(x) = g transposed back"}},
       {"PermuteBackward0", {"d permute(x) = g permuted back"}},
@@ -80,7 +83,9 @@ const std::vector<Formula>& formulas() {
       {"CatBackward0", {"d cat(xs) = the slice of g where each x was"}},
       {"StackBackward0", {"d stack(xs) = g[i] for the i-th x"}},
       {"CrossEntropyLossBackward0", {"d cross_entropy(z, t)/d z = (softmax(z) - one_hot(t)) * g / N"}},
-      {"NllLossBackward0", {"d nll_loss(x, t)/d x = -g / N at each row's target, 0 elsewhere"}},
+      // cross_entropy with class targets is one fused node that keeps nll_loss's name, as PyTorch's last node.
+      {"NllLossBackward0", {"cross_entropy(z, t): d/d z = (softmax(z) - one_hot(t)) * g / N;  "
+                            "nll_loss(x, t): d/d x = -g / N at each row's target, 0 elsewhere"}},
       {"MseLossBackward0", {"d mse(x, y)/d x = 2 (x - y) * g / N", "d mse(x, y)/d y = -2 (x - y) * g / N"}},
       {"BinaryCrossEntropyWithLogitsBackward0", {"d bce_logits(z, y)/d z = (sigmoid(z) - y) * g / N"}},
       {"LeakyReluBackward0", {"d leaky_relu(x) = g where x > 0, else slope * g"}},
@@ -139,7 +144,7 @@ void json_number(std::ostream& out, double value) {
     out << (value > 0 ? "\"inf\"" : "\"-inf\"");
   } else {
     char text[32];
-    std::snprintf(text, sizeof text, "%.9g", value);
+    std::snprintf(text, sizeof text, "%.17g", value);  // exact: the page rounds for display
     out << text;
   }
 }
@@ -364,7 +369,7 @@ std::string HtmlRecorder::page(const Tensor& root, const HtmlOptions& options) c
     data << (id ? "," : "") << "\n{\"id\":" << id << ",\"name\":";
     json_string(data, node.name());
     data << ",\"kind\":\"" << (sink ? "leaf" : "op") << "\",\"root\":" << (id == 0 ? "true" : "false")
-         << ",\"retained\":" << (retained && retained->retains_grad ? "true" : "false") << ",\"label\":";
+         << ",\"retained\":" << (retained && Tensor(retained).retains_grad() ? "true" : "false") << ",\"label\":";
     json_string(data, sink ? sink->leaf().name() : std::string());
     data << ",\"shape\":";
     json_shape(data, node.output_shape.to_shape());

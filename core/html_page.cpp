@@ -22,6 +22,7 @@ header h1 { font-size: 18px; margin: 0 0 6px 0; }
 #controls button { font-size: 14px; min-width: 2.5em; }
 #controls input[type=range] { width: 300px; vertical-align: middle; }
 #note { color: #a40; }
+#help { color: #555; font-size: 12px; }
 main { display: flex; height: calc(100vh - 90px); }
 #graph { flex: 1 1 auto; overflow: auto; border-right: 1px solid #ccd; }
 aside { flex: 0 0 430px; overflow: auto; padding: 8px 12px; }
@@ -52,15 +53,16 @@ path.edge.active { stroke: #dc2626; stroke-width: 3; }
 const char* const kHtmlPageTail = R"PAGE(<header>
 <h1 id="title"></h1>
 <div id="controls">
-<button id="first" title="first step (Home)">&#x23EE;</button>
+<button id="first" title="first step (Home)">|&#x25C0;</button>
 <button id="prev" title="previous step (left arrow)">&#x25C0;</button>
 <button id="play" title="play / pause">play</button>
 <button id="next" title="next step (right arrow)">&#x25B6;</button>
-<button id="last" title="last step (End)">&#x23ED;</button>
+<button id="last" title="last step (End)">&#x25B6;|</button>
 <input id="slider" type="range" min="0" value="0">
 <span id="position"></span>
 <span class="legend"><span style="background:#dbeafe">leaf</span><span style="border-width:3px">root</span><span style="border:2px dashed #d97706">retained</span><span style="background:#fde047">running</span><span style="background:#e5e7eb">done</span></span>
 </div>
+<div id="help">Arrows point as the forward pass ran, from an op's inputs up to it; backward walks them down. Red: the edges along which the running node sends gradients to its inputs. Keys: &#x2190; &#x2192; Home End.</div>
 <div id="note"></div>
 </header>
 <main>
@@ -142,7 +144,9 @@ function svg(tag, attrs, text) {
 }
 const canvas = svg('svg', {width: width, height: height, id: 'canvas'});
 const defs = svg('defs', {});
-const marker = svg('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto'});
+// Sized in user units, so that a highlighted (thicker) edge keeps the same arrow head.
+const marker = svg('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8,
+                              markerUnits: 'userSpaceOnUse', orient: 'auto'});
 marker.appendChild(svg('path', {d: 'M0,0 L10,5 L0,10 z', fill: '#777'}));
 defs.appendChild(marker);
 canvas.appendChild(defs);
@@ -290,7 +294,10 @@ document.addEventListener('keydown', e => {
   else return;
   e.preventDefault();
 });
-goTo(0);
+// page.html#step=5 opens at the fifth step, page.html#node=3 with node 3's panel open.
+const link = /^#(step|node)=(\d+)$/.exec(location.hash);
+goTo(link && link[1] === 'step' ? Number(link[2]) - 1 : 0);
+if (link && link[1] === 'node' && Number(link[2]) < nodes.length) showNode(Number(link[2]));
 
 // ---- #selftest: step through everything and copy what was shown, for the browser test ----
 if (location.hash === '#selftest') {

@@ -1,10 +1,12 @@
 #include <xgrad/core/trace.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <string>
 
+#include <xgrad/core/error.hpp>
 #include <xgrad/core/node.hpp>
 
 namespace xgrad::autograd {

@@ -31,7 +31,7 @@ class GraphObserver {
   GraphObserver& operator=(const GraphObserver&) = delete;
 
   // An op recorded `node` as the grad_fn of `output` (record(), and custom Functions' apply).
-  virtual void recorded(const std::shared_ptr<Node>& node, const Tensor& output) {}
+  virtual void recorded(const std::shared_ptr<Node>& /*node*/, const Tensor& /*output*/) {}
   // Engine::execute is about to run a backward pass (one call per Tensor::backward or
   // autograd::grad; a backward started inside a hook is a pass of its own).
   virtual void backward_begins() {}
@@ -39,7 +39,8 @@ class GraphObserver {
   // and after its tensor's hooks; `grad_inputs` has one entry per next edge (undefined where an input
   // needs no gradient). Both are empty or undefined for a node that received no gradient, and
   // `grad_inputs` is empty for AccumulateGrad, which writes into leaf.grad() instead.
-  virtual void ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs) {}
+  virtual void ran(const std::shared_ptr<Node>& /*node*/, const Tensor& /*grad_output*/,
+                   const std::vector<Tensor>& /*grad_inputs*/) {}
 
   // The next observer outward, or null: to_html looks for a live HtmlRecorder this way.
   GraphObserver* outer() const { return outer_; }

@@ -150,6 +150,7 @@ double mlp_step(const std::string& page) {
 int main(int argc, char** argv) {
   const std::string folder = argc > 1 ? argv[1] : ".";
   Tensor logits = xgrad::tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}}, xgrad::kFloat64).requires_grad_();
+  logits.set_name("logits");  // the name to_dot and to_html show for the leaf
   const Tensor targets = xgrad::tensor({2, 1});
 
   std::printf("1. backward, node by node (each hook's gradient above the chain rule's by hand)\n");

@@ -128,10 +128,10 @@ TEST(ToHtmlBrowser, StepsThroughEveryNodeInTheEnginesOrderAndShowsEachLeafsGrad)
   EXPECT_EQ(count(dom, "<g class=\"node "), expected.nodes);
   EXPECT_EQ(count(dom, "<path class=\"edge"), expected.edges);
   EXPECT_EQ(count(dom, "class=\"node leaf"), 3u);
-  EXPECT_EQ(count(dom, "<g class=\"node op retained\""), 1u);
+  EXPECT_EQ(count(dom, "<g class=\"node op retained"), 1u);
 
   // Stepping visits every node once, in the engine's order.
-  const std::regex visited_item(R"(<li data-node="(\d+)">([A-Za-z0-9]+)</li>)");
+  const std::regex visited_item(R"re(<li data-node="(\d+)">([A-Za-z0-9]+)</li>)re");
   const std::size_t list_begin = dom.find("<ol id=\"visited\">");
   const std::string list = dom.substr(list_begin, dom.find("</ol>", list_begin) - list_begin);
   std::vector<std::string> names;
