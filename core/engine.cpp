@@ -238,7 +238,7 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
                                     const std::vector<const Node*>& capture) {
   const TaskLease lease;
   GraphTask& task = *lease;
-  if (autograd::detail::innermost_observer) autograd::detail::notify_backward_begins();
+  if (autograd::detail::innermost_observer) autograd::detail::notify_backward_begins(options.accumulate_grad);
 
   // 1. Discovery: count how many edges point at each reachable node, with an explicit stack.
   for (const Root& root : roots)

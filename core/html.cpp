@@ -233,7 +233,7 @@ void HtmlRecorder::recorded(const std::shared_ptr<Node>& node, const Tensor& out
   outputs_[node.get()] = {node, capture(output, options_.max_values())};
 }
 
-void HtmlRecorder::backward_begins() { passes_.emplace_back(); }
+void HtmlRecorder::backward_begins(bool /*accumulates*/) { passes_.emplace_back(); }
 
 void HtmlRecorder::ran(const std::shared_ptr<Node>& node, const Tensor& grad_output,
                        const std::vector<Tensor>& grad_inputs) {

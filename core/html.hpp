@@ -47,7 +47,7 @@ class HtmlRecorder final : public autograd::GraphObserver {
   std::string html(const Tensor& root) const;
 
   void recorded(const std::shared_ptr<Node>& node, const Tensor& output) override;
-  void backward_begins() override;
+  void backward_begins(bool accumulates) override;
   void ran(const std::shared_ptr<Node>& node, const Tensor& grad_output,
            const std::vector<Tensor>& grad_inputs) override;
 

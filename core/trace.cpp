@@ -22,9 +22,9 @@ void notify_recorded(const std::shared_ptr<Node>& node, const Tensor& output) {
     observer->recorded(node, output);
 }
 
-void notify_backward_begins() {
+void notify_backward_begins(bool accumulates) {
   for (GraphObserver* observer = innermost_observer; observer; observer = observer->outer())
-    observer->backward_begins();
+    observer->backward_begins(accumulates);
 }
 
 void notify_ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs) {
@@ -79,8 +79,10 @@ void TraceGuard::ran(const std::shared_ptr<Node>& node, const Tensor& grad_outpu
   if (const auto* sink = dynamic_cast<const AccumulateGrad*>(node.get())) {
     const Tensor& leaf = sink->leaf();
     line += concat(" (leaf", leaf.name().empty() ? "" : " " + leaf.name(), ")  grad ",
-                   gradient_str(grad_output, values_shown_), "  ->  ", leaf.name().empty() ? "leaf" : leaf.name(),
-                   ".grad()\n");
+                   gradient_str(grad_output, values_shown_), "  ->  ",
+                   accumulates_ ? (leaf.name().empty() ? "leaf" : leaf.name()) + ".grad()"
+                                : std::string("returned by autograd::grad (grad() unchanged)"),
+                   "\n");
   } else {
     line += concat("  grad_output ", gradient_str(grad_output, values_shown_), "  ->  ");
     if (node->next_edges().empty()) line += "(no inputs)";

@@ -33,8 +33,9 @@ class GraphObserver {
   // An op recorded `node` as the grad_fn of `output` (record(), and custom Functions' apply).
   virtual void recorded(const std::shared_ptr<Node>& /*node*/, const Tensor& /*output*/) {}
   // Engine::execute is about to run a backward pass (one call per Tensor::backward or
-  // autograd::grad; a backward started inside a hook is a pass of its own).
-  virtual void backward_begins() {}
+  // autograd::grad; a backward started inside a hook is a pass of its own). `accumulates` is false
+  // for autograd::grad, whose AccumulateGrad nodes are reached but leave grad() alone.
+  virtual void backward_begins(bool /*accumulates*/) {}
   // The engine ran `node`: `grad_output` is the gradient of its output, summed over its consumers
   // and after its tensor's hooks; `grad_inputs` has one entry per next edge (undefined where an input
   // needs no gradient). Both are empty or undefined for a node that received no gradient, and
@@ -58,18 +59,20 @@ class GraphObserver {
 class TraceGuard final : public GraphObserver {
  public:
   explicit TraceGuard(std::ostream& out, int values_shown = 4);
+  void backward_begins(bool accumulates) override { accumulates_ = accumulates; }
   void ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs) override;
 
  private:
   std::ostream& out_;
   int values_shown_;
+  bool accumulates_ = true;
 };
 
 namespace detail {
 // The innermost observer of this thread: tested by the engine and by record() before every call.
 extern thread_local GraphObserver* innermost_observer;
 void notify_recorded(const std::shared_ptr<Node>& node, const Tensor& output);
-void notify_backward_begins();
+void notify_backward_begins(bool accumulates);
 void notify_ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs);
 }  // namespace detail
 

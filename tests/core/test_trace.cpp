@@ -25,7 +25,7 @@ struct NameLog final : autograd::GraphObserver {
     names.push_back(node->name());
   }
   void recorded(const std::shared_ptr<Node>& node, const Tensor&) override { recorded_names.push_back(node->name()); }
-  void backward_begins() override { ++passes; }
+  void backward_begins(bool) override { ++passes; }
   std::vector<std::string> names, recorded_names;
   int passes = 0;
 };
@@ -113,6 +113,11 @@ TEST(GraphObserver, SeesCustomFunctionsAndAutogradGrad) {
   EXPECT_EQ(seen.recorded_names[0], "TwiceBackward");
   // autograd::grad reaches the leaf's AccumulateGrad without running it; the observer hears of it.
   EXPECT_EQ(seen.names, (std::vector<std::string>{"SumBackward0", "TwiceBackward", "AccumulateGrad"}));
+  std::ostringstream out;
+  autograd::TraceGuard trace(out);
+  autograd::grad({Twice::apply(x).sum()}, {x});
+  EXPECT_NE(out.str().find("[backward] AccumulateGrad (leaf)  grad [2] {2, 2}  ->  returned by autograd::grad"),
+            std::string::npos) << out.str();
 }
 
 }  // namespace
