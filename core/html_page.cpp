@@ -239,6 +239,8 @@ function goTo(k) {
   for (let j = 0; j < current; j++) nodeElements[steps[j].node].classList.add('done');
   const s = steps[current], n = nodes[s.node];
   nodeElements[s.node].classList.add('current');
+  // A graph of a few hundred nodes is taller than the window: keep the running node in view.
+  nodeElements[s.node].scrollIntoView({block: 'nearest', inline: 'nearest'});
   orderItems[current].classList.add('current');
   document.querySelectorAll(`path.edge[data-to="${s.node}"]`).forEach(e => e.classList.add('active'));
   slider.value = current;

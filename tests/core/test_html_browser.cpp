@@ -36,7 +36,7 @@ std::string dump_dom(const std::string& page_path) {
   if (!mkdtemp(profile)) return "";
   const std::string dom_path = std::string(profile) + "/dom.html";
   const std::string command =
-      std::string("chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
+      std::string("timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
                   "--disable-component-update --disable-sync --no-first-run --user-data-dir=") +
       profile + " --virtual-time-budget=5000 --dump-dom 'file://" + page_path + "#selftest' > " + dom_path +
       " 2> /dev/null";
