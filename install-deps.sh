@@ -3,7 +3,8 @@
 # present are skipped, and nothing is downloaded from anywhere else.
 #   ./install-deps.sh            library, tests, examples
 #   ./install-deps.sh --bench    also Google Benchmark (bench/)
-#   ./install-deps.sh --clang    also clang, for CI's clang build (the options combine)
+#   ./install-deps.sh --clang    also clang, for CI's clang build
+#   ./install-deps.sh --chromium also Chromium, whose headless mode tests to_html's page (the options combine)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config
@@ -14,7 +15,8 @@ for option in "$@"; do
   case "$option" in
     --bench) packages+=(libbenchmark-dev) ;;
     --clang) packages+=(clang) ;;
-    *) echo "install-deps: unknown option $option (known: --bench --clang)" >&2; exit 2 ;;
+    --chromium) packages+=(chromium) ;;
+    *) echo "install-deps: unknown option $option (known: --bench --clang --chromium)" >&2; exit 2 ;;
   esac
 done
 

@@ -2,7 +2,7 @@
 // The one header a program needs: #include <xgrad/xgrad.hpp>
 //
 //   xgrad             Tensor, factories, autograd (core/), differentiable ops (ops/),
-//                     gradcheck and to_dot for teaching
+//                     gradcheck, to_dot, to_html and autograd::TraceGuard for teaching
 //   xgrad::nn         modules, losses and their options; nn::functional for the functional forms
 //   xgrad::optim      optimisers
 //   xgrad::data       datasets (MNIST, TensorDataset), transforms, samplers, make_data_loader
@@ -21,9 +21,11 @@
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/gradcheck.hpp>
+#include <xgrad/core/html.hpp>
 #include <xgrad/core/node.hpp>
 #include <xgrad/core/reduction.hpp>
 #include <xgrad/core/tensor.hpp>
+#include <xgrad/core/trace.hpp>
 #include <xgrad/core/utility.hpp>
 #include <xgrad/ops/activation.hpp>
 #include <xgrad/ops/compare.hpp>

@@ -8,6 +8,7 @@
 #include <xgrad/core/engine.hpp>
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/core/trace.hpp>
 
 namespace xgrad::autograd {
 
@@ -160,6 +161,7 @@ void attach_custom_node(Tensor& output, const std::shared_ptr<Node>& node, const
     node->set_creation_context(concat("the custom Function ", node->name(), " on ", inputs.size(), " tensor inputs"));
   output.impl()->grad_fn = node;
   output.impl()->requires_grad = true;
+  if (detail::innermost_observer) detail::notify_recorded(node, output);
 }
 
 }  // namespace detail

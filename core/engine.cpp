@@ -10,6 +10,7 @@
 #include <xgrad/core/anomaly_mode.hpp>
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/core/trace.hpp>
 
 namespace xgrad {
 
@@ -237,6 +238,7 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
                                     const std::vector<const Node*>& capture) {
   const TaskLease lease;
   GraphTask& task = *lease;
+  if (autograd::detail::innermost_observer) autograd::detail::notify_backward_begins(options.accumulate_grad);
 
   // 1. Discovery: count how many edges point at each reachable node, with an explicit stack.
   for (const Root& root : roots)
@@ -291,6 +293,8 @@ void Engine::run_ready_nodes(GraphTask& task, const Options& options, const std:
       input_grads = node->backward(grad);
       if (autograd::AnomalyMode::is_enabled()) check_finite(*node, input_grads);
     }
+    // TraceGuard and HtmlRecorder (core/trace.hpp): one thread-local load when none is alive.
+    if (autograd::detail::innermost_observer) autograd::detail::notify_ran(node, grad, input_grads);
     for (std::size_t i = 0; i < node->next_edges_.size(); ++i) {
       const std::shared_ptr<Node>& next = node->next_edges_[i].function;
       if (!next) continue;

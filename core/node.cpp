@@ -8,6 +8,7 @@
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/core/trace.hpp>
 
 namespace xgrad {
 
@@ -154,6 +155,8 @@ void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inp
   node->output_dtype = output.dtype();
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
+  // An HtmlRecorder keeps the values of what was recorded (core/trace.hpp); nothing when none is alive.
+  if (autograd::detail::innermost_observer) autograd::detail::notify_recorded(output.impl()->grad_fn, output);
 }
 
 }  // namespace

@@ -8,7 +8,11 @@
 //    chain rule gives when worked out by hand.
 // 2. The same loss as a custom autograd::Function with a hand-written backward, checked by gradcheck.
 // 3. A Hessian-vector product (the gradient of the gradient), checked against finite differences.
-// 4. The graph, as Graphviz DOT, in graph.dot (and graph.svg when Graphviz's `dot` is installed).
+// 4. The graph, as Graphviz DOT, in graph.dot (and graph.svg when Graphviz's `dot` is installed),
+//    and as a page to step through in a browser, backprop.html: an HtmlRecorder alive around step 1
+//    copies every value and gradient while the forward and the plain backward run.
+// 5. One SGD step of a two-layer MLP, traced by TraceGuard (one line per node as the engine runs it)
+//    and recorded in backprop_mlp.html.
 //
 //   backprop_by_hand [output folder, default .]
 #include <xgrad/xgrad.hpp>
@@ -18,6 +22,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -115,17 +120,48 @@ struct CrossEntropyByHand : xgrad::autograd::Function<CrossEntropyByHand> {
   }
 };
 
+// ---- 5. one training step of a small MLP, traced and recorded ---------------------------------
+
+// Four points in 2-D, three classes; Linear(2, 4), tanh, Linear(4, 3), cross-entropy, SGD(0.5).
+// Returns the loss after the step.
+double mlp_step(const std::string& page) {
+  xgrad::manual_seed(0);
+  xgrad::nn::Sequential model(xgrad::nn::Linear(2, 4), xgrad::nn::Tanh(), xgrad::nn::Linear(4, 3));
+  model->to(xgrad::kFloat64);
+  xgrad::optim::SGD optimizer(model->parameters(), xgrad::optim::SGDOptions(0.5));
+  const Tensor points = xgrad::tensor({{0.0, 1.0}, {1.0, 0.0}, {-1.0, 0.5}, {0.5, -1.0}}, xgrad::kFloat64);
+  const Tensor classes = xgrad::tensor({0, 1, 2, 1});
+
+  xgrad::HtmlRecorder recorder(xgrad::HtmlOptions().title("One SGD step of Linear(2, 4), tanh, Linear(4, 3)"));
+  const Tensor loss = xgrad::nn::functional::cross_entropy(model->forward(points), classes);
+  std::printf("  loss before the step %.4f\n", loss.item<double>());
+  {
+    xgrad::autograd::TraceGuard trace(std::cout);
+    loss.backward();
+  }
+  recorder.write(loss, page);  // before the step changes the parameters in place
+  optimizer.step();
+  xgrad::NoGradGuard no_grad;
+  return xgrad::nn::functional::cross_entropy(model->forward(points), classes).item<double>();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string folder = argc > 1 ? argv[1] : ".";
   Tensor logits = xgrad::tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}}, xgrad::kFloat64).requires_grad_();
+  logits.set_name("logits");  // the name to_dot and to_html show for the leaf
   const Tensor targets = xgrad::tensor({2, 1});
 
   std::printf("1. backward, node by node (each hook's gradient above the chain rule's by hand)\n");
+  // Lives until the page is written in step 4; records this thread's forward values and backward.
+  auto recorder = std::make_unique<xgrad::HtmlRecorder>(
+      xgrad::HtmlOptions().title("Cross-entropy of logits [[1, 2, 3], [2, 4, 6]] against targets [2, 1]"));
   const Tensor loss = traced_loss(logits, targets);
   std::printf("  loss %.4f   (grad_fn %s)\n", loss.item<double>(), loss.grad_fn()->name());
   loss.backward();
+  recorder->write(loss, folder + "/backprop.html");
+  recorder.reset();  // steps 2 and 3 are not part of the page
 
   std::printf("2. the same loss as a custom Function\n");
   const Tensor custom = CrossEntropyByHand::apply(logits, targets);
@@ -160,5 +196,10 @@ int main(int argc, char** argv) {
     if (std::system(("dot -Tsvg '" + dot_path + "' -o '" + svg + "'").c_str()) == 0)
       std::printf("   and drawn in %s\n", svg.c_str());
   }
+  std::printf("   and as a page to step through in %s/backprop.html\n", folder.c_str());
+
+  std::printf("5. one SGD step of a two-layer MLP, node by node\n");
+  const double loss_after = mlp_step(folder + "/backprop_mlp.html");
+  std::printf("   the step's page is %s/backprop_mlp.html; loss after the step %.4f\n", folder.c_str(), loss_after);
   return check.passed && worst < 1e-6 ? 0 : 1;
 }

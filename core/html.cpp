@@ -1,0 +1,445 @@
+#include <xgrad/core/html.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+#include <utility>
+
+#include <xgrad/core/engine.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/node.hpp>
+
+namespace xgrad {
+
+namespace {
+
+// ---- the local derivatives, by node name ------------------------------------------------------
+// One line per input, in input order, as the page shows them beside the step. g is the gradient
+// arriving at the node, x its input, y its output. A broadcast input's gradient is afterwards
+// summed back to its shape (sum_to), which the page says once rather than on every line.
+struct Formula {
+  const char* node;
+  std::vector<const char*> lines;
+};
+
+const std::vector<Formula>& formulas() {
+  static const std::vector<Formula> table = {
+      {"AccumulateGrad", {"leaf.grad() += g  (the sum of every path's contribution)"}},
+      {"AddBackward0", {"d (a + b)/d a = g", "d (a + b)/d b = g"}},
+      {"SubBackward0", {"d (a - b)/d a = g", "d (a - b)/d b = -g"}},
+      {"RsubBackward1", {"d (c - x)/d x = -g"}},
+      {"MulBackward0", {"d (a * b)/d a = g * b", "d (a * b)/d b = g * a"}},
+      {"DivBackward0", {"d (a / b)/d a = g / b", "d (a / b)/d b = -g * a / b^2"}},
+      {"NegBackward0", {"d (-x) = -g"}},
+      {"PowBackward0", {"d x^p = g * p * x^(p-1)"}},
+      {"ExpBackward0", {"d exp(x) = g * y"}},
+      {"LogBackward0", {"d log(x) = g / x"}},
+      {"Log1PBackward0", {"d log1p(x) = g / (1 + x)"}},
+      {"TanhBackward0", {"d tanh(x) = g * (1 - y^2)"}},
+      {"SigmoidBackward0", {"d sigmoid(x) = g * y * (1 - y)"}},
+      {"ReluBackward0", {"d relu(x) = g where x > 0, else 0"}},
+      {"AbsBackward0", {"d |x| = g * sign(x)"}},
+      {"SqrtBackward0", {"d sqrt(x) = g / (2 y)"}},
+      {"SinBackward0", {"d sin(x) = g * cos(x)"}},
+      {"CosBackward0", {"d cos(x) = -g * sin(x)"}},
+      {"AtanBackward0", {"d atan(x) = g / (1 + x^2)"}},
+      // matmul of two matrices, or linear(x, W) = x @ W^T without bias, which PyTorch also names mm.
+      {"MmBackward0", {"d (a @ b)/d a = g @ b^T   (linear(x, W) = x @ W^T: d/d x = g @ W)",
+                       "d (a @ b)/d b = a^T @ g   (linear(x, W): d/d W = g^T @ x)"}},
+      {"MvBackward0", {"d (A @ v)/d A = outer(g, v)", "d (A @ v)/d v = A^T @ g"}},
+      {"DotBackward0", {"d (a . b)/d a = g * b", "d (a . b)/d b = g * a"}},
+      // xgrad's linear(x, W, b) = x @ W^T + b, named as PyTorch names it; its inputs are (x, W, b).
+      {"AddmmBackward0", {"d linear(x, W, b)/d x = g @ W", "d linear(x, W, b)/d W = g^T @ x",
+                          "d linear(x, W, b)/d b = g summed over the rows"}},
+      {"TBackward0", {"d x^T = g^T"}},
+      {"TransposeBackward0", {"d transpose(x) = g transposed back"}},
+      {"PermuteBackward0", {"d permute(x) = g permuted back"}},
+      {"SumBackward0", {"d sum(x) = g copied to every element of x"}},
+      {"SumBackward1", {"d sum(x, dim) = g copied along dim"}},
+      {"MeanBackward0", {"d mean(x) = g / n copied to every element of x"}},
+      {"MeanBackward1", {"d mean(x, dim) = g / n copied along dim"}},
+      {"LogSoftmaxBackward0", {"d log_softmax(x) = g - softmax(x) * sum(g, dim)"}},
+      {"SoftmaxBackward0", {"d softmax(x) = y * (g - sum(g * y, dim))"}},
+      {"LogsumexpBackward0", {"d logsumexp(x) = g * softmax(x)"}},
+      {"GatherBackward0", {"d gather(x, dim, index) = zeros of x's shape with g scattered (added) at index"}},
+      {"IndexSelectBackward0", {"d index_select(x, dim, index) = zeros with g added at index"}},
+      {"SelectBackward0", {"d x[i] = zeros with g at position i"}},
+      {"SliceBackward0", {"d x[a:b] = zeros with g in the slice"}},
+      {"SqueezeBackward0", {"d squeeze(x) = g reshaped to x's shape"}},
+      {"SqueezeBackward1", {"d squeeze(x, dim) = g with dim put back"}},
+      {"UnsqueezeBackward0", {"d unsqueeze(x, dim) = g with dim removed"}},
+      {"ViewBackward0", {"d view(x) = g reshaped to x's shape"}},
+      {"ReshapeAliasBackward0", {"d reshape(x) = g reshaped to x's shape"}},
+      {"UnsafeViewBackward0", {"d reshape(x) = g reshaped to x's shape"}},
+      {"ExpandBackward0", {"d expand(x) = g summed over the expanded dims"}},
+      {"SumToSizeBackward0", {"d sum_to(x, shape) = g broadcast back to x's shape"}},
+      {"CloneBackward0", {"d clone(x) = g"}},
+      {"ToCopyBackward0", {"d x.to(dtype) = g converted back"}},
+      {"CatBackward0", {"d cat(xs) = the slice of g where each x was"}},
+      {"StackBackward0", {"d stack(xs) = g[i] for the i-th x"}},
+      {"CrossEntropyLossBackward0", {"d cross_entropy(z, t)/d z = (softmax(z) - one_hot(t)) * g / N"}},
+      // cross_entropy with class targets is one fused node that keeps nll_loss's name, as PyTorch's last node.
+      {"NllLossBackward0", {"cross_entropy(z, t): d/d z = (softmax(z) - one_hot(t)) * g / N;  "
+                            "nll_loss(x, t): d/d x = -g / N at each row's target, 0 elsewhere"}},
+      {"MseLossBackward0", {"d mse(x, y)/d x = 2 (x - y) * g / N", "d mse(x, y)/d y = -2 (x - y) * g / N"}},
+      {"BinaryCrossEntropyWithLogitsBackward0", {"d bce_logits(z, y)/d z = (sigmoid(z) - y) * g / N"}},
+      {"LeakyReluBackward0", {"d leaky_relu(x) = g where x > 0, else slope * g"}},
+      {"GeluBackward0", {"d gelu(x) = g * (Phi(x) + x * phi(x))"}},
+      {"SiluBackward0", {"d silu(x) = g * s * (1 + x (1 - s)), s = sigmoid(x)"}},
+      {"SoftplusBackward0", {"d softplus(x) = g * sigmoid(x)"}},
+      {"MaximumBackward0", {"d max(a, b)/d a = g where a > b (half where equal)", "d max(a, b)/d b = g where b > a"}},
+      {"ClampBackward1", {"d clamp(x) = g where min <= x <= max, else 0"}},
+      {"WhereBackward0", {"d where(c, a, b)/d a = g where c", "d where(c, a, b)/d b = g where not c"}},
+      {"EmbeddingBackward0", {"d embedding(W, i)/d W = rows of g added at the indices"}},
+      {"ConvolutionBackward0", {"d conv/d x = conv_transpose(g, w)", "d conv/d w = correlation of x with g",
+                                "d conv/d b = g summed over batch and positions"}},
+  };
+  return table;
+}
+
+std::vector<std::string> formula_for(const Node& node) {
+  const std::string name = node.name();
+  for (const Formula& formula : formulas())
+    if (name == formula.node) return std::vector<std::string>(formula.lines.begin(), formula.lines.end());
+  // A custom Function's node is its type's name plus "Backward" (no digit): its formula is the user's.
+  if (name.size() > 8 && name.compare(name.size() - 8, 8, "Backward") == 0)
+    return {"a custom Function: the gradients are what its backward() returns"};
+  return {};
+}
+
+// ---- JSON, written by hand: a few kinds of value, and a page that must load nothing ------------
+
+void json_string(std::ostream& out, const std::string& text) {
+  out << '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': out << "\\\""; break;
+      case '\\': out << "\\\\"; break;
+      case '\n': out << "\\n"; break;
+      // '<' escaped so that no string can close the <script> element the data sits in.
+      case '<': out << "\\u003c"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char code[8];
+          std::snprintf(code, sizeof code, "\\u%04x", c);
+          out << code;
+        } else {
+          out << c;
+        }
+    }
+  }
+  out << '"';
+}
+
+// JSON has no NaN or infinity: they travel as the strings the page prints.
+void json_number(std::ostream& out, double value) {
+  if (std::isnan(value)) {
+    out << "\"nan\"";
+  } else if (std::isinf(value)) {
+    out << (value > 0 ? "\"inf\"" : "\"-inf\"");
+  } else {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);  // exact: the page rounds for display
+    out << text;
+  }
+}
+
+void json_shape(std::ostream& out, const Shape& shape) {
+  out << '[';
+  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? "," : "") << shape[i];
+  out << ']';
+}
+
+void json_values(std::ostream& out, const HtmlRecorder::Values* values) {
+  if (!values) {
+    out << "null";
+    return;
+  }
+  out << "{\"shape\":";
+  json_shape(out, values->shape);
+  out << ",\"dtype\":";
+  json_string(out, values->dtype);
+  if (values->full) {
+    out << ",\"values\":[";
+    for (std::size_t i = 0; i < values->elements.size(); ++i) {
+      if (i) out << ',';
+      json_number(out, values->elements[i]);
+    }
+    out << ']';
+  } else {
+    out << ",\"min\":";
+    json_number(out, values->min);
+    out << ",\"mean\":";
+    json_number(out, values->mean);
+    out << ",\"max\":";
+    json_number(out, values->max);
+  }
+  out << ",\"nan\":" << values->nan_count << ",\"inf\":" << values->inf_count << '}';
+}
+
+}  // namespace
+
+// The page around the data: its style and script (core/html_page.cpp).
+namespace detail {
+extern const char* const kHtmlPageHead;
+extern const char* const kHtmlPageTail;
+}  // namespace detail
+
+HtmlRecorder::HtmlRecorder(HtmlOptions options) : options_(std::move(options)) {
+  check(options_.max_values() >= 0, "HtmlRecorder: max_values must be >= 0, got ", options_.max_values());
+}
+
+HtmlRecorder::~HtmlRecorder() = default;
+
+HtmlRecorder::Values HtmlRecorder::capture(const Tensor& tensor, std::int64_t max_values) {
+  Values values;
+  values.shape = tensor.shape();
+  values.dtype = dtype_name(tensor.dtype());
+  // A copy in double whatever the dtype, made outside any graph (this may run inside a recorded
+  // backward pass, under create_graph).
+  NoGradGuard no_grad;
+  const std::vector<double> elements = tensor.detach().to(kFloat64).to_vector<double>();
+  double total = 0;
+  std::int64_t finite = 0;
+  values.min = std::numeric_limits<double>::infinity();
+  values.max = -std::numeric_limits<double>::infinity();
+  for (const double v : elements) {
+    if (std::isnan(v)) {
+      ++values.nan_count;
+      continue;
+    }
+    if (std::isinf(v)) ++values.inf_count;
+    else {
+      total += v;
+      ++finite;
+    }
+    values.min = std::min(values.min, v);
+    values.max = std::max(values.max, v);
+  }
+  values.mean = finite ? total / static_cast<double>(finite) : std::nan("");
+  if (values.nan_count + values.inf_count == static_cast<std::int64_t>(elements.size()) && values.inf_count == 0)
+    values.min = values.max = std::nan("");
+  values.full = static_cast<std::int64_t>(elements.size()) <= max_values;
+  if (values.full) values.elements = elements;
+  return values;
+}
+
+void HtmlRecorder::recorded(const std::shared_ptr<Node>& node, const Tensor& output) {
+  outputs_[node.get()] = {node, capture(output, options_.max_values())};
+}
+
+void HtmlRecorder::backward_begins(bool /*accumulates*/) { passes_.emplace_back(); }
+
+void HtmlRecorder::ran(const std::shared_ptr<Node>& node, const Tensor& grad_output,
+                       const std::vector<Tensor>& grad_inputs) {
+  if (passes_.empty()) passes_.emplace_back();
+  Step step;
+  step.node = node;
+  step.has_grad_output = grad_output.defined();
+  if (step.has_grad_output) step.grad_output = capture(grad_output, options_.max_values());
+  for (const Tensor& grad : grad_inputs) {
+    step.has_grad_input.push_back(grad.defined());
+    step.grad_inputs.push_back(grad.defined() ? capture(grad, options_.max_values()) : Values());
+  }
+  passes_.back().push_back(std::move(step));
+}
+
+bool HtmlRecorder::saw(const Node* node) const {
+  for (const std::vector<Step>& pass : passes_)
+    for (const Step& step : pass)
+      if (step.node.get() == node) return true;
+  return false;
+}
+
+std::string HtmlRecorder::html(const Tensor& root) const { return page(root, options_); }
+
+std::string HtmlRecorder::page(const Tensor& root, const HtmlOptions& options) const {
+  const auto capture = [&](const Tensor& tensor) { return HtmlRecorder::capture(tensor, options.max_values()); };
+  check(root.defined(), "to_html: called on an undefined tensor");
+  const std::shared_ptr<Node> root_node = gradient_edge(root);
+  check(root_node != nullptr, "to_html: the tensor (shape ", shape_str(root.shape()),
+        ") has no graph: it does not require grad, so no op was recorded behind it");
+
+  // The last pass this recorder saw run through the root.
+  const std::vector<Step>* pass = nullptr;
+  for (auto it = passes_.rbegin(); it != passes_.rend() && !pass; ++it)
+    for (const Step& step : *it)
+      if (step.node == root_node) {
+        pass = &*it;
+        break;
+      }
+  // None: run one now, as autograd::grad does (no leaf's grad() changes), under a recorder of its own.
+  HtmlRecorder own(options);
+  const bool own_pass = pass == nullptr;
+  if (!pass) {
+    check(!root_node->released(), "to_html: the graph behind this tensor (", root_node->name(),
+          ") was freed by a backward() that no HtmlRecorder saw; create an xgrad::HtmlRecorder before calling "
+          "backward() (or call to_html before backward(), or pass retain_graph=true)");
+    check(root.numel() == 1, "to_html: no backward pass was recorded through this tensor of shape ",
+          shape_str(root.shape()), ", and one can be run only from a one-element tensor; call backward(gradient) "
+          "while an HtmlRecorder is alive");
+    Engine::Options engine_options;
+    engine_options.keep_graph = true;
+    engine_options.accumulate_grad = false;
+    Engine::execute({{root_node, ones_like(root.detach())}}, engine_options);
+    for (auto it = own.passes_.rbegin(); it != own.passes_.rend() && !pass; ++it)
+      for (const Step& step : *it)
+        if (step.node == root_node) {
+          pass = &*it;
+          break;
+        }
+    check(pass != nullptr, "to_html: internal error: the backward pass run for the page was not recorded");
+  }
+
+  // The graph: every node reachable from the root, numbered in discovery order, with an explicit
+  // stack (graphs can be 100,000 ops deep).
+  std::unordered_map<const Node*, std::size_t> ids{{root_node.get(), 0}};
+  std::vector<const Node*> nodes{root_node.get()};
+  std::vector<const Node*> to_visit{root_node.get()};
+  std::vector<std::size_t> consumers_left(1, 0);
+  while (!to_visit.empty()) {
+    const Node* node = to_visit.back();
+    to_visit.pop_back();
+    for (const Edge& edge : node->next_edges()) {
+      if (!edge.function) continue;
+      auto [it, inserted] = ids.emplace(edge.function.get(), nodes.size());
+      if (inserted) {
+        nodes.push_back(edge.function.get());
+        consumers_left.push_back(0);
+        to_visit.push_back(edge.function.get());
+      }
+      ++consumers_left[it->second];
+    }
+  }
+  // Layers: a node sits one below its lowest consumer (the longest path from the root), found in
+  // Kahn's order so that every consumer is placed first.
+  std::vector<std::size_t> layer(nodes.size(), 0);
+  std::vector<std::size_t> ready{0};
+  while (!ready.empty()) {
+    const std::size_t id = ready.back();
+    ready.pop_back();
+    for (const Edge& edge : nodes[id]->next_edges()) {
+      if (!edge.function) continue;
+      const std::size_t next = ids.at(edge.function.get());
+      layer[next] = std::max(layer[next], layer[id] + 1);
+      if (--consumers_left[next] == 0) ready.push_back(next);
+    }
+  }
+
+  std::ostringstream data;
+  data << "{\"title\":";
+  json_string(data, options.title());
+  data << ",\"nodes\":[";
+  for (std::size_t id = 0; id < nodes.size(); ++id) {
+    const Node& node = *nodes[id];
+    const auto* sink = dynamic_cast<const AccumulateGrad*>(&node);
+    const std::shared_ptr<TensorImpl> retained = node.retained_output();
+    Values value, grad;
+    bool has_value = false, has_grad = false;
+    if (sink) {
+      value = capture(sink->leaf());
+      has_value = true;
+      if (sink->leaf().grad().defined()) {
+        grad = capture(sink->leaf().grad());
+        has_grad = true;
+      }
+    } else if (id == 0) {
+      value = capture(root);
+      has_value = true;
+    } else if (const auto found = outputs_.find(&node); found != outputs_.end()) {
+      value = found->second.second;
+      has_value = true;
+    }
+    if (retained) {
+      const Tensor tensor(retained);
+      if (!has_value) {
+        value = capture(tensor);
+        has_value = true;
+      }
+      if (tensor.grad().defined()) {
+        grad = capture(tensor.grad());
+        has_grad = true;
+      }
+    }
+    data << (id ? "," : "") << "\n{\"id\":" << id << ",\"name\":";
+    json_string(data, node.name());
+    data << ",\"kind\":\"" << (sink ? "leaf" : "op") << "\",\"root\":" << (id == 0 ? "true" : "false")
+         << ",\"retained\":" << (retained && Tensor(retained).retains_grad() ? "true" : "false") << ",\"label\":";
+    json_string(data, sink ? sink->leaf().name() : std::string());
+    data << ",\"shape\":";
+    json_shape(data, node.output_shape.to_shape());
+    data << ",\"dtype\":\"" << dtype_name(node.output_dtype) << "\",\"layer\":" << layer[id] << ",\"inputs\":[";
+    for (std::size_t i = 0; i < node.next_edges().size(); ++i) {
+      const Node* next = node.next_edges()[i].function.get();
+      data << (i ? "," : "") << (next ? static_cast<long long>(ids.at(next)) : -1LL);
+    }
+    data << "],\"formula\":[";
+    const std::vector<std::string> lines = formula_for(node);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (i) data << ',';
+      json_string(data, lines[i]);
+    }
+    data << "],\"value\":";
+    json_values(data, has_value ? &value : nullptr);
+    data << ",\"grad\":";
+    json_values(data, has_grad ? &grad : nullptr);
+    data << '}';
+  }
+  data << "],\"accumulated\":" << (own_pass ? "false" : "true") << ",\"steps\":[";
+  bool first = true;
+  for (const Step& step : *pass) {
+    const auto found = ids.find(step.node.get());
+    if (found == ids.end()) continue;  // a node of another root's graph, in a pass with several roots
+    data << (first ? "" : ",") << "\n{\"node\":" << found->second << ",\"grad\":";
+    first = false;
+    json_values(data, step.has_grad_output ? &step.grad_output : nullptr);
+    data << ",\"sent\":[";
+    for (std::size_t i = 0; i < step.grad_inputs.size(); ++i) {
+      if (i) data << ',';
+      json_values(data, step.has_grad_input[i] ? &step.grad_inputs[i] : nullptr);
+    }
+    data << "]}";
+  }
+  data << "]}";
+
+  std::string text = detail::kHtmlPageHead;
+  text += "<script id=\"graph-data\" type=\"application/json\">";
+  text += data.str();
+  text += "</script>\n";
+  text += detail::kHtmlPageTail;
+  return text;
+}
+
+namespace {
+void write_file(const std::string& text, const std::string& path) {
+  std::ofstream file(path, std::ios::binary);
+  check(file.is_open(), "to_html: cannot open '", path, "' for writing");
+  file << text;
+  file.close();
+  check(!file.fail(), "to_html: writing '", path, "' failed");
+}
+}  // namespace
+
+void HtmlRecorder::write(const Tensor& root, const std::string& path) const { write_file(page(root, options_), path); }
+
+void to_html(const Tensor& root, const std::string& path, HtmlOptions options) {
+  check(root.defined(), "to_html: called on an undefined tensor");
+  const std::shared_ptr<Node> root_node = gradient_edge(root);
+  // The innermost live recorder that saw a pass through this graph.
+  for (autograd::GraphObserver* observer = autograd::GraphObserver::innermost(); observer;
+       observer = observer->outer()) {
+    const auto* recorder = dynamic_cast<const HtmlRecorder*>(observer);
+    if (recorder && root_node && recorder->saw(root_node.get())) {
+      write_file(recorder->page(root, options), path);
+      return;
+    }
+  }
+  HtmlRecorder(std::move(options)).write(root, path);
+}
+
+}  // namespace xgrad

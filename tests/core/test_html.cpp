@@ -1,0 +1,176 @@
+// to_html and HtmlRecorder without a browser: the data the page carries (read back as JSON) and the
+// errors. tests/core/test_html_browser.cpp checks what the page's script makes of it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "compare.hpp"
+
+namespace xgrad {
+namespace {
+
+using testing::throws_error_containing;
+
+// The JSON object the page's script reads.
+nlohmann::json page_data(const std::string& page) {
+  const std::string open = "<script id=\"graph-data\" type=\"application/json\">";
+  const std::size_t begin = page.find(open);
+  EXPECT_NE(begin, std::string::npos);
+  const std::size_t end = page.find("</script>", begin);
+  return nlohmann::json::parse(page.substr(begin + open.size(), end - begin - open.size()));
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct NameLog final : autograd::GraphObserver {
+  void ran(const std::shared_ptr<Node>& node, const Tensor&, const std::vector<Tensor>&) override {
+    names.push_back(node->name());
+  }
+  std::vector<std::string> names;
+};
+
+TEST(ToHtml, RecorderReplaysThePlainBackwardInTheEnginesOrder) {
+  Tensor w = tensor({0.5, -1.0}, kFloat64).requires_grad_();
+  w.set_name("w");
+  Tensor x = tensor({2.0, 3.0}, kFloat64);
+  HtmlRecorder recorder;
+  NameLog order;
+  Tensor h = tanh(w * x);
+  Tensor loss = (h * w).sum();  // w is read twice: by the product with x and by the one with h
+  loss.backward();
+  const nlohmann::json data = page_data(recorder.html(loss));
+
+  // Nodes: Sum, Mul, Tanh, Mul, AccumulateGrad(w); edges: Sum<-Mul, Mul<-Tanh, Mul<-w, Tanh<-Mul, Mul<-w.
+  ASSERT_EQ(data["nodes"].size(), 5u);
+  std::size_t edges = 0;
+  for (const auto& node : data["nodes"])
+    for (const auto& input : node["inputs"]) edges += input.get<int>() >= 0;
+  EXPECT_EQ(edges, 5u);
+  ASSERT_EQ(data["steps"].size(), order.names.size());
+  for (std::size_t k = 0; k < order.names.size(); ++k)
+    EXPECT_EQ(data["nodes"][data["steps"][k]["node"].get<int>()]["name"], order.names[k]) << "step " << k;
+  EXPECT_TRUE(data["accumulated"].get<bool>());
+  EXPECT_EQ(data["nodes"][0]["name"], "SumBackward0");
+  EXPECT_TRUE(data["nodes"][0]["root"].get<bool>());
+
+  // The leaf shows its grad() and its value; the ops show their recorded output values.
+  for (const auto& node : data["nodes"]) {
+    if (node["kind"] == "leaf") {
+      EXPECT_EQ(node["label"], "w");
+      const std::vector<double> grad = w.grad().to_vector<double>();
+      ASSERT_EQ(node["grad"]["values"].size(), 2u);
+      EXPECT_NEAR(node["grad"]["values"][0].get<double>(), grad[0], 1e-12);
+      EXPECT_NEAR(node["grad"]["values"][1].get<double>(), grad[1], 1e-12);
+      EXPECT_EQ(node["value"]["values"][1].get<double>(), -1.0);
+    } else {
+      EXPECT_FALSE(node["value"].is_null()) << node["name"];
+    }
+    if (node["name"] == "TanhBackward0") EXPECT_EQ(node["formula"][0], "d tanh(x) = g * (1 - y^2)");
+    if (node["name"] == "MulBackward0") EXPECT_EQ(node["formula"].size(), 2u);
+  }
+  // The leaf's step receives the sum of what both products sent it.
+  const auto& last = data["steps"].back();
+  EXPECT_EQ(data["nodes"][last["node"].get<int>()]["kind"], "leaf");
+  EXPECT_NEAR(last["grad"]["values"][0].get<double>(), w.grad().to_vector<double>()[0], 1e-12);
+}
+
+TEST(ToHtml, RunsItsOwnPassBeforeBackwardAndLeavesGradUntouched) {
+  Tensor a = tensor({1.0, 2.0, 3.0}, kFloat64).requires_grad_();
+  Tensor loss = (a * a).mean();
+  const std::string path = ::testing::TempDir() + "xgrad_to_html_own_pass.html";
+  to_html(loss, path, HtmlOptions().title("mean of squares"));
+  EXPECT_FALSE(a.grad().defined());
+  const nlohmann::json data = page_data(read_file(path));
+  EXPECT_EQ(data["title"], "mean of squares");
+  EXPECT_FALSE(data["accumulated"].get<bool>());
+  ASSERT_EQ(data["steps"].size(), 3u);
+  // d mean(a^2) = 2a / 3
+  const auto& leaf_step = data["steps"][2];
+  EXPECT_NEAR(leaf_step["grad"]["values"][2].get<double>(), 2.0, 1e-12);
+  // The graph still holds its saved values: a backward afterwards works.
+  loss.backward();
+  EXPECT_NEAR(a.grad().to_vector<double>()[2], 2.0, 1e-12);
+  std::remove(path.c_str());
+}
+
+TEST(ToHtml, UsesTheLiveRecorderAfterAPlainBackward) {
+  Tensor a = tensor({1.0, -2.0}, kFloat64).requires_grad_();
+  HtmlRecorder recorder;
+  Tensor loss = relu(a).sum();
+  loss.backward();
+  const std::string path = ::testing::TempDir() + "xgrad_to_html_recorder.html";
+  to_html(loss, path);
+  const nlohmann::json data = page_data(read_file(path));
+  EXPECT_TRUE(data["accumulated"].get<bool>());
+  EXPECT_EQ(data["steps"].size(), 3u);
+  std::remove(path.c_str());
+}
+
+TEST(ToHtml, LargeTensorsAsSummariesNanAndInfinityAsSuch) {
+  Tensor big = arange(100).to(kFloat64).requires_grad_();
+  Tensor odd = tensor({0.0, 1.0}, kFloat64).requires_grad_();
+  HtmlRecorder recorder(HtmlOptions().max_values(10));
+  Tensor loss = big.sum() + log(odd).sum();  // log(0) = -inf; d log(x) = 1/x: inf at 0
+  loss.backward();
+  const nlohmann::json data = page_data(recorder.html(loss));
+  bool saw_summary = false, saw_inf = false;
+  for (const auto& node : data["nodes"]) {
+    if (node["kind"] == "leaf" && node["shape"] == std::vector<int>{100}) {
+      EXPECT_FALSE(node["value"].contains("values"));
+      EXPECT_EQ(node["value"]["min"].get<double>(), 0.0);
+      EXPECT_EQ(node["value"]["mean"].get<double>(), 49.5);
+      EXPECT_EQ(node["value"]["max"].get<double>(), 99.0);
+      saw_summary = true;
+    }
+    if (node["kind"] == "leaf" && node["shape"] == std::vector<int>{2}) {
+      EXPECT_EQ(node["grad"]["values"][0], "inf");
+      EXPECT_EQ(node["grad"]["inf"].get<int>(), 1);
+      saw_inf = true;
+    }
+    if (node["name"] == "LogBackward0") EXPECT_EQ(node["value"]["values"][0], "-inf");
+  }
+  EXPECT_TRUE(saw_summary);
+  EXPECT_TRUE(saw_inf);
+}
+
+TEST(ToHtml, PageLoadsNothingFromOutside) {
+  Tensor a = tensor({1.0}, kFloat64).requires_grad_();
+  a.set_name("</script><script>alert(1)</script>");
+  HtmlRecorder recorder;
+  Tensor loss = (a * 2.0).sum();
+  loss.backward();
+  const std::string page = recorder.html(loss);
+  EXPECT_EQ(page.find("<link"), std::string::npos);
+  EXPECT_EQ(page.find(" src="), std::string::npos);
+  EXPECT_EQ(page.find("https:"), std::string::npos);
+  // A name cannot close the data's <script> element.
+  EXPECT_EQ(page.find("alert(1)</script>"), std::string::npos);
+  EXPECT_EQ(page_data(page)["nodes"][2]["label"], "</script><script>alert(1)</script>");
+}
+
+TEST(ToHtml, BadInputsNameTheReason) {
+  EXPECT_TRUE(throws_error_containing([] { to_html(Tensor(), "x.html"); }, {"to_html", "undefined"}));
+  EXPECT_TRUE(throws_error_containing([] { to_html(ones({2}), "x.html"); }, {"to_html", "[2]", "no graph"}));
+  Tensor a = tensor({1.0}, kFloat64).requires_grad_();
+  Tensor loss = (a * 2.0).sum();
+  EXPECT_TRUE(throws_error_containing([&] { to_html(loss, "/no-such-folder/x.html"); },
+                                      {"to_html", "/no-such-folder/x.html"}));
+  loss.backward();
+  EXPECT_TRUE(throws_error_containing([&] { to_html(loss, "x.html"); },
+                                      {"to_html", "freed by a backward()", "HtmlRecorder"}));
+  Tensor vector_root = tensor({1.0, 2.0}, kFloat64).requires_grad_() * 2.0;
+  EXPECT_TRUE(throws_error_containing([&] { to_html(vector_root, "x.html"); }, {"to_html", "one-element"}));
+}
+
+}  // namespace
+}  // namespace xgrad

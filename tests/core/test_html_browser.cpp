@@ -1,0 +1,161 @@
+// The page to_html writes, as a browser runs it: headless Chromium opens it with #selftest (the
+// script then steps through the whole backward pass and copies what it showed into the DOM) and
+// dumps the DOM, which this test reads. Skipped when Chromium is not installed
+// (./install-deps.sh --chromium installs Debian's package).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "compare.hpp"
+
+namespace xgrad {
+namespace {
+
+bool have_chromium() { return std::system("command -v chromium > /dev/null 2>&1") == 0; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The DOM after the page's script ran, or "" when Chromium failed.
+std::string dump_dom(const std::string& page_path) {
+  char profile[] = "/tmp/xgrad-chromium-XXXXXX";
+  if (!mkdtemp(profile)) return "";
+  const std::string dom_path = std::string(profile) + "/dom.html";
+  const std::string command =
+      std::string("timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
+                  "--disable-component-update --disable-sync --no-first-run --user-data-dir=") +
+      profile + " --virtual-time-budget=5000 --dump-dom 'file://" + page_path + "#selftest' > " + dom_path +
+      " 2> /dev/null";
+  const int status = std::system(command.c_str());
+  std::string dom = status == 0 ? read_file(dom_path) : "";
+  std::system((std::string("rm -rf ") + profile).c_str());
+  return dom;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+struct Counts {
+  std::size_t nodes = 0, edges = 0;
+};
+
+// The graph as the engine sees it, counted here independently of to_html.
+Counts graph_counts(const Tensor& root) {
+  Counts counts;
+  std::vector<const Node*> seen{root.grad_fn().get()}, to_visit{root.grad_fn().get()};
+  while (!to_visit.empty()) {
+    const Node* node = to_visit.back();
+    to_visit.pop_back();
+    for (const Edge& edge : node->next_edges()) {
+      if (!edge.function) continue;
+      ++counts.edges;
+      if (std::find(seen.begin(), seen.end(), edge.function.get()) == seen.end()) {
+        seen.push_back(edge.function.get());
+        to_visit.push_back(edge.function.get());
+      }
+    }
+  }
+  counts.nodes = seen.size();
+  return counts;
+}
+
+struct NameLog final : autograd::GraphObserver {
+  void ran(const std::shared_ptr<Node>& node, const Tensor&, const std::vector<Tensor>&) override {
+    names.push_back(node->name());
+  }
+  std::vector<std::string> names;
+};
+
+std::vector<double> numbers_in(const std::string& text) {
+  std::vector<double> numbers;
+  const std::regex number(R"(-?(\d+\.?\d*(e[-+]?\d+)?|inf|nan))");
+  for (std::sregex_iterator it(text.begin(), text.end(), number), end; it != end; ++it) {
+    const std::string match = it->str();
+    numbers.push_back(match == "nan" ? std::nan("") : std::stod(match));
+  }
+  return numbers;
+}
+
+TEST(ToHtmlBrowser, StepsThroughEveryNodeInTheEnginesOrderAndShowsEachLeafsGrad) {
+  if (!have_chromium()) GTEST_SKIP() << "chromium is not installed (./install-deps.sh --chromium installs it)";
+
+  // A two-layer MLP step with cross-entropy; w1 is also read by a weight penalty, so its
+  // AccumulateGrad sums two contributions.
+  manual_seed(3);
+  Tensor x = randn({4, 3}, kFloat64);
+  Tensor targets = tensor({0, 2, 1, 2});
+  Tensor w1 = (randn({3, 5}, kFloat64) * 0.5).requires_grad_();
+  Tensor b1 = zeros({5}, kFloat64).requires_grad_();
+  Tensor w2 = (randn({5, 3}, kFloat64) * 0.5).requires_grad_();
+  w1.set_name("w1");
+  b1.set_name("b1");
+  w2.set_name("w2");
+  const std::vector<Tensor> leaves = {w1, b1, w2};
+
+  HtmlRecorder recorder;
+  NameLog order;
+  Tensor hidden = tanh(x.matmul(w1) + b1);
+  Tensor hidden_kept = hidden;
+  hidden_kept.retain_grad();
+  Tensor loss = nn::functional::cross_entropy(hidden.matmul(w2), targets) + (w1 * w1).sum() * 0.01;
+  loss.backward();
+  const std::string path = ::testing::TempDir() + "xgrad_to_html_browser.html";
+  recorder.write(loss, path);
+
+  const std::string dom = dump_dom(path);
+  std::remove(path.c_str());
+  ASSERT_NE(dom.find("id=\"selftest\""), std::string::npos) << "the page's script did not finish:\n"
+                                                           << dom.substr(0, 2000);
+
+  const Counts expected = graph_counts(loss);
+  EXPECT_EQ(count(dom, "<g class=\"node "), expected.nodes);
+  EXPECT_EQ(count(dom, "<path class=\"edge"), expected.edges);
+  EXPECT_EQ(count(dom, "class=\"node leaf"), 3u);
+  EXPECT_EQ(count(dom, "<g class=\"node op retained"), 1u);
+
+  // Stepping visits every node once, in the engine's order.
+  const std::regex visited_item(R"re(<li data-node="(\d+)">([A-Za-z0-9]+)</li>)re");
+  const std::size_t list_begin = dom.find("<ol id=\"visited\">");
+  const std::string list = dom.substr(list_begin, dom.find("</ol>", list_begin) - list_begin);
+  std::vector<std::string> names;
+  std::vector<int> ids;
+  for (std::sregex_iterator it(list.begin(), list.end(), visited_item), end; it != end; ++it) {
+    ids.push_back(std::stoi((*it)[1]));
+    names.push_back((*it)[2]);
+  }
+  EXPECT_EQ(names, order.names);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::unique(ids.begin(), ids.end()) - ids.begin(), static_cast<std::ptrdiff_t>(expected.nodes));
+
+  // The gradient shown for each leaf is leaf.grad() to the page's printed precision (4 digits).
+  for (const Tensor& leaf : leaves) {
+    const std::regex item("<li data-node=\"\\d+\" data-label=\"" + leaf.name() + "\">([^<]*)</li>");
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(dom, match, item)) << leaf.name();
+    const std::vector<double> shown = numbers_in(match[1]);
+    const std::vector<double> grad = leaf.grad().to_vector<double>();
+    ASSERT_EQ(shown.size(), grad.size()) << leaf.name() << ": " << match[1];
+    for (std::size_t i = 0; i < grad.size(); ++i)
+      EXPECT_NEAR(shown[i], grad[i], 1e-3 * std::abs(grad[i]) + 1e-12) << leaf.name() << " element " << i;
+  }
+}
+
+}  // namespace
+}  // namespace xgrad
