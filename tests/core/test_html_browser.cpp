@@ -157,5 +157,40 @@ TEST(ToHtmlBrowser, StepsThroughEveryNodeInTheEnginesOrderAndShowsEachLeafsGrad)
   }
 }
 
+// A small CNN's step, deep enough for a graph of about 300 nodes: the page still lays it out, the
+// script steps through every node once, and the counts match the graph.
+TEST(ToHtmlBrowser, AThreeHundredNodeCnnStep) {
+  if (!have_chromium()) GTEST_SKIP() << "chromium is not installed (./install-deps.sh --chromium installs it)";
+  manual_seed(5);
+  HtmlRecorder recorder;
+  NameLog order;
+  Tensor h = randn({2, 3, 6, 6}, kFloat64);
+  std::vector<Tensor> parameters;
+  for (int layer = 0; layer < 72; ++layer) {
+    Tensor w = (randn({3, 3, 3, 3}, kFloat64) * 0.3).requires_grad_();
+    Tensor b = zeros({3}, kFloat64).requires_grad_();
+    h = relu(conv2d(h, w, b, /*stride=*/1, /*padding=*/1)) + h * 0.5;
+    parameters.push_back(w);
+    parameters.push_back(b);
+  }
+  Tensor loss = max_pool2d(h, 2).mean();
+  loss.backward();
+  const Counts expected = graph_counts(loss);
+  ASSERT_GE(expected.nodes, 300u);
+  const std::string path = ::testing::TempDir() + "xgrad_to_html_cnn.html";
+  recorder.write(loss, path);
+  const std::string dom = dump_dom(path);
+  std::remove(path.c_str());
+  ASSERT_NE(dom.find("id=\"selftest\""), std::string::npos) << "the page's script did not finish";
+  EXPECT_EQ(count(dom, "<g class=\"node "), expected.nodes);
+  EXPECT_EQ(count(dom, "<path class=\"edge"), expected.edges);
+  // Stepping visited every node once: the page's list of the engine's order has one item per node.
+  const std::size_t list_begin = dom.find("<ol id=\"visited\">");
+  ASSERT_NE(list_begin, std::string::npos);
+  const std::string list = dom.substr(list_begin, dom.find("</ol>", list_begin) - list_begin);
+  EXPECT_EQ(count(list, "<li data-node="), expected.nodes);
+  EXPECT_EQ(order.names.size(), expected.nodes);
+}
+
 }  // namespace
 }  // namespace xgrad
