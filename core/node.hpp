@@ -70,6 +70,10 @@ class Node {
 
   // The op's name as PyTorch 1.13 prints it, e.g. "MulBackward0" (to_dot and error messages).
   virtual const char* name() const = 0;
+  // What the node computes in words, for a node whose PyTorch name hides part of its work (a fused
+  // node keeping the name of its last op); null for the rest. to_dot shows it under the name, so a
+  // student does not read cross_entropy's "NllLossBackward0" as NLL applied to raw logits.
+  virtual const char* fused_description() const { return nullptr; }
   // Given d loss / d output, returns d loss / d input for each input, in input order. An entry may
   // be left undefined where needs_input_grad(i) is false.
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;

@@ -49,21 +49,35 @@ std::vector<std::vector<double>> softmax_by_hand() {
   return probabilities;
 }
 
-std::string row_str(const std::vector<double>& values) {
+std::string number_str(double value) {
+  char number[32];
+  std::snprintf(number, sizeof number, "%.4f", value);
+  return number;
+}
+
+// Row-major values printed in the given shape, as nested brackets: a 0-dim tensor as one number,
+// [2] as [a, b], [2, 3] as [[a, b, c], [d, e, f]].
+std::string shaped_str(const std::vector<double>& values, const xgrad::Shape& shape, std::size_t dim = 0,
+                       std::size_t offset = 0) {
+  if (dim == shape.size()) return number_str(values.at(offset));
+  std::size_t stride = 1;
+  for (std::size_t d = dim + 1; d < shape.size(); ++d) stride *= static_cast<std::size_t>(shape[d]);
   std::string out = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    char number[32];
-    std::snprintf(number, sizeof number, "%s%.4f", i ? ", " : "", values[i]);
-    out += number;
-  }
+  for (std::int64_t i = 0; i < shape[dim]; ++i)
+    out += (i ? ", " : "") + shaped_str(values, shape, dim + 1, offset + static_cast<std::size_t>(i) * stride);
   return out + "]";
 }
 
+std::string tensor_str(const Tensor& t) { return shaped_str(t.to_vector<double>(), t.shape()); }
+
+// The hook's gradient and the value by hand, one above the other with their numbers in one column.
+// The hand values are given row by row and printed in the gradient's shape.
 void print_pair(const char* what, const Tensor& grad, const std::vector<std::vector<double>>& by_hand) {
   std::vector<double> flat_hand;
   for (const auto& row : by_hand) flat_hand.insert(flat_hand.end(), row.begin(), row.end());
-  std::printf("  d loss / d %-8s hook %s\n  %-21s hand %s\n", what, row_str(grad.to_vector<double>()).c_str(), "",
-              row_str(flat_hand).c_str());
+  const std::string label = std::string("d loss / d ") + what;
+  std::printf("  %-22s hook %s\n  %-22s hand %s\n", label.c_str(), tensor_str(grad).c_str(), "",
+              shaped_str(flat_hand, grad.shape()).c_str());
 }
 
 // ---- 1. the loss from small ops, with a hook on every step --------------------------------------
@@ -183,19 +197,20 @@ int main(int argc, char** argv) {
   const double eps = 1e-6;
   const Tensor numeric = (gradient_at(logits.detach() + v * eps, false).second -
                           gradient_at(logits.detach() - v * eps, false).second) / (2 * eps);
-  std::printf("  H v          %s\n  differences  %s\n", row_str(hvp.to_vector<double>()).c_str(),
-              row_str(numeric.to_vector<double>()).c_str());
+  std::printf("  H v                 %s\n  finite differences  %s\n", tensor_str(hvp).c_str(),
+              tensor_str(numeric).c_str());
   const double worst = (hvp - numeric).abs().max().item<double>();
-  std::printf("  largest difference %.1e: %s\n", worst, worst < 1e-6 ? "agree" : "DISAGREE");
+  std::printf("  largest difference between the two %.1e: %s\n", worst, worst < 1e-6 ? "agree" : "DISAGREE");
 
   const std::string dot_path = folder + "/graph.dot";
   std::ofstream(dot_path) << xgrad::to_dot(loss);
   std::printf("4. the graph of step 1 is in %s\n", dot_path.c_str());
-  if (std::system("command -v dot > /dev/null 2>&1") == 0) {
-    const std::string svg = folder + "/graph.svg";
-    if (std::system(("dot -Tsvg '" + dot_path + "' -o '" + svg + "'").c_str()) == 0)
-      std::printf("   and drawn in %s\n", svg.c_str());
-  }
+  const std::string svg = folder + "/graph.svg";
+  const std::string render = "dot -Tsvg '" + dot_path + "' -o '" + svg + "'";
+  if (std::system("command -v dot > /dev/null 2>&1") != 0)
+    std::printf("   (Graphviz's dot is not on PATH; draw it with: %s)\n", render.c_str());
+  else if (std::system(render.c_str()) == 0)
+    std::printf("   and drawn in %s\n", svg.c_str());
   std::printf("   and as a page to step through in %s/backprop.html\n", folder.c_str());
 
   std::printf("5. one SGD step of a two-layer MLP, node by node\n");

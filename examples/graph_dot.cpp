@@ -1,13 +1,17 @@
 // graph_dot: the graph that one training step of a tiny MLP records, as Graphviz DOT.
 //
-//   graph_dot [graph.dot]        then: dot -Tpng graph.dot -o graph.png
+//   graph_dot [graph.dot]
 //
-// Boxes are ops (their Backward nodes), ellipses the parameters; after the backward below each
-// parameter also shows its gradient's shape and norm. backward() frees the graph it walked, so the
-// picture is taken from a graph kept alive with retain_graph = true.
+// Writes graph.dot and, when Graphviz's `dot` is on PATH, draws it in graph.svg beside it (as
+// backprop_by_hand does); without Graphviz it says how to draw it. Boxes are ops (their Backward
+// nodes), ellipses the parameters, a faint dashed box the data, which needs no gradient; the legend
+// in the picture says which is which. The loss is one fused node, log_softmax + nll_loss. After the
+// backward below each parameter also shows its gradient's shape and norm (to_dot can draw a graph
+// before or after backward: backward frees what the nodes saved but not their edges).
 #include <xgrad/xgrad.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -31,6 +35,19 @@ int main(int argc, char** argv) {
 
   std::ofstream(path) << dot;
   std::printf("loss %.4f\n%s", loss.item<double>(), dot.c_str());
-  std::printf("wrote %s; render it with: dot -Tpng %s -o graph.png\n", path.c_str(), path.c_str());
+  // graph.dot -> graph.svg, next to it.
+  const std::size_t dot_suffix = path.size() >= 4 && path.compare(path.size() - 4, 4, ".dot") == 0 ? 4 : 0;
+  const std::string svg = path.substr(0, path.size() - dot_suffix) + ".svg";
+  const std::string render = "dot -Tsvg '" + path + "' -o '" + svg + "'";
+  if (std::system("command -v dot > /dev/null 2>&1") != 0) {
+    std::printf("wrote %s; Graphviz's dot is not on PATH (apt-get install graphviz), so draw it with: %s\n",
+                path.c_str(), render.c_str());
+    return 0;
+  }
+  if (std::system(render.c_str()) != 0) {
+    std::fprintf(stderr, "graph_dot: wrote %s, but `%s` failed\n", path.c_str(), render.c_str());
+    return 1;
+  }
+  std::printf("wrote %s and drew it in %s\n", path.c_str(), svg.c_str());
   return 0;
 }

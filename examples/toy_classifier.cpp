@@ -41,24 +41,34 @@ struct Settings {
   std::exit(status);
 }
 
+// Says what was wrong (the flag or the value it did not understand) before the usage line.
+[[noreturn]] void bad_arguments(const char* program, const std::string& what) {
+  std::fprintf(stderr, "%s: %s\n", program, what.c_str());
+  usage(program, 2);
+}
+
 Settings parse_arguments(int argc, char** argv) {
   Settings settings;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") usage(argv[0], 0);
-    if (i + 1 >= argc) usage(argv[0], 2);
+    const bool known = flag == "--steps" || flag == "--lr" || flag == "--hidden" || flag == "--seed" ||
+                       flag == "--dataset" || flag == "--out";
+    if (!known) bad_arguments(argv[0], "unknown flag " + flag);
+    if (i + 1 >= argc) bad_arguments(argv[0], flag + " needs a value");
     const char* value = argv[++i];
     if (flag == "--steps") settings.steps = std::atoi(value);
     else if (flag == "--lr") settings.lr = std::atof(value);
     else if (flag == "--hidden") settings.hidden = std::atoll(value);
     else if (flag == "--seed") settings.seed = std::strtoull(value, nullptr, 10);
     else if (flag == "--dataset") settings.dataset = value;
-    else if (flag == "--out") settings.out = value;
-    else usage(argv[0], 2);
+    else settings.out = value;
   }
-  if (settings.steps < 1 || settings.hidden < 1 || !(settings.lr > 0) ||
-      (settings.dataset != "spiral" && settings.dataset != "moons"))
-    usage(argv[0], 2);
+  if (settings.steps < 1) bad_arguments(argv[0], "--steps must be a positive whole number");
+  if (settings.hidden < 1) bad_arguments(argv[0], "--hidden must be a positive whole number");
+  if (!(settings.lr > 0)) bad_arguments(argv[0], "--lr must be a positive number");
+  if (settings.dataset != "spiral" && settings.dataset != "moons")
+    bad_arguments(argv[0], "--dataset must be spiral or moons, not " + settings.dataset);
   return settings;
 }
 

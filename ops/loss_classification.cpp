@@ -357,6 +357,10 @@ struct CrossEntropyBackward final : Node {
   // With class-index targets and no smoothing PyTorch's last node is nll_loss's; xgrad's fused node
   // computes the whole loss and keeps that name.
   const char* name() const override { return label_smoothing == 0 ? "NllLossBackward0" : "CrossEntropyLossBackward0"; }
+  // The name alone reads as NLL on raw logits; the node also applies log_softmax.
+  const char* fused_description() const override {
+    return label_smoothing == 0 ? "log_softmax + nll_loss (fused)" : "log_softmax + nll_loss + label smoothing (fused)";
+  }
 
   // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
   // scaled, and the (smoothed, weighted) one-hot is subtracted in place. With create_graph the
@@ -496,6 +500,9 @@ struct CrossEntropyProbabilitiesBackward final : Node {
         log_sum_exp(std::move(log_sum_exp)), layout(layout), reduction(reduction), divisor(divisor),
         label_smoothing(label_smoothing) {}
   const char* name() const override { return "CrossEntropyLossBackward0"; }
+  const char* fused_description() const override {
+    return "log_softmax + cross-entropy with class probabilities (fused)";
+  }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite_gradients(grad);

@@ -25,7 +25,8 @@ struct Evaluation {
 void add_batch(Evaluation& evaluation, const xgrad::Tensor& logits, const xgrad::Tensor& targets,
                const xgrad::Tensor& raw_images, std::size_t keep_mistakes);
 
-// The matrix with a row per true class and a column per predicted class, then each class's recall.
+// The matrix with a row per true class and a column per predicted class (full class names; a long
+// one heads its column on two lines), then each class's recall.
 std::string confusion_table(const Evaluation& evaluation);
 
 }  // namespace fashion
