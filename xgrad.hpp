@@ -7,8 +7,10 @@
 //   xgrad::optim      optimisers
 //   xgrad::data       datasets (MNIST, TensorDataset), transforms, samplers, make_data_loader
 //
-// It keeps xtensor out (a program compiles in under two seconds); <xgrad/xtensor.hpp> adds
-// from_xarray and to_xarray.
+// from_xarray and to_xarray (core/xarray_interop.hpp) come with it, as the API promises, and bring
+// xtensor's headers, a second of compile time. A program that does not use them defines
+// XGRAD_NO_XTENSOR before the include and compiles in under two seconds; <xgrad/xtensor.hpp> adds
+// them to such a program's files that want them.
 // libtorch's torch/torch.h brings <cmath>, and programs written for it call std::sqrt without it.
 #include <cmath>
 
@@ -27,6 +29,9 @@
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/trace.hpp>
 #include <xgrad/core/utility.hpp>
+#ifndef XGRAD_NO_XTENSOR
+#include <xgrad/core/xarray_interop.hpp>
+#endif
 #include <xgrad/ops/activation.hpp>
 #include <xgrad/ops/compare.hpp>
 #include <xgrad/ops/dropout.hpp>

@@ -1,6 +1,7 @@
 #pragma once
-// xtensor interop, kept out of <xgrad/xgrad.hpp> so that a program that does not use it does not
-// compile xtensor's headers: from_xarray(expr) copies an xtensor expression into a Tensor,
-// to_xarray<T>(t) copies a Tensor out.
+// xtensor interop: from_xarray(expr) copies an xtensor expression into a Tensor, to_xarray<T>(t)
+// copies a Tensor out. <xgrad/xgrad.hpp> includes it unless XGRAD_NO_XTENSOR is defined (which
+// saves a program about a second of compile time); this header brings it back to the files of such
+// a program that use it.
 #include <xgrad/core/xarray_interop.hpp>
 #include <xgrad/xgrad.hpp>

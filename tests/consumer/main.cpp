@@ -3,7 +3,12 @@
 // writes it (XGRAD_MODULE, register_module, Sequential) does not run, if a checkpoint (which
 // needs xgrad's private libzip on a static library's link line) does not round-trip, or if the data
 // loader (worker threads) or MNIST's reader (zlib, private too) fails.
+// Without xtensor's headers, the installed umbrella must still give a whole program.
+#define XGRAD_NO_XTENSOR
 #include <xgrad/xgrad.hpp>
+#ifdef XTENSOR_VERSION_MAJOR
+#error "<xgrad/xgrad.hpp> with XGRAD_NO_XTENSOR included xtensor"
+#endif
 
 #include <cmath>
 #include <cstdint>
