@@ -47,7 +47,9 @@ inline constexpr Dtype typeMetaToScalarType(TypeMeta meta) { return meta; }
 inline constexpr TypeMeta scalarTypeToTypeMeta(Dtype dtype) { return dtype; }
 // Bytes per element.
 std::size_t elementSize(Dtype dtype);
-inline bool isFloatingType(Dtype dtype) { return dtype == Dtype::Float32 || dtype == Dtype::Float64; }
+bool is_floating(Dtype dtype);
+// libtorch's name for is_floating.
+inline bool isFloatingType(Dtype dtype) { return is_floating(dtype); }
 inline bool isIntegralType(Dtype dtype, bool include_bool) {
   return dtype == Dtype::Int64 || dtype == Dtype::UInt8 || (include_bool && dtype == Dtype::Bool);
 }
