@@ -52,7 +52,7 @@ bool add_gradient_in_place(const Tensor& total, const Tensor& addend) {
     using T = decltype(tag);
     add_into(mutable_array<T>(total).data(), array<T>(addend).data(), static_cast<std::size_t>(total.numel()));
   });
-  ++total.impl()->storage->version;
+  total.impl()->storage->bump_version();
   return true;
 }
 
@@ -60,6 +60,8 @@ namespace {
 // Whether the tensor's array has exactly these dimensions (a Shape or an InlineShape).
 template <class Dims>
 bool has_dims(const Tensor& tensor, const Dims& dims) {
+  if (const auto& strided = tensor.impl()->strided)
+    return std::equal(strided->layout.sizes.begin(), strided->layout.sizes.end(), dims.begin(), dims.end());
   return std::visit([&](const auto& a) { return std::equal(a.shape().begin(), a.shape().end(), dims.begin(), dims.end()); },
                     static_cast<const StorageVariant&>(*tensor.impl()->storage));
 }
@@ -70,6 +72,7 @@ bool has_shape(const Tensor& tensor, const Shape& shape) { return has_dims(tenso
 bool has_shape(const Tensor& tensor, const InlineShape& shape) { return has_dims(tensor, shape); }
 
 bool same_dtype_and_shape(const Tensor& a, const Tensor& b) {
+  if (a.impl()->strided || b.impl()->strided) return a.dtype() == b.dtype() && has_shape(a, b.shape());
   const StorageVariant& x = *a.impl()->storage;
   const StorageVariant& y = *b.impl()->storage;
   if (x.index() != y.index()) return false;
@@ -82,6 +85,7 @@ bool same_dtype_and_shape(const Tensor& a, const Tensor& b) {
 }
 
 void copy_shape(const Tensor& tensor, InlineShape& out) {
+  if (const auto& strided = tensor.impl()->strided) return out.assign(strided->layout.sizes);
   std::visit([&](const auto& a) { out.assign(a.shape()); }, static_cast<const StorageVariant&>(*tensor.impl()->storage));
 }
 

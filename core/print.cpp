@@ -241,7 +241,7 @@ std::string Tensor::to_string() const {
   // Python names the dtype unless it is the one the values imply (float32, int64, bool).
   if (dtype() != kFloat32 && dtype() != kInt64 && dtype() != kBool)
     suffixes.push_back(std::string("dtype=") + torch_dtype_name(dtype()));
-  if (impl_->grad_fn) suffixes.push_back(std::string("grad_fn=<") + impl_->grad_fn->name() + ">");
+  if (grad_fn()) suffixes.push_back(std::string("grad_fn=<") + grad_fn()->name() + ">");
   else if (impl_->requires_grad) suffixes.push_back("requires_grad=True");
   std::string out = prefix + body;
   for (const std::string& suffix : suffixes) out += ", " + suffix;

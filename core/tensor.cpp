@@ -8,6 +8,7 @@
 #include <xgrad/core/engine.hpp>
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/core/view_impl.hpp>
 
 namespace xgrad {
 
@@ -23,16 +24,22 @@ const StorageVariant& storage_of(const Tensor& tensor, const char* op) {
 Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
 Shape Tensor::shape() const {
+  storage_of(*this, "shape");
+  if (impl_->strided) return impl_->strided->layout.sizes;
   return std::visit([](const auto& a) { return to_shape(a.shape()); }, storage_of(*this, "shape"));
 }
 
 IntArrayRef Tensor::sizes() const { return IntArrayRef(shape()); }
 
 std::int64_t Tensor::dim() const {
+  storage_of(*this, "dim");
+  if (impl_->strided) return static_cast<std::int64_t>(impl_->strided->layout.sizes.size());
   return std::visit([](const auto& a) { return static_cast<std::int64_t>(a.dimension()); }, storage_of(*this, "dim"));
 }
 
 std::int64_t Tensor::numel() const {
+  storage_of(*this, "numel");
+  if (impl_->strided) return impl_->strided->layout.numel();
   return std::visit([](const auto& a) { return static_cast<std::int64_t>(a.size()); }, storage_of(*this, "numel"));
 }
 
@@ -41,6 +48,7 @@ std::int64_t Tensor::size(std::int64_t dim) const {
   if (dim < -rank || dim >= rank)
     throw Error(concat("size: dim ", dim, " out of range for a tensor of shape ", shape_str(shape())));
   const auto axis = static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
+  if (impl_->strided) return impl_->strided->layout.sizes[axis];
   return std::visit([&](const auto& a) { return static_cast<std::int64_t>(a.shape()[axis]); },
                     storage_of(*this, "size"));
 }
@@ -56,7 +64,18 @@ TensorOptions Tensor::options() const { return TensorOptions(dtype()).requires_g
 // the active index: no visit on a call that every op makes several times.
 TypeMeta Tensor::dtype() const { return static_cast<Dtype>(storage_of(*this, "dtype").index()); }
 
-bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
+namespace {
+// A view's history may be stale after an in-place op elsewhere on its storage (core/view.cpp).
+inline void refresh_history(TensorImpl& impl) {
+  if (impl.strided && impl.strided->base) refresh_view_history(impl);
+}
+}  // namespace
+
+bool Tensor::requires_grad() const {
+  if (!defined()) return false;
+  refresh_history(*impl_);
+  return impl_->requires_grad;
+}
 
 Tensor& Tensor::requires_grad_(bool requires_grad) const {
   check(defined(), "requires_grad_: called on an undefined tensor");
@@ -68,13 +87,19 @@ Tensor& Tensor::requires_grad_(bool requires_grad) const {
   return const_cast<Tensor&>(*this);
 }
 
-bool Tensor::is_leaf() const { return !defined() || impl_->grad_fn == nullptr; }
+bool Tensor::is_leaf() const {
+  if (!defined()) return true;
+  refresh_history(*impl_);
+  return impl_->grad_fn == nullptr;
+}
 
 Tensor Tensor::grad() const { return defined() ? impl_->grad : Tensor(); }
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<Node> none;
-  return defined() ? impl_->grad_fn : none;
+  if (!defined()) return none;
+  refresh_history(*impl_);
+  return impl_->grad_fn;
 }
 
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
@@ -143,6 +168,12 @@ Tensor Tensor::detach() const {
   storage_of(*this, "detach");
   auto impl = make_cached_shared<TensorImpl>();
   impl->storage = impl_->storage;
+  if (impl_->strided) {
+    // Not a view (PyTorch's detach() has no _base), but the same elements of the same storage.
+    impl->strided = std::make_unique<TensorImpl::Strided>();
+    impl->strided->layout = impl_->strided->layout;
+    impl->strided->whole = impl_->strided->whole;
+  }
   return Tensor(std::move(impl));
 }
 
@@ -158,7 +189,8 @@ struct CloneBackward final : Node {
 
 Tensor Tensor::clone() const {
   auto impl = make_cached_shared<TensorImpl>();
-  impl->storage = make_cached_shared<Storage>(storage_of(*this, "clone"));
+  storage_of(*this, "clone");
+  impl->storage = make_cached_shared<Storage>(dense_values(*this));
   Tensor out(std::move(impl));
   if (any_requires_grad({this})) record(out, std::make_shared<CloneBackward>(), {this});
   return out;
@@ -167,13 +199,13 @@ Tensor Tensor::clone() const {
 double Tensor::item_double() const {
   check(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
         defined() ? shape_str(shape()) : "undefined");
-  return std::visit([](const auto& a) { return static_cast<double>(*a.data()); }, storage_of(*this, "item"));
+  return visit_any_dtype(dtype(), [&](auto tag) { return static_cast<double>(*data<decltype(tag)>()); });
 }
 
 std::int64_t Tensor::item_int64() const {
   check(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
         defined() ? shape_str(shape()) : "undefined");
-  return std::visit([](const auto& a) { return static_cast<std::int64_t>(*a.data()); }, storage_of(*this, "item"));
+  return visit_any_dtype(dtype(), [&](auto tag) { return static_cast<std::int64_t>(*data<decltype(tag)>()); });
 }
 
 Scalar Tensor::item() const {
@@ -188,7 +220,62 @@ Scalar Tensor::item() const {
 const void* Tensor::data_ptr(Dtype expected) const {
   check(defined(), "data: called on an undefined tensor");
   check(dtype() == expected, "data: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
-  return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, storage_of(*this, "data"));
+  if (!impl_->strided || impl_->strided->whole || !impl_->strided->layout.is_contiguous())
+    return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, dense_values(*this));
+  return storage_ptr(expected);
+}
+
+void* Tensor::storage_ptr(Dtype expected) const {
+  check(defined(), "data_ptr: called on an undefined tensor");
+  check(dtype() == expected, "data_ptr: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
+  Storage& storage = *impl_->storage;
+  // The caller may write through the pointer, now or later: views of this storage must gather again.
+  storage.escaped.store(true, std::memory_order_relaxed);
+  const std::int64_t offset = impl_->strided ? impl_->strided->layout.offset : 0;
+  return visit_any_dtype(dtype(), [&](auto tag) -> void* { return storage.elements<decltype(tag)>() + offset; });
+}
+
+void* Tensor::contiguous_storage_ptr(Dtype expected) const {
+  check(defined(), "mutable_data: called on an undefined tensor");
+  if (!is_contiguous())  // not check(): its message would be built on every optimiser step
+    throw Error(concat("mutable_data: the tensor is not contiguous (shape ", shape_str(shape()), ", strides ",
+                       shape_str(strides()), "); write through contiguous() and copy_ back, or use data_ptr with "
+                       "strides()"));
+  return storage_ptr(expected);
+}
+
+std::vector<std::int64_t> Tensor::strides() const {
+  storage_of(*this, "strides");
+  return layout_of(*impl_).strides;
+}
+
+std::int64_t Tensor::stride(std::int64_t dim) const {
+  const std::int64_t rank = this->dim();
+  if (dim < -rank || dim >= rank)
+    throw Error(concat("stride: dim ", dim, " out of range for a tensor of shape ", shape_str(shape())));
+  return strides()[static_cast<std::size_t>(dim < 0 ? dim + rank : dim)];
+}
+
+std::int64_t Tensor::storage_offset() const {
+  storage_of(*this, "storage_offset");
+  return impl_->strided ? impl_->strided->layout.offset : 0;
+}
+
+bool Tensor::is_contiguous() const {
+  storage_of(*this, "is_contiguous");
+  return !impl_->strided || impl_->strided->layout.is_contiguous();
+}
+
+bool Tensor::is_view() const { return defined() && impl_->strided && impl_->strided->base; }
+
+Tensor Tensor::_base() const {
+  return is_view() ? Tensor(impl_->strided->base) : Tensor();
+}
+
+bool Tensor::is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+bool Tensor::is_alias_of(const Tensor& other) const {
+  return defined() && other.defined() && impl_->storage == other.impl_->storage;
 }
 
 const std::string& Tensor::name() const {

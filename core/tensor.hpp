@@ -43,9 +43,23 @@ class Tensor {
   TensorOptions options() const;
   Device device() const { return Device(kCPU); }
   bool is_cuda() const { return false; }
-  // Every xgrad tensor is row-major and contiguous (views copy), so contiguous() returns *this.
-  bool is_contiguous() const { return true; }
-  Tensor contiguous() const { return *this; }
+  // ---- storage: views share it (see docs/guide.md, "Views") ----------------------------------
+  // Element (i0, i1, ...) sits at storage_offset() + i0 * stride(0) + i1 * stride(1) + ... of the
+  // storage, counted in elements, as libtorch's.
+  std::vector<std::int64_t> strides() const;
+  std::int64_t stride(std::int64_t dim) const;
+  std::int64_t storage_offset() const;
+  // Row-major without gaps (dimensions of size 1 may have any stride).
+  bool is_contiguous() const;
+  // *this when contiguous, else a contiguous copy (recorded as CloneBackward0).
+  Tensor contiguous() const;
+  // True for the result of a view op (x[0], x.t(), x.narrow(...)); _base() is the tensor whose
+  // storage it shares (the first one, for a view of a view), as PyTorch's.
+  bool is_view() const;
+  Tensor _base() const;
+  // The same handle (one TensorImpl), as libtorch's is_same; is_alias_of: the same storage.
+  bool is_same(const Tensor& other) const;
+  bool is_alias_of(const Tensor& other) const;
   // Bumped by every in-place op on this tensor's storage; backward compares it with the version a
   // node saved (PyTorch's "modified by an inplace operation" check).
   std::int64_t _version() const;
@@ -111,20 +125,23 @@ class Tensor {
     const T* begin = data<T>();
     return std::vector<T>(begin, begin + numel());
   }
-  // Row-major contiguous elements; T must match dtype() (checked).
+  // Row-major contiguous elements; T must match dtype() (checked). For a non-contiguous view, a
+  // dense copy the library gathers (data_ptr<T>() is the view's place in its storage instead).
   template <class T>
   const T* data() const {
     return static_cast<const T*>(data_ptr(dtype_of<T>()));
   }
-  // Writable elements, for optimisers and initialisers (never recorded by autograd).
+  // Writable row-major elements, for optimisers and initialisers (never recorded by autograd);
+  // the tensor must be contiguous (a view's elements are then written in its base).
   template <class T>
   T* mutable_data() {
-    return static_cast<T*>(const_cast<void*>(data_ptr(dtype_of<T>())));
+    return static_cast<T*>(contiguous_storage_ptr(dtype_of<T>()));
   }
-  // libtorch's spelling of mutable_data; writing through it is not recorded by autograd.
+  // As libtorch's: the first element's place in the storage, so for a view a pointer into its
+  // base, laid out by strides(). Writing through it is not recorded by autograd.
   template <class T>
   T* data_ptr() const {
-    return static_cast<T*>(const_cast<void*>(data_ptr(dtype_of<T>())));
+    return static_cast<T*>(storage_ptr(dtype_of<T>()));
   }
 
   // ---- conversion ----------------------------------------------------------------------------
@@ -221,7 +238,8 @@ class Tensor {
   // ---- shape and indexing (see ops/shape.hpp and ops/indexing.hpp) ---------------------------
   Tensor permute(IntArrayRef dims) const;
   Tensor reshape(IntArrayRef shape) const;
-  // As reshape (xgrad's tensors are always contiguous, so a view is never refused).
+  // The same elements with another shape, sharing the storage; an Error when the strides do not
+  // allow it (a transposed tensor), where reshape would copy.
   Tensor view(IntArrayRef shape) const;
   Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
   Tensor unsqueeze(std::int64_t dim) const;
@@ -235,6 +253,14 @@ class Tensor {
   Tensor slice(std::int64_t dim = 0, std::optional<std::int64_t> start = std::nullopt,
                std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1) const;
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  Tensor as_strided(IntArrayRef size, IntArrayRef stride, std::optional<std::int64_t> storage_offset = std::nullopt) const;
+  Tensor diagonal(std::int64_t offset = 0, std::int64_t dim1 = 0, std::int64_t dim2 = 1) const;
+  Tensor unfold(std::int64_t dim, std::int64_t size, std::int64_t step) const;
+  std::vector<Tensor> chunk(std::int64_t chunks, std::int64_t dim = 0) const;
+  std::vector<Tensor> split(std::int64_t split_size, std::int64_t dim = 0) const;
+  std::vector<Tensor> split_with_sizes(IntArrayRef split_sizes, std::int64_t dim = 0) const;
+  std::vector<Tensor> unbind(std::int64_t dim = 0) const;
+  Tensor view_as(const Tensor& other) const;
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
   Tensor gather(std::int64_t dim, const Tensor& index) const;
   Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
@@ -306,6 +332,8 @@ class Tensor {
   double item_double() const;
   std::int64_t item_int64() const;
   const void* data_ptr(Dtype expected) const;
+  void* storage_ptr(Dtype expected) const;
+  void* contiguous_storage_ptr(Dtype expected) const;
   Tensor var_dim(std::int64_t dim, bool unbiased, bool keepdim) const;
   Tensor std_dim(std::int64_t dim, bool unbiased, bool keepdim) const;
 

@@ -3,7 +3,10 @@
 // Only the library's .cpp files include this header; it is not installed.
 #include <xtensor/xarray.hpp>
 
+#include <atomic>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -11,6 +14,7 @@
 #include <variant>
 
 #include <xgrad/kernels/buffer_cache.hpp>
+#include <xgrad/kernels/strided.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/node.hpp>
 #include <xgrad/core/tensor.hpp>
@@ -24,16 +28,43 @@ using Array = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;
 // The alternatives follow Dtype's order, so Tensor::dtype() is the variant's index.
 using StorageVariant =
     std::variant<Array<float>, Array<double>, Array<std::int64_t>, Array<bool>, Array<std::uint8_t>>;
-// One row-major contiguous array with its version counter; detach() and saved tensors share it
-// through a shared_ptr, so an in-place write through any handle is seen (and counted) by all.
+// The elements every view of one tensor shares, with their version counter; detach(), views and
+// saved tensors share it through a shared_ptr, so an in-place write through any handle is seen (and
+// counted) by all. Usually the elements are the array itself, laid out as the tensor that created
+// it (the root of its views); from_blob's storage is the caller's memory instead, and the array
+// stays empty, naming only the dtype.
 struct Storage : StorageVariant {
   using StorageVariant::StorageVariant;
   explicit Storage(const StorageVariant& values) : StorageVariant(values) {}
   // A copy starts its own history: version 0.
   Storage(const Storage& other) : StorageVariant(static_cast<const StorageVariant&>(other)) {}
   Storage& operator=(const Storage&) = delete;
+  ~Storage();
+
   // Bumped by every in-place op (PyTorch's version counter).
   std::uint64_t version = 0;
+  // Bumped by every write the library can see (in-place ops, writable data pointers handed out), so
+  // a view's dense copy (TensorImpl::Strided) knows when to gather again. Kept apart from version,
+  // which autograd compares and which a read through data_ptr must not change.
+  std::atomic<std::uint64_t> generation{0};
+  // Set once a writable pointer to the elements has been handed out (data_ptr, mutable_data): the
+  // holder may write at any time, unseen, so views of this storage gather on every read from then on.
+  std::atomic<bool> escaped{false};
+  // from_blob: the caller's elements, how many, and what releases them (may be empty).
+  void* external = nullptr;
+  std::int64_t external_numel = 0;
+  std::function<void(void*)> deleter;
+
+  void bump_version() {
+    ++version;
+    generation.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The first element and the element count, whichever memory holds them.
+  template <class T>
+  T* elements() {
+    return external ? static_cast<T*>(external) : std::get<Array<T>>(*this).data();
+  }
+  std::int64_t numel() const;
 };
 template <Dtype D>
 using StorageAlternative = std::variant_alternative_t<static_cast<std::size_t>(D), StorageVariant>;
@@ -51,7 +82,31 @@ struct TensorImpl {
   // Hands grad_fn to defer_destruction, so dropping the last tensor of a long chain cannot recurse.
   ~TensorImpl();
 
+  // Where a tensor that is not its storage's array sits in the storage: views (x[0], x.t(),
+  // x.narrow(...)), detach() of a view, from_blob. A tensor without it is the array itself: dense,
+  // row-major, at offset 0, with the array's shape (every op result).
+  struct Strided {
+    strided::Layout layout;
+    // The tensor this one is a view of, always a root (a view of a view names the first one's
+    // base), as PyTorch's _base; null for detach() and from_blob, which are not views.
+    std::shared_ptr<TensorImpl> base;
+    // True when the layout is exactly the array's (a detach() of a whole tensor): reads need no copy.
+    bool whole = false;
+    // The name of the op when it returned several views (unbind, split, chunk): PyTorch refuses
+    // in-place ops on those.
+    const char* multi_output_op = nullptr;
+    // The storage version when grad_fn was last set: a later in-place op on the base or another
+    // view changes what this view means to autograd, and its grad_fn is made again from the base's.
+    std::uint64_t grad_fn_version = 0;
+    // Ops read tensors as dense arrays: a view is gathered into this copy, kept while the storage's
+    // generation says nothing wrote to it since.
+    std::mutex dense_mutex;
+    std::optional<StorageVariant> dense;
+    std::uint64_t dense_generation = 0;
+  };
+
   std::shared_ptr<Storage> storage;
+  std::unique_ptr<Strided> strided;
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
@@ -65,13 +120,34 @@ struct TensorImpl {
   bool retains_grad = false;
 };
 
+// The tensor's elements as a dense row-major array: the storage's own array, or, for a view, a
+// gathered copy (see TensorImpl::Strided). What every op reads.
+const StorageVariant& dense_values(const Tensor& tensor);
+
+// The tensor's place in its storage: its sizes, strides and offset.
+strided::Layout layout_of(const TensorImpl& impl);
+
+// True when the tensor's elements are its storage's whole array, so ops may read and write the
+// array itself.
+inline bool is_whole(const TensorImpl& impl) { return !impl.strided || impl.strided->whole; }
+
+// Throws an Error naming `op` unless the tensor is a whole array.
+void check_whole(const TensorImpl& impl, const char* op);
+
 template <class T>
 const Array<T>& array(const Tensor& tensor) {
-  return std::get<Array<T>>(*tensor.impl()->storage);
+  const TensorImpl& impl = *tensor.impl();
+  if (is_whole(impl)) return std::get<Array<T>>(*impl.storage);
+  return std::get<Array<T>>(dense_values(tensor));
 }
+// For writing a tensor's elements in place; the tensor must be a whole array (op results, leaves,
+// gradients). Views are written through by scatter (ops/inplace.cpp), never through this.
 template <class T>
 Array<T>& mutable_array(const Tensor& tensor) {
-  return std::get<Array<T>>(*tensor.impl()->storage);
+  TensorImpl& impl = *tensor.impl();
+  check_whole(impl, "mutable_array");
+  impl.storage->generation.fetch_add(1, std::memory_order_relaxed);
+  return std::get<Array<T>>(*impl.storage);
 }
 
 // Wraps a freshly computed array in a new leaf tensor (no copy).

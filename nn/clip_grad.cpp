@@ -52,7 +52,7 @@ void scale(Tensor& grad, double factor) {
     T* x = grad.mutable_data<T>();
     for (std::int64_t i = 0, n = grad.numel(); i < n; ++i) x[i] *= f;
   });
-  ++grad.impl()->storage->version;
+  grad.impl()->storage->bump_version();
 }
 
 // The total, rounded as PyTorch's tensor of `dtype` holds it.
@@ -122,7 +122,7 @@ void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value) 
       // max then min, each keeping x when it is NaN: PyTorch's clamp, which gives `high` when low > high.
       for (std::int64_t i = 0, n = grad.numel(); i < n; ++i) x[i] = std::min(std::max(x[i], low), high);
     });
-    ++grad.impl()->storage->version;
+    grad.impl()->storage->bump_version();
   }
 }
 

@@ -38,7 +38,7 @@ void copy_into(Tensor& target, const Tensor& value) {
     using T = decltype(tag);
     std::copy(value.data<T>(), value.data<T>() + value.numel(), target.mutable_data<T>());
   });
-  ++target.impl()->storage->version;
+  target.impl()->storage->bump_version();
 }
 
 }  // namespace

@@ -194,7 +194,7 @@ Tensor embedding_renorm_(const Tensor& weight, const Tensor& indices, double max
       changed = true;
     }
   });
-  if (changed) ++weight.impl()->storage->version;
+  if (changed) weight.impl()->storage->bump_version();
   return weight;
 }
 

@@ -227,79 +227,7 @@ Tensor take(const Tensor& x, const Picks& picks) {
   return out;
 }
 
-// dim as an index into a shape that must have at least one dim (select, slice and narrow refuse a
-// 0-dim tensor, as PyTorch does).
-std::size_t pick_dim(const Tensor& x, std::int64_t dim, const Shape& shape, const char* op) {
-  check_defined(x, op, "input");
-  if (shape.empty()) throw Error(concat(op, ": cannot be applied to a 0-dim tensor (shape [])"));
-  return normalize_dim(dim, shape, op);
-}
-
-Picks range_picks(std::size_t dim, std::int64_t start, std::int64_t step, std::int64_t count, Shape shape) {
-  Picks p;
-  p.dim = dim;
-  p.start = start;
-  p.step = step;
-  p.count = count;
-  p.source_shape = std::move(shape);
-  p.name = "SliceBackward0";
-  p.backward_name = "SliceBackwardBackward0";
-  return p;
-}
-
 }  // namespace
-
-namespace {
-
-// select, and x[i] (operator[]), which reports under its own name with PyTorch's words for it.
-Tensor select_as(const char* op, const Tensor& x, std::int64_t dim, std::int64_t index) {
-  Shape shape = x.defined() ? x.shape() : Shape{};
-  const std::size_t d = pick_dim(x, dim, shape, op);
-  const std::int64_t size = shape[d];
-  if (index < -size || index >= size)
-    throw Error(concat(op, ": index ", index, " is out of bounds for dimension ", d, " with size ", size,
-                       " (input shape ", shape_str(shape), ")"));
-  Picks p = range_picks(d, index < 0 ? index + size : index, 1, 1, std::move(shape));
-  p.drop_dim = true;
-  p.name = "SelectBackward0";
-  p.backward_name = "SelectBackwardBackward0";
-  return take(x, p);
-}
-
-}  // namespace
-
-Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index) { return select_as("select", x, dim, index); }
-
-Tensor slice(const Tensor& x, std::int64_t dim, std::optional<std::int64_t> start, std::optional<std::int64_t> end,
-             std::int64_t step) {
-  Shape shape = x.defined() ? x.shape() : Shape{};
-  const std::size_t d = pick_dim(x, dim, shape, "slice");
-  if (step <= 0) throw Error(concat("slice: step must be greater than zero, got ", step));
-  // Python's clamping: a negative bound counts from the end, then both are clamped into [0, size]
-  // and an end before the start gives nothing.
-  const std::int64_t size = shape[d];
-  std::int64_t first = start.value_or(0), last = end.value_or(size);
-  if (first < 0) first += size;
-  if (last < 0) last += size;
-  first = std::clamp<std::int64_t>(first, 0, size);
-  last = std::clamp<std::int64_t>(last, first, size);
-  const std::int64_t count = last == first ? 0 : (last - first - 1) / step + 1;
-  return take(x, range_picks(d, first, step, count, std::move(shape)));
-}
-
-Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {
-  Shape shape = x.defined() ? x.shape() : Shape{};
-  const std::size_t d = pick_dim(x, dim, shape, "narrow");
-  const std::int64_t size = shape[d];
-  if (start < -size || start > size)
-    throw Error(concat("narrow: start ", start, " out of range for dim ", d, " of size ", size, " (input shape ",
-                       shape_str(shape), "; expected a start in [", -size, ", ", size, "])"));
-  if (start < 0) start += size;
-  if (length < 0 || start > size - length)
-    throw Error(concat("narrow: start (", start, ") + length (", length, ") exceeds dim ", d, " of size ", size,
-                       " (input shape ", shape_str(shape), ")"));
-  return take(x, range_picks(d, start, 1, length, std::move(shape)));
-}
 
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   check_defined(x, "index_select", "input");
@@ -654,15 +582,6 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
 
 // ---- Tensor methods ---------------------------------------------------------------------------------
 
-Tensor Tensor::select(std::int64_t dim, std::int64_t index) const { return xgrad::select(*this, dim, index); }
-Tensor Tensor::operator[](std::int64_t index) const { return select_as("operator[]", *this, 0, index); }
-Tensor Tensor::slice(std::int64_t dim, std::optional<std::int64_t> start, std::optional<std::int64_t> end,
-                     std::int64_t step) const {
-  return xgrad::slice(*this, dim, start, end, step);
-}
-Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const {
-  return xgrad::narrow(*this, dim, start, length);
-}
 Tensor Tensor::index_select(std::int64_t dim, const Tensor& index) const {
   return xgrad::index_select(*this, dim, index);
 }

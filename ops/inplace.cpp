@@ -21,6 +21,7 @@
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/core/view_impl.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/indexing.hpp>
 #include <xgrad/ops/reduce.hpp>
@@ -36,6 +37,7 @@ Tensor& mutable_handle(const Tensor& tensor) { return const_cast<Tensor&>(tensor
 
 void check_inplace_allowed(const Tensor& self, const char* op) {
   if (!self.defined()) throw Error(concat(op, ": called on an undefined tensor"));
+  check_view_writable(self, op);
   if (GradMode::is_enabled() && self.is_leaf() && self.requires_grad())
     throw Error(concat(op, ": a leaf Variable that requires grad is being used in an in-place operation (shape ",
                        shape_str(self.shape()), "); do it inside a NoGradGuard, or on a detach()ed copy"));
@@ -49,8 +51,8 @@ bool records(const Tensor& self, const Tensor& other = Tensor()) {
 // reads when it is recorded, so that overwriting self cannot corrupt what its node saved.
 Tensor snapshot(const Tensor& self) {
   auto impl = make_cached_shared<TensorImpl>();
-  impl->storage = make_cached_shared<Storage>(static_cast<const StorageVariant&>(*self.impl()->storage));
-  impl->grad_fn = self.impl()->grad_fn;
+  impl->storage = make_cached_shared<Storage>(dense_values(self));
+  impl->grad_fn = self.grad_fn();
   impl->requires_grad = self.requires_grad();
   return Tensor(std::move(impl));
 }
@@ -65,13 +67,18 @@ Tensor& commit(Tensor& self, const Tensor& result, const char* op) {
   if (result.dtype() != self.dtype())
     throw Error(concat(op, ": the result's dtype ", dtype_name(result.dtype()), " cannot be written into a ",
                        dtype_name(self.dtype()), " tensor"));
+  // A view passes its values on to its base, and the base's history with them.
+  if (self.is_view()) {
+    write_through_view(self, result, op);
+    return self;
+  }
   visit_any_dtype(self.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    Array<T>& target = mutable_array<T>(self);
     const Array<T>& source = array<T>(result);
-    std::copy(source.data(), source.data() + source.size(), target.data());
+    if (is_whole(*self.impl())) std::copy(source.data(), source.data() + source.size(), mutable_array<T>(self).data());
+    else strided::scatter(self.impl()->storage->elements<T>(), self.impl()->strided->layout, source.data());
   });
-  ++self.impl()->storage->version;
+  self.impl()->storage->bump_version();
   TensorImpl& impl = *self.impl();
   if (result.requires_grad() && GradMode::is_enabled()) {
     impl.grad_fn = result.grad_fn();
@@ -195,6 +202,7 @@ Tensor& Tensor::random_() const { return random_(0, std::nullopt); }
 const Tensor& Tensor::resize_(IntArrayRef sizes) const {
   check(defined(), "resize_: called on an undefined tensor");
   check(!requires_grad(), "resize_: cannot resize variables that require grad (shape ", shape_str(shape()), ")");
+  check_whole(*impl(), "resize_");
   for (const std::int64_t size : sizes)
     check(size >= 0, "resize_: sizes must be non-negative, got ", shape_str(sizes.vec()));
   visit_any_dtype(dtype(), [&](auto tag) {
@@ -207,7 +215,7 @@ const Tensor& Tensor::resize_(IntArrayRef sizes) const {
     values = std::move(resized);
     return 0;
   });
-  ++impl()->storage->version;
+  impl()->storage->bump_version();
   return *this;
 }
 

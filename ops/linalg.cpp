@@ -198,98 +198,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-// ---- transpose ---------------------------------------------------------------------------------
-
-namespace {
-
-// A swap of dims d0 < d1 views the shape as [outer, s0, middle, s1, inner]; the result is
-// [outer, s1, middle, s0, inner] and each innermost run of `inner` elements is copied whole.
-struct TransposePlan {
-  std::size_t outer = 1, s0 = 1, middle = 1, s1 = 1, inner = 1;
-  Shape out_shape;
-};
-
-TransposePlan plan_transpose(const Shape& shape, std::size_t d0, std::size_t d1) {
-  TransposePlan plan;
-  if (d0 > d1) std::swap(d0, d1);
-  plan.out_shape = shape;
-  if (d0 == d1) {  // nothing moves: one plain copy
-    plan.inner = numel_of(shape);
-    return plan;
-  }
-  std::swap(plan.out_shape[d0], plan.out_shape[d1]);
-  for (std::size_t axis = 0; axis < shape.size(); ++axis) {
-    if (axis < d0) plan.outer *= shape[axis];
-    else if (axis > d0 && axis < d1) plan.middle *= shape[axis];
-    else if (axis > d1) plan.inner *= shape[axis];
-  }
-  plan.s0 = shape[d0];
-  plan.s1 = shape[d1];
-  return plan;
-}
-
-template <class T>
-void transpose_into(const TransposePlan& p, const T* in, T* out) {
-  const std::size_t in_j = p.middle * p.s1 * p.inner;  // input stride of the s0 index
-  const std::size_t in_i = p.inner;                   // input stride of the s1 index
-  const std::size_t out_i = p.middle * p.s0 * p.inner;
-  const std::size_t out_j = p.inner;
-  const std::size_t block = p.s0 * p.middle * p.s1 * p.inner;
-  for (std::size_t o = 0; o < p.outer; ++o) {
-    const T* in_block = in + o * block;
-    T* out_block = out + o * block;
-    for (std::size_t i = 0; i < p.s1; ++i)
-      for (std::size_t mid = 0; mid < p.middle; ++mid)
-        for (std::size_t j = 0; j < p.s0; ++j) {
-          const T* from = in_block + j * in_j + mid * p.s1 * p.inner + i * in_i;
-          T* to = out_block + i * out_i + mid * p.s0 * p.inner + j * out_j;
-          std::copy(from, from + p.inner, to);
-        }
-  }
-}
-
-Tensor transposed_copy(const Tensor& a, const TransposePlan& plan) {
-  return visit_any_dtype(a.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> out = Array<T>::from_shape(plan.out_shape);
-    transpose_into(plan, array<T>(a).data(), out.data());
-    return make_tensor(std::move(out));
-  });
-}
-
-std::size_t normalize_transpose_dim(std::int64_t dim, const Shape& shape) {
-  // As in PyTorch, a 0-dim tensor accepts dims 0 and -1.
-  const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
-  if (dim < -rank || dim >= rank)
-    throw Error(concat("transpose: dim ", dim, " out of range for a tensor of shape ", shape_str(shape), " (expected ",
-                       -rank, " to ", rank - 1, ")"));
-  return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
-}
-
-// d transpose(a, d0, d1) = transpose(upstream, d0, d1): a swap is its own inverse
-struct TransposeBackward final : Node {
-  TransposeBackward(std::size_t dim0, std::size_t dim1) : dim0(dim0), dim1(dim1) {}
-  const char* name() const override { return "TransposeBackward0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled())  // create_graph: the same swap, recorded
-      return {transpose(grad, static_cast<std::int64_t>(dim0), static_cast<std::int64_t>(dim1))};
-    return {transposed_copy(grad, plan_transpose(grad.shape(), dim0, dim1))};
-  }
-  std::size_t dim0, dim1;
-};
-
-}  // namespace
-
-Tensor transpose(const Tensor& a, std::int64_t dim0, std::int64_t dim1) {
-  check(a.defined(), "transpose: argument a is an undefined tensor");
-  const Shape shape = a.shape();
-  const std::size_t d0 = normalize_transpose_dim(dim0, shape);
-  const std::size_t d1 = normalize_transpose_dim(dim1, shape);
-  Tensor out = transposed_copy(a, plan_transpose(shape, d0, d1));
-  if (any_requires_grad({&a})) record(out, std::make_shared<TransposeBackward>(d0, d1), {&a});
-  return out;
-}
-
 // ---- linear ------------------------------------------------------------------------------------
 
 namespace {
@@ -448,10 +356,5 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
 }
 
-Tensor t(const Tensor& a) {
-  if (!a.defined()) throw Error("t: called on an undefined tensor");
-  if (a.dim() > 2) throw Error(concat("t: expects a tensor of at most 2 dims, got shape ", shape_str(a.shape())));
-  return a.dim() < 2 ? a : transpose(a, 0, 1);
-}
 
 }  // namespace xgrad

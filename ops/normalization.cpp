@@ -155,7 +155,7 @@ void blend_into(const Tensor& running, const std::vector<double>& values, double
   T* target = mutable_array<T>(running).data();
   for (std::size_t c = 0; c < values.size(); ++c)
     target[c] = static_cast<T>((1.0 - momentum) * static_cast<double>(target[c]) + momentum * values[c]);
-  ++running.impl()->storage->version;
+  running.impl()->storage->bump_version();
 }
 
 // Per channel: sum(g) and sum(g (x - mean)), in double.

@@ -196,7 +196,7 @@ Tensor Optimizer::step(LossClosure closure) {
       if (!grad.defined()) continue;
       update(parameter, grad, state, options);
       // What an in-place op does: a graph that saved the old values can no longer run backward.
-      ++parameter.impl()->storage->version;
+      parameter.impl()->storage->bump_version();
     }
   }
   return loss;

@@ -106,11 +106,13 @@ TEST(Select, FixesOneDim) {
   EXPECT_EQ(element.item<double>(), 23.0);
 }
 
-TEST(Select, IsACopy) {
+TEST(Select, IsAViewOfItsBase) {
   const Tensor x = arange_shaped({2, 3});
-  Tensor row = x[0];
+  Tensor row = x[1];
   row.mutable_data<double>()[0] = 100.0;
-  EXPECT_EQ(values(x)[0], 0.0);
+  EXPECT_EQ(values(x)[3], 100.0);
+  EXPECT_TRUE(row.is_view());
+  EXPECT_EQ(row.storage_offset(), 3);
 }
 
 TEST(Select, StorageDtypes) {

@@ -1,0 +1,243 @@
+// Views: tensors that share a storage (TensorImpl::Strided), and how autograd follows writes
+// through them. See core/view_impl.hpp.
+#include <xgrad/core/view_impl.hpp>
+
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+
+namespace xgrad {
+
+namespace {
+
+template <class T>
+const T* dense_data(const Tensor& t) {
+  return array<T>(t).data();
+}
+
+class GatherLayoutBackward;
+class ScatterAddLayoutBackward;
+
+// The names a pair of adjoint primitives carries: the forward view op's ("SelectBackward0") for
+// gather, its derivative's ("SelectBackwardBackward0") for scatter-add.
+struct PairNames {
+  const char* gather;
+  const char* scatter;
+};
+
+Tensor gather_named(const Tensor& x, const strided::Layout& layout, PairNames names);
+Tensor scatter_add_named(const Tensor& grad, const Shape& sizes, const strided::Layout& layout, PairNames names);
+
+// d gather(x, L) = scatter_add(g, x.sizes, L)
+class GatherLayoutBackward final : public Node {
+ public:
+  GatherLayoutBackward(PairNames names, Shape input_sizes, strided::Layout layout)
+      : names_(names), input_sizes_(std::move(input_sizes)), layout_(std::move(layout)) {}
+  const char* name() const override { return names_.gather; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {scatter_add_named(grad, input_sizes_, layout_, names_)};
+  }
+
+ private:
+  PairNames names_;
+  Shape input_sizes_;
+  strided::Layout layout_;
+};
+
+// d scatter_add(g, sizes, L) = gather(gg, L): scatter-add is linear in g, and gather reads back
+// exactly the elements it added to.
+class ScatterAddLayoutBackward final : public Node {
+ public:
+  ScatterAddLayoutBackward(PairNames names, strided::Layout layout) : names_(names), layout_(std::move(layout)) {}
+  const char* name() const override { return names_.scatter; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {gather_named(grad, layout_, names_)}; }
+
+ private:
+  PairNames names_;
+  strided::Layout layout_;
+};
+
+Tensor gather_named(const Tensor& x, const strided::Layout& layout, PairNames names) {
+  Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = Array<T>::from_shape(to_xshape(layout.sizes));
+    strided::gather(dense_data<T>(x), layout, values.data());
+    return make_tensor(std::move(values));
+  });
+  if (any_requires_grad({&x}))
+    record(out, std::make_shared<GatherLayoutBackward>(names, x.shape(), layout), {&x});
+  return out;
+}
+
+Tensor scatter_add_named(const Tensor& grad, const Shape& sizes, const strided::Layout& layout, PairNames names) {
+  Tensor out = visit_any_dtype(grad.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = Array<T>::from_shape(to_xshape(sizes));
+    values.fill(T(0));
+    strided::scatter_add(values.data(), layout, dense_data<T>(grad));
+    return make_tensor(std::move(values));
+  });
+  if (any_requires_grad({&grad})) record(out, std::make_shared<ScatterAddLayoutBackward>(names, layout), {&grad});
+  return out;
+}
+
+// Names for the primitives when no view op names them (CopySlices' share of the gradient).
+constexpr PairNames kAsStridedNames{"AsStridedBackward0", "AsStridedBackwardBackward0"};
+
+// d zero_layout(g, L) = zero_layout(gg, L)
+class ZeroLayoutBackward final : public Node {
+ public:
+  explicit ZeroLayoutBackward(strided::Layout layout) : layout_(std::move(layout)) {}
+  const char* name() const override { return "CopySlicesBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {zero_layout(grad, layout_)}; }
+
+ private:
+  strided::Layout layout_;
+};
+
+// d base_after_write = (d old_base where the view does not reach, d result where it does)
+class CopySlices final : public Node {
+ public:
+  explicit CopySlices(strided::Layout layout) : layout_(std::move(layout)) {}
+  const char* name() const override { return "CopySlices"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    std::vector<Tensor> grads(2);
+    if (needs_input_grad(0)) grads[0] = zero_layout(grad, layout_);
+    if (needs_input_grad(1)) grads[1] = gather_named(grad, layout_, kAsStridedNames);
+    return grads;
+  }
+
+ private:
+  strided::Layout layout_;
+};
+
+strided::Layout relative_to(const strided::Layout& view, const strided::Layout& base) {
+  strided::Layout layout = view;
+  layout.offset -= base.offset;
+  return layout;
+}
+
+void check_inside_storage(const TensorImpl& impl, const char* op) {
+  const auto [low, high] = impl.strided->layout.extent();
+  if (low < 0 || high > impl.storage->numel())
+    throw Error(concat(op, ": the view (sizes ", shape_str(impl.strided->layout.sizes), ", strides ",
+                       shape_str(impl.strided->layout.strides), ", offset ", impl.strided->layout.offset,
+                       ") reaches outside its storage of ", impl.storage->numel(),
+                       " elements (was its base resized?)"));
+}
+
+}  // namespace
+
+Tensor gather_layout(const Tensor& x, const strided::Layout& layout, const char* view_name,
+                     const char* backward_name) {
+  return gather_named(x, layout, {view_name, backward_name});
+}
+
+Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided::Layout& layout,
+                          const char* view_name, const char* backward_name) {
+  return scatter_add_named(grad, sizes, layout, {view_name, backward_name});
+}
+
+Tensor zero_layout(const Tensor& grad, const strided::Layout& layout) {
+  Tensor out = visit_any_dtype(grad.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> values = array<T>(grad);
+    Array<T> zeros = Array<T>::from_shape(to_xshape(layout.sizes));
+    zeros.fill(T(0));
+    strided::scatter(values.data(), layout, zeros.data());
+    return make_tensor(std::move(values));
+  });
+  if (any_requires_grad({&grad})) record(out, std::make_shared<ZeroLayoutBackward>(layout), {&grad});
+  return out;
+}
+
+std::vector<Tensor> StridedViewBackward::backward(const Tensor& grad) {
+  return {scatter_add_layout(grad, input_sizes_, layout_, name_, backward_name_)};
+}
+
+Tensor make_view(const Tensor& x, strided::Layout layout, const char* multi_output_op) {
+  const TensorImpl& source = *x.impl();
+  const Storage& storage = *source.storage;
+  auto impl = make_cached_shared<TensorImpl>();
+  impl->storage = source.storage;
+  impl->strided = std::make_unique<TensorImpl::Strided>();
+  TensorImpl::Strided& view = *impl->strided;
+  view.base = source.strided && source.strided->base ? source.strided->base : x.impl_ptr();
+  view.multi_output_op = multi_output_op;
+  view.grad_fn_version = storage.version;
+  // A view that is exactly its storage's array (x.view(x.sizes()), a squeeze with nothing to
+  // squeeze) reads and writes the array itself.
+  if (!storage.external && layout.offset == 0 && layout.is_contiguous()) {
+    std::visit([&](const auto& a) {
+      view.whole = a.dimension() == layout.sizes.size() &&
+                   std::equal(layout.sizes.begin(), layout.sizes.end(), a.shape().begin(),
+                              [](std::int64_t s, std::size_t t) { return static_cast<std::size_t>(s) == t; });
+    }, static_cast<const StorageVariant&>(storage));
+  }
+  view.layout = std::move(layout);
+  return Tensor(std::move(impl));
+}
+
+strided::Layout layout_in_base(const TensorImpl& view, const char* op) {
+  const strided::Layout base = layout_of(*view.strided->base);
+  if (!base.is_contiguous())
+    throw Error(concat(op, ": autograd through a view of a non-contiguous tensor (sizes ", shape_str(base.sizes),
+                       ", strides ", shape_str(base.strides), ") is not supported; call contiguous() on it first"));
+  return relative_to(view.strided->layout, base);
+}
+
+void refresh_view_history(TensorImpl& view) {
+  TensorImpl::Strided& strided = *view.strided;
+  const std::uint64_t version = view.storage->version;
+  if (strided.grad_fn_version == version) return;
+  strided.grad_fn_version = version;
+  const Tensor base(strided.base);
+  // A view of a tensor outside any graph keeps what it has; so does a view made without history
+  // (under NoGradGuard) of a leaf.
+  if (!base.impl()->grad_fn && !(base.impl()->requires_grad && view.grad_fn)) return;
+  auto node = std::make_shared<StridedViewBackward>(kAsStridedNames.gather, kAsStridedNames.scatter, base.shape(),
+                                                    layout_in_base(view, "AsStridedBackward0"));
+  node->set_next_edges({{gradient_edge(base), 0}});
+  node->output_shape.assign(strided.layout.sizes);
+  node->output_dtype = static_cast<Dtype>(view.storage->index());
+  defer_destruction(std::move(view.grad_fn));
+  view.grad_fn = std::move(node);
+  view.requires_grad = true;
+}
+
+void check_view_writable(const Tensor& view, const char* op) {
+  const TensorImpl& impl = *view.impl();
+  if (!impl.strided) return;
+  if (impl.strided->layout.may_overlap())
+    throw Error(concat(op, ": unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location (sizes ", shape_str(impl.strided->layout.sizes), ", strides ",
+                       shape_str(impl.strided->layout.strides), "). Please clone() the tensor before performing the "
+                       "operation."));
+  check_inside_storage(impl, op);
+  if (!impl.strided->base || !GradMode::is_enabled()) return;
+  const TensorImpl& base = *impl.strided->base;
+  if (!base.grad_fn && base.requires_grad)
+    throw Error(concat(op, ": a view of a leaf Variable that requires grad is being used in an in-place operation "
+                           "(view shape ", shape_str(impl.strided->layout.sizes), ", leaf shape ",
+                       shape_str(layout_of(base).sizes), ")"));
+  if (impl.strided->multi_output_op && view.requires_grad())
+    throw Error(concat(op, ": Output 0 of ", impl.strided->multi_output_op,
+                       " is a view and is being modified inplace. This view is the output of a function that returns "
+                       "multiple views. Such functions do not allow the output views to be modified inplace. You "
+                       "should replace the inplace operation by an out-of-place one."));
+}
+
+void write_through_view(const Tensor& view, const Tensor& result, const char* op) {
+  TensorImpl& impl = *view.impl();
+  check_inside_storage(impl, op);
+  visit_any_dtype(view.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    strided::scatter(impl.storage->elements<T>(), impl.strided->layout, dense_data<T>(result));
+  });
+  impl.storage->bump_version();
+  if (!GradMode::is_enabled() || !impl.strided->base) return;
+  Tensor base(impl.strided->base);
+  if (!result.requires_grad() && !base.requires_grad()) return;
+  record(base, std::make_shared<CopySlices>(layout_in_base(impl, op)), {&base, &result});
+}
+
+}  // namespace xgrad
