@@ -45,6 +45,7 @@
 #include <xgrad/ops/pool.hpp>
 #include <xgrad/ops/reduce.hpp>
 #include <xgrad/ops/shape.hpp>
+#include <xgrad/ops/tensor_index.hpp>
 #include <xgrad/ops/view.hpp>
 #include <xgrad/ops/softmax.hpp>
 #include <xgrad/nn/functional.hpp>

@@ -150,15 +150,61 @@ Tensor from_buffer(const std::int64_t* data, const Shape& shape) { return copy_f
 Tensor from_buffer(const bool* data, const Shape& shape) { return copy_from(data, shape); }
 Tensor from_buffer(const std::uint8_t* data, const Shape& shape) { return copy_from(data, shape); }
 
-Tensor from_blob(const void* data, IntArrayRef sizes, const TensorOptions& options) {
+namespace {
+
+Tensor alias_blob(void* data, IntArrayRef sizes, const std::vector<std::int64_t>* strides,
+                  const std::function<void(void*)>& deleter, const TensorOptions& options) {
   check_cpu(options.device(), "from_blob");
   if (data == nullptr) throw Error("from_blob: data is a null pointer");
-  const Shape shape = checked_sizes(sizes, "from_blob");
-  Tensor out = visit_any_dtype(options.dtype(), [&](auto tag) {
+  strided::Layout layout;
+  layout.sizes = checked_sizes(sizes, "from_blob");
+  if (strides) {
+    if (strides->size() != layout.sizes.size())
+      throw Error(concat("from_blob: ", strides->size(), " strides ", shape_str(*strides), " for ",
+                         layout.sizes.size(), " sizes ", shape_str(layout.sizes)));
+    for (const std::int64_t stride : *strides)
+      if (stride < 0) throw Error(concat("from_blob: negative stride in strides ", shape_str(*strides)));
+    layout.strides = *strides;
+  } else {
+    layout.strides = strided::Layout::contiguous_strides(layout.sizes);
+  }
+  auto storage = visit_any_dtype(options.dtype(), [](auto tag) {
     using T = decltype(tag);
-    return copy_from(static_cast<const T*>(data), shape);
+    // The array stays empty: it only names the dtype; the elements are the caller's.
+    return std::make_shared<Storage>(std::in_place_type<Array<T>>, Array<T>::from_shape({0}));
   });
-  return apply_options(std::move(out), options);
+  storage->external = data;
+  storage->external_numel = layout.extent().second;
+  storage->deleter = deleter;
+  auto impl = make_cached_shared<TensorImpl>();
+  impl->storage = std::move(storage);
+  impl->strided = std::make_unique<TensorImpl::Strided>();
+  impl->strided->layout = std::move(layout);
+  Tensor out(std::move(impl));
+  if (options.requires_grad()) out.requires_grad_(true);
+  return out;
+}
+
+}  // namespace
+
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options) {
+  return alias_blob(data, sizes, nullptr, {}, options);
+}
+
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options) {
+  const std::vector<std::int64_t> steps = strides.vec();
+  return alias_blob(data, sizes, &steps, {}, options);
+}
+
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options) {
+  return alias_blob(data, sizes, nullptr, deleter, options);
+}
+
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options) {
+  const std::vector<std::int64_t> steps = strides.vec();
+  return alias_blob(data, sizes, &steps, deleter, options);
 }
 
 Tensor apply_options(Tensor tensor, const TensorOptions& options) {

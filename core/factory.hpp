@@ -1,7 +1,8 @@
 #pragma once
 // Ways to make a tensor: from values, from a shape, from the global random generator.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <type_traits>
@@ -20,10 +21,17 @@ Tensor from_buffer(const double* data, const Shape& shape);
 Tensor from_buffer(const std::int64_t* data, const Shape& shape);
 Tensor from_buffer(const bool* data, const Shape& shape);
 Tensor from_buffer(const std::uint8_t* data, const Shape& shape);
-// libtorch's from_blob, with one documented difference: xgrad copies the elements (the memory may be
-// freed afterwards), where libtorch aliases them. options.dtype() says how to read the memory
-// (default float32).
-Tensor from_blob(const void* data, IntArrayRef sizes, const TensorOptions& options = {});
+// libtorch's from_blob: a tensor on the caller's memory, not a copy. Writes through the tensor land
+// in that memory and writes to the memory are seen by the tensor; the memory must outlive the
+// tensor (and every view of it), and `deleter`, when given, is called with `data` once the last of
+// them is gone. strides are in elements (default: row-major). options.dtype() says how to read the
+// memory (default float32). A null pointer is an Error.
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options = {});
 
 // Every factory takes libtorch's TensorOptions last; a Dtype converts to it. The default dtype is
 // float32, except where PyTorch infers another from a Scalar (full, arange) or makes indices

@@ -19,6 +19,12 @@
 
 namespace xgrad {
 
+namespace indexing {
+class TensorIndex;
+}
+template <class T>
+class ArrayRef;
+
 struct TensorImpl;
 class Node;
 
@@ -261,6 +267,37 @@ class Tensor {
   std::vector<Tensor> split_with_sizes(IntArrayRef split_sizes, std::int64_t dim = 0) const;
   std::vector<Tensor> unbind(std::int64_t dim = 0) const;
   Tensor view_as(const Tensor& other) const;
+  // libtorch's indexing (see ops/tensor_index.hpp): x.index({Slice(), 0}), x.index({mask}),
+  // x.index_put_({Slice(), 3}, 7.0). Basic indices give a view, index tensors and masks a copy.
+  Tensor index(ArrayRef<indexing::TensorIndex> indices) const;
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor& index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor& values) const;
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values) const;
+  Tensor& index_put_(ArrayRef<indexing::TensorIndex> indices, const Scalar& value) const;
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const;
+  // ATen's form: one optional index tensor per leading dim; accumulate adds instead of writing.
+  Tensor& index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                     bool accumulate = false) const;
+  Tensor index_put(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                   bool accumulate = false) const;
+  // ATen's in-place scatters along dim (as torch.Tensor's), each with an out-of-place twin.
+  Tensor& index_add_(std::int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1) const;
+  Tensor& index_copy_(std::int64_t dim, const Tensor& index, const Tensor& source) const;
+  Tensor& index_fill_(std::int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor& scatter_(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& scatter_(std::int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor& scatter_add_(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& masked_scatter_(const Tensor& mask, const Tensor& source) const;
+  Tensor index_add(std::int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1) const;
+  Tensor index_copy(std::int64_t dim, const Tensor& index, const Tensor& source) const;
+  Tensor index_fill(std::int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor scatter(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(std::int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor masked_scatter(const Tensor& mask, const Tensor& source) const;
+  Tensor masked_select(const Tensor& mask) const;
+  // The positions of the non-zero elements, one row of x.dim() coordinates each (int64).
+  Tensor nonzero() const;
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
   Tensor gather(std::int64_t dim, const Tensor& index) const;
   Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
