@@ -157,7 +157,8 @@ std::vector<double> MultiplicativeLR::get_lrs() {
 
 // ---- ExponentialLR -----------------------------------------------------------------------------
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer, "ExponentialLR"), gamma_(gamma) {
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
+    : LRScheduler(optimizer, "ExponentialLR"), gamma_(gamma) {
   check(gamma > 0, "ExponentialLR: gamma must be > 0, got ", gamma);
   initial_step();
 }
@@ -197,7 +198,8 @@ std::vector<double> CosineAnnealingLR::get_lrs() {
   // The step from the trough (odd multiples of T_max) upwards, where the ratio below would divide
   // by 1 + cos(pi) = 0.
   if ((epoch - 1 - T_max_) % (2 * T_max_) == 0) {
-    for (std::size_t i = 0; i < lrs.size(); ++i) lrs[i] = lrs[i] + (base[i] - eta_min_) * (1 - std::cos(kPi / period)) / 2;
+    for (std::size_t i = 0; i < lrs.size(); ++i)
+      lrs[i] = lrs[i] + (base[i] - eta_min_) * (1 - std::cos(kPi / period)) / 2;
     return lrs;
   }
   const double ratio = (1 + std::cos(kPi * t / period)) / (1 + std::cos(kPi * (t - 1) / period));
@@ -215,7 +217,10 @@ std::vector<double> CosineAnnealingLR::get_closed_form_lrs() {
 // ---- LinearLR ----------------------------------------------------------------------------------
 
 LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor, std::int64_t total_iters)
-    : LRScheduler(optimizer, "LinearLR"), start_factor_(start_factor), end_factor_(end_factor), total_iters_(total_iters) {
+    : LRScheduler(optimizer, "LinearLR"),
+      start_factor_(start_factor),
+      end_factor_(end_factor),
+      total_iters_(total_iters) {
   check(start_factor > 0 && start_factor <= 1, "LinearLR: start_factor must be in (0, 1], got ", start_factor);
   check(end_factor >= 0 && end_factor <= 1, "LinearLR: end_factor must be in [0, 1], got ", end_factor);
   check(total_iters >= 0, "LinearLR: total_iters must be >= 0, got ", total_iters);

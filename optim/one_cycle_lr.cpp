@@ -39,8 +39,9 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lrs, std::i
       max_momentum_(max_momentum) {
   check(total_steps >= 1, "OneCycleLR: total_steps must be >= 1, got ", total_steps);
   check(pct_start >= 0 && pct_start <= 1, "OneCycleLR: pct_start must be in [0, 1], got ", pct_start);
-  check(max_lrs.size() == optimizer.param_groups().size(), "OneCycleLR: max_lr must hold one rate per parameter group (",
-        optimizer.param_groups().size(), "), got ", max_lrs.size());
+  check(max_lrs.size() == optimizer.param_groups().size(),
+        "OneCycleLR: max_lr must hold one rate per parameter group (", optimizer.param_groups().size(), "), got ",
+        max_lrs.size());
   for (std::size_t i = 0; i < max_lrs.size(); ++i)
     check(max_lrs[i] >= 0, "OneCycleLR: max_lr must be >= 0, got ", max_lrs[i], " for group ", i);
   check(div_factor > 0, "OneCycleLR: div_factor must be > 0, got ", div_factor);

@@ -26,7 +26,8 @@ Tensor windows(const Tensor& tokens, ArrayRef<std::size_t> indices, std::int64_t
 
 }  // namespace
 
-TokenWindows::TokenWindows(Tensor tokens, std::int64_t block_size) : tokens_(std::move(tokens)), block_size_(block_size) {
+TokenWindows::TokenWindows(Tensor tokens, std::int64_t block_size)
+    : tokens_(std::move(tokens)), block_size_(block_size) {
   check(tokens_.defined(), kDataset, ": tokens must be a defined tensor");
   check(tokens_.dim() == 1, kDataset, ": tokens must be 1-dim, got shape ", tokens_.sizes());
   check(tokens_.dtype() == kInt64, kDataset, ": tokens must be int64, got ", dtype_name(tokens_.dtype()));
