@@ -43,11 +43,12 @@
 // which is PyTorch's optimizer.state_dict() laid out flat. An optimiser written outside xgrad saves
 // the options its options type lists in option_slots() (none unless it overrides it).
 //
-// A scheduler saved with it adds, as Python's scheduler.state_dict() names them:
+// A scheduler saved with it adds its state under the keys of Python's scheduler.state_dict(), but
+// for "step_count", libtorch's count of step() calls:
 //
 //   "scheduler"                  uint8, the scheduler's class name ("CosineAnnealingLR") as ASCII
 //   "scheduler.<key>"            each value of its state_slots(): int64 0-dim ("last_epoch",
-//                                "_step_count", "num_bad_epochs", ...), float64 0-dim ("best"),
+//                                "step_count", "num_bad_epochs", ...), float64 0-dim ("best"),
 //                                float64 (groups,) ("base_lrs", "_last_lr")
 //   "scheduler._schedulers.<k>"  for SequentialLR, the name of the k-th scheduler it holds, and
 //   "scheduler._schedulers.<k>.<key>" that scheduler's values

@@ -91,7 +91,7 @@ void LRScheduler::restart() {
 }
 
 std::vector<SchedulerSlot> LRScheduler::state_slots() {
-  return {{"last_epoch", &last_epoch_}, {"_step_count", &step_count_}, {"base_lrs", &base_lrs_},
+  return {{"last_epoch", &last_epoch_}, {"step_count", &step_count_}, {"base_lrs", &base_lrs_},
           {"_last_lr", &last_lrs_}};
 }
 

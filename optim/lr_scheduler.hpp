@@ -59,9 +59,9 @@ class LRScheduler {
   const std::string& name() const noexcept { return name_; }
   Optimizer& optimizer() const noexcept { return optimizer_; }
 
-  // Every value the scheduler keeps between steps, for checkpoints: last_epoch, _step_count,
-  // base_lrs and _last_lr, and a derived scheduler's own. A scheduler with state of its own
-  // overrides this and appends to the base's list.
+  // Every value the scheduler keeps between steps, for checkpoints: last_epoch, base_lrs and
+  // _last_lr under Python's keys, step_count (libtorch's count, step_count_), and a derived
+  // scheduler's own. A scheduler with state of its own overrides this and appends to the base's list.
   virtual std::vector<SchedulerSlot> state_slots();
 
  protected:

@@ -219,11 +219,14 @@ TEST_F(SchedulerCheckpoint, FileHoldsTheSchedulerBesideTheOptimiser) {
     if (entry.first.rfind("scheduler", 0) == 0) names.push_back(entry.first);
   EXPECT_EQ(names, (std::vector<std::string>{
                        "scheduler", "scheduler._last_lr", "scheduler._schedulers.0", "scheduler._schedulers.0._last_lr",
-                       "scheduler._schedulers.0._step_count", "scheduler._schedulers.0.base_lrs",
-                       "scheduler._schedulers.0.last_epoch", "scheduler._schedulers.1",
-                       "scheduler._schedulers.1._last_lr", "scheduler._schedulers.1._step_count",
-                       "scheduler._schedulers.1.base_lrs", "scheduler._schedulers.1.last_epoch",
-                       "scheduler._step_count", "scheduler.base_lrs", "scheduler.last_epoch"}));
+                       "scheduler._schedulers.0.base_lrs", "scheduler._schedulers.0.last_epoch",
+                       "scheduler._schedulers.0.step_count", "scheduler._schedulers.1",
+                       "scheduler._schedulers.1._last_lr", "scheduler._schedulers.1.base_lrs",
+                       "scheduler._schedulers.1.last_epoch", "scheduler._schedulers.1.step_count",
+                       "scheduler.base_lrs", "scheduler.last_epoch", "scheduler.step_count"}));
+  // libtorch's count of step() calls: the cosine schedule's restart at the milestone counts as one.
+  EXPECT_EQ(file["scheduler.step_count"].item<std::int64_t>(), 4);
+  EXPECT_EQ(file["scheduler._schedulers.1.step_count"].item<std::int64_t>(), 2);
   EXPECT_EQ(text(file["scheduler"]), "SequentialLR");
   EXPECT_EQ(text(file["scheduler._schedulers.1"]), "CosineAnnealingLR");
   EXPECT_EQ(file["scheduler.last_epoch"].dtype(), kInt64);
