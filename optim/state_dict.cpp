@@ -87,8 +87,6 @@ std::size_t count_numbered(const Entries& entries, const std::string& prefix, co
   return count;
 }
 
-// The file must come from an optimiser of the same type: Adam's and AdamW's entries have the same
-// names, so only the saved name tells them apart.
 // The name in entry `entry` must be `expected`; `kind` is "optimiser" or "scheduler".
 void check_name(Entries& entries, const std::string& entry, const std::string& expected, const char* kind) {
   const Tensor saved = entries.take_any(entry, concat("the ", kind, "'s name"));
@@ -102,6 +100,8 @@ void check_name(Entries& entries, const std::string& entry, const std::string& e
         " one");
 }
 
+// The file must come from an optimiser of the same type: Adam's and AdamW's entries have the same
+// names, so only the saved name tells them apart.
 void check_optimizer_type(Entries& entries, const Optimizer& optimizer) {
   check_name(entries, "optimizer", optimizer.name(), "optimiser");
 }
