@@ -16,6 +16,7 @@
 #include <xgrad/data/datasets/map.hpp>
 #include <xgrad/data/datasets/mnist.hpp>
 #include <xgrad/data/datasets/tensor.hpp>
+#include <xgrad/data/datasets/token_windows.hpp>
 #include <xgrad/data/example.hpp>
 #include <xgrad/data/iterator.hpp>
 #include <xgrad/data/samplers/base.hpp>

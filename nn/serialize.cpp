@@ -5,6 +5,7 @@
 
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/nn/npz_impl.hpp>
+#include <xgrad/optim/reduce_on_plateau_scheduler.hpp>
 #include <xgrad/optim/state_dict_impl.hpp>
 
 namespace xgrad {
@@ -66,6 +67,51 @@ void save(const optim::Optimizer& optimizer, const std::string& path) {
 
 void load(optim::Optimizer& optimizer, const std::string& path) {
   optim::load_state_dict(optimizer, npz::read("load", path), "load: " + path);
+}
+
+namespace {
+
+template <class Scheduler>
+void check_same_optimizer(const char* op, const optim::Optimizer& optimizer, const Scheduler& scheduler,
+                          const std::string& path) {
+  check(&scheduler.optimizer() == &optimizer, op, ": ", path, ": the ", scheduler.name(),
+        " scheduler was made for another optimiser than the ", optimizer.name(), " one given");
+}
+
+// state_slots() hands out writable members, as the scheduler needs them to load; saving only reads.
+template <class Scheduler>
+void save_with_scheduler(const optim::Optimizer& optimizer, const Scheduler& scheduler, const std::string& path) {
+  check_same_optimizer("save", optimizer, scheduler, path);
+  std::vector<npz::Entry> entries = optim::state_dict(optimizer);
+  const auto slots = const_cast<Scheduler&>(scheduler).state_slots();
+  for (auto& entry : optim::scheduler_state_dict(scheduler.name(), slots)) entries.push_back(std::move(entry));
+  npz::write("save", path, entries);
+}
+
+template <class Scheduler>
+void load_with_scheduler(optim::Optimizer& optimizer, Scheduler& scheduler, const std::string& path) {
+  check_same_optimizer("load", optimizer, scheduler, path);
+  optim::load_state_dict(optimizer, scheduler.name(), scheduler.state_slots(), npz::read("load", path),
+                         "load: " + path);
+}
+
+}  // namespace
+
+void save(const optim::Optimizer& optimizer, const optim::LRScheduler& scheduler, const std::string& path) {
+  save_with_scheduler(optimizer, scheduler, path);
+}
+
+void load(optim::Optimizer& optimizer, optim::LRScheduler& scheduler, const std::string& path) {
+  load_with_scheduler(optimizer, scheduler, path);
+}
+
+void save(const optim::Optimizer& optimizer, const optim::ReduceLROnPlateauScheduler& scheduler,
+          const std::string& path) {
+  save_with_scheduler(optimizer, scheduler, path);
+}
+
+void load(optim::Optimizer& optimizer, optim::ReduceLROnPlateauScheduler& scheduler, const std::string& path) {
+  load_with_scheduler(optimizer, scheduler, path);
 }
 
 }  // namespace xgrad

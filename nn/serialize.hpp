@@ -7,9 +7,14 @@
 //   xgrad::load(net, "net.npz");      // into a model of the same architecture
 //   xgrad::load(adam, "adam.npz");    // into an optimiser of the same type over those parameters
 //
-// Training resumed from the two files continues exactly as if it had not stopped. (A learning-rate
-// scheduler keeps its own step count: save when that count is a multiple of its step_size, or
-// create the new scheduler with the same count, so that it lowers the rate at the same steps.)
+// Training resumed from the two files continues exactly as if it had not stopped. A learning-rate
+// scheduler goes into the optimiser's file with it:
+//
+//   xgrad::save(adam, scheduler, "adam.npz");
+//   ...  // a new model, optimiser and scheduler made as at the start, then
+//   xgrad::load(adam, scheduler, "adam.npz");
+//
+// (An optimiser alone also loads from such a file; its scheduler's entries are passed over.)
 //
 // An .npz file is a zip archive of .npy arrays, which NumPy reads as it reads its own:
 //
@@ -38,6 +43,19 @@
 // which is PyTorch's optimizer.state_dict() laid out flat. An optimiser written outside xgrad saves
 // the options its options type lists in option_slots() (none unless it overrides it).
 //
+// A scheduler saved with it adds its state under the keys of Python's scheduler.state_dict(), but
+// for "step_count", libtorch's count of step() calls:
+//
+//   "scheduler"                  uint8, the scheduler's class name ("CosineAnnealingLR") as ASCII
+//   "scheduler.<key>"            each value of its state_slots(): int64 0-dim ("last_epoch",
+//                                "step_count", "num_bad_epochs", ...), float64 0-dim ("best"),
+//                                float64 (groups,) ("base_lrs", "_last_lr")
+//   "scheduler._schedulers.<k>"  for SequentialLR, the name of the k-th scheduler it holds, and
+//   "scheduler._schedulers.<k>.<key>" that scheduler's values
+//
+// Its arguments (gamma, T_max, the functions of LambdaLR, ...) are not saved: the scheduler loaded
+// into must be made with the same ones, for the same optimiser.
+//
 // Errors: load() throws Error naming the file and the entry when the file is not a zip archive,
 // is truncated or corrupt (bad CRC), an entry is missing or left over, has another shape or dtype,
 // has a bad .npy header or less data than its header says, or comes from an optimiser of another
@@ -56,7 +74,9 @@ namespace xgrad {
 
 namespace optim {
 class Optimizer;
-}
+class LRScheduler;
+class ReduceLROnPlateauScheduler;
+}  // namespace optim
 
 // Writes every parameter and buffer of `module` to `path` (conventionally *.npz).
 void save(const nn::Module& module, const std::string& path);
@@ -90,5 +110,15 @@ void save(const optim::Optimizer& optimizer, const std::string& path);
 // Replaces the optimiser's state and its groups' options with those in `path`, which must come
 // from an optimiser of the same type with the same groups of parameters of the same shapes.
 void load(optim::Optimizer& optimizer, const std::string& path);
+
+// The optimiser and a scheduler made for it, in one file (the layout above). load() checks the
+// optimiser's entries and the scheduler's (its type, and for SequentialLR the type of every
+// scheduler it holds) before changing either. Both throw Error when the scheduler was made for
+// another optimiser.
+void save(const optim::Optimizer& optimizer, const optim::LRScheduler& scheduler, const std::string& path);
+void load(optim::Optimizer& optimizer, optim::LRScheduler& scheduler, const std::string& path);
+void save(const optim::Optimizer& optimizer, const optim::ReduceLROnPlateauScheduler& scheduler,
+          const std::string& path);
+void load(optim::Optimizer& optimizer, optim::ReduceLROnPlateauScheduler& scheduler, const std::string& path);
 
 }  // namespace xgrad

@@ -26,12 +26,15 @@ void OptimizerOptions::set_lr(double) {
 std::vector<OptionSlot> OptimizerOptions::option_slots() { return {}; }
 
 OptimizerParamGroup::OptimizerParamGroup(const OptimizerParamGroup& other)
-    : params_(other.params_), options_(other.has_options() ? other.options_->clone() : nullptr) {}
+    : params_(other.params_),
+      options_(other.has_options() ? other.options_->clone() : nullptr),
+      initial_lr_(other.initial_lr_) {}
 
 OptimizerParamGroup& OptimizerParamGroup::operator=(const OptimizerParamGroup& other) {
   if (this != &other) {
     params_ = other.params_;
     options_ = other.has_options() ? other.options_->clone() : nullptr;
+    initial_lr_ = other.initial_lr_;
   }
   return *this;
 }
@@ -116,6 +119,7 @@ void Optimizer::add_param_group(const OptimizerParamGroup& param_group) {
   check_new_parameters(param_group.params(), size());
   OptimizerParamGroup group(param_group.params(),
                             param_group.has_options() ? param_group.options().clone() : defaults_->clone());
+  if (param_group.initial_lr()) group.set_initial_lr(*param_group.initial_lr());
   check(accepts(group.options()), name_, ": parameter group ", param_groups_.size(),
         " holds the options of another optimiser; ", name_, " needs ", name_, "Options");
   check_options(group.options());

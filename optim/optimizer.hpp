@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -90,9 +91,17 @@ class OptimizerParamGroup {
   std::vector<Tensor>& params() { return params_; }
   const std::vector<Tensor>& params() const { return params_; }
 
+  // The rate a learning-rate schedule starts from (Python's param_group["initial_lr"]): the first
+  // scheduler made for the optimiser sets it to the group's rate then (OneCycleLR to its own start),
+  // so that later schedulers, and SequentialLR going back to the start, count from the same rate.
+  // Unset until then; checkpoints do not hold it (the scheduler's own entries do).
+  const std::optional<double>& initial_lr() const { return initial_lr_; }
+  void set_initial_lr(double lr) { initial_lr_ = lr; }
+
  private:
   std::vector<Tensor> params_;
   std::unique_ptr<OptimizerOptions> options_;
+  std::optional<double> initial_lr_;
 };
 
 // What an optimiser remembers about one parameter between steps, under the names PyTorch's

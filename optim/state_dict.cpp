@@ -1,6 +1,9 @@
 #include <xgrad/optim/state_dict_impl.hpp>
 
+#include <functional>
+#include <limits>
 #include <map>
+#include <memory>
 
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/tensor_impl.hpp>
@@ -64,10 +67,10 @@ class Entries {
     return tensor;
   }
 
-  void check_all_taken(const Optimizer& optimizer) const {
-    check(left_.empty(), where_, ": entry \"", left_.empty() ? "" : left_.begin()->first, "\" matches nothing in the ",
-          optimizer.name(), " optimiser (", optimizer.param_groups().size(), " parameter groups, ", optimizer.size(),
-          " parameters)");
+  // `owners` says what the entries were matched against ("the Adam optimiser (...)").
+  void check_all_taken(const std::string& owners) const {
+    check(left_.empty(), where_, ": entry \"", left_.empty() ? "" : left_.begin()->first, "\" matches nothing in ",
+          owners);
   }
 
   const std::string& where() const { return where_; }
@@ -84,18 +87,23 @@ std::size_t count_numbered(const Entries& entries, const std::string& prefix, co
   return count;
 }
 
-// The file must come from an optimiser of the same type: Adam's and AdamW's entries have the same
-// names, so only the saved name tells them apart.
-void check_optimizer_type(Entries& entries, const Optimizer& optimizer) {
-  const Tensor saved = entries.take_any("optimizer", "the optimiser's name");
+// The name in entry `entry` must be `expected`; `kind` is "optimiser" or "scheduler".
+void check_name(Entries& entries, const std::string& entry, const std::string& expected, const char* kind) {
+  const Tensor saved = entries.take_any(entry, concat("the ", kind, "'s name"));
   std::string name;
   if (saved.dtype() == kUInt8 && saved.dim() == 1) {
     const std::uint8_t* bytes = saved.data<std::uint8_t>();
     name.assign(bytes, bytes + saved.numel());
   }
-  check(name == optimizer.name(), entries.where(), ": entry \"optimizer\" says the file holds the state of ",
-        name.empty() ? std::string("no optimiser xgrad wrote") : "a " + name + " optimiser", ", not of a ",
-        optimizer.name(), " one");
+  check(name == expected, entries.where(), ": entry \"", entry, "\" says the file holds the state of ",
+        name.empty() ? concat("no ", kind, " xgrad wrote") : concat("a ", name, " ", kind), ", not of a ", expected,
+        " one");
+}
+
+// The file must come from an optimiser of the same type: Adam's and AdamW's entries have the same
+// names, so only the saved name tells them apart.
+void check_optimizer_type(Entries& entries, const Optimizer& optimizer) {
+  check_name(entries, "optimizer", optimizer.name(), "optimiser");
 }
 
 // A group's entry "params" numbers its parameters as state() does; they must be this group's.
@@ -140,6 +148,82 @@ ParamState load_param_state(Entries& entries, const Tensor& parameter, std::size
   return state;
 }
 
+std::string optimizer_description(const Optimizer& optimizer) {
+  return concat("the ", optimizer.name(), " optimiser (", optimizer.param_groups().size(), " parameter groups, ",
+                optimizer.size(), " parameters)");
+}
+
+// Reads and checks the optimiser's entries; what it returns puts them into the optimiser.
+std::function<void()> take_optimizer(Optimizer& optimizer, Entries& entries) {
+  check_optimizer_type(entries, optimizer);
+  const std::size_t groups = count_numbered(entries, "param_groups.", ".params");
+  const std::size_t parameters = count_numbered(entries, "state.", ".step");
+  check(groups == optimizer.param_groups().size() && parameters == optimizer.size(), entries.where(),
+        ": the file holds ", groups, " parameter groups with ", parameters, " parameters, the ", optimizer.name(),
+        " optimiser ", optimizer.param_groups().size(), " with ", optimizer.size());
+
+  auto options = std::make_shared<std::vector<std::unique_ptr<OptimizerOptions>>>();
+  auto states = std::make_shared<std::vector<ParamState>>();
+  std::size_t i = 0;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const OptimizerParamGroup& group = optimizer.param_groups()[g];
+    check_group_parameters(entries, group, g, static_cast<std::int64_t>(i));
+    options->push_back(load_options(entries, group, g));
+    for (const Tensor& parameter : group.params()) states->push_back(load_param_state(entries, parameter, i++));
+  }
+  return [&optimizer, options, states] {
+    for (std::size_t g = 0; g < options->size(); ++g) optimizer.param_groups()[g].set_options(std::move((*options)[g]));
+    optimizer.state() = std::move(*states);
+  };
+}
+
+// ---- schedulers --------------------------------------------------------------------------------
+
+constexpr const char* kScheduler = "scheduler";
+
+bool is_scheduler_entry(const std::string& name) {
+  return name == kScheduler || name.rfind(concat(kScheduler, "."), 0) == 0;
+}
+
+Tensor slot_tensor(const SchedulerSlot& slot) {
+  return std::visit(
+      [](auto* member) {
+        using Member = std::remove_const_t<std::remove_pointer_t<decltype(member)>>;
+        if constexpr (std::is_same_v<Member, std::vector<double>>) return vector_of(*member);
+        else if constexpr (std::is_same_v<Member, std::string>) return name_tensor(*member);
+        else if constexpr (std::is_same_v<Member, double>) return scalar(*member);
+        else return scalar(static_cast<std::int64_t>(*member));
+      },
+      slot.value);
+}
+
+// Reads and checks the entry of one slot; what it returns assigns it. A name is only checked.
+std::function<void()> take_slot(Entries& entries, const SchedulerSlot& slot) {
+  const std::string name = concat(kScheduler, ".", slot.name);
+  const std::string what = concat("the scheduler's ", slot.name);
+  return std::visit(
+      [&](auto* member) -> std::function<void()> {
+        using Member = std::remove_const_t<std::remove_pointer_t<decltype(member)>>;
+        if constexpr (std::is_same_v<Member, std::string>) {
+          check_name(entries, name, *member, "scheduler");
+          return [] {};
+        } else if constexpr (std::is_same_v<Member, std::vector<double>>) {
+          const Tensor value = entries.take(name, kFloat64, {static_cast<std::int64_t>(member->size())}, what);
+          return [member, values = value.to_vector<double>()] { *member = values; };
+        } else if constexpr (std::is_same_v<Member, double>) {
+          const double value = entries.take(name, kFloat64, {}, what).item<double>();
+          return [member, value] { *member = value; };
+        } else {
+          const auto value = entries.take(name, kInt64, {}, what).item<std::int64_t>();
+          if constexpr (std::is_same_v<Member, unsigned>)
+            check(value >= 0 && value <= static_cast<std::int64_t>(std::numeric_limits<unsigned>::max()),
+                  entries.where(), ": entry \"", name, "\" holds the count ", value, ", out of range");
+          return [member, value] { *member = static_cast<Member>(value); };
+        }
+      },
+      slot.value);
+}
+
 }  // namespace
 
 NamedTensors state_dict(const Optimizer& optimizer) {
@@ -169,28 +253,35 @@ NamedTensors state_dict(const Optimizer& optimizer) {
 }
 
 void load_state_dict(Optimizer& optimizer, const NamedTensors& file_entries, const std::string& where) {
+  NamedTensors optimizer_entries;
+  for (const auto& entry : file_entries)
+    if (!is_scheduler_entry(entry.first)) optimizer_entries.push_back(entry);
+  Entries entries(optimizer_entries, where);
+  const auto commit = take_optimizer(optimizer, entries);
+  entries.check_all_taken(optimizer_description(optimizer));
+  commit();
+}
+
+NamedTensors scheduler_state_dict(const std::string& name, const std::vector<SchedulerSlot>& slots) {
+  NamedTensors entries;
+  entries.emplace_back(kScheduler, name_tensor(name));
+  for (const SchedulerSlot& slot : slots) entries.emplace_back(concat(kScheduler, ".", slot.name), slot_tensor(slot));
+  return entries;
+}
+
+void load_state_dict(Optimizer& optimizer, const std::string& scheduler_name,
+                     const std::vector<SchedulerSlot>& scheduler_slots, const NamedTensors& file_entries,
+                     const std::string& where) {
   Entries entries(file_entries, where);
-  check_optimizer_type(entries, optimizer);
-  const std::size_t groups = count_numbered(entries, "param_groups.", ".params");
-  const std::size_t parameters = count_numbered(entries, "state.", ".step");
-  check(groups == optimizer.param_groups().size() && parameters == optimizer.size(), where, ": the file holds ",
-        groups, " parameter groups with ", parameters, " parameters, the ", optimizer.name(), " optimiser ",
-        optimizer.param_groups().size(), " with ", optimizer.size());
+  const auto commit_optimizer = take_optimizer(optimizer, entries);
+  check_name(entries, kScheduler, scheduler_name, "scheduler");
+  std::vector<std::function<void()>> assignments;
+  for (const SchedulerSlot& slot : scheduler_slots) assignments.push_back(take_slot(entries, slot));
+  entries.check_all_taken(concat(optimizer_description(optimizer), " or the ", scheduler_name, " scheduler"));
 
-  std::vector<std::unique_ptr<OptimizerOptions>> options;
-  std::vector<ParamState> states;
-  std::size_t i = 0;
-  for (std::size_t g = 0; g < groups; ++g) {
-    const OptimizerParamGroup& group = optimizer.param_groups()[g];
-    check_group_parameters(entries, group, g, static_cast<std::int64_t>(i));
-    options.push_back(load_options(entries, group, g));
-    for (const Tensor& parameter : group.params()) states.push_back(load_param_state(entries, parameter, i++));
-  }
-  entries.check_all_taken(optimizer);
-
-  // Everything fits: only now is the optimiser changed.
-  for (std::size_t g = 0; g < groups; ++g) optimizer.param_groups()[g].set_options(std::move(options[g]));
-  optimizer.state() = std::move(states);
+  // Everything fits: only now are the optimiser and the scheduler changed.
+  commit_optimizer();
+  for (const auto& assign : assignments) assign();
 }
 
 }  // namespace xgrad::optim

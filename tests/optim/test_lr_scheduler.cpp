@@ -43,7 +43,7 @@ TEST(StepLR, DefaultGammaIsOneTenthAndEveryGroupIsScaled) {
 TEST(StepLR, BadStepSizeIsAnError) {
   Tensor p = tensor({1.0}, kFloat64).requires_grad_(true);
   optim::SGD sgd({p}, 1.0);
-  EXPECT_TRUE(throws_error_containing([&] { StepLR(sgd, 0); }, {"StepLR", "step_size 0"}));
+  EXPECT_TRUE(throws_error_containing([&] { StepLR(sgd, 0); }, {"StepLR", "step_size must be >= 1, got 0"}));
 }
 
 // optim.json's "schedules": PyTorch's StepLR over SGD with momentum and over Adam with two groups.
