@@ -15,6 +15,24 @@ namespace xgrad {
 
 namespace {
 
+// The offset from data_ptr() of each element, in row-major order of the tensor's sizes.
+std::vector<std::int64_t> element_positions(const Tensor& t) {
+  const Shape sizes = t.shape();
+  const std::vector<std::int64_t> strides = t.strides();
+  std::vector<std::int64_t> positions(static_cast<std::size_t>(t.numel()));
+  std::vector<std::int64_t> index(sizes.size(), 0);
+  for (std::size_t k = 0; k < positions.size(); ++k) {
+    std::int64_t at = 0;
+    for (std::size_t d = 0; d < sizes.size(); ++d) at += index[d] * strides[d];
+    positions[k] = at;
+    for (std::size_t d = sizes.size(); d-- > 0;) {
+      if (++index[d] < sizes[d]) break;
+      index[d] = 0;
+    }
+  }
+  return positions;
+}
+
 // Its own generator, so a gradcheck does not shift the user's random stream.
 Tensor random_upstream(const Shape& shape, std::uint64_t seed = 20240613) {
   std::mt19937_64 engine(seed);
@@ -79,15 +97,19 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].requires_grad()) continue;
     Tensor input = inputs[i];
-    double* x = input.mutable_data<double>();
+    // Perturbed in place where the input's elements live: through its strides, so a view or a
+    // transposed input is checked as it is.
+    double* storage = input.data_ptr<double>();
+    const std::vector<std::int64_t> at = element_positions(input);
+    const auto x = [&](std::int64_t j) -> double& { return storage[at[static_cast<std::size_t>(j)]]; };
     const double* grad = analytic[i].defined() ? analytic[i].data<double>() : nullptr;
     for (std::int64_t j = 0; j < input.numel(); ++j) {
-      const double original = x[j];
-      x[j] = original + eps;
+      const double original = x(j);
+      x(j) = original + eps;
       const double plus = weighted_output(fn, inputs, upstream);
-      x[j] = original - eps;
+      x(j) = original - eps;
       const double minus = weighted_output(fn, inputs, upstream);
-      x[j] = original;
+      x(j) = original;
       const double numeric = (plus - minus) / (2 * eps);
       const double exact = grad ? grad[j] : 0.0;
       const double error = std::abs(exact - numeric);

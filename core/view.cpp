@@ -98,7 +98,8 @@ class ZeroLayoutBackward final : public Node {
 class CopySlices final : public Node {
  public:
   explicit CopySlices(strided::Layout layout) : layout_(std::move(layout)) {}
-  const char* name() const override { return "CopySlices"; }
+  // libtorch's name for the class (its name() is the demangled type).
+  const char* name() const override { return "torch::autograd::CopySlices"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = zero_layout(grad, layout_);
@@ -216,9 +217,9 @@ void check_view_writable(const Tensor& view, const char* op) {
   if (!impl.strided->base || !GradMode::is_enabled()) return;
   const TensorImpl& base = *impl.strided->base;
   if (!base.grad_fn && base.requires_grad)
-    throw Error(concat(op, ": a view of a leaf Variable that requires grad is being used in an in-place operation "
+    throw Error(concat(op, ": a view of a leaf Variable that requires grad is being used in an in-place operation. "
                            "(view shape ", shape_str(impl.strided->layout.sizes), ", leaf shape ",
-                       shape_str(layout_of(base).sizes), ")"));
+                       shape_str(layout_of(base).sizes), "; do it inside a NoGradGuard)"));
   if (impl.strided->multi_output_op && view.requires_grad())
     throw Error(concat(op, ": Output 0 of ", impl.strided->multi_output_op,
                        " is a view and is being modified inplace. This view is the output of a function that returns "

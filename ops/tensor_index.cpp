@@ -307,6 +307,16 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
   return out;
 }
 
+// NumPy's rule, one way: `from` can be expanded to `to`.
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  for (std::size_t k = 1; k <= from.size(); ++k) {
+    const std::int64_t size = from[from.size() - k];
+    if (size != 1 && size != to[to.size() - k]) return false;
+  }
+  return true;
+}
+
 bool has_tensor(const std::vector<std::optional<Tensor>>& advanced) {
   return std::any_of(advanced.begin(), advanced.end(), [](const auto& t) { return t && t->defined(); });
 }
@@ -318,7 +328,7 @@ Tensor values_for(const Tensor& values, const Tensor& self, const Shape& shape, 
     throw Error(concat(op, ": Index put requires the source and destination dtypes match, got ",
                        dtype_name(self.dtype()), " for the destination and ", dtype_name(values.dtype()),
                        " for the source."));
-  if (broadcast_shapes(values.shape(), shape, op) != shape)
+  if (!broadcasts_to(values.shape(), shape))
     throw Error(concat(op, ": shape mismatch: value tensor of shape ", shape_str(values.shape()),
                        " cannot be broadcast to indexing result of shape ", shape_str(shape)));
   return values.expand(shape).contiguous();
