@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/nn/npz_impl.hpp>
 #include <xgrad/optim/reduce_on_plateau_scheduler.hpp>
@@ -33,13 +34,11 @@ const Tensor& matching_entry(const std::map<std::string, Tensor>& file, const st
   return value;
 }
 
-// The element-wise copy that commits a load; the storage stays the module's.
+// The element-wise copy that commits a load; the storage stays the module's, and a
+// non-contiguous parameter is written through its strides.
 void copy_into(Tensor& target, const Tensor& value) {
-  visit_any_dtype(target.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    std::copy(value.data<T>(), value.data<T>() + value.numel(), target.mutable_data<T>());
-  });
-  target.impl()->storage->bump_version();
+  NoGradGuard no_grad;
+  target.copy_(value);
 }
 
 }  // namespace

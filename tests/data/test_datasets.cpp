@@ -49,6 +49,20 @@ TEST(Datasets, TensorDatasetPairsRows) {
   EXPECT_EQ(rows.target.to_vector<std::int64_t>(), (std::vector<std::int64_t>{50, 0, 50}));
 }
 
+TEST(Datasets, NonContiguousTensorsThroughALoader) {
+  // Rows of a transposed tensor are strided views; the stacked batches hold their values.
+  const Tensor x = xgrad::arange(12, xgrad::kFloat).reshape({2, 6}).t();
+  ASSERT_FALSE(x.is_contiguous());
+  auto loader = data::make_data_loader<data::samplers::SequentialSampler>(
+      data::datasets::TensorDataset(x, xgrad::arange(6)).map(data::transforms::Stack<>()), 4);
+  std::vector<float> seen;
+  for (const Example<>& batch : *loader) {
+    const std::vector<float> values = batch.data.contiguous().to_vector<float>();
+    seen.insert(seen.end(), values.begin(), values.end());
+  }
+  EXPECT_EQ(seen, (std::vector<float>{0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11}));
+}
+
 TEST(Datasets, TensorDatasetErrors) {
   EXPECT_TRUE(throws_error_containing([] { data::datasets::TensorDataset(xgrad::zeros({4, 2}), xgrad::zeros({3})); },
                                       {"TensorDataset", "size mismatch", "[4, 2]", "[3]"}));

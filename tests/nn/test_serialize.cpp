@@ -105,6 +105,27 @@ TEST_F(Checkpoint, RoundTripIsBitwiseForEveryDtype) {
   EXPECT_EQ(restored->scale.dim(), 0);
 }
 
+TEST_F(Checkpoint, NonContiguousParametersSaveAndLoadThroughTheirStrides) {
+  struct TransposedImpl : nn::Module {
+    TransposedImpl(std::int64_t seed) {
+      manual_seed(static_cast<std::uint64_t>(seed));
+      weight = register_parameter("weight", randn({4, 3}).t().detach());
+    }
+    Tensor weight;
+  };
+  auto saved = std::make_shared<TransposedImpl>(1);
+  auto restored = std::make_shared<TransposedImpl>(2);
+  ASSERT_FALSE(saved->weight.is_contiguous());
+  xgrad::save(*saved, path);
+  xgrad::load(*restored, path);
+  EXPECT_FALSE(restored->weight.is_contiguous());
+  EXPECT_TRUE(restored->weight.equal(saved->weight));
+  const auto entries = npz::read("test", path);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].second.sizes(), saved->weight.sizes());
+  EXPECT_TRUE(entries[0].second.equal(saved->weight));
+}
+
 TEST_F(Checkpoint, EntriesAreNamedAsNamedParametersAndBuffers) {
   const EveryDtype module = every_dtype(1);
   xgrad::save(module, path);
