@@ -21,6 +21,7 @@ std::vector<std::int64_t> Layout::contiguous_strides(const std::vector<std::int6
 }
 
 bool Layout::is_contiguous() const {
+  if (numel() == 0) return true;
   std::int64_t expected = 1;
   for (std::size_t d = sizes.size(); d-- > 0;) {
     if (sizes[d] == 0) return true;

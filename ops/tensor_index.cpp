@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <ostream>
 
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
@@ -31,6 +32,28 @@ TensorIndex::TensorIndex(const char* text) : kind_(Kind::Ellipsis) {
   if (text == nullptr || std::string(text) != "...")
     throw Error(concat("TensorIndex: expected \"...\" to represent an ellipsis index, but got \"",
                        text ? text : "(null)", "\""));
+}
+
+std::ostream& operator<<(std::ostream& out, const Slice& slice) {
+  return out << slice.start() << ":" << slice.stop() << ":" << slice.step();
+}
+
+std::ostream& operator<<(std::ostream& out, const TensorIndex& index) {
+  switch (index.kind()) {
+    case TensorIndex::Kind::None: return out << "None";
+    case TensorIndex::Kind::Ellipsis: return out << "...";
+    case TensorIndex::Kind::Integer: return out << index.integer();
+    case TensorIndex::Kind::Boolean: return out << (index.boolean() ? "true" : "false");
+    case TensorIndex::Kind::Slice: return out << index.slice();
+    case TensorIndex::Kind::Tensor: break;
+  }
+  return out << index.tensor();
+}
+
+std::ostream& operator<<(std::ostream& out, const std::vector<TensorIndex>& indices) {
+  out << "(";
+  for (std::size_t i = 0; i < indices.size(); ++i) out << (i ? ", " : "") << indices[i];
+  return out << ")";
 }
 
 }  // namespace indexing
@@ -186,6 +209,7 @@ Plan plan_index(const Tensor& x, const std::vector<std::optional<Tensor>>& indic
       base[static_cast<std::size_t>(k)] += i * strides[d];
     }
   }
+  if (advanced.empty()) throw Error(concat(op, ": no index tensor to index with"));
   // Adjacent index tensors put their dims where they stand; separated ones put them first.
   const bool adjacent = advanced.back() - advanced.front() + 1 == advanced.size();
   Shape before, after;
@@ -254,8 +278,17 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
   }
   if (specified > x.dim())
     throw Error(concat(op, ": too many indices for tensor of dimension ", x.dim(), " (shape ", shape_str(x.shape()), ")"));
+  if (indices.size() == 0)
+    throw Error(concat(op, ": Passing an empty index list to Tensor::index() is not valid syntax"));
+  if (x.dim() == 0)
+    for (const TensorIndex& index : indices)
+      if (index.is_integer() || index.is_slice())
+        throw Error(concat(op, ": invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                               "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"));
   Sliced out{x, {}};
   std::int64_t dim = 0;
+  // The dim of x an index refers to, for messages (dim counts the dims of the view so far).
+  std::int64_t source_dim = 0;
   const auto record_tensor = [&](const Tensor& t, std::int64_t width) {
     out.advanced.resize(static_cast<std::size_t>(dim + 1));
     out.advanced[static_cast<std::size_t>(dim)] = t;
@@ -266,8 +299,10 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
       case TensorIndex::Kind::Integer: {
         const std::int64_t size = out.view.size(dim);
         if (index.integer() < -size || index.integer() >= size)
-          throw Error(concat(op, ": index ", index.integer(), " is out of bounds for dimension ", dim, " with size ", size));
+          throw Error(concat(op, ": index ", index.integer(), " is out of bounds for dimension ", source_dim,
+                             " with size ", size));
         out.view = out.view.select(dim, index.integer());
+        ++source_dim;
         break;
       }
       case TensorIndex::Kind::Slice: {
@@ -275,9 +310,13 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
         if (s.step() <= 0) throw Error(concat(op, ": step must be greater than zero, got ", s.step()));
         out.view = out.view.slice(dim, s.start(), s.stop(), s.step());
         ++dim;
+        ++source_dim;
         break;
       }
-      case TensorIndex::Kind::Ellipsis: dim += x.dim() - specified; break;
+      case TensorIndex::Kind::Ellipsis:
+        dim += x.dim() - specified;
+        source_dim += x.dim() - specified;
+        break;
       case TensorIndex::Kind::None:
         out.view = out.view.unsqueeze(dim);
         ++dim;
@@ -290,6 +329,12 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
       case TensorIndex::Kind::Tensor: {
         const Tensor& t = index.tensor();
         check(t.defined(), op, ": an index tensor is undefined");
+        // A 0-dim mask is Python's x[True] / x[False].
+        if (t.dim() == 0 && is_mask(t)) {
+          out.view = out.view.unsqueeze(dim);
+          record_tensor(t.item<bool>() ? zeros({1}, kInt64) : zeros({0}, kInt64), 1);
+          break;
+        }
         // A 0-dim integer tensor picks like an integer (a view), as PyTorch's.
         if (t.dim() == 0 && !is_mask(t) && t.dtype() == kInt64) {
           const std::int64_t size = out.view.size(dim);
@@ -297,9 +342,11 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
           if (i < -size || i >= size)
             throw Error(concat(op, ": index ", i, " is out of bounds for dimension ", dim, " with size ", size));
           out.view = out.view.select(dim, i);
+          ++source_dim;
           break;
         }
-        record_tensor(t, is_mask(t) ? std::max<std::int64_t>(t.dim(), 1) : 1);
+        source_dim += is_mask(t) ? t.dim() : 1;
+        record_tensor(t, is_mask(t) ? t.dim() : 1);
         break;
       }
     }
@@ -328,10 +375,13 @@ Tensor values_for(const Tensor& values, const Tensor& self, const Shape& shape, 
     throw Error(concat(op, ": Index put requires the source and destination dtypes match, got ",
                        dtype_name(self.dtype()), " for the destination and ", dtype_name(values.dtype()),
                        " for the source."));
-  if (!broadcasts_to(values.shape(), shape))
+  // Leading dims of size 1 beyond the result's are dropped, as PyTorch's slicePrefix1sSize.
+  Shape given = values.shape();
+  while (given.size() > shape.size() && given.front() == 1) given.erase(given.begin());
+  if (!broadcasts_to(given, shape))
     throw Error(concat(op, ": shape mismatch: value tensor of shape ", shape_str(values.shape()),
                        " cannot be broadcast to indexing result of shape ", shape_str(shape)));
-  return values.expand(shape).contiguous();
+  return values.reshape(given).expand(shape).contiguous();
 }
 
 // self.index_put_ through its advanced indices, in place (views of self included).

@@ -14,6 +14,8 @@
 // bool masks ("advanced indexing") a copy, as in PyTorch. Several index tensors are broadcast
 // together and picked element by element (x.index({rows, cols})).
 #include <cstdint>
+#include <iosfwd>
+#include <limits>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -31,20 +33,29 @@ struct EllipsisIndexType final {};
 // Python's ...: as many full slices as the other indices leave dims.
 inline constexpr EllipsisIndexType Ellipsis{};
 
-// Python's start:stop:step; a missing bound is None.
+// Bounds of a Slice that reach past any dimension, as libtorch's.
+constexpr std::int64_t INDEX_MAX = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t INDEX_MIN = std::numeric_limits<std::int64_t>::min();
+
+// Python's start:stop:step. A missing bound becomes libtorch's: start 0 and stop INDEX_MAX, or
+// INDEX_MAX and INDEX_MIN for a negative step (which slicing refuses, as PyTorch does).
 class Slice final {
  public:
   Slice(std::optional<std::int64_t> start = None, std::optional<std::int64_t> stop = None,
         std::optional<std::int64_t> step = None)
-      : start_(start), stop_(stop), step_(step.value_or(1)) {}
-  const std::optional<std::int64_t>& start() const { return start_; }
-  const std::optional<std::int64_t>& stop() const { return stop_; }
+      : step_(step.value_or(1) < -INDEX_MAX ? -INDEX_MAX : step.value_or(1)),
+        start_(start.value_or(step_ < 0 ? INDEX_MAX : 0)),
+        stop_(stop.value_or(step_ < 0 ? INDEX_MIN : INDEX_MAX)) {}
+  std::int64_t start() const { return start_; }
+  std::int64_t stop() const { return stop_; }
   std::int64_t step() const { return step_; }
 
  private:
-  std::optional<std::int64_t> start_, stop_;
-  std::int64_t step_;
+  std::int64_t step_, start_, stop_;
 };
+
+// "1:9223372036854775807:2", as libtorch prints a Slice.
+std::ostream& operator<<(std::ostream& out, const Slice& slice);
 
 // One entry of an index list: None, Ellipsis or "...", an integer, a bool, a Slice or a Tensor.
 class TensorIndex final {
@@ -81,6 +92,10 @@ class TensorIndex final {
   Slice slice_;
   Tensor tensor_;
 };
+
+// None, ..., an integer, true/false, a Slice, or the tensor; a list as "(0:3:1, None)".
+std::ostream& operator<<(std::ostream& out, const TensorIndex& index);
+std::ostream& operator<<(std::ostream& out, const std::vector<TensorIndex>& indices);
 
 }  // namespace indexing
 
