@@ -30,7 +30,7 @@ namespace indexing {
 
 TensorIndex::TensorIndex(const char* text) : kind_(Kind::Ellipsis) {
   if (text == nullptr || std::string(text) != "...")
-    throw Error(concat("TensorIndex: expected \"...\" to represent an ellipsis index, but got \"",
+    throw Error(concat("TensorIndex: Expected \"...\" to represent an ellipsis index, but got \"",
                        text ? text : "(null)", "\""));
 }
 
@@ -276,15 +276,15 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
       seen_ellipsis = true;
     }
   }
-  if (specified > x.dim())
-    throw Error(concat(op, ": too many indices for tensor of dimension ", x.dim(), " (shape ", shape_str(x.shape()), ")"));
   if (indices.size() == 0)
-    throw Error(concat(op, ": Passing an empty index list to Tensor::index() is not valid syntax"));
+    throw Error(concat(op, ": Passing an empty index list to Tensor::", op, "() is not valid syntax"));
   if (x.dim() == 0)
     for (const TensorIndex& index : indices)
       if (index.is_integer() || index.is_slice())
         throw Error(concat(op, ": invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"));
+  if (specified > x.dim())
+    throw Error(concat(op, ": too many indices for tensor of dimension ", x.dim(), " (shape ", shape_str(x.shape()), ")"));
   Sliced out{x, {}};
   std::int64_t dim = 0;
   // The dim of x an index refers to, for messages (dim counts the dims of the view so far).
@@ -507,7 +507,10 @@ Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor
   Sliced sliced = apply_basic(*this, indices, "index_put_");
   if (!has_tensor(sliced.advanced)) {
     check(values.defined(), "index_put_: the values are an undefined tensor");
-    sliced.view.copy_(values);
+    // Leading dims of size 1 beyond the destination's are dropped, as PyTorch's slicePrefix1sSize.
+    Shape given = values.shape();
+    while (given.size() > static_cast<std::size_t>(sliced.view.dim()) && given.front() == 1) given.erase(given.begin());
+    sliced.view.copy_(values.reshape(given));
     return const_cast<Tensor&>(*this);
   }
   put_in_place(sliced.view, sliced.advanced, values, false, "index_put_");
