@@ -240,6 +240,12 @@ class Tensor {
   // The transpose of a tensor of at most 2 dims.
   Tensor t() const;
   Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+  // Batched products (3-D by 3-D, see ops/linalg.hpp): this [B, n, m] x mat2 [B, m, p]; and
+  // beta * this + alpha * bmm(batch1, batch2), in place for baddbmm_.
+  Tensor bmm(const Tensor& mat2) const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+  Tensor& baddbmm_(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+                   const Scalar& alpha = 1) const;
 
   // ---- shape and indexing (see ops/shape.hpp and ops/indexing.hpp) ---------------------------
   Tensor permute(IntArrayRef dims) const;
