@@ -562,15 +562,19 @@ Tensor constant_pad_nd(const Tensor& x, IntArrayRef pad, const Scalar& value) {
     const std::vector<std::int64_t> in_strides = strided::Layout::contiguous_strides(shape);
     const std::vector<std::int64_t> out_strides = strided::Layout::contiguous_strides(out_shape);
     const T* in = array<T>(x).data();
-    std::vector<std::int64_t> position(rank, 0);
+    // One run along the last dim per position of the others; a 0-dim x is one run of one.
+    const std::size_t outer_rank = rank == 0 ? 0 : rank - 1;
+    const std::int64_t run = rank == 0 ? 1 : lengths[rank - 1];
+    const std::int64_t run_from = rank == 0 ? 0 : firsts[rank - 1], run_to = rank == 0 ? 0 : starts[rank - 1];
+    std::vector<std::int64_t> position(outer_rank, 0);
     for (;;) {
-      std::int64_t from = 0, to = 0;
-      for (std::size_t d = 0; d < rank; ++d) {
+      std::int64_t from = run_from, to = run_to;
+      for (std::size_t d = 0; d < outer_rank; ++d) {
         from += (firsts[d] + position[d]) * in_strides[d];
         to += (starts[d] + position[d]) * out_strides[d];
       }
-      result.data()[to] = in[from];
-      std::size_t d = rank;
+      std::copy(in + from, in + from + run, result.data() + to);
+      std::size_t d = outer_rank;
       while (d-- > 0) {
         if (++position[d] < lengths[d]) break;
         position[d] = 0;

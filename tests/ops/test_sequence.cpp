@@ -228,6 +228,19 @@ TEST(MatmulBroadcast, GradientOfASharedMatrixIsTheSumOverItsProducts) {
   EXPECT_TRUE(all_close(a.grad()[0], expected, 1e-12, 1e-12));
 }
 
+TEST(MatmulBroadcast, NonContiguousOperandsGiveTheSameResultsAndGradients) {
+  manual_seed(112);
+  const Tensor a_base = leaf({2, 1, 4, 3}), b_base = leaf({3, 5, 4});
+  const Tensor a = a_base.transpose(-1, -2), b = b_base.transpose(-1, -2);
+  ASSERT_FALSE(a.is_contiguous());
+  const Tensor c = matmul(a, b);
+  EXPECT_TRUE(all_close(c, matmul(a.contiguous(), b.contiguous()), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(bmm(a[0].expand({3, 3, 4}), b), bmm(a[0].expand({3, 3, 4}).contiguous(), b.contiguous()),
+                        1e-12, 1e-12));
+  EXPECT_TRUE(passes_gradcheck([](const auto& in) { return matmul(in[0].transpose(-1, -2), in[1].transpose(-1, -2)); },
+                               {a_base, b_base}));
+}
+
 TEST(MatmulBroadcast, BatchDimensionsThatDoNotBroadcastAreAnError) {
   EXPECT_TRUE(throws_error_containing([] { matmul(zeros({2, 3, 4}), zeros({3, 4, 5})); },
                                       {"matmul", "[2, 3, 4]", "[3, 4, 5]", "broadcast"}));
