@@ -120,6 +120,7 @@ std::tuple<Tensor, Tensor> select_ordered(const Tensor& x, std::int64_t dim, boo
   const AxisSplit split = split_at(shape, d);
   Shape out_shape = shape;
   if (!out_shape.empty()) out_shape[d] = count;
+  else count = 1;  // a 0-dim tensor is its own one element, even for topk(x, 0), as in PyTorch
   Ordered ordered = order_along(x, split, out_shape, descending, static_cast<std::size_t>(count));
   if (any_requires_grad({&x}))
     record(ordered.values,

@@ -392,6 +392,7 @@ TEST(Topk, SortedOrNotTheSameSetAndTiesTakeTheLowerIndex) {
   EXPECT_EQ(none.shape(), (Shape{3, 0}));
   EXPECT_EQ(nothing.dtype(), kInt64);
   EXPECT_EQ(longs(std::get<0>(topk(tensor({3, 1, 2}), 2))), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(std::get<0>(topk(full({}, 1.5), 0)).item<float>(), 1.5f);
 }
 
 TEST(Topk, GradientGoesToTheSelectedElements) {
