@@ -36,6 +36,7 @@
 #include <xgrad/ops/compare.hpp>
 #include <xgrad/ops/dropout.hpp>
 #include <xgrad/ops/conv.hpp>
+#include <xgrad/ops/einsum.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/embedding.hpp>
 #include <xgrad/ops/indexing.hpp>
@@ -44,6 +45,7 @@
 #include <xgrad/ops/normalization.hpp>
 #include <xgrad/ops/pool.hpp>
 #include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/sequence.hpp>
 #include <xgrad/ops/shape.hpp>
 #include <xgrad/ops/tensor_index.hpp>
 #include <xgrad/ops/view.hpp>

@@ -19,6 +19,11 @@ struct kReLU {};
 struct kLeakyReLU {};
 struct kFanIn {};
 struct kFanOut {};
+struct kZeros {};
+struct kConstant {};
+struct kReflect {};
+struct kReplicate {};
+struct kCircular {};
 }  // namespace enumtype
 
 inline constexpr enumtype::kLinear kLinear{};
@@ -34,5 +39,10 @@ inline constexpr enumtype::kReLU kReLU{};
 inline constexpr enumtype::kLeakyReLU kLeakyReLU{};
 inline constexpr enumtype::kFanIn kFanIn{};
 inline constexpr enumtype::kFanOut kFanOut{};
+inline constexpr enumtype::kZeros kZeros{};
+inline constexpr enumtype::kConstant kConstant{};
+inline constexpr enumtype::kReflect kReflect{};
+inline constexpr enumtype::kReplicate kReplicate{};
+inline constexpr enumtype::kCircular kCircular{};
 
 }  // namespace xgrad

@@ -240,6 +240,12 @@ class Tensor {
   // The transpose of a tensor of at most 2 dims.
   Tensor t() const;
   Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+  // Batched products (3-D by 3-D, see ops/linalg.hpp): this [B, n, m] x mat2 [B, m, p]; and
+  // beta * this + alpha * bmm(batch1, batch2), in place for baddbmm_.
+  Tensor bmm(const Tensor& mat2) const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+  Tensor& baddbmm_(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+                   const Scalar& alpha = 1) const;
 
   // ---- shape and indexing (see ops/shape.hpp and ops/indexing.hpp) ---------------------------
   Tensor permute(IntArrayRef dims) const;
@@ -302,6 +308,28 @@ class Tensor {
   Tensor gather(std::int64_t dim, const Tensor& index) const;
   Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
   Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
+
+  // ---- ops for sequences (see ops/sequence.hpp) ----------------------------------------------
+  Tensor tril(std::int64_t diagonal = 0) const;
+  Tensor triu(std::int64_t diagonal = 0) const;
+  Tensor& tril_(std::int64_t diagonal = 0) const;
+  Tensor& triu_(std::int64_t diagonal = 0) const;
+  // (values, int64 indices); ties keep their order.
+  std::tuple<Tensor, Tensor> sort(std::int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> sort(std::optional<bool> stable, std::int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(std::int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(std::int64_t k, std::int64_t dim = -1, bool largest = true, bool sorted = true) const;
+  // Category indices drawn from this tensor's rows of weights (global generator).
+  Tensor multinomial(std::int64_t num_samples, bool replacement = false) const;
+  Tensor cumsum(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor cumprod(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor flip(IntArrayRef dims) const;
+  Tensor roll(IntArrayRef shifts, IntArrayRef dims = {}) const;
+  Tensor repeat(IntArrayRef repeats) const;
+  Tensor repeat_interleave(const Tensor& repeats, std::optional<std::int64_t> dim = std::nullopt,
+                           std::optional<std::int64_t> output_size = std::nullopt) const;
+  Tensor repeat_interleave(std::int64_t repeats, std::optional<std::int64_t> dim = std::nullopt,
+                           std::optional<std::int64_t> output_size = std::nullopt) const;
 
   // ---- comparisons: kBool results with broadcasting (see ops/compare.hpp) --------------------
   Tensor eq(const Tensor& other) const;

@@ -12,25 +12,13 @@
 #include <variant>
 
 #include <xgrad/core/arg.hpp>
+#include <xgrad/core/enum.hpp>
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/nn/expanding_array.hpp>
 #include <xgrad/nn/module.hpp>
 #include <xgrad/nn/module_holder.hpp>
 
 namespace xgrad {
-
-// libtorch's padding modes (torch::kZeros, ...). xgrad's convolution pads with zeros only.
-namespace enumtype {
-struct kZeros {};
-struct kReflect {};
-struct kReplicate {};
-struct kCircular {};
-}  // namespace enumtype
-inline constexpr enumtype::kZeros kZeros{};
-inline constexpr enumtype::kReflect kReflect{};
-inline constexpr enumtype::kReplicate kReplicate{};
-inline constexpr enumtype::kCircular kCircular{};
-
 namespace nn {
 
 using conv_padding_mode_t = std::variant<enumtype::kZeros, enumtype::kReflect, enumtype::kReplicate, enumtype::kCircular>;

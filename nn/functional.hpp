@@ -14,6 +14,7 @@
 #include <xgrad/nn/embedding.hpp>
 #include <xgrad/nn/functional_activation.hpp>
 #include <xgrad/nn/functional_loss_regression.hpp>
+#include <xgrad/nn/functional_sequence.hpp>
 #include <xgrad/nn/conv.hpp>
 #include <xgrad/nn/options.hpp>
 #include <xgrad/nn/pooling.hpp>

@@ -6,6 +6,8 @@
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/kernels/gemm.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/inplace_impl.hpp>
 #include <xgrad/ops/reduce.hpp>
 #include <xgrad/ops/shape.hpp>
 
@@ -29,17 +31,6 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   // Qualified: the dispatching gemm with leading dimensions, not this template.
   xgrad::gemm(trans_a, trans_b, size(m), size(n), size(k), T(1), a, size(trans_a ? m : k), b, size(trans_b ? k : n),
               beta, c, size(n));
-}
-
-// The same product for every batch entry. A stride of 0 means the operand is shared by all entries;
-// for c it means the entries' products are summed into it (c must then start zeroed).
-template <class T>
-void batched_gemm(std::size_t batch, bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-                  const T* a, std::size_t a_stride, const T* b, std::size_t b_stride, T* c, std::size_t c_stride) {
-  for (std::size_t i = 0; i < batch; ++i) {
-    const T beta = (c_stride == 0 && i > 0) ? T(1) : T(0);
-    gemm(trans_a, trans_b, m, n, k, a + i * a_stride, b + i * b_stride, beta, c + i * c_stride);
-  }
 }
 
 // An uninitialised array (every element is written by a gemm with beta = 0), or a zeroed one for
@@ -67,14 +58,65 @@ void check_same_floating(const char* op, const char* name_a, const Tensor& a, co
 
 // ---- matmul ------------------------------------------------------------------------------------
 
+// Which matrix of one operand each of the plan's products reads. Operands whose batch dimensions
+// equal the output's read matrix i for product i (stride), an operand without batch dimensions reads
+// its one matrix every time (stride 0), and one broadcast against the other (NumPy's rule, e.g.
+// [B, 1, T, D] against [H, D, T]) lists its matrix for every product.
+struct BatchMap {
+  std::size_t matrix_size = 0;          // elements per matrix
+  bool batched = false;                 // products read different matrices (stride or list)
+  std::vector<std::size_t> matrix_of;   // set only when broadcast; empty otherwise
+  std::size_t matrices = 1;             // how many matrices the operand holds
+
+  std::size_t offset(std::size_t product) const {
+    if (!matrix_of.empty()) return matrix_of[product] * matrix_size;
+    return batched ? product * matrix_size : 0;
+  }
+  // True when some matrix feeds several products, so its gradient is a sum over them.
+  bool shared(std::size_t products) const { return matrices < products; }
+};
+
 // How a matmul maps onto gemm calls: `batch` products of (m x k) by (k x n). A 1-D operand is a
-// single row (a) or column (b). An operand without batch dimensions has stride 0 (shared); when
-// only a has them, its rows are folded into m so the whole product is one gemm.
+// single row (a) or column (b). When only a has batch dimensions, its rows are folded into m so the
+// whole product is one gemm.
 struct MatmulPlan {
   std::size_t batch = 1, m = 1, k = 1, n = 1;
-  bool a_batched = false, b_batched = false;
+  BatchMap a, b;
   Shape out_shape;
 };
+
+// For each product (a row-major walk over the output's batch dimensions), the matrix an operand
+// with batch dimensions `batch` reads: broadcast dimensions of size 1 stay at index 0.
+std::vector<std::size_t> broadcast_matrix_indices(const Shape& batch, const Shape& out_batch) {
+  const std::size_t rank = out_batch.size(), offset = rank - batch.size();
+  std::vector<std::size_t> strides(rank, 0);
+  std::size_t stride = 1;
+  for (std::size_t d = rank; d-- > offset;) {
+    const auto size = static_cast<std::size_t>(batch[d - offset]);
+    strides[d] = size == 1 ? 0 : stride;
+    stride *= size;
+  }
+  std::vector<std::size_t> indices(static_cast<std::size_t>(numel_of(out_batch)));
+  std::vector<std::int64_t> position(rank, 0);
+  for (std::size_t& index : indices) {
+    index = 0;
+    for (std::size_t d = 0; d < rank; ++d) index += static_cast<std::size_t>(position[d]) * strides[d];
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++position[d] < out_batch[d]) break;
+      position[d] = 0;
+    }
+  }
+  return indices;
+}
+
+BatchMap batch_map(const Shape& batch, const Shape& out_batch, std::size_t matrix_size) {
+  BatchMap map;
+  map.matrix_size = matrix_size;
+  map.matrices = static_cast<std::size_t>(numel_of(batch));
+  map.batched = !batch.empty();
+  if (map.batched && batch != out_batch) map.matrix_of = broadcast_matrix_indices(batch, out_batch);
+  return map;
+}
 
 MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
   // Messages are built only on failure: shape_str allocates, and this runs on every product.
@@ -93,82 +135,97 @@ MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
 
   const Shape a_batch(a.begin(), a.end() - std::min<std::size_t>(a.size(), 2));
   const Shape b_batch(b.begin(), b.end() - std::min<std::size_t>(b.size(), 2));
-  if (!a_batch.empty() && !b_batch.empty() && a_batch != b_batch)
-    throw Error(concat("matmul: batch dimensions of shapes ", shape_str(a), " and ", shape_str(b), " differ (",
-                       shape_str(a_batch), " vs ", shape_str(b_batch),
-                       "); they must be equal, or one operand must be 1-D or 2-D"));
-  plan.out_shape = a_batch.empty() ? b_batch : a_batch;
+  Shape out_batch = a_batch;
+  if (a_batch != b_batch) {
+    try {
+      out_batch = broadcast_shapes(a_batch, b_batch, "matmul");
+    } catch (const Error&) {
+      throw Error(concat("matmul: batch dimensions of shapes ", shape_str(a), " and ", shape_str(b),
+                         " do not broadcast (", shape_str(a_batch), " vs ", shape_str(b_batch),
+                         "); each pair of sizes, aligned from the right, must be equal or contain a 1"));
+    }
+  }
+  plan.out_shape = out_batch;
   if (a.size() >= 2) plan.out_shape.push_back(plan.m);
   if (b.size() >= 2) plan.out_shape.push_back(plan.n);
 
-  plan.a_batched = !a_batch.empty();
-  plan.b_batched = !b_batch.empty();
-  plan.batch = numel_of(a_batch.empty() ? b_batch : a_batch);
-  if (plan.a_batched && !plan.b_batched) {  // [*, m, k] x [k, n]: all rows of a in one gemm
+  plan.batch = numel_of(out_batch);
+  if (!a_batch.empty() && b_batch.empty()) {  // [*, m, k] x [k, n]: all rows of a in one gemm
     plan.m *= plan.batch;
     plan.batch = 1;
-    plan.a_batched = false;
+    plan.a = batch_map({}, {}, plan.m * plan.k);
+    plan.b = batch_map({}, {}, plan.k * plan.n);
+    return plan;
   }
+  plan.a = batch_map(a_batch, out_batch, plan.m * plan.k);
+  plan.b = batch_map(b_batch, out_batch, plan.k * plan.n);
   return plan;
 }
 
-// For the create_graph path of matmul: a gradient computed per batch entry for an operand that
-// every entry shared is summed over the batch, and a vector operand made a matrix gets its shape back.
-Tensor summed_to_operand(const Tensor& grad, const Tensor& operand) {
-  const Tensor summed = grad.dim() > 2 && operand.dim() <= 2
-                            ? sum(reshape(grad, {std::int64_t{-1}, grad.size(-2), grad.size(-1)}), 0)
-                            : grad;
-  return reshape(summed, operand.shape());
+// c_i = a_i b_i for every product i: c's matrices are contiguous, a's and b's found through their maps.
+template <class T>
+void batched_gemm(const MatmulPlan& p, const T* a, const T* b, T* c) {
+  for (std::size_t i = 0; i < p.batch; ++i)
+    gemm(false, false, p.m, p.n, p.k, a + p.a.offset(i), b + p.b.offset(i), T(0), c + i * p.m * p.n);
 }
 
-// d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed for a shared operand)
+// dA_i = dC_i B_i^T for every product, into the matrix of A that product read; a matrix read by
+// several products receives the sum of their gradients.
+template <class T>
+Array<T> gradient_of_a(const MatmulPlan& p, const Shape& a_shape, const T* dc, const T* b) {
+  const bool shared = p.a.shared(p.batch);
+  Array<T> da = output_array<T>(a_shape, shared);
+  for (std::size_t i = 0; i < p.batch; ++i)
+    gemm(false, true, p.m, p.k, p.n, dc + i * p.m * p.n, b + p.b.offset(i), shared ? T(1) : T(0),
+         da.data() + p.a.offset(i));
+  return da;
+}
+
+// dB_i = A_i^T dC_i, likewise.
+template <class T>
+Array<T> gradient_of_b(const MatmulPlan& p, const Shape& b_shape, const T* a, const T* dc) {
+  const bool shared = p.b.shared(p.batch);
+  Array<T> db = output_array<T>(b_shape, shared);
+  for (std::size_t i = 0; i < p.batch; ++i)
+    gemm(true, false, p.k, p.n, p.m, a + p.a.offset(i), dc + i * p.m * p.n, shared ? T(1) : T(0),
+         db.data() + p.b.offset(i));
+  return db;
+}
+
+// d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed over the entries
+// that share an operand's matrix)
 struct MatmulBackward final : Node {
-  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan)
-      : a(std::move(a)), b(std::move(b)), plan(std::move(plan)), node_name(name_for(this->a.dim(), this->b.dim())) {}
+  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan, const char* node_name)
+      : a(std::move(a)), b(std::move(b)), plan(std::move(plan)), node_name(node_name) {}
   const char* name() const override { return node_name; }
-  // PyTorch dispatches matmul by rank to mm, mv, dot or a batched product and names the node after it.
-  static const char* name_for(std::int64_t a_dim, std::int64_t b_dim) {
-    if (a_dim == 2 && b_dim == 2) return "MmBackward0";
-    if (a_dim == 2 && b_dim == 1) return "MvBackward0";
-    if (a_dim == 1 && b_dim == 1) return "DotBackward0";
-    return "UnsafeViewBackward0";
-  }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: the same products as recorded matmuls, with a vector operand made a matrix (a
-    // row for a, a column for b) and the upstream given the matching shape.
+    // row for a, a column for b) and the upstream given the matching shape; sum_to adds up the
+    // entries that shared a matrix.
     if (GradMode::is_enabled()) {
       const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
       const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
-      Shape out_shape = a2.dim() >= b2.dim() ? a2.shape() : b2.shape();
-      out_shape[out_shape.size() - 2] = a2.size(-2);
-      out_shape[out_shape.size() - 1] = b2.size(-1);
+      const Shape a_shape = a2.shape(), b_shape = b2.shape();
+      const Shape a_batch(a_shape.begin(), a_shape.end() - 2);
+      const Shape b_batch(b_shape.begin(), b_shape.end() - 2);
+      Shape out_shape = broadcast_shapes(a_batch, b_batch, "matmul backward");
+      out_shape.push_back(a2.size(-2));
+      out_shape.push_back(b2.size(-1));
       const Tensor dc = reshape(grad, out_shape);
       std::vector<Tensor> grads(2);
-      if (needs_input_grad(0)) grads[0] = summed_to_operand(matmul(dc, transpose(b2, -1, -2)), a);
-      if (needs_input_grad(1)) grads[1] = summed_to_operand(matmul(transpose(a2, -1, -2), dc), b);
+      if (needs_input_grad(0))
+        grads[0] = reshape(sum_to(matmul(dc, transpose(b2, -1, -2)), a2.shape()), a.shape());
+      if (needs_input_grad(1))
+        grads[1] = reshape(sum_to(matmul(transpose(a2, -1, -2), dc), b2.shape()), b.shape());
       return grads;
     }
     return visit_floating(grad.dtype(), "matmul backward", [&](auto tag) {
       using T = decltype(tag);
-      const MatmulPlan& p = plan;
       const T* dc = array<T>(grad).data();
-      const std::size_t c_stride = p.m * p.n;
-      const std::size_t a_stride = p.a_batched ? p.m * p.k : 0;
-      const std::size_t b_stride = p.b_batched ? p.k * p.n : 0;
       std::vector<Tensor> grads(2);
-      if (needs_input_grad(0)) {  // dA (m x k) = dC (m x n) . B^T, B stored k x n
-        Array<T> da = output_array<T>(a.shape(), !p.a_batched);
-        batched_gemm<T>(p.batch, false, true, p.m, p.k, p.n, dc, c_stride, array<T>(b).data(), b_stride, da.data(),
-                        a_stride);
-        grads[0] = make_tensor(std::move(da));
-      }
-      if (needs_input_grad(1)) {  // dB (k x n) = A^T . dC (m x n), A stored m x k
-        Array<T> db = output_array<T>(b.shape(), !p.b_batched);
-        batched_gemm<T>(p.batch, true, false, p.k, p.n, p.m, array<T>(a).data(), a_stride, dc, c_stride, db.data(),
-                        b_stride);
-        grads[1] = make_tensor(std::move(db));
-      }
+      if (needs_input_grad(0)) grads[0] = make_tensor(gradient_of_a<T>(plan, a.shape(), dc, array<T>(b).data()));
+      if (needs_input_grad(1)) grads[1] = make_tensor(gradient_of_b<T>(plan, b.shape(), array<T>(a).data(), dc));
       return grads;
     });
   }
@@ -181,21 +238,36 @@ struct MatmulBackward final : Node {
   const char* node_name;
 };
 
+// PyTorch dispatches matmul by rank to mm, mv, dot or a batched product and names the node after
+// the last op it ran: a vector times a matrix is a squeezed mm, a matrix times a batch is computed
+// transposed and copied back.
+const char* matmul_node_name(std::int64_t a_dim, std::int64_t b_dim) {
+  if (a_dim == 2 && b_dim == 2) return "MmBackward0";
+  if (a_dim == 2 && b_dim == 1) return "MvBackward0";
+  if (a_dim == 1 && b_dim == 1) return "DotBackward0";
+  if (a_dim == 1 && b_dim == 2) return "SqueezeBackward3";
+  if (a_dim == 2) return "CloneBackward0";
+  return "UnsafeViewBackward0";
+}
+
+// The product without checks of dtype; bmm and matmul share it.
+Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const char* node_name) {
+  Tensor out = visit_floating(a.dtype(), "matmul", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> c = output_array<T>(plan.out_shape, false);
+    batched_gemm<T>(plan, array<T>(a).data(), array<T>(b).data(), c.data());
+    return make_tensor(std::move(c));
+  });
+  if (any_requires_grad({&a, &b}))
+    record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan), node_name), {&a, &b}, {&a, &b});
+  return out;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_floating("matmul", "a", a, "b", b);
-  MatmulPlan plan = plan_matmul(a.shape(), b.shape());
-  Tensor out = visit_floating(a.dtype(), "matmul", [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> c = output_array<T>(plan.out_shape, false);
-    batched_gemm<T>(plan.batch, false, false, plan.m, plan.n, plan.k, array<T>(a).data(),
-                    plan.a_batched ? plan.m * plan.k : 0, array<T>(b).data(), plan.b_batched ? plan.k * plan.n : 0,
-                    c.data(), plan.m * plan.n);
-    return make_tensor(std::move(c));
-  });
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan)), {&a, &b}, {&a, &b});
-  return out;
+  return planned_product(a, b, plan_matmul(a.shape(), b.shape()), matmul_node_name(a.dim(), b.dim()));
 }
 
 // ---- linear ------------------------------------------------------------------------------------
@@ -356,5 +428,93 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
 }
 
+// ---- bmm and baddbmm ---------------------------------------------------------------------------
+
+namespace {
+
+// True when `from` broadcasts to exactly `to` (each size, aligned from the right, equal or 1).
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  const std::size_t offset = to.size() - from.size();
+  for (std::size_t d = 0; d < from.size(); ++d)
+    if (from[d] != 1 && from[d] != to[offset + d]) return false;
+  return true;
+}
+
+// batch1 [B, N, M] and batch2 [B, M, P], as ATen checks them (its words after the op's name).
+void check_batches(const char* op, const Tensor& batch1, const Tensor& batch2) {
+  check_same_floating(op, "batch1", batch1, "batch2", batch2);
+  const char* names[] = {"batch1", "batch2"};
+  const Tensor* operands[] = {&batch1, &batch2};
+  for (int i = 0; i < 2; ++i)
+    if (operands[i]->dim() != 3)
+      throw Error(concat(op, ": ", names[i], " must be a 3D tensor, got shape ", shape_str(operands[i]->shape())));
+  if (batch2.size(0) != batch1.size(0) || batch2.size(1) != batch1.size(2))
+    throw Error(concat(op, ": Expected size for first two dimensions of batch2 tensor to be: [", batch1.size(0), ", ",
+                       batch1.size(2), "] but got: [", batch2.size(0), ", ", batch2.size(1), "] (batch1 ",
+                       shape_str(batch1.shape()), ", batch2 ", shape_str(batch2.shape()), ")"));
+}
+
+// out = beta self + alpha batch1 batch2:
+//   d self = sum_to(beta g, self.shape), d batch1 = alpha g batch2^T, d batch2 = alpha batch1^T g
+// The gradients are recorded bmm and multiplications, so create_graph differentiates them again.
+struct BaddbmmBackward final : Node {
+  BaddbmmBackward(Shape self_shape, Tensor batch1, Tensor batch2, double beta, double alpha)
+      : self_shape(std::move(self_shape)), batch1(std::move(batch1)), batch2(std::move(batch2)), beta(beta),
+        alpha(alpha) {}
+  const char* name() const override { return "BaddbmmBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    std::vector<Tensor> grads(3);
+    if (needs_input_grad(0)) grads[0] = sum_to(grad * beta, self_shape);
+    if (needs_input_grad(1)) grads[1] = bmm(grad, batch2.transpose(1, 2)) * alpha;
+    if (needs_input_grad(2)) grads[2] = bmm(batch1.transpose(1, 2), grad) * alpha;
+    return grads;
+  }
+  void release_saved() override { batch1 = batch2 = Tensor(); }
+  Shape self_shape;
+  Tensor batch1, batch2;
+  double beta, alpha;
+};
+
+}  // namespace
+
+Tensor bmm(const Tensor& batch1, const Tensor& batch2) {
+  check_batches("bmm", batch1, batch2);
+  return planned_product(batch1, batch2, plan_matmul(batch1.shape(), batch2.shape()), "BmmBackward0");
+}
+
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
+               const Scalar& alpha) {
+  check_batches("baddbmm", batch1, batch2);
+  check_same_floating("baddbmm", "self", self, "batch1", batch1);
+  const Shape out_shape = {batch1.size(0), batch1.size(1), batch2.size(2)};
+  if (!broadcasts_to(self.shape(), out_shape))
+    throw Error(concat("baddbmm: self of shape ", shape_str(self.shape()), " cannot be broadcast to the product's shape ",
+                       shape_str(out_shape), " (batch1 ", shape_str(batch1.shape()), ", batch2 ",
+                       shape_str(batch2.shape()), ")"));
+  const double beta_value = beta.toDouble(), alpha_value = alpha.toDouble();
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    Tensor product = bmm(batch1, batch2);
+    if (alpha_value != 1.0) product = product * alpha_value;
+    // beta = 0 ignores self, so NaN or infinity there does not reach the result (ATen's rule).
+    out = beta_value == 0.0 ? product : product + (beta_value == 1.0 ? self : self * beta_value);
+  }
+  if (any_requires_grad({&self, &batch1, &batch2}))
+    record(out, std::make_shared<BaddbmmBackward>(self.shape(), batch1, batch2, beta_value, alpha_value),
+           {&self, &batch1, &batch2}, {&batch1, &batch2});
+  return out;
+}
+
+Tensor Tensor::bmm(const Tensor& mat2) const { return xgrad::bmm(*this, mat2); }
+Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) const {
+  return xgrad::baddbmm(*this, batch1, batch2, beta, alpha);
+}
+Tensor& Tensor::baddbmm_(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) const {
+  return apply_in_place(const_cast<Tensor&>(*this), "baddbmm_", [&](const Tensor& old) {
+    return xgrad::baddbmm(old, batch1, batch2, beta, alpha);
+  });
+}
 
 }  // namespace xgrad

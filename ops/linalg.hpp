@@ -7,6 +7,7 @@
 // and sums instead, so they can be differentiated again.
 #include <cstdint>
 
+#include <xgrad/core/scalar.hpp>
 #include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
@@ -17,15 +18,25 @@ namespace xgrad {
 //   [m, k]    x [k]       -> [m]        (b is a column vector)
 //   [k]       x [k]       -> []         (dot product, a 0-dim tensor)
 //   [*, m, k] x [k, n]    -> [*, m, n]  (one gemm over all the leading dimensions' rows)
-//   [*, m, k] x [*, k, n] -> [*, m, n]  (batched; the leading dimensions must be equal, or one side
-//                                        must have none, e.g. [m, k] x [*, k, n])
-// Gradient, for C = A B with upstream dC: dA = dC B^T and dB = A^T dC (summed over the batch for
-// an operand that was shared by every batch entry).
+//   [*a, m, k] x [*b, k, n] -> [*, m, n] (batched; the batch dimensions *a and *b broadcast as
+//                                        NumPy's: (B, H, T, D) x (B, H, D, T), (B, 1, T, D) x
+//                                        (H, D, T) -> (B, H, T, T); a 1-D operand has none)
+// Gradient, for C = A B with upstream dC: dA = dC B^T and dB = A^T dC (summed over the batch
+// entries that shared an operand's matrix).
 Tensor matmul(const Tensor& a, const Tensor& b);
 
 // The product of two matrices, [m, k] x [k, n] -> [m, n] (both exactly 2-D, else an Error); the
 // gradient is matmul's.
 Tensor mm(const Tensor& a, const Tensor& b);
+
+// Batched matrix products, as torch.bmm: batch1 [B, n, m] x batch2 [B, m, p] -> [B, n, p], both
+// exactly 3-D with equal B (no broadcasting, unlike matmul). Gradient: matmul's.
+Tensor bmm(const Tensor& batch1, const Tensor& batch2);
+// beta self + alpha bmm(batch1, batch2), as torch.baddbmm; self broadcasts to [B, n, p]. With beta
+// = 0 self is ignored (NaN and infinity in it do not reach the result). Gradients: d self = beta g
+// (summed to self's shape), d batch1 = alpha g batch2^T, d batch2 = alpha batch1^T g.
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+               const Scalar& alpha = 1);
 // The transpose of a matrix; a tensor of 0 or 1 dims is returned as it is (as torch.t).
 Tensor t(const Tensor& a);
 
