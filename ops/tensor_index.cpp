@@ -500,7 +500,7 @@ Tensor index(const Tensor& x, ArrayRef<indexing::TensorIndex> indices) {
 
 Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const { return xgrad::index(*this, indices); }
 Tensor Tensor::index(std::initializer_list<indexing::TensorIndex> indices) const {
-  return xgrad::index(*this, ArrayRef<indexing::TensorIndex>(indices));
+  return xgrad::index(*this, ArrayRef<indexing::TensorIndex>(indices.begin(), indices.size()));
 }
 
 Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor& values) const {
@@ -517,14 +517,14 @@ Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor
   return const_cast<Tensor&>(*this);
 }
 Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values) const {
-  return index_put_(ArrayRef<indexing::TensorIndex>(indices), values);
+  return index_put_(ArrayRef<indexing::TensorIndex>(indices.begin(), indices.size()), values);
 }
 Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Scalar& value) const {
   check(defined(), "index_put_: called on an undefined tensor");
   return index_put_(indices, scalar_like(value, *this));
 }
 Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const {
-  return index_put_(ArrayRef<indexing::TensorIndex>(indices), value);
+  return index_put_(ArrayRef<indexing::TensorIndex>(indices.begin(), indices.size()), value);
 }
 
 Tensor& Tensor::index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
