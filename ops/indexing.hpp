@@ -2,9 +2,9 @@
 // Indexing: picking parts of a tensor (select, slice, narrow, index_select), overwriting the parts a
 // mask marks (masked_fill, where), and joining tensors (cat, stack).
 //
-// Every result is a new contiguous tensor. PyTorch returns views for select, slice and narrow (a
-// write into the view changes the original); xgrad copies, so writing into a result never changes
-// the tensor it came from. Values and gradients are the same either way.
+// select, slice and narrow return views, as PyTorch's: the result shares x's storage, so a write
+// into either is seen by the other (ops/view.cpp). index_select, masked_fill, where, cat and stack
+// return new tensors.
 //
 // A dim may be negative and then counts from the end; a dim, index or range out of bounds is an
 // Error naming the op, the argument, its value and the shape. These ops work for every dtype (bool,

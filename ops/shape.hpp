@@ -11,17 +11,19 @@ namespace xgrad {
 // naming both shapes). One size may be -1: it is inferred from the others. d/dx = g reshaped back
 // to x's shape.
 Tensor reshape(const Tensor& x, IntArrayRef shape);
-// reshape under view's name, so that its errors name the op the program called.
+// The same elements with a new shape, sharing x's storage; an Error (PyTorch's, which suggests
+// reshape) when x's strides cannot express it, as for most transposed tensors. reshape returns
+// such a view when it can and a copy otherwise.
 Tensor view(const Tensor& x, IntArrayRef shape);
 // x broadcast (NumPy rules) to `shape`, materialised; x's shape must broadcast to exactly `shape`.
 // d/dx = sum_to(g, x.shape).
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 // x's dims reordered: result dim k is x's dim dims[k], so a [2, 3, 4] tensor permuted by {2, 0, 1}
 // has shape [4, 2, 3]. dims holds each of x's dims exactly once (negative ones count from the end).
-// A copy, not a view. d/dx = permute(g, inverse of dims).
+// A view of x's storage (ops/view.cpp). d/dx = permute(g, inverse of dims).
 Tensor permute(const Tensor& x, IntArrayRef dims);
-// x repeated along its size-1 dims (and along new leading dims) to `sizes`, materialised: [3, 1]
-// expanded to {2, 3, 4} repeats each value 8 times. -1 keeps a dim's size (not allowed for a new
+// x repeated along its size-1 dims (and along new leading dims) to `sizes`, as a view whose
+// repeated dims have stride 0: [3, 1] expanded to {2, 3, 4} reads each value 8 times. -1 keeps a dim's size (not allowed for a new
 // leading dim); a dim whose size is not 1 cannot change. d/dx = g summed back to x's shape.
 Tensor expand(const Tensor& x, IntArrayRef sizes);
 // expand(x, other.sizes()).
