@@ -15,23 +15,6 @@ namespace xgrad {
 
 namespace {
 
-// The offset from data_ptr() of each element, in row-major order of the tensor's sizes.
-std::vector<std::int64_t> element_positions(const Tensor& t) {
-  const Shape sizes = t.shape();
-  const std::vector<std::int64_t> strides = t.strides();
-  std::vector<std::int64_t> positions(static_cast<std::size_t>(t.numel()));
-  std::vector<std::int64_t> index(sizes.size(), 0);
-  for (std::size_t k = 0; k < positions.size(); ++k) {
-    std::int64_t at = 0;
-    for (std::size_t d = 0; d < sizes.size(); ++d) at += index[d] * strides[d];
-    positions[k] = at;
-    for (std::size_t d = sizes.size(); d-- > 0;) {
-      if (++index[d] < sizes[d]) break;
-      index[d] = 0;
-    }
-  }
-  return positions;
-}
 
 // Its own generator, so a gradcheck does not shift the user's random stream.
 Tensor random_upstream(const Shape& shape, std::uint64_t seed = 20240613) {
@@ -100,7 +83,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     // Perturbed in place where the input's elements live: through its strides, so a view or a
     // transposed input is checked as it is.
     double* storage = input.data_ptr<double>();
-    const std::vector<std::int64_t> at = element_positions(input);
+    const std::vector<std::int64_t> at = strided::positions({input.shape(), input.strides(), 0});
     const auto x = [&](std::int64_t j) -> double& { return storage[at[static_cast<std::size_t>(j)]]; };
     const double* grad = analytic[i].defined() ? analytic[i].data<double>() : nullptr;
     for (std::int64_t j = 0; j < input.numel(); ++j) {

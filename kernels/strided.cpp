@@ -111,6 +111,14 @@ void scatter(T* buffer, const Layout& layout, const T* dense) {
   });
 }
 
+std::vector<std::int64_t> positions(const Layout& layout) {
+  std::vector<std::int64_t> out(static_cast<std::size_t>(layout.numel()));
+  walk(layout, [&](std::int64_t at, std::int64_t k, std::int64_t n, std::int64_t step) {
+    for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(k + i)] = at + i * step;
+  });
+  return out;
+}
+
 template <class T>
 void scatter_add(T* buffer, const Layout& layout, const T* dense) {
   walk(layout, [&](std::int64_t at, std::int64_t k, std::int64_t n, std::int64_t step) {

@@ -40,6 +40,8 @@ void gather(const T* buffer, const Layout& layout, T* dense);
 // buffer[position of the k-th element] = dense[k]
 template <class T>
 void scatter(T* buffer, const Layout& layout, const T* dense);
+// The buffer position of each element of `layout`, in row-major order.
+std::vector<std::int64_t> positions(const Layout& layout);
 // buffer[position of the k-th element] += dense[k]
 template <class T>
 void scatter_add(T* buffer, const Layout& layout, const T* dense);

@@ -30,6 +30,14 @@ std::size_t normalize_dim(std::int64_t dim, const Shape& shape, const char* op) 
   return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
 }
 
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  const std::size_t offset = to.size() - from.size();
+  for (std::size_t d = 0; d < from.size(); ++d)
+    if (from[d] != 1 && from[d] != to[offset + d]) return false;
+  return true;
+}
+
 AxisSplit split_at(const Shape& shape, std::size_t dim) {
   AxisSplit split;
   if (shape.empty()) return split;

@@ -23,6 +23,10 @@ bool same_shape(const Array<T>& a, const Array<T>& b) {
 
 // ---- dims ---------------------------------------------------------------------------------------
 
+// True when `from` broadcasts to exactly `to` (each size, aligned from the right, equal or 1):
+// NumPy's rule one way, without building the common shape.
+bool broadcasts_to(const Shape& from, const Shape& to);
+
 // A possibly negative dim as an index into a shape of rank `rank`. Throws Error naming op, dim and
 // shape when it is outside [-rank, rank). A 0-dim tensor accepts 0 and -1, as in PyTorch.
 std::size_t normalize_dim(std::int64_t dim, const Shape& shape, const char* op);

@@ -6,6 +6,7 @@
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/kernels/gemm.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/inplace_impl.hpp>
 #include <xgrad/ops/reduce.hpp>
@@ -431,15 +432,6 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 // ---- bmm and baddbmm ---------------------------------------------------------------------------
 
 namespace {
-
-// True when `from` broadcasts to exactly `to` (each size, aligned from the right, equal or 1).
-bool broadcasts_to(const Shape& from, const Shape& to) {
-  if (from.size() > to.size()) return false;
-  const std::size_t offset = to.size() - from.size();
-  for (std::size_t d = 0; d < from.size(); ++d)
-    if (from[d] != 1 && from[d] != to[offset + d]) return false;
-  return true;
-}
 
 // batch1 [B, N, M] and batch2 [B, M, P], as ATen checks them (its words after the op's name).
 void check_batches(const char* op, const Tensor& batch1, const Tensor& batch2) {

@@ -224,22 +224,9 @@ Plan plan_index(const Tensor& x, const std::vector<std::optional<Tensor>>& indic
   plan.shape = before;
   plan.shape.insert(plan.shape.end(), index_shape.begin(), index_shape.end());
   plan.shape.insert(plan.shape.end(), after.begin(), after.end());
-  // Positions of the plain dims, row-major, as offsets.
-  const auto offsets = [](const Shape& sizes, const std::vector<std::int64_t>& steps) {
-    std::vector<std::int64_t> out(static_cast<std::size_t>(numel_of(sizes)));
-    std::vector<std::int64_t> index(sizes.size(), 0);
-    for (std::size_t k = 0; k < out.size(); ++k) {
-      std::int64_t position = 0;
-      for (std::size_t d = 0; d < sizes.size(); ++d) position += index[d] * steps[d];
-      out[k] = position;
-      for (std::size_t d = sizes.size(); d-- > 0;) {
-        if (++index[d] < sizes[d]) break;
-        index[d] = 0;
-      }
-    }
-    return out;
-  };
-  const std::vector<std::int64_t> outer = offsets(before, before_strides), inner = offsets(after, after_strides);
+  // Positions of the plain dims before and after the picked ones, row-major.
+  const std::vector<std::int64_t> outer = strided::positions({before, before_strides, 0});
+  const std::vector<std::int64_t> inner = strided::positions({after, after_strides, 0});
   auto at = std::make_shared<std::vector<std::int64_t>>();
   at->reserve(outer.size() * base.size() * inner.size());
   for (const std::int64_t o : outer)
@@ -294,17 +281,22 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
     out.advanced[static_cast<std::size_t>(dim)] = t;
     dim += width;
   };
+  // An integer, or a 0-dim int64 tensor, picks like select (a view).
+  const auto select_at = [&](std::int64_t i) {
+    const std::int64_t size = out.view.size(dim);
+    if (i < -size || i >= size)
+      throw Error(concat(op, ": index ", i, " is out of bounds for dimension ", source_dim, " with size ", size));
+    out.view = out.view.select(dim, i);
+    ++source_dim;
+  };
+  // true or false, or a 0-dim mask: Python's x[True] / x[False], a new dim kept whole or emptied.
+  const auto new_dim_kept = [&](bool kept) {
+    out.view = out.view.unsqueeze(dim);
+    record_tensor(zeros({kept ? 1 : 0}, kInt64), 1);
+  };
   for (const TensorIndex& index : indices) {
     switch (index.kind()) {
-      case TensorIndex::Kind::Integer: {
-        const std::int64_t size = out.view.size(dim);
-        if (index.integer() < -size || index.integer() >= size)
-          throw Error(concat(op, ": index ", index.integer(), " is out of bounds for dimension ", source_dim,
-                             " with size ", size));
-        out.view = out.view.select(dim, index.integer());
-        ++source_dim;
-        break;
-      }
+      case TensorIndex::Kind::Integer: select_at(index.integer()); break;
       case TensorIndex::Kind::Slice: {
         const indexing::Slice& s = index.slice();
         if (s.step() <= 0) throw Error(concat(op, ": step must be greater than zero, got ", s.step()));
@@ -321,28 +313,16 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
         out.view = out.view.unsqueeze(dim);
         ++dim;
         break;
-      case TensorIndex::Kind::Boolean:
-        // Python's x[True] / x[False]: a new dim, kept whole or emptied.
-        out.view = out.view.unsqueeze(dim);
-        record_tensor(index.boolean() ? zeros({1}, kInt64) : zeros({0}, kInt64), 1);
-        break;
+      case TensorIndex::Kind::Boolean: new_dim_kept(index.boolean()); break;
       case TensorIndex::Kind::Tensor: {
         const Tensor& t = index.tensor();
         check(t.defined(), op, ": an index tensor is undefined");
-        // A 0-dim mask is Python's x[True] / x[False].
         if (t.dim() == 0 && is_mask(t)) {
-          out.view = out.view.unsqueeze(dim);
-          record_tensor(t.item<bool>() ? zeros({1}, kInt64) : zeros({0}, kInt64), 1);
+          new_dim_kept(t.item<bool>());
           break;
         }
-        // A 0-dim integer tensor picks like an integer (a view), as PyTorch's.
-        if (t.dim() == 0 && !is_mask(t) && t.dtype() == kInt64) {
-          const std::int64_t size = out.view.size(dim);
-          const std::int64_t i = t.item<std::int64_t>();
-          if (i < -size || i >= size)
-            throw Error(concat(op, ": index ", i, " is out of bounds for dimension ", dim, " with size ", size));
-          out.view = out.view.select(dim, i);
-          ++source_dim;
+        if (t.dim() == 0 && t.dtype() == kInt64) {
+          select_at(t.item<std::int64_t>());
           break;
         }
         source_dim += is_mask(t) ? t.dim() : 1;
@@ -354,14 +334,11 @@ Sliced apply_basic(const Tensor& x, ArrayRef<TensorIndex> indices, const char* o
   return out;
 }
 
-// NumPy's rule, one way: `from` can be expanded to `to`.
-bool broadcasts_to(const Shape& from, const Shape& to) {
-  if (from.size() > to.size()) return false;
-  for (std::size_t k = 1; k <= from.size(); ++k) {
-    const std::int64_t size = from[from.size() - k];
-    if (size != 1 && size != to[to.size() - k]) return false;
-  }
-  return true;
+// values' shape without leading dims of size 1 beyond `rank`, as PyTorch's slicePrefix1sSize: what
+// index_put_ writes into a destination of that many dims.
+Shape without_extra_leading_ones(Shape given, std::size_t rank) {
+  while (given.size() > rank && given.front() == 1) given.erase(given.begin());
+  return given;
 }
 
 bool has_tensor(const std::vector<std::optional<Tensor>>& advanced) {
@@ -375,9 +352,7 @@ Tensor values_for(const Tensor& values, const Tensor& self, const Shape& shape, 
     throw Error(concat(op, ": Index put requires the source and destination dtypes match, got ",
                        dtype_name(self.dtype()), " for the destination and ", dtype_name(values.dtype()),
                        " for the source."));
-  // Leading dims of size 1 beyond the result's are dropped, as PyTorch's slicePrefix1sSize.
-  Shape given = values.shape();
-  while (given.size() > shape.size() && given.front() == 1) given.erase(given.begin());
+  const Shape given = without_extra_leading_ones(values.shape(), shape.size());
   if (!broadcasts_to(given, shape))
     throw Error(concat(op, ": shape mismatch: value tensor of shape ", shape_str(values.shape()),
                        " cannot be broadcast to indexing result of shape ", shape_str(shape)));
@@ -507,10 +482,7 @@ Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor
   Sliced sliced = apply_basic(*this, indices, "index_put_");
   if (!has_tensor(sliced.advanced)) {
     check(values.defined(), "index_put_: the values are an undefined tensor");
-    // Leading dims of size 1 beyond the destination's are dropped, as PyTorch's slicePrefix1sSize.
-    Shape given = values.shape();
-    while (given.size() > static_cast<std::size_t>(sliced.view.dim()) && given.front() == 1) given.erase(given.begin());
-    sliced.view.copy_(values.reshape(given));
+    sliced.view.copy_(values.reshape(without_extra_leading_ones(values.shape(), sliced.view.shape().size())));
     return const_cast<Tensor&>(*this);
   }
   put_in_place(sliced.view, sliced.advanced, values, false, "index_put_");
