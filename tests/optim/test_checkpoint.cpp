@@ -3,8 +3,6 @@
 // layout; and files that do not fit the optimiser, which must leave it untouched.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <xgrad/nn/npz_impl.hpp>
 
 #include <cstring>
@@ -13,36 +11,17 @@
 #include <functional>
 #include <map>
 
+#include "checkpoint_files.hpp"
 #include "compare.hpp"
 
 namespace xgrad {
 namespace {
 
-namespace fs = std::filesystem;
 namespace F = nn::functional;
 using testing::throws_error_containing;
 
-class OptimizerCheckpoint : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory = fs::temp_directory_path() / (std::string("xgrad_optimizer_checkpoint_") + info->name() + "_" +
-                                             std::to_string(static_cast<long long>(::getpid())));
-    fs::remove_all(directory);
-    fs::create_directories(directory);
-    model_path = (directory / "model.npz").string();
-    optimizer_path = (directory / "optimizer.npz").string();
-  }
-  void TearDown() override { fs::remove_all(directory); }
-
-  fs::path directory;
-  std::string model_path, optimizer_path;
-};
-
-nn::Sequential make_model(std::uint64_t seed) {
-  manual_seed(seed);
-  return nn::Sequential{nn::Linear(3, 8), nn::Tanh(), nn::Linear(8, 4)};
-}
+// A fresh directory per test (checkpoint_files.hpp).
+class OptimizerCheckpoint : public testing::CheckpointFiles {};
 
 // One step on a fixed batch that depends on the step number, so every step sees other data.
 void train(nn::Sequential& model, optim::Optimizer& optimizer, optim::StepLR* scheduler, int first, int steps) {
@@ -96,7 +75,7 @@ const std::map<std::string, MakeOptimizer>& every_optimizer() {
 // the load, and 6 is a multiple of 3, so it lowers the rate at the same steps as the old one.
 TEST_F(OptimizerCheckpoint, ResumedTrainingFollowsTheSameTrajectoryBitwise) {
   for (const auto& [name, make] : every_optimizer()) {
-    nn::Sequential model = make_model(1);
+    nn::Sequential model = testing::checkpoint_model(1);
     auto optimizer = make(model->parameters());
     optim::StepLR scheduler(*optimizer, 3, 0.5);
     train(model, *optimizer, &scheduler, 0, 6);
@@ -104,7 +83,7 @@ TEST_F(OptimizerCheckpoint, ResumedTrainingFollowsTheSameTrajectoryBitwise) {
     xgrad::save(*optimizer, optimizer_path);
     train(model, *optimizer, &scheduler, 6, 5);
 
-    nn::Sequential resumed = make_model(2);
+    nn::Sequential resumed = testing::checkpoint_model(2);
     auto resumed_optimizer = make(resumed->parameters());
     resumed_optimizer->param_groups()[0].options().set_lr(0.5);
     xgrad::load(resumed, model_path);
@@ -118,7 +97,7 @@ TEST_F(OptimizerCheckpoint, ResumedTrainingFollowsTheSameTrajectoryBitwise) {
 }
 
 TEST_F(OptimizerCheckpoint, FileLaysOutGroupsOptionsAndState) {
-  nn::Sequential model = make_model(1);
+  nn::Sequential model = testing::checkpoint_model(1);
   std::vector<optim::OptimizerParamGroup> groups;
   groups.emplace_back(model[0]->parameters());
   groups.emplace_back(model[2]->parameters(),
@@ -157,7 +136,7 @@ TEST_F(OptimizerCheckpoint, FileLaysOutGroupsOptionsAndState) {
   EXPECT_EQ(file["state.0.exp_avg"].to_vector<float>(), adam.state()[0].exp_avg.to_vector<float>());
 
   // The groups' options come back with the state.
-  nn::Sequential other = make_model(2);
+  nn::Sequential other = testing::checkpoint_model(2);
   std::vector<optim::OptimizerParamGroup> other_groups;
   other_groups.emplace_back(other[0]->parameters());
   other_groups.emplace_back(other[2]->parameters());
@@ -192,7 +171,7 @@ void rewrite(const std::string& path, const std::function<void(std::vector<npz::
 }
 
 TEST_F(OptimizerCheckpoint, FilesThatDoNotFitAreErrorsAndChangeNothing) {
-  nn::Sequential model = make_model(1);
+  nn::Sequential model = testing::checkpoint_model(1);
   optim::Adam adam(model->parameters(), optim::AdamOptions(0.01));
   train(model, adam, nullptr, 0, 2);
   const std::string saved = optimizer_path;
@@ -207,7 +186,7 @@ TEST_F(OptimizerCheckpoint, FilesThatDoNotFitAreErrorsAndChangeNothing) {
 
   // Another optimiser type: AdamW's entries have Adam's names, the saved name tells them apart.
   xgrad::save(adam, saved);
-  nn::Sequential other = make_model(2);
+  nn::Sequential other = testing::checkpoint_model(2);
   optim::AdamW adamw(other->parameters());
   EXPECT_TRUE(throws_error_containing([&] { xgrad::load(adamw, saved); },
                                       {"load: ", saved, "entry \"optimizer\"", "Adam optimiser", "AdamW"}));
@@ -219,7 +198,7 @@ TEST_F(OptimizerCheckpoint, FilesThatDoNotFitAreErrorsAndChangeNothing) {
   optim::Adam too_many(bigger->parameters());
   EXPECT_TRUE(throws_error_containing([&] { xgrad::load(too_many, saved); },
                                       {"1 parameter groups with 4 parameters", "Adam optimiser 1 with 6"}));
-  nn::Sequential same = make_model(3);
+  nn::Sequential same = testing::checkpoint_model(3);
   std::vector<optim::OptimizerParamGroup> split;
   split.emplace_back(same[0]->parameters());
   split.emplace_back(same[2]->parameters());

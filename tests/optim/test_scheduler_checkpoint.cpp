@@ -3,8 +3,6 @@
 // scheduler entries; and files that do not fit, which must leave optimiser and scheduler untouched.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <xgrad/nn/npz_impl.hpp>
 
 #include <algorithm>
@@ -12,38 +10,19 @@
 #include <functional>
 #include <map>
 
+#include "checkpoint_files.hpp"
 #include "compare.hpp"
 #include "scheduler_golden.hpp"
 
 namespace xgrad {
 namespace {
 
-namespace fs = std::filesystem;
 namespace F = nn::functional;
 using testing::group_lrs;
 using testing::throws_error_containing;
 
-class SchedulerCheckpoint : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory = fs::temp_directory_path() / (std::string("xgrad_scheduler_checkpoint_") + info->name() + "_" +
-                                             std::to_string(static_cast<long long>(::getpid())));
-    fs::remove_all(directory);
-    fs::create_directories(directory);
-    model_path = (directory / "model.npz").string();
-    optimizer_path = (directory / "optimizer.npz").string();
-  }
-  void TearDown() override { fs::remove_all(directory); }
-
-  fs::path directory;
-  std::string model_path, optimizer_path;
-};
-
-nn::Sequential make_model(std::uint64_t seed) {
-  manual_seed(seed);
-  return nn::Sequential{nn::Linear(3, 8), nn::Tanh(), nn::Linear(8, 4)};
-}
+// A fresh directory per test (checkpoint_files.hpp).
+class SchedulerCheckpoint : public testing::CheckpointFiles {};
 
 // The model's weights in one group and its biases in another, so that rates differ by group.
 std::vector<optim::OptimizerParamGroup> weights_and_biases(nn::Sequential& model) {
@@ -121,7 +100,7 @@ constexpr int kSaveAt = 5, kSteps = 11;
 TEST_F(SchedulerCheckpoint, ResumedTrainingFollowsTheUninterruptedRunBitwise) {
   for (const auto& [name, make] : every_scheduler()) {
     SCOPED_TRACE(name);
-    nn::Sequential model = make_model(1);
+    nn::Sequential model = testing::checkpoint_model(1);
     optim::Adam adam(weights_and_biases(model), optim::AdamOptions(0.01));
     const auto scheduler = make(adam);
     Trace uninterrupted;
@@ -135,7 +114,7 @@ TEST_F(SchedulerCheckpoint, ResumedTrainingFollowsTheUninterruptedRunBitwise) {
       }
     }
 
-    nn::Sequential resumed = make_model(2);
+    nn::Sequential resumed = testing::checkpoint_model(2);
     optim::Adam resumed_adam(weights_and_biases(resumed), optim::AdamOptions(0.5));
     const auto resumed_scheduler = make(resumed_adam);
     xgrad::load(resumed, model_path);
@@ -158,7 +137,7 @@ TEST_F(SchedulerCheckpoint, ResumedTrainingFollowsTheUninterruptedRunBitwise) {
 TEST_F(SchedulerCheckpoint, ReduceLROnPlateauResumesItsCounters) {
   using Plateau = optim::ReduceLROnPlateauScheduler;
   const auto make = [](optim::Optimizer& o) { return Plateau(o, Plateau::min, 0.5, 1, 0.01, Plateau::rel, 2); };
-  nn::Sequential model = make_model(1);
+  nn::Sequential model = testing::checkpoint_model(1);
   optim::SGD sgd(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
   Plateau plateau = make(sgd);
   std::vector<double> uninterrupted;
@@ -174,7 +153,7 @@ TEST_F(SchedulerCheckpoint, ReduceLROnPlateauResumesItsCounters) {
     }
   }
 
-  nn::Sequential resumed = make_model(2);
+  nn::Sequential resumed = testing::checkpoint_model(2);
   optim::SGD resumed_sgd(resumed->parameters(), optim::SGDOptions(0.05).momentum(0.9));
   Plateau resumed_plateau = make(resumed_sgd);
   xgrad::load(resumed, model_path);
@@ -205,7 +184,7 @@ std::string text(const Tensor& bytes) {
 }
 
 TEST_F(SchedulerCheckpoint, FileHoldsTheSchedulerBesideTheOptimiser) {
-  nn::Sequential model = make_model(1);
+  nn::Sequential model = testing::checkpoint_model(1);
   optim::Adam adam(weights_and_biases(model), optim::AdamOptions(0.01));
   const auto scheduler = every_scheduler().at("SequentialLR")(adam);
   for (int step = 0; step < 4; ++step) {
@@ -237,7 +216,7 @@ TEST_F(SchedulerCheckpoint, FileHoldsTheSchedulerBesideTheOptimiser) {
   EXPECT_EQ(file["scheduler._last_lr"].to_vector<double>(), group_lrs(adam));
   // The optimiser's entries are as without a scheduler, and load into an optimiser alone.
   EXPECT_EQ(file["param_groups.1.lr"].item<double>(), group_lrs(adam)[1]);
-  nn::Sequential other = make_model(2);
+  nn::Sequential other = testing::checkpoint_model(2);
   optim::Adam alone(weights_and_biases(other));
   xgrad::load(alone, optimizer_path);
   EXPECT_EQ(group_lrs(alone), group_lrs(adam));
@@ -253,7 +232,7 @@ std::vector<double> fingerprint(const optim::Optimizer& optimizer, const optim::
 }
 
 TEST_F(SchedulerCheckpoint, FilesThatDoNotFitAreErrorsAndChangeNothing) {
-  nn::Sequential model = make_model(1);
+  nn::Sequential model = testing::checkpoint_model(1);
   optim::Adam adam(weights_and_biases(model), optim::AdamOptions(0.01));
   const auto sequential = every_scheduler().at("SequentialLR")(adam);
   for (int step = 0; step < 4; ++step) {
@@ -262,7 +241,7 @@ TEST_F(SchedulerCheckpoint, FilesThatDoNotFitAreErrorsAndChangeNothing) {
   }
   xgrad::save(adam, *sequential, optimizer_path);
 
-  nn::Sequential other = make_model(2);
+  nn::Sequential other = testing::checkpoint_model(2);
   optim::Adam target(weights_and_biases(other), optim::AdamOptions(0.125));
   train_step(other, target, 0);
   const auto expect_rejected = [&](optim::LRScheduler& scheduler, const std::vector<std::string>& fragments) {
