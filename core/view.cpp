@@ -24,8 +24,9 @@ struct PairNames {
   const char* scatter;
 };
 
-Tensor gather_named(const Tensor& x, const strided::Layout& layout, PairNames names);
-Tensor scatter_add_named(const Tensor& grad, const Shape& sizes, const strided::Layout& layout, PairNames names);
+Tensor gather_layout(const Tensor& x, const strided::Layout& layout, PairNames names);
+Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided::Layout& layout, PairNames names);
+Tensor zero_layout(const Tensor& grad, const strided::Layout& layout);
 
 // d gather(x, L) = scatter_add(g, x.sizes, L)
 class GatherLayoutBackward final : public Node {
@@ -34,7 +35,7 @@ class GatherLayoutBackward final : public Node {
       : names_(names), input_sizes_(std::move(input_sizes)), layout_(std::move(layout)) {}
   const char* name() const override { return names_.gather; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {scatter_add_named(grad, input_sizes_, layout_, names_)};
+    return {scatter_add_layout(grad, input_sizes_, layout_, names_)};
   }
 
  private:
@@ -49,14 +50,14 @@ class ScatterAddLayoutBackward final : public Node {
  public:
   ScatterAddLayoutBackward(PairNames names, strided::Layout layout) : names_(names), layout_(std::move(layout)) {}
   const char* name() const override { return names_.scatter; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {gather_named(grad, layout_, names_)}; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {gather_layout(grad, layout_, names_)}; }
 
  private:
   PairNames names_;
   strided::Layout layout_;
 };
 
-Tensor gather_named(const Tensor& x, const strided::Layout& layout, PairNames names) {
+Tensor gather_layout(const Tensor& x, const strided::Layout& layout, PairNames names) {
   Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = Array<T>::from_shape(to_xshape(layout.sizes));
@@ -68,7 +69,7 @@ Tensor gather_named(const Tensor& x, const strided::Layout& layout, PairNames na
   return out;
 }
 
-Tensor scatter_add_named(const Tensor& grad, const Shape& sizes, const strided::Layout& layout, PairNames names) {
+Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided::Layout& layout, PairNames names) {
   Tensor out = visit_any_dtype(grad.dtype(), [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = Array<T>::from_shape(to_xshape(sizes));
@@ -103,7 +104,7 @@ class CopySlices final : public Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = zero_layout(grad, layout_);
-    if (needs_input_grad(1)) grads[1] = gather_named(grad, layout_, kAsStridedNames);
+    if (needs_input_grad(1)) grads[1] = gather_layout(grad, layout_, kAsStridedNames);
     return grads;
   }
 
@@ -126,18 +127,6 @@ void check_inside_storage(const TensorImpl& impl, const char* op) {
                        " elements (was its base resized?)"));
 }
 
-}  // namespace
-
-Tensor gather_layout(const Tensor& x, const strided::Layout& layout, const char* view_name,
-                     const char* backward_name) {
-  return gather_named(x, layout, {view_name, backward_name});
-}
-
-Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided::Layout& layout,
-                          const char* view_name, const char* backward_name) {
-  return scatter_add_named(grad, sizes, layout, {view_name, backward_name});
-}
-
 Tensor zero_layout(const Tensor& grad, const strided::Layout& layout) {
   Tensor out = visit_any_dtype(grad.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -151,8 +140,10 @@ Tensor zero_layout(const Tensor& grad, const strided::Layout& layout) {
   return out;
 }
 
+}  // namespace
+
 std::vector<Tensor> StridedViewBackward::backward(const Tensor& grad) {
-  return {scatter_add_layout(grad, input_sizes_, layout_, name_, backward_name_)};
+  return {scatter_add_layout(grad, input_sizes_, layout_, {name_, backward_name_})};
 }
 
 Tensor make_view(const Tensor& x, strided::Layout layout, const char* multi_output_op) {

@@ -8,19 +8,13 @@
 //   scatter_add_layout(g, sizes, L) zeros of `sizes` with g added at layout L (gather's adjoint)
 //   zero_layout(g, L)              g with the elements at L set to zero (its own adjoint)
 // A layout here is relative to a dense tensor of the given sizes (offset 0, row-major), not to a
-// storage.
+// storage. They are core/view.cpp's own: StridedViewBackward below and CopySlices use them. Their
+// nodes record under the view op's name ("SelectBackward0": gather is that op, densely) and its
+// derivative's ("SelectBackwardBackward0").
 #include <xgrad/core/node.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
-
-// The nodes record under the view op's name ("SelectBackward0": gather is that op, densely) and its
-// derivative's ("SelectBackwardBackward0").
-Tensor gather_layout(const Tensor& x, const strided::Layout& layout, const char* view_name,
-                     const char* backward_name);
-Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided::Layout& layout,
-                          const char* view_name, const char* backward_name);
-Tensor zero_layout(const Tensor& grad, const strided::Layout& layout);
 
 // d view(x) = g scattered (added) back to the elements of x the view reads: the backward of every
 // view op that picks elements (select, narrow, diagonal, unfold, as_strided, ...). `layout` places
