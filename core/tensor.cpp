@@ -222,17 +222,22 @@ const void* Tensor::data_ptr(Dtype expected) const {
   check(dtype() == expected, "data: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
   if (!impl_->strided || impl_->strided->whole || !impl_->strided->layout.is_contiguous())
     return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, dense_values(*this));
-  return storage_ptr(expected);
+  // A contiguous view is read in place: a read hands out no writable pointer, so nothing escapes.
+  return first_element();
+}
+
+void* Tensor::first_element() const {
+  const std::int64_t offset = impl_->strided ? impl_->strided->layout.offset : 0;
+  Storage& storage = *impl_->storage;
+  return visit_any_dtype(dtype(), [&](auto tag) -> void* { return storage.elements<decltype(tag)>() + offset; });
 }
 
 void* Tensor::storage_ptr(Dtype expected) const {
   check(defined(), "data_ptr: called on an undefined tensor");
   check(dtype() == expected, "data_ptr: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
-  Storage& storage = *impl_->storage;
   // The caller may write through the pointer, now or later: views of this storage must gather again.
-  storage.escaped.store(true, std::memory_order_relaxed);
-  const std::int64_t offset = impl_->strided ? impl_->strided->layout.offset : 0;
-  return visit_any_dtype(dtype(), [&](auto tag) -> void* { return storage.elements<decltype(tag)>() + offset; });
+  impl_->storage->escaped.store(true, std::memory_order_relaxed);
+  return first_element();
 }
 
 void* Tensor::contiguous_storage_ptr(Dtype expected) const {

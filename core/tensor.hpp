@@ -398,6 +398,7 @@ class Tensor {
   std::int64_t item_int64() const;
   const void* data_ptr(Dtype expected) const;
   void* storage_ptr(Dtype expected) const;
+  void* first_element() const;
   void* contiguous_storage_ptr(Dtype expected) const;
   Tensor var_dim(std::int64_t dim, bool unbiased, bool keepdim) const;
   Tensor std_dim(std::int64_t dim, bool unbiased, bool keepdim) const;
