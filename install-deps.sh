@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what xgrad builds against, all from Debian's packages. Idempotent: packages already
 # present are skipped, and nothing is downloaded from anywhere else.
-#   ./install-deps.sh            library, tests, examples
+#   ./install-deps.sh            library, tests, examples (and their data: Fashion-MNIST, the fortunes'
+#                                texts, the wamerican word list)
 #   ./install-deps.sh --bench    also Google Benchmark (bench/)
 #   ./install-deps.sh --clang    also clang, for CI's clang build
 #   ./install-deps.sh --chromium also Chromium, whose headless mode tests to_html's page (the options combine)
@@ -10,7 +11,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
           libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev libxsmm-dev
           googletest libgtest-dev nlohmann-json3-dev libstb-dev
-          zlib1g-dev libzip-dev libcli11-dev dataset-fashion-mnist)
+          zlib1g-dev libzip-dev libcli11-dev dataset-fashion-mnist
+          fortunes wamerican)
 for option in "$@"; do
   case "$option" in
     --bench) packages+=(libbenchmark-dev) ;;

@@ -67,7 +67,7 @@ template <class Loader>
 double train_epoch(xgrad::nn::Sequential& net, xgrad::optim::Adam& optimizer, Loader& loader, std::int64_t batches,
                  int epoch, const Settings& settings, fashion::History& history) {
   net->train();
-  fashion::ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(settings.epochs), batches);
+  examples::ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(settings.epochs), batches);
   const std::int64_t stretch = std::max<std::int64_t>(1, batches / 20);  // 20 points per epoch on the curve
   double stretch_loss = 0.0;
   std::int64_t done = 0;

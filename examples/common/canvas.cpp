@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace fashion {
+namespace examples {
 
 Canvas::Canvas(int width, int height, Color background)
     : width_(width), height_(height), pixels_(static_cast<std::size_t>(width) * height * 3) {
@@ -65,4 +65,4 @@ bool Canvas::save_png(const std::string& path) const {
   return stbi_write_png(path.c_str(), width_, height_, 3, pixels_.data(), width_ * 3) != 0;
 }
 
-}  // namespace fashion
+}  // namespace examples

@@ -1,11 +1,11 @@
 #pragma once
-// A small RGB canvas for the example's pictures: rectangles, lines, text (stb_easy_font's bitmap
+// A small RGB canvas for the examples' pictures: rectangles, lines, text (stb_easy_font's bitmap
 // font) and a PNG writer (stb_image_write).
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace fashion {
+namespace examples {
 
 struct Color {
   std::uint8_t r, g, b;
@@ -34,4 +34,4 @@ class Canvas {
   std::vector<std::uint8_t> pixels_;  // row-major RGB
 };
 
-}  // namespace fashion
+}  // namespace examples
