@@ -2,6 +2,7 @@
 
 #include <zip.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -172,6 +173,14 @@ std::string open_error(int code) {
   return message;
 }
 
+// Why zip_close failed: libzip's own reason, or, where libzip recorded none (a write the system
+// refused, e.g. a full disk or a file-size limit), the system's.
+std::string close_error(zip_t* archive, int system_error) {
+  zip_error_t* error = zip_get_error(archive);
+  if (zip_error_code_zip(error) != ZIP_ER_OK) return zip_error_strerror(error);
+  return std::strerror(system_error != 0 ? system_error : EIO);
+}
+
 // Reads exactly `length` bytes of a member or throws with libzip's reason (a bad CRC, a broken
 // compressed stream, a member shorter than the archive's record of it).
 void read_exactly(zip_file_t* file, void* out, std::size_t length) {
@@ -338,7 +347,11 @@ void write(const std::string& op, const std::string& path, const std::vector<Ent
     check(index >= 0 && zip_set_file_compression(archive.get(), static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) == 0,
           op, ": cannot add entry \"", name, "\" to ", path, " (", zip_strerror(archive.get()), ")");
   }
-  check(zip_close(archive.get()) == 0, op, ": cannot write ", path, " (", zip_strerror(archive.get()), ")");
+  errno = 0;
+  if (zip_close(archive.get()) != 0) {
+    const int system_error = errno;
+    check(false, op, ": cannot write ", path, " (", close_error(archive.get(), system_error), ")");
+  }
   archive.release();  // zip_close freed it
 }
 

@@ -3,11 +3,13 @@
 // file, each of which must leave the module untouched.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <xgrad/nn/npz_impl.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -194,6 +196,35 @@ TEST_F(Checkpoint, SavingReplacesAnExistingFile) {
   EXPECT_EQ(npz::read("test", path).size(), 2u);
   EXPECT_TRUE(throws_error_containing([&] { xgrad::save(small, (directory / "no" / "such" / "dir.npz").string()); },
                                       {"save", "dir.npz"}));
+}
+
+// A save that fails part-way (here: the process may write files of at most 64 KiB, as under a full
+// disk or a quota) throws with the system's reason and leaves the checkpoint it was replacing intact,
+// since the new archive is written beside it and renamed over it only when complete.
+TEST_F(Checkpoint, AFailedSaveKeepsTheOldFileAndSaysWhy) {
+  manual_seed(2);
+  nn::Linear small(4, 3);
+  xgrad::save(small, path);
+  const std::string before = bytes_of(small->weight);
+  nn::Linear large(512, 512);  // 1 MiB of weights
+
+  rlimit old_limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+  rlimit small_limit = old_limit;
+  small_limit.rlim_cur = 64 * 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small_limit), 0);
+  const bool threw = throws_error_containing([&] { xgrad::save(large, path); }, {"save", path, "File too large"});
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE(threw);
+
+  manual_seed(3);
+  nn::Linear reloaded(4, 3);
+  xgrad::load(reloaded, path);
+  EXPECT_EQ(bytes_of(reloaded->weight), before);
+  // No temporary file is left beside it.
+  EXPECT_EQ(std::distance(fs::directory_iterator(directory), fs::directory_iterator()), 1);
 }
 
 // ---- the .npy header ---------------------------------------------------------------------------------
