@@ -129,6 +129,8 @@ class CustomFunctionNode final : public Node {
  public:
   CustomFunctionNode() : name_(readable_type_name(typeid(T).name()) + "Backward") {}
   const char* name() const override { return name_.c_str(); }
+  // One line whatever the number of inputs: the derivative is the user's code.
+  const char* formula() const override { return "a custom Function: the gradients are what its backward() returns"; }
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     variable_list grads = T::backward(&ctx, variable_list{grad_output});

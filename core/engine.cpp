@@ -20,6 +20,7 @@ namespace {
 // itself being recorded (create_graph).
 struct GradientSumBackward final : Node {
   const char* name() const override { return "AddBackward0"; }
+  const char* formula() const override { return "d (a + b)/d a = g\nd (a + b)/d b = g"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad, grad}; }
 };
 

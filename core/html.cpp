@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -18,110 +19,21 @@ namespace xgrad {
 
 namespace {
 
-// ---- the local derivatives, by node name ------------------------------------------------------
-// One line per input, in input order, as the page shows them beside the step. g is the gradient
-// arriving at the node, x its input, y its output. A broadcast input's gradient is afterwards
-// summed back to its shape (sum_to), which the page says once rather than on every line.
-struct Formula {
-  const char* node;
-  std::vector<const char*> lines;
-};
-
-const std::vector<Formula>& formulas() {
-  static const std::vector<Formula> table = {
-      {"AccumulateGrad", {"leaf.grad() += g  (the sum of every path's contribution)"}},
-      {"AddBackward0", {"d (a + b)/d a = g", "d (a + b)/d b = g"}},
-      {"SubBackward0", {"d (a - b)/d a = g", "d (a - b)/d b = -g"}},
-      {"RsubBackward1", {"d (c - x)/d x = -g"}},
-      {"MulBackward0", {"d (a * b)/d a = g * b", "d (a * b)/d b = g * a"}},
-      {"DivBackward0", {"d (a / b)/d a = g / b", "d (a / b)/d b = -g * a / b^2"}},
-      {"NegBackward0", {"d (-x) = -g"}},
-      {"PowBackward0", {"d x^p = g * p * x^(p-1)"}},
-      {"ExpBackward0", {"d exp(x) = g * y"}},
-      {"LogBackward0", {"d log(x) = g / x"}},
-      {"Log1PBackward0", {"d log1p(x) = g / (1 + x)"}},
-      {"TanhBackward0", {"d tanh(x) = g * (1 - y^2)"}},
-      {"SigmoidBackward0", {"d sigmoid(x) = g * y * (1 - y)"}},
-      {"ReluBackward0", {"d relu(x) = g where x > 0, else 0"}},
-      {"AbsBackward0", {"d |x| = g * sign(x)"}},
-      {"SqrtBackward0", {"d sqrt(x) = g / (2 y)"}},
-      {"SinBackward0", {"d sin(x) = g * cos(x)"}},
-      {"CosBackward0", {"d cos(x) = -g * sin(x)"}},
-      {"AtanBackward0", {"d atan(x) = g / (1 + x^2)"}},
-      // matmul of two matrices, or linear(x, W) = x @ W^T without bias, which PyTorch also names mm.
-      {"MmBackward0", {"d (a @ b)/d a = g @ b^T   (linear(x, W) = x @ W^T: d/d x = g @ W)",
-                       "d (a @ b)/d b = a^T @ g   (linear(x, W): d/d W = g^T @ x)"}},
-      {"MvBackward0", {"d (A @ v)/d A = outer(g, v)", "d (A @ v)/d v = A^T @ g"}},
-      {"DotBackward0", {"d (a . b)/d a = g * b", "d (a . b)/d b = g * a"}},
-      // xgrad's linear(x, W, b) = x @ W^T + b, named as PyTorch names it; its inputs are (x, W, b).
-      {"AddmmBackward0", {"d linear(x, W, b)/d x = g @ W", "d linear(x, W, b)/d W = g^T @ x",
-                          "d linear(x, W, b)/d b = g summed over the rows"}},
-      {"TBackward0", {"d x^T = g^T"}},
-      {"TransposeBackward0", {"d transpose(x) = g transposed back"}},
-      {"PermuteBackward0", {"d permute(x) = g permuted back"}},
-      {"SumBackward0", {"d sum(x) = g copied to every element of x"}},
-      {"SumBackward1", {"d sum(x, dim) = g copied along dim"}},
-      {"MeanBackward0", {"d mean(x) = g / n copied to every element of x"}},
-      {"MeanBackward1", {"d mean(x, dim) = g / n copied along dim"}},
-      {"LogSoftmaxBackward0", {"d log_softmax(x) = g - softmax(x) * sum(g, dim)"}},
-      {"SoftmaxBackward0", {"d softmax(x) = y * (g - sum(g * y, dim))"}},
-      {"LogsumexpBackward0", {"d logsumexp(x) = g * softmax(x)"}},
-      {"GatherBackward0", {"d gather(x, dim, index) = zeros of x's shape with g scattered (added) at index"}},
-      {"IndexSelectBackward0", {"d index_select(x, dim, index) = zeros with g added at index"}},
-      {"SelectBackward0", {"d x[i] = zeros with g at position i"}},
-      {"SliceBackward0", {"d x[a:b] = zeros with g in the slice"}},
-      {"SqueezeBackward0", {"d squeeze(x) = g reshaped to x's shape"}},
-      {"SqueezeBackward1", {"d squeeze(x, dim) = g with dim put back"}},
-      {"UnsqueezeBackward0", {"d unsqueeze(x, dim) = g with dim removed"}},
-      {"ViewBackward0", {"d view(x) = g reshaped to x's shape"}},
-      {"ReshapeAliasBackward0", {"d reshape(x) = g reshaped to x's shape"}},
-      {"UnsafeViewBackward0", {"d reshape(x) = g reshaped to x's shape"}},
-      {"ExpandBackward0", {"d expand(x) = g summed over the expanded dims"}},
-      {"SplitBackward0", {"d split(x)[k] = zeros with g in the k-th piece"}},
-      {"SplitWithSizesBackward0", {"d split_with_sizes(x)[k] = zeros with g in the k-th piece"}},
-      {"UnbindBackward0", {"d unbind(x)[i] = zeros with g at position i"}},
-      {"DiagonalBackward0", {"d diagonal(x) = zeros with g on the diagonal"}},
-      {"UnfoldBackward0", {"d unfold(x) = each window of g added back where it was read"}},
-      {"AsStridedBackward0", {"d view of x = zeros with g added at the elements the view reads"}},
-      {"torch::autograd::CopySlices",
-       {"d (base with a view written)/d old base = g, zero where the view was written",
-        "d (base with a view written)/d written values = g where the view was written"}},
-      {"IndexBackward0", {"d x[index] = zeros with g added at the picked elements"}},
-      {"IndexPutBackward0", {"d index_put(x, idx, v)/d x = g, zero where v was written",
-                             "d index_put(x, idx, v)/d v = g at the written elements"}},
-      {"SumToSizeBackward0", {"d sum_to(x, shape) = g broadcast back to x's shape"}},
-      {"CloneBackward0", {"d clone(x) = g"}},
-      {"ToCopyBackward0", {"d x.to(dtype) = g converted back"}},
-      {"CatBackward0", {"d cat(xs) = the slice of g where each x was"}},
-      {"StackBackward0", {"d stack(xs) = g[i] for the i-th x"}},
-      {"CrossEntropyLossBackward0", {"d cross_entropy(z, t)/d z = (softmax(z) - one_hot(t)) * g / N"}},
-      // cross_entropy with class targets is one fused node that keeps nll_loss's name, as PyTorch's last node.
-      {"NllLossBackward0", {"cross_entropy(z, t): d/d z = (softmax(z) - one_hot(t)) * g / N;  "
-                            "nll_loss(x, t): d/d x = -g / N at each row's target, 0 elsewhere"}},
-      {"MseLossBackward0", {"d mse(x, y)/d x = 2 (x - y) * g / N", "d mse(x, y)/d y = -2 (x - y) * g / N"}},
-      {"BinaryCrossEntropyWithLogitsBackward0", {"d bce_logits(z, y)/d z = (sigmoid(z) - y) * g / N"}},
-      {"LeakyReluBackward0", {"d leaky_relu(x) = g where x > 0, else slope * g"}},
-      {"GeluBackward0", {"d gelu(x) = g * (Phi(x) + x * phi(x))"}},
-      {"SiluBackward0", {"d silu(x) = g * s * (1 + x (1 - s)), s = sigmoid(x)"}},
-      {"SoftplusBackward0", {"d softplus(x) = g * sigmoid(x)"}},
-      {"MaximumBackward0", {"d max(a, b)/d a = g where a > b (half where equal)", "d max(a, b)/d b = g where b > a"}},
-      {"ClampBackward1", {"d clamp(x) = g where min <= x <= max, else 0"}},
-      {"WhereBackward0", {"d where(c, a, b)/d a = g where c", "d where(c, a, b)/d b = g where not c"}},
-      {"EmbeddingBackward0", {"d embedding(W, i)/d W = rows of g added at the indices"}},
-      {"ConvolutionBackward0", {"d conv/d x = conv_transpose(g, w)", "d conv/d w = correlation of x with g",
-                                "d conv/d b = g summed over batch and positions"}},
-  };
-  return table;
-}
-
-std::vector<std::string> formula_for(const Node& node) {
-  const std::string name = node.name();
-  for (const Formula& formula : formulas())
-    if (name == formula.node) return std::vector<std::string>(formula.lines.begin(), formula.lines.end());
-  // A custom Function's node is its type's name plus "Backward" (no digit): its formula is the user's.
-  if (name.size() > 8 && name.compare(name.size() - 8, 8, "Backward") == 0)
-    return {"a custom Function: the gradients are what its backward() returns"};
-  return {};
+// The node's local derivative (Node::formula(), written beside its backward), one entry per line.
+// g is the gradient arriving at the node, x its input, y its output. A broadcast input's gradient
+// is afterwards summed back to its shape (sum_to), which the page says once rather than on every
+// line.
+std::vector<std::string> formula_lines(const Node& node) {
+  std::vector<std::string> lines;
+  const char* formula = node.formula();
+  if (!formula) return lines;
+  const char* line = formula;
+  while (const char* end = std::strchr(line, '\n')) {
+    lines.emplace_back(line, end);
+    line = end + 1;
+  }
+  lines.emplace_back(line);
+  return lines;
 }
 
 // ---- JSON, written by hand: a few kinds of value, and a page that must load nothing ------------
@@ -391,7 +303,7 @@ std::string HtmlRecorder::page(const Tensor& root, const HtmlOptions& options) c
       data << (i ? "," : "") << (next ? static_cast<long long>(ids.at(next)) : -1LL);
     }
     data << "],\"formula\":[";
-    const std::vector<std::string> lines = formula_for(node);
+    const std::vector<std::string> lines = formula_lines(node);
     for (std::size_t i = 0; i < lines.size(); ++i) {
       if (i) data << ',';
       json_string(data, lines[i]);

@@ -181,6 +181,9 @@ class ZeroGradientToSource final : public Node {
   ZeroGradientToSource(const char* name, Shape source_shape, Dtype source_dtype)
       : name_(name), source_shape_(std::move(source_shape)), source_dtype_(source_dtype) {}
   const char* name() const override { return name_; }
+  const char* formula() const override {
+    return "d/d result = g  (passed through)\nd/d source = 0  (a step of source, whose derivative is 0)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {grad, zeros(source_shape_, source_dtype_)};
   }

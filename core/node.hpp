@@ -74,6 +74,12 @@ class Node {
   // node keeping the name of its last op); null for the rest. to_dot shows it under the name, so a
   // student does not read cross_entropy's "NllLossBackward0" as NLL applied to raw logits.
   virtual const char* fused_description() const { return nullptr; }
+  // The local derivative in words, one line per input in input order, lines separated by '\n':
+  // g is the gradient arriving, x the input, y the output ("d tanh(x) = g * (1 - y^2)"). A node
+  // whose number of inputs varies (cat, stack) gives one line for all of them. Written beside each
+  // node's backward, the only description of its derivative besides the code; to_html shows it, and
+  // any tool may read it. Null for a node that does not say (every built-in node does).
+  virtual const char* formula() const { return nullptr; }
   // Given d loss / d output, returns d loss / d input for each input, in input order. An entry may
   // be left undefined where needs_input_grad(i) is false.
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
@@ -138,11 +144,21 @@ class Node {
   std::string creation_context_;
 };
 
+// The name and formula of one op, for a node class that several ops share (view, squeeze and
+// unsqueeze all reshape g back): each op passes its own, a static constant, and the node keeps a
+// pointer to it, no more than a name alone.
+struct NodeText {
+  const char* name;
+  const char* formula;
+};
+
 // The sink of the graph for a leaf: adds the incoming gradient into leaf.grad().
 class AccumulateGrad final : public Node {
  public:
   explicit AccumulateGrad(Tensor leaf) : leaf_(std::move(leaf)) {}
   const char* name() const override { return "AccumulateGrad"; }
+  // A sink: no inputs, so its one line says what it does with g.
+  const char* formula() const override { return "leaf.grad() += g  (the sum of every path's contribution)"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override;
   const Tensor& leaf() const { return leaf_; }
   // libtorch's name for the leaf.

@@ -182,6 +182,7 @@ namespace {
 // d clone(x) = g
 struct CloneBackward final : Node {
   const char* name() const override { return "CloneBackward0"; }
+  const char* formula() const override { return "d clone(x) = g"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
 };
 

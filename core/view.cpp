@@ -34,6 +34,8 @@ class GatherLayoutBackward final : public Node {
   GatherLayoutBackward(PairNames names, Shape input_sizes, strided::Layout layout)
       : names_(names), input_sizes_(std::move(input_sizes)), layout_(std::move(layout)) {}
   const char* name() const override { return names_.gather; }
+  // The view op's own derivative, in the words every picking view shares.
+  const char* formula() const override { return kAsStridedView.formula; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {scatter_add_layout(grad, input_sizes_, layout_, names_)};
   }
@@ -50,6 +52,9 @@ class ScatterAddLayoutBackward final : public Node {
  public:
   ScatterAddLayoutBackward(PairNames names, strided::Layout layout) : names_(names), layout_(std::move(layout)) {}
   const char* name() const override { return names_.scatter; }
+  const char* formula() const override {
+    return "d (zeros with g added at the view's elements)/d g = gg read at the view's elements";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override { return {gather_layout(grad, layout_, names_)}; }
 
  private:
@@ -81,14 +86,12 @@ Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided:
   return out;
 }
 
-// Names for the primitives when no view op names them (CopySlices' share of the gradient).
-constexpr PairNames kAsStridedNames{"AsStridedBackward0", "AsStridedBackwardBackward0"};
-
 // d zero_layout(g, L) = zero_layout(gg, L)
 class ZeroLayoutBackward final : public Node {
  public:
   explicit ZeroLayoutBackward(strided::Layout layout) : layout_(std::move(layout)) {}
   const char* name() const override { return "CopySlicesBackward"; }
+  const char* formula() const override { return "d (g with the view's elements zeroed) = gg with them zeroed"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {zero_layout(grad, layout_)}; }
 
  private:
@@ -101,10 +104,16 @@ class CopySlices final : public Node {
   explicit CopySlices(strided::Layout layout) : layout_(std::move(layout)) {}
   // libtorch's name for the class (its name() is the demangled type).
   const char* name() const override { return "torch::autograd::CopySlices"; }
+  const char* formula() const override {
+    return "d (base with a view written)/d old base = g, zero where the view was written\n"
+           "d (base with a view written)/d written values = g where the view was written";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = zero_layout(grad, layout_);
-    if (needs_input_grad(1)) grads[1] = gather_layout(grad, layout_, kAsStridedNames);
+    // Named as no view op names it: the written elements, read back as as_strided would.
+    if (needs_input_grad(1))
+      grads[1] = gather_layout(grad, layout_, {kAsStridedView.name, kAsStridedView.backward_name});
     return grads;
   }
 
@@ -142,8 +151,11 @@ Tensor zero_layout(const Tensor& grad, const strided::Layout& layout) {
 
 }  // namespace
 
+const PickingViewOp kAsStridedView{"AsStridedBackward0", "AsStridedBackwardBackward0",
+                                   "d view of x = zeros with g added at the elements the view reads"};
+
 std::vector<Tensor> StridedViewBackward::backward(const Tensor& grad) {
-  return {scatter_add_layout(grad, input_sizes_, layout_, {name_, backward_name_})};
+  return {scatter_add_layout(grad, input_sizes_, layout_, {op_.name, op_.backward_name})};
 }
 
 Tensor make_view(const Tensor& x, strided::Layout layout, const char* multi_output_op) {
@@ -186,8 +198,8 @@ void refresh_view_history(TensorImpl& view) {
   // A view of a tensor outside any graph keeps what it has; so does a view made without history
   // (under NoGradGuard) of a leaf.
   if (!base.impl()->grad_fn && !(base.impl()->requires_grad && view.grad_fn)) return;
-  auto node = std::make_shared<StridedViewBackward>(kAsStridedNames.gather, kAsStridedNames.scatter, base.shape(),
-                                                    layout_in_base(view, "AsStridedBackward0"));
+  auto node = std::make_shared<StridedViewBackward>(kAsStridedView, base.shape(),
+                                                    layout_in_base(view, kAsStridedView.name));
   node->set_next_edges({{gradient_edge(base), 0}});
   node->output_shape.assign(strided.layout.sizes);
   node->output_dtype = static_cast<Dtype>(view.storage->index());

@@ -16,19 +16,31 @@
 
 namespace xgrad {
 
+// A view op that picks elements: PyTorch's names for its node ("SelectBackward0") and for its
+// derivative's ("SelectBackwardBackward0"), and its derivative in words. One static constant per
+// op, which the node points to.
+struct PickingViewOp {
+  const char* name;
+  const char* backward_name;
+  const char* formula;
+};
+
+// as_strided's, which is also the node of a view whose base was changed in place.
+extern const PickingViewOp kAsStridedView;
+
 // d view(x) = g scattered (added) back to the elements of x the view reads: the backward of every
 // view op that picks elements (select, narrow, diagonal, unfold, as_strided, ...). `layout` places
 // the view in x laid out densely.
 class StridedViewBackward final : public Node {
  public:
-  StridedViewBackward(const char* name, const char* backward_name, Shape input_sizes, strided::Layout layout)
-      : name_(name), backward_name_(backward_name), input_sizes_(std::move(input_sizes)), layout_(std::move(layout)) {}
-  const char* name() const override { return name_; }
+  StridedViewBackward(const PickingViewOp& op, Shape input_sizes, strided::Layout layout)
+      : op_(op), input_sizes_(std::move(input_sizes)), layout_(std::move(layout)) {}
+  const char* name() const override { return op_.name; }
+  const char* formula() const override { return op_.formula; }
   std::vector<Tensor> backward(const Tensor& grad) override;
 
  private:
-  const char* name_;
-  const char* backward_name_;
+  const PickingViewOp& op_;
   Shape input_sizes_;
   strided::Layout layout_;
 };

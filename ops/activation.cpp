@@ -90,6 +90,7 @@ struct LeakyReluBackward final : ActivationBackward {
   LeakyReluBackward(Tensor input, double slope, bool in_place)
       : ActivationBackward(std::move(input)), slope(slope), in_place(in_place) {}
   const char* name() const override { return in_place ? "LeakyReluBackward1" : "LeakyReluBackward0"; }
+  const char* formula() const override { return "d leaky_relu(x) = g where x > 0, else slope * g"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     check_in_place_slope(in_place, slope, "leaky_relu_", "negative_slope");
     // The mask is a step of the input: its derivative, 0 away from the kink, still reaches x.
@@ -134,6 +135,7 @@ namespace {
 struct ErfBackward final : ActivationBackward {
   using ActivationBackward::ActivationBackward;
   const char* name() const override { return "ErfBackward0"; }
+  const char* formula() const override { return "d erf(x) = g * 2 / sqrt(pi) * exp(-x^2)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {grad * (kTwoOverSqrtPi * exp(-(input * input)))};
   }
@@ -184,6 +186,12 @@ struct GeluBackward final : ActivationBackward {
   GeluBackward(Tensor input, GeluApproximation approximation)
       : ActivationBackward(std::move(input)), approximation(approximation) {}
   const char* name() const override { return "GeluBackward0"; }
+  const char* formula() const override {
+    if (approximation == GeluApproximation::Tanh)
+      return "d gelu(x, tanh) = g * (0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)), "
+             "t = tanh(sqrt(2/pi) (x + 0.044715 x^3))";
+    return "d gelu(x) = g * (Phi(x) + x * phi(x))";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {grad * composite_derivative()};
     if (approximation == GeluApproximation::Tanh)
@@ -235,6 +243,9 @@ struct EluBackward final : ActivationBackward {
   EluBackward(Tensor input, EluCoefficients c, bool in_place)
       : ActivationBackward(std::move(input)), c(c), in_place(in_place) {}
   const char* name() const override { return in_place ? "EluBackward1" : "EluBackward0"; }
+  const char* formula() const override {
+    return "d elu(x) = g * scale where x > 0, else g * alpha * scale * input_scale * exp(input_scale x)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     check_in_place_slope(in_place, c.alpha, "elu_", "alpha");
     if (GradMode::is_enabled()) {
@@ -291,6 +302,7 @@ namespace {
 struct SiluBackward final : ActivationBackward {
   using ActivationBackward::ActivationBackward;
   const char* name() const override { return "SiluBackward0"; }
+  const char* formula() const override { return "d silu(x) = g * s * (1 + x (1 - s)), s = sigmoid(x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) {
       const Tensor s = sigmoid(input);
@@ -324,6 +336,7 @@ struct SoftplusBackward final : ActivationBackward {
   SoftplusBackward(Tensor input, double beta, double threshold)
       : ActivationBackward(std::move(input)), beta(beta), threshold(threshold) {}
   const char* name() const override { return "SoftplusBackward0"; }
+  const char* formula() const override { return "d softplus(x) = g * sigmoid(beta x), or g where beta x > threshold"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) {
       const Tensor scaled = input * beta;

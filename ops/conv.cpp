@@ -658,6 +658,9 @@ Tensor sum_over_images_and_positions(const Tensor& dy) { return sum(sum(sum(dy, 
 struct ConvInputGradBackward final : Node {
   ConvInputGradBackward(Tensor dy, Tensor w, ConvGeometry g) : dy(std::move(dy)), w(std::move(w)), g(g) {}
   const char* name() const override { return "ConvolutionBackwardBackward0"; }
+  const char* formula() const override {
+    return "d conv_transpose(dy, w)/d dy = conv(g, w)\nd conv_transpose(dy, w)/d w = correlation of g with dy";
+  }
   std::vector<Tensor> backward(const Tensor& u) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = conv_4d(u, w, Tensor(), g);
@@ -683,6 +686,9 @@ Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry&
 struct ConvWeightGradBackward final : Node {
   ConvWeightGradBackward(Tensor x, Tensor dy, ConvGeometry g) : x(std::move(x)), dy(std::move(dy)), g(g) {}
   const char* name() const override { return "ConvolutionBackwardBackward0"; }
+  const char* formula() const override {
+    return "d correlation(x, dy)/d x = conv_transpose(dy, g)\nd correlation(x, dy)/d dy = conv(x, g)";
+  }
   std::vector<Tensor> backward(const Tensor& v) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, v, g);
@@ -709,6 +715,10 @@ struct ConvolutionBackward final : Node {
   ConvolutionBackward(Tensor x, Tensor w, Tensor columns, ConvGeometry g)
       : x(std::move(x)), w(std::move(w)), columns(std::move(columns)), g(g) {}
   const char* name() const override { return "ConvolutionBackward0"; }
+  const char* formula() const override {
+    return "d conv/d x = conv_transpose(g, w)\nd conv/d w = correlation of x with g\n"
+           "d conv/d b = g summed over batch and positions";
+  }
   std::vector<Tensor> backward(const Tensor& dy) override {
     std::vector<Tensor> grads(3);
     if (GradMode::is_enabled()) {  // create_graph: the same three gradients as recorded ops

@@ -101,6 +101,7 @@ namespace {
 struct SumToBackward final : Node {
   explicit SumToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "SumToSizeBackward0"; }
+  const char* formula() const override { return "d sum_to(x, shape) = g broadcast back to x's shape"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {broadcast_to(grad, input_shape)}; }
   Shape input_shape;
 };
@@ -135,6 +136,7 @@ Tensor broadcast_forward(const Tensor& a, const Tensor& b, const char* op) {
 struct AddBackward final : Node {
   AddBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "AddBackward0"; }
+  const char* formula() const override { return "d (a + b)/d a = g\nd (a + b)/d b = g"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? sum_to(grad, b_shape) : Tensor()};
@@ -146,6 +148,7 @@ struct AddBackward final : Node {
 struct SubBackward final : Node {
   SubBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "SubBackward0"; }
+  const char* formula() const override { return "d (a - b)/d a = g\nd (a - b)/d b = -g"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? -sum_to(grad, b_shape) : Tensor()};
@@ -157,6 +160,7 @@ struct SubBackward final : Node {
 struct MulBackward final : Node {
   MulBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return "MulBackward0"; }
+  const char* formula() const override { return "d (a * b)/d a = g * b\nd (a * b)/d b = g * a"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled())
       return {needs_input_grad(0) ? sum_to(grad * b, a.shape()) : Tensor(),
@@ -179,6 +183,7 @@ struct MulBackward final : Node {
 struct DivBackward final : Node {
   DivBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return "DivBackward0"; }
+  const char* formula() const override { return "d (a / b)/d a = g / b\nd (a / b)/d b = -g * a / b^2"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) {
       // The same operations in the same order as below, so the values agree to the last bit.
@@ -258,45 +263,54 @@ void check_divisible(const Tensor& x) {
 
 // d(x + s) = g and d(x - s) = g: the gradient passes through unchanged
 struct AddScalarBackward final : Node {
-  explicit AddScalarBackward(const char* node_name) : node_name(node_name) {}
-  const char* name() const override { return node_name; }
-  const char* node_name;  // AddBackward0 or SubBackward0, as PyTorch names them
+  explicit AddScalarBackward(const NodeText& op) : op(op) {}
+  const char* name() const override { return op.name; }
+  const char* formula() const override { return op.formula; }
+  const NodeText& op;
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
 };
 
+// As PyTorch names them.
+const NodeText kAddScalarNode{"AddBackward0", "d (x + c) = g"};
+const NodeText kSubScalarNode{"SubBackward0", "d (x - c) = g"};
+
 // d(-x) = -g, and likewise d(s - x) = -g
 struct NegBackward final : Node {
-  explicit NegBackward(const char* node_name) : node_name(node_name) {}
-  const char* name() const override { return node_name; }
-  const char* node_name;  // NegBackward0 or RsubBackward1
+  explicit NegBackward(const NodeText& op) : op(op) {}
+  const char* name() const override { return op.name; }
+  const char* formula() const override { return op.formula; }
+  const NodeText& op;
   std::vector<Tensor> backward(const Tensor& grad) override { return {-grad}; }
 };
+
+const NodeText kNegNode{"NegBackward0", "d (-x) = -g"};
+const NodeText kRsubNode{"RsubBackward1", "d (c - x)/d x = -g"};
 
 }  // namespace
 
 Tensor operator+(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "add", AddOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>("AddBackward0"), {&a});
+  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(kAddScalarNode), {&a});
   return out;
 }
 Tensor operator+(double a, const Tensor& b) { return b + a; }
 
 Tensor operator-(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "sub", SubOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>("SubBackward0"), {&a});
+  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(kSubScalarNode), {&a});
   return out;
 }
 
 Tensor operator-(double a, const Tensor& b) {
   Tensor out = scalar_forward(b, a, "rsub", [](auto x, auto s) { return s - x; });
-  if (any_requires_grad({&b})) record(out, std::make_shared<NegBackward>("RsubBackward1"), {&b});
+  if (any_requires_grad({&b})) record(out, std::make_shared<NegBackward>(kRsubNode), {&b});
   return out;
 }
 
 Tensor operator-(const Tensor& a) {
   check_defined(a, "neg", "input");
   Tensor out = visit_dtype(a.dtype(), "neg", [&](auto tag) { return negated<decltype(tag)>(a); });
-  if (any_requires_grad({&a})) record(out, std::make_shared<NegBackward>("NegBackward0"), {&a});
+  if (any_requires_grad({&a})) record(out, std::make_shared<NegBackward>(kNegNode), {&a});
   return out;
 }
 
@@ -306,6 +320,7 @@ namespace {
 struct MulScalarBackward final : Node {
   explicit MulScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "MulBackward0"; }
+  const char* formula() const override { return "d (x * c) = g * c"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad * scalar}; }
   double scalar;
 };
@@ -325,6 +340,7 @@ namespace {
 struct DivScalarBackward final : Node {
   explicit DivScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "DivBackward0"; }
+  const char* formula() const override { return "d (x / c) = g / c"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad / scalar}; }
   double scalar;
 };
@@ -344,6 +360,7 @@ namespace {
 struct ScalarDivBackward final : Node {
   ScalarDivBackward(double scalar, Tensor x) : scalar(scalar), x(std::move(x)) {}
   const char* name() const override { return "DivBackward0"; }
+  const char* formula() const override { return "d (c / x) = -g * c / x^2"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {-grad * scalar / (x * x)};
     return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
@@ -384,7 +401,8 @@ Tensor unary_forward(const Tensor& x, const char* op, F f) {
 //
 // A pointwise function is one struct: its names, its forward on a whole array (xtensor's vectorised
 // functions) and its derivative, written ONCE as an expression of the upstream gradient g and one
-// saved value v, the input x or, where from_output, the output y. The expression is a template: for
+// saved value v, the input x or, where from_output, the output y, with the same in words above it
+// (formula, the node's Node::formula()). The expression is a template: for
 // float and double it is the fused backward loop, for Tensor the recorded formula that create_graph
 // differentiates again. math:: names each function for both.
 
@@ -420,7 +438,7 @@ struct Exp {
   static constexpr bool from_output = true;
   template <class A>
   static auto forward(const A& x) { return xt::exp(x); }
-  // d exp(x) = g y
+  static constexpr const char* formula = "d exp(x) = g * y";
   template <class V>
   static V derivative(const V& g, const V& y) { return g * y; }
 };
@@ -431,7 +449,7 @@ struct Log {
   static constexpr bool from_output = false;
   template <class A>
   static auto forward(const A& x) { return xt::log(x); }
-  // d log(x) = g / x
+  static constexpr const char* formula = "d log(x) = g / x";
   template <class V>
   static V derivative(const V& g, const V& x) { return g / x; }
 };
@@ -442,7 +460,7 @@ struct Log1p {
   static constexpr bool from_output = false;
   template <class A>
   static auto forward(const A& x) { return xt::log1p(x); }
-  // d log1p(x) = g / (1 + x)
+  static constexpr const char* formula = "d log1p(x) = g / (1 + x)";
   template <class V>
   static V derivative(const V& g, const V& x) { return g / (x + 1); }
 };
@@ -453,7 +471,7 @@ struct Tanh {
   static constexpr bool from_output = true;
   template <class A>
   static auto forward(const A& x) { return xt::tanh(x); }
-  // d tanh(x) = g (1 - y^2)
+  static constexpr const char* formula = "d tanh(x) = g * (1 - y^2)";
   template <class V>
   static V derivative(const V& g, const V& y) { return g * (1 - y * y); }
 };
@@ -464,7 +482,7 @@ struct Sigmoid {
   static constexpr bool from_output = true;
   template <class A>
   static auto forward(const A& x) { return stable_sigmoid(x); }
-  // d sigmoid(x) = g y (1 - y)
+  static constexpr const char* formula = "d sigmoid(x) = g * y * (1 - y)";
   template <class V>
   static V derivative(const V& g, const V& y) { return g * (1 - y) * y; }
 };
@@ -475,7 +493,8 @@ struct Abs {
   static constexpr bool from_output = false;
   template <class A>
   static auto forward(const A& x) { return xt::abs(x); }
-  // d |x| = g sign(x), 0 at x = 0
+  // sign(0) = 0: the gradient at the kink is 0
+  static constexpr const char* formula = "d |x| = g * sign(x)";
   template <class V>
   static V derivative(const V& g, const V& x) { return g * math::sign(x); }
 };
@@ -486,7 +505,7 @@ struct Sqrt {
   static constexpr bool from_output = true;
   template <class A>
   static auto forward(const A& x) { return xt::sqrt(x); }
-  // d sqrt(x) = g / (2 y)
+  static constexpr const char* formula = "d sqrt(x) = g / (2 y)";
   template <class V>
   static V derivative(const V& g, const V& y) { return g / (y * 2); }
 };
@@ -497,7 +516,7 @@ struct Sin {
   static constexpr bool from_output = false;
   template <class A>
   static auto forward(const A& x) { return xt::sin(x); }
-  // d sin(x) = g cos(x)
+  static constexpr const char* formula = "d sin(x) = g * cos(x)";
   template <class V>
   static V derivative(const V& g, const V& x) { return g * math::cos(x); }
 };
@@ -508,7 +527,7 @@ struct Cos {
   static constexpr bool from_output = false;
   template <class A>
   static auto forward(const A& x) { return xt::cos(x); }
-  // d cos(x) = -g sin(x)
+  static constexpr const char* formula = "d cos(x) = -g * sin(x)";
   template <class V>
   static V derivative(const V& g, const V& x) { return -g * math::sin(x); }
 };
@@ -519,7 +538,7 @@ struct Atan {
   static constexpr bool from_output = false;
   template <class A>
   static auto forward(const A& x) { return xt::atan(x); }
-  // d atan(x) = g / (1 + x^2)
+  static constexpr const char* formula = "d atan(x) = g / (1 + x^2)";
   template <class V>
   static V derivative(const V& g, const V& x) { return g / (x * x + 1); }
 };
@@ -530,6 +549,7 @@ class PointwiseBackward final : public Node, public std::enable_shared_from_this
  public:
   explicit PointwiseBackward(Tensor saved) : saved_(std::move(saved)) {}
   const char* name() const override { return Op::node; }
+  const char* formula() const override { return Op::formula; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) {
       // A saved output rejoins the graph through this node, as PyTorch unpacks it, so that the
@@ -589,6 +609,7 @@ namespace {
 struct ReluBackward final : Node, std::enable_shared_from_this<ReluBackward> {
   explicit ReluBackward(Tensor output) : output(std::move(output)) {}
   const char* name() const override { return "ReluBackward0"; }
+  const char* formula() const override { return "d relu(x) = g where x > 0, else 0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     // The mask is a step of the output (PyTorch's threshold_backward(grad, result, 0)): its
     // derivative, 0 away from the kink, flows back to the output and through this node to x.
@@ -622,6 +643,7 @@ namespace {
 struct SignBackward final : Node {
   explicit SignBackward(const char* name) : name_(name) {}
   const char* name() const override { return name_; }
+  const char* formula() const override { return "d sign(x) = 0  (a step function: zeros are passed on)"; }
   std::vector<Tensor> backward(const Tensor&) override { return {zeros(output_shape.to_shape(), output_dtype)}; }
   const char* name_;
 };
@@ -647,6 +669,7 @@ namespace {
 struct PowBackward final : Node {
   PowBackward(Tensor x, double exponent) : x(std::move(x)), exponent(exponent) {}
   const char* name() const override { return "PowBackward0"; }
+  const char* formula() const override { return "d x^p = g * p * x^(p-1)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled() && exponent != 0.0) {
       if (exponent == 2.0) return {grad * 2.0 * x};
@@ -730,6 +753,10 @@ struct ClampBackward final : Node {
   ClampBackward(const char* node_name, Tensor x, std::optional<double> min, std::optional<double> max)
       : node_name(node_name), x(std::move(x)), min(min), max(max) {}
   const char* name() const override { return node_name; }
+  const char* formula() const override {
+    if (min && max) return "d clamp(x) = g where min <= x <= max, else 0";
+    return min ? "d clamp_min(x) = g where x >= min, else 0" : "d clamp_max(x) = g where x <= max, else 0";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) {
       // Which elements were inside is a constant; comparisons belong to no graph.
@@ -809,6 +836,12 @@ T winner_share(T mine, T other, bool larger_wins) {
 struct ExtremumBackward final : Node {
   ExtremumBackward(bool larger_wins, Tensor a, Tensor b) : larger_wins(larger_wins), a(std::move(a)), b(std::move(b)) {}
   const char* name() const override { return larger_wins ? "MaximumBackward0" : "MinimumBackward0"; }
+  const char* formula() const override {
+    return larger_wins ? "d max(a, b)/d a = g where a > b (half where equal)\n"
+                         "d max(a, b)/d b = g where b > a (half where equal)"
+                       : "d min(a, b)/d a = g where a < b (half where equal)\n"
+                         "d min(a, b)/d b = g where b < a (half where equal)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite(grad);
     return visit_floating(grad.dtype(), name(), [&](auto tag) {

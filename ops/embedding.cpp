@@ -78,6 +78,9 @@ struct EmbeddingDenseBackwardBackward final : Node {
   EmbeddingDenseBackwardBackward(Tensor indices, std::int64_t padding_idx, bool scale_grad_by_freq)
       : indices(std::move(indices)), padding_idx(padding_idx), scale_grad_by_freq(scale_grad_by_freq) {}
   const char* name() const override { return "EmbeddingDenseBackwardBackward0"; }
+  const char* formula() const override {
+    return "d (rows of g added at the indices)/d g = rows of gg read at the indices";
+  }
   std::vector<Tensor> backward(const Tensor& gg) override {
     // embedding() is recorded when gg carries a graph, so this is differentiable once more.
     const Tensor gathered = embedding(gg, indices);
@@ -126,6 +129,7 @@ struct EmbeddingBackward final : Node {
       : indices(std::move(indices)), num_weights(num_weights), padding_idx(padding_idx),
         scale_grad_by_freq(scale_grad_by_freq) {}
   const char* name() const override { return "EmbeddingBackward0"; }
+  const char* formula() const override { return "d embedding(W, i)/d W = rows of g added at the indices"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     // One scatter serves both paths: under create_graph it records its own (linear) backward.
     return {embedding_dense_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq)};

@@ -200,6 +200,9 @@ Tensor take(const Tensor& x, const Picks& picks);
 struct PutBackward final : Node {
   explicit PutBackward(Picks picks) : picks(std::move(picks)) {}
   const char* name() const override { return picks.backward_name; }
+  const char* formula() const override {
+    return "d index_add(zeros, dim, index, g)/d g = index_select(gg, dim, index)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override { return {take(grad, picks)}; }
   void release_saved() override { picks.index = Tensor(); }
   Picks picks;
@@ -216,6 +219,7 @@ Tensor put(const Tensor& grad, const Picks& picks) {
 struct TakeBackward final : Node {
   explicit TakeBackward(Picks picks) : picks(std::move(picks)) {}
   const char* name() const override { return picks.name; }
+  const char* formula() const override { return "d index_select(x, dim, index) = zeros with g added at index"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {put(grad, picks)}; }
   void release_saved() override { picks.index = Tensor(); }
   Picks picks;
@@ -292,6 +296,7 @@ Shape masked_fill_shape(const Tensor& x, const Tensor& mask) {
 struct MaskedFillBackward final : Node {
   MaskedFillBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward0"; }
+  const char* formula() const override { return "d masked_fill(x, mask, v) = g where not mask, 0 where mask"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {sum_to(masked_fill(grad, mask, 0.0), input_shape)};
   }
@@ -304,6 +309,10 @@ struct MaskedFillBackward final : Node {
 struct MaskedFillTensorBackward final : Node {
   MaskedFillTensorBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward1"; }
+  const char* formula() const override {
+    return "d masked_fill(x, mask, v)/d x = g where not mask, 0 where mask\n"
+           "d masked_fill(x, mask, v)/d v = g summed over the masked positions";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(masked_fill(grad, mask, 0.0), input_shape);
@@ -373,6 +382,9 @@ struct WhereBackward final : Node {
   WhereBackward(Tensor condition, Shape a_shape, Shape b_shape)
       : condition(std::move(condition)), a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "WhereBackward0"; }
+  const char* formula() const override {
+    return "d where(c, a, b)/d a = g where c\nd where(c, a, b)/d b = g where not c";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(where(condition, grad, 0.0), a_shape);
@@ -463,6 +475,7 @@ struct CatBackward final : Node {
   CatBackward(std::size_t dim, std::vector<std::int64_t> sizes, std::vector<bool> skipped)
       : dim(dim), sizes(std::move(sizes)), skipped(std::move(skipped)) {}
   const char* name() const override { return "CatBackward0"; }
+  const char* formula() const override { return "d cat(xs) = the slice of g where each x was"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(sizes.size());
     std::int64_t offset = 0;
@@ -545,6 +558,7 @@ namespace {
 struct StackBackward final : Node {
   StackBackward(std::size_t dim, std::size_t count) : dim(dim), count(count) {}
   const char* name() const override { return "StackBackward0"; }
+  const char* formula() const override { return "d stack(xs) = g[i] for the i-th x"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(count);
     for (std::size_t i = 0; i < count; ++i)

@@ -196,9 +196,10 @@ Array<T> gradient_of_b(const MatmulPlan& p, const Shape& b_shape, const T* a, co
 // d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed over the entries
 // that share an operand's matrix)
 struct MatmulBackward final : Node {
-  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan, const char* node_name)
-      : a(std::move(a)), b(std::move(b)), plan(std::move(plan)), node_name(node_name) {}
-  const char* name() const override { return node_name; }
+  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan, const NodeText& op)
+      : a(std::move(a)), b(std::move(b)), plan(std::move(plan)), op(op) {}
+  const char* name() const override { return op.name; }
+  const char* formula() const override { return op.formula; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: the same products as recorded matmuls, with a vector operand made a matrix (a
@@ -236,23 +237,36 @@ struct MatmulBackward final : Node {
   }
   Tensor a, b;  // the inputs (never the output)
   MatmulPlan plan;
-  const char* node_name;
+  const NodeText& op;
 };
 
 // PyTorch dispatches matmul by rank to mm, mv, dot or a batched product and names the node after
 // the last op it ran: a vector times a matrix is a squeezed mm, a matrix times a batch is computed
 // transposed and copied back.
-const char* matmul_node_name(std::int64_t a_dim, std::int64_t b_dim) {
-  if (a_dim == 2 && b_dim == 2) return "MmBackward0";
-  if (a_dim == 2 && b_dim == 1) return "MvBackward0";
-  if (a_dim == 1 && b_dim == 1) return "DotBackward0";
-  if (a_dim == 1 && b_dim == 2) return "SqueezeBackward3";
-  if (a_dim == 2) return "CloneBackward0";
-  return "UnsafeViewBackward0";
+const NodeText kMmNode{"MmBackward0", "d (a @ b)/d a = g @ b^T\nd (a @ b)/d b = a^T @ g"};
+const NodeText kMvNode{"MvBackward0", "d (A @ v)/d A = outer(g, v)\nd (A @ v)/d v = A^T @ g"};
+const NodeText kDotNode{"DotBackward0", "d (a . b)/d a = g * b\nd (a . b)/d b = g * a"};
+const NodeText kVectorMatrixNode{"SqueezeBackward3", "d (v @ B)/d v = B @ g\nd (v @ B)/d B = outer(v, g)"};
+// Batched: per matrix of the batch, and summed over the batch entries that shared an operand's matrix.
+constexpr const char* kBatchedMatmulFormula =
+    "d (a @ b)/d a = g @ b^T, summed over a's broadcast batch dims\n"
+    "d (a @ b)/d b = a^T @ g, summed over b's broadcast batch dims";
+const NodeText kMatrixBatchNode{"CloneBackward0", kBatchedMatmulFormula};
+const NodeText kBatchedMatmulNode{"UnsafeViewBackward0", kBatchedMatmulFormula};
+const NodeText kBmmNode{"BmmBackward0", "d bmm(a, b)/d a = g @ b^T for each batch entry\n"
+                                        "d bmm(a, b)/d b = a^T @ g for each batch entry"};
+
+const NodeText& matmul_node(std::int64_t a_dim, std::int64_t b_dim) {
+  if (a_dim == 2 && b_dim == 2) return kMmNode;
+  if (a_dim == 2 && b_dim == 1) return kMvNode;
+  if (a_dim == 1 && b_dim == 1) return kDotNode;
+  if (a_dim == 1 && b_dim == 2) return kVectorMatrixNode;
+  if (a_dim == 2) return kMatrixBatchNode;
+  return kBatchedMatmulNode;
 }
 
 // The product without checks of dtype; bmm and matmul share it.
-Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const char* node_name) {
+Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const NodeText& node) {
   Tensor out = visit_floating(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
     Array<T> c = output_array<T>(plan.out_shape, false);
@@ -260,7 +274,7 @@ Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const 
     return make_tensor(std::move(c));
   });
   if (any_requires_grad({&a, &b}))
-    record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan), node_name), {&a, &b}, {&a, &b});
+    record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan), node), {&a, &b}, {&a, &b});
   return out;
 }
 
@@ -268,7 +282,7 @@ Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const 
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_floating("matmul", "a", a, "b", b);
-  return planned_product(a, b, plan_matmul(a.shape(), b.shape()), matmul_node_name(a.dim(), b.dim()));
+  return planned_product(a, b, plan_matmul(a.shape(), b.shape()), matmul_node(a.dim(), b.dim()));
 }
 
 // ---- linear ------------------------------------------------------------------------------------
@@ -332,6 +346,11 @@ struct LinearBackward final : Node {
         node_name(has_bias ? "AddmmBackward0" : "MmBackward0") {}
   // PyTorch computes a 2-D linear as addmm (with bias) or mm, and names the node after it.
   const char* name() const override { return node_name; }
+  // Its inputs are (x, W, b), b undefined without a bias.
+  const char* formula() const override {
+    return "d linear(x, W, b)/d x = g @ W\nd linear(x, W, b)/d W = g^T @ x\n"
+           "d linear(x, W, b)/d b = g summed over the rows";
+  }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: the same products and sums as recorded ops, over the rows of all leading
@@ -455,6 +474,10 @@ struct BaddbmmBackward final : Node {
       : self_shape(std::move(self_shape)), batch1(std::move(batch1)), batch2(std::move(batch2)), beta(beta),
         alpha(alpha) {}
   const char* name() const override { return "BaddbmmBackward0"; }
+  const char* formula() const override {
+    return "d baddbmm(s, A, B)/d s = beta * g\nd baddbmm(s, A, B)/d A = alpha * g @ B^T for each batch entry\n"
+           "d baddbmm(s, A, B)/d B = alpha * A^T @ g for each batch entry";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(3);
     if (needs_input_grad(0)) grads[0] = sum_to(grad * beta, self_shape);
@@ -472,7 +495,7 @@ struct BaddbmmBackward final : Node {
 
 Tensor bmm(const Tensor& batch1, const Tensor& batch2) {
   check_batches("bmm", batch1, batch2);
-  return planned_product(batch1, batch2, plan_matmul(batch1.shape(), batch2.shape()), "BmmBackward0");
+  return planned_product(batch1, batch2, plan_matmul(batch1.shape(), batch2.shape()), kBmmNode);
 }
 
 Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, const Scalar& beta,

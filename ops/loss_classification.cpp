@@ -273,6 +273,9 @@ struct NllLossBackward final : Node {
       : target(std::move(target)), weight(std::move(weight)), input_shape(std::move(input_shape)), layout(layout),
         ignore_index(ignore_index), reduction(reduction), divisor(divisor) {}
   const char* name() const override { return "NllLossBackward0"; }
+  const char* formula() const override {
+    return "d nll_loss(x, t)/d x = -g * w[t] / N at each row's target, 0 elsewhere (w = 1 without class weights)";
+  }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: a constant times the upstream. The loss is linear in the input, so what the
@@ -357,6 +360,12 @@ struct CrossEntropyBackward final : Node {
   // With class-index targets and no smoothing PyTorch's last node is nll_loss's; xgrad's fused node
   // computes the whole loss and keeps that name.
   const char* name() const override { return label_smoothing == 0 ? "NllLossBackward0" : "CrossEntropyLossBackward0"; }
+  // Without class weights; with them each row's term is scaled by its target's weight.
+  const char* formula() const override {
+    return label_smoothing == 0
+               ? "d cross_entropy(z, t)/d z = (softmax(z) - one_hot(t)) * g / N"
+               : "d cross_entropy(z, t)/d z = (softmax(z) - ((1 - e) one_hot(t) + e / C)) * g / N, e = label_smoothing";
+  }
   // The name alone reads as NLL on raw logits; the node also applies log_softmax.
   const char* fused_description() const override {
     return label_smoothing == 0 ? "log_softmax + nll_loss (fused)" : "log_softmax + nll_loss + label smoothing (fused)";
@@ -502,6 +511,11 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   const char* name() const override { return "CrossEntropyLossBackward0"; }
   const char* fused_description() const override {
     return "log_softmax + cross-entropy with class probabilities (fused)";
+  }
+  // Without class weights or label smoothing (which replaces p by (1 - e) p + e / C).
+  const char* formula() const override {
+    return "d cross_entropy(z, p)/d z = (softmax(z) * sum(p) - p) * g / N\n"
+           "d cross_entropy(z, p)/d p = -log_softmax(z) * g / N";
   }
 
   std::vector<Tensor> backward(const Tensor& grad) override {

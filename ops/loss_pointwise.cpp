@@ -128,6 +128,9 @@ std::vector<Tensor> pointwise_gradients(const Node& node, const PointwiseSaved& 
 struct BinaryCrossEntropyBackward final : Node {
   explicit BinaryCrossEntropyBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
   const char* name() const override { return "BinaryCrossEntropyBackward0"; }
+  const char* formula() const override {
+    return "d bce(x, y)/d x = (x - y) / (x (1 - x)) * g / N\nd bce(x, y)/d y = (log(1 - x) - log(x)) * g / N";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "binary_cross_entropy backward", [&](auto tag) {
@@ -214,6 +217,7 @@ T stable_sigmoid(T x) {
 struct LogSigmoidBackward final : Node {
   explicit LogSigmoidBackward(Tensor input) : input(std::move(input)) {}
   const char* name() const override { return "LogSigmoidBackward0"; }
+  const char* formula() const override { return "d log_sigmoid(x) = g * sigmoid(-x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad * sigmoid(-input)}; }
   void release_saved() override { input = Tensor(); }
   Tensor input;
@@ -238,6 +242,10 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   BinaryCrossEntropyWithLogitsBackward(PointwiseSaved saved, Tensor pos_weight)
       : saved(std::move(saved)), pos_weight(std::move(pos_weight)) {}
   const char* name() const override { return "BinaryCrossEntropyWithLogitsBackward0"; }
+  // Without pos_weight (p = 1).
+  const char* formula() const override {
+    return "d bce_logits(z, y)/d z = (sigmoid(z) - y) * g / N\nd bce_logits(z, y)/d y = -z * g / N";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
@@ -310,6 +318,10 @@ namespace {
 struct KlDivBackward final : Node {
   KlDivBackward(PointwiseSaved saved, bool log_target) : saved(std::move(saved)), log_target(log_target) {}
   const char* name() const override { return "KlDivBackward0"; }
+  const char* formula() const override {
+    return log_target ? "d kl_div(x, y)/d x = -exp(y) * g / N\nd kl_div(x, y)/d y = exp(y) (y - x + 1) * g / N"
+                      : "d kl_div(x, y)/d x = -y * g / N\nd kl_div(x, y)/d y = (log(y) + 1 - x) * g / N";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "kl_div backward", [&](auto tag) {
@@ -379,6 +391,9 @@ namespace {
 struct MseLossBackward final : Node {
   explicit MseLossBackward(PointwiseSaved saved) : saved(std::move(saved)) {}
   const char* name() const override { return "MseLossBackward0"; }
+  const char* formula() const override {
+    return "d mse(x, y)/d x = 2 (x - y) * g / N\nd mse(x, y)/d y = -2 (x - y) * g / N";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite_gradients(grad);
     return visit_floating(grad.dtype(), "mse_loss backward", [&](auto tag) {

@@ -113,6 +113,10 @@ struct SmoothL1LossBackward final : DifferenceLossBackward {
   SmoothL1LossBackward(Tensor input, Tensor target, Reduction reduction, double beta)
       : DifferenceLossBackward(std::move(input), std::move(target), reduction), beta(beta) {}
   const char* name() const override { return "SmoothL1LossBackward0"; }
+  const char* formula() const override {
+    return "d smooth_l1(x, y)/d x = clamp((x - y) / beta, -1, 1) * g / N\n"
+           "d smooth_l1(x, y)/d y = -clamp((x - y) / beta, -1, 1) * g / N";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return composite_gradients(grad, [&](const Tensor& d) { return slope_of(d); });
     return fused_gradients(grad, "smooth_l1_loss backward", [b = beta](auto d) {
@@ -160,6 +164,10 @@ struct HuberLossBackward final : DifferenceLossBackward {
   HuberLossBackward(Tensor input, Tensor target, Reduction reduction, double delta)
       : DifferenceLossBackward(std::move(input), std::move(target), reduction), delta(delta) {}
   const char* name() const override { return "HuberLossBackward0"; }
+  const char* formula() const override {
+    return "d huber(x, y)/d x = clamp(x - y, -delta, delta) * g / N\n"
+           "d huber(x, y)/d y = -clamp(x - y, -delta, delta) * g / N";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled())
       return composite_gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });

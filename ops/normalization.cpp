@@ -263,6 +263,13 @@ struct NativeBatchNormBackward final : Node {
       : input(std::move(input)), weight(std::move(weight)), layout(layout), stats(std::move(stats)),
         training(training), eps(eps) {}
   const char* name() const override { return "NativeBatchNormBackward0"; }
+  // Per channel, with s = w * invstd and x_hat the normalised input.
+  const char* formula() const override {
+    return training ? "d batch_norm/d x = s * (g - mean(g) - x_hat * mean(g * x_hat))\n"
+                      "d batch_norm/d w = sum(g * x_hat)\nd batch_norm/d b = sum(g)"
+                    : "d batch_norm/d x = s * g  (running statistics: constants)\n"
+                      "d batch_norm/d w = sum(g * x_hat)\nd batch_norm/d b = sum(g)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return recorded_gradients(grad, input, weight, layout, stats, training, eps, *this);
     return visit_floating(grad.dtype(), "batch_norm backward", [&](auto tag) {

@@ -168,6 +168,7 @@ struct AverageBackwardBackward final : Node {
   AverageBackwardBackward(std::shared_ptr<const AveragePlan> plan, const char* node_name, const char* forward_name)
       : plan(std::move(plan)), node_name(node_name), forward_name(forward_name) {}
   const char* name() const override { return node_name; }
+  const char* formula() const override { return "d (g divided and spread over each box)/d g = avg_pool(gg)"; }
   std::vector<Tensor> backward(const Tensor& u) override {
     // forward_name is the pool's node name; the backward's node name is this one.
     return {average_op(u, plan, forward_name, node_name)};
@@ -193,6 +194,7 @@ struct AverageBackward final : Node {
   AverageBackward(std::shared_ptr<const AveragePlan> plan, const char* node_name, const char* backward_name)
       : plan(std::move(plan)), node_name(node_name), backward_name(backward_name) {}
   const char* name() const override { return node_name; }
+  const char* formula() const override { return "d avg_pool(x) = g divided by the box size and spread over each box"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
     if (GradMode::is_enabled()) return {average_backward_op(dy, plan, backward_name, node_name)};
     return {visit_floating(dy.dtype(), "pool backward", [&](auto tag) {
@@ -337,6 +339,7 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan);
 struct GatherByIndexBackward final : Node {
   explicit GatherByIndexBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
   const char* name() const override { return "GatherBackward0"; }
+  const char* formula() const override { return "d (u read at each window's max)/d u = zeros with g added there"; }
   std::vector<Tensor> backward(const Tensor& v) override { return {scatter_op(v, plan)}; }
   std::shared_ptr<const MaxPlan> plan;
 };
@@ -355,6 +358,7 @@ Tensor gather_op(const Tensor& u, std::shared_ptr<const MaxPlan> plan) {
 struct MaxPoolBackwardBackward final : Node {
   explicit MaxPoolBackwardBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackwardBackward0"; }
+  const char* formula() const override { return "d (g added at each window's max)/d g = gg read at each window's max"; }
   std::vector<Tensor> backward(const Tensor& u) override { return {gather_op(u, plan)}; }
   std::shared_ptr<const MaxPlan> plan;
 };
@@ -375,6 +379,7 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan) {
 struct MaxPoolBackward final : Node {
   MaxPoolBackward(std::shared_ptr<const MaxPlan> plan, Tensor input) : plan(std::move(plan)), input(std::move(input)) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackward0"; }
+  const char* formula() const override { return "d max_pool2d(x) = g added at each window's max, 0 elsewhere"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
     if (GradMode::is_enabled())
       return {with_zero_gradient_to(scatter_op(dy, plan), input, "MaxPool2DWithIndicesBackwardBackward0")};

@@ -163,6 +163,9 @@ namespace {
 struct SumBackward final : Node {
   explicit SumBackward(ReductionPlan plan) : plan(std::move(plan)) {}
   const char* name() const override { return plan.whole ? "SumBackward0" : "SumBackward1"; }
+  const char* formula() const override {
+    return plan.whole ? "d sum(x) = g copied to every element of x" : "d sum(x, dim) = g copied along dim";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {spread_recorded(grad, plan, 1.0)};
     return {visit_floating(grad.dtype(), "sum backward", [&](auto tag) {
@@ -200,6 +203,9 @@ namespace {
 struct MeanBackward final : Node {
   explicit MeanBackward(ReductionPlan plan) : plan(std::move(plan)) {}
   const char* name() const override { return plan.whole ? "MeanBackward0" : "MeanBackward1"; }
+  const char* formula() const override {
+    return plan.whole ? "d mean(x) = g / n copied to every element of x" : "d mean(x, dim) = g / n copied along dim";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {spread_recorded(grad, plan, 1.0 / static_cast<double>(plan.split.axis))};
     return {visit_floating(grad.dtype(), "mean backward", [&](auto tag) {
@@ -240,6 +246,7 @@ struct LogsumexpBackward final : Node {
   LogsumexpBackward(ReductionPlan plan, Tensor x, Tensor output)
       : plan(std::move(plan)), x(std::move(x)), output(std::move(output)) {}
   const char* name() const override { return "LogsumexpBackward0"; }
+  const char* formula() const override { return "d logsumexp(x) = g * softmax(x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: the output recomputed from x, so that its own derivative (softmax) is recorded.
     if (GradMode::is_enabled())
@@ -334,6 +341,10 @@ struct EvenlyDistributedBackward final : Node {
   EvenlyDistributedBackward(Extreme extreme, Tensor x, double result)
       : extreme(extreme), x(std::move(x)), result(result) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward1" : "MinBackward1"; }
+  const char* formula() const override {
+    return extreme == Extreme::Largest ? "d max(x) = g / k at each of the k elements equal to the max, 0 elsewhere"
+                                       : "d min(x) = g / k at each of the k elements equal to the min, 0 elsewhere";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {composite(grad)};
     return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
@@ -391,6 +402,10 @@ struct IndexedExtremumBackward final : Node {
   IndexedExtremumBackward(Extreme extreme, ReductionPlan plan, std::vector<std::int64_t> indices)
       : extreme(extreme), plan(std::move(plan)), indices(std::move(indices)) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward0" : "MinBackward0"; }
+  const char* formula() const override {
+    return extreme == Extreme::Largest ? "d max(x, dim) = g at each slice's max, 0 elsewhere"
+                                       : "d min(x, dim) = g at each slice's min, 0 elsewhere";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {where(selected(), kept(grad, plan), 0.0)};
     return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
@@ -536,6 +551,10 @@ struct VarianceBackward final : Node {
   VarianceBackward(bool is_std, ReductionPlan plan, double divisor, Tensor x, Tensor output)
       : is_std(is_std), plan(std::move(plan)), divisor(divisor), x(std::move(x)), output(std::move(output)) {}
   const char* name() const override { return is_std ? "StdBackward0" : "VarBackward0"; }
+  const char* formula() const override {
+    return is_std ? "d std(x) = g * (x - mean(x)) / ((n - correction) * y), 0 where y = 0"
+                  : "d var(x) = g * 2 (x - mean(x)) / (n - correction)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {composite(grad)};
     return {visit_floating(grad.dtype(), "var backward", [&](auto tag) {
@@ -675,6 +694,12 @@ struct NormBackward final : Node {
   NormBackward(ReductionPlan plan, double p, Tensor x, Tensor output)
       : plan(std::move(plan)), p(p), x(std::move(x)), output(std::move(output)) {}
   const char* name() const override { return "NormBackward1"; }
+  const char* formula() const override {
+    if (p == 2) return "d norm(x) = g * x / y, 0 where y = 0";
+    if (p == 1) return "d norm(x, 1) = g * sign(x)";
+    if (std::isinf(p)) return "d norm(x, inf) = g * sign(x) / k at the k elements with |x| = y, 0 elsewhere";
+    return "d norm(x, p) = g * sign(x) |x|^(p-1) / y^(p-1)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {composite(grad)};
     return {visit_floating(grad.dtype(), "norm backward", [&](auto tag) {

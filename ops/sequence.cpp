@@ -120,6 +120,7 @@ Tensor triangle(const Tensor& x, Triangle t, std::int64_t diagonal);
 struct TriangleBackward final : Node {
   TriangleBackward(Triangle t, std::int64_t diagonal) : t(t), diagonal(diagonal) {}
   const char* name() const override { return t == Triangle::Lower ? "TrilBackward0" : "TriuBackward0"; }
+  const char* formula() const override { return t == Triangle::Lower ? "d tril(x) = tril(g)" : "d triu(x) = triu(g)"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {triangle(grad, t, diagonal)}; }
   Triangle t;
   std::int64_t diagonal;
@@ -206,6 +207,7 @@ Tensor reversed_cumsum(const Tensor& g, std::int64_t dim) {
 struct CumsumBackward final : Node {
   explicit CumsumBackward(std::int64_t dim) : dim(dim) {}
   const char* name() const override { return "CumsumBackward0"; }
+  const char* formula() const override { return "d cumsum(x)/d x_k = sum of g_i over i >= k  (g summed from the end)"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {reversed_cumsum(grad, dim)}; }
   std::int64_t dim;
 };
@@ -257,6 +259,9 @@ Tensor cumprod_gradient_recorded(const Tensor& x, const Tensor& grad, std::int64
 struct CumprodBackward final : Node {
   CumprodBackward(Tensor x, std::int64_t dim) : x(std::move(x)), dim(dim) {}
   const char* name() const override { return "CumprodBackward0"; }
+  const char* formula() const override {
+    return "d cumprod(x)/d x_k = sum over i >= k of g_i * (the product of x_0..x_i without x_k)";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return {cumprod_gradient_recorded(x, grad, dim)};
     const Shape shape = x.shape();
@@ -297,6 +302,7 @@ namespace {
 struct FlipBackward final : Node {
   explicit FlipBackward(std::vector<std::int64_t> dims) : dims(std::move(dims)) {}
   const char* name() const override { return "FlipBackward0"; }
+  const char* formula() const override { return "d flip(x) = flip(g)"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {flip(grad, dims)}; }
   std::vector<std::int64_t> dims;
 };
@@ -323,6 +329,7 @@ struct RollBackward final : Node {
   RollBackward(std::vector<std::int64_t> shifts, std::vector<std::int64_t> dims)
       : shifts(std::move(shifts)), dims(std::move(dims)) {}
   const char* name() const override { return "RollBackward0"; }
+  const char* formula() const override { return "d roll(x, s) = roll(g, -s)"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {roll(grad, negated(shifts), dims)}; }
   std::vector<std::int64_t> shifts, dims;
 };
@@ -372,6 +379,7 @@ struct RepeatBackward final : Node {
   RepeatBackward(Shape input_shape, std::vector<std::int64_t> repeats)
       : input_shape(std::move(input_shape)), repeats(std::move(repeats)) {}
   const char* name() const override { return "RepeatBackward0"; }
+  const char* formula() const override { return "d repeat(x) = the tiles of g added up"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const std::size_t rank = repeats.size(), lead = rank - input_shape.size();
     std::vector<std::int64_t> tiles;
@@ -512,6 +520,9 @@ namespace {
 struct ConstantPadBackward final : Node {
   explicit ConstantPadBackward(std::vector<std::int64_t> pad) : pad(std::move(pad)) {}
   const char* name() const override { return "ConstantPadNdBackward0"; }
+  const char* formula() const override {
+    return "d constant_pad_nd(x, p) = constant_pad_nd(g, -p): the padding cropped off";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override { return {constant_pad_nd(grad, negated(pad), 0)}; }
   std::vector<std::int64_t> pad;
 };

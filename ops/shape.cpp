@@ -30,6 +30,7 @@ namespace {
 struct BroadcastToBackward final : Node {
   explicit BroadcastToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "ExpandBackward0"; }
+  const char* formula() const override { return "d broadcast_to(x) = g summed over the broadcast dims"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
   Shape input_shape;
 };
@@ -148,6 +149,7 @@ Tensor scatter_add_values(const Tensor& grad, const GatherWalk& walk, const Tens
 struct ScatterAddBackward final : Node {
   ScatterAddBackward(std::int64_t dim, Tensor index) : dim(dim), index(std::move(index)) {}
   const char* name() const override { return "ScatterAddBackward0"; }
+  const char* formula() const override { return "d scatter_add(zeros, dim, index, g)/d g = gather(gg, dim, index)"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {gather(grad, dim, index)}; }
   void release_saved() override { index = Tensor(); }
   std::int64_t dim;
@@ -167,6 +169,9 @@ struct GatherBackward final : Node {
   GatherBackward(GatherWalk walk, Tensor index, Shape input_shape)
       : walk(std::move(walk)), index(std::move(index)), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "GatherBackward0"; }
+  const char* formula() const override {
+    return "d gather(x, dim, index) = zeros of x's shape with g scattered (added) at index";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {scatter_add_to_zeros(grad, walk, index, input_shape)};
   }
@@ -232,6 +237,7 @@ Tensor cast(const Tensor& x, Dtype dtype) {
 struct ToDtypeBackward final : Node {
   explicit ToDtypeBackward(Dtype input_dtype) : input_dtype(input_dtype) {}
   const char* name() const override { return "ToCopyBackward0"; }
+  const char* formula() const override { return "d x.to(dtype) = g converted back"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {to_dtype(grad, input_dtype)}; }
   Dtype input_dtype;
 };

@@ -30,6 +30,7 @@ struct SoftmaxBackward final : Node {
   SoftmaxBackward(Tensor input, Tensor output, SoftmaxLayout layout, std::int64_t dim)
       : input(std::move(input)), output(std::move(output)), layout(layout), dim(dim) {}
   const char* name() const override { return "SoftmaxBackward0"; }
+  const char* formula() const override { return "d softmax(x) = y * (g - sum(g * y, dim))"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: the same formula in recorded ops, with y recomputed from the input so that the
     // second derivative reaches x.
@@ -75,6 +76,7 @@ struct LogSoftmaxBackward final : Node {
   LogSoftmaxBackward(Tensor input, Tensor output, SoftmaxLayout layout, std::int64_t dim)
       : input(std::move(input)), output(std::move(output)), layout(layout), dim(dim) {}
   const char* name() const override { return "LogSoftmaxBackward0"; }
+  const char* formula() const override { return "d log_softmax(x) = g - softmax(x) * sum(g, dim)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     // create_graph: softmax(x) recorded from the input, so the second derivative reaches x.
     if (GradMode::is_enabled()) return {grad - softmax(input, dim) * sum(grad, dim, /*keepdim=*/true)};

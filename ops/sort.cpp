@@ -85,6 +85,9 @@ struct SelectionBackward final : Node {
   SelectionBackward(const char* node_name, Shape input_shape, std::int64_t dim, Tensor indices)
       : node_name(node_name), input_shape(std::move(input_shape)), dim(dim), indices(std::move(indices)) {}
   const char* name() const override { return node_name; }
+  const char* formula() const override {
+    return "d sort(x) or topk(x) values = zeros with g put at the indices along dim";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (input_shape.empty()) return {grad.reshape({})};
     if (GradMode::is_enabled()) return {zeros(input_shape, grad.dtype()).scatter(dim, indices, grad)};

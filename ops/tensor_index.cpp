@@ -71,6 +71,7 @@ struct TakeAtBackward final : Node {
   TakeAtBackward(const char* op_name, Shape input_shape, Positions at)
       : op_name(op_name), input_shape(std::move(input_shape)), at(std::move(at)) {}
   const char* name() const override { return op_name; }
+  const char* formula() const override { return "d x[index] = zeros with g added at the picked elements"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     return {put_at(zeros(input_shape, grad.dtype()), at, grad, true, "IndexPutBackward0")};
   }
@@ -84,6 +85,14 @@ struct PutAtBackward final : Node {
   PutAtBackward(const char* op_name, Positions at, bool accumulate, Shape values_shape)
       : op_name(op_name), at(std::move(at)), accumulate(accumulate), values_shape(std::move(values_shape)) {}
   const char* name() const override { return op_name; }
+  // index_put, and index_add, index_copy, index_fill, scatter, scatter_add and masked_scatter, which
+  // write or add at the positions they compute.
+  const char* formula() const override {
+    return accumulate ? "d index_put(x, idx, v, add)/d x = g\n"
+                        "d index_put(x, idx, v, add)/d v = g at the indexed elements"
+                      : "d index_put(x, idx, v)/d x = g, zero where v was written\n"
+                        "d index_put(x, idx, v)/d v = g at the written elements";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) {

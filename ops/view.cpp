@@ -34,24 +34,44 @@ Layout dense_layout(const Shape& sizes) { return Layout{sizes, Layout::contiguou
 // A view op that picks elements: `pick` maps a layout of x to the view's, applied once to x's place
 // in its storage (the view) and once to x laid out densely (its derivative).
 template <class Pick>
-Tensor picking_view(const Tensor& x, const char* name, const char* backward_name, Pick pick,
-                    const char* multi_output_op = nullptr) {
+Tensor picking_view(const Tensor& x, const PickingViewOp& op, Pick pick, const char* multi_output_op = nullptr) {
   Tensor out = make_view(x, pick(layout_of(*x.impl())), multi_output_op);
   if (any_requires_grad({&x})) {
     const Shape sizes = x.shape();
-    record(out, std::make_shared<StridedViewBackward>(name, backward_name, sizes, pick(dense_layout(sizes))), {&x});
+    record(out, std::make_shared<StridedViewBackward>(op, sizes, pick(dense_layout(sizes))), {&x});
   }
   return out;
 }
 
+// The picking views' nodes (StridedViewBackward), each with its derivative in words.
+const PickingViewOp kSliceView{"SliceBackward0", "SliceBackwardBackward0", "d x[a:b] = zeros with g in the slice"};
+const PickingViewOp kSelectView{"SelectBackward0", "SelectBackwardBackward0", "d x[i] = zeros with g at position i"};
+const PickingViewOp kSplitView{"SplitBackward0", "SliceBackwardBackward0",
+                               "d split(x)[k] = zeros with g in the k-th piece"};
+const PickingViewOp kSplitWithSizesView{"SplitWithSizesBackward0", "SliceBackwardBackward0",
+                                        "d split_with_sizes(x)[k] = zeros with g in the k-th piece"};
+const PickingViewOp kUnbindView{"UnbindBackward0", "SelectBackwardBackward0",
+                                "d unbind(x)[i] = zeros with g at position i"};
+const PickingViewOp kDiagonalView{"DiagonalBackward0", "DiagonalBackwardBackward0",
+                                  "d diagonal(x) = zeros with g on the diagonal"};
+const PickingViewOp kUnfoldView{"UnfoldBackward0", "UnfoldBackwardBackward0",
+                                "d unfold(x) = each window of g added back where it was read"};
+
 // d view(x) = g with x's shape: shared by the ops that keep the elements' row-major order
 struct ReshapeBackward final : Node {
-  ReshapeBackward(const char* op_name, Shape input_shape) : op_name(op_name), input_shape(std::move(input_shape)) {}
-  const char* name() const override { return op_name; }
+  ReshapeBackward(const NodeText& op, Shape input_shape) : op(op), input_shape(std::move(input_shape)) {}
+  const char* name() const override { return op.name; }
+  const char* formula() const override { return op.formula; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {reshape(grad, input_shape)}; }
-  const char* op_name;
+  const NodeText& op;
   Shape input_shape;
 };
+
+const NodeText kViewNode{"ViewBackward0", "d view(x) = g reshaped to x's shape"};
+const NodeText kReshapeAliasNode{"ReshapeAliasBackward0", "d reshape(x) = g reshaped to x's shape"};
+const NodeText kUnsqueezeNode{"UnsqueezeBackward0", "d unsqueeze(x, dim) = g with dim removed"};
+const NodeText kSqueezeDimNode{"SqueezeBackward1", "d squeeze(x, dim) = g with dim put back"};
+const NodeText kSqueezeNode{"SqueezeBackward0", "d squeeze(x) = g reshaped to x's shape"};
 
 // The strides that let `layout`'s elements be seen with `sizes`, keeping their row-major order, or
 // nothing when a merged dimension would span two separate runs of the storage. PyTorch's
@@ -116,7 +136,7 @@ Shape infer_shape(IntArrayRef requested, const Shape& from, const char* op) {
 
 // x's elements seen with `sizes` (already checked to hold as many), recorded as `name`; nothing
 // when the layout cannot be viewed so.
-std::optional<Tensor> try_reshaped_view(const Tensor& x, const Shape& sizes, const char* name) {
+std::optional<Tensor> try_reshaped_view(const Tensor& x, const Shape& sizes, const NodeText& name) {
   Layout layout = layout_of(*x.impl());
   std::optional<std::vector<std::int64_t>> strides = strides_for(layout, sizes);
   if (!strides) return std::nullopt;
@@ -127,7 +147,7 @@ std::optional<Tensor> try_reshaped_view(const Tensor& x, const Shape& sizes, con
   return out;
 }
 
-Tensor reshaped_view(const Tensor& x, const Shape& sizes, const char* name) {
+Tensor reshaped_view(const Tensor& x, const Shape& sizes, const NodeText& name) {
   return *try_reshaped_view(x, sizes, name);  // the ops below only ever keep a viewable order
 }
 
@@ -135,6 +155,7 @@ Tensor reshaped_view(const Tensor& x, const Shape& sizes, const char* name) {
 struct UnsafeViewBackward final : Node {
   explicit UnsafeViewBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "UnsafeViewBackward0"; }
+  const char* formula() const override { return "d reshape(x) = g reshaped to x's shape"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {reshape(grad, input_shape)}; }
   Shape input_shape;
 };
@@ -152,15 +173,19 @@ Tensor reshaped_copy(const Tensor& x, const Shape& sizes) {
 
 // d permute(x, dims) = permute(g, inverse): result dim k goes back to input dim dims[k]
 struct PermuteBackward final : Node {
-  PermuteBackward(const char* op_name, std::vector<std::int64_t> inverse)
-      : op_name(op_name), inverse(std::move(inverse)) {}
-  const char* name() const override { return op_name; }
+  PermuteBackward(const NodeText& op, std::vector<std::int64_t> inverse) : op(op), inverse(std::move(inverse)) {}
+  const char* name() const override { return op.name; }
+  const char* formula() const override { return op.formula; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
-  const char* op_name;
+  const NodeText& op;
   std::vector<std::int64_t> inverse;
 };
 
-Tensor permuted_view(const Tensor& x, const std::vector<std::size_t>& order, const char* name) {
+const NodeText kPermuteNode{"PermuteBackward0", "d permute(x) = g permuted back"};
+const NodeText kTransposeNode{"TransposeBackward0", "d transpose(x) = g transposed back"};
+const NodeText kTNode{"TBackward0", "d x^T = g^T"};
+
+Tensor permuted_view(const Tensor& x, const std::vector<std::size_t>& order, const NodeText& name) {
   const Layout from = layout_of(*x.impl());
   Layout layout;
   layout.offset = from.offset;
@@ -179,6 +204,7 @@ Tensor permuted_view(const Tensor& x, const std::vector<std::size_t>& order, con
 struct ExpandBackward final : Node {
   explicit ExpandBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "ExpandBackward0"; }
+  const char* formula() const override { return "d expand(x) = g summed over the expanded dims"; }
   std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
   Shape input_shape;
 };
@@ -226,13 +252,13 @@ auto range_along(std::size_t dim, std::int64_t start, std::int64_t count, std::i
 }
 
 Tensor narrow_as(const Tensor& x, std::size_t dim, std::int64_t start, std::int64_t length,
-                 const char* name = "SliceBackward0", const char* multi_output_op = nullptr) {
-  return picking_view(x, name, "SliceBackwardBackward0", range_along(dim, start, length, 1), multi_output_op);
+                 const PickingViewOp& op = kSliceView, const char* multi_output_op = nullptr) {
+  return picking_view(x, op, range_along(dim, start, length, 1), multi_output_op);
 }
 
 // select, and x[i] (operator[]), which reports under its own name with PyTorch's words for it.
 Tensor select_as(const char* op, const Tensor& x, std::int64_t dim, std::int64_t index,
-                 const char* name = "SelectBackward0", const char* multi_output_op = nullptr) {
+                 const PickingViewOp& view_op = kSelectView, const char* multi_output_op = nullptr) {
   const std::size_t d = pick_dim(x, dim, op);
   const std::int64_t size = x.size(static_cast<std::int64_t>(d));
   if (index < -size || index >= size)
@@ -245,7 +271,7 @@ Tensor select_as(const char* op, const Tensor& x, std::int64_t dim, std::int64_t
     layout.strides.erase(layout.strides.begin() + static_cast<std::ptrdiff_t>(d));
     return layout;
   };
-  return picking_view(x, name, "SelectBackwardBackward0", pick, multi_output_op);
+  return picking_view(x, view_op, pick, multi_output_op);
 }
 
 }  // namespace
@@ -255,7 +281,7 @@ Tensor select_as(const char* op, const Tensor& x, std::int64_t dim, std::int64_t
 Tensor view(const Tensor& x, IntArrayRef shape) {
   check_defined(x, "view");
   const Shape sizes = infer_shape(shape, x.shape(), "view");
-  if (std::optional<Tensor> out = try_reshaped_view(x, sizes, "ViewBackward0")) return *out;
+  if (std::optional<Tensor> out = try_reshaped_view(x, sizes, kViewNode)) return *out;
   throw Error(concat("view: view size is not compatible with input tensor's size and stride (at least one "
                      "dimension spans across two contiguous subspaces). Use .reshape(...) instead. (input sizes ",
                      shape_str(x.shape()), ", strides ", shape_str(x.strides()), ", requested ", shape_str(sizes), ")"));
@@ -269,7 +295,7 @@ Tensor view_as(const Tensor& x, const Tensor& other) {
 Tensor reshape(const Tensor& x, IntArrayRef shape) {
   check_defined(x, "reshape");
   const Shape sizes = infer_shape(shape, x.shape(), "reshape");
-  if (std::optional<Tensor> out = try_reshaped_view(x, sizes, "ReshapeAliasBackward0")) return *out;
+  if (std::optional<Tensor> out = try_reshaped_view(x, sizes, kReshapeAliasNode)) return *out;
   return reshaped_copy(x, sizes);
 }
 
@@ -300,7 +326,7 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
                        " (expected a dim in [", -rank - 1, ", ", rank, "])"));
   const std::int64_t at = dim < 0 ? dim + rank + 1 : dim;
   shape.insert(shape.begin() + at, 1);
-  return reshaped_view(x, shape, "UnsqueezeBackward0");
+  return reshaped_view(x, shape, kUnsqueezeNode);
 }
 
 Tensor squeeze(const Tensor& x, std::int64_t dim) {
@@ -308,14 +334,14 @@ Tensor squeeze(const Tensor& x, std::int64_t dim) {
   Shape shape = x.shape();
   const std::size_t at = normalize_dim(dim, shape, "squeeze");
   if (!shape.empty() && shape[at] == 1) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(at));
-  return reshaped_view(x, shape, "SqueezeBackward1");
+  return reshaped_view(x, shape, kSqueezeDimNode);
 }
 
 Tensor squeeze(const Tensor& x) {
   check_defined(x, "squeeze");
   Shape shape = x.shape();
   shape.erase(std::remove(shape.begin(), shape.end(), std::int64_t{1}), shape.end());
-  return reshaped_view(x, shape, "SqueezeBackward0");
+  return reshaped_view(x, shape, kSqueezeNode);
 }
 
 // ---- same elements, another order -----------------------------------------------------------------
@@ -335,7 +361,7 @@ Tensor permute(const Tensor& x, IntArrayRef dims) {
                          shape_str(shape), ")"));
     seen[order[k]] = true;
   }
-  return permuted_view(x, order, "PermuteBackward0");
+  return permuted_view(x, order, kPermuteNode);
 }
 
 namespace {
@@ -349,7 +375,7 @@ std::size_t transpose_dim(std::int64_t dim, const Shape& shape) {
   return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
 }
 
-Tensor swapped(const Tensor& x, std::int64_t dim0, std::int64_t dim1, const char* name) {
+Tensor swapped(const Tensor& x, std::int64_t dim0, std::int64_t dim1, const NodeText& name) {
   const Shape shape = x.shape();
   const std::size_t d0 = transpose_dim(dim0, shape), d1 = transpose_dim(dim1, shape);
   std::vector<std::size_t> order(shape.size());
@@ -362,13 +388,13 @@ Tensor swapped(const Tensor& x, std::int64_t dim0, std::int64_t dim1, const char
 
 Tensor transpose(const Tensor& a, std::int64_t dim0, std::int64_t dim1) {
   check(a.defined(), "transpose: argument a is an undefined tensor");
-  return swapped(a, dim0, dim1, "TransposeBackward0");
+  return swapped(a, dim0, dim1, kTransposeNode);
 }
 
 Tensor t(const Tensor& a) {
   if (!a.defined()) throw Error("t: called on an undefined tensor");
   if (a.dim() > 2) throw Error(concat("t: expects a tensor of at most 2 dims, got shape ", shape_str(a.shape())));
-  return swapped(a, 0, a.dim() < 2 ? 0 : 1, "TBackward0");
+  return swapped(a, 0, a.dim() < 2 ? 0 : 1, kTNode);
 }
 
 // ---- repeated elements ----------------------------------------------------------------------------
@@ -410,7 +436,7 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::optional<std::int64_t> star
   first = std::clamp<std::int64_t>(first, 0, size);
   last = std::clamp<std::int64_t>(last, first, size);
   const std::int64_t count = last == first ? 0 : (last - first - 1) / step + 1;
-  return picking_view(x, "SliceBackward0", "SliceBackwardBackward0", range_along(d, first, count, step));
+  return picking_view(x, kSliceView, range_along(d, first, count, step));
 }
 
 Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {
@@ -449,7 +475,7 @@ Tensor diagonal(const Tensor& x, std::int64_t offset, std::int64_t dim1, std::in
     layout.strides.push_back(step);
     return layout;
   };
-  return picking_view(x, "DiagonalBackward0", "DiagonalBackwardBackward0", pick);
+  return picking_view(x, kDiagonalView, pick);
 }
 
 Tensor unfold(const Tensor& x, std::int64_t dim, std::int64_t size, std::int64_t step) {
@@ -476,7 +502,7 @@ Tensor unfold(const Tensor& x, std::int64_t dim, std::int64_t size, std::int64_t
     layout.strides.push_back(stride);
     return layout;
   };
-  return picking_view(x, "UnfoldBackward0", "UnfoldBackwardBackward0", pick);
+  return picking_view(x, kUnfoldView, pick);
 }
 
 Tensor as_strided(const Tensor& x, IntArrayRef size, IntArrayRef stride, std::optional<std::int64_t> storage_offset) {
@@ -502,7 +528,7 @@ Tensor as_strided(const Tensor& x, IntArrayRef size, IntArrayRef stride, std::op
                        "storage, contiguous (got sizes ", shape_str(from.sizes), ", strides ", shape_str(from.strides),
                        ", offset ", from.offset, " of ", available, " elements)"));
   const std::int64_t shift = from.offset;
-  return picking_view(x, "AsStridedBackward0", "AsStridedBackwardBackward0", [&](Layout in) {
+  return picking_view(x, kAsStridedView, [&](Layout in) {
     Layout out = layout;
     out.offset = offset - shift + in.offset;
     return out;
@@ -525,8 +551,8 @@ std::vector<Tensor> split_with_sizes(const Tensor& x, IntArrayRef split_sizes, s
   std::vector<Tensor> pieces;
   std::int64_t start = 0;
   for (const std::int64_t piece : split_sizes) {
-    pieces.push_back(narrow_as(x, d, start, piece, "SplitWithSizesBackward0",
-                               split_sizes.size() > 1 ? "SplitWithSizesBackward0" : nullptr));
+    pieces.push_back(narrow_as(x, d, start, piece, kSplitWithSizesView,
+                               split_sizes.size() > 1 ? kSplitWithSizesView.name : nullptr));
     start += piece;
   }
   return pieces;
@@ -543,7 +569,7 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t
   for (std::int64_t k = 0; k < count; ++k) {
     const std::int64_t start = k * split_size;
     const std::int64_t length = std::min(split_size, size - start);
-    pieces.push_back(narrow_as(x, d, start, length, "SplitBackward0", count > 1 ? "SplitBackward0" : nullptr));
+    pieces.push_back(narrow_as(x, d, start, length, kSplitView, count > 1 ? kSplitView.name : nullptr));
   }
   return pieces;
 }
@@ -560,8 +586,8 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
   const std::int64_t size = x.size(static_cast<std::int64_t>(d));
   std::vector<Tensor> pieces;
   for (std::int64_t i = 0; i < size; ++i)
-    pieces.push_back(select_as("unbind", x, static_cast<std::int64_t>(d), i, "UnbindBackward0",
-                               size > 1 ? "UnbindBackward0" : nullptr));
+    pieces.push_back(select_as("unbind", x, static_cast<std::int64_t>(d), i, kUnbindView,
+                               size > 1 ? kUnbindView.name : nullptr));
   return pieces;
 }
 

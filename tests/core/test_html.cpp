@@ -75,6 +75,8 @@ TEST(ToHtml, RecorderReplaysThePlainBackwardInTheEnginesOrder) {
     } else {
       EXPECT_FALSE(node["value"].is_null()) << node["name"];
     }
+    // Every node's derivative in words (Node::formula()), one line per input; the leaf's says what it does.
+    EXPECT_EQ(node["formula"].size(), node["kind"] == "leaf" ? 1u : node["inputs"].size()) << node["name"];
     if (node["name"] == "TanhBackward0") EXPECT_EQ(node["formula"][0], "d tanh(x) = g * (1 - y^2)");
     if (node["name"] == "MulBackward0") EXPECT_EQ(node["formula"].size(), 2u);
   }
