@@ -56,6 +56,9 @@ struct StackConfig {
   bool bidirectional = false;
   double dropout = 0.0;
   bool train = false;
+  // LSTM layers as one fused node each (raw loops, hand-written backward through time) instead of
+  // their recorded steps; both give the same values and gradients.
+  bool fused = true;
 };
 
 struct StackResult {

@@ -11,7 +11,10 @@
 #include <tuple>
 #include <vector>
 
+#include <xgrad/ops/recurrent_impl.hpp>
+
 #include "compare.hpp"
+#include "create_graph_checks.hpp"
 #include "golden.hpp"
 
 namespace xgrad {
@@ -309,6 +312,72 @@ TEST(RecurrentLayers, Gradgradcheck) {
     SCOPED_TRACE(printed(*c.module));
     EXPECT_TRUE(passes_gradgradcheck(c, c.inputs));
   }
+}
+
+// The fused LSTM layer (what the modules run) against its recorded steps, the definition: values and
+// gradients for every shape the loop takes (backwards in time, projection, packed batches that
+// shrink, no bias), and first derivatives through its create_graph path.
+TEST(RecurrentLayers, FusedLstmAgreesWithItsRecordedSteps) {
+  manual_seed(21);
+  struct Setup {
+    bool bias, bidirectional;
+    std::int64_t proj;
+    std::vector<std::int64_t> batch_sizes;
+  };
+  const std::vector<Setup> setups{{true, false, 0, {3, 3, 3, 3}},
+                                  {true, true, 2, {4, 3, 3, 1}},
+                                  {false, true, 0, {2, 2, 1}},
+                                  {true, false, 1, {3, 1}}};
+  const std::int64_t input = 2, hidden = 3, layers = 2;
+  for (const Setup& setup : setups) {
+    const std::int64_t directions = setup.bidirectional ? 2 : 1, out = setup.proj ? setup.proj : hidden;
+    std::vector<recurrent::Weights> weights;
+    std::vector<Tensor> leaves;
+    for (std::int64_t l = 0; l < layers; ++l)
+      for (std::int64_t d = 0; d < directions; ++d) {
+        recurrent::Weights w{testing::leaf({4 * hidden, l == 0 ? input : out * directions}),
+                             testing::leaf({4 * hidden, out}), {}, {}, {}};
+        if (setup.bias) w.b_ih = testing::leaf({4 * hidden}), w.b_hh = testing::leaf({4 * hidden});
+        if (setup.proj) w.w_hr = testing::leaf({out, hidden});
+        for (const Tensor& t : {w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr})
+          if (t.defined()) leaves.push_back(t);
+        weights.push_back(w);
+      }
+    std::int64_t rows = 0;
+    for (std::int64_t b : setup.batch_sizes) rows += b;
+    const std::int64_t batch = setup.batch_sizes[0];
+    const Tensor data = testing::leaf({rows, input});
+    const Tensor h0 = testing::leaf({layers * directions, batch, out});
+    const Tensor c0 = testing::leaf({layers * directions, batch, hidden});
+    leaves.insert(leaves.end(), {data, h0, c0});
+    const recurrent::Packing packing =
+        recurrent::Packing::from_batch_sizes("test", tensor(setup.batch_sizes), rows);
+    const auto run = [&](bool fused) {
+      recurrent::StackConfig config;
+      config.num_layers = layers;
+      config.bidirectional = setup.bidirectional;
+      config.fused = fused;
+      const recurrent::StackResult r = recurrent::run_stack(data, packing, h0, c0, weights, config);
+      return cat({r.output.reshape({-1}), r.h_n.reshape({-1}), r.c_n.reshape({-1})});
+    };
+    const Tensor fused = run(true), recorded = run(false);
+    EXPECT_TRUE(testing::all_close(fused, recorded, 1e-12, 1e-12));
+    const Tensor upstream = randn(fused.sizes(), kFloat64);
+    const std::vector<Tensor> fast = autograd::grad({fused}, leaves, {upstream}, true, false);
+    const std::vector<Tensor> reference = autograd::grad({recorded}, leaves, {upstream}, true, false);
+    const std::vector<Tensor> through_create_graph = autograd::grad({fused}, leaves, {upstream}, true, true);
+    for (std::size_t i = 0; i < leaves.size(); ++i) {
+      SCOPED_TRACE("leaf " + std::to_string(i));
+      EXPECT_TRUE(testing::all_close(fast[i], reference[i], 1e-10, 1e-12));
+      EXPECT_TRUE(testing::all_close(through_create_graph[i], reference[i], 1e-10, 1e-12));
+    }
+  }
+}
+
+TEST(RecurrentLayers, LstmThirdDerivativesThroughTheFusedLayer) {
+  manual_seed(22);
+  Checked c = checked(nn::LSTM(nn::LSTMOptions(1, 1)).ptr(), {2, 1, 1}, {{1, 1, 1}, {1, 1, 1}});
+  EXPECT_TRUE(testing::passes_third_order_check(c, c.inputs, 0));
 }
 
 // ---- training behaviour ------------------------------------------------------------------------------
