@@ -50,14 +50,30 @@ struct Packing {
   std::int64_t steps() const { return static_cast<std::int64_t>(batch_sizes.size()); }
 };
 
+// One direction of one layer over packed rows x (rows, I), from the initial state of every
+// sequence (B, ·).
+struct DirectionResult {
+  Tensor output;  // (rows, H_out)
+  State last;     // each sequence's state after its own last step
+};
+
+// The definition: every step recorded with xgrad's ops (ops/recurrent.cpp), forwards in time or,
+// with reverse, backwards.
+DirectionResult run_recorded_direction(CellKind kind, const Tensor& x, const Packing& packing, const State& initial,
+                                       const Weights& weights, bool reverse);
+// The same values as one node whose backward through time is written in plain loops; under
+// create_graph it differentiates run_recorded_direction (ops/recurrent_fused.cpp).
+DirectionResult run_fused_direction(CellKind kind, const Tensor& x, const Packing& packing, const State& initial,
+                                    const Weights& weights, bool reverse);
+
 struct StackConfig {
   CellKind kind = CellKind::Lstm;
   std::int64_t num_layers = 1;
   bool bidirectional = false;
   double dropout = 0.0;
   bool train = false;
-  // LSTM layers as one fused node each (raw loops, hand-written backward through time) instead of
-  // their recorded steps; both give the same values and gradients.
+  // Each layer and direction as one fused node (run_fused_direction) instead of its recorded
+  // steps; both give the same values and gradients.
   bool fused = true;
 };
 

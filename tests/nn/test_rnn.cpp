@@ -314,30 +314,38 @@ TEST(RecurrentLayers, Gradgradcheck) {
   }
 }
 
-// The fused LSTM layer (what the modules run) against its recorded steps, the definition: values and
+// The fused layers (what the modules run) against their recorded steps, the definition: values and
 // gradients for every shape the loop takes (backwards in time, projection, packed batches that
-// shrink, no bias), and first derivatives through its create_graph path.
-TEST(RecurrentLayers, FusedLstmAgreesWithItsRecordedSteps) {
+// shrink, no bias), and first derivatives through the fused node's create_graph path.
+TEST(RecurrentLayers, FusedLayersAgreeWithTheirRecordedSteps) {
   manual_seed(21);
+  using recurrent::CellKind;
   struct Setup {
+    CellKind kind;
     bool bias, bidirectional;
     std::int64_t proj;
     std::vector<std::int64_t> batch_sizes;
   };
-  const std::vector<Setup> setups{{true, false, 0, {3, 3, 3, 3}},
-                                  {true, true, 2, {4, 3, 3, 1}},
-                                  {false, true, 0, {2, 2, 1}},
-                                  {true, false, 1, {3, 1}}};
+  const std::vector<Setup> setups{{CellKind::Lstm, true, false, 0, {3, 3, 3, 3}},
+                                  {CellKind::Lstm, true, true, 2, {4, 3, 3, 1}},
+                                  {CellKind::Lstm, false, true, 0, {2, 2, 1}},
+                                  {CellKind::Lstm, true, false, 1, {3, 1}},
+                                  {CellKind::Gru, true, true, 0, {4, 3, 3, 1}},
+                                  {CellKind::Gru, false, false, 0, {2, 2, 2}},
+                                  {CellKind::RnnTanh, true, true, 0, {3, 2, 1}},
+                                  {CellKind::RnnRelu, true, true, 0, {3, 3, 1}}};
   const std::int64_t input = 2, hidden = 3, layers = 2;
   for (const Setup& setup : setups) {
+    SCOPED_TRACE("setup " + std::to_string(&setup - setups.data()));
     const std::int64_t directions = setup.bidirectional ? 2 : 1, out = setup.proj ? setup.proj : hidden;
+    const std::int64_t gates = recurrent::gate_count(setup.kind) * hidden;
     std::vector<recurrent::Weights> weights;
     std::vector<Tensor> leaves;
     for (std::int64_t l = 0; l < layers; ++l)
       for (std::int64_t d = 0; d < directions; ++d) {
-        recurrent::Weights w{testing::leaf({4 * hidden, l == 0 ? input : out * directions}),
-                             testing::leaf({4 * hidden, out}), {}, {}, {}};
-        if (setup.bias) w.b_ih = testing::leaf({4 * hidden}), w.b_hh = testing::leaf({4 * hidden});
+        recurrent::Weights w{testing::leaf({gates, l == 0 ? input : out * directions}), testing::leaf({gates, out}),
+                             {}, {}, {}};
+        if (setup.bias) w.b_ih = testing::leaf({gates}), w.b_hh = testing::leaf({gates});
         if (setup.proj) w.w_hr = testing::leaf({out, hidden});
         for (const Tensor& t : {w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr})
           if (t.defined()) leaves.push_back(t);
@@ -346,19 +354,24 @@ TEST(RecurrentLayers, FusedLstmAgreesWithItsRecordedSteps) {
     std::int64_t rows = 0;
     for (std::int64_t b : setup.batch_sizes) rows += b;
     const std::int64_t batch = setup.batch_sizes[0];
+    const bool lstm = setup.kind == CellKind::Lstm;
     const Tensor data = testing::leaf({rows, input});
     const Tensor h0 = testing::leaf({layers * directions, batch, out});
-    const Tensor c0 = testing::leaf({layers * directions, batch, hidden});
-    leaves.insert(leaves.end(), {data, h0, c0});
+    const Tensor c0 = lstm ? testing::leaf({layers * directions, batch, hidden}) : Tensor();
+    leaves.insert(leaves.end(), {data, h0});
+    if (lstm) leaves.push_back(c0);
     const recurrent::Packing packing =
         recurrent::Packing::from_batch_sizes("test", tensor(setup.batch_sizes), rows);
     const auto run = [&](bool fused) {
       recurrent::StackConfig config;
+      config.kind = setup.kind;
       config.num_layers = layers;
       config.bidirectional = setup.bidirectional;
       config.fused = fused;
       const recurrent::StackResult r = recurrent::run_stack(data, packing, h0, c0, weights, config);
-      return cat({r.output.reshape({-1}), r.h_n.reshape({-1}), r.c_n.reshape({-1})});
+      std::vector<Tensor> pieces{r.output.reshape({-1}), r.h_n.reshape({-1})};
+      if (r.c_n.defined()) pieces.push_back(r.c_n.reshape({-1}));
+      return cat(pieces);
     };
     const Tensor fused = run(true), recorded = run(false);
     EXPECT_TRUE(testing::all_close(fused, recorded, 1e-12, 1e-12));
@@ -374,10 +387,23 @@ TEST(RecurrentLayers, FusedLstmAgreesWithItsRecordedSteps) {
   }
 }
 
-TEST(RecurrentLayers, LstmThirdDerivativesThroughTheFusedLayer) {
+TEST(RecurrentLayers, AFusedLayerRefusesWeightsModifiedBeforeBackward) {
+  nn::GRU gru(3, 4);
+  auto [out, h] = gru(randn({5, 2, 3}));
+  {
+    NoGradGuard no_grad;
+    gru->named_parameters()["weight_hh_l0"].mul_(2);
+  }
+  EXPECT_TRUE(throws_error_containing([&] { out.sum().backward(); },
+                                      {"GruLayerBackward", "modified by an inplace operation", "[12, 4]"}));
+}
+
+TEST(RecurrentLayers, ThirdDerivativesThroughTheFusedLayers) {
   manual_seed(22);
-  Checked c = checked(nn::LSTM(nn::LSTMOptions(1, 1)).ptr(), {2, 1, 1}, {{1, 1, 1}, {1, 1, 1}});
-  EXPECT_TRUE(testing::passes_third_order_check(c, c.inputs, 0));
+  Checked lstm = checked(nn::LSTM(nn::LSTMOptions(1, 1)).ptr(), {2, 1, 1}, {{1, 1, 1}, {1, 1, 1}});
+  EXPECT_TRUE(testing::passes_third_order_check(lstm, lstm.inputs, 0));
+  Checked gru = checked(nn::GRU(nn::GRUOptions(1, 1)).ptr(), {2, 1, 1}, {{1, 1, 1}});
+  EXPECT_TRUE(testing::passes_third_order_check(gru, gru.inputs, 1));
 }
 
 // ---- training behaviour ------------------------------------------------------------------------------
