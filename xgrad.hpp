@@ -44,6 +44,7 @@
 #include <xgrad/ops/loss.hpp>
 #include <xgrad/ops/normalization.hpp>
 #include <xgrad/ops/pool.hpp>
+#include <xgrad/ops/recurrent.hpp>
 #include <xgrad/ops/reduce.hpp>
 #include <xgrad/ops/sequence.hpp>
 #include <xgrad/ops/shape.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 // Every module of xgrad::nn: the Module base and its holders, Linear, Identity, Flatten, the
-// containers (Sequential, ModuleList, Functional), the activations, the losses and the
-// initialisers.
+// containers (Sequential, ModuleList, Functional), the activations, the losses, the recurrent
+// layers and the initialisers.
 #include <xgrad/nn/activation.hpp>
 #include <xgrad/nn/any_module.hpp>
 #include <xgrad/nn/batchnorm.hpp>
@@ -18,5 +18,8 @@
 #include <xgrad/nn/module_holder.hpp>
 #include <xgrad/nn/module_list.hpp>
 #include <xgrad/nn/ordered_dict.hpp>
+#include <xgrad/nn/packed_sequence.hpp>
 #include <xgrad/nn/pooling.hpp>
+#include <xgrad/nn/rnn.hpp>
+#include <xgrad/nn/rnn_options.hpp>
 #include <xgrad/nn/sequential.hpp>
