@@ -33,6 +33,7 @@
 #include <xgrad/core/xarray_interop.hpp>
 #endif
 #include <xgrad/ops/activation.hpp>
+#include <xgrad/ops/attention.hpp>
 #include <xgrad/ops/compare.hpp>
 #include <xgrad/ops/dropout.hpp>
 #include <xgrad/ops/conv.hpp>
@@ -40,6 +41,7 @@
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/embedding.hpp>
 #include <xgrad/ops/indexing.hpp>
+#include <xgrad/ops/layer_norm.hpp>
 #include <xgrad/ops/linalg.hpp>
 #include <xgrad/ops/loss.hpp>
 #include <xgrad/ops/normalization.hpp>

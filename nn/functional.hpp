@@ -9,6 +9,7 @@
 // op with explicit arguments (ops/loss_classification.hpp, ops/loss_pointwise.hpp), where the
 // formulas, gradients, shapes and errors are documented. Defaults are PyTorch's.
 #include <xgrad/core/tensor.hpp>
+#include <xgrad/nn/attention.hpp>
 #include <xgrad/nn/batchnorm.hpp>
 #include <xgrad/nn/dropout.hpp>
 #include <xgrad/nn/embedding.hpp>
@@ -16,6 +17,7 @@
 #include <xgrad/nn/functional_loss_regression.hpp>
 #include <xgrad/nn/functional_sequence.hpp>
 #include <xgrad/nn/conv.hpp>
+#include <xgrad/nn/normalization.hpp>
 #include <xgrad/nn/options.hpp>
 #include <xgrad/nn/pooling.hpp>
 

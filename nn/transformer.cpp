@@ -1,0 +1,129 @@
+#include <xgrad/nn/transformer.hpp>
+
+#include <limits>
+#include <type_traits>
+
+#include <xgrad/core/error.hpp>
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/ops/activation.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/sequence.hpp>
+
+namespace xgrad::nn {
+
+namespace {
+
+Tensor activate(const activation_t& activation, const Tensor& x) {
+  return std::visit(
+      [&](const auto& f) -> Tensor {
+        using F = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<F, enumtype::kReLU>) return relu(x);
+        else if constexpr (std::is_same_v<F, enumtype::kGELU>) return gelu(x);
+        else return f(x);
+      },
+      activation);
+}
+
+// src of shape (T, B, d_model), (B, T, d_model) or (T, d_model), or an Error naming the module.
+void check_sequence_input(const char* module, const char* name, const Tensor& x, std::int64_t d_model) {
+  check(x.defined(), module, ": ", name, " is an undefined tensor");
+  if (x.dim() != 2 && x.dim() != 3)
+    throw Error(concat(module, ": expected ", name, " of shape (T, B, d_model), (B, T, d_model) with batch_first, or ",
+                       "(T, d_model), got shape ", shape_str(x.shape())));
+  if (x.size(-1) != d_model)
+    throw Error(concat(module, ": ", name, " has ", x.size(-1), " features in its last dim, expected d_model=", d_model,
+                       " (", name, " of shape ", shape_str(x.shape()), ")"));
+}
+
+// copy, a new layer of original's type and options, given the values of original's parameters,
+// its dtype and its training mode: what Python's copy.deepcopy of a layer gives.
+template <class Layer>
+std::shared_ptr<Layer> copy_of(const Layer& original, std::shared_ptr<Layer> copy) {
+  const auto parameters = original.named_parameters();
+  if (!parameters.is_empty() && parameters.values().front().dtype() != kFloat32)
+    copy->to(parameters.values().front().dtype());
+  NoGradGuard no_grad;
+  for (auto& item : copy->named_parameters()) item.value().copy_(parameters[item.key()]);
+  copy->train(original.is_training());
+  return copy;
+}
+
+}  // namespace
+
+TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(const TransformerEncoderLayerOptions& options)
+    : options(options) {
+  check(options.d_model() > 0 && options.nhead() > 0 && options.dim_feedforward() > 0,
+        "TransformerEncoderLayer: d_model, nhead and dim_feedforward must be positive, got d_model=",
+        options.d_model(), ", nhead=", options.nhead(), ", dim_feedforward=", options.dim_feedforward());
+  const std::int64_t d = options.d_model();
+  self_attn = register_module("self_attn", MultiheadAttention(MultiheadAttentionOptions(d, options.nhead())
+                                                                  .dropout(options.dropout())
+                                                                  .batch_first(options.batch_first())));
+  linear1 = register_module("linear1", Linear(d, options.dim_feedforward()));
+  dropout = register_module("dropout", Dropout(options.dropout()));
+  linear2 = register_module("linear2", Linear(options.dim_feedforward(), d));
+  norm1 = register_module("norm1", LayerNorm(LayerNormOptions({d}).eps(options.layer_norm_eps())));
+  norm2 = register_module("norm2", LayerNorm(LayerNormOptions({d}).eps(options.layer_norm_eps())));
+  dropout1 = register_module("dropout1", Dropout(options.dropout()));
+  dropout2 = register_module("dropout2", Dropout(options.dropout()));
+}
+
+Tensor TransformerEncoderLayerImpl::self_attention_block(const Tensor& x, const Tensor& mask,
+                                                         const Tensor& key_padding_mask) {
+  return dropout1(std::get<0>(self_attn->forward(x, x, x, key_padding_mask, /*need_weights=*/false, mask)));
+}
+
+Tensor TransformerEncoderLayerImpl::feed_forward_block(const Tensor& x) {
+  return dropout2(linear2(dropout(activate(options.activation(), linear1(x)))));
+}
+
+Tensor TransformerEncoderLayerImpl::forward(const Tensor& src, const Tensor& src_mask,
+                                            const Tensor& src_key_padding_mask) {
+  check_sequence_input("TransformerEncoderLayer", "src", src, options.d_model());
+  Tensor x = src;
+  if (options.norm_first()) {
+    x = x + self_attention_block(norm1(x), src_mask, src_key_padding_mask);
+    return x + feed_forward_block(norm2(x));
+  }
+  x = norm1(x + self_attention_block(x, src_mask, src_key_padding_mask));
+  return norm2(x + feed_forward_block(x));
+}
+
+std::shared_ptr<TransformerEncoderLayerImpl> TransformerEncoderLayerImpl::clone_layer() const {
+  return copy_of(*this, std::make_shared<TransformerEncoderLayerImpl>(options));
+}
+
+void TransformerEncoderLayerImpl::reset_parameters() {
+  self_attn->_reset_parameters();
+  linear1->reset_parameters();
+  linear2->reset_parameters();
+  norm1->reset_parameters();
+  norm2->reset_parameters();
+}
+
+TransformerEncoderImpl::TransformerEncoderImpl(const TransformerEncoderOptions& options) : options(options) {
+  check(!options.encoder_layer().is_empty(), "TransformerEncoder: encoder_layer is empty");
+  check(options.num_layers() >= 0, "TransformerEncoder: num_layers must be non-negative, got ", options.num_layers());
+  layers = register_module("layers", ModuleList());
+  for (std::int64_t i = 0; i < options.num_layers(); ++i)
+    layers->push_back(std::shared_ptr<Module>(options.encoder_layer()->clone_layer()));
+  if (!options.norm().is_empty()) {
+    norm = options.norm();
+    register_module("norm", norm.ptr());
+  }
+}
+
+Tensor TransformerEncoderImpl::forward(const Tensor& src, const Tensor& src_mask, const Tensor& src_key_padding_mask) {
+  Tensor output = src;
+  for (std::size_t i = 0; i < layers->size(); ++i)
+    output = layers->at<TransformerEncoderLayerImpl>(i).forward(output, src_mask, src_key_padding_mask);
+  return norm.is_empty() ? output : norm.forward(output);
+}
+
+Tensor TransformerImpl::generate_square_subsequent_mask(std::int64_t sz) {
+  check(sz >= 0, "generate_square_subsequent_mask: sz must be non-negative, got ", sz);
+  return triu(full({sz, sz}, -std::numeric_limits<double>::infinity()), 1);
+}
+
+}  // namespace xgrad::nn

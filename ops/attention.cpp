@@ -1,0 +1,364 @@
+#include <xgrad/ops/attention.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include <xgrad/core/factory.hpp>
+#include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/gemm.hpp>
+#include <xgrad/ops/dropout.hpp>
+#include <xgrad/ops/elementwise.hpp>
+#include <xgrad/ops/linalg.hpp>
+#include <xgrad/ops/reduce.hpp>
+#include <xgrad/ops/sequence.hpp>
+#include <xgrad/ops/softmax.hpp>
+
+namespace xgrad {
+
+namespace {
+
+constexpr const char* kOp = "scaled_dot_product_attention";
+
+// The problem as `batch` independent (L, E) x (S, E) x (S, Ev) attentions, one per (batch, head).
+struct AttentionDims {
+  Shape leading;  // the dims before (L, E), shared by q, k and v
+  std::int64_t batch = 1, queries = 0, keys = 0, width = 0, value_width = 0;  // B H, L, S, E, Ev
+  Shape scores() const {
+    Shape shape = leading;
+    shape.push_back(queries);
+    shape.push_back(keys);
+    return shape;
+  }
+};
+
+// Query rows per block: a block's (rows x S) scores stay in cache while they are used twice.
+constexpr std::int64_t kBlockRows = 64;
+
+// ---- the additive mask M ----------------------------------------------------------------------------
+
+// attn_mask as the bias added to the scores (0 where allowed, -inf where not, for a bool mask), in
+// the query's dtype; for is_causal, the (L, S) upper triangle of -inf; undefined without either.
+Tensor additive_bias(const Tensor& attn_mask, bool is_causal, const AttentionDims& dims, Dtype dtype) {
+  if (is_causal)
+    return triu(full({dims.queries, dims.keys}, -std::numeric_limits<double>::infinity(), dtype), 1);
+  if (!attn_mask.defined() || attn_mask.dtype() != kBool) return attn_mask;
+  return visit_floating(dtype, kOp, [&](auto tag) {
+    using T = decltype(tag);
+    const Array<bool>& allowed = array<bool>(attn_mask);
+    Array<T> bias = Array<T>::from_shape(to_xshape(attn_mask.shape()));
+    for (std::size_t i = 0; i < bias.size(); ++i)
+      bias.data()[i] = allowed.data()[i] ? T(0) : -std::numeric_limits<T>::infinity();
+    return make_tensor(std::move(bias));
+  });
+}
+
+// Where the bias of query row i of attention b starts in the bias's dense elements, and how far apart
+// its columns are: strides of the broadcast (..., L, S) view, 0 along dims the bias lacks or has as 1.
+struct BiasLayout {
+  std::vector<std::int64_t> batch_offset;  // per attention b
+  std::int64_t row_stride = 0, col_stride = 0;
+};
+
+BiasLayout bias_layout(const Shape& bias_shape, const AttentionDims& dims) {
+  const Shape full = dims.scores();
+  const std::size_t rank = full.size(), missing = rank - bias_shape.size();
+  std::vector<std::int64_t> stride(rank, 0);
+  std::int64_t step = 1;
+  for (std::size_t d = rank; d-- > missing;) {
+    const std::int64_t size = bias_shape[d - missing];
+    stride[d] = size == 1 ? 0 : step;
+    step *= size;
+  }
+  BiasLayout layout;
+  layout.row_stride = stride[rank - 2];
+  layout.col_stride = stride[rank - 1];
+  layout.batch_offset.assign(static_cast<std::size_t>(dims.batch), 0);
+  for (std::int64_t b = 0; b < dims.batch; ++b) {
+    std::int64_t rest = b, offset = 0;
+    for (std::size_t d = rank - 2; d-- > 0;) {
+      offset += (rest % full[d]) * stride[d];
+      rest /= full[d];
+    }
+    layout.batch_offset[static_cast<std::size_t>(b)] = offset;
+  }
+  return layout;
+}
+
+// ---- the fused kernels (create_graph off) -------------------------------------------------------------
+
+// One call's fused forward and backward on dense row-major arrays.
+template <class T>
+struct Kernel {
+  const AttentionDims& dims;
+  T scale;
+  bool causal;
+  const T* bias;  // null without a mask
+  const BiasLayout* bias_layout;
+
+  // How many keys the rows [first, last) can see: all S, or with is_causal those up to the last row.
+  std::int64_t visible_keys(std::int64_t last) const { return causal ? std::min(dims.keys, last) : dims.keys; }
+
+  // scores(rows x cols) = scale q_rows k^T + M for rows [first, last) of attention b, -inf where
+  // is_causal forbids.
+  void scores(std::int64_t b, std::int64_t first, std::int64_t last, std::int64_t cols, const T* q, const T* k,
+              T* out) const {
+    const std::int64_t rows = last - first, e = dims.width;
+    gemm(false, true, rows, cols, e, scale, q + first * e, e, k, e, T(0), out, cols);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      T* row = out + r * cols;
+      const std::int64_t i = first + r;
+      if (bias) {
+        const T* m = bias + bias_layout->batch_offset[static_cast<std::size_t>(b)] + i * bias_layout->row_stride;
+        for (std::int64_t j = 0; j < cols; ++j) row[j] += m[j * bias_layout->col_stride];
+      }
+      if (causal)
+        for (std::int64_t j = i + 1; j < cols; ++j) row[j] = -std::numeric_limits<T>::infinity();
+    }
+  }
+
+  // One attention's forward: out = softmax(scores) v, block by block, and each row's logsumexp.
+  // A row of -inf only gives max -inf, exp(-inf + inf) = NaN, and so NaN weights, as PyTorch's softmax.
+  void forward(std::int64_t b, const T* q, const T* k, const T* v, T* out, T* lse, std::vector<T>& block) const {
+    const std::int64_t ev = dims.value_width;
+    for (std::int64_t first = 0; first < dims.queries; first += kBlockRows) {
+      const std::int64_t last = std::min(dims.queries, first + kBlockRows), cols = visible_keys(last);
+      block.resize(static_cast<std::size_t>((last - first) * cols));
+      scores(b, first, last, cols, q, k, block.data());
+      for (std::int64_t r = 0; r < last - first; ++r) {
+        T* row = block.data() + r * cols;
+        T max = -std::numeric_limits<T>::infinity();
+        for (std::int64_t j = 0; j < cols; ++j) max = std::max(max, row[j]);
+        double total = 0;
+        for (std::int64_t j = 0; j < cols; ++j) {
+          row[j] = std::exp(row[j] - max);
+          total += static_cast<double>(row[j]);
+        }
+        const T inverse = static_cast<T>(1.0 / total);
+        for (std::int64_t j = 0; j < cols; ++j) row[j] *= inverse;
+        lse[first + r] = max + static_cast<T>(std::log(total));
+      }
+      gemm(false, false, last - first, ev, cols, T(1), block.data(), cols, v, ev, T(0), out + first * ev, ev);
+    }
+  }
+
+  // One attention's backward, with P recomputed per block as exp(scores - logsumexp):
+  // dP = g v^T, dZ = P (dP - rowsum(dP P)), dq = s dZ k, dk += s dZ^T q, dv += P^T g.
+  // (rowsum(dP P) equals rowsum(g out), FlashAttention's cheaper form, but only to rounding: a
+  // query that sees a single key must get dq exactly 0, as PyTorch's softmax backward gives.)
+  void backward(std::int64_t b, const T* q, const T* k, const T* v, const T* lse, const T* g, T* dq,
+                T* dk, T* dv, std::vector<T>& p, std::vector<T>& dp) const {
+    const std::int64_t e = dims.width, ev = dims.value_width;
+    for (std::int64_t first = 0; first < dims.queries; first += kBlockRows) {
+      const std::int64_t last = std::min(dims.queries, first + kBlockRows), cols = visible_keys(last);
+      const std::int64_t rows = last - first;
+      p.resize(static_cast<std::size_t>(rows * cols));
+      dp.resize(p.size());
+      scores(b, first, last, cols, q, k, p.data());
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t j = 0; j < cols; ++j) p[r * cols + j] = std::exp(p[r * cols + j] - lse[first + r]);
+      const T* g_rows = g + first * ev;
+      gemm(false, true, rows, cols, ev, T(1), g_rows, ev, v, ev, T(0), dp.data(), cols);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        T* dp_row = dp.data() + r * cols;
+        const T* p_row = p.data() + r * cols;
+        T sum_dp_p = 0;
+        for (std::int64_t j = 0; j < cols; ++j) sum_dp_p += dp_row[j] * p_row[j];
+        for (std::int64_t j = 0; j < cols; ++j) dp_row[j] = p_row[j] * (dp_row[j] - sum_dp_p);
+      }
+      if (dq) gemm(false, false, rows, e, cols, scale, dp.data(), cols, k, e, T(0), dq + first * e, e);
+      if (dk) gemm(true, false, cols, e, rows, scale, dp.data(), cols, q + first * e, e, T(1), dk, e);
+      if (dv) gemm(true, false, cols, ev, rows, T(1), p.data(), cols, g_rows, ev, T(1), dv, ev);
+    }
+  }
+};
+
+// ---- the recorded formula (the definition of the derivative; used under create_graph) -------------------
+
+Tensor key_transposed(const Tensor& key) { return transpose(key, -2, -1); }
+
+// P = softmax(s q k^T + M) from recorded ops.
+Tensor attention_weights(const Tensor& q, const Tensor& k, const Tensor& bias, double scale) {
+  Tensor scores = matmul(q, key_transposed(k)) * scale;
+  if (bias.defined()) scores = scores + bias;
+  return softmax(scores, -1);
+}
+
+// dv = P^T g, dZ = P (dP - rowsum(dP P)) with dP = g v^T, dq = s dZ k, dk = s dZ^T q
+std::vector<Tensor> attention_formula(const Tensor& g, const Tensor& q, const Tensor& k, const Tensor& v,
+                                      const Tensor& bias, double scale, const Node& node) {
+  const Tensor p = attention_weights(q, k, bias, scale);
+  const Tensor dp = matmul(g, key_transposed(v));
+  const Tensor dz = p * (dp - sum(dp * p, -1, /*keepdim=*/true));
+  std::vector<Tensor> grads(3);
+  if (node.needs_input_grad(0)) grads[0] = matmul(dz, k) * scale;
+  if (node.needs_input_grad(1)) grads[1] = matmul(key_transposed(dz), q) * scale;
+  if (node.needs_input_grad(2)) grads[2] = matmul(key_transposed(p), g);
+  return grads;
+}
+
+// See the header: dv = P^T g, dq = s dZ k, dk = s dZ^T q with dZ = P (g v^T - rowsum(g out))
+struct ScaledDotProductAttentionBackward final : Node {
+  ScaledDotProductAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor logsumexp, Tensor bias,
+                                    AttentionDims dims, bool causal, double scale)
+      : query(std::move(query)), key(std::move(key)), value(std::move(value)), logsumexp(std::move(logsumexp)), bias(std::move(bias)), dims(std::move(dims)), causal(causal),
+        scale(scale) {}
+  const char* name() const override { return "ScaledDotProductFlashAttentionBackward0"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    if (GradMode::is_enabled()) return attention_formula(grad, query, key, value, bias, scale, *this);
+    return visit_floating(grad.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {
+      using T = decltype(tag);
+      return fused<T>(grad);
+    });
+  }
+  template <class T>
+  std::vector<Tensor> fused(const Tensor& grad) {
+    const BiasLayout layout = bias.defined() && !causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
+    const Kernel<T> kernel{dims, static_cast<T>(scale), causal,
+                           bias.defined() && !causal ? array<T>(bias).data() : nullptr, &layout};
+    const T *q = array<T>(query).data(), *k = array<T>(key).data(), *v = array<T>(value).data();
+    const T *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
+    Array<T> dq, dk, dv;
+    const auto zeros_of = [](const Tensor& like) {  // dk and dv accumulate; with no keys nothing is written
+      Array<T> z = Array<T>::from_shape(to_xshape(like.shape()));
+      z.fill(T(0));
+      return z;
+    };
+    if (needs_input_grad(0)) dq = zeros_of(query);
+    if (needs_input_grad(1)) dk = zeros_of(key);
+    if (needs_input_grad(2)) dv = zeros_of(value);
+    const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
+    std::vector<T> p, dp;
+    for (std::int64_t b = 0; b < dims.batch && s > 0; ++b)
+      kernel.backward(b, q + b * l * e, k + b * s * e, v + b * s * ev, lse + b * l, g + b * l * ev,
+                      needs_input_grad(0) ? dq.data() + b * l * e : nullptr,
+                      needs_input_grad(1) ? dk.data() + b * s * e : nullptr,
+                      needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
+    std::vector<Tensor> grads(3);
+    if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dq));
+    if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dk));
+    if (needs_input_grad(2)) grads[2] = make_tensor(std::move(dv));
+    return grads;
+  }
+  void release_saved() override { query = key = value = logsumexp = bias = Tensor(); }
+  Tensor query, key, value;  // with their graphs: the create_graph path differentiates through them
+  Tensor logsumexp;          // (B H, L): log sum_j exp(score_ij), what P is rebuilt from
+  Tensor bias;               // the additive mask M, or undefined
+  AttentionDims dims;
+  bool causal;
+  double scale;
+};
+
+// ---- argument checks -------------------------------------------------------------------------------
+
+AttentionDims check_attention_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
+                                        double dropout_p, bool is_causal) {
+  for (const Tensor* t : {&q, &k, &v}) {
+    check(t->defined(), kOp, ": query, key and value must be defined tensors");
+    if (!is_floating(t->dtype()))
+      throw Error(concat(kOp, ": expected floating point query, key and value (float32 or float64), got ",
+                         dtype_name(q.dtype()), ", ", dtype_name(k.dtype()), " and ", dtype_name(v.dtype())));
+  }
+  if (k.dtype() != q.dtype() || v.dtype() != q.dtype())
+    throw Error(concat(kOp, ": Expected query, key, and value to have the same dtype, but got query.dtype: ",
+                       dtype_name(q.dtype()), ", key.dtype: ", dtype_name(k.dtype()), " and value.dtype: ",
+                       dtype_name(v.dtype())));
+  const auto shapes = [&] {
+    return concat(" (query ", shape_str(q.shape()), ", key ", shape_str(k.shape()), ", value ", shape_str(v.shape()),
+                  ")");
+  };
+  if (q.dim() < 2 || k.dim() != q.dim() || v.dim() != q.dim())
+    throw Error(concat(kOp, ": expected query (..., L, E), key (..., S, E) and value (..., S, Ev) of the same rank, ",
+                       "at least 2", shapes()));
+  const auto leading_dims = [](const Tensor& t) {
+    const Shape shape = t.shape();
+    return Shape(shape.begin(), shape.end() - 2);
+  };
+  AttentionDims dims;
+  dims.leading = leading_dims(q);
+  if (leading_dims(k) != dims.leading || leading_dims(v) != dims.leading)
+    throw Error(concat(kOp, ": query, key and value must have the same leading (batch, head) dims", shapes()));
+  dims.queries = q.size(-2);
+  dims.keys = k.size(-2);
+  dims.width = q.size(-1);
+  dims.value_width = v.size(-1);
+  for (std::int64_t size : dims.leading) dims.batch *= size;
+  if (k.size(-1) != dims.width)
+    throw Error(concat(kOp, ": the query's and the key's last dims (E) differ", shapes()));
+  if (v.size(-2) != dims.keys)
+    throw Error(concat(kOp, ": the key's and the value's sequence dims (S) differ", shapes()));
+  if (!(dropout_p >= 0.0 && dropout_p <= 1.0))
+    throw Error(concat(kOp, ": dropout probability has to be between 0 and 1, but got ", dropout_p));
+  if (!attn_mask.defined()) return dims;
+  if (is_causal)
+    throw Error(concat(kOp, ": Explicit attn_mask should not be set when is_causal=True"));
+  if (attn_mask.dtype() != kBool && attn_mask.dtype() != q.dtype())
+    throw Error(concat(kOp, ": Expected attn_mask dtype to be bool or to match query dtype, but got attn_mask.dtype: ",
+                       dtype_name(attn_mask.dtype()), " and query.dtype: ", dtype_name(q.dtype())));
+  const Shape full = dims.scores();
+  bool broadcasts = attn_mask.dim() <= static_cast<std::int64_t>(full.size());
+  for (std::int64_t d = 1; broadcasts && d <= attn_mask.dim(); ++d) {
+    const std::int64_t size = attn_mask.size(-d);
+    broadcasts = size == 1 || size == full[full.size() - static_cast<std::size_t>(d)];
+  }
+  if (!broadcasts)
+    throw Error(concat(kOp, ": attn_mask of shape ", shape_str(attn_mask.shape()),
+                       " does not broadcast to the scores' shape (..., L, S) = ", shape_str(full)));
+  return dims;
+}
+
+// softmax(s q k^T + M), dropout, times v: the formula recorded op by op.
+Tensor composite_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double dropout_p,
+                           double scale) {
+  Tensor p = attention_weights(q, k, bias, scale);
+  if (dropout_p > 0) p = dropout(p, dropout_p, /*train=*/true);
+  return matmul(p, v);
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask, double dropout_p, bool is_causal) {
+  const AttentionDims dims = check_attention_arguments(query, key, value, attn_mask, dropout_p, is_causal);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dims.width));
+  const Tensor bias = additive_bias(attn_mask, is_causal, dims, query.dtype());
+  if (dropout_p > 0 || (bias.defined() && bias.requires_grad()))
+    return composite_attention(query, key, value, bias, dropout_p, scale);
+  const bool recording = any_requires_grad({&query, &key, &value});
+  Tensor logsumexp;
+  Tensor out = visit_floating(query.dtype(), kOp, [&](auto tag) {
+    using T = decltype(tag);
+    Shape out_shape = dims.leading;
+    out_shape.push_back(dims.queries);
+    out_shape.push_back(dims.value_width);
+    Array<T> y = Array<T>::from_shape(to_xshape(out_shape));
+    y.fill(T(0));
+    Array<T> lse = Array<T>::from_shape({static_cast<std::size_t>(dims.batch), static_cast<std::size_t>(dims.queries)});
+    if (dims.keys > 0) {  // no keys: an empty softmax times nothing, zeros
+      const BiasLayout layout = bias.defined() && !is_causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
+      const Kernel<T> kernel{dims, static_cast<T>(scale), is_causal,
+                             bias.defined() && !is_causal ? array<T>(bias).data() : nullptr, &layout};
+      const T *q = array<T>(query).data(), *k = array<T>(key).data(), *v = array<T>(value).data();
+      const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
+      std::vector<T> block;
+      for (std::int64_t b = 0; b < dims.batch; ++b)
+        kernel.forward(b, q + b * l * e, k + b * s * e, v + b * s * ev, y.data() + b * l * ev, lse.data() + b * l,
+                       block);
+    } else {
+      std::fill(lse.begin(), lse.end(), -std::numeric_limits<T>::infinity());
+    }
+    if (recording) logsumexp = make_tensor(std::move(lse));
+    return make_tensor(std::move(y));
+  });
+  if (recording)
+    record(out,
+           std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, logsumexp, bias, dims, is_causal,
+                                                               scale),
+           {&query, &key, &value}, {&query, &key, &value});
+  return out;
+}
+
+}  // namespace xgrad
