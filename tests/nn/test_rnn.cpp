@@ -452,6 +452,8 @@ TEST(RecurrentLayers, BadOptionsAreErrors) {
   EXPECT_TRUE(throws_error_containing([] { nn::RNN(nn::RNNOptions(8, 16).dropout(-0.1)); },
                                       {"RNN", "dropout should be a number in range [0, 1]"}));
   EXPECT_TRUE(throws_error_containing([] { nn::RNN(nn::RNNOptions(8, 0)); }, {"RNN", "hidden_size", "0"}));
+  EXPECT_TRUE(throws_error_containing([] { nn::LSTM(nn::LSTMOptions(8, 4).num_layers(0)); }, {"LSTM", "num_layers", "0"}));
+  EXPECT_TRUE(throws_error_containing([] { nn::GRUCell(0, 4); }, {"GRUCell", "input_size", "0"}));
 }
 
 TEST(RecurrentLayers, BadInputsAreErrorsWordedAsPyTorch) {
