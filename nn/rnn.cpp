@@ -280,10 +280,10 @@ std::tuple<PackedSequence, Tensor> GRUImpl::forward_with_packed_input(const Pack
 
 namespace detail {
 
-RNNCellImplBase::RNNCellImplBase(std::int64_t input_size, std::int64_t hidden_size, bool bias,
+RNNCellImplBase::RNNCellImplBase(const char* name, std::int64_t input_size, std::int64_t hidden_size, bool bias,
                                  std::int64_t num_chunks)
     : input_size_(input_size), hidden_size_(hidden_size), bias_(bias) {
-  check(input_size > 0 && hidden_size > 0, "RNNCell: input_size and hidden_size must be positive, got input_size=",
+  check(input_size > 0 && hidden_size > 0, name, ": input_size and hidden_size must be positive, got input_size=",
         input_size, " and hidden_size=", hidden_size);
   weight_ih = register_parameter("weight_ih", zeros({num_chunks * hidden_size, input_size}));
   weight_hh = register_parameter("weight_hh", zeros({num_chunks * hidden_size, hidden_size}));
@@ -336,7 +336,7 @@ recurrent::Weights cell_weights(const detail::RNNCellImplBase& cell) {
 }  // namespace
 
 RNNCellImpl::RNNCellImpl(const RNNCellOptions& options)
-    : RNNCellImplBase(options.input_size(), options.hidden_size(), options.bias(), 1), options(options) {}
+    : RNNCellImplBase("RNNCell", options.input_size(), options.hidden_size(), options.bias(), 1), options(options) {}
 
 std::string RNNCellImpl::nonlinearity_str() const {
   return std::holds_alternative<enumtype::kReLU>(options.nonlinearity()) ? ", nonlinearity=kReLU" : "";
@@ -354,7 +354,7 @@ Tensor RNNCellImpl::forward(const Tensor& input, Tensor hx) {
 }
 
 LSTMCellImpl::LSTMCellImpl(const LSTMCellOptions& options)
-    : RNNCellImplBase(options.input_size(), options.hidden_size(), options.bias(), 4), options(options) {}
+    : RNNCellImplBase("LSTMCell", options.input_size(), options.hidden_size(), options.bias(), 4), options(options) {}
 
 std::tuple<Tensor, Tensor> LSTMCellImpl::forward(const Tensor& input, std::optional<std::tuple<Tensor, Tensor>> hx_opt) {
   const auto [x, unbatched] = batched_input(input);
@@ -368,7 +368,7 @@ std::tuple<Tensor, Tensor> LSTMCellImpl::forward(const Tensor& input, std::optio
 }
 
 GRUCellImpl::GRUCellImpl(const GRUCellOptions& options)
-    : RNNCellImplBase(options.input_size(), options.hidden_size(), options.bias(), 3), options(options) {}
+    : RNNCellImplBase("GRUCell", options.input_size(), options.hidden_size(), options.bias(), 3), options(options) {}
 
 Tensor GRUCellImpl::forward(const Tensor& input, Tensor hx) {
   const auto [x, unbatched] = batched_input(input);

@@ -135,7 +135,9 @@ namespace detail {
 // in +-1/sqrt(hidden_size). Input (B, I) or unbatched (I); states likewise.
 class RNNCellImplBase : public Module {
  public:
-  RNNCellImplBase(std::int64_t input_size, std::int64_t hidden_size, bool bias, std::int64_t num_chunks);
+  // `name` ("LSTMCell") is for errors: the constructor runs before the module knows its type.
+  RNNCellImplBase(const char* name, std::int64_t input_size, std::int64_t hidden_size, bool bias,
+                  std::int64_t num_chunks);
 
   void reset_parameters();
   void pretty_print(std::ostream& out) const override;

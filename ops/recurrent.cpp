@@ -62,7 +62,7 @@ State step(CellKind kind, const Tensor& gi, const State& state, const Weights& w
 void check_cell_arguments(const std::string& who, const Tensor& input, const std::vector<Tensor>& states,
                           const Weights& weights) {
   check(input.defined(), who, ": input is an undefined tensor");
-  check(input.dim() == 2, who, ": Expected input to be 1-D or 2-D but received ", input.dim(), "-D tensor");
+  check(input.dim() == 2, who, ": input must be 2-D (batch, input_size), got ", input.dim(), "-D");
   check(is_floating(input.dtype()), who, ": input must be float32 or float64, got ", dtype_name(input.dtype()));
   check(input.dtype() == weights.w_ih.dtype(), who, ": input is ", dtype_name(input.dtype()),
         " but the weights are ", dtype_name(weights.w_ih.dtype()));

@@ -58,22 +58,20 @@ struct LayerInputs {
 // GRU: hidden_part = W_hn h + b_hn (rows, H), which the reset gate scales.
 template <class T>
 struct Tape {
-  std::vector<T> gates, h_prev, cells, tanh_cells, hidden_raw, hidden_part;
+  Array<T> gates, h_prev, cells, tanh_cells, hidden_raw, hidden_part;
 };
 
 std::size_t size_of(std::int64_t n) { return static_cast<std::size_t>(n); }
 
 // ---- vectorised gate functions on contiguous runs ------------------------------------------------
 
-// sigmoid in place as 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so that nothing
-// overflows; scratch holds n values.
+// sigmoid in place as 1 / (1 + e^-x): for very negative x, e^-x is infinite and the quotient 0,
+// so nothing turns into NaN.
 template <class T>
-void sigmoid_in_place(T* x, std::size_t n, T* scratch) {
+void sigmoid_in_place(T* x, std::size_t n) {
   const std::array<std::size_t, 1> shape{n};
   auto values = xt::adapt(x, n, xt::no_ownership(), shape);
-  auto e = xt::adapt(scratch, n, xt::no_ownership(), shape);
-  xt::noalias(e) = xt::exp(-xt::abs(values));
-  for (std::size_t i = 0; i < n; ++i) x[i] = (x[i] >= T(0) ? T(1) : scratch[i]) / (T(1) + scratch[i]);
+  xt::noalias(values) = T(1) / (T(1) + xt::exp(-values));
 }
 
 template <class T>
@@ -103,15 +101,14 @@ void input_projection(const LayerSizes& n, const LayerInputs& in, T* gates) {
 // One step's gate block g (bs, G), which holds the input projection plus h W_hh^T (plus b_hh for a
 // GRU, in gh), turned into the activated gates, and the new state written into h (and c).
 template <class T>
-void lstm_step(const LayerSizes& n, std::int64_t bs, std::int64_t row0, T* g, T* h, T* c, T* raw, Tape<T>& tape,
-               T* scratch) {
+void lstm_step(const LayerSizes& n, std::int64_t bs, std::int64_t row0, T* g, T* h, T* c, T* raw, Tape<T>& tape) {
   const std::int64_t G = n.gates(), H = n.hidden, P = n.output;
   const bool projected = raw != nullptr;
   for (std::int64_t b = 0; b < bs; ++b) {
     T* gb = g + b * G;
-    sigmoid_in_place(gb, size_of(2 * H), scratch);      // i, f
-    tanh_into(gb + 2 * H, size_of(H), gb + 2 * H);      // g
-    sigmoid_in_place(gb + 3 * H, size_of(H), scratch);  // o
+    sigmoid_in_place(gb, size_of(2 * H));           // i, f
+    tanh_into(gb + 2 * H, size_of(H), gb + 2 * H);  // g
+    sigmoid_in_place(gb + 3 * H, size_of(H));       // o
     T* cell = tape.cells.data() + (row0 + b) * H;
     T* tanh_cell = tape.tanh_cells.data() + (row0 + b) * H;
     for (std::int64_t j = 0; j < H; ++j) {
@@ -126,14 +123,13 @@ void lstm_step(const LayerSizes& n, std::int64_t bs, std::int64_t row0, T* g, T*
 }
 
 template <class T>
-void gru_step(const LayerSizes& n, std::int64_t bs, std::int64_t row0, T* g, const T* gh, T* h, Tape<T>& tape,
-              T* scratch) {
+void gru_step(const LayerSizes& n, std::int64_t bs, std::int64_t row0, T* g, const T* gh, T* h, Tape<T>& tape) {
   const std::int64_t G = n.gates(), H = n.hidden;
   for (std::int64_t b = 0; b < bs; ++b) {
     T* gb = g + b * G;
     const T* hb = gh + b * G;
     for (std::int64_t j = 0; j < 2 * H; ++j) gb[j] += hb[j];
-    sigmoid_in_place(gb, size_of(2 * H), scratch);  // r, z
+    sigmoid_in_place(gb, size_of(2 * H));  // r, z
     T* part = tape.hidden_part.data() + (row0 + b) * H;
     for (std::int64_t j = 0; j < H; ++j) {
       part[j] = hb[2 * H + j];
@@ -169,15 +165,16 @@ void forward_loops(const Packing& packing, bool reverse, const LayerSizes& n, co
   T* c = h + n.batch * P;
   std::copy(in.h0.data<T>(), in.h0.data<T>() + n.batch * P, h);
   if (n.has_cell()) std::copy(in.c0.data<T>(), in.c0.data<T>() + n.batch * H, c);
-  tape.gates.resize(size_of(n.rows * G));
-  tape.h_prev.resize(size_of(n.rows * P));
+  // Every element is written before it is read, so the buffers start uninitialised.
+  tape.gates = Array<T>::from_shape({size_of(n.rows * G)});
+  tape.h_prev = Array<T>::from_shape({size_of(n.rows * P)});
   if (n.has_cell()) {
-    tape.cells.resize(size_of(n.rows * H));
-    tape.tanh_cells.resize(size_of(n.rows * H));
-    if (projected) tape.hidden_raw.resize(size_of(n.rows * H));
+    tape.cells = Array<T>::from_shape({size_of(n.rows * H)});
+    tape.tanh_cells = Array<T>::from_shape({size_of(n.rows * H)});
+    if (projected) tape.hidden_raw = Array<T>::from_shape({size_of(n.rows * H)});
   }
-  if (n.kind == CellKind::Gru) tape.hidden_part.resize(size_of(n.rows * H));
-  std::vector<T> scratch(size_of(2 * H)), raw(projected ? size_of(n.batch * H) : 0);
+  if (n.kind == CellKind::Gru) tape.hidden_part = Array<T>::from_shape({size_of(n.rows * H)});
+  std::vector<T> raw(projected ? size_of(n.batch * H) : 0);
   std::vector<T> gh(n.kind == CellKind::Gru ? size_of(n.batch * G) : 0);
 
   T* gates = tape.gates.data();
@@ -195,11 +192,11 @@ void forward_loops(const Packing& packing, bool reverse, const LayerSizes& n, co
         for (std::int64_t b = 0; b < bs; ++b) std::copy(b_hh, b_hh + G, hidden + b * G);
       }
       gemm(false, true, bs, G, P, T(1), h, P, w_hh, P, in.b_hh.defined() ? T(1) : T(0), hidden, G);
-      gru_step(n, bs, row0, g, hidden, h, tape, scratch.data());
+      gru_step(n, bs, row0, g, hidden, h, tape);
     } else {
       gemm(false, true, bs, G, P, T(1), h, P, w_hh, P, T(1), g, G);
       if (n.kind == CellKind::Lstm) {
-        lstm_step(n, bs, row0, g, h, c, projected ? raw.data() : nullptr, tape, scratch.data());
+        lstm_step(n, bs, row0, g, h, c, projected ? raw.data() : nullptr, tape);
         if (projected) gemm(false, true, bs, P, H, T(1), raw.data(), H, in.w_hr.data<T>(), H, T(0), h, P);
       } else {
         rnn_step(n, bs, g, h);
@@ -292,7 +289,7 @@ void rnn_step_backward(const LayerSizes& n, const Tape<T>& tape, std::int64_t bs
                        T* d_gi) {
   const std::int64_t H = n.hidden;
   for (std::int64_t k = 0; k < bs * H; ++k) {
-    const T y = tape.gates[row0 * H + k];
+    const T y = tape.gates.data()[row0 * H + k];
     const T slope = n.kind == CellKind::RnnTanh ? T(1) - y * y : (y > T(0) ? T(1) : T(0));
     d_gi[row0 * H + k] = dh[k] * slope;
     dh[k] = T(0);

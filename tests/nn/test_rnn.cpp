@@ -423,6 +423,40 @@ TEST(RecurrentLayers, DropoutActsBetweenLayersInTrainingOnly) {
   EXPECT_TRUE(testing::all_close(std::get<0>(with(x)), reference, 0.0, 0.0));
 }
 
+// The first element of a sequence must be carried to its end: the gradient has to flow back through
+// every step for the loss to fall.
+TEST(RecurrentLayers, AnLstmLearnsToRememberTheFirstStep) {
+  manual_seed(4);
+  nn::LSTM lstm(nn::LSTMOptions(1, 8).batch_first(true));
+  nn::Linear head(8, 1);
+  std::vector<Tensor> parameters = lstm->parameters();
+  for (const Tensor& p : head->parameters()) parameters.push_back(p);
+  optim::Adam adam(parameters, optim::AdamOptions(0.02));
+  const auto loss_on = [&](const Tensor& x) {
+    auto [out, state] = lstm(x);
+    const Tensor prediction = head(out.select(1, -1)).squeeze(1);
+    return nn::functional::mse_loss(prediction, x.select(1, 0).squeeze(1));
+  };
+  const Tensor test = randn({64, 6, 1});
+  const double before = loss_on(test).item<double>();
+  for (int step = 0; step < 150; ++step) {
+    adam.zero_grad();
+    loss_on(randn({32, 6, 1})).backward();
+    adam.step();
+  }
+  const double after = loss_on(test).item<double>();
+  EXPECT_LT(after, 0.1 * before) << "before " << before << ", after " << after;
+}
+
+TEST(RecurrentLayers, NoGraphWithoutGradMode) {
+  nn::GRU gru(nn::GRUOptions(3, 4).num_layers(2));
+  NoGradGuard no_grad;
+  auto [out, h] = gru(randn({5, 2, 3}));
+  EXPECT_FALSE(out.requires_grad());
+  EXPECT_FALSE(h.requires_grad());
+  EXPECT_EQ(out.grad_fn(), nullptr);
+}
+
 // ---- printing and errors ------------------------------------------------------------------------------
 
 TEST(RecurrentLayers, PrintAsLibtorch) {
@@ -452,6 +486,8 @@ TEST(RecurrentLayers, BadOptionsAreErrors) {
   EXPECT_TRUE(throws_error_containing([] { nn::RNN(nn::RNNOptions(8, 16).dropout(-0.1)); },
                                       {"RNN", "dropout should be a number in range [0, 1]"}));
   EXPECT_TRUE(throws_error_containing([] { nn::RNN(nn::RNNOptions(8, 0)); }, {"RNN", "hidden_size", "0"}));
+  EXPECT_TRUE(throws_error_containing([] { nn::LSTM(nn::LSTMOptions(8, 4).num_layers(0)); }, {"LSTM", "num_layers", "0"}));
+  EXPECT_TRUE(throws_error_containing([] { nn::GRUCell(0, 4); }, {"GRUCell", "input_size", "0"}));
 }
 
 TEST(RecurrentLayers, BadInputsAreErrorsWordedAsPyTorch) {
