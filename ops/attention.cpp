@@ -207,6 +207,12 @@ struct ScaledDotProductAttentionBackward final : Node {
       : query(std::move(query)), key(std::move(key)), value(std::move(value)), logsumexp(std::move(logsumexp)), bias(std::move(bias)), dims(std::move(dims)), causal(causal),
         scale(scale) {}
   const char* name() const override { return "ScaledDotProductFlashAttentionBackward0"; }
+  const char* formula() const override {
+    return "d attention/d q = s * dZ @ k, with P = softmax(s * q @ k^T + mask), dZ = P * (g @ v^T - rowsum(g * y)), "
+           "s = 1/sqrt(E)\n"
+           "d attention/d k = s * dZ^T @ q\n"
+           "d attention/d v = P^T @ g";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return attention_formula(grad, query, key, value, bias, scale, *this);
     return visit_floating(grad.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {

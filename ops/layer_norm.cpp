@@ -132,6 +132,12 @@ struct NativeLayerNormBackward final : Node {
       : input(std::move(input)), weight(std::move(weight)), normalized_shape(std::move(normalized_shape)),
         rows(rows), stats(std::move(stats)), eps(eps) {}
   const char* name() const override { return "NativeLayerNormBackward0"; }
+  const char* formula() const override {
+    return "d layer_norm(x)/d x = rstd * (g w - mean(g w) - x_hat * mean(g w x_hat)), x_hat = (x - mean) * rstd, "
+           "means over the normalized dims\n"
+           "d layer_norm(x)/d weight = g * x_hat summed over the leading dims\n"
+           "d layer_norm(x)/d bias = g summed over the leading dims";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) return layer_norm_formula(grad, input, weight, normalized_shape, rows, eps, *this);
     return visit_floating(grad.dtype(), "layer_norm backward", [&](auto tag) {
@@ -173,6 +179,12 @@ struct NativeGroupNormBackward final : Node {
   NativeGroupNormBackward(Tensor input, Tensor weight, Groups groups, double eps)
       : input(std::move(input)), weight(std::move(weight)), groups(groups), eps(eps) {}
   const char* name() const override { return "NativeGroupNormBackward0"; }
+  const char* formula() const override {
+    return "d group_norm(x)/d x = rstd * (g w - mean(g w) - x_hat * mean(g w x_hat)), x_hat = (x - mean) * rstd, "
+           "means over each sample's group of channels\n"
+           "d group_norm(x)/d weight = g * x_hat summed over all but the channel dim\n"
+           "d group_norm(x)/d bias = g summed over all but the channel dim";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Normalised n = normalise_last_dim(reshape(input, groups.grouped()), eps);
     const Tensor g = reshape(grad, groups.by_channel());

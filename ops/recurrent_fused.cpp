@@ -394,6 +394,9 @@ class RecomputedBackward final : public Node {
   RecomputedBackward(Tensor value, std::vector<Tensor> aliases, std::vector<Tensor> originals)
       : value_(std::move(value)), aliases_(std::move(aliases)), originals_(std::move(originals)) {}
   const char* name() const override { return "RecomputedBackward"; }
+  const char* formula() const override {
+    return "d/d each input = autograd::grad of the layer's recorded steps, rerun on copies of the inputs";
+  }
   const char* fused_description() const override {
     return "the derivative of a recurrent layer's recorded steps, recomputed for create_graph";
   }
@@ -443,6 +446,52 @@ Tensor recorded_joined(CellKind kind, const Packing& packing, bool reverse, cons
   return cat(pieces, 0);
 }
 
+// The derivative of one direction of a layer in words, one line per input of the node (x, h0, c0,
+// w_ih, w_hh, b_ih, b_hh, w_hr), for the kind of cell. dgates_t is the gradient of step t's gate
+// pre-activations, which backward through time (last step first) computes from dh_t and dc_t.
+const char* layer_formula(CellKind kind) {
+  switch (kind) {
+    case CellKind::Lstm:
+      return "d/d x_t = dgates_t @ W_ih, where c_t = f c_{t-1} + i g, h_t = o tanh(c_t): dc_t = dh_t o (1 - tanh(c_t)^2) + "
+             "dc_{t+1} f_{t+1}, di = dc g i(1-i), df = dc c_{t-1} f(1-f), dg = dc i (1-g^2), do = dh tanh(c) o(1-o)\n"
+             "d/d h_0 = dgates_1 @ W_hh (the gradient reaching the state before the first step)\n"
+             "d/d c_0 = dc_1 * f_1\n"
+             "d/d W_ih = sum over t of dgates_t^T @ x_t\n"
+             "d/d W_hh = sum over t of dgates_t^T @ h_{t-1}\n"
+             "d/d b_ih = sum over t of dgates_t\n"
+             "d/d b_hh = sum over t of dgates_t\n"
+             "d/d W_hr = sum over t of dh_t^T @ (o tanh(c))_t (with proj_size; h_t = W_hr o tanh(c_t))";
+    case CellKind::Gru:
+      return "d/d x_t = dgates_t @ W_ih, where h_t = (1-z) n + z h_{t-1}, n = tanh(W_in x + b_in + r (W_hn h + b_hn)): "
+             "dn = dh (1-z)(1-n^2), dz = dh (h_{t-1} - n) z(1-z), dr = dn (W_hn h + b_hn) r(1-r)\n"
+             "d/d h_0 = dh_1 z_1 + (dr, dz, r dn)_1 @ W_hh (the gradient reaching the state before the first step)\n"
+             "d/d c_0: no cell state\n"
+             "d/d W_ih = sum over t of dgates_t^T @ x_t\n"
+             "d/d W_hh = sum over t of (dr, dz, r dn)_t^T @ h_{t-1}\n"
+             "d/d b_ih = sum over t of dgates_t\n"
+             "d/d b_hh = sum over t of (dr, dz, r dn)_t\n"
+             "d/d W_hr: no projection";
+    case CellKind::RnnRelu:
+      return "d/d x_t = da_t @ W_ih, where h_t = relu(a_t): da_t = dh_t where h_t > 0, else 0\n"
+             "d/d h_0 = da_1 @ W_hh\n"
+             "d/d c_0: no cell state\n"
+             "d/d W_ih = sum over t of da_t^T @ x_t\n"
+             "d/d W_hh = sum over t of da_t^T @ h_{t-1}\n"
+             "d/d b_ih = sum over t of da_t\n"
+             "d/d b_hh = sum over t of da_t\n"
+             "d/d W_hr: no projection";
+    default:
+      return "d/d x_t = da_t @ W_ih, where h_t = tanh(a_t): da_t = dh_t (1 - h_t^2)\n"
+             "d/d h_0 = da_1 @ W_hh\n"
+             "d/d c_0: no cell state\n"
+             "d/d W_ih = sum over t of da_t^T @ x_t\n"
+             "d/d W_hh = sum over t of da_t^T @ h_{t-1}\n"
+             "d/d b_ih = sum over t of da_t\n"
+             "d/d b_hh = sum over t of da_t\n"
+             "d/d W_hr: no projection";
+  }
+}
+
 const char* layer_node_name(CellKind kind) {
   switch (kind) {
     case CellKind::Lstm: return "LstmLayerBackward";
@@ -459,6 +508,7 @@ class FusedLayerBackward final : public Node {
     for (const Tensor* t : inputs_.list()) versions_.push_back(t->defined() ? t->_version() : 0);
   }
   const char* name() const override { return layer_node_name(sizes_.kind); }
+  const char* formula() const override { return layer_formula(sizes_.kind); }
   const char* fused_description() const override { return "one direction of a recurrent layer over a whole sequence"; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {

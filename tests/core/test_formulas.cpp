@@ -27,10 +27,12 @@ std::vector<std::string> lines_of(const char* formula) {
 }
 
 // Nodes whose one line holds for any number of inputs: a sink (no inputs), a custom Function (the
-// derivative is the user's), cat and stack (one line for each of their inputs alike).
+// derivative is the user's), cat and stack (one line for each of their inputs alike), a recurrent
+// layer's recomputed steps (autograd::grad of them, for whichever inputs they read).
 bool one_line_for_all_inputs(const Node& node) {
   const std::string name = node.name();
-  return name == "AccumulateGrad" || name == "CubedBackward" || name == "CatBackward0" || name == "StackBackward0";
+  return name == "AccumulateGrad" || name == "CubedBackward" || name == "CatBackward0" || name == "StackBackward0" ||
+         name == "RecomputedBackward";
 }
 
 // Every node met, as (name, formula), after checking its formula.
@@ -196,6 +198,23 @@ void run_programs(FormulaCheck& check) {
           adaptive_avg_pool2d(image, {1, 1}).sum(),
       {image});
   run(batch_norm(image, bias.narrow(0, 0, 2), bias.narrow(0, 1, 2), {}, {}, true, 0.1, 1e-5), {image, bias});
+  // per-sample normalisation, attention
+  const Tensor tokens = leaf({2, 3, 4}), gamma = leaf({4}), beta = leaf({4});
+  run(layer_norm(tokens, {4}, gamma, beta), {tokens, gamma, beta});
+  run(group_norm(tokens.transpose(1, 2), 2, gamma, beta), {tokens, gamma, beta});
+  const Tensor heads = leaf({1, 2, 3, 4});
+  run(scaled_dot_product_attention(heads, heads * 0.5, heads + 1.0, {}, 0.0, /*is_causal=*/true), {heads});
+  // recurrent layers, one fused node per layer and direction (RecomputedBackward under create_graph)
+  const auto run_layer = [&](auto layer) {
+    layer->to(kFloat64);
+    std::vector<Tensor> leaves = layer->parameters();
+    leaves.push_back(tokens);
+    run(std::get<0>(layer->forward(tokens)), leaves);
+  };
+  run_layer(nn::LSTM(nn::LSTMOptions(4, 3)));
+  run_layer(nn::GRU(nn::GRUOptions(4, 3)));
+  run_layer(nn::RNN(nn::RNNOptions(4, 3)));
+  run_layer(nn::RNN(nn::RNNOptions(4, 3).nonlinearity(kReLU)));
   // a custom Function, and a leaf read twice (its gradients summed under create_graph)
   run(Cubed::apply(a) + a * a, {a});
 }
@@ -213,6 +232,14 @@ TEST(Formulas, EveryNodeClassIsReached) {
   const std::vector<std::pair<const char*, const char*>> expected = {
       // core
       {"AccumulateGrad", "leaf.grad() += g"},
+      {"NativeLayerNormBackward0", "normalized dims"},
+      {"NativeGroupNormBackward0", "group of channels"},
+      {"ScaledDotProductFlashAttentionBackward0", "dZ = P * (g @ v^T - rowsum(g * y))"},
+      {"LstmLayerBackward", "dc_t = dh_t o"},
+      {"GruLayerBackward", "dn = dh (1-z)"},
+      {"RnnTanhLayerBackward", "tanh(a_t)"},
+      {"RnnReluLayerBackward", "relu(a_t)"},
+      {"RecomputedBackward", "recorded steps"},
       {"CubedBackward", "a custom Function"},
       {"ThresholdBackwardBackward0", "d/d source = 0"},
       {"LeakyReluBackwardBackward0", "d/d source = 0"},
