@@ -58,6 +58,11 @@ double rate_factor(std::int64_t iteration, const Settings& s) {
   return (s.min_lr + cosine * (s.lr - s.min_lr)) / s.lr;
 }
 
+// The (x, y) next-token windows of a text, stacked into batches by the loader.
+auto windows(const Tensor& tokens, std::int64_t block_size) {
+  return data::datasets::TokenWindows(tokens, block_size).map(data::transforms::Stack<>());
+}
+
 // An endless stream of random (x, y) batches of next-token windows.
 class Batches {
  public:
@@ -73,9 +78,6 @@ class Batches {
   }
 
  private:
-  static auto windows(const Tensor& tokens, std::int64_t block_size) {
-    return data::datasets::TokenWindows(tokens, block_size).map(data::transforms::Stack<>());
-  }
   using Loader = decltype(data::make_data_loader(windows(Tensor(), 1), data::DataLoaderOptions()));
 
   Loader loader_;
