@@ -6,6 +6,7 @@
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
+#include <xgrad/nn/init.hpp>
 #include <xgrad/ops/activation.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/sequence.hpp>
@@ -119,6 +120,125 @@ Tensor TransformerEncoderImpl::forward(const Tensor& src, const Tensor& src_mask
   for (std::size_t i = 0; i < layers->size(); ++i)
     output = layers->at<TransformerEncoderLayerImpl>(i).forward(output, src_mask, src_key_padding_mask);
   return norm.is_empty() ? output : norm.forward(output);
+}
+
+TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const TransformerDecoderLayerOptions& options)
+    : options(options) {
+  check(options.d_model() > 0 && options.nhead() > 0 && options.dim_feedforward() > 0,
+        "TransformerDecoderLayer: d_model, nhead and dim_feedforward must be positive, got d_model=",
+        options.d_model(), ", nhead=", options.nhead(), ", dim_feedforward=", options.dim_feedforward());
+  const std::int64_t d = options.d_model();
+  const auto attention = [&] {
+    return MultiheadAttention(
+        MultiheadAttentionOptions(d, options.nhead()).dropout(options.dropout()).batch_first(options.batch_first()));
+  };
+  const auto norm = [&] { return LayerNorm(LayerNormOptions({d}).eps(options.layer_norm_eps())); };
+  self_attn = register_module("self_attn", attention());
+  multihead_attn = register_module("multihead_attn", attention());
+  linear1 = register_module("linear1", Linear(d, options.dim_feedforward()));
+  dropout = register_module("dropout", Dropout(options.dropout()));
+  linear2 = register_module("linear2", Linear(options.dim_feedforward(), d));
+  norm1 = register_module("norm1", norm());
+  norm2 = register_module("norm2", norm());
+  norm3 = register_module("norm3", norm());
+  dropout1 = register_module("dropout1", Dropout(options.dropout()));
+  dropout2 = register_module("dropout2", Dropout(options.dropout()));
+  dropout3 = register_module("dropout3", Dropout(options.dropout()));
+}
+
+Tensor TransformerDecoderLayerImpl::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,
+                                            const Tensor& memory_mask, const Tensor& tgt_key_padding_mask,
+                                            const Tensor& memory_key_padding_mask) {
+  check_sequence_input("TransformerDecoderLayer", "tgt", tgt, options.d_model());
+  check_sequence_input("TransformerDecoderLayer", "memory", memory, options.d_model());
+  const auto self_attention = [&](const Tensor& x) {
+    return dropout1(std::get<0>(self_attn->forward(x, x, x, tgt_key_padding_mask, false, tgt_mask)));
+  };
+  const auto cross_attention = [&](const Tensor& x) {
+    return dropout2(
+        std::get<0>(multihead_attn->forward(x, memory, memory, memory_key_padding_mask, false, memory_mask)));
+  };
+  const auto feed_forward = [&](const Tensor& x) {
+    return dropout3(linear2(dropout(activate(options.activation(), linear1(x)))));
+  };
+  Tensor x = tgt;
+  if (options.norm_first()) {
+    x = x + self_attention(norm1(x));
+    x = x + cross_attention(norm2(x));
+    return x + feed_forward(norm3(x));
+  }
+  x = norm1(x + self_attention(x));
+  x = norm2(x + cross_attention(x));
+  return norm3(x + feed_forward(x));
+}
+
+std::shared_ptr<TransformerDecoderLayerImpl> TransformerDecoderLayerImpl::clone_layer() const {
+  return copy_of(*this, std::make_shared<TransformerDecoderLayerImpl>(options));
+}
+
+TransformerDecoderImpl::TransformerDecoderImpl(const TransformerDecoderOptions& options) : options(options) {
+  check(!options.decoder_layer().is_empty(), "TransformerDecoder: decoder_layer is empty");
+  check(options.num_layers() >= 0, "TransformerDecoder: num_layers must be non-negative, got ", options.num_layers());
+  layers = register_module("layers", ModuleList());
+  for (std::int64_t i = 0; i < options.num_layers(); ++i)
+    layers->push_back(std::shared_ptr<Module>(options.decoder_layer()->clone_layer()));
+  if (!options.norm().is_empty()) {
+    norm = options.norm();
+    register_module("norm", norm.ptr());
+  }
+}
+
+Tensor TransformerDecoderImpl::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,
+                                       const Tensor& memory_mask, const Tensor& tgt_key_padding_mask,
+                                       const Tensor& memory_key_padding_mask) {
+  Tensor output = tgt;
+  for (std::size_t i = 0; i < layers->size(); ++i)
+    output = layers->at<TransformerDecoderLayerImpl>(i).forward(output, memory, tgt_mask, memory_mask,
+                                                                tgt_key_padding_mask, memory_key_padding_mask);
+  return norm.is_empty() ? output : norm.forward(output);
+}
+
+TransformerImpl::TransformerImpl(const TransformerOptions& options) : options(options) {
+  const LayerNormOptions norm_options = LayerNormOptions({options.d_model()}).eps(options.layer_norm_eps());
+  encoder = register_module(
+      "encoder", TransformerEncoder(TransformerEncoderOptions(TransformerEncoderLayerOptions(options.d_model(),
+                                                                                             options.nhead())
+                                                                  .dim_feedforward(options.dim_feedforward())
+                                                                  .dropout(options.dropout())
+                                                                  .activation(options.activation())
+                                                                  .layer_norm_eps(options.layer_norm_eps())
+                                                                  .batch_first(options.batch_first())
+                                                                  .norm_first(options.norm_first()),
+                                                              options.num_encoder_layers())
+                                        .norm(AnyModule(LayerNorm(norm_options)))));
+  decoder = register_module(
+      "decoder", TransformerDecoder(TransformerDecoderOptions(TransformerDecoderLayerOptions(options.d_model(),
+                                                                                             options.nhead())
+                                                                  .dim_feedforward(options.dim_feedforward())
+                                                                  .dropout(options.dropout())
+                                                                  .activation(options.activation())
+                                                                  .layer_norm_eps(options.layer_norm_eps())
+                                                                  .batch_first(options.batch_first())
+                                                                  .norm_first(options.norm_first()),
+                                                              options.num_decoder_layers())
+                                        .norm(AnyModule(LayerNorm(norm_options)))));
+  // Python's _reset_parameters: every matrix re-drawn (the biases and norms keep theirs).
+  NoGradGuard no_grad;
+  for (Tensor& parameter : parameters())
+    if (parameter.dim() > 1) init::xavier_uniform_(parameter);
+}
+
+Tensor TransformerImpl::forward(const Tensor& src, const Tensor& tgt, const Tensor& src_mask, const Tensor& tgt_mask,
+                                const Tensor& memory_mask, const Tensor& src_key_padding_mask,
+                                const Tensor& tgt_key_padding_mask, const Tensor& memory_key_padding_mask) {
+  check_sequence_input("Transformer", "src", src, options.d_model());
+  check_sequence_input("Transformer", "tgt", tgt, options.d_model());
+  const std::int64_t batch_dim = options.batch_first() ? 0 : 1;
+  if (src.dim() == 3 && tgt.dim() == 3 && src.size(batch_dim) != tgt.size(batch_dim))
+    throw Error(concat("Transformer: the batch number of src and tgt must be equal (src ", shape_str(src.shape()),
+                       ", tgt ", shape_str(tgt.shape()), ")"));
+  const Tensor memory = encoder->forward(src, src_mask, src_key_padding_mask);
+  return decoder->forward(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask);
 }
 
 Tensor TransformerImpl::generate_square_subsequent_mask(std::int64_t sz) {

@@ -1,7 +1,8 @@
 #pragma once
-// The transformer encoder, as torch::nn::TransformerEncoderLayer and TransformerEncoder, with the
-// values and submodule names of Python's nn.TransformerEncoderLayer (torch 1.13), so a PyTorch
-// state_dict saved as .npz loads (xgrad::load) and gives PyTorch's outputs.
+// Transformers, as torch::nn::TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer,
+// TransformerDecoder and Transformer, with the values and submodule names of Python's nn modules
+// (torch 1.13), so a PyTorch state_dict saved as .npz loads (xgrad::load) and gives PyTorch's
+// outputs.
 //
 //   nn::TransformerEncoderLayer layer(nn::TransformerEncoderLayerOptions(64, 4).dim_feedforward(256)
 //                                         .dropout(0.1).activation(xgrad::kGELU));
@@ -14,8 +15,10 @@
 //   x = norm2(x + dropout2(linear2(dropout(activation(linear1(x))))))
 // and with norm_first(true) (pre-norm, as GPT-2):
 //   x = x + dropout1(self_attn(norm1(x)));   x = x + dropout2(linear2(dropout(activation(linear1(norm2(x))))))
-// Masks as nn::MultiheadAttention's (Python's meaning: a bool src_mask is true where a position may
-// not attend; src_key_padding_mask (B, T) true for padding).
+// A decoder layer adds attention from the target to the encoder's output (memory) between the two,
+// with its own norm (norm2; the feed-forward block's is norm3). Masks as nn::MultiheadAttention's
+// (Python's meaning: a bool src_mask is true where a position may not attend;
+// src_key_padding_mask (B, T) true for padding).
 #include <cstdint>
 #include <functional>
 #include <variant>
@@ -119,12 +122,126 @@ class TransformerEncoderImpl : public Module {
 };
 XGRAD_MODULE(TransformerEncoder);
 
-// Holds libtorch's static helper; the full Transformer (encoder and decoder) is not built yet.
+// TransformerDecoderLayerOptions(d_model, nhead).dim_feedforward(2048).dropout(0.1).activation(kReLU),
+// as libtorch's, with Python's layer_norm_eps, batch_first and norm_first as extensions.
+class TransformerDecoderLayerOptions {
+ public:
+  TransformerDecoderLayerOptions(std::int64_t d_model, std::int64_t nhead) : d_model_(d_model), nhead_(nhead) {}
+
+  XGRAD_ARG(std::int64_t, d_model);
+  XGRAD_ARG(std::int64_t, nhead);
+  XGRAD_ARG(std::int64_t, dim_feedforward) = 2048;
+  XGRAD_ARG(double, dropout) = 0.1;
+  XGRAD_ARG(activation_t, activation) = enumtype::kReLU{};
+  XGRAD_ARG(double, layer_norm_eps) = 1e-5;
+  XGRAD_ARG(bool, batch_first) = false;
+  XGRAD_ARG(bool, norm_first) = false;
+};
+
+// Self-attention over the target, attention from the target to the encoder's output (memory), and
+// the feed-forward block, each with a residual sum and a layer norm (Python's order, post-norm
+// unless norm_first). Submodules under Python's names: self_attn, multihead_attn, linear1, dropout,
+// linear2, norm1, norm2, norm3, dropout1, dropout2, dropout3.
+class TransformerDecoderLayerImpl : public Module {
+ public:
+  TransformerDecoderLayerImpl(std::int64_t d_model, std::int64_t nhead)
+      : TransformerDecoderLayerImpl(TransformerDecoderLayerOptions(d_model, nhead)) {}
+  explicit TransformerDecoderLayerImpl(const TransformerDecoderLayerOptions& options);
+
+  // tgt (T, B, d_model), memory (S, B, d_model) -> (T, B, d_model); tgt_mask (T, T), memory_mask
+  // (T, S), tgt_key_padding_mask (B, T), memory_key_padding_mask (B, S).
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+  // A new layer with the same options and copies of the parameters' values.
+  std::shared_ptr<TransformerDecoderLayerImpl> clone_layer() const;
+
+  TransformerDecoderLayerOptions options;
+  MultiheadAttention self_attn = nullptr;
+  MultiheadAttention multihead_attn = nullptr;
+  Linear linear1 = nullptr;
+  Dropout dropout = nullptr;
+  Linear linear2 = nullptr;
+  LayerNorm norm1 = nullptr;
+  LayerNorm norm2 = nullptr;
+  LayerNorm norm3 = nullptr;
+  Dropout dropout1 = nullptr;
+  Dropout dropout2 = nullptr;
+  Dropout dropout3 = nullptr;
+};
+XGRAD_MODULE(TransformerDecoderLayer);
+
+// TransformerDecoderOptions(decoder_layer, num_layers).norm(AnyModule(...)), as libtorch's.
+class TransformerDecoderOptions {
+ public:
+  TransformerDecoderOptions(TransformerDecoderLayer decoder_layer, std::int64_t num_layers)
+      : decoder_layer_(std::move(decoder_layer)), num_layers_(num_layers) {}
+  TransformerDecoderOptions(const TransformerDecoderLayerOptions& layer_options, std::int64_t num_layers)
+      : decoder_layer_(TransformerDecoderLayer(layer_options)), num_layers_(num_layers) {}
+
+  XGRAD_ARG(TransformerDecoderLayer, decoder_layer) = nullptr;
+  XGRAD_ARG(std::int64_t, num_layers);
+  XGRAD_ARG(AnyModule, norm);
+};
+
+// num_layers copies of decoder_layer in a ModuleList "layers", then norm when given.
+class TransformerDecoderImpl : public Module {
+ public:
+  TransformerDecoderImpl(TransformerDecoderLayer decoder_layer, std::int64_t num_layers)
+      : TransformerDecoderImpl(TransformerDecoderOptions(std::move(decoder_layer), num_layers)) {}
+  explicit TransformerDecoderImpl(const TransformerDecoderOptions& options);
+
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+
+  TransformerDecoderOptions options;
+  ModuleList layers = nullptr;
+  AnyModule norm;
+};
+XGRAD_MODULE(TransformerDecoder);
+
+// TransformerOptions(d_model = 512, nhead = 8, num_encoder_layers = 6, num_decoder_layers = 6)
+// .dim_feedforward(2048).dropout(0.1).activation(kReLU), as libtorch's (custom_encoder and
+// custom_decoder are not offered); layer_norm_eps, batch_first and norm_first as Python's.
+class TransformerOptions {
+ public:
+  TransformerOptions() = default;
+  TransformerOptions(std::int64_t d_model, std::int64_t nhead) : d_model_(d_model), nhead_(nhead) {}
+  TransformerOptions(std::int64_t d_model, std::int64_t nhead, std::int64_t num_encoder_layers,
+                     std::int64_t num_decoder_layers)
+      : d_model_(d_model), nhead_(nhead), num_encoder_layers_(num_encoder_layers),
+        num_decoder_layers_(num_decoder_layers) {}
+
+  XGRAD_ARG(std::int64_t, d_model) = 512;
+  XGRAD_ARG(std::int64_t, nhead) = 8;
+  XGRAD_ARG(std::int64_t, num_encoder_layers) = 6;
+  XGRAD_ARG(std::int64_t, num_decoder_layers) = 6;
+  XGRAD_ARG(std::int64_t, dim_feedforward) = 2048;
+  XGRAD_ARG(double, dropout) = 0.1;
+  XGRAD_ARG(activation_t, activation) = enumtype::kReLU{};
+  XGRAD_ARG(double, layer_norm_eps) = 1e-5;
+  XGRAD_ARG(bool, batch_first) = false;
+  XGRAD_ARG(bool, norm_first) = false;
+};
+
+// Python's nn.Transformer: encoder (TransformerEncoder with a final LayerNorm) and decoder
+// (TransformerDecoder with a final LayerNorm), every matrix parameter re-drawn by xavier_uniform_.
 class TransformerImpl : public Module {
  public:
+  explicit TransformerImpl(const TransformerOptions& options = {});
+
+  // src (S, B, d_model), tgt (T, B, d_model) -> (T, B, d_model): the decoder's output over the
+  // encoder's memory of src.
+  Tensor forward(const Tensor& src, const Tensor& tgt, const Tensor& src_mask = {}, const Tensor& tgt_mask = {},
+                 const Tensor& memory_mask = {}, const Tensor& src_key_padding_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
   // The (sz, sz) float32 causal mask: 0 on and below the diagonal, -inf above (Python's and
   // libtorch's).
   static Tensor generate_square_subsequent_mask(std::int64_t sz);
+
+  TransformerOptions options;
+  TransformerEncoder encoder = nullptr;
+  TransformerDecoder decoder = nullptr;
 };
+XGRAD_MODULE(Transformer);
 
 }  // namespace xgrad::nn

@@ -10,6 +10,7 @@
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/kernels/gemm.hpp>
+#include <xgrad/kernels/simd_rows.hpp>
 #include <xgrad/ops/dropout.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/linalg.hpp>
@@ -90,6 +91,25 @@ BiasLayout bias_layout(const Shape& bias_shape, const AttentionDims& dims) {
 
 // ---- the fused kernels (create_graph off) -------------------------------------------------------------
 
+// Row helpers: float32 rows go to the SIMD kernels softmax uses, float64 rows to plain loops. A NaN
+// shift (a row whose keys are all masked) gives NaN everywhere, as the plain loops would.
+float row_max(const float* row, std::int64_t n) { return simd_rows::max_of(row, static_cast<std::size_t>(n)); }
+double row_max(const double* row, std::int64_t n) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (std::int64_t j = 0; j < n; ++j) max = std::max(max, row[j]);
+  return max;
+}
+
+// row_j = e^(row_j - shift), in place, returning the sum.
+double exp_in_place(float* row, std::int64_t n, float shift) {
+  return simd_rows::store_exp_sum(row, static_cast<std::size_t>(n), shift, row);
+}
+double exp_in_place(double* row, std::int64_t n, double shift) {
+  double total = 0;
+  for (std::int64_t j = 0; j < n; ++j) total += row[j] = std::exp(row[j] - shift);
+  return total;
+}
+
 // One call's fused forward and backward on dense row-major arrays.
 template <class T>
 struct Kernel {
@@ -121,7 +141,6 @@ struct Kernel {
   }
 
   // One attention's forward: out = softmax(scores) v, block by block, and each row's logsumexp.
-  // A row of -inf only gives max -inf, exp(-inf + inf) = NaN, and so NaN weights, as PyTorch's softmax.
   void forward(std::int64_t b, const T* q, const T* k, const T* v, T* out, T* lse, std::vector<T>& block) const {
     const std::int64_t ev = dims.value_width;
     for (std::int64_t first = 0; first < dims.queries; first += kBlockRows) {
@@ -130,16 +149,13 @@ struct Kernel {
       scores(b, first, last, cols, q, k, block.data());
       for (std::int64_t r = 0; r < last - first; ++r) {
         T* row = block.data() + r * cols;
-        T max = -std::numeric_limits<T>::infinity();
-        for (std::int64_t j = 0; j < cols; ++j) max = std::max(max, row[j]);
-        double total = 0;
-        for (std::int64_t j = 0; j < cols; ++j) {
-          row[j] = std::exp(row[j] - max);
-          total += static_cast<double>(row[j]);
-        }
+        const T max = row_max(row, cols);
+        // All keys masked: max -inf, and e^(-inf + inf) is NaN for every weight, as in PyTorch.
+        const T shift = max == -std::numeric_limits<T>::infinity() ? std::numeric_limits<T>::quiet_NaN() : max;
+        const double total = exp_in_place(row, cols, shift);
         const T inverse = static_cast<T>(1.0 / total);
         for (std::int64_t j = 0; j < cols; ++j) row[j] *= inverse;
-        lse[first + r] = max + static_cast<T>(std::log(total));
+        lse[first + r] = shift + static_cast<T>(std::log(total));
       }
       gemm(false, false, last - first, ev, cols, T(1), block.data(), cols, v, ev, T(0), out + first * ev, ev);
     }
@@ -158,8 +174,7 @@ struct Kernel {
       p.resize(static_cast<std::size_t>(rows * cols));
       dp.resize(p.size());
       scores(b, first, last, cols, q, k, p.data());
-      for (std::int64_t r = 0; r < rows; ++r)
-        for (std::int64_t j = 0; j < cols; ++j) p[r * cols + j] = std::exp(p[r * cols + j] - lse[first + r]);
+      for (std::int64_t r = 0; r < rows; ++r) exp_in_place(p.data() + r * cols, cols, lse[first + r]);
       const T* g_rows = g + first * ev;
       gemm(false, true, rows, cols, ev, T(1), g_rows, ev, v, ev, T(0), dp.data(), cols);
       for (std::int64_t r = 0; r < rows; ++r) {

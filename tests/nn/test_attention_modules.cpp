@@ -1,11 +1,14 @@
-// MultiheadAttention, TransformerEncoderLayer and TransformerEncoder: parameter names, shapes and
-// initialisation as Python's, PyTorch's values and every gradient with PyTorch's parameters loaded
-// (masks, padding, kdim/vdim, bias_kv, zero_attn, unbatched, batch_first, norm_first, GELU),
-// state_dicts written by numpy.savez loaded through xgrad::load, deep copies in the encoder,
-// generate_square_subsequent_mask, gradcheck and double backward, and the errors.
+// MultiheadAttention, the transformer encoder and decoder layers and stacks, and Transformer:
+// parameter names, shapes and initialisation as Python's, PyTorch's values and every gradient with
+// PyTorch's parameters loaded (masks, padding, kdim/vdim, bias_kv, zero_attn, unbatched,
+// batch_first, norm_first, GELU), state_dicts written by numpy.savez loaded through xgrad::load,
+// deep copies in the stacks, generate_square_subsequent_mask, gradcheck and double backward, and
+// the errors.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <map>
 #include <limits>
 #include <string>
 #include <vector>
@@ -270,6 +273,90 @@ TEST(AttentionCheckpoints, LoadPyTorchStateDicts) {
       EXPECT_TRUE(matches_golden(out, golden_tensor(c.at("output"))));
     }
   }
+}
+
+nn::TransformerDecoderLayerOptions decoder_layer_options(const Json& config) {
+  nn::TransformerDecoderLayerOptions options(config.at("d_model"), config.at("nhead"));
+  options.dim_feedforward(config.at("dim_feedforward")).dropout(0.0);
+  if (config.at("activation") == "gelu") options.activation(kGELU);
+  return options.batch_first(config.value("batch_first", false)).norm_first(config.value("norm_first", false));
+}
+
+TEST(TransformerDecoderLayer, SubmodulesNamedAsPython) {
+  nn::TransformerDecoderLayer layer(nn::TransformerDecoderLayerOptions(8, 2).dim_feedforward(32));
+  const std::vector<std::string> names = layer->named_parameters().keys();
+  EXPECT_EQ(names.size(), 18u);  // 4 + 4 attention, 2 + 2 linear, 3 x 2 norm
+  EXPECT_EQ(names[4], "multihead_attn.in_proj_weight");
+  EXPECT_EQ(names.back(), "norm3.bias");
+  EXPECT_TRUE(throws_error_containing([&] { layer(randn({4, 2, 8}), randn({5, 2, 6})); },
+                                      {"TransformerDecoderLayer", "memory", "d_model=8"}));
+}
+
+TEST(TransformerDecoder, MatchesPyTorch) {
+  for (const std::string fn : {"TransformerDecoderLayer", "TransformerDecoder"}) {
+    const std::vector<Json> cases = golden_cases("attention.json", fn);
+    ASSERT_FALSE(cases.empty());
+    for (const Json& c : cases) {
+      SCOPED_TRACE(c.at("name").get<std::string>());
+      const Json& config = c.at("config");
+      std::shared_ptr<nn::Module> module;
+      std::function<Tensor(const std::map<std::string, Tensor>&)> forward;
+      const auto masks = [](const std::map<std::string, Tensor>& in) {
+        return std::vector<Tensor>{input_or_undefined(in, "tgt_mask"), input_or_undefined(in, "memory_mask"),
+                                   input_or_undefined(in, "tgt_key_padding_mask"),
+                                   input_or_undefined(in, "memory_key_padding_mask")};
+      };
+      if (fn == "TransformerDecoderLayer") {
+        nn::TransformerDecoderLayer layer(decoder_layer_options(config));
+        module = layer.ptr();
+        forward = [layer, masks](const std::map<std::string, Tensor>& in) mutable {
+          const std::vector<Tensor> m = masks(in);
+          return layer->forward(in.at("tgt"), in.at("memory"), m[0], m[1], m[2], m[3]);
+        };
+      } else {
+        nn::TransformerDecoder decoder(
+            nn::TransformerDecoderOptions(nn::TransformerDecoderLayer(decoder_layer_options(config)),
+                                          config.at("num_layers"))
+                .norm(nn::AnyModule(nn::LayerNorm(nn::LayerNormOptions({config.at("d_model").get<std::int64_t>()})))));
+        module = decoder.ptr();
+        forward = [decoder, masks](const std::map<std::string, Tensor>& in) mutable {
+          const std::vector<Tensor> m = masks(in);
+          return decoder->forward(in.at("tgt"), in.at("memory"), m[0], m[1], m[2], m[3]);
+        };
+      }
+      ASSERT_TRUE(load_fixture_parameters(*module, c));
+      const auto inputs = fixture_inputs(c);
+      expect_module_matches(*module, c, {forward(inputs)}, inputs);
+    }
+  }
+}
+
+TEST(Transformer, MatchesPyTorch) {
+  const std::vector<Json> cases = golden_cases("attention.json", "Transformer");
+  ASSERT_EQ(cases.size(), 2u);
+  for (const Json& c : cases) {
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    const Json& config = c.at("config");
+    nn::Transformer transformer(nn::TransformerOptions(config.at("d_model"), config.at("nhead"),
+                                                       config.at("num_encoder_layers"), config.at("num_decoder_layers"))
+                                    .dim_feedforward(config.at("dim_feedforward"))
+                                    .dropout(0.0));
+    ASSERT_TRUE(load_fixture_parameters(*transformer, c));
+    const auto inputs = fixture_inputs(c);
+    const Tensor out = transformer->forward(inputs.at("src"), inputs.at("tgt"), {}, inputs.at("tgt_mask"));
+    expect_module_matches(*transformer, c, {out}, inputs);
+  }
+}
+
+TEST(Transformer, GradcheckAndDoubleBackward) {
+  nn::Transformer transformer(nn::TransformerOptions(4, 2, 1, 1).dim_feedforward(6).dropout(0.0));
+  transformer->to(kFloat64);
+  const Tensor mask = nn::TransformerImpl::generate_square_subsequent_mask(3).to(kFloat64);
+  const auto fn = [&](const Inputs& in) { return transformer->forward(in[0], in[1], {}, mask); };
+  EXPECT_TRUE(passes_gradcheck(fn, {leaf({2, 2, 4}), leaf({3, 2, 4})}));
+  EXPECT_TRUE(passes_gradgradcheck(fn, {leaf({2, 2, 4}), leaf({3, 2, 4})}));
+  EXPECT_TRUE(throws_error_containing([&] { transformer->forward(randn({2, 3, 4}, kFloat64), randn({3, 2, 4}, kFloat64)); },
+                                      {"Transformer", "batch number of src and tgt must be equal"}));
 }
 
 }  // namespace
