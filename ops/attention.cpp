@@ -267,18 +267,22 @@ std::vector<Tensor> attention_formula(const Tensor& g, const Tensor& q, const Te
   const Tensor dp = dropped.defined() ? gv * dropped : gv;
   const Tensor dz = p * (dp - sum(dp * p, -1, /*keepdim=*/true));
   std::vector<Tensor> grads(3);
-  if (node.needs_input_grad(0)) grads[0] = matmul(dz, k) * scale;
-  if (node.needs_input_grad(1)) grads[1] = matmul(key_transposed(dz), q) * scale;
-  if (node.needs_input_grad(2)) grads[2] = matmul(key_transposed(dropped.defined() ? p * dropped : p), g);
+  if (node.needs_input_grad(0)) grads[0] = sum_to(matmul(dz, k) * scale, q.shape());
+  if (node.needs_input_grad(1)) grads[1] = sum_to(matmul(key_transposed(dz), q) * scale, k.shape());
+  if (node.needs_input_grad(2))
+    grads[2] = sum_to(matmul(key_transposed(dropped.defined() ? p * dropped : p), g), v.shape());
   return grads;
 }
 
 // dv = (P D)^T g, dq = s dZ k, dk = s dZ^T q with dZ = P (dP - rowsum(dP P)), dP = (g v^T) D
 struct ScaledDotProductAttentionBackward final : Node {
-  ScaledDotProductAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor logsumexp, Tensor bias,
+  ScaledDotProductAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor query_expanded,
+                                    Tensor key_expanded, Tensor value_expanded, Tensor logsumexp, Tensor bias,
                                     AttentionDims dims, bool causal, DropoutMask weight_dropout, double scale)
-      : query(std::move(query)), key(std::move(key)), value(std::move(value)), logsumexp(std::move(logsumexp)),
-        bias(std::move(bias)), dims(std::move(dims)), causal(causal), weight_dropout(weight_dropout), scale(scale) {}
+      : query(std::move(query)), key(std::move(key)), value(std::move(value)),
+        query_expanded(std::move(query_expanded)), key_expanded(std::move(key_expanded)),
+        value_expanded(std::move(value_expanded)), logsumexp(std::move(logsumexp)), bias(std::move(bias)),
+        dims(std::move(dims)), causal(causal), weight_dropout(weight_dropout), scale(scale) {}
   const char* name() const override { return "ScaledDotProductFlashAttentionBackward0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (GradMode::is_enabled()) {
@@ -296,17 +300,17 @@ struct ScaledDotProductAttentionBackward final : Node {
     const BiasLayout layout = bias.defined() && !causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
     const Kernel<T> kernel{dims, static_cast<T>(scale), causal,
                            bias.defined() && !causal ? array<T>(bias).data() : nullptr, &layout, &weight_dropout};
-    const T *q = array<T>(query).data(), *k = array<T>(key).data(), *v = array<T>(value).data();
-    const T *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
+    const T *q = array<T>(query_expanded).data(), *k = array<T>(key_expanded).data();
+    const T *v = array<T>(value_expanded).data(), *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
     Array<T> dq, dk, dv;
     const auto zeros_of = [](const Tensor& like) {  // dk and dv accumulate; with no keys nothing is written
       Array<T> z = Array<T>::from_shape(to_xshape(like.shape()));
       z.fill(T(0));
       return z;
     };
-    if (needs_input_grad(0)) dq = zeros_of(query);
-    if (needs_input_grad(1)) dk = zeros_of(key);
-    if (needs_input_grad(2)) dv = zeros_of(value);
+    if (needs_input_grad(0)) dq = zeros_of(query_expanded);
+    if (needs_input_grad(1)) dk = zeros_of(key_expanded);
+    if (needs_input_grad(2)) dv = zeros_of(value_expanded);
     const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
     std::vector<T> p, dp;
     for (std::int64_t b = 0; b < dims.batch && s > 0; ++b)
@@ -314,14 +318,18 @@ struct ScaledDotProductAttentionBackward final : Node {
                       needs_input_grad(0) ? dq.data() + b * l * e : nullptr,
                       needs_input_grad(1) ? dk.data() + b * s * e : nullptr,
                       needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
+    // A broadcast input gets the sum of its copies' gradients.
     std::vector<Tensor> grads(3);
-    if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dq));
-    if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dk));
-    if (needs_input_grad(2)) grads[2] = make_tensor(std::move(dv));
+    if (needs_input_grad(0)) grads[0] = sum_to(make_tensor(std::move(dq)), query.shape());
+    if (needs_input_grad(1)) grads[1] = sum_to(make_tensor(std::move(dk)), key.shape());
+    if (needs_input_grad(2)) grads[2] = sum_to(make_tensor(std::move(dv)), value.shape());
     return grads;
   }
-  void release_saved() override { query = key = value = logsumexp = bias = Tensor(); }
+  void release_saved() override {
+    query = key = value = query_expanded = key_expanded = value_expanded = logsumexp = bias = Tensor();
+  }
   Tensor query, key, value;  // with their graphs: the create_graph path differentiates through them
+  Tensor query_expanded, key_expanded, value_expanded;  // the same as (B H, ...) views, for the kernels
   Tensor logsumexp;          // (B H, L): log sum_j exp(score_ij), what P is rebuilt from
   Tensor bias;               // the additive mask M, or undefined
   AttentionDims dims;
@@ -348,17 +356,26 @@ AttentionDims check_attention_arguments(const Tensor& q, const Tensor& k, const 
     return concat(" (query ", shape_str(q.shape()), ", key ", shape_str(k.shape()), ", value ", shape_str(v.shape()),
                   ")");
   };
-  if (q.dim() < 2 || k.dim() != q.dim() || v.dim() != q.dim())
-    throw Error(concat(kOp, ": expected query (..., L, E), key (..., S, E) and value (..., S, Ev) of the same rank, ",
-                       "at least 2", shapes()));
-  const auto leading_dims = [](const Tensor& t) {
-    const Shape shape = t.shape();
-    return Shape(shape.begin(), shape.end() - 2);
-  };
+  if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2)
+    throw Error(concat(kOp, ": expected query (..., L, E), key (..., S, E) and value (..., S, Ev), each with at ",
+                       "least 2 dims", shapes()));
   AttentionDims dims;
-  dims.leading = leading_dims(q);
-  if (leading_dims(k) != dims.leading || leading_dims(v) != dims.leading)
-    throw Error(concat(kOp, ": query, key and value must have the same leading (batch, head) dims", shapes()));
+  for (const Tensor* t : {&q, &k, &v}) {
+    const Shape shape = t->shape();
+    const Shape leading(shape.begin(), shape.end() - 2);
+    // NumPy's rule, aligned from the right, as matmul broadcasts its batch dims.
+    const std::size_t rank = std::max(leading.size(), dims.leading.size());
+    Shape both(rank, 1);
+    for (std::size_t from_end = 0; from_end < rank; ++from_end) {
+      const std::int64_t a = from_end < leading.size() ? leading[leading.size() - 1 - from_end] : 1;
+      const std::int64_t b = from_end < dims.leading.size() ? dims.leading[dims.leading.size() - 1 - from_end] : 1;
+      if (a != b && a != 1 && b != 1)
+        throw Error(concat(kOp, ": the leading (batch, head) dims of query, key and value do not broadcast",
+                           shapes()));
+      both[rank - 1 - from_end] = a == 1 ? b : a;
+    }
+    dims.leading = both;
+  }
   dims.queries = q.size(-2);
   dims.keys = k.size(-2);
   dims.width = q.size(-1);
@@ -388,6 +405,14 @@ AttentionDims check_attention_arguments(const Tensor& q, const Tensor& k, const 
   return dims;
 }
 
+// t (..., n, m) as a view of shape (leading..., n, m), or t itself when it has that shape.
+Tensor expand_leading(const Tensor& t, const AttentionDims& dims) {
+  Shape shape = dims.leading;
+  shape.push_back(t.size(-2));
+  shape.push_back(t.size(-1));
+  return t.shape() == shape ? t : t.expand(shape);
+}
+
 // softmax(s q k^T + M), dropout, times v: the formula recorded op by op.
 Tensor composite_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double dropout_p,
                            double scale) {
@@ -407,6 +432,8 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   if ((bias.defined() && bias.requires_grad()) || dropout_p == 1.0)
     return composite_attention(query, key, value, bias, dropout_p, scale);
   const DropoutMask weight_dropout = DropoutMask::draw(dropout_p);
+  // Inputs whose leading dims broadcast are read as their expanded (B H, ...) views.
+  const Tensor q = expand_leading(query, dims), k = expand_leading(key, dims), v = expand_leading(value, dims);
   const bool recording = any_requires_grad({&query, &key, &value});
   Tensor logsumexp;
   Tensor out = visit_floating(query.dtype(), kOp, [&](auto tag) {
@@ -421,11 +448,11 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
       const BiasLayout layout = bias.defined() && !is_causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
       const Kernel<T> kernel{dims, static_cast<T>(scale), is_causal,
                              bias.defined() && !is_causal ? array<T>(bias).data() : nullptr, &layout, &weight_dropout};
-      const T *q = array<T>(query).data(), *k = array<T>(key).data(), *v = array<T>(value).data();
+      const T *qs = array<T>(q).data(), *ks = array<T>(k).data(), *vs = array<T>(v).data();
       const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
       std::vector<T> block;
       for (std::int64_t b = 0; b < dims.batch; ++b)
-        kernel.forward(b, q + b * l * e, k + b * s * e, v + b * s * ev, y.data() + b * l * ev, lse.data() + b * l,
+        kernel.forward(b, qs + b * l * e, ks + b * s * e, vs + b * s * ev, y.data() + b * l * ev, lse.data() + b * l,
                        block);
     } else {
       std::fill(lse.begin(), lse.end(), -std::numeric_limits<T>::infinity());
@@ -435,8 +462,8 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   });
   if (recording)
     record(out,
-           std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, logsumexp, bias, dims, is_causal,
-                                                               weight_dropout, scale),
+           std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, q, k, v, logsumexp, bias, dims,
+                                                               is_causal, weight_dropout, scale),
            {&query, &key, &value}, {&query, &key, &value});
   return out;
 }

@@ -4,7 +4,8 @@
 //
 //   Tensor y = xgrad::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
 //
-// With q (..., L, E), k (..., S, E), v (..., S, Ev) and the same leading (batch, head) dims:
+// With q (..., L, E), k (..., S, E), v (..., S, Ev), whose leading (batch, head) dims broadcast as
+// matmul's do (k and v of shape (1, H, S, E) serve every batch entry, for example):
 //
 //   y = softmax(q k^T / sqrt(E) + M) v                                      (..., L, Ev)
 //
@@ -40,8 +41,7 @@
 namespace xgrad {
 
 // Errors (xgrad::Error naming scaled_dot_product_attention): q, k, v not floating or of different
-// dtypes, fewer than 2 dims, different leading dims (broadcasting them is not supported), E or S
-// not matching, a mask that is neither bool nor the query's dtype or does not broadcast to
+// dtypes, fewer than 2 dims, leading dims that do not broadcast, E or S not matching, a mask that is neither bool nor the query's dtype or does not broadcast to
 // (..., L, S), both attn_mask and is_causal, dropout_p outside [0, 1].
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask = {}, double dropout_p = 0.0, bool is_causal = false);

@@ -37,7 +37,7 @@ Tensor fixture_mask(const Json& options) {
 // values (the (B, T, H, D) -> (B, H, T, D) transpose of a model's heads).
 TEST(ScaledDotProductAttention, MatchesPyTorch) {
   const std::vector<Json> cases = golden_cases("attention.json", "sdpa");
-  ASSERT_EQ(cases.size(), 22u);
+  ASSERT_EQ(cases.size(), 26u);
   for (const Json& c : cases) {
     for (const bool strided : {false, true}) {
       SCOPED_TRACE(c.at("name").get<std::string>() + (strided ? " (strided)" : ""));
@@ -90,6 +90,12 @@ TEST(ScaledDotProductAttention, GradcheckAndDoubleBackward) {
   const Inputs square{leaf({1, 2, 4, 3}), leaf({1, 2, 4, 3}), leaf({1, 2, 4, 3})};
   EXPECT_TRUE(passes_gradcheck(causal, square));
   expect_differentiable_twice(causal, square);
+
+  // k and v shared by every head (broadcast leading dims): their gradients sum over the heads.
+  const auto shared = [](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.0, true); };
+  const Inputs heads{leaf({2, 1, 3, 4}), leaf({2, 3, 4}), leaf({3, 2})};
+  EXPECT_TRUE(passes_gradcheck(shared, heads));
+  expect_differentiable_twice(shared, heads);
 
   const Tensor keep = tensor({true, false, true, true, true}).view({1, 5});
   const auto masked = [&](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2], keep); };
