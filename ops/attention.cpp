@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -89,6 +90,48 @@ BiasLayout bias_layout(const Shape& bias_shape, const AttentionDims& dims) {
   return layout;
 }
 
+// ---- dropout on the attention weights -------------------------------------------------------------------
+
+// Which weights dropout keeps, decided by hashing each weight's position with one seed drawn from
+// manual_seed's generator (as FlashAttention derives its dropout from a seed and an offset): the
+// backward, and the create_graph formula, regenerate exactly the forward's decisions without a
+// stored (L, S) mask. Weight (b, i, j) is kept when 32 bits of splitmix64(seed + its index) fall
+// below keep 2^32, and a kept weight is scaled by 1 / keep, as dropout does.
+struct DropoutMask {
+  bool active = false;
+  std::uint64_t seed = 0, threshold = 0;
+  double scale = 1;
+
+  static DropoutMask draw(double p) {
+    DropoutMask mask;
+    if (p <= 0) return mask;
+    mask.active = true;
+    random_words(&mask.seed, 1);
+    mask.threshold = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
+    mask.scale = 1.0 / (1.0 - p);
+    return mask;
+  }
+  // The multiplier of weight `index` (its row-major position in the (B H, L, S) weights): 0 or scale.
+  template <class T>
+  T multiplier(std::uint64_t index) const {
+    std::uint64_t z = seed + (index + 1) * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (z >> 32) < threshold ? static_cast<T>(scale) : T(0);
+  }
+};
+
+// The multipliers of a whole (..., L, S) weight tensor, for the create_graph formula.
+Tensor dropout_multipliers(const DropoutMask& mask, const AttentionDims& dims, Dtype dtype) {
+  return visit_floating(dtype, kOp, [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(to_xshape(dims.scores()));
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = mask.multiplier<T>(i);
+    return make_tensor(std::move(out));
+  });
+}
+
 // ---- the fused kernels (create_graph off) -------------------------------------------------------------
 
 // Row helpers: float32 rows go to the SIMD kernels softmax uses, float64 rows to plain loops. A NaN
@@ -118,6 +161,13 @@ struct Kernel {
   bool causal;
   const T* bias;  // null without a mask
   const BiasLayout* bias_layout;
+  const DropoutMask* weight_dropout;
+
+  // Multiplies the first `cols` weights of query row i of attention b by their dropout multipliers.
+  void drop(std::int64_t b, std::int64_t i, std::int64_t cols, T* row) const {
+    const auto first = static_cast<std::uint64_t>((b * dims.queries + i) * dims.keys);
+    for (std::int64_t j = 0; j < cols; ++j) row[j] *= weight_dropout->multiplier<T>(first + static_cast<std::uint64_t>(j));
+  }
 
   // How many keys the rows [first, last) can see: all S, or with is_causal those up to the last row.
   std::int64_t visible_keys(std::int64_t last) const { return causal ? std::min(dims.keys, last) : dims.keys; }
@@ -156,15 +206,17 @@ struct Kernel {
         const T inverse = static_cast<T>(1.0 / total);
         for (std::int64_t j = 0; j < cols; ++j) row[j] *= inverse;
         lse[first + r] = shift + static_cast<T>(std::log(total));
+        if (weight_dropout->active) drop(b, first + r, cols, row);
       }
       gemm(false, false, last - first, ev, cols, T(1), block.data(), cols, v, ev, T(0), out + first * ev, ev);
     }
   }
 
-  // One attention's backward, with P recomputed per block as exp(scores - logsumexp):
-  // dP = g v^T, dZ = P (dP - rowsum(dP P)), dq = s dZ k, dk += s dZ^T q, dv += P^T g.
-  // (rowsum(dP P) equals rowsum(g out), FlashAttention's cheaper form, but only to rounding: a
-  // query that sees a single key must get dq exactly 0, as PyTorch's softmax backward gives.)
+  // One attention's backward, with P recomputed per block as exp(scores - logsumexp) and D the
+  // dropout multipliers (all 1 without dropout):
+  // dP = (g v^T) D, dZ = P (dP - rowsum(dP P)), dq = s dZ k, dk += s dZ^T q, dv += (P D)^T g.
+  // (rowsum(dP P) equals rowsum(g out) without dropout, FlashAttention's cheaper form, but only to
+  // rounding: a query that sees a single key must get dq exactly 0, as PyTorch's softmax gives.)
   void backward(std::int64_t b, const T* q, const T* k, const T* v, const T* lse, const T* g, T* dq,
                 T* dk, T* dv, std::vector<T>& p, std::vector<T>& dp) const {
     const std::int64_t e = dims.width, ev = dims.value_width;
@@ -180,13 +232,17 @@ struct Kernel {
       for (std::int64_t r = 0; r < rows; ++r) {
         T* dp_row = dp.data() + r * cols;
         const T* p_row = p.data() + r * cols;
+        if (weight_dropout->active) drop(b, first + r, cols, dp_row);
         T sum_dp_p = 0;
         for (std::int64_t j = 0; j < cols; ++j) sum_dp_p += dp_row[j] * p_row[j];
         for (std::int64_t j = 0; j < cols; ++j) dp_row[j] = p_row[j] * (dp_row[j] - sum_dp_p);
       }
       if (dq) gemm(false, false, rows, e, cols, scale, dp.data(), cols, k, e, T(0), dq + first * e, e);
       if (dk) gemm(true, false, cols, e, rows, scale, dp.data(), cols, q + first * e, e, T(1), dk, e);
-      if (dv) gemm(true, false, cols, ev, rows, T(1), p.data(), cols, g_rows, ev, T(1), dv, ev);
+      if (!dv) continue;
+      if (weight_dropout->active)
+        for (std::int64_t r = 0; r < rows; ++r) drop(b, first + r, cols, p.data() + r * cols);
+      gemm(true, false, cols, ev, rows, T(1), p.data(), cols, g_rows, ev, T(1), dv, ev);
     }
   }
 };
@@ -202,25 +258,31 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const Tensor& bias, d
   return softmax(scores, -1);
 }
 
-// dv = P^T g, dZ = P (dP - rowsum(dP P)) with dP = g v^T, dq = s dZ k, dk = s dZ^T q
+// dv = (P D)^T g, dZ = P (dP - rowsum(dP P)) with dP = (g v^T) D, dq = s dZ k, dk = s dZ^T q, where
+// D holds the dropout multipliers (undefined without dropout: all 1)
 std::vector<Tensor> attention_formula(const Tensor& g, const Tensor& q, const Tensor& k, const Tensor& v,
-                                      const Tensor& bias, double scale, const Node& node) {
+                                      const Tensor& bias, const Tensor& dropped, double scale, const Node& node) {
   const Tensor p = attention_weights(q, k, bias, scale);
-  const Tensor dp = matmul(g, key_transposed(v));
+  const Tensor gv = matmul(g, key_transposed(v));
+  const Tensor dp = dropped.defined() ? gv * dropped : gv;
   const Tensor dz = p * (dp - sum(dp * p, -1, /*keepdim=*/true));
   std::vector<Tensor> grads(3);
-  if (node.needs_input_grad(0)) grads[0] = matmul(dz, k) * scale;
-  if (node.needs_input_grad(1)) grads[1] = matmul(key_transposed(dz), q) * scale;
-  if (node.needs_input_grad(2)) grads[2] = matmul(key_transposed(p), g);
+  if (node.needs_input_grad(0)) grads[0] = sum_to(matmul(dz, k) * scale, q.shape());
+  if (node.needs_input_grad(1)) grads[1] = sum_to(matmul(key_transposed(dz), q) * scale, k.shape());
+  if (node.needs_input_grad(2))
+    grads[2] = sum_to(matmul(key_transposed(dropped.defined() ? p * dropped : p), g), v.shape());
   return grads;
 }
 
-// See the header: dv = P^T g, dq = s dZ k, dk = s dZ^T q with dZ = P (g v^T - rowsum(g out))
+// dv = (P D)^T g, dq = s dZ k, dk = s dZ^T q with dZ = P (dP - rowsum(dP P)), dP = (g v^T) D
 struct ScaledDotProductAttentionBackward final : Node {
-  ScaledDotProductAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor logsumexp, Tensor bias,
-                                    AttentionDims dims, bool causal, double scale)
-      : query(std::move(query)), key(std::move(key)), value(std::move(value)), logsumexp(std::move(logsumexp)), bias(std::move(bias)), dims(std::move(dims)), causal(causal),
-        scale(scale) {}
+  ScaledDotProductAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor query_expanded,
+                                    Tensor key_expanded, Tensor value_expanded, Tensor logsumexp, Tensor bias,
+                                    AttentionDims dims, bool causal, DropoutMask weight_dropout, double scale)
+      : query(std::move(query)), key(std::move(key)), value(std::move(value)),
+        query_expanded(std::move(query_expanded)), key_expanded(std::move(key_expanded)),
+        value_expanded(std::move(value_expanded)), logsumexp(std::move(logsumexp)), bias(std::move(bias)),
+        dims(std::move(dims)), causal(causal), weight_dropout(weight_dropout), scale(scale) {}
   const char* name() const override { return "ScaledDotProductFlashAttentionBackward0"; }
   const char* formula() const override {
     return "d attention/d q = s * dZ @ k, with P = softmax(s * q @ k^T + mask), dZ = P * (g @ v^T - rowsum(g * y)), "
@@ -229,7 +291,11 @@ struct ScaledDotProductAttentionBackward final : Node {
            "d attention/d v = P^T @ g";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return attention_formula(grad, query, key, value, bias, scale, *this);
+    if (GradMode::is_enabled()) {
+      const Tensor dropped =
+          weight_dropout.active ? dropout_multipliers(weight_dropout, dims, grad.dtype()) : Tensor();
+      return attention_formula(grad, query, key, value, bias, dropped, scale, *this);
+    }
     return visit_floating(grad.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {
       using T = decltype(tag);
       return fused<T>(grad);
@@ -239,18 +305,18 @@ struct ScaledDotProductAttentionBackward final : Node {
   std::vector<Tensor> fused(const Tensor& grad) {
     const BiasLayout layout = bias.defined() && !causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
     const Kernel<T> kernel{dims, static_cast<T>(scale), causal,
-                           bias.defined() && !causal ? array<T>(bias).data() : nullptr, &layout};
-    const T *q = array<T>(query).data(), *k = array<T>(key).data(), *v = array<T>(value).data();
-    const T *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
+                           bias.defined() && !causal ? array<T>(bias).data() : nullptr, &layout, &weight_dropout};
+    const T *q = array<T>(query_expanded).data(), *k = array<T>(key_expanded).data();
+    const T *v = array<T>(value_expanded).data(), *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
     Array<T> dq, dk, dv;
     const auto zeros_of = [](const Tensor& like) {  // dk and dv accumulate; with no keys nothing is written
       Array<T> z = Array<T>::from_shape(to_xshape(like.shape()));
       z.fill(T(0));
       return z;
     };
-    if (needs_input_grad(0)) dq = zeros_of(query);
-    if (needs_input_grad(1)) dk = zeros_of(key);
-    if (needs_input_grad(2)) dv = zeros_of(value);
+    if (needs_input_grad(0)) dq = zeros_of(query_expanded);
+    if (needs_input_grad(1)) dk = zeros_of(key_expanded);
+    if (needs_input_grad(2)) dv = zeros_of(value_expanded);
     const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
     std::vector<T> p, dp;
     for (std::int64_t b = 0; b < dims.batch && s > 0; ++b)
@@ -258,18 +324,23 @@ struct ScaledDotProductAttentionBackward final : Node {
                       needs_input_grad(0) ? dq.data() + b * l * e : nullptr,
                       needs_input_grad(1) ? dk.data() + b * s * e : nullptr,
                       needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
+    // A broadcast input gets the sum of its copies' gradients.
     std::vector<Tensor> grads(3);
-    if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dq));
-    if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dk));
-    if (needs_input_grad(2)) grads[2] = make_tensor(std::move(dv));
+    if (needs_input_grad(0)) grads[0] = sum_to(make_tensor(std::move(dq)), query.shape());
+    if (needs_input_grad(1)) grads[1] = sum_to(make_tensor(std::move(dk)), key.shape());
+    if (needs_input_grad(2)) grads[2] = sum_to(make_tensor(std::move(dv)), value.shape());
     return grads;
   }
-  void release_saved() override { query = key = value = logsumexp = bias = Tensor(); }
+  void release_saved() override {
+    query = key = value = query_expanded = key_expanded = value_expanded = logsumexp = bias = Tensor();
+  }
   Tensor query, key, value;  // with their graphs: the create_graph path differentiates through them
+  Tensor query_expanded, key_expanded, value_expanded;  // the same as (B H, ...) views, for the kernels
   Tensor logsumexp;          // (B H, L): log sum_j exp(score_ij), what P is rebuilt from
   Tensor bias;               // the additive mask M, or undefined
   AttentionDims dims;
   bool causal;
+  DropoutMask weight_dropout;  // the forward's seed, so the backward drops the same weights
   double scale;
 };
 
@@ -291,17 +362,26 @@ AttentionDims check_attention_arguments(const Tensor& q, const Tensor& k, const 
     return concat(" (query ", shape_str(q.shape()), ", key ", shape_str(k.shape()), ", value ", shape_str(v.shape()),
                   ")");
   };
-  if (q.dim() < 2 || k.dim() != q.dim() || v.dim() != q.dim())
-    throw Error(concat(kOp, ": expected query (..., L, E), key (..., S, E) and value (..., S, Ev) of the same rank, ",
-                       "at least 2", shapes()));
-  const auto leading_dims = [](const Tensor& t) {
-    const Shape shape = t.shape();
-    return Shape(shape.begin(), shape.end() - 2);
-  };
+  if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2)
+    throw Error(concat(kOp, ": expected query (..., L, E), key (..., S, E) and value (..., S, Ev), each with at ",
+                       "least 2 dims", shapes()));
   AttentionDims dims;
-  dims.leading = leading_dims(q);
-  if (leading_dims(k) != dims.leading || leading_dims(v) != dims.leading)
-    throw Error(concat(kOp, ": query, key and value must have the same leading (batch, head) dims", shapes()));
+  for (const Tensor* t : {&q, &k, &v}) {
+    const Shape shape = t->shape();
+    const Shape leading(shape.begin(), shape.end() - 2);
+    // NumPy's rule, aligned from the right, as matmul broadcasts its batch dims.
+    const std::size_t rank = std::max(leading.size(), dims.leading.size());
+    Shape both(rank, 1);
+    for (std::size_t from_end = 0; from_end < rank; ++from_end) {
+      const std::int64_t a = from_end < leading.size() ? leading[leading.size() - 1 - from_end] : 1;
+      const std::int64_t b = from_end < dims.leading.size() ? dims.leading[dims.leading.size() - 1 - from_end] : 1;
+      if (a != b && a != 1 && b != 1)
+        throw Error(concat(kOp, ": the leading (batch, head) dims of query, key and value do not broadcast",
+                           shapes()));
+      both[rank - 1 - from_end] = a == 1 ? b : a;
+    }
+    dims.leading = both;
+  }
   dims.queries = q.size(-2);
   dims.keys = k.size(-2);
   dims.width = q.size(-1);
@@ -331,6 +411,14 @@ AttentionDims check_attention_arguments(const Tensor& q, const Tensor& k, const 
   return dims;
 }
 
+// t (..., n, m) as a view of shape (leading..., n, m), or t itself when it has that shape.
+Tensor expand_leading(const Tensor& t, const AttentionDims& dims) {
+  Shape shape = dims.leading;
+  shape.push_back(t.size(-2));
+  shape.push_back(t.size(-1));
+  return t.shape() == shape ? t : t.expand(shape);
+}
+
 // softmax(s q k^T + M), dropout, times v: the formula recorded op by op.
 Tensor composite_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double dropout_p,
                            double scale) {
@@ -346,8 +434,12 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   const AttentionDims dims = check_attention_arguments(query, key, value, attn_mask, dropout_p, is_causal);
   const double scale = 1.0 / std::sqrt(static_cast<double>(dims.width));
   const Tensor bias = additive_bias(attn_mask, is_causal, dims, query.dtype());
-  if (dropout_p > 0 || (bias.defined() && bias.requires_grad()))
+  // Differentiating the mask, and dropping every weight, are left to the formula in xgrad's ops.
+  if ((bias.defined() && bias.requires_grad()) || dropout_p == 1.0)
     return composite_attention(query, key, value, bias, dropout_p, scale);
+  const DropoutMask weight_dropout = DropoutMask::draw(dropout_p);
+  // Inputs whose leading dims broadcast are read as their expanded (B H, ...) views.
+  const Tensor q = expand_leading(query, dims), k = expand_leading(key, dims), v = expand_leading(value, dims);
   const bool recording = any_requires_grad({&query, &key, &value});
   Tensor logsumexp;
   Tensor out = visit_floating(query.dtype(), kOp, [&](auto tag) {
@@ -361,12 +453,12 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     if (dims.keys > 0) {  // no keys: an empty softmax times nothing, zeros
       const BiasLayout layout = bias.defined() && !is_causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
       const Kernel<T> kernel{dims, static_cast<T>(scale), is_causal,
-                             bias.defined() && !is_causal ? array<T>(bias).data() : nullptr, &layout};
-      const T *q = array<T>(query).data(), *k = array<T>(key).data(), *v = array<T>(value).data();
+                             bias.defined() && !is_causal ? array<T>(bias).data() : nullptr, &layout, &weight_dropout};
+      const T *qs = array<T>(q).data(), *ks = array<T>(k).data(), *vs = array<T>(v).data();
       const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
       std::vector<T> block;
       for (std::int64_t b = 0; b < dims.batch; ++b)
-        kernel.forward(b, q + b * l * e, k + b * s * e, v + b * s * ev, y.data() + b * l * ev, lse.data() + b * l,
+        kernel.forward(b, qs + b * l * e, ks + b * s * e, vs + b * s * ev, y.data() + b * l * ev, lse.data() + b * l,
                        block);
     } else {
       std::fill(lse.begin(), lse.end(), -std::numeric_limits<T>::infinity());
@@ -376,8 +468,8 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   });
   if (recording)
     record(out,
-           std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, logsumexp, bias, dims, is_causal,
-                                                               scale),
+           std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, q, k, v, logsumexp, bias, dims,
+                                                               is_causal, weight_dropout, scale),
            {&query, &key, &value}, {&query, &key, &value});
   return out;
 }

@@ -60,6 +60,18 @@ std::vector<Tensor> layer_norm_formula(const Tensor& grad, const Tensor& input, 
 
 // ---- layer_norm's fused row kernels -----------------------------------------------------------------
 
+// sum_j term(j) for j < n, in double, over eight partial sums: independent additions overlap (and
+// vectorise), where one running sum would wait for each addition in turn.
+template <class Term>
+double lane_sum(std::size_t n, const Term& term) {
+  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (std::size_t lane = 0; lane < 8; ++lane) lanes[lane] += term(j + lane);
+  for (; j < n; ++j) lanes[0] += term(j);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
 // Mean and biased variance of each row, two passes in double (no cancellation for rows whose mean
 // is large against their spread), then y = (x - mean) rstd weight + bias.
 template <class T>
@@ -70,23 +82,21 @@ void layer_norm_rows(const T* x, T* y, const Rows& rows, const T* weight, const 
   const std::size_t d = rows.width;
   for (std::size_t r = 0; r < rows.rows; ++r) {
     const T* xr = x + r * d;
-    double total = 0;
-    for (std::size_t j = 0; j < d; ++j) total += static_cast<double>(xr[j]);
-    const double mean = total / static_cast<double>(d);
-    double squares = 0;
-    for (std::size_t j = 0; j < d; ++j) {
-      const double c = static_cast<double>(xr[j]) - mean;
-      squares += c * c;
-    }
+    const double mean = lane_sum(d, [xr](std::size_t j) { return static_cast<double>(xr[j]); }) / static_cast<double>(d);
+    const double squares = lane_sum(d, [xr, mean](std::size_t j) {
+      const double centred = static_cast<double>(xr[j]) - mean;
+      return centred * centred;
+    });
     const double rstd = 1.0 / std::sqrt(squares / static_cast<double>(d) + eps);
     stats.mean[r] = mean;
     stats.rstd[r] = rstd;
     const T m = static_cast<T>(mean), s = static_cast<T>(rstd);
     T* yr = y + r * d;
-    for (std::size_t j = 0; j < d; ++j) {
-      const T x_hat = (xr[j] - m) * s;
-      yr[j] = (weight ? x_hat * weight[j] : x_hat) + (bias ? bias[j] : T(0));
-    }
+    for (std::size_t j = 0; j < d; ++j) yr[j] = (xr[j] - m) * s;
+    if (weight)
+      for (std::size_t j = 0; j < d; ++j) yr[j] *= weight[j];
+    if (bias)
+      for (std::size_t j = 0; j < d; ++j) yr[j] += bias[j];
   }
 }
 
@@ -103,17 +113,20 @@ void layer_norm_backward_rows(const T* g, const T* x, const Rows& rows, const T*
     const T* gr = g + r * d;
     const T* xr = x + r * d;
     const double mean = stats.mean[r], rstd = stats.rstd[r];
-    double sum_gw = 0, sum_gw_x_hat = 0;
     for (std::size_t j = 0; j < d; ++j) {
       x_hat[j] = (static_cast<double>(xr[j]) - mean) * rstd;
-      gw[j] = static_cast<double>(gr[j]) * (weight ? static_cast<double>(weight[j]) : 1.0);
-      sum_gw += gw[j];
-      sum_gw_x_hat += gw[j] * x_hat[j];
-      dweight[j] += static_cast<double>(gr[j]) * x_hat[j];
-      dbias[j] += static_cast<double>(gr[j]);
+      gw[j] = static_cast<double>(gr[j]);
+      dweight[j] += gw[j] * x_hat[j];
+      dbias[j] += gw[j];
     }
     if (!dx) continue;
-    const double mean_gw = sum_gw / static_cast<double>(d), mean_gw_x_hat = sum_gw_x_hat / static_cast<double>(d);
+    if (weight)
+      for (std::size_t j = 0; j < d; ++j) gw[j] *= static_cast<double>(weight[j]);
+    const double* gws = gw.data();
+    const double* x_hats = x_hat.data();
+    const double mean_gw = lane_sum(d, [gws](std::size_t j) { return gws[j]; }) / static_cast<double>(d);
+    const double mean_gw_x_hat =
+        lane_sum(d, [gws, x_hats](std::size_t j) { return gws[j] * x_hats[j]; }) / static_cast<double>(d);
     T* out = dx + r * d;
     for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<T>(rstd * (gw[j] - mean_gw - x_hat[j] * mean_gw_x_hat));
   }

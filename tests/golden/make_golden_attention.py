@@ -161,6 +161,9 @@ def sdpa_cases(cl):
     add_op(cl, "sdpa", "fully_masked_row", [randn(2, 3, 5), randn(2, 4, 5), randn(2, 4, 5)], is_causal=False,
            attn_mask=fully)
     add_op(cl, "sdpa", "long_S130", [randn(1, 2, 3, 8), randn(1, 2, 130, 8), randn(1, 2, 130, 8)], is_causal=False)
+    add_op(cl, "sdpa", "broadcast_kv_1xH", [randn(2, 3, 4, 8), randn(1, 3, 5, 8), randn(1, 3, 5, 6)], is_causal=False,
+           attn_mask=randn(4, 5))
+    add_op(cl, "sdpa", "broadcast_ranks/causal", [randn(2, 1, 5, 4), randn(3, 5, 4), randn(5, 2)], is_causal=True)
 
 
 # ---- module cases ------------------------------------------------------------------------------

@@ -197,6 +197,34 @@ TEST(TransformerEncoderLayer, MatchesPyTorch) {
   }
 }
 
+TEST(TransformerEncoderLayer, UnbatchedInputIsOneSequence) {
+  nn::TransformerEncoderLayer layer(nn::TransformerEncoderLayerOptions(8, 2).dim_feedforward(16).dropout(0.0));
+  const Tensor x = randn({5, 1, 8});
+  const Tensor mask = nn::TransformerImpl::generate_square_subsequent_mask(5);
+  EXPECT_TRUE(all_close(layer->forward(x.squeeze(1), mask), layer->forward(x, mask).squeeze(1), 1e-5, 1e-6));
+}
+
+TEST(MultiheadAttention, DropoutOnlyInTraining) {
+  nn::MultiheadAttention mha(nn::MultiheadAttentionOptions(8, 2).dropout(0.5));
+  nn::MultiheadAttention plain(nn::MultiheadAttentionOptions(8, 2));
+  {
+    NoGradGuard no_grad;
+    for (auto& item : plain->named_parameters()) item.value().copy_(mha->named_parameters()[item.key()]);
+  }
+  const Tensor x = randn({6, 2, 8});
+  for (const bool need_weights : {true, false}) {
+    manual_seed(1);
+    const Tensor first = std::get<0>(mha->forward(x, x, x, {}, need_weights));
+    manual_seed(1);
+    EXPECT_TRUE(all_close(std::get<0>(mha->forward(x, x, x, {}, need_weights)), first, 0, 0));
+    EXPECT_FALSE(all_close(first, std::get<0>(plain->forward(x, x, x, {}, need_weights)), 1e-4, 1e-5));
+  }
+  mha->eval();
+  for (const bool need_weights : {true, false})
+    EXPECT_TRUE(all_close(std::get<0>(mha->forward(x, x, x, {}, need_weights)),
+                          std::get<0>(plain->forward(x, x, x, {}, need_weights)), 1e-5, 1e-6));
+}
+
 TEST(TransformerEncoder, LayersAreCopiesWithTheirOwnParameters) {
   nn::TransformerEncoderLayer layer(nn::TransformerEncoderLayerOptions(8, 2).dim_feedforward(16));
   nn::TransformerEncoder encoder(nn::TransformerEncoderOptions(layer, 3));

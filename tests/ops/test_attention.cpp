@@ -1,7 +1,7 @@
 // scaled_dot_product_attention: PyTorch 2.0's values and gradients (from its reference formula),
 // masks (float, bool, broadcast, causal, fully masked rows), non-contiguous inputs, the fused
 // backward against the recorded formula, finite-difference first and second derivatives, dropout
-// from manual_seed's generator, and every bad input.
+// (its rate, its scale, its seed and its gradients), and every bad input.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -37,7 +37,7 @@ Tensor fixture_mask(const Json& options) {
 // values (the (B, T, H, D) -> (B, H, T, D) transpose of a model's heads).
 TEST(ScaledDotProductAttention, MatchesPyTorch) {
   const std::vector<Json> cases = golden_cases("attention.json", "sdpa");
-  ASSERT_EQ(cases.size(), 22u);
+  ASSERT_EQ(cases.size(), 26u);
   for (const Json& c : cases) {
     for (const bool strided : {false, true}) {
       SCOPED_TRACE(c.at("name").get<std::string>() + (strided ? " (strided)" : ""));
@@ -91,6 +91,12 @@ TEST(ScaledDotProductAttention, GradcheckAndDoubleBackward) {
   EXPECT_TRUE(passes_gradcheck(causal, square));
   expect_differentiable_twice(causal, square);
 
+  // k and v shared by every head (broadcast leading dims): their gradients sum over the heads.
+  const auto shared = [](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.0, true); };
+  const Inputs heads{leaf({2, 1, 3, 4}), leaf({2, 3, 4}), leaf({3, 2})};
+  EXPECT_TRUE(passes_gradcheck(shared, heads));
+  expect_differentiable_twice(shared, heads);
+
   const Tensor keep = tensor({true, false, true, true, true}).view({1, 5});
   const auto masked = [&](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2], keep); };
   EXPECT_TRUE(passes_gradcheck(masked, inputs));
@@ -119,18 +125,45 @@ TEST(ScaledDotProductAttention, LongCausalSequencesSpanSeveralBlocks) {
 TEST(ScaledDotProductAttention, DropoutDrawsFromTheGlobalGenerator) {
   const Tensor q = randn({2, 4, 3}), k = randn({2, 5, 3}), v = randn({2, 5, 2});
   manual_seed(11);
-  const Tensor dropped = scaled_dot_product_attention(q, k, v, {}, 0.5);
+  const Tensor first = scaled_dot_product_attention(q, k, v, {}, 0.5);
   manual_seed(11);
-  const Tensor weights = dropout(softmax(matmul(q, k.transpose(-2, -1)) / std::sqrt(3.0), -1), 0.5, true);
-  EXPECT_TRUE(all_close(dropped, matmul(weights, v), 1e-5, 1e-6));
-  EXPECT_FALSE(all_close(dropped, scaled_dot_product_attention(q, k, v), 1e-5, 1e-6));
-  const auto fn = [](const Inputs& in) {
-    manual_seed(4);
-    return scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.3);
+  EXPECT_TRUE(all_close(scaled_dot_product_attention(q, k, v, {}, 0.5), first, 0, 0));
+  EXPECT_FALSE(all_close(scaled_dot_product_attention(q, k, v, {}, 0.5), first, 1e-5, 1e-6));
+}
+
+// With v the identity the output is the dropped weights themselves: each is 0 or the undropped
+// weight / (1 - p), and about p of them are 0.
+TEST(ScaledDotProductAttention, DropoutZeroesAboutPOfTheWeightsAndScalesTheRest) {
+  const std::int64_t s = 64;
+  const Tensor q = randn({4, s, 8}, kFloat64), k = randn({4, s, 8}, kFloat64);
+  const Tensor identity = eye(s, kFloat64).expand({4, s, s});
+  const Tensor weights = scaled_dot_product_attention(q, k, identity);
+  const Tensor dropped = scaled_dot_product_attention(q, k, identity, {}, 0.25);
+  const Tensor kept = dropped != 0;
+  EXPECT_TRUE(all_close(dropped, where(kept, weights / 0.75, 0.0), 1e-12, 1e-15));
+  const double zero_fraction = 1.0 - kept.sum().item<std::int64_t>() / double(4 * s * s);
+  EXPECT_NEAR(zero_fraction, 0.25, 0.02);
+}
+
+// The fused backward regenerates the forward's dropout decisions: it agrees with the recorded
+// formula, and with finite differences of the forward under the same seed.
+TEST(ScaledDotProductAttention, DropoutGradients) {
+  for (const bool causal : {false, true}) {
+    const auto fn = [causal](const Inputs& in) {
+      manual_seed(4);
+      return scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.3, causal);
+    };
+    const Inputs inputs{leaf({2, 4, 3}), leaf({2, 4, 3}), leaf({2, 4, 2})};
+    EXPECT_TRUE(passes_gradcheck(fn, inputs)) << "causal " << causal;
+    expect_differentiable_twice(fn, inputs);
+  }
+  const auto masked = [](const Inputs& in) {
+    manual_seed(9);
+    return scaled_dot_product_attention(in[0], in[1], in[2], tensor({true, false, true}), 0.5);
   };
-  const Inputs inputs{leaf({2, 3, 4}), leaf({2, 5, 4}), leaf({2, 5, 3})};
-  EXPECT_TRUE(passes_gradcheck(fn, inputs));
-  EXPECT_TRUE(testing::passes_gradgradcheck(fn, inputs));
+  const Inputs inputs{leaf({2, 2, 4}), leaf({2, 3, 4}), leaf({2, 3, 2})};
+  EXPECT_TRUE(passes_gradcheck(masked, inputs));
+  expect_differentiable_twice(masked, inputs);
 }
 
 TEST(ScaledDotProductAttention, AFullyMaskedRowIsNaN) {
