@@ -61,7 +61,10 @@ void draw_single_point(Canvas& canvas, int x, int y, double value, Color color) 
 void draw_panel(Canvas& canvas, int left, int top, int width, int height, const Axes& axes,
                 const std::vector<Series>& series) {
   canvas.text(left + width / 2 - Canvas::text_width(axes.title, 2) / 2, top - 24, axes.title, kBlack, 2);
-  auto [y_min, y_max] = y_range(axes, series);
+  // Plain variables, not a structured binding: the lambdas below capture them (C++17 forbids that
+  // for bindings, and clang enforces it).
+  const std::pair<double, double> range = y_range(axes, series);
+  double y_min = range.first, y_max = range.second;
   const double y_step = nice_step(y_max - y_min, 5);
   y_min = std::floor(y_min / y_step + 1e-9) * y_step;
   y_max = std::ceil(y_max / y_step - 1e-9) * y_step;
