@@ -6,6 +6,7 @@
 
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/simd_rows.hpp>
 #include <xgrad/ops/compare.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/indexing.hpp>
@@ -196,6 +197,11 @@ struct GeluBackward final : ActivationBackward {
     if (GradMode::is_enabled()) return {grad * composite_derivative()};
     if (approximation == GeluApproximation::Tanh)
       return {zip_elements(grad, input, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
+    if (grad.dtype() == kFloat32 && input.dtype() == kFloat32) {
+      Array<float> out = Array<float>::from_shape(input.shape());
+      simd_rows::gelu_backward(grad.data<float>(), input.data<float>(), out.size(), out.data());
+      return {make_tensor(std::move(out))};
+    }
     return {zip_elements(grad, input, "gelu backward", [](auto g, auto v) { return g * gelu_exact_derivative(v); })};
   }
   // create_graph: the derivative in recorded ops
@@ -219,9 +225,17 @@ struct GeluBackward final : ActivationBackward {
 Tensor gelu(const Tensor& x, std::string_view approximate) {
   check_input(x, "gelu");
   const GeluApproximation approximation = gelu_approximation(approximate);
-  Tensor out = approximation == GeluApproximation::Tanh
-                   ? map_elements(x, "gelu", [](auto v) { return gelu_tanh(v); })
-                   : map_elements(x, "gelu", [](auto v) { return gelu_exact(v); });
+  Tensor out;
+  if (approximation == GeluApproximation::Tanh) {
+    out = map_elements(x, "gelu", [](auto v) { return gelu_tanh(v); });
+  } else if (x.dtype() == kFloat32) {
+    // libm's erff is scalar and was most of a transformer MLP's time: float32 takes the SIMD kernel.
+    Array<float> values = Array<float>::from_shape(x.shape());
+    simd_rows::gelu(x.data<float>(), values.size(), values.data());
+    out = make_tensor(std::move(values));
+  } else {
+    out = map_elements(x, "gelu", [](auto v) { return gelu_exact(v); });
+  }
   return recorded<GeluBackward>(std::move(out), x, approximation);
 }
 
