@@ -1,8 +1,9 @@
 // The page to_html writes, around the graph's data (a JSON object in <script id="graph-data">).
 // Everything is inline: the page must open from a file on a machine without network.
 //
-// The script draws the graph in layers (data.nodes[i].layer, computed in core/html.cpp), orders
-// each layer by where its consumers sit, and replays data.steps, the engine's order. Opened as
+// The script draws the graph in layers (the longest path from the root, as data.nodes[i].layer, but
+// counted over what is drawn: a collapsed box of a repeated module, data.nodes[i].box, is one unit),
+// orders each layer by where its consumers sit, and replays data.steps, the engine's order. Opened as
 // page.html#selftest it also steps through every node and copies what it showed into
 // <section id="selftest">, which tests/core/test_html_browser.cpp reads with headless Chromium.
 namespace xgrad::detail {
@@ -330,7 +331,8 @@ function goTo(k) {
   for (let j = 0; j < current; j++) if (nodeElements[steps[j].node]) nodeElements[steps[j].node].classList.add('done');
   // A collapsed box is done once every member that backward reaches has run.
   for (const b in boxElements)
-    if (boxMembers[b].every(id => stepOf[id] < current)) boxElements[b].classList.add('done');
+    if (boxMembers[b].some(id => stepOf[id] >= 0) && boxMembers[b].every(id => stepOf[id] < current))
+      boxElements[b].classList.add('done');
   const s = steps[current], n = nodes[s.node];
   shownAs(s.node).classList.add('current');
   // A graph of a few hundred nodes is taller than the window: keep the running node in view.
