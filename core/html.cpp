@@ -6,6 +6,9 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <utility>
@@ -106,6 +109,202 @@ void json_values(std::ostream& out, const HtmlRecorder::Values* values) {
   out << ",\"nan\":" << values->nan_count << ",\"inf\":" << values->inf_count << '}';
 }
 
+
+// ---- module groups: which module of a model each node belongs to -------------------------------
+//
+// The graph knows no modules, but the leaves carry the names named_parameters() gave them
+// ("h.3.attn.c_attn.weight"). The rule, applied in this order:
+//  1. A named leaf belongs to its name without the last component ("h.3.attn.c_attn"; a name
+//     without a dot, such as a root module's own "weight" or a user's "w1", to the top level "").
+//  2. A view node (transpose, reshape, expand, ...) reading such a leaf directly or through at most
+//     kViewChain view nodes belongs to it too, and so does any op reading such leaves and views:
+//     it belongs to the deepest path their modules share ("h.3.ln_1" and "h.3.attn" share "h.3").
+//  3. Every other op (activations, residual adds, attention math) lies between groups: it belongs to
+//     the deepest path shared by the nearest groups below it (towards the leaves, through its inputs)
+//     and the nearest above it (towards the root, through its consumers); without a group on both
+//     sides, to the top level. An op whose inputs and consumers all lie in "h.3" joins "h.3".
+//
+// Repeated module subgraphs are the groups whose path ends in an index that a sibling path shares
+// all but ("h.0", "h.1", ...; "0", "2", "4" of a Sequential; "layers.0", ...). A node's box is the
+// shortest such prefix of its group, then every node lying on a path between two members of a box
+// joins it (so that a box drawn as one unit has no path leaving and re-entering it). Boxes of one
+// node are dropped, and so are all boxes if drawing them as units would still make a cycle.
+struct ModuleGroups {
+  std::vector<std::string> group;  // per node: its module path, "" for the top level
+  std::vector<std::string> box;    // per node: the repeated module it is collapsed into, or ""
+};
+
+constexpr int kViewChain = 3;
+// Graphs with more nodes than this open with their repeated modules collapsed into boxes; smaller
+// ones are drawn node by node (a box hides what a student of a small graph wants to see).
+constexpr std::size_t kCollapseAbove = 150;
+
+bool is_view(const Node& node) {
+  static const char* const kViews[] = {
+      "ViewBackward0",    "ReshapeAliasBackward0", "UnsafeViewBackward0", "UnsqueezeBackward0",
+      "SqueezeBackward0", "SqueezeBackward1",      "PermuteBackward0",    "TransposeBackward0",
+      "TBackward0",       "ExpandBackward0",       "SliceBackward0",      "SelectBackward0",
+      "SplitBackward0",   "SplitWithSizesBackward0", "UnbindBackward0"};
+  for (const char* view : kViews)
+    if (std::strcmp(node.name(), view) == 0) return true;
+  return false;
+}
+
+std::vector<std::string> path_parts(const std::string& path) {
+  std::vector<std::string> parts;
+  if (path.empty()) return parts;
+  std::size_t begin = 0;
+  for (std::size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', begin)) {
+    parts.push_back(path.substr(begin, dot - begin));
+    begin = dot + 1;
+  }
+  parts.push_back(path.substr(begin));
+  return parts;
+}
+
+// The deepest module path both lie in: "h.3.attn" and "h.3.mlp" -> "h.3".
+std::string shared_path(const std::string& a, const std::string& b) {
+  const std::vector<std::string> pa = path_parts(a), pb = path_parts(b);
+  std::string shared;
+  for (std::size_t i = 0; i < std::min(pa.size(), pb.size()) && pa[i] == pb[i]; ++i)
+    shared += (i ? "." : "") + pa[i];
+  return shared;
+}
+
+// Folds `path` into `into` (unset means no path seen yet).
+void share(std::optional<std::string>& into, const std::optional<std::string>& path) {
+  if (!path) return;
+  into = into ? shared_path(*into, *path) : *path;
+}
+
+bool is_index(const std::string& part) {
+  return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// nodes[0] is the root; by_layer lists the nodes so that every node comes after all its consumers.
+ModuleGroups module_groups(const std::vector<const Node*>& nodes,
+                           const std::unordered_map<const Node*, std::size_t>& ids,
+                           const std::vector<std::size_t>& by_layer) {
+  const std::size_t n = nodes.size();
+  std::vector<std::vector<std::size_t>> inputs(n), consumers(n);
+  for (std::size_t id = 0; id < n; ++id)
+    for (const Edge& edge : nodes[id]->next_edges())
+      if (edge.function) {
+        const std::size_t input = ids.at(edge.function.get());
+        inputs[id].push_back(input);
+        consumers[input].push_back(id);
+      }
+  // Steps 1 and 2, inputs first: the groups of parameters, the views of them, and the ops reading them.
+  std::vector<std::optional<std::string>> seed(n);
+  std::vector<int> chain(n, -1);  // for a leaf or view that carries a parameter's group: views in between
+  for (auto it = by_layer.rbegin(); it != by_layer.rend(); ++it) {
+    const std::size_t id = *it;
+    if (const auto* sink = dynamic_cast<const AccumulateGrad*>(nodes[id])) {
+      const std::string& name = sink->leaf().name();
+      if (name.empty()) continue;
+      const std::size_t dot = name.rfind('.');
+      seed[id] = dot == std::string::npos ? std::string() : name.substr(0, dot);
+      chain[id] = 0;
+      continue;
+    }
+    const bool view = is_view(*nodes[id]);
+    for (const std::size_t input : inputs[id]) {
+      if (chain[input] < 0 || (view && chain[input] >= kViewChain)) continue;
+      share(seed[id], seed[input]);
+      if (view) chain[id] = chain[id] < 0 ? chain[input] + 1 : std::min(chain[id], chain[input] + 1);
+    }
+  }
+  // Step 3: the nearest groups below (inputs first) and above (consumers first) each other op.
+  std::vector<std::optional<std::string>> below(n), above(n);
+  for (auto it = by_layer.rbegin(); it != by_layer.rend(); ++it) {
+    below[*it] = seed[*it];
+    if (!seed[*it])
+      for (const std::size_t input : inputs[*it]) share(below[*it], below[input]);
+  }
+  for (const std::size_t id : by_layer) {
+    above[id] = seed[id];
+    if (!seed[id])
+      for (const std::size_t consumer : consumers[id]) share(above[id], above[consumer]);
+  }
+  ModuleGroups groups;
+  groups.group.resize(n);
+  groups.box.resize(n);
+  for (std::size_t id = 0; id < n; ++id) {
+    if (seed[id]) groups.group[id] = *seed[id];
+    else if (below[id] && above[id]) groups.group[id] = shared_path(*below[id], *above[id]);
+  }
+
+  // Repeated modules: the indices seen under each parent path.
+  std::map<std::string, std::set<std::string>> indices;
+  for (const std::string& group : groups.group) {
+    std::string parent;
+    for (const std::string& part : path_parts(group)) {
+      if (is_index(part)) indices[parent].insert(part);
+      parent += (parent.empty() ? "" : ".") + part;
+    }
+  }
+  for (std::size_t id = 0; id < n; ++id) {
+    std::string prefix;
+    for (const std::string& part : path_parts(groups.group[id])) {
+      const std::string parent = prefix;
+      prefix += (prefix.empty() ? "" : ".") + part;
+      if (is_index(part) && indices[parent].size() > 1) {
+        groups.box[id] = prefix;
+        break;
+      }
+    }
+  }
+  // Boxes in order of first appearance, closed over the paths between their members.
+  std::vector<std::string> boxes;
+  std::map<std::string, std::size_t> box_index;
+  for (const std::string& box : groups.box)
+    if (!box.empty() && box_index.emplace(box, boxes.size()).second) boxes.push_back(box);
+  for (const std::string& box : boxes) {
+    std::vector<char> from_member(n, 0), to_member(n, 0);  // reached from a member / reaches a member
+    for (const std::size_t id : by_layer)  // consumers first: does a consumer lie in or reach the box
+      for (const std::size_t consumer : consumers[id])
+        if (groups.box[consumer] == box || to_member[consumer]) to_member[id] = 1;
+    for (auto it = by_layer.rbegin(); it != by_layer.rend(); ++it)
+      for (const std::size_t input : inputs[*it])
+        if (groups.box[input] == box || from_member[input]) from_member[*it] = 1;
+    for (std::size_t id = 0; id < n; ++id)
+      if (groups.box[id].empty() && from_member[id] && to_member[id]) groups.box[id] = box;
+  }
+  // Drop boxes of one node; then check that the graph with each box as one unit has no cycle (Kahn).
+  std::map<std::string, std::size_t> members;
+  for (const std::string& box : groups.box)
+    if (!box.empty()) ++members[box];
+  for (std::string& box : groups.box)
+    if (!box.empty() && members[box] < 2) box.clear();
+  std::vector<std::size_t> unit(n);
+  for (std::size_t id = 0; id < n; ++id)
+    unit[id] = groups.box[id].empty() ? id : n + box_index.at(groups.box[id]);
+  std::set<std::pair<std::size_t, std::size_t>> unit_edges;
+  for (std::size_t id = 0; id < n; ++id)
+    for (const std::size_t input : inputs[id])
+      if (unit[input] != unit[id]) unit_edges.emplace(unit[id], unit[input]);
+  std::vector<std::size_t> pending(n + boxes.size(), 0);
+  std::vector<std::vector<std::size_t>> unit_inputs(n + boxes.size());
+  for (const auto& [consumer, input] : unit_edges) {
+    ++pending[input];
+    unit_inputs[consumer].push_back(input);
+  }
+  std::set<std::size_t> units(unit.begin(), unit.end());
+  std::vector<std::size_t> ready;
+  for (const std::size_t u : units)
+    if (pending[u] == 0) ready.push_back(u);
+  std::size_t placed = 0;
+  while (!ready.empty()) {
+    const std::size_t u = ready.back();
+    ready.pop_back();
+    ++placed;
+    for (const std::size_t input : unit_inputs[u])
+      if (--pending[input] == 0) ready.push_back(input);
+  }
+  if (placed != units.size())
+    for (std::string& box : groups.box) box.clear();
+  return groups;
+}
 }  // namespace
 
 // The page around the data: its style and script (core/html_page.cpp).
@@ -255,6 +454,11 @@ std::string HtmlRecorder::page(const Tensor& root, const HtmlOptions& options) c
     }
   }
 
+  std::vector<std::size_t> by_layer(nodes.size());
+  for (std::size_t id = 0; id < nodes.size(); ++id) by_layer[id] = id;
+  std::stable_sort(by_layer.begin(), by_layer.end(), [&](std::size_t a, std::size_t b) { return layer[a] < layer[b]; });
+  const ModuleGroups groups = module_groups(nodes, ids, by_layer);
+
   std::ostringstream data;
   data << "{\"title\":";
   json_string(data, options.title());
@@ -308,13 +512,18 @@ std::string HtmlRecorder::page(const Tensor& root, const HtmlOptions& options) c
       if (i) data << ',';
       json_string(data, lines[i]);
     }
-    data << "],\"value\":";
+    data << "],\"group\":";
+    json_string(data, groups.group[id]);
+    data << ",\"box\":";
+    json_string(data, groups.box[id]);
+    data << ",\"value\":";
     json_values(data, has_value ? &value : nullptr);
     data << ",\"grad\":";
     json_values(data, has_grad ? &grad : nullptr);
     data << '}';
   }
-  data << "],\"accumulated\":" << (own_pass ? "false" : "true") << ",\"steps\":[";
+  data << "],\"collapse\":" << (nodes.size() > kCollapseAbove ? "true" : "false")
+       << ",\"accumulated\":" << (own_pass ? "false" : "true") << ",\"steps\":[";
   bool first = true;
   for (const Step& step : *pass) {
     const auto found = ids.find(step.node.get());

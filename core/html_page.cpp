@@ -1,8 +1,9 @@
 // The page to_html writes, around the graph's data (a JSON object in <script id="graph-data">).
 // Everything is inline: the page must open from a file on a machine without network.
 //
-// The script draws the graph in layers (data.nodes[i].layer, computed in core/html.cpp), orders
-// each layer by where its consumers sit, and replays data.steps, the engine's order. Opened as
+// The script draws the graph in layers (the longest path from the root, as data.nodes[i].layer, but
+// counted over what is drawn: a collapsed box of a repeated module, data.nodes[i].box, is one unit),
+// orders each layer by where its consumers sit, and replays data.steps, the engine's order. Opened as
 // page.html#selftest it also steps through every node and copies what it showed into
 // <section id="selftest">, which tests/core/test_html_browser.cpp reads with headless Chromium.
 namespace xgrad::detail {
@@ -42,6 +43,16 @@ g.node text { font-size: 11px; text-anchor: middle; pointer-events: none; }
 g.node text.name { font-weight: bold; }
 path.edge { fill: none; stroke: #999; stroke-width: 1.2; marker-end: url(#arrow); }
 path.edge.active { stroke: #dc2626; stroke-width: 3; }
+g.box { cursor: pointer; }
+g.box rect { fill: #ede9fe; stroke: #6d28d9; stroke-width: 2; rx: 8; }
+g.box.done rect { fill: #d4d4d8; }
+g.box.current rect { fill: #fde047; stroke: #a16207; stroke-width: 3; }
+g.box.selected rect { stroke: #2563eb; stroke-width: 3; }
+g.box text { font-size: 11px; text-anchor: middle; pointer-events: none; }
+g.box text.name { font-weight: bold; }
+g.frame { cursor: pointer; }
+g.frame rect { fill: #f5f3ff; stroke: #6d28d9; stroke-dasharray: 6 3; rx: 8; }
+g.frame text { font-size: 11px; fill: #6d28d9; }
 #order li.current { background: #fde047; }
 #order li { cursor: pointer; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 4px; border: 1px solid #555; border-radius: 4px; font-size: 12px; }
@@ -115,25 +126,63 @@ function el(tag, attrs, text) {
 function pre(cls, v) { return el('pre', {class: cls}, tensorText(v)); }
 function nodeTitle(n) { return n.name + (n.label ? ' (' + n.label + ')' : ''); }
 
+// ---- boxes: on a large graph each repeated module (data.nodes[i].box, core/html.cpp) is drawn as
+// one box until clicked ----
+const boxNames = [], boxMembers = {};
+if (data.collapse)
+  nodes.forEach(n => {
+    if (!n.box) return;
+    if (!boxMembers[n.box]) { boxMembers[n.box] = []; boxNames.push(n.box); }
+    boxMembers[n.box].push(n.id);
+  });
+const collapsed = new Set(boxNames);
+if (boxNames.length)
+  document.getElementById('help').textContent +=
+    ' Purple boxes are repeated modules (blocks of the same kind): click one to see its nodes, click its frame to fold it again.';
+// What node `id` is drawn as: itself ('n:3'), or its box while that is collapsed ('b:h.3').
+function unitOf(id) { const b = nodes[id].box; return b && collapsed.has(b) ? 'b:' + b : 'n:' + id; }
+
 // ---- layout: one row per layer, the root on top, each row ordered by its consumers' places ----
+// A layer is the longest path from the root, counted over what is drawn (a collapsed box is one unit).
 const consumers = nodes.map(() => []);
 nodes.forEach(n => n.inputs.forEach(i => { if (i >= 0) consumers[i].push(n.id); }));
-const layers = [];
-nodes.forEach(n => { (layers[n.layer] = layers[n.layer] || []).push(n.id); });
 const W = 170, H = 40, GAP = 24, VGAP = 70, MARGIN = 30;
-const widest = Math.max(...layers.map(l => l.length));
-const width = widest * (W + GAP) + 2 * MARGIN, height = layers.length * (H + VGAP) + 2 * MARGIN;
-const x = new Array(nodes.length), y = new Array(nodes.length);
-layers.forEach((row, depth) => {
-  if (depth > 0) {
-    const key = id => consumers[id].reduce((s, c) => s + x[c], 0) / Math.max(1, consumers[id].length);
-    row.sort((a, b) => key(a) - key(b));
-  }
-  row.forEach((id, i) => {
-    x[id] = width / 2 + (i - (row.length - 1) / 2) * (W + GAP);
-    y[id] = MARGIN + depth * (H + VGAP);
+function layout() {
+  const units = [], seen = new Set(), unitConsumers = {}, unitInputs = {};
+  nodes.forEach(n => {
+    const u = unitOf(n.id);
+    if (!seen.has(u)) { seen.add(u); units.push(u); unitConsumers[u] = []; unitInputs[u] = []; }
   });
-});
+  nodes.forEach(n => n.inputs.forEach(i => {
+    if (i < 0 || unitOf(i) === unitOf(n.id)) return;
+    unitConsumers[unitOf(i)].push(unitOf(n.id));
+    unitInputs[unitOf(n.id)].push(unitOf(i));
+  }));
+  const depth = {}, pending = {}, ready = [];
+  units.forEach(u => { depth[u] = 0; pending[u] = unitConsumers[u].length; if (!pending[u]) ready.push(u); });
+  while (ready.length) {
+    const u = ready.pop();
+    unitInputs[u].forEach(v => {
+      depth[v] = Math.max(depth[v], depth[u] + 1);
+      if (--pending[v] === 0) ready.push(v);
+    });
+  }
+  const layers = [];
+  units.forEach(u => { (layers[depth[u]] = layers[depth[u]] || []).push(u); });
+  const widest = Math.max(...layers.map(l => l.length));
+  const place = {width: widest * (W + GAP) + 2 * MARGIN, height: layers.length * (H + VGAP) + 2 * MARGIN, x: {}, y: {}};
+  layers.forEach((row, d) => {
+    if (d > 0) {
+      const key = u => unitConsumers[u].reduce((s, c) => s + place.x[c], 0) / Math.max(1, unitConsumers[u].length);
+      row.sort((a, b) => key(a) - key(b));
+    }
+    row.forEach((u, i) => {
+      place.x[u] = place.width / 2 + (i - (row.length - 1) / 2) * (W + GAP);
+      place.y[u] = MARGIN + d * (H + VGAP);
+    });
+  });
+  return place;
+}
 
 const SVG = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs, text) {
@@ -142,51 +191,94 @@ function svg(tag, attrs, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
-const canvas = svg('svg', {width: width, height: height, id: 'canvas'});
-const defs = svg('defs', {});
-// Sized in user units, so that a highlighted (thicker) edge keeps the same arrow head.
-const marker = svg('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8,
-                              markerUnits: 'userSpaceOnUse', orient: 'auto'});
-marker.appendChild(svg('path', {d: 'M0,0 L10,5 L0,10 z', fill: '#777'}));
-defs.appendChild(marker);
-canvas.appendChild(defs);
-// Edges point as the forward pass ran: from an input up to the op that read it. Gradients flow back.
-const edgeLayer = svg('g', {id: 'edges'});
-nodes.forEach(n => n.inputs.forEach((input, slot) => {
-  if (input < 0) return;
-  const x1 = x[input], y1 = y[input];
-  const x2 = x[n.id] + (slot - (n.inputs.length - 1) / 2) * 18, y2 = y[n.id] + H;
-  const mid = (y1 + y2) / 2;
-  edgeLayer.appendChild(svg('path', {class: 'edge', d: `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2}`,
-                                     'data-from': input, 'data-to': n.id, 'data-slot': slot}));
-}));
-canvas.appendChild(edgeLayer);
-const nodeLayer = svg('g', {id: 'nodes'});
-const nodeElements = nodes.map(n => {
-  const cls = ['node', n.kind];
-  if (n.root) cls.push('root');
-  if (n.retained) cls.push('retained');
-  const g = svg('g', {class: cls.join(' '), id: 'node-' + n.id, 'data-id': n.id, 'data-name': n.name,
-                      transform: `translate(${x[n.id] - W / 2},${y[n.id]})`});
-  g.appendChild(svg('title', {}, nodeTitle(n)));
-  g.appendChild(svg('rect', {width: W, height: H}));
-  g.appendChild(svg('text', {class: 'name', x: W / 2, y: 16}, n.kind === 'leaf' && n.label ? n.label : n.name));
-  g.appendChild(svg('text', {x: W / 2, y: 32}, shapeText(n.shape) + ' ' + n.dtype));
-  g.addEventListener('click', () => showNode(n.id));
-  nodeLayer.appendChild(g);
-  return g;
-});
-canvas.appendChild(nodeLayer);
-document.getElementById('graph').appendChild(canvas);
+let nodeElements = [], boxElements = {};
+function boxLabel(name) { return name + ' \u2014 ' + boxMembers[name].length + ' nodes'; }
+// Draws the graph afresh: at the start, and whenever a box is expanded or collapsed.
+function render() {
+  const place = layout(), x = id => place.x[unitOf(id)], y = id => place.y[unitOf(id)];
+  const canvas = svg('svg', {width: place.width, height: place.height, id: 'canvas'});
+  const defs = svg('defs', {});
+  // Sized in user units, so that a highlighted (thicker) edge keeps the same arrow head.
+  const marker = svg('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8,
+                                markerUnits: 'userSpaceOnUse', orient: 'auto'});
+  marker.appendChild(svg('path', {d: 'M0,0 L10,5 L0,10 z', fill: '#777'}));
+  defs.appendChild(marker);
+  canvas.appendChild(defs);
+  // An expanded box: a frame around its nodes, whose title collapses it again.
+  const frameLayer = svg('g', {id: 'frames'});
+  boxNames.filter(b => !collapsed.has(b)).forEach(b => {
+    const xs = boxMembers[b].map(x), ys = boxMembers[b].map(y);
+    const left = Math.min(...xs) - W / 2 - 8, top = Math.min(...ys) - 22;
+    const frame = svg('g', {class: 'frame', 'data-box': b});
+    frame.appendChild(svg('rect', {x: left, y: top, width: Math.max(...xs) - Math.min(...xs) + W + 16,
+                                   height: Math.max(...ys) - Math.min(...ys) + H + 30}));
+    frame.appendChild(svg('text', {x: left + 6, y: top + 14}, boxLabel(b) + ' (click to collapse)'));
+    frame.addEventListener('click', () => { collapsed.add(b); redraw(); });
+    frameLayer.appendChild(frame);
+  });
+  canvas.appendChild(frameLayer);
+  // Edges point as the forward pass ran: from an input up to the op that read it. Gradients flow back.
+  // Edges into or out of a collapsed box are drawn once per pair of units.
+  const edgeLayer = svg('g', {id: 'edges'}), drawn = new Set();
+  nodes.forEach(n => n.inputs.forEach((input, slot) => {
+    if (input < 0) return;
+    const from = unitOf(input), to = unitOf(n.id), units = from + '>' + to;
+    if (from === to) return;
+    const toBox = to[0] === 'b', fromBox = from[0] === 'b';
+    if ((toBox || fromBox) && drawn.has(units)) return;
+    drawn.add(units);
+    const x1 = x(input), y1 = y(input);
+    const x2 = x(n.id) + (toBox ? 0 : (slot - (n.inputs.length - 1) / 2) * 18), y2 = y(n.id) + H;
+    const mid = (y1 + y2) / 2;
+    const attrs = {class: 'edge', d: `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2}`, 'data-units': units};
+    if (!toBox && !fromBox) Object.assign(attrs, {'data-from': input, 'data-to': n.id, 'data-slot': slot});
+    edgeLayer.appendChild(svg('path', attrs));
+  }));
+  canvas.appendChild(edgeLayer);
+  const nodeLayer = svg('g', {id: 'nodes'});
+  nodeElements = nodes.map(n => {
+    if (unitOf(n.id)[0] === 'b') return null;
+    const cls = ['node', n.kind];
+    if (n.root) cls.push('root');
+    if (n.retained) cls.push('retained');
+    const g = svg('g', {class: cls.join(' '), id: 'node-' + n.id, 'data-id': n.id, 'data-name': n.name,
+                        transform: `translate(${x(n.id) - W / 2},${y(n.id)})`});
+    g.appendChild(svg('title', {}, nodeTitle(n)));
+    g.appendChild(svg('rect', {width: W, height: H}));
+    g.appendChild(svg('text', {class: 'name', x: W / 2, y: 16}, n.kind === 'leaf' && n.label ? n.label : n.name));
+    g.appendChild(svg('text', {x: W / 2, y: 32}, shapeText(n.shape) + ' ' + n.dtype));
+    g.addEventListener('click', () => showNode(n.id));
+    nodeLayer.appendChild(g);
+    return g;
+  });
+  boxElements = {};
+  boxNames.filter(b => collapsed.has(b)).forEach(b => {
+    const u = 'b:' + b;
+    const g = svg('g', {class: 'box', id: 'box-' + boxNames.indexOf(b), 'data-box': b,
+                        'data-members': boxMembers[b].length, transform: `translate(${place.x[u] - W / 2},${place.y[u]})`});
+    g.appendChild(svg('title', {}, boxLabel(b) + ': click to expand'));
+    g.appendChild(svg('rect', {width: W, height: H}));
+    g.appendChild(svg('text', {class: 'name', x: W / 2, y: 16}, b));
+    g.appendChild(svg('text', {x: W / 2, y: 32}, boxMembers[b].length + ' nodes'));
+    g.addEventListener('click', () => { collapsed.delete(b); redraw(); });
+    nodeLayer.appendChild(g);
+    boxElements[b] = g;
+  });
+  canvas.appendChild(nodeLayer);
+  document.getElementById('graph').replaceChildren(canvas);
+}
+// What shows node `id`: its own element, or its collapsed box.
+function shownAs(id) { return nodeElements[id] || boxElements[nodes[id].box]; }
+render();
 
 // ---- the node panel ----
 const stepOf = new Array(nodes.length).fill(-1);
 steps.forEach((s, k) => { stepOf[s.node] = k; });
 let selected = -1;
 function showNode(id) {
-  if (selected >= 0) nodeElements[selected].classList.remove('selected');
+  if (selected >= 0) shownAs(selected).classList.remove('selected');
   selected = id;
-  nodeElements[id].classList.add('selected');
+  shownAs(id).classList.add('selected');
   const n = nodes[id], panel = document.getElementById('node-panel');
   panel.replaceChildren();
   panel.appendChild(el('h2', {}, nodeTitle(n)));
@@ -233,16 +325,23 @@ function contributions(id, k) {
 function goTo(k) {
   if (steps.length === 0) return;
   current = Math.max(0, Math.min(steps.length - 1, k));
-  nodeElements.forEach(e => e.classList.remove('current', 'done'));
+  document.querySelectorAll('g.node, g.box').forEach(e => e.classList.remove('current', 'done'));
   document.querySelectorAll('path.edge.active').forEach(e => e.classList.remove('active'));
   orderItems.forEach(li => li.classList.remove('current'));
-  for (let j = 0; j < current; j++) nodeElements[steps[j].node].classList.add('done');
+  for (let j = 0; j < current; j++) if (nodeElements[steps[j].node]) nodeElements[steps[j].node].classList.add('done');
+  // A collapsed box is done once every member that backward reaches has run.
+  for (const b in boxElements)
+    if (boxMembers[b].some(id => stepOf[id] >= 0) && boxMembers[b].every(id => stepOf[id] < current))
+      boxElements[b].classList.add('done');
   const s = steps[current], n = nodes[s.node];
-  nodeElements[s.node].classList.add('current');
+  shownAs(s.node).classList.add('current');
   // A graph of a few hundred nodes is taller than the window: keep the running node in view.
-  nodeElements[s.node].scrollIntoView({block: 'nearest', inline: 'nearest'});
+  shownAs(s.node).scrollIntoView({block: 'nearest', inline: 'nearest'});
   orderItems[current].classList.add('current');
-  document.querySelectorAll(`path.edge[data-to="${s.node}"]`).forEach(e => e.classList.add('active'));
+  n.inputs.forEach(input => {
+    if (input >= 0) document.querySelectorAll(`path.edge[data-units="${unitOf(input)}>${unitOf(s.node)}"]`)
+                      .forEach(e => e.classList.add('active'));
+  });
   slider.value = current;
   document.getElementById('position').textContent = 'step ' + (current + 1) + ' of ' + steps.length;
 
@@ -274,6 +373,14 @@ function goTo(k) {
     panel.appendChild(target && s.sent[slot] ? pre('sent', s.sent[slot])
                                              : el('pre', {class: 'sent'}, 'nothing: this input needs no gradient'));
   });
+}
+// After a box is expanded or collapsed: the same step and the same selected node, drawn anew.
+function redraw() {
+  const keep = selected;
+  selected = -1;
+  render();
+  goTo(current);
+  if (keep >= 0) showNode(keep);
 }
 let timer = null;
 function play() {
@@ -308,20 +415,35 @@ if (location.hash === '#selftest') {
   document.getElementById('first').click();
   for (let k = 0; k < steps.length; k++) {
     if (k > 0) document.getElementById('next').click();
-    const shown = document.querySelector('g.node.current');
-    visited.appendChild(el('li', {'data-node': shown.getAttribute('data-id')}, shown.getAttribute('data-name')));
+    const shown = document.querySelector('g.node.current, g.box.current');
+    if (shown.classList.contains('box'))  // a node inside a collapsed box: the box is what lights up
+      visited.appendChild(el('li', {'data-node': steps[k].node, 'data-box': shown.getAttribute('data-box')},
+                             nodes[steps[k].node].name));
+    else
+      visited.appendChild(el('li', {'data-node': shown.getAttribute('data-id')}, shown.getAttribute('data-name')));
   }
   report.appendChild(visited);
   const leaves = el('ul', {id: 'leaf-grads'});
   nodes.filter(n => n.kind === 'leaf').forEach(n => {
-    nodeElements[n.id].dispatchEvent(new MouseEvent('click'));
+    if (nodeElements[n.id]) nodeElements[n.id].dispatchEvent(new MouseEvent('click'));
+    else showNode(n.id);
     const shown = document.querySelector('#node-panel pre.grad');
     leaves.appendChild(el('li', {'data-node': n.id, 'data-label': n.label}, shown ? shown.textContent : '(none)'));
   });
   report.appendChild(leaves);
   report.appendChild(el('p', {id: 'counts', 'data-nodes': document.querySelectorAll('g.node').length,
                               'data-edges': document.querySelectorAll('path.edge').length,
-                              'data-steps': steps.length}));
+                              'data-steps': steps.length, 'data-boxes': document.querySelectorAll('g.box').length}));
+  // The first box, expanded by a click and collapsed again by a click on its frame.
+  if (boxNames.length) {
+    const box = boxNames[0], before = document.querySelectorAll('g.node').length;
+    boxElements[box].dispatchEvent(new MouseEvent('click'));
+    const expanded = document.querySelectorAll('g.node').length, boxesLeft = document.querySelectorAll('g.box').length;
+    document.querySelector('g.frame').dispatchEvent(new MouseEvent('click'));
+    report.appendChild(el('p', {id: 'expand', 'data-box': box, 'data-members': boxMembers[box].length,
+                                'data-before': before, 'data-expanded': expanded, 'data-boxes-left': boxesLeft,
+                                'data-after': document.querySelectorAll('g.node').length}));
+  }
   document.body.appendChild(report);
 }
 </script>

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "compare.hpp"
@@ -158,6 +160,105 @@ TEST(ToHtml, PageLoadsNothingFromOutside) {
   // A name cannot close the data's <script> element.
   EXPECT_EQ(page.find("alert(1)</script>"), std::string::npos);
   EXPECT_EQ(page_data(page)["nodes"][2]["label"], "</script><script>alert(1)</script>");
+}
+
+// ---- module groups -------------------------------------------------------------------------------
+
+// A residual block: x + fc2(tanh(fc1(x))) * scale.
+struct BlockImpl : nn::Module {
+  BlockImpl() : fc1(register_module("fc1", nn::Linear(3, 3))), fc2(register_module("fc2", nn::Linear(3, 3))) {
+    scale = register_parameter("scale", ones({3}));
+  }
+  // The scale is read through a view, as a module's own parameters often are.
+  Tensor forward(const Tensor& x) { return x + fc2(tanh(fc1(x))) * scale.view({1, 3}); }
+  nn::Linear fc1, fc2;
+  Tensor scale;
+};
+XGRAD_MODULE(Block);
+
+struct BlocksImpl : nn::Module {
+  explicit BlocksImpl(int depth) {
+    for (int i = 0; i < depth; ++i) blocks->push_back(Block());
+    register_module("blocks", blocks);
+  }
+  Tensor forward(Tensor x) {
+    for (const auto& block : *blocks) x = block->as<Block>()->forward(x);
+    return x;
+  }
+  nn::ModuleList blocks;
+};
+XGRAD_MODULE(Blocks);
+
+// (a leaf's label or an op's name, its group, its box), sorted: the assignment whatever the numbering.
+using Membership = std::vector<std::tuple<std::string, std::string, std::string>>;
+Membership memberships(const nlohmann::json& data) {
+  Membership found;
+  for (const auto& node : data["nodes"])
+    found.emplace_back(node["kind"] == "leaf" ? node["label"] : node["name"], node["group"], node["box"]);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+TEST(ToHtml, GroupsASequentialsNodesByTheModulesOfTheParametersTheyRead) {
+  manual_seed(1);
+  nn::Sequential model{nn::Linear(3, 4), nn::Tanh(), nn::Linear(4, 2)};
+  HtmlRecorder recorder;
+  Tensor loss = model->forward(randn({5, 3})).sum();
+  loss.backward();
+  const std::string page = recorder.html(loss);
+  const nlohmann::json data = page_data(page);
+  // The linear layers' ops join their parameters; tanh lies between "0" and "2", which share no
+  // module, and the sum has no group above it: both are top level. "0" and "2" differ only in the
+  // index: they are the repeated modules, but a graph this small is not collapsed.
+  Membership expected = {{"0.weight", "0", "0"},       {"0.bias", "0", "0"},       {"AddmmBackward0", "0", "0"},
+                         {"2.weight", "2", "2"},       {"2.bias", "2", "2"},       {"AddmmBackward0", "2", "2"},
+                         {"TanhBackward0", "", ""},    {"SumBackward0", "", ""}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(memberships(data), expected);
+  EXPECT_EQ(data["collapse"], false);
+  EXPECT_EQ(recorder.html(loss), page);  // deterministic
+}
+
+TEST(ToHtml, GroupsAModuleListOfBlocksAndCollapsesThemOnlyInALargeGraph) {
+  manual_seed(2);
+  Blocks model(3);
+  HtmlRecorder recorder;
+  Tensor loss = model(randn({2, 3})).sum();
+  loss.backward();
+  const nlohmann::json data = page_data(recorder.html(loss));
+  Membership expected;
+  for (int i = 0; i < 3; ++i) {
+    const std::string block = "blocks." + std::to_string(i);
+    for (const std::string fc : {".fc1", ".fc2"}) {
+      for (const std::string name : {".weight", ".bias"}) expected.emplace_back(block + fc + name, block + fc, block);
+      expected.emplace_back("AddmmBackward0", block + fc, block);
+    }
+    // The block's own parameter, the view of it and the product reading that view are the block's;
+    // tanh lies between fc1 and fc2 of the same block.
+    expected.emplace_back(block + ".scale", block, block);
+    expected.emplace_back("ViewBackward0", block, block);
+    expected.emplace_back("MulBackward0", block, block);
+    expected.emplace_back("TanhBackward0", block, block);
+  }
+  // The residual adds lie between one block and the next (the ModuleList "blocks"); the last one and
+  // the sum have no group above them.
+  expected.emplace_back("AddBackward0", "blocks", "");
+  expected.emplace_back("AddBackward0", "blocks", "");
+  expected.emplace_back("AddBackward0", "", "");
+  expected.emplace_back("SumBackward0", "", "");
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(memberships(data), expected);
+  EXPECT_EQ(data["collapse"], false);
+
+  Blocks large(20);  // 221 nodes: above the size from which repeated modules open collapsed
+  Tensor large_loss = large(randn({2, 3})).sum();
+  large_loss.backward();
+  const nlohmann::json large_data = page_data(recorder.html(large_loss));
+  EXPECT_EQ(large_data["nodes"].size(), 221u);
+  EXPECT_EQ(large_data["collapse"], true);
+  std::size_t boxed = 0;
+  for (const auto& node : large_data["nodes"]) boxed += node["box"] != "";
+  EXPECT_EQ(boxed, 20u * 10u);
 }
 
 TEST(ToHtml, BadInputsNameTheReason) {

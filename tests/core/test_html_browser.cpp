@@ -192,5 +192,92 @@ TEST(ToHtmlBrowser, AThreeHundredNodeCnnStep) {
   EXPECT_EQ(order.names.size(), expected.nodes);
 }
 
+// A residual block: x + fc2(tanh(fc1(x))) * scale; twenty of them make a graph of 221 nodes.
+struct BlockImpl : nn::Module {
+  BlockImpl() : fc1(register_module("fc1", nn::Linear(3, 3))), fc2(register_module("fc2", nn::Linear(3, 3))) {
+    scale = register_parameter("scale", ones({3}));
+  }
+  // The scale is read through a view, as a module's own parameters often are.
+  Tensor forward(const Tensor& x) { return x + fc2(tanh(fc1(x))) * scale.view({1, 3}); }
+  nn::Linear fc1, fc2;
+  Tensor scale;
+};
+XGRAD_MODULE(Block);
+
+struct BlocksImpl : nn::Module {
+  explicit BlocksImpl(int depth) {
+    for (int i = 0; i < depth; ++i) blocks->push_back(Block());
+    register_module("blocks", blocks);
+  }
+  Tensor forward(Tensor x) {
+    for (const auto& block : *blocks) x = block->as<Block>()->forward(x);
+    return x;
+  }
+  nn::ModuleList blocks;
+};
+XGRAD_MODULE(Blocks);
+
+std::string attribute(const std::string& element, const std::string& name) {
+  std::smatch match;
+  const std::regex pattern(" " + name + "=\"([^\"]*)\"");
+  return std::regex_search(element, match, pattern) ? match[1].str() : "";
+}
+
+// Above the collapsing size, each block opens as one box: stepping lights the box while one of its
+// nodes runs, a click on a box shows its nodes, and a click on its frame hides them again.
+TEST(ToHtmlBrowser, RepeatedBlocksOpenAsBoxesThatExpandAndStillStepInTheEnginesOrder) {
+  if (!have_chromium()) GTEST_SKIP() << "chromium is not installed (./install-deps.sh --chromium installs it)";
+  manual_seed(7);
+  Blocks model(20);
+  HtmlRecorder recorder;
+  NameLog order;
+  Tensor loss = model(randn({2, 3})).sum();
+  loss.backward();
+  const Counts expected = graph_counts(loss);
+  ASSERT_EQ(expected.nodes, 221u);
+  const std::string path = ::testing::TempDir() + "xgrad_to_html_blocks.html";
+  recorder.write(loss, path);
+  const std::string dom = dump_dom(path);
+  std::remove(path.c_str());
+  ASSERT_NE(dom.find("id=\"selftest\""), std::string::npos) << "the page's script did not finish";
+
+  // Each block's ten nodes (two linear layers' weight, bias and addmm, the tanh, the scale, its view
+  // and the product) are one box; the residual adds and the sum stay visible.
+  EXPECT_EQ(count(dom, "<g class=\"box"), 20u);
+  EXPECT_EQ(count(dom, "<g class=\"node "), expected.nodes - 20 * 10);
+
+  // Stepping visits every node once in the engine's order; a node inside a box lights its box.
+  const std::size_t list_begin = dom.find("<ol id=\"visited\">");
+  ASSERT_NE(list_begin, std::string::npos);
+  const std::string list = dom.substr(list_begin, dom.find("</ol>", list_begin) - list_begin);
+  const std::regex item(R"re(<li data-node="(\d+)"( data-box="([^"]*)")?>([A-Za-z0-9]+)</li>)re");
+  std::vector<std::string> names;
+  std::vector<int> ids;
+  std::size_t in_boxes = 0;
+  for (std::sregex_iterator it(list.begin(), list.end(), item), end; it != end; ++it) {
+    ids.push_back(std::stoi((*it)[1]));
+    names.push_back((*it)[4]);
+    if ((*it)[2].matched) {
+      ++in_boxes;
+      const std::string box = (*it)[3];
+      EXPECT_TRUE(std::regex_match(box, std::regex("blocks\\.\\d+"))) << box;
+    }
+  }
+  EXPECT_EQ(names, order.names);
+  EXPECT_EQ(in_boxes, 20u * 10u);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::unique(ids.begin(), ids.end()) - ids.begin(), static_cast<std::ptrdiff_t>(expected.nodes));
+
+  // A click on the first box shows its ten nodes in place of the box; a click on its frame hides them.
+  const std::size_t expand_at = dom.find("<p id=\"expand\"");
+  ASSERT_NE(expand_at, std::string::npos);
+  const std::string expand = dom.substr(expand_at, dom.find('>', expand_at) - expand_at);
+  EXPECT_EQ(attribute(expand, "data-members"), "10");
+  const int before = std::stoi(attribute(expand, "data-before"));
+  EXPECT_EQ(std::stoi(attribute(expand, "data-expanded")), before + 10);
+  EXPECT_EQ(attribute(expand, "data-boxes-left"), "19");
+  EXPECT_EQ(std::stoi(attribute(expand, "data-after")), before);
+}
+
 }  // namespace
 }  // namespace xgrad
