@@ -389,7 +389,7 @@ TEST(RecurrentLayers, FusedLayersAgreeWithTheirRecordedSteps) {
 
 TEST(RecurrentLayers, AFusedLayerRefusesWeightsModifiedBeforeBackward) {
   nn::GRU gru(3, 4);
-  auto [out, h] = gru(randn({5, 2, 3}));
+  const Tensor out = std::get<0>(gru(randn({5, 2, 3})));
   {
     NoGradGuard no_grad;
     gru->named_parameters()["weight_hh_l0"].mul_(2);
