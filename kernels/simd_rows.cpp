@@ -102,6 +102,12 @@ constexpr std::size_t kLanes = sizeof(Floats) / sizeof(float);
   return negative ? half_erfc : 1.0f - half_erfc;
 }
 
+// d gelu(v) = Phi(v) + v phi(v)
+[[gnu::always_inline]] inline Floats gelu_derivative(Floats v) {
+  const Floats density = 0.39894228040143267794f * exp_nonpositive(-0.5f * v * v);
+  return normal_cdf(v) + v * density;
+}
+
 // The lanes of x[0..size) (size < kLanes) with zeros after them, so a row's last few elements go
 // through the same arithmetic as the rest.
 [[gnu::always_inline]] inline Floats load_partial(const float* values, std::size_t size) {
@@ -127,17 +133,13 @@ XGRAD_CLONES_V4 void gelu(const float* x, std::size_t size, float* out) {
 }
 
 XGRAD_CLONES_V4 void gelu_backward(const float* grad, const float* x, std::size_t size, float* out) {
-  const auto derivative = [](Floats v) {
-    const Floats density = 0.39894228040143267794f * exp_nonpositive(-0.5f * v * v);
-    return normal_cdf(v) + v * density;
-  };
   std::size_t c = 0;
   for (; c + kLanes <= size; c += kLanes) {
-    const Floats d = load(grad + c) * derivative(load(x + c));
+    const Floats d = load(grad + c) * gelu_derivative(load(x + c));
     std::memcpy(out + c, &d, sizeof d);
   }
   if (c < size) {
-    const Floats d = load_partial(grad + c, size - c) * derivative(load_partial(x + c, size - c));
+    const Floats d = load_partial(grad + c, size - c) * gelu_derivative(load_partial(x + c, size - c));
     std::memcpy(out + c, &d, (size - c) * sizeof(float));
   }
 }
