@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "compare.hpp"
+#include "residual_blocks.hpp"
 
 namespace xgrad {
 namespace {
@@ -164,30 +165,7 @@ TEST(ToHtml, PageLoadsNothingFromOutside) {
 
 // ---- module groups -------------------------------------------------------------------------------
 
-// A residual block: x + fc2(tanh(fc1(x))) * scale.
-struct BlockImpl : nn::Module {
-  BlockImpl() : fc1(register_module("fc1", nn::Linear(3, 3))), fc2(register_module("fc2", nn::Linear(3, 3))) {
-    scale = register_parameter("scale", ones({3}));
-  }
-  // The scale is read through a view, as a module's own parameters often are.
-  Tensor forward(const Tensor& x) { return x + fc2(tanh(fc1(x))) * scale.view({1, 3}); }
-  nn::Linear fc1, fc2;
-  Tensor scale;
-};
-XGRAD_MODULE(Block);
-
-struct BlocksImpl : nn::Module {
-  explicit BlocksImpl(int depth) {
-    for (int i = 0; i < depth; ++i) blocks->push_back(Block());
-    register_module("blocks", blocks);
-  }
-  Tensor forward(Tensor x) {
-    for (const auto& block : *blocks) x = block->as<Block>()->forward(x);
-    return x;
-  }
-  nn::ModuleList blocks;
-};
-XGRAD_MODULE(Blocks);
+using testing::Blocks;
 
 // (a leaf's label or an op's name, its group, its box), sorted: the assignment whatever the numbering.
 using Membership = std::vector<std::tuple<std::string, std::string, std::string>>;
