@@ -205,18 +205,24 @@ def make_case(fn, variant, dtype, input, target=None, expect_finite=False, **opt
     return case
 
 
-class CaseList:
+class UniqueCases:
+    """A fixture file's cases, each name at most once."""
+
     def __init__(self):
         self.cases = []
         self.names = set()
 
+    def append(self, case):
+        assert case["name"] not in self.names, f"duplicate case {case['name']}"
+        self.names.add(case["name"])
+        self.cases.append(case)
+
+
+class CaseList(UniqueCases):
     def add(self, fn, variant, input, target=None, **options):
         """Add the float32 and the float64 version of one case."""
         for dtype in DTYPES:
-            case = make_case(fn, variant, dtype, input, target, **options)
-            assert case["name"] not in self.names, f"duplicate case {case['name']}"
-            self.names.add(case["name"])
-            self.cases.append(case)
+            self.append(make_case(fn, variant, dtype, input, target, **options))
 
     def add_reductions(self, fn, variant, input, target, reductions=("none", "sum", "mean"),
                        **options):

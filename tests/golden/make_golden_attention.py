@@ -35,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_golden import SEED, tensor_to_json, upstream_like, write_json  # noqa: E402
+from make_golden import SEED, UniqueCases, tensor_to_json, upstream_like, write_json  # noqa: E402
 
 F64 = torch.float64
 DTYPES = (torch.float32, torch.float64)
@@ -58,17 +58,6 @@ def sdpa_reference(q, k, v, attn_mask=None, is_causal=False):
     if attn_mask is not None:
         scores = scores + attn_mask.to(q.dtype)
     return torch.softmax(scores, dim=-1) @ v
-
-
-class CaseList:
-    def __init__(self):
-        self.cases = []
-        self.names = set()
-
-    def append(self, case):
-        assert case["name"] not in self.names, f"duplicate case {case['name']}"
-        self.names.add(case["name"])
-        self.cases.append(case)
 
 
 def to_json(t):
@@ -365,7 +354,7 @@ def npz_cases(cl):
 
 def main():
     torch.manual_seed(SEED)
-    cl = CaseList()
+    cl = UniqueCases()
     norm_cases(cl)
     sdpa_cases(cl)
     norm_module_cases(cl)

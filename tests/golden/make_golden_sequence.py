@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_golden import SEED, tensor_to_json, upstream_like, write_json  # noqa: E402
+from make_golden import SEED, UniqueCases, tensor_to_json, upstream_like, write_json  # noqa: E402
 
 F64 = torch.float64
 DTYPES = (torch.float32, torch.float64)
@@ -111,16 +111,7 @@ def make_case(fn, variant, dtype, inputs, options):
     return case
 
 
-class CaseList:
-    def __init__(self):
-        self.cases = []
-        self.names = set()
-
-    def append(self, case):
-        assert case["name"] not in self.names, f"duplicate case {case['name']}"
-        self.names.add(case["name"])
-        self.cases.append(case)
-
+class CaseList(UniqueCases):
     def add(self, fn, variant, inputs, **options):
         """Add the float32 and the float64 version of one case."""
         for dtype in DTYPES:
