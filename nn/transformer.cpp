@@ -198,28 +198,31 @@ Tensor TransformerDecoderImpl::forward(const Tensor& tgt, const Tensor& memory, 
   return norm.is_empty() ? output : norm.forward(output);
 }
 
+namespace {
+
+// An encoder or decoder layer's options from the Transformer's (both layer options have the same
+// fields).
+template <class LayerOptions>
+LayerOptions layer_options(const TransformerOptions& options) {
+  return LayerOptions(options.d_model(), options.nhead())
+      .dim_feedforward(options.dim_feedforward())
+      .dropout(options.dropout())
+      .activation(options.activation())
+      .layer_norm_eps(options.layer_norm_eps())
+      .batch_first(options.batch_first())
+      .norm_first(options.norm_first());
+}
+
+}  // namespace
+
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options(options) {
   const LayerNormOptions norm_options = LayerNormOptions({options.d_model()}).eps(options.layer_norm_eps());
   encoder = register_module(
-      "encoder", TransformerEncoder(TransformerEncoderOptions(TransformerEncoderLayerOptions(options.d_model(),
-                                                                                             options.nhead())
-                                                                  .dim_feedforward(options.dim_feedforward())
-                                                                  .dropout(options.dropout())
-                                                                  .activation(options.activation())
-                                                                  .layer_norm_eps(options.layer_norm_eps())
-                                                                  .batch_first(options.batch_first())
-                                                                  .norm_first(options.norm_first()),
+      "encoder", TransformerEncoder(TransformerEncoderOptions(layer_options<TransformerEncoderLayerOptions>(options),
                                                               options.num_encoder_layers())
                                         .norm(AnyModule(LayerNorm(norm_options)))));
   decoder = register_module(
-      "decoder", TransformerDecoder(TransformerDecoderOptions(TransformerDecoderLayerOptions(options.d_model(),
-                                                                                             options.nhead())
-                                                                  .dim_feedforward(options.dim_feedforward())
-                                                                  .dropout(options.dropout())
-                                                                  .activation(options.activation())
-                                                                  .layer_norm_eps(options.layer_norm_eps())
-                                                                  .batch_first(options.batch_first())
-                                                                  .norm_first(options.norm_first()),
+      "decoder", TransformerDecoder(TransformerDecoderOptions(layer_options<TransformerDecoderLayerOptions>(options),
                                                               options.num_decoder_layers())
                                         .norm(AnyModule(LayerNorm(norm_options)))));
   // Python's _reset_parameters: every matrix re-drawn (the biases and norms keep theirs).
