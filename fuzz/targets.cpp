@@ -1,0 +1,55 @@
+#include "fuzz.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace xgrad::fuzz {
+
+const std::vector<Target>& targets() {
+  static const std::vector<Target> all = {{"idx_files", idx_files},
+                                          {"npz_checkpoint", npz_checkpoint},
+                                          {"token_windows", token_windows},
+                                          {"engine_program", engine_program}};
+  return all;
+}
+
+const Target& target_named(const std::string& name) {
+  for (const Target& target : targets())
+    if (name == target.name) return target;
+  throw std::invalid_argument("no fuzz target named " + name);
+}
+
+ScratchDirectory::ScratchDirectory() {
+  static std::atomic<unsigned long> counter{0};
+  const char* tmp = std::getenv("TMPDIR");
+  const std::filesystem::path base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  path_ = (base / ("xgrad-fuzz-" + std::to_string(getpid()) + "-" + std::to_string(counter++))).string();
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string ScratchDirectory::write(const std::string& name, Bytes data, std::size_t size) const {
+  const std::string file = path_ + "/" + name;
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!out) throw std::runtime_error("fuzz: cannot write the scratch file " + file);
+  return file;
+}
+
+std::vector<std::uint8_t> Reader::take(std::size_t length) {
+  const std::size_t count = std::min(length, size_ - position_);
+  std::vector<std::uint8_t> bytes(data_ + position_, data_ + position_ + count);
+  position_ += count;
+  return bytes;
+}
+
+}  // namespace xgrad::fuzz
