@@ -24,6 +24,7 @@
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/gradcheck.hpp>
 #include <xgrad/core/html.hpp>
+#include <xgrad/core/load_limit.hpp>
 #include <xgrad/core/node.hpp>
 #include <xgrad/core/reduction.hpp>
 #include <xgrad/core/tensor.hpp>

@@ -10,6 +10,7 @@
 #include <set>
 
 #include <xgrad/core/error.hpp>
+#include <xgrad/core/load_limit.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 
 // The .npy data are little-endian and copied to and from memory as they are.
@@ -194,12 +195,23 @@ void read_exactly(zip_file_t* file, void* out, std::size_t length) {
   }
 }
 
+// An array of `shape`, or an Error where the system has not the memory for it (a limit raised by
+// set_max_loaded_elements beyond what the machine holds).
+template <class T>
+Array<T> allocate(const Shape& shape) {
+  try {
+    return Array<T>(to_xshape(shape));
+  } catch (const std::bad_alloc&) {
+    throw Error(concat("cannot allocate ", shape_str(shape), " elements of ", sizeof(T), " bytes"));
+  }
+}
+
 // The values of a member, once its header is known and its size checked: allocated with the
 // header's shape and filled straight from the archive.
 Tensor read_values(zip_file_t* file, const NpyHeader& header) {
   return visit_any_dtype(header.dtype, [&](auto tag) {
     using T = decltype(tag);
-    Array<T> values(to_xshape(header.shape));
+    Array<T> values = allocate<T>(header.shape);
     if constexpr (std::is_same_v<T, bool>) {
       // A bool may only hold 0 or 1: read the bytes, then convert.
       std::string bytes(values.size(), '\0');
@@ -234,6 +246,27 @@ void check_size(const NpyHeader& header, zip_uint64_t member_size) {
         " bytes of data) but only ", available, " bytes follow the header");
   check(data_size == available, "its header claims shape ", shape_str(header.shape), " (", data_size,
         " bytes of data) but ", available, " bytes follow the header");
+  const auto limit = static_cast<std::uint64_t>(max_loaded_elements());
+  check(count <= limit, "its header claims shape ", shape_str(header.shape), ", ", count,
+        " elements, more than the limit of ", limit, " (xgrad::set_max_loaded_elements)");
+}
+
+// Deflate emits at least one bit per 258 bytes it restores, plus a little framing.
+constexpr std::uint64_t kDeflateMaxRatio = 1032;
+
+// The size the archive records for a member is the one the reader trusts, so it must be one the
+// member's compressed bytes can produce: numpy writes members stored (a size equal to the compressed
+// size) or deflated (at most kDeflateMaxRatio times it). A larger claim is refused before it is
+// allocated for.
+void check_compression(const zip_stat_t& stat) {
+  check((stat.valid & ZIP_STAT_COMP_METHOD) != 0 && (stat.valid & ZIP_STAT_COMP_SIZE) != 0,
+        "the archive does not record how it is compressed");
+  check(stat.comp_method == ZIP_CM_STORE || stat.comp_method == ZIP_CM_DEFLATE, "it is compressed with method ",
+        stat.comp_method, "; xgrad reads stored and deflated members, as numpy writes them");
+  const bool possible = stat.comp_method == ZIP_CM_STORE ? stat.size <= stat.comp_size
+                                                         : stat.size / kDeflateMaxRatio <= stat.comp_size;
+  check(possible, "the archive records ", stat.size, " bytes for it, more than its ", stat.comp_size,
+        " compressed bytes can hold");
 }
 
 Entry read_member(zip_t* archive, zip_uint64_t index, const zip_stat_t& stat) {
@@ -242,6 +275,7 @@ Entry read_member(zip_t* archive, zip_uint64_t index, const zip_stat_t& stat) {
   check(member.size() > suffix.size() && member.compare(member.size() - suffix.size(), suffix.size(), suffix) == 0,
         "it is not a .npy file");
   check((stat.valid & ZIP_STAT_SIZE) != 0, "the archive does not record its size");
+  check_compression(stat);
   File file(zip_fopen_index(archive, index, 0));
   check(file != nullptr, "cannot open it (", zip_strerror(archive), ")");
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <xgrad/core/error.hpp>
+#include <xgrad/core/load_limit.hpp>
 #include <xgrad/data/datasets/idx_impl.hpp>
 
 namespace xgrad::data::datasets::idx {
@@ -23,8 +24,15 @@ std::string hex(std::uint32_t value) {
   return out.str();
 }
 
-// gzread passes a file that is not gzipped through unchanged, so one loop reads both kinds.
+// The longest IDX header: magic and three dimensions.
+constexpr std::uint64_t kLargestHeader = 16;
+
+// gzread passes a file that is not gzipped through unchanged, so one loop reads both kinds. A file
+// that is (or inflates to) more than a header and the largest tensor allowed is refused as it grows,
+// so a small .gz cannot make it allocate without bound. Every count a header claims is then checked
+// against the bytes read (check_payload), which bounds it by the limit too.
 std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset) {
+  const std::uint64_t most = static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader;
   std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
   if (!file) throw Error(concat(dataset, ": cannot open ", path));
   // zlib's default 8 KiB input buffer makes inflating the 26 MB of MNIST's training images slower.
@@ -43,6 +51,10 @@ std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset)
     }
     bytes.resize(used + static_cast<std::size_t>(got));
     if (got == 0) break;
+    if (bytes.size() > most) {
+      throw Error(concat(dataset, ": ", path, " holds more than ", most, " bytes, more than a header and the limit of ",
+                         max_loaded_elements(), " elements (xgrad::set_max_loaded_elements)"));
+    }
   }
   return bytes;
 }

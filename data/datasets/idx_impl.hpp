@@ -18,8 +18,9 @@ struct File {
   std::vector<std::uint8_t> bytes;  // decompressed content
 };
 
-// Reads root/name, or root/name.gz when only that one exists. `dataset` starts every Error; a missing
-// file's Error names both paths tried and `install_hint`.
+// Reads root/name, or root/name.gz when only that one exists, refusing a file of more than a header
+// and max_loaded_elements() bytes. `dataset` starts every Error; a missing file's Error names both
+// paths tried and `install_hint`.
 File read(const std::string& root, const std::string& name, const char* dataset, const char* install_hint);
 
 // The big-endian uint32 at `offset`; `what` names the field in the Error of a file too short for it.
@@ -28,7 +29,8 @@ std::uint32_t read_u32(const File& file, std::size_t offset, const char* what, c
 // Checks that the magic number says unsigned bytes in `dims` dimensions.
 void check_magic(const File& file, std::size_t dims, const char* dataset);
 
-// Checks that `count` elements of one byte start at `offset` and end inside the file.
+// Checks that `count` elements of one byte start at `offset` and end inside the file (which read()
+// keeps within max_loaded_elements(), core/load_limit.hpp).
 void check_payload(const File& file, std::size_t offset, std::uint64_t count, const char* what, const char* dataset);
 
 }  // namespace xgrad::data::datasets::idx

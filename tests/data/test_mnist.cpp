@@ -8,6 +8,7 @@
 
 #include "compare.hpp"
 #include "idx_files.hpp"
+#include "scoped_load_limit.hpp"
 
 namespace {
 
@@ -111,6 +112,22 @@ TEST(Mnist, TruncatedHeaderAndPayload) {
     write_set(dir.path(), "train", {}, labels, gzipped);
     EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
                                         {"train-images-idx3-ubyte", "magic number at byte offset 0", "has 0"}));
+  }
+}
+
+TEST(Mnist, MoreElementsThanTheLoadLimitAreRefused) {
+  for (bool gzipped : {false, true}) {
+    TempDir dir;
+    write_set(dir.path(), "train", idx_images(2), idx_labels({1, 2}), gzipped);
+    {
+      // Two images are 1584 bytes with their header: more than a header (16 bytes) and 100 elements,
+      // refused as the file is read, before its header is believed.
+      const xgrad::testing::ScopedLoadLimit limit(100);
+      EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
+                                          {"train-images-idx3-ubyte", "holds more than 116 bytes",
+                                           "the limit of 100 elements"}));
+    }
+    EXPECT_EQ(MNIST(dir.path()).size().value(), 2u);
   }
 }
 

@@ -12,6 +12,11 @@
 
 #include "fuzz.hpp"
 
+namespace xgrad::fuzz {
+// GoogleTest's name for a target in its messages.
+inline void PrintTo(const Target& target, std::ostream* out) { *out << target.name; }
+}  // namespace xgrad::fuzz
+
 namespace {
 
 namespace fs = std::filesystem;

@@ -69,6 +69,23 @@ def with_header(header, data=b""):
     return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
 
 
+def claiming_size(name, claimed):
+    """A deflated copy of numpy_savez.npz whose weight.npy is recorded (in its local header and in the
+    central directory) as `claimed` bytes long: more than its few compressed bytes can inflate to."""
+    members = [(key + ".npy", npy_bytes(value)) for key, value in arrays().items()]
+    write_zip(name, members, zipfile.ZIP_DEFLATED)
+    path = os.path.join(HERE, name)
+    data = bytearray(open(path, "rb").read())
+    member = b"weight.npy"
+    local = data.index(b"PK\x03\x04" + data[4:8])  # the first member is weight.npy
+    assert data[local + 30:local + 30 + len(member)] == member
+    data[local + 22:local + 26] = claimed.to_bytes(4, "little")
+    central = data.index(b"PK\x01\x02")
+    assert data[central + 46:central + 46 + len(member)] == member
+    data[central + 24:central + 28] = claimed.to_bytes(4, "little")
+    open(path, "wb").write(bytes(data))
+
+
 def main():
     os.makedirs(HERE, exist_ok=True)
     numpy_written("numpy_savez.npz", np.savez)
@@ -91,6 +108,9 @@ def main():
     broken("overflowing_shape.npz",
            with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 8), }"))
     broken("not_npy.npz", good, member_name="weight.txt")
+    claiming_size("inflates_past_its_size.npz", 4_000_000_000)
+    write_zip("bzip2_member.npz", [(key + ".npy", npy_bytes(value)) for key, value in arrays().items()],
+              zipfile.ZIP_BZIP2)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 
 #include "compare.hpp"
 #include "golden.hpp"
+#include "scoped_load_limit.hpp"
 
 namespace xgrad {
 namespace {
@@ -325,6 +326,8 @@ TEST(CheckpointNumpy, BrokenEntriesAreErrorsAndChangeNothing) {
       {"huge_shape.npz", {"[1099511627776, 1048576]", "4611686018427387904 bytes", "only 24 bytes"}},
       {"overflowing_shape.npz", {"[4611686018427387904, 8]", "too large"}},
       {"short_header.npz", {"header needs 10 bytes", "has 9"}},
+      {"inflates_past_its_size.npz", {"records 4000000000 bytes", "compressed bytes can hold"}},
+      {"bzip2_member.npz", {"compressed with method 12", "stored and deflated"}},
   };
   for (const auto& [file, fragments] : cases) {
     NumpyArrays m;
@@ -337,6 +340,22 @@ TEST(CheckpointNumpy, BrokenEntriesAreErrorsAndChangeNothing) {
   NumpyArrays m;
   EXPECT_TRUE(throws_error_containing([&] { xgrad::load(m, testing::golden_path("npz/not_npy.npz")); },
                                       {"entry \"weight.txt\"", "not a .npy file"}));
+}
+
+TEST(CheckpointNumpy, AnEntryAboveTheElementLimitIsRefusedBeforeItIsRead) {
+  NumpyArrays m;
+  const std::string path = testing::golden_path("npz/numpy_savez.npz");
+  {
+    const testing::ScopedLoadLimit limit(5);
+    EXPECT_TRUE(throws_error_containing([&] { xgrad::load(m, path); },
+                                        {"entry \"weight.npy\"", "[3, 2], 6 elements", "the limit of 5",
+                                         "xgrad::set_max_loaded_elements"}));
+    EXPECT_EQ(m->weight.to_vector<float>(), std::vector<float>(6, 0.0f));
+  }
+  xgrad::load(m, path);
+  expect_numpys_values(m);
+  EXPECT_TRUE(throws_error_containing([] { xgrad::set_max_loaded_elements(0); },
+                                      {"set_max_loaded_elements", "at least 1", "got 0"}));
 }
 
 std::string read_all(const std::string& path) {
