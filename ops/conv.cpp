@@ -14,6 +14,7 @@
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/kernels/cpu_clones.hpp>
 #include <xgrad/kernels/gemm.hpp>
+#include <xgrad/kernels/im2col.hpp>
 #include <xgrad/ops/reduce.hpp>
 #include <xgrad/ops/shape.hpp>
 #include <xgrad/kernels/winograd.hpp>
@@ -22,39 +23,13 @@ namespace xgrad {
 
 namespace {
 
+using im2col::ConvGeometry;
+using im2col::ConvParams;
+using im2col::Unfold;
+
 // ---- geometry ------------------------------------------------------------------------------------
 
-// stride, padding, dilation per spatial dim (h, w) and the number of groups.
-struct ConvParams {
-  std::int64_t stride[2], padding[2], dilation[2], groups;
-};
-
-// Every size of one convolution of a batched (4-D) input.
-struct ConvGeometry {
-  std::int64_t batch, in_channels, height, width;
-  std::int64_t out_channels, kernel_h, kernel_w;
-  std::int64_t out_h, out_w;
-  ConvParams p;
-
-  std::int64_t groups() const { return p.groups; }
-  std::int64_t group_in() const { return in_channels / p.groups; }
-  std::int64_t group_out() const { return out_channels / p.groups; }
-  // Rows of one group's columns: (channel, kernel row, kernel column) of its input channels.
-  std::int64_t group_rows() const { return group_in() * kernel_h * kernel_w; }
-  std::int64_t rows() const { return in_channels * kernel_h * kernel_w; }
-  // Columns: one per output position of an image.
-  std::int64_t positions() const { return out_h * out_w; }
-  std::int64_t image_size() const { return in_channels * height * width; }
-  std::int64_t plane() const { return height * width; }
-  // A 1x1 kernel that reads every input position once, in order: the columns are the image itself.
-  bool columns_are_input() const {
-    return kernel_h == 1 && kernel_w == 1 && p.stride[0] == 1 && p.stride[1] == 1 && p.padding[0] == 0 &&
-           p.padding[1] == 0;
-  }
-  Shape input_shape() const { return {batch, in_channels, height, width}; }
-  Shape weight_shape() const { return {out_channels, group_in(), kernel_h, kernel_w}; }
-  Shape output_shape() const { return {batch, out_channels, out_h, out_w}; }
-};
+// ConvParams and ConvGeometry, the sizes of one convolution, are kernels/im2col.hpp's.
 
 // A size argument of one or two numbers, as a pair (h, w).
 void expand_pair(const char* name, IntArrayRef values, std::int64_t out[2]) {
@@ -118,254 +93,6 @@ ConvGeometry make_geometry(const Shape& x, const Shape& w, const ConvParams& p, 
   return g;
 }
 
-// ---- im2col and col2im ---------------------------------------------------------------------------
-
-// The output positions o in [0, count) whose input position o * stride + offset lies in [0, size):
-// [first, last).
-struct ValidRange {
-  std::int64_t first, last;
-};
-ValidRange valid_range(std::int64_t offset, std::int64_t stride, std::int64_t size, std::int64_t count) {
-  // first: smallest o with o * stride + offset >= 0; last: smallest o with o * stride + offset >= size.
-  auto ceil_div = [](std::int64_t a, std::int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; };
-  const std::int64_t first = std::min(ceil_div(-offset, stride), count);
-  const std::int64_t last = std::max(first, std::min(ceil_div(size - offset, stride), count));
-  return {first, last};
-}
-
-// Copies in[o * stride] to out[o] for o in [first, last) and zeroes the rest of out[0, count).
-// Inline loops rather than memcpy/memset: the rows are short (8 to 24 elements in a LeNet), where a
-// call costs more than the copy (memmove calls took a third of a convolution's time); __restrict
-// spares the compiler its overlap checks.
-template <class T>
-inline void copy_row(T* __restrict out, const T* __restrict in, std::int64_t first, std::int64_t last,
-                     std::int64_t count, std::int64_t stride) {
-  for (std::int64_t o = 0; o < first; ++o) out[o] = T(0);
-  if (stride == 1) {
-    // Blocks of a constant width, which the compiler turns into vector moves; a plain loop of
-    // run-time length it would turn back into a memmove call.
-    constexpr std::int64_t kBlock = 8;
-    std::int64_t o = first;
-    for (; o + kBlock <= last; o += kBlock)
-      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] = in[o + k];
-    for (std::int64_t k = 0; k < kBlock; ++k)
-      if (o + k < last) out[o + k] = in[o + k];
-  } else {
-    for (std::int64_t o = first; o < last; ++o) out[o] = in[o * stride];
-  }
-  for (std::int64_t o = last; o < count; ++o) out[o] = T(0);
-}
-
-// The common case of a row of columns, nothing in the padding and stride 1 along the width:
-// `rows` rows of `width` elements from rows `in_step` apart.
-template <class T, class Width = std::int64_t>
-inline __attribute__((always_inline)) void copy_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
-                                                     Width width, std::int64_t in_step) {
-  constexpr std::int64_t kBlock = 8;
-  for (std::int64_t r = 0; r < rows; ++r, out += width, in += in_step) {
-    std::int64_t o = 0;
-    for (; o + kBlock <= width; o += kBlock)
-      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] = in[o + k];
-    for (; o < width; ++o) out[o] = in[o];
-  }
-}
-
-// copy_rows' adjoint: out (rows `out_step` apart) += in (rows of `width`).
-template <class T, class Width = std::int64_t>
-inline __attribute__((always_inline)) void add_rows(T* __restrict out, const T* __restrict in, std::int64_t rows,
-                                                    Width width, std::int64_t out_step) {
-  constexpr std::int64_t kBlock = 8;
-  for (std::int64_t r = 0; r < rows; ++r, in += width, out += out_step) {
-    std::int64_t o = 0;
-    for (; o + kBlock <= width; o += kBlock)
-      for (std::int64_t k = 0; k < kBlock; ++k) out[o + k] += in[o + k];
-    for (; o < width; ++o) out[o] += in[o];
-  }
-}
-
-// The out-of-line copies below are compiled for AVX2 (32-byte moves) and for the baseline (16-byte
-// SSE2 moves), the loader picking one (kernels/cpu_clones.hpp): the copies were an eighth of a LeNet
-// convolution's time on SSE2.
-
-// Without padding and with stride 1 along the width, every (channel, kernel row, kernel column) row
-// of an image's columns is a plain block copy of the image: out_h rows of out_w elements, starting
-// where that kernel element first reads, rows sh * W apart. unfold_unpadded and fold_unpadded_add
-// run the whole image's blocks (C kH kW of them) in one call, out of line, so that the compiler
-// keeps their few variables in registers; a call per block, with the general loop's bookkeeping
-// around it, cost as much as the copying for a LeNet's second convolution.
-struct UnpaddedBlocks {
-  std::int64_t channels, plane, kernel_h, kernel_w;
-  std::int64_t h_step, w_step;  // input offset between kernel rows, kernel columns (dilation)
-  std::int64_t out_h, out_w, row_step;
-};
-
-// Calls body(width) with the row width as a number or, for rows of exactly one vector (a LeNet's
-// second convolution), as a compile-time constant, so that those rows copy without any loop along
-// the row.
-template <class Body>
-inline __attribute__((always_inline)) void with_row_width(std::int64_t width, const Body& body) {
-  if (width == 8) return body(std::integral_constant<std::int64_t, 8>());
-  body(width);
-}
-
-template <class T, class Width>
-inline __attribute__((always_inline)) void unfold_blocks(const UnpaddedBlocks& b, Width width, const T* image,
-                                                         T* col) {
-  for (std::int64_t c = 0; c < b.channels; ++c)
-    for (std::int64_t i = 0; i < b.kernel_h; ++i)
-      for (std::int64_t j = 0; j < b.kernel_w; ++j, col += b.out_h * b.out_w)
-        copy_rows(col, image + c * b.plane + i * b.h_step + j * b.w_step, b.out_h, width, b.row_step);
-}
-
-// The adjoint: every block added back onto the image, kernel column by kernel column. The blocks of
-// one kernel column land at one alignment, so where two overlap a load finds the store before it
-// whole; blocks of neighbouring columns overlap shifted by one element, and taken one after the
-// other (kernel row by kernel row) each load waited on a store it only partly overlapped. For rows
-// of 8 the column order folded a LeNet's second convolution 25% faster (with a run-time width the
-// loop overhead hides the difference).
-template <class T, class Width>
-inline __attribute__((always_inline)) void fold_blocks_add(const UnpaddedBlocks& b, Width width, const T* col,
-                                                           T* image) {
-  const std::int64_t block = b.out_h * b.out_w;
-  for (std::int64_t c = 0; c < b.channels; ++c, col += b.kernel_h * b.kernel_w * block)
-    for (std::int64_t j = 0; j < b.kernel_w; ++j)
-      for (std::int64_t i = 0; i < b.kernel_h; ++i)
-        add_rows(image + c * b.plane + i * b.h_step + j * b.w_step, col + (i * b.kernel_w + j) * block, b.out_h,
-                 width, b.row_step);
-}
-
-XGRAD_CLONES_V3 __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const float* image,
-                                                                 float* col) {
-  with_row_width(b.out_w, [&](auto width) { unfold_blocks(b, width, image, col); });
-}
-XGRAD_CLONES_V3 __attribute__((noinline)) void unfold_unpadded(const UnpaddedBlocks& b, const double* image,
-                                                                 double* col) {
-  with_row_width(b.out_w, [&](auto width) { unfold_blocks(b, width, image, col); });
-}
-XGRAD_CLONES_V3 __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const float* col,
-                                                                   float* image) {
-  with_row_width(b.out_w, [&](auto width) { fold_blocks_add(b, width, col, image); });
-}
-XGRAD_CLONES_V3 __attribute__((noinline)) void fold_unpadded_add(const UnpaddedBlocks& b, const double* col,
-                                                                   double* image) {
-  with_row_width(b.out_w, [&](auto width) { fold_blocks_add(b, width, col, image); });
-}
-
-// One block of a padded convolution's columns (the kernel elements that read only inside the
-// image), out of line for the same reason: inlined into im2col's loops, copy_rows' variables went
-// to the stack.
-XGRAD_CLONES_V3 __attribute__((noinline)) void copy_block(float* out, const float* in, std::int64_t rows,
-                                                            std::int64_t width, std::int64_t in_step) {
-  copy_rows(out, in, rows, width, in_step);
-}
-XGRAD_CLONES_V3 __attribute__((noinline)) void copy_block(double* out, const double* in, std::int64_t rows,
-                                                            std::int64_t width, std::int64_t in_step) {
-  copy_rows(out, in, rows, width, in_step);
-}
-XGRAD_CLONES_V3 __attribute__((noinline)) void add_block(float* out, const float* in, std::int64_t rows,
-                                                           std::int64_t width, std::int64_t out_step) {
-  add_rows(out, in, rows, width, out_step);
-}
-XGRAD_CLONES_V3 __attribute__((noinline)) void add_block(double* out, const double* in, std::int64_t rows,
-                                                           std::int64_t width, std::int64_t out_step) {
-  add_rows(out, in, rows, width, out_step);
-}
-
-// Where each kernel row i and kernel column j reads: the input offset of output position 0 and the
-// output positions whose input lies inside the image. They do not depend on the channel or the
-// image, so they are computed once per op rather than (with two divisions each) per row.
-struct Unfold {
-  explicit Unfold(const ConvGeometry& g)
-      : g(g),
-        unpadded(g.p.padding[0] == 0 && g.p.padding[1] == 0 && g.p.stride[1] == 1),
-        blocks{g.in_channels, g.plane(),           g.kernel_h, g.kernel_w,
-               g.p.dilation[0] * g.width, g.p.dilation[1], g.out_h,    g.out_w,
-               g.p.stride[0] * g.width} {
-    for (std::int64_t i = 0; i < g.kernel_h; ++i) {
-      h_offset.push_back(i * g.p.dilation[0] - g.p.padding[0]);
-      rows.push_back(valid_range(h_offset.back(), g.p.stride[0], g.height, g.out_h));
-    }
-    for (std::int64_t j = 0; j < g.kernel_w; ++j) {
-      w_offset.push_back(j * g.p.dilation[1] - g.p.padding[1]);
-      cols.push_back(valid_range(w_offset.back(), g.p.stride[1], g.width, g.out_w));
-    }
-  }
-  const ConvGeometry& g;
-  // Every kernel element reads only inside the image, each row of columns a block (UnpaddedBlocks).
-  bool unpadded;
-  UnpaddedBlocks blocks;
-  std::vector<std::int64_t> h_offset, w_offset;
-  std::vector<ValidRange> rows, cols;
-};
-
-// Unfolds one image (C, H, W) into its columns (C kH kW rows of OH OW): row (c, i, j) holds, for
-// each output position, the input value kernel element (i, j) of channel c meets there (0 in the
-// padding). Every element of `col` is written.
-template <class T>
-void im2col(const Unfold& u, const T* image, T* col) {
-  if (u.unpadded) return unfold_unpadded(u.blocks, image, col);
-  const ConvGeometry& g = u.g;
-  const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
-  const std::int64_t oh_count = g.out_h, ow_count = g.out_w;
-  for (std::int64_t c = 0; c < g.in_channels; ++c) {
-    const T* plane = image + c * g.plane();
-    for (std::int64_t i = 0; i < g.kernel_h; ++i) {
-      const ValidRange rows = u.rows[static_cast<std::size_t>(i)];
-      const std::int64_t h_offset = u.h_offset[static_cast<std::size_t>(i)];
-      for (std::int64_t j = 0; j < g.kernel_w; ++j, col += g.positions()) {
-        const ValidRange cols = u.cols[static_cast<std::size_t>(j)];
-        const std::int64_t w_offset = u.w_offset[static_cast<std::size_t>(j)];
-        if (sw == 1 && cols.first == 0 && cols.last == ow_count && rows.first == 0 && rows.last == oh_count) {
-          copy_block(col, plane + h_offset * g.width + w_offset, oh_count, ow_count, sh * g.width);
-          continue;
-        }
-        for (std::int64_t oh = 0; oh < rows.first; ++oh) copy_row<T>(col + oh * ow_count, nullptr, 0, 0, ow_count, 1);
-        for (std::int64_t oh = rows.first; oh < rows.last; ++oh)
-          copy_row(col + oh * ow_count, plane + (oh * sh + h_offset) * g.width + w_offset, cols.first, cols.last,
-                   ow_count, sw);
-        for (std::int64_t oh = rows.last; oh < oh_count; ++oh) copy_row<T>(col + oh * ow_count, nullptr, 0, 0, ow_count, 1);
-      }
-    }
-  }
-}
-
-// out[o * stride] += in[o] for o in [first, last).
-template <class T>
-inline void add_row(T* __restrict out, const T* __restrict in, std::int64_t first, std::int64_t last,
-                    std::int64_t stride) {
-  if (stride == 1) {
-    for (std::int64_t o = first; o < last; ++o) out[o] += in[o];
-  } else {
-    for (std::int64_t o = first; o < last; ++o) out[o * stride] += in[o];
-  }
-}
-
-// The adjoint of im2col: adds each column element onto the input position it was read from
-// (padding positions are dropped). `image` must be initialised (usually zeros).
-template <class T>
-void col2im_add(const Unfold& u, const T* col, T* image) {
-  if (u.unpadded) return fold_unpadded_add(u.blocks, col, image);
-  const ConvGeometry& g = u.g;
-  const std::int64_t sh = g.p.stride[0], sw = g.p.stride[1];
-  for (std::int64_t c = 0; c < g.in_channels; ++c) {
-    T* plane = image + c * g.plane();
-    for (std::int64_t i = 0; i < g.kernel_h; ++i) {
-      const ValidRange rows = u.rows[static_cast<std::size_t>(i)];
-      const std::int64_t h_offset = u.h_offset[static_cast<std::size_t>(i)];
-      for (std::int64_t j = 0; j < g.kernel_w; ++j, col += g.positions()) {
-        const ValidRange cols = u.cols[static_cast<std::size_t>(j)];
-        const std::int64_t w_offset = u.w_offset[static_cast<std::size_t>(j)];
-        if (sw == 1 && cols.first == 0 && cols.last == g.out_w && rows.first == 0 && rows.last == g.out_h) {
-          add_block(plane + h_offset * g.width + w_offset, col, g.out_h, g.out_w, sh * g.width);
-          continue;
-        }
-        for (std::int64_t oh = rows.first; oh < rows.last; ++oh)
-          add_row(plane + (oh * sh + h_offset) * g.width + w_offset, col + oh * g.out_w, cols.first, cols.last, sw);
-      }
-    }
-  }
-}
-
 // Scratch for one image's columns, from the buffer cache (each step reuses the last one's).
 template <class T>
 Array<T> column_buffer(const ConvGeometry& g, bool needed = true) {
@@ -379,7 +106,7 @@ const T* columns_of(const Unfold& u, const T* x, std::int64_t n, Array<T>& scrat
   const ConvGeometry& g = u.g;
   const T* image = x + n * g.image_size();
   if (g.columns_are_input()) return image;
-  im2col(u, image, scratch.data());
+  im2col::unfold(u, image, scratch.data());
   return scratch.data();
 }
 
@@ -521,7 +248,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, 
     for (std::int64_t n = first; n < last; ++n) {
       const T* col = nullptr;
       if (kept != nullptr) {
-        im2col(unfold, x + n * g.image_size(), kept + n * g.rows() * L);
+        im2col::unfold(unfold, x + n * g.image_size(), kept + n * g.rows() * L);
         col = kept + n * g.rows() * L;
       } else {
         col = columns_of(unfold, x, n, scratch);
@@ -550,7 +277,7 @@ void input_grad_of_image(const Unfold& unfold, const T* grad, const T* w, T* ima
     gemm(true, false, Kg, L, Og, T(1), w + grp * Og * Kg, Kg, grad + grp * Og * L, L, T(0), dcol + grp * Kg * L, L);
   if (!direct) {
     std::fill(image, image + g.image_size(), T(0));
-    col2im_add(unfold, dcol, image);
+    im2col::fold_add(unfold, dcol, image);
   }
 }
 
