@@ -334,6 +334,10 @@ void loss(Machine& m, const Instruction& in) {
       NoGradGuard no_grad;
       m.sides((x - y).abs(), parameter);  // at beta = 0 the L1 loss's kink; else where the pieces meet
       m.sides(x - y, 0.0);
+      // At beta = 0 and d = 0 exactly, PyTorch's gradient is -g for the input and the target alike, a
+      // convention rather than a derivative: when both depend on the leaves (smooth_l1(x, x), or
+      // after minimum(x, y) picked x) the sum of the two is not what finite differences see.
+      if (parameter == 0.0) m.keep_away(x - y, 0.0, 1e-12, false);
     }
       return m.push(smooth_l1_loss(x, y, reduction, parameter));
     case 5: {
@@ -348,8 +352,13 @@ void loss(Machine& m, const Instruction& in) {
       m.sides(x - y, 0.0);
     }
       return m.push(l1_loss(x, y, reduction));
-    default:
+    default: {
       m.note("kl_div", args, ", log_target=true)");
+      // Its gradients -e^y g (input) and e^y g (target) cancel when input and target are one value,
+      // and at e^y ~ 1e24 they absorb every other gradient that value receives on the way.
+      NoGradGuard no_grad;
+      m.keep_away(-y, -9.0, 0.0, true);
+    }
       return m.push(kl_div(x, y, reduction, true));
   }
 }
@@ -605,7 +614,7 @@ void Machine::push(const Tensor& value) {
   if (value.dtype() == kFloat64) {
     NoGradGuard no_grad;
     for (const double v : value.to_vector<double>())
-      if (!std::isfinite(v) || std::abs(v) > 1e6) watch.unreliable = true;
+      if (!std::isfinite(v) || std::abs(v) > 1e4) watch.unreliable = true;
   }
   stack.push_back(value);
 }
