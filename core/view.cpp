@@ -128,6 +128,8 @@ strided::Layout relative_to(const strided::Layout& view, const strided::Layout& 
 }
 
 void check_inside_storage(const TensorImpl& impl, const char* op) {
+  // An empty view reads and writes nothing, wherever its offset points (x[1:] of an empty x).
+  if (impl.strided->layout.numel() == 0) return;
   const auto [low, high] = impl.strided->layout.extent();
   if (low < 0 || high > impl.storage->numel())
     throw Error(concat(op, ": the view (sizes ", shape_str(impl.strided->layout.sizes), ", strides ",

@@ -419,6 +419,21 @@ TEST(Views, AViewsHistoryEndsWhenItsBaseIsOverwrittenWithAConstant) {
   EXPECT_TRUE(view.equal(full({2, 2}, 0.5, kFloat64)));
 }
 
+TEST(Views, AnEmptyViewWithAnOffsetIsReadAndWrittenInPlace) {
+  // x[1:] of an empty [4, 2, 0] tensor sits at offset 2 of a storage of no elements (found by
+  // fuzz/engine_program, which met an Error here and, under UBSan, an offset added to null).
+  const Tensor x = zeros({4, 2, 0}, kFloat64).requires_grad_();
+  const Tensor y = x * 2.0;
+  const Tensor rest = y.slice(0, 1);
+  EXPECT_EQ(rest.storage_offset(), 2);  // as PyTorch: strides (2, 1, 1)
+  EXPECT_TRUE(rest.to_vector<double>().empty());
+  rest.clamp_(-1.0);
+  rest.add_(1.0);
+  EXPECT_EQ(rest.shape(), (Shape{3, 2, 0}));
+  (y.sum() + x.sum()).backward();
+  EXPECT_EQ(x.grad().shape(), (Shape{4, 2, 0}));
+}
+
 TEST(Views, NonContiguousTensorsPrintSaveAndGradcheck) {
   const Tensor x = arange(6, kFloat64).view({2, 3}).t();
   EXPECT_EQ(printed(x), printed(x.contiguous()));
