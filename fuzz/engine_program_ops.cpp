@@ -92,7 +92,7 @@ void binary(Machine& m, const Instruction& in) {
 void with_scalar(Machine& m, const Instruction& in) {
   const Tensor& x = m.operand(in.a);
   const double s = scalar_of(in.c);
-  static const char* forms[] = {"%x + s", "%x * s", "s - %x", "s / %x", "%x - s", "%x / s"};
+  static const char* forms[] = {"x + s", "x * s", "s - x", "s / x", "x - s", "x / s"};
   const unsigned kind = in.b % 6;
   m.note(forms[kind], " with x=", name(m, in.a), ", s=", s);
   switch (kind) {
