@@ -228,7 +228,8 @@ const void* Tensor::data_ptr(Dtype expected) const {
 }
 
 void* Tensor::first_element() const {
-  const std::int64_t offset = impl_->strided ? impl_->strided->layout.offset : 0;
+  // An empty view may have an offset past its storage, which may be no buffer at all.
+  const std::int64_t offset = impl_->strided && numel() > 0 ? impl_->strided->layout.offset : 0;
   Storage& storage = *impl_->storage;
   return visit_any_dtype(dtype(), [&](auto tag) -> void* { return storage.elements<decltype(tag)>() + offset; });
 }

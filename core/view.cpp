@@ -128,6 +128,8 @@ strided::Layout relative_to(const strided::Layout& view, const strided::Layout& 
 }
 
 void check_inside_storage(const TensorImpl& impl, const char* op) {
+  // An empty view reads and writes nothing, wherever its offset points (x[1:] of an empty x).
+  if (impl.strided->layout.numel() == 0) return;
   const auto [low, high] = impl.strided->layout.extent();
   if (low < 0 || high > impl.storage->numel())
     throw Error(concat(op, ": the view (sizes ", shape_str(impl.strided->layout.sizes), ", strides ",
@@ -195,9 +197,18 @@ void refresh_view_history(TensorImpl& view) {
   if (strided.grad_fn_version == version) return;
   strided.grad_fn_version = version;
   const Tensor base(strided.base);
-  // A view of a tensor outside any graph keeps what it has; so does a view made without history
-  // (under NoGradGuard) of a leaf.
-  if (!base.impl()->grad_fn && !(base.impl()->requires_grad && view.grad_fn)) return;
+  if (!base.impl()->grad_fn && !base.impl()->requires_grad) {
+    // The base is outside any graph. If the view had a history, an in-place op that wrote values no
+    // gradient flows through (fill_, zero_, copy_ of a constant) has just ended the base's, and the
+    // view's old one describes values that are gone: it ends too.
+    if (view.grad_fn) {
+      defer_destruction(std::move(view.grad_fn));
+      view.requires_grad = false;
+    }
+    return;
+  }
+  // A view made without history (under NoGradGuard) of a leaf keeps having none.
+  if (!base.impl()->grad_fn && !view.grad_fn) return;
   auto node = std::make_shared<StridedViewBackward>(kAsStridedView, base.shape(),
                                                     layout_in_base(view, kAsStridedView.name));
   node->set_next_edges({{gradient_edge(base), 0}});

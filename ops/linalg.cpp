@@ -73,8 +73,9 @@ struct BatchMap {
     if (!matrix_of.empty()) return matrix_of[product] * matrix_size;
     return batched ? product * matrix_size : 0;
   }
-  // True when some matrix feeds several products, so its gradient is a sum over them.
-  bool shared(std::size_t products) const { return matrices < products; }
+  // True when some matrix feeds several products, so its gradient is a sum over them, or none (the
+  // other operand's batch is empty: [1, m, k] by [0, k, n]), so its gradient is zero.
+  bool shared(std::size_t products) const { return matrices != products; }
 };
 
 // How a matmul maps onto gemm calls: `batch` products of (m x k) by (k x n). A 1-D operand is a

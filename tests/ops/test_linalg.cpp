@@ -143,6 +143,26 @@ TEST(Matmul, EmptyInnerDimensionGivesZeros) {
   EXPECT_EQ(matmul(zeros({0, 3}), zeros({3, 4})).shape(), (Shape{0, 4}));
 }
 
+TEST(Matmul, AnOperandBroadcastAgainstAnEmptyBatchGetsAZeroGradient) {
+  // Its matrices feed no product, so nothing is accumulated into their gradient: it must start at
+  // zero rather than uninitialised (found by fuzz/engine_program).
+  const Tensor a = ones({3, 4}, kFloat64).requires_grad_();
+  const Tensor batched_a = ones({1, 3, 4}, kFloat64).requires_grad_();
+  const Tensor b = ones({0, 4, 2}, kFloat64).requires_grad_();
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    const Tensor garbage = full({64, 64}, 7.0, kFloat64);  // freed memory that an unwritten gradient would show
+    a.zero_grad();
+    batched_a.zero_grad();
+    ((matmul(a, b).sum() + matmul(batched_a, b).sum()) + a.sum() + batched_a.sum()).backward();
+    EXPECT_TRUE(a.grad().equal(ones({3, 4}, kFloat64)));
+    EXPECT_TRUE(batched_a.grad().equal(ones({1, 3, 4}, kFloat64)));
+    EXPECT_EQ(b.grad().shape(), (Shape{0, 4, 2}));
+  }
+  const auto result =
+      gradcheck([](const std::vector<Tensor>& in) { return matmul(in[0], in[1]).sum() + in[0].pow(2).sum(); }, {a, b});
+  EXPECT_TRUE(result.passed) << result.report;
+}
+
 TEST(Matmul, NoGraphUnderNoGradGuard) {
   const Tensor a = random_leaf({2, 2});
   NoGradGuard no_grad;

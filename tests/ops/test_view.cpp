@@ -398,6 +398,42 @@ TEST(Views, ImageGridThroughNarrowCopy) {
   EXPECT_EQ(grid.sum().item<float>(), 4.0f * (0 + 1 + 2 + 3 + 4 + 5));
 }
 
+TEST(Views, AViewsHistoryEndsWhenItsBaseIsOverwrittenWithAConstant) {
+  // fill_ on the base cuts the base from the graph (ops/inplace.cpp); the view, which had taken the
+  // history of its own in-place mul_, must not keep sending gradients to e and d through it.
+  const auto program = [](const std::vector<Tensor>& in) {
+    const Tensor base = in[0].clone();
+    const Tensor view = base.slice(0, 1);
+    view.mul_(in[1]);
+    base.fill_(0.5);
+    return (view * view).sum() + (in[0] * in[1][0]).sum();
+  };
+  const Tensor d = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, kFloat64).requires_grad_();
+  const Tensor e = tensor({0.5, -1.5}, kFloat64).requires_grad_();
+  EXPECT_TRUE(passes_gradcheck(program, {d, e}));
+  const Tensor base = d.clone();
+  const Tensor view = base.slice(0, 1);
+  view.mul_(e);
+  base.fill_(0.5);
+  EXPECT_FALSE(view.requires_grad());
+  EXPECT_TRUE(view.equal(full({2, 2}, 0.5, kFloat64)));
+}
+
+TEST(Views, AnEmptyViewWithAnOffsetIsReadAndWrittenInPlace) {
+  // x[1:] of an empty [4, 2, 0] tensor sits at offset 2 of a storage of no elements (found by
+  // fuzz/engine_program, which met an Error here and, under UBSan, an offset added to null).
+  const Tensor x = zeros({4, 2, 0}, kFloat64).requires_grad_();
+  const Tensor y = x * 2.0;
+  const Tensor rest = y.slice(0, 1);
+  EXPECT_EQ(rest.storage_offset(), 2);  // as PyTorch: strides (2, 1, 1)
+  EXPECT_TRUE(rest.to_vector<double>().empty());
+  rest.clamp_(-1.0);
+  rest.add_(1.0);
+  EXPECT_EQ(rest.shape(), (Shape{3, 2, 0}));
+  (y.sum() + x.sum()).backward();
+  EXPECT_EQ(x.grad().shape(), (Shape{4, 2, 0}));
+}
+
 TEST(Views, NonContiguousTensorsPrintSaveAndGradcheck) {
   const Tensor x = arange(6, kFloat64).view({2, 3}).t();
   EXPECT_EQ(printed(x), printed(x.contiguous()));
