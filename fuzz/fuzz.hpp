@@ -45,8 +45,8 @@ const std::vector<Target>& targets();
 const Target& target_named(const std::string& name);
 
 // A directory for a target to write its input into, for a reader that takes a path; removed with
-// everything in it when the object goes. Its name is unique in the process, so targets may run side
-// by side.
+// everything in it when the object goes. mkdtemp makes its name unique, so targets may run side by
+// side.
 class ScratchDirectory {
  public:
   ScratchDirectory();

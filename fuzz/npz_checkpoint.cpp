@@ -13,6 +13,9 @@ namespace xgrad::fuzz {
 
 namespace {
 
+// The input's file, in the target's scratch directory beside the object's own saves.
+constexpr const char* kCheckpoint = "checkpoint.npz";
+
 nn::Sequential make_model() {
   manual_seed(0);
   return nn::Sequential(nn::Linear(3, 2), nn::BatchNorm1d(2));
@@ -52,8 +55,8 @@ std::unique_ptr<optim::Optimizer> make_optimizer(int kind, nn::Sequential& model
 
 // What the object holds, as xgrad::save writes it: compared entry by entry before and after a load
 // that failed.
-std::vector<npz::Entry> saved_state(const std::function<void(const std::string&)>& save) {
-  const ScratchDirectory directory;
+std::vector<npz::Entry> saved_state(const std::function<void(const std::string&)>& save,
+                                    const ScratchDirectory& directory) {
   const std::string path = directory.path() + "/state.npz";
   save(path);
   return npz::read("fuzz", path);
@@ -69,15 +72,16 @@ void check_unchanged(const std::vector<npz::Entry>& before, const std::vector<np
   }
 }
 
-// Loads `path` into the object `kind` names, through save/load callbacks that see the same object.
+// Loads the checkpoint `directory` holds through `load`, comparing what `save` writes before and
+// after a load that fails; the three callbacks see one object.
 void load_checked(const std::function<void(const std::string&)>& save,
                   const std::function<void(const std::string&)>& load, const std::function<void()>& step,
-                  const std::string& path) {
-  const std::vector<npz::Entry> before = saved_state(save);
+                  const ScratchDirectory& directory) {
+  const std::vector<npz::Entry> before = saved_state(save, directory);
   try {
-    load(path);
+    load(directory.path() + "/" + kCheckpoint);
   } catch (const Error&) {
-    check_unchanged(before, saved_state(save));
+    check_unchanged(before, saved_state(save, directory));
     return;
   }
   try {
@@ -94,13 +98,13 @@ void npz_checkpoint(Bytes data, std::size_t size) {
   const int kind = input.byte() % 8;
   const std::vector<std::uint8_t> file = input.rest();
   const ScratchDirectory directory;
-  const std::string path = directory.write("checkpoint.npz", file.data(), file.size());
+  directory.write(kCheckpoint, file.data(), file.size());
 
   nn::Sequential model = make_model();
   train_step(model);
   if (kind == 0) {
     load_checked([&](const std::string& p) { save(model, p); }, [&](const std::string& p) { load(model, p); },
-                 [&] { model->forward(ones({4, 3}, kFloat32)); }, path);
+                 [&] { model->forward(ones({4, 3}, kFloat32)); }, directory);
     return;
   }
   std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(kind, model);
@@ -118,7 +122,7 @@ void npz_checkpoint(Bytes data, std::size_t size) {
                    step();
                    scheduler.step();
                  },
-                 path);
+                 directory);
   } else if (kind == 7) {
     optim::ReduceLROnPlateauScheduler scheduler(*optimizer);
     scheduler.step(1.0);
@@ -128,10 +132,10 @@ void npz_checkpoint(Bytes data, std::size_t size) {
                    step();
                    scheduler.step(0.5);
                  },
-                 path);
+                 directory);
   } else {
     load_checked([&](const std::string& p) { save(*optimizer, p); },
-                 [&](const std::string& p) { load(*optimizer, p); }, step, path);
+                 [&](const std::string& p) { load(*optimizer, p); }, step, directory);
   }
 }
 

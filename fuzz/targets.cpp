@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 namespace xgrad::fuzz {
 
@@ -25,11 +25,9 @@ const Target& target_named(const std::string& name) {
 }
 
 ScratchDirectory::ScratchDirectory() {
-  static std::atomic<unsigned long> counter{0};
-  const char* tmp = std::getenv("TMPDIR");
-  const std::filesystem::path base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  path_ = (base / ("xgrad-fuzz-" + std::to_string(getpid()) + "-" + std::to_string(counter++))).string();
-  std::filesystem::create_directories(path_);
+  std::string pattern = (std::filesystem::temp_directory_path() / "xgrad-fuzz-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("fuzz: cannot create a scratch directory");
+  path_ = pattern;
 }
 
 ScratchDirectory::~ScratchDirectory() {
