@@ -202,7 +202,7 @@ Array<T> allocate(const Shape& shape) {
   try {
     return Array<T>(to_xshape(shape));
   } catch (const std::bad_alloc&) {
-    throw Error(concat("cannot allocate ", shape_str(shape), " elements of ", sizeof(T), " bytes"));
+    throw Error(concat("cannot allocate an array of shape ", shape_str(shape), " (", sizeof(T), "-byte elements)"));
   }
 }
 
@@ -251,7 +251,7 @@ void check_size(const NpyHeader& header, zip_uint64_t member_size) {
         " elements, more than the limit of ", limit, " (xgrad::set_max_loaded_elements)");
 }
 
-// Deflate emits at least one bit per 258 bytes it restores, plus a little framing.
+// Deflate spends at least two bits on a match, which restores at most 258 bytes: 258 * 8 / 2.
 constexpr std::uint64_t kDeflateMaxRatio = 1032;
 
 // The size the archive records for a member is the one the reader trusts, so it must be one the
