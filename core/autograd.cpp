@@ -88,27 +88,15 @@ const std::string& IValue::toStringRef() const {
   throw Error(concat("IValue::toStringRef: the value is ", kind()));
 }
 
-void AutogradContext::save_for_backward(variable_list to_save) {
-  saved_.clear();
-  for (Tensor& tensor : to_save) {
-    const std::int64_t version = tensor.defined() ? tensor._version() : 0;
-    saved_.push_back({std::move(tensor), version});
-  }
-}
+void AutogradContext::save_for_backward(variable_list to_save) { to_save_ = std::move(to_save); }
 
 variable_list AutogradContext::get_saved_variables() const {
   if (released_)
     throw Error("get_saved_variables: the saved tensors were freed by an earlier backward; pass retain_graph=true to "
                 "the first backward to backward twice");
   variable_list result;
-  for (std::size_t i = 0; i < saved_.size(); ++i) {
-    const Saved& saved = saved_[i];
-    if (saved.tensor.defined() && saved.tensor._version() != saved.version)
-      throw Error(concat("get_saved_variables: saved tensor ", i, " (shape ", shape_str(saved.tensor.shape()),
-                         ") has been modified by an inplace operation: it is at version ", saved.tensor._version(),
-                         "; expected version ", saved.version, " instead"));
-    result.push_back(saved.tensor);
-  }
+  result.reserve(saved_.size());
+  for (const SavedTensor& saved : saved_) result.push_back(saved.unpack(*node_));
   return result;
 }
 
@@ -130,9 +118,12 @@ bool AutogradContext::Internal::is_non_differentiable(const AutogradContext& ctx
   return false;
 }
 
-void AutogradContext::Internal::detach_saved_output(AutogradContext& ctx, const Tensor& output) {
-  for (Saved& saved : ctx.saved_)
-    if (saved.tensor.defined() && saved.tensor.impl() == output.impl()) saved.tensor = output.detach();
+void AutogradContext::Internal::save_variables(AutogradContext& ctx, Node& node, const Tensor& output) {
+  ctx.node_ = &node;
+  ctx.saved_.clear();
+  for (const Tensor& tensor : ctx.to_save_)
+    ctx.saved_.emplace_back(tensor, /*is_output=*/tensor.defined() && tensor.impl() == output.impl());
+  ctx.to_save_.clear();
 }
 
 void AutogradContext::Internal::release(AutogradContext& ctx) {

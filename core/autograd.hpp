@@ -81,7 +81,8 @@ class IValue {
 // What a custom Function's forward leaves for its backward, as torch::autograd::AutogradContext.
 class AutogradContext {
  public:
-  // Tensors the backward needs; their versions are checked when they are read back.
+  // Tensors the backward needs. They are kept as SavedTensors once forward has returned (an output
+  // among them is then known as such), and their versions are checked when they are read back.
   void save_for_backward(variable_list to_save);
   // The saved tensors. Throws Error if one was modified in place since it was saved, or if the
   // graph was already freed by a backward without retain_graph.
@@ -98,11 +99,9 @@ class AutogradContext {
 
  private:
   friend struct Internal;
-  struct Saved {
-    Tensor tensor;
-    std::int64_t version = 0;
-  };
-  std::vector<Saved> saved_;
+  variable_list to_save_;
+  std::vector<SavedTensor> saved_;
+  Node* node_ = nullptr;  // the node that owns this context, which unpacks the saved tensors
   std::vector<const TensorImpl*> non_differentiable_;
   std::vector<bool> needs_input_grad_;
   bool released_ = false;
@@ -113,8 +112,8 @@ struct AutogradContext::Internal {
     ctx.needs_input_grad_ = std::move(needs);
   }
   static bool is_non_differentiable(const AutogradContext& ctx, const Tensor& output);
-  // A saved output would own the node that owns it: keep its data only (no cycle).
-  static void detach_saved_output(AutogradContext& ctx, const Tensor& output);
+  // Turns what forward asked to save into SavedTensors of `node`, knowing which one is the output.
+  static void save_variables(AutogradContext& ctx, Node& node, const Tensor& output);
   static void release(AutogradContext& ctx);
 };
 
@@ -214,7 +213,7 @@ struct Function {
     // An output that is one of the arguments gets a handle of its own, so the argument keeps its history.
     for (const Tensor* input : inputs)
       if (input->defined() && input->impl() == output.impl()) output = output.detach();
-    AutogradContext::Internal::detach_saved_output(node->ctx, output);
+    AutogradContext::Internal::save_variables(node->ctx, *node, output);
     if (any && !AutogradContext::Internal::is_non_differentiable(node->ctx, output))
       detail::attach_custom_node(output, node, inputs);
     return output;

@@ -294,7 +294,6 @@ void Engine::run_ready_nodes(GraphTask& task, const Options& options, const std:
     std::vector<Tensor> input_grads;
     const bool skip = !options.accumulate_grad && dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
     if (grad.defined() && !skip) {
-      node->check_saved_versions();
       input_grads = node->backward(grad);
       if (autograd::AnomalyMode::is_enabled()) check_finite(*node, input_grads);
     }

@@ -67,7 +67,10 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     saved_grads.push_back(input.grad());
     input.impl()->grad = Tensor();
   }
-  if (out.requires_grad()) out.backward(upstream);
+  // The graph is kept, as PyTorch's gradcheck keeps it: fn's output may lead through a node that
+  // outlives the call (a node's own backward evaluated under grad mode reaches that node through
+  // its unpacked saved output), and freeing it would break the next evaluation.
+  if (out.requires_grad()) out.backward(upstream, /*retain_graph=*/true);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     analytic.push_back(inputs[i].grad());
     inputs[i].impl()->grad = saved_grads[i];

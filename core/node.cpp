@@ -46,8 +46,6 @@ TensorImpl::~TensorImpl() { defer_destruction(std::move(grad_fn)); }
 
 void Node::release() {
   release_saved();
-  for (std::size_t i = 0; i < saved_count_; ++i) saved_versions_[i].storage.reset();
-  saved_count_ = 0;
   released_ = true;
 }
 
@@ -91,28 +89,6 @@ std::shared_ptr<Node> gradient_edge(const Tensor& input) {
   return accumulator;
 }
 
-void Node::save_versions(std::initializer_list<const Tensor*> saved) {
-  for (const Tensor* tensor : saved) {
-    if (!tensor->defined()) continue;
-    if (saved_count_ == saved_versions_.size())
-      throw Error(concat(name(), ": saves more than ", saved_versions_.size(), " tensors; widen Node::saved_versions_"));
-    saved_versions_[saved_count_++] = {tensor->impl()->storage, tensor->impl()->storage->version};
-  }
-}
-
-void Node::check_saved_versions() const {
-  for (std::size_t i = 0; i < saved_count_; ++i) {
-    const SavedVersion& saved = saved_versions_[i];
-    if (saved.storage->version == saved.version) continue;
-    const Shape shape = std::visit([](const auto& a) { return to_shape(a.shape()); },
-                                   static_cast<const StorageVariant&>(*saved.storage));
-    throw Error(concat("backward: one of the variables needed for gradient computation has been modified by an "
-                       "inplace operation: [", dtype_name(static_cast<Dtype>(saved.storage->index())), " ",
-                       shape_str(shape), "], saved by ", name(), ", is at version ", saved.storage->version,
-                       "; expected version ", saved.version, " instead"));
-  }
-}
-
 namespace {
 
 // "LogSoftmaxBackward0" -> "log_softmax": node names are PyTorch's "<Op>Backward<n>", and the op
@@ -144,9 +120,7 @@ std::string describe_creation(const Node& node, const Inputs& inputs) {
 }
 
 template <class Inputs>
-void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inputs,
-                   std::initializer_list<const Tensor*> saved) {
-  node->save_versions(saved);
+void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inputs) {
   if (autograd::AnomalyMode::is_enabled()) node->set_creation_context(describe_creation(*node, inputs));
   std::vector<Edge> edges;
   edges.reserve(inputs.size());
@@ -162,14 +136,12 @@ void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inp
 
 }  // namespace
 
-void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
-            std::initializer_list<const Tensor*> saved) {
-  record_inputs(output, std::move(node), inputs, saved);
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs) {
+  record_inputs(output, std::move(node), inputs);
 }
 
-void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
-            std::initializer_list<const Tensor*> saved) {
-  record_inputs(output, std::move(node), inputs, saved);
+void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs) {
+  record_inputs(output, std::move(node), inputs);
 }
 
 

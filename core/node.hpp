@@ -3,8 +3,9 @@
 //
 // A tensor produced by a recorded op points to its Node (grad_fn). The Node points to the Nodes that
 // produced its inputs (next edges) and keeps whatever its derivative needs (saved tensors/arrays).
-// Ownership only points from outputs towards inputs, and a Node never saves the tensor that owns it,
-// so the graph has no shared_ptr cycle. Leaves that require grad are reached through an
+// Ownership only points from outputs towards inputs: a Node keeps what it needs as SavedTensors,
+// which never hold the node's own output with its history, nor a handle whose history can change
+// later (core/saved_tensor.hpp), so the graph has no shared_ptr cycle. Leaves that require grad are reached through an
 // AccumulateGrad node, which adds the incoming gradient into the leaf's grad().
 #include <array>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <xgrad/core/saved_tensor.hpp>
 #include <xgrad/core/tensor.hpp>
 
 namespace xgrad {
@@ -60,7 +62,8 @@ struct Edge {
   bool is_valid() const { return function != nullptr; }
 };
 
-class Node {
+// enable_shared_from_this: a saved output unpacked under create_graph gets its node back as grad_fn.
+class Node : public std::enable_shared_from_this<Node> {
  public:
   // Frees the edges without recursing into the nodes behind them (see defer_destruction).
   virtual ~Node();
@@ -96,12 +99,6 @@ class Node {
   // through a released node is an error.
   virtual void release();
   bool released() const { return released_; }
-  // Remembers the current version of each tensor whose values backward will read (inputs or the
-  // output it keeps), so that a later in-place change to them is caught instead of giving a wrong
-  // gradient. record() calls it with the op's saved tensors.
-  void save_versions(std::initializer_list<const Tensor*> saved);
-  // Throws Error, as PyTorch does, when a saved tensor was modified in place since it was saved.
-  void check_saved_versions() const;
 
   // The hooks of the tensor this node produced (Tensor::register_hook, retain_grad): they see the
   // node's incoming gradient before backward runs, in registration order, and may replace it. They
@@ -125,18 +122,11 @@ class Node {
   Dtype output_dtype = kFloat32;
 
  protected:
-  // Overridden by nodes that save tensors or arrays: drop them here.
+  // Overridden by nodes that save tensors or arrays: reset them here.
   virtual void release_saved() {}
 
  private:
   friend class Engine;
-  struct SavedVersion {
-    std::shared_ptr<const Storage> storage;
-    std::uint64_t version = 0;
-  };
-  // Ops save at most a few tensors: a fixed array keeps record() free of a heap allocation.
-  std::array<SavedVersion, 4> saved_versions_;
-  std::size_t saved_count_ = 0;
   std::vector<Edge> next_edges_;
   bool released_ = false;
   std::vector<TensorHook> tensor_hooks_;
@@ -181,14 +171,11 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 std::shared_ptr<Node> gradient_edge(const Tensor& input);
 
 // Attaches `node` to `output` as its grad_fn with one edge per input. Ops call it only when
-// any_requires_grad() said so: `if (any_requires_grad({&a, &b})) record(out, node, {&a, &b}, {&a, &b});`
-// `saved` lists the tensors (inputs or output) whose values the node keeps for backward; their
-// versions are remembered so an in-place change to them is reported when backward runs.
-void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs,
-            std::initializer_list<const Tensor*> saved = {});
+// any_requires_grad() said so: `if (any_requires_grad({&a, &b})) record(out, node, {&a, &b});`
+// What the node reads in backward it holds as SavedTensors, made when it was constructed.
+void record(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs);
 // The same for ops whose number of inputs is known only at run time (cat, stack).
-void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs,
-            std::initializer_list<const Tensor*> saved = {});
+void record(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs);
 
 
 // `result` with one more input, `source`, whose gradient is zero. A step function (relu's mask,

@@ -54,17 +54,17 @@ Tensor zip_elements(const Tensor& grad, const Tensor& x, const char* op, F f) {
   });
 }
 
-// Every node here saves its input (the tensor itself, history included, so that the create_graph
-// formula differentiates back through it) and the op's constants.
+// Every node here saves its input (as a SavedTensor, which keeps its history, so that the
+// create_graph formula differentiates back through it) and the op's constants.
 struct ActivationBackward : Node {
-  explicit ActivationBackward(Tensor input) : input(std::move(input)) {}
-  void release_saved() override { input = Tensor(); }
-  Tensor input;
+  explicit ActivationBackward(const Tensor& input) : input(input, /*is_output=*/false) {}
+  void release_saved() override { input.reset(); }
+  SavedTensor input;
 };
 
 template <class Backward, class... Constants>
 Tensor recorded(Tensor out, const Tensor& x, Constants... constants) {
-  if (any_requires_grad({&x})) record(out, std::make_shared<Backward>(x, constants...), {&x}, {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<Backward>(x, constants...), {&x});
   return out;
 }
 
@@ -88,17 +88,18 @@ void check_in_place_slope(bool in_place, double slope, const char* op, const cha
 // d leaky_relu(x) = g where x > 0, else g negative_slope. The in-place op's node is PyTorch's
 // LeakyReluBackward1.
 struct LeakyReluBackward final : ActivationBackward {
-  LeakyReluBackward(Tensor input, double slope, bool in_place)
-      : ActivationBackward(std::move(input)), slope(slope), in_place(in_place) {}
+  LeakyReluBackward(const Tensor& input, double slope, bool in_place)
+      : ActivationBackward(input), slope(slope), in_place(in_place) {}
   const char* name() const override { return in_place ? "LeakyReluBackward1" : "LeakyReluBackward0"; }
   const char* formula() const override { return "d leaky_relu(x) = g where x > 0, else slope * g"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = input.unpack(*this);
     check_in_place_slope(in_place, slope, "leaky_relu_", "negative_slope");
     // The mask is a step of the input: its derivative, 0 away from the kink, still reaches x.
     if (GradMode::is_enabled())
-      return {with_zero_gradient_to(where(input.detach() > 0.0, grad, grad * slope), input,
+      return {with_zero_gradient_to(where(x.detach() > 0.0, grad, grad * slope), x,
                                     "LeakyReluBackwardBackward0")};
-    return {zip_elements(grad, input, "leaky_relu backward", [s = slope](auto g, auto v) {
+    return {zip_elements(grad, x, "leaky_relu backward", [s = slope](auto g, auto v) {
       using T = decltype(v);
       return v > T(0) ? g : g * static_cast<T>(s);
     })};
@@ -138,7 +139,8 @@ struct ErfBackward final : ActivationBackward {
   const char* name() const override { return "ErfBackward0"; }
   const char* formula() const override { return "d erf(x) = g * 2 / sqrt(pi) * exp(-x^2)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {grad * (kTwoOverSqrtPi * exp(-(input * input)))};
+    const Tensor x = input.unpack(*this);
+    return {grad * (kTwoOverSqrtPi * exp(-(x * x)))};
   }
 };
 
@@ -184,8 +186,8 @@ T gelu_tanh_derivative(T v) {
 
 // d gelu(x) = g (Phi(x) + x phi(x)), or the tanh approximation's derivative
 struct GeluBackward final : ActivationBackward {
-  GeluBackward(Tensor input, GeluApproximation approximation)
-      : ActivationBackward(std::move(input)), approximation(approximation) {}
+  GeluBackward(const Tensor& input, GeluApproximation approximation)
+      : ActivationBackward(input), approximation(approximation) {}
   const char* name() const override { return "GeluBackward0"; }
   const char* formula() const override {
     if (approximation == GeluApproximation::Tanh)
@@ -194,19 +196,19 @@ struct GeluBackward final : ActivationBackward {
     return "d gelu(x) = g * (Phi(x) + x * phi(x))";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {grad * composite_derivative()};
+    const Tensor x = input.unpack(*this);
+    if (GradMode::is_enabled()) return {grad * composite_derivative(x)};
     if (approximation == GeluApproximation::Tanh)
-      return {zip_elements(grad, input, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
-    if (grad.dtype() == kFloat32 && input.dtype() == kFloat32) {
-      Array<float> out = Array<float>::from_shape(input.shape());
-      simd_rows::gelu_backward(grad.data<float>(), input.data<float>(), out.size(), out.data());
+      return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
+    if (grad.dtype() == kFloat32 && x.dtype() == kFloat32) {
+      Array<float> out = Array<float>::from_shape(x.shape());
+      simd_rows::gelu_backward(grad.data<float>(), x.data<float>(), out.size(), out.data());
       return {make_tensor(std::move(out))};
     }
-    return {zip_elements(grad, input, "gelu backward", [](auto g, auto v) { return g * gelu_exact_derivative(v); })};
+    return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_exact_derivative(v); })};
   }
-  // create_graph: the derivative in recorded ops
-  Tensor composite_derivative() const {
-    const Tensor& x = input;
+  // create_graph: the derivative in recorded ops, at the unpacked input x
+  Tensor composite_derivative(const Tensor& x) const {
     if (approximation == GeluApproximation::Tanh) {
       const Tensor x_squared = x * x;
       const Tensor t = tanh(kSqrtTwoOverPi * (x + kGeluCubic * (x_squared * x)));
@@ -254,25 +256,26 @@ struct EluCoefficients {
 // d elu(x) = g scale where x > 0, else g alpha scale input_scale exp(input_scale x)  (NaN at NaN).
 // The in-place op's node is PyTorch's EluBackward1.
 struct EluBackward final : ActivationBackward {
-  EluBackward(Tensor input, EluCoefficients c, bool in_place)
-      : ActivationBackward(std::move(input)), c(c), in_place(in_place) {}
+  EluBackward(const Tensor& input, EluCoefficients c, bool in_place)
+      : ActivationBackward(input), c(c), in_place(in_place) {}
   const char* name() const override { return in_place ? "EluBackward1" : "EluBackward0"; }
   const char* formula() const override {
     return "d elu(x) = g * scale where x > 0, else g * alpha * scale * input_scale * exp(input_scale x)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = input.unpack(*this);
     check_in_place_slope(in_place, c.alpha, "elu_", "alpha");
     if (GradMode::is_enabled()) {
       // exp of the clamped input: equal on the branch that is kept, and finite (no inf times a zero
       // gradient, i.e. no NaN, in later derivatives) on the one that is not.
       const Tensor negative_branch =
-          grad * (c.negative_input * c.negative) * exp(clamp_max(input, 0.0) * c.negative_input);
-      return {where(input.detach() > 0.0, grad * c.positive, negative_branch)};
+          grad * (c.negative_input * c.negative) * exp(clamp_max(x, 0.0) * c.negative_input);
+      return {where(x.detach() > 0.0, grad * c.positive, negative_branch)};
     }
     // Tested as x > 0, as PyTorch's vectorised kernel does, so NaN takes the negative branch and
     // its gradient is NaN. (PyTorch's scalar loop, which only the last few elements of a tensor
     // reach, tests x <= 0 and gives g scale there instead.)
-    return {zip_elements(grad, input, "elu backward", [c = c](auto g, auto v) {
+    return {zip_elements(grad, x, "elu backward", [c = c](auto g, auto v) {
       using T = decltype(v);
       const T input_scale = static_cast<T>(c.negative_input);
       return v > T(0) ? g * static_cast<T>(c.positive)
@@ -318,11 +321,12 @@ struct SiluBackward final : ActivationBackward {
   const char* name() const override { return "SiluBackward0"; }
   const char* formula() const override { return "d silu(x) = g * s * (1 + x (1 - s)), s = sigmoid(x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = input.unpack(*this);
     if (GradMode::is_enabled()) {
-      const Tensor s = sigmoid(input);
-      return {grad * s * (1.0 + input * (1.0 - s))};
+      const Tensor s = sigmoid(x);
+      return {grad * s * (1.0 + x * (1.0 - s))};
     }
-    return {zip_elements(grad, input, "silu backward", [](auto g, auto v) {
+    return {zip_elements(grad, x, "silu backward", [](auto g, auto v) {
       using T = decltype(v);
       const T s = T(1) / (T(1) + std::exp(-v));
       return g * s * (T(1) + v * (T(1) - s));
@@ -347,16 +351,17 @@ namespace {
 
 // d softplus(x) = g where beta x > threshold, else g sigmoid(beta x)
 struct SoftplusBackward final : ActivationBackward {
-  SoftplusBackward(Tensor input, double beta, double threshold)
-      : ActivationBackward(std::move(input)), beta(beta), threshold(threshold) {}
+  SoftplusBackward(const Tensor& input, double beta, double threshold)
+      : ActivationBackward(input), beta(beta), threshold(threshold) {}
   const char* name() const override { return "SoftplusBackward0"; }
   const char* formula() const override { return "d softplus(x) = g * sigmoid(beta x), or g where beta x > threshold"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = input.unpack(*this);
     if (GradMode::is_enabled()) {
-      const Tensor scaled = input * beta;
+      const Tensor scaled = x * beta;
       return {where(scaled.detach() > threshold, grad, grad * sigmoid(scaled))};
     }
-    return {zip_elements(grad, input, "softplus backward", [beta = beta, threshold = threshold](auto g, auto v) {
+    return {zip_elements(grad, x, "softplus backward", [beta = beta, threshold = threshold](auto g, auto v) {
       using T = decltype(v);
       const T scaled = v * static_cast<T>(beta);
       const T z = std::exp(scaled);

@@ -276,13 +276,15 @@ std::vector<Tensor> attention_formula(const Tensor& g, const Tensor& q, const Te
 
 // dv = (P D)^T g, dq = s dZ k, dk = s dZ^T q with dZ = P (dP - rowsum(dP P)), dP = (g v^T) D
 struct ScaledDotProductAttentionBackward final : Node {
-  ScaledDotProductAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor query_expanded,
-                                    Tensor key_expanded, Tensor value_expanded, Tensor logsumexp, Tensor bias,
+  ScaledDotProductAttentionBackward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& query_expanded, const Tensor& key_expanded,
+                                    const Tensor& value_expanded, Tensor logsumexp, const Tensor& bias,
                                     AttentionDims dims, bool causal, DropoutMask weight_dropout, double scale)
-      : query(std::move(query)), key(std::move(key)), value(std::move(value)),
-        query_expanded(std::move(query_expanded)), key_expanded(std::move(key_expanded)),
-        value_expanded(std::move(value_expanded)), logsumexp(std::move(logsumexp)), bias(std::move(bias)),
-        dims(std::move(dims)), causal(causal), weight_dropout(weight_dropout), scale(scale) {}
+      : query(query, /*is_output=*/false), key(key, /*is_output=*/false), value(value, /*is_output=*/false),
+        query_expanded(query_expanded, /*is_output=*/false), key_expanded(key_expanded, /*is_output=*/false),
+        value_expanded(value_expanded, /*is_output=*/false), logsumexp(std::move(logsumexp)),
+        bias(bias, /*is_output=*/false), dims(std::move(dims)), causal(causal), weight_dropout(weight_dropout),
+        scale(scale) {}
   const char* name() const override { return "ScaledDotProductFlashAttentionBackward0"; }
   const char* formula() const override {
     return "d attention/d q = s * dZ @ k, with P = softmax(s * q @ k^T + mask), dZ = P * (g @ v^T - rowsum(g * y)), "
@@ -291,32 +293,38 @@ struct ScaledDotProductAttentionBackward final : Node {
            "d attention/d v = P^T @ g";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor q = query.unpack(*this), k = key.unpack(*this), v = value.unpack(*this);
+    const Tensor mask = bias.unpack(*this);
     if (GradMode::is_enabled()) {
       const Tensor dropped =
           weight_dropout.active ? dropout_multipliers(weight_dropout, dims, grad.dtype()) : Tensor();
-      return attention_formula(grad, query, key, value, bias, dropped, scale, *this);
+      return attention_formula(grad, q, k, v, mask, dropped, scale, *this);
     }
     return visit_floating(grad.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {
       using T = decltype(tag);
-      return fused<T>(grad);
+      return fused<T>(grad, q.shape(), k.shape(), v.shape(), mask);
     });
   }
+  // The fused kernels, given the inputs' shapes and the unpacked mask.
   template <class T>
-  std::vector<Tensor> fused(const Tensor& grad) {
-    const BiasLayout layout = bias.defined() && !causal ? bias_layout(bias.shape(), dims) : BiasLayout{};
+  std::vector<Tensor> fused(const Tensor& grad, const Shape& query_shape, const Shape& key_shape,
+                            const Shape& value_shape, const Tensor& mask) {
+    const Tensor q_expanded = query_expanded.unpack(*this), k_expanded = key_expanded.unpack(*this);
+    const Tensor v_expanded = value_expanded.unpack(*this);
+    const BiasLayout layout = mask.defined() && !causal ? bias_layout(mask.shape(), dims) : BiasLayout{};
     const Kernel<T> kernel{dims, static_cast<T>(scale), causal,
-                           bias.defined() && !causal ? array<T>(bias).data() : nullptr, &layout, &weight_dropout};
-    const T *q = array<T>(query_expanded).data(), *k = array<T>(key_expanded).data();
-    const T *v = array<T>(value_expanded).data(), *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
+                           mask.defined() && !causal ? array<T>(mask).data() : nullptr, &layout, &weight_dropout};
+    const T *q = array<T>(q_expanded).data(), *k = array<T>(k_expanded).data();
+    const T *v = array<T>(v_expanded).data(), *lse = array<T>(logsumexp).data(), *g = array<T>(grad).data();
     Array<T> dq, dk, dv;
     const auto zeros_of = [](const Tensor& like) {  // dk and dv accumulate; with no keys nothing is written
       Array<T> z = Array<T>::from_shape(to_xshape(like.shape()));
       z.fill(T(0));
       return z;
     };
-    if (needs_input_grad(0)) dq = zeros_of(query_expanded);
-    if (needs_input_grad(1)) dk = zeros_of(key_expanded);
-    if (needs_input_grad(2)) dv = zeros_of(value_expanded);
+    if (needs_input_grad(0)) dq = zeros_of(q_expanded);
+    if (needs_input_grad(1)) dk = zeros_of(k_expanded);
+    if (needs_input_grad(2)) dv = zeros_of(v_expanded);
     const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
     std::vector<T> p, dp;
     for (std::int64_t b = 0; b < dims.batch && s > 0; ++b)
@@ -326,18 +334,25 @@ struct ScaledDotProductAttentionBackward final : Node {
                       needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
     // A broadcast input gets the sum of its copies' gradients.
     std::vector<Tensor> grads(3);
-    if (needs_input_grad(0)) grads[0] = sum_to(make_tensor(std::move(dq)), query.shape());
-    if (needs_input_grad(1)) grads[1] = sum_to(make_tensor(std::move(dk)), key.shape());
-    if (needs_input_grad(2)) grads[2] = sum_to(make_tensor(std::move(dv)), value.shape());
+    if (needs_input_grad(0)) grads[0] = sum_to(make_tensor(std::move(dq)), query_shape);
+    if (needs_input_grad(1)) grads[1] = sum_to(make_tensor(std::move(dk)), key_shape);
+    if (needs_input_grad(2)) grads[2] = sum_to(make_tensor(std::move(dv)), value_shape);
     return grads;
   }
   void release_saved() override {
-    query = key = value = query_expanded = key_expanded = value_expanded = logsumexp = bias = Tensor();
+    query.reset();
+    key.reset();
+    value.reset();
+    query_expanded.reset();
+    key_expanded.reset();
+    value_expanded.reset();
+    logsumexp = Tensor();
+    bias.reset();
   }
-  Tensor query, key, value;  // with their graphs: the create_graph path differentiates through them
-  Tensor query_expanded, key_expanded, value_expanded;  // the same as (B H, ...) views, for the kernels
-  Tensor logsumexp;          // (B H, L): log sum_j exp(score_ij), what P is rebuilt from
-  Tensor bias;               // the additive mask M, or undefined
+  SavedTensor query, key, value;  // with their graphs: the create_graph path differentiates through them
+  SavedTensor query_expanded, key_expanded, value_expanded;  // the same as (B H, ...) views, for the kernels
+  Tensor logsumexp;          // (B H, L): log sum_j exp(score_ij), what P is rebuilt from (the op's own)
+  SavedTensor bias;          // the additive mask M (attn_mask itself, or made from it), or undefined
   AttentionDims dims;
   bool causal;
   DropoutMask weight_dropout;  // the forward's seed, so the backward drops the same weights
@@ -470,7 +485,7 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     record(out,
            std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, q, k, v, logsumexp, bias, dims,
                                                                is_causal, weight_dropout, scale),
-           {&query, &key, &value}, {&query, &key, &value});
+           {&query, &key, &value});
   return out;
 }
 

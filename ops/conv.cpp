@@ -383,19 +383,24 @@ Tensor sum_over_images_and_positions(const Tensor& dy) { return sum(sum(sum(dy, 
 
 // PyTorch names both second-order nodes after convolution_backward's own backward.
 struct ConvInputGradBackward final : Node {
-  ConvInputGradBackward(Tensor dy, Tensor w, ConvGeometry g) : dy(std::move(dy)), w(std::move(w)), g(g) {}
+  ConvInputGradBackward(const Tensor& dy, const Tensor& w, ConvGeometry g)
+      : saved_dy(dy, /*is_output=*/false), saved_w(w, /*is_output=*/false), g(g) {}
   const char* name() const override { return "ConvolutionBackwardBackward0"; }
   const char* formula() const override {
     return "d conv_transpose(dy, w)/d dy = conv(g, w)\nd conv_transpose(dy, w)/d w = correlation of g with dy";
   }
   std::vector<Tensor> backward(const Tensor& u) override {
+    const Tensor dy = saved_dy.unpack(*this), w = saved_w.unpack(*this);
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = conv_4d(u, w, Tensor(), g);
     if (needs_input_grad(1)) grads[1] = conv_weight_grad_op(u, dy, g);
     return grads;
   }
-  void release_saved() override { dy = w = Tensor(); }
-  Tensor dy, w;
+  void release_saved() override {
+    saved_dy.reset();
+    saved_w.reset();
+  }
+  SavedTensor saved_dy, saved_w;
   ConvGeometry g;
 };
 
@@ -406,24 +411,29 @@ Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry&
       conv_backward<T>(g, nullptr, array<T>(dy).data(), array<T>(w).data(), out, nullptr, nullptr);
     });
   });
-  if (any_requires_grad({&dy, &w})) record(dx, std::make_shared<ConvInputGradBackward>(dy, w, g), {&dy, &w}, {&dy, &w});
+  if (any_requires_grad({&dy, &w})) record(dx, std::make_shared<ConvInputGradBackward>(dy, w, g), {&dy, &w});
   return dx;
 }
 
 struct ConvWeightGradBackward final : Node {
-  ConvWeightGradBackward(Tensor x, Tensor dy, ConvGeometry g) : x(std::move(x)), dy(std::move(dy)), g(g) {}
+  ConvWeightGradBackward(const Tensor& x, const Tensor& dy, ConvGeometry g)
+      : saved_x(x, /*is_output=*/false), saved_dy(dy, /*is_output=*/false), g(g) {}
   const char* name() const override { return "ConvolutionBackwardBackward0"; }
   const char* formula() const override {
     return "d correlation(x, dy)/d x = conv_transpose(dy, g)\nd correlation(x, dy)/d dy = conv(x, g)";
   }
   std::vector<Tensor> backward(const Tensor& v) override {
+    const Tensor x = saved_x.unpack(*this), dy = saved_dy.unpack(*this);
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, v, g);
     if (needs_input_grad(1)) grads[1] = conv_4d(x, v, Tensor(), g);
     return grads;
   }
-  void release_saved() override { x = dy = Tensor(); }
-  Tensor x, dy;
+  void release_saved() override {
+    saved_x.reset();
+    saved_dy.reset();
+  }
+  SavedTensor saved_x, saved_dy;
   ConvGeometry g;
 };
 
@@ -433,20 +443,21 @@ Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry
     return computed<T>(g.weight_shape(),
                        [&](T* out) { conv_backward<T>(g, array<T>(x).data(), array<T>(dy).data(), nullptr, nullptr, out, nullptr); });
   });
-  if (any_requires_grad({&x, &dy})) record(dw, std::make_shared<ConvWeightGradBackward>(x, dy, g), {&x, &dy}, {&x, &dy});
+  if (any_requires_grad({&x, &dy})) record(dw, std::make_shared<ConvWeightGradBackward>(x, dy, g), {&x, &dy});
   return dw;
 }
 
 // y = conv(x, w) + b:  dx = input_grad(dy, w),  dw = weight_grad(x, dy),  db = sum of dy over n, h, w
 struct ConvolutionBackward final : Node {
-  ConvolutionBackward(Tensor x, Tensor w, Tensor columns, ConvGeometry g)
-      : x(std::move(x)), w(std::move(w)), columns(std::move(columns)), g(g) {}
+  ConvolutionBackward(const Tensor& x, const Tensor& w, Tensor columns, ConvGeometry g)
+      : saved_x(x, /*is_output=*/false), saved_w(w, /*is_output=*/false), columns(std::move(columns)), g(g) {}
   const char* name() const override { return "ConvolutionBackward0"; }
   const char* formula() const override {
     return "d conv/d x = conv_transpose(g, w)\nd conv/d w = correlation of x with g\n"
            "d conv/d b = g summed over batch and positions";
   }
   std::vector<Tensor> backward(const Tensor& dy) override {
+    const Tensor x = saved_x.unpack(*this), w = saved_w.unpack(*this);
     std::vector<Tensor> grads(3);
     if (GradMode::is_enabled()) {  // create_graph: the same three gradients as recorded ops
       if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, w, g);
@@ -470,8 +481,12 @@ struct ConvolutionBackward final : Node {
     });
     return grads;
   }
-  void release_saved() override { x = w = columns = Tensor(); }
-  Tensor x, w;
+  void release_saved() override {
+    saved_x.reset();
+    saved_w.reset();
+    columns = Tensor();
+  }
+  SavedTensor saved_x, saved_w;
   // The forward's unfolded input, when the weight needs a gradient: unfolding it again in backward
   // cost as much as writing it once more, and it is at most a few MB for a LeNet layer.
   Tensor columns;
@@ -495,7 +510,7 @@ Tensor conv_4d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom
     return computed<T>(g.output_shape(),
                        [&](T* out) { conv_forward(g, array<T>(x).data(), array<T>(w).data(), bias, out, kept); });
   });
-  if (record_op) record(y, std::make_shared<ConvolutionBackward>(x, w, std::move(columns), g), {&x, &w, &b}, {&x, &w});
+  if (record_op) record(y, std::make_shared<ConvolutionBackward>(x, w, std::move(columns), g), {&x, &w, &b});
   return y;
 }
 

@@ -78,19 +78,6 @@ T scalar_as(double value, const char* op) {
 }
 
 
-// An op's output rebuilt from the node's saved (detached) copy, with the node itself as grad_fn, as
-// PyTorch unpacks a saved output. Nodes whose derivative is written with their output (exp, tanh,
-// sigmoid, sqrt) use it in their create_graph formula, so that the second derivative flows back
-// through the node to the input. The node cannot keep the output's own handle: that would be a
-// cycle (output -> node -> output).
-Tensor with_history(const Tensor& saved_output, std::shared_ptr<Node> node) {
-  auto impl = make_cached_shared<TensorImpl>();
-  impl->storage = saved_output.impl()->storage;
-  impl->grad_fn = std::move(node);
-  impl->requires_grad = true;
-  return Tensor(std::move(impl));
-}
-
 }  // namespace
 
 // ---- sum_to ---------------------------------------------------------------------------------------
@@ -158,10 +145,11 @@ struct SubBackward final : Node {
 
 // d(a b) = (sum_to(g b, a.shape), sum_to(g a, b.shape))
 struct MulBackward final : Node {
-  MulBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
+  MulBackward(const Tensor& a, const Tensor& b) : saved_a(a, false), saved_b(b, false) {}
   const char* name() const override { return "MulBackward0"; }
   const char* formula() const override { return "d (a * b)/d a = g * b\nd (a * b)/d b = g * a"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     if (GradMode::is_enabled())
       return {needs_input_grad(0) ? sum_to(grad * b, a.shape()) : Tensor(),
               needs_input_grad(1) ? sum_to(grad * a, b.shape()) : Tensor()};
@@ -175,16 +163,20 @@ struct MulBackward final : Node {
       return grads;
     });
   }
-  void release_saved() override { a = b = Tensor(); }
-  Tensor a, b;
+  void release_saved() override {
+    saved_a.reset();
+    saved_b.reset();
+  }
+  SavedTensor saved_a, saved_b;
 };
 
 // d(a / b) = (sum_to(g / b, a.shape), -sum_to(g a / b^2, b.shape))
 struct DivBackward final : Node {
-  DivBackward(Tensor a, Tensor b) : a(std::move(a)), b(std::move(b)) {}
+  DivBackward(const Tensor& a, const Tensor& b) : saved_a(a, false), saved_b(b, false) {}
   const char* name() const override { return "DivBackward0"; }
   const char* formula() const override { return "d (a / b)/d a = g / b\nd (a / b)/d b = -g * a / b^2"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     if (GradMode::is_enabled()) {
       // The same operations in the same order as below, so the values agree to the last bit.
       const Tensor grad_over_b = grad / b;
@@ -205,8 +197,11 @@ struct DivBackward final : Node {
       return grads;
     });
   }
-  void release_saved() override { a = b = Tensor(); }
-  Tensor a, b;
+  void release_saved() override {
+    saved_a.reset();
+    saved_b.reset();
+  }
+  SavedTensor saved_a, saved_b;
 };
 
 }  // namespace
@@ -225,7 +220,7 @@ Tensor operator-(const Tensor& a, const Tensor& b) {
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MulOp>(a, b, "mul");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MulBackward>(a, b), {&a, &b}, {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MulBackward>(a, b), {&a, &b});
   return out;
 }
 
@@ -236,7 +231,7 @@ Tensor operator/(const Tensor& a, const Tensor& b) {
     throw Error(concat("div: int64 tensors (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
                        ") cannot be divided; convert with to_dtype(t, kFloat32) first"));
   Tensor out = broadcast_forward<DivOp>(a, b, "div");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b}, {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b});
   return out;
 }
 
@@ -358,10 +353,11 @@ namespace {
 
 // d(s / x) = -g s / x^2
 struct ScalarDivBackward final : Node {
-  ScalarDivBackward(double scalar, Tensor x) : scalar(scalar), x(std::move(x)) {}
+  ScalarDivBackward(double scalar, const Tensor& x) : scalar(scalar), saved_x(x, false) {}
   const char* name() const override { return "DivBackward0"; }
   const char* formula() const override { return "d (c / x) = -g * c / x^2"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = saved_x.unpack(*this);
     if (GradMode::is_enabled()) return {-grad * scalar / (x * x)};
     return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
       using T = decltype(tag);
@@ -369,9 +365,9 @@ struct ScalarDivBackward final : Node {
       return make_tensor(zip(array<T>(grad), array<T>(x), [s](T g, T v) { return -g * s / (v * v); }));
     })};
   }
-  void release_saved() override { x = Tensor(); }
+  void release_saved() override { saved_x.reset(); }
   double scalar;
-  Tensor x;
+  SavedTensor saved_x;
 };
 
 }  // namespace
@@ -379,7 +375,7 @@ struct ScalarDivBackward final : Node {
 Tensor operator/(double a, const Tensor& b) {
   check_divisible(b);
   Tensor out = scalar_forward(b, a, "div", [](auto x, auto s) { return s / x; });
-  if (any_requires_grad({&b})) record(out, std::make_shared<ScalarDivBackward>(a, b), {&b}, {&b});
+  if (any_requires_grad({&b})) record(out, std::make_shared<ScalarDivBackward>(a, b), {&b});
   return out;
 }
 
@@ -545,38 +541,35 @@ struct Atan {
 
 // The node of every function above: it keeps what Op::derivative reads and evaluates it.
 template <class Op>
-class PointwiseBackward final : public Node, public std::enable_shared_from_this<PointwiseBackward<Op>> {
+class PointwiseBackward final : public Node {
  public:
-  explicit PointwiseBackward(Tensor saved) : saved_(std::move(saved)) {}
+  // The output when Op::derivative is written with it (exp, tanh, sqrt), else the input.
+  PointwiseBackward(const Tensor& input, const Tensor& output)
+      : saved_(Op::from_output ? output : input, /*is_output=*/Op::from_output) {}
   const char* name() const override { return Op::node; }
   const char* formula() const override { return Op::formula; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) {
-      // A saved output rejoins the graph through this node, as PyTorch unpacks it, so that the
-      // second derivative flows back to the input.
-      if constexpr (Op::from_output) return {Op::derivative(grad, with_history(saved_, this->shared_from_this()))};
-      else return {Op::derivative(grad, saved_)};
-    }
+    // Under create_graph a saved output comes back with this node as grad_fn, so the second
+    // derivative flows back to the input.
+    const Tensor saved = saved_.unpack(*this);
+    if (GradMode::is_enabled()) return {Op::derivative(grad, saved)};
     return {visit_floating(grad.dtype(), Op::name, [&](auto tag) {
       using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(saved_), [](T g, T v) { return Op::derivative(g, v); }));
+      return make_tensor(zip(array<T>(grad), array<T>(saved), [](T g, T v) { return Op::derivative(g, v); }));
     })};
   }
 
  protected:
-  void release_saved() override { saved_ = Tensor(); }
+  void release_saved() override { saved_.reset(); }
 
  private:
-  Tensor saved_;  // the input, or the output detached (a handle on it would own this node: a cycle)
+  SavedTensor saved_;
 };
 
 template <class Op>
 Tensor pointwise(const Tensor& x) {
   Tensor out = unary_forward(x, Op::name, [](const auto& v) { return Op::forward(v); });
-  if (any_requires_grad({&x})) {
-    if constexpr (Op::from_output) record(out, std::make_shared<PointwiseBackward<Op>>(out.detach()), {&x}, {&out});
-    else record(out, std::make_shared<PointwiseBackward<Op>>(x), {&x}, {&x});
-  }
+  if (any_requires_grad({&x})) record(out, std::make_shared<PointwiseBackward<Op>>(x, out), {&x});
   return out;
 }
 
@@ -606,23 +599,23 @@ const std::vector<PointwiseFunction>& pointwise_functions() {
 namespace {
 
 // d relu(x) = g where x > 0, else 0; read off the saved output (y > 0 exactly where x > 0)
-struct ReluBackward final : Node, std::enable_shared_from_this<ReluBackward> {
-  explicit ReluBackward(Tensor output) : output(std::move(output)) {}
+struct ReluBackward final : Node {
+  explicit ReluBackward(const Tensor& output) : saved_output(output, /*is_output=*/true) {}
   const char* name() const override { return "ReluBackward0"; }
   const char* formula() const override { return "d relu(x) = g where x > 0, else 0"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor output = saved_output.unpack(*this);
     // The mask is a step of the output (PyTorch's threshold_backward(grad, result, 0)): its
     // derivative, 0 away from the kink, flows back to the output and through this node to x.
     if (GradMode::is_enabled())
-      return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), with_history(output, shared_from_this()),
-                                    "ThresholdBackwardBackward0")};
+      return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), output, "ThresholdBackwardBackward0")};
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
     })};
   }
-  void release_saved() override { output = Tensor(); }
-  Tensor output;  // detached
+  void release_saved() override { saved_output.reset(); }
+  SavedTensor saved_output;
 };
 
 }  // namespace
@@ -632,7 +625,7 @@ Tensor relu(const Tensor& x) {
     using T = typename std::decay_t<decltype(v)>::value_type;
     return map(v, [](T e) { return e < T(0) ? T(0) : e; });  // NaN stays NaN, as in PyTorch
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<ReluBackward>(out.detach()), {&x}, {&out});
+  if (any_requires_grad({&x})) record(out, std::make_shared<ReluBackward>(out), {&x});
   return out;
 }
 
@@ -667,10 +660,11 @@ namespace {
 
 // d x^p = g p x^(p - 1); zero when p is 0, as PyTorch (not NaN at x = 0)
 struct PowBackward final : Node {
-  PowBackward(Tensor x, double exponent) : x(std::move(x)), exponent(exponent) {}
+  PowBackward(const Tensor& x, double exponent) : saved_x(x, false), exponent(exponent) {}
   const char* name() const override { return "PowBackward0"; }
   const char* formula() const override { return "d x^p = g * p * x^(p-1)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = saved_x.unpack(*this);
     if (GradMode::is_enabled() && exponent != 0.0) {
       if (exponent == 2.0) return {grad * 2.0 * x};
       return {grad * exponent * pow(x, exponent - 1.0)};
@@ -684,8 +678,8 @@ struct PowBackward final : Node {
       return make_tensor(zip(g, array<T>(x), [p](T gi, T v) { return gi * p * std::pow(v, p - T(1)); }));
     })};
   }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
+  void release_saved() override { saved_x.reset(); }
+  SavedTensor saved_x;
   double exponent;
 };
 
@@ -699,7 +693,7 @@ Tensor pow(const Tensor& x, double exponent) {
     const T p = static_cast<T>(exponent);
     return map(v, [p](T e) { return std::pow(e, p); });
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x}, {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x});
   return out;
 }
 
@@ -750,14 +744,15 @@ T bound_as(const Scalar& bound, const char* op) {
 // d clamp(x, min, max) = g where min <= x <= max (both ends included), else 0. A NaN x or a NaN
 // bound fails both comparisons, so it gets 0; with min > max no x passes, so every gradient is 0.
 struct ClampBackward final : Node {
-  ClampBackward(const char* node_name, Tensor x, std::optional<double> min, std::optional<double> max)
-      : node_name(node_name), x(std::move(x)), min(min), max(max) {}
+  ClampBackward(const char* node_name, const Tensor& x, std::optional<double> min, std::optional<double> max)
+      : node_name(node_name), saved_x(x, false), min(min), max(max) {}
   const char* name() const override { return node_name; }
   const char* formula() const override {
     if (min && max) return "d clamp(x) = g where min <= x <= max, else 0";
     return min ? "d clamp_min(x) = g where x >= min, else 0" : "d clamp_max(x) = g where x <= max, else 0";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = saved_x.unpack(*this);
     if (GradMode::is_enabled()) {
       // Which elements were inside is a constant; comparisons belong to no graph.
       Tensor passed = grad;
@@ -775,9 +770,9 @@ struct ClampBackward final : Node {
       }));
     })};
   }
-  void release_saved() override { x = Tensor(); }
+  void release_saved() override { saved_x.reset(); }
   const char* node_name;  // ClampBackward1, ClampMinBackward0 or ClampMaxBackward0, as PyTorch names them
-  Tensor x;
+  SavedTensor saved_x;
   std::optional<double> min, max;
 };
 
@@ -799,7 +794,7 @@ Tensor clamp_with_name(const Tensor& x, const std::optional<Scalar>& min, const 
     const auto as_double = [](const std::optional<Scalar>& bound) {
       return bound ? std::optional<double>(bound->toDouble()) : std::nullopt;
     };
-    record(out, std::make_shared<ClampBackward>(node_name, x, as_double(min), as_double(max)), {&x}, {&x});
+    record(out, std::make_shared<ClampBackward>(node_name, x, as_double(min), as_double(max)), {&x});
   }
   return out;
 }
@@ -834,7 +829,8 @@ T winner_share(T mine, T other, bool larger_wins) {
 // d maximum(a, b) = (sum_to(g share(a, b), a.shape), sum_to(g share(b, a), b.shape)), likewise
 // for minimum with the smaller value winning
 struct ExtremumBackward final : Node {
-  ExtremumBackward(bool larger_wins, Tensor a, Tensor b) : larger_wins(larger_wins), a(std::move(a)), b(std::move(b)) {}
+  ExtremumBackward(bool larger_wins, const Tensor& a, const Tensor& b)
+      : larger_wins(larger_wins), saved_a(a, false), saved_b(b, false) {}
   const char* name() const override { return larger_wins ? "MaximumBackward0" : "MinimumBackward0"; }
   const char* formula() const override {
     return larger_wins ? "d max(a, b)/d a = g where a > b (half where equal)\n"
@@ -843,7 +839,8 @@ struct ExtremumBackward final : Node {
                          "d min(a, b)/d b = g where b < a (half where equal)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite(grad);
+    const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
+    if (GradMode::is_enabled()) return composite(grad, a, b);
     return visit_floating(grad.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
       const Array<T>&xa = array<T>(a), &xb = array<T>(b);
@@ -861,7 +858,7 @@ struct ExtremumBackward final : Node {
   }
   // create_graph: the shares are constants (their derivative is 0 away from ties), the product with
   // g is recorded.
-  std::vector<Tensor> composite(const Tensor& grad) const {
+  std::vector<Tensor> composite(const Tensor& grad, const Tensor& a, const Tensor& b) const {
     const auto shares = [this](const Tensor& mine, const Tensor& other) {
       return visit_floating(mine.dtype(), name(), [&](auto tag) {
         using T = decltype(tag);
@@ -873,22 +870,25 @@ struct ExtremumBackward final : Node {
     return {needs_input_grad(0) ? sum_to(grad * shares(a, b), a.shape()) : Tensor(),
             needs_input_grad(1) ? sum_to(grad * shares(b, a), b.shape()) : Tensor()};
   }
-  void release_saved() override { a = b = Tensor(); }
+  void release_saved() override {
+    saved_a.reset();
+    saved_b.reset();
+  }
   bool larger_wins;
-  Tensor a, b;
+  SavedTensor saved_a, saved_b;
 };
 
 }  // namespace
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MaximumOp>(a, b, "maximum");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(true, a, b), {&a, &b}, {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(true, a, b), {&a, &b});
   return out;
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MinimumOp>(a, b, "minimum");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(false, a, b), {&a, &b}, {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(false, a, b), {&a, &b});
   return out;
 }
 

@@ -75,23 +75,24 @@ Tensor gather_rows(const Tensor& weight, const Tensor& indices) {
 // d/dg of the scatter below is a gather: gg's rows read back at the indices, times the same factors
 // (0 at padding_idx, 1 / count with scale_grad_by_freq)
 struct EmbeddingDenseBackwardBackward final : Node {
-  EmbeddingDenseBackwardBackward(Tensor indices, std::int64_t padding_idx, bool scale_grad_by_freq)
-      : indices(std::move(indices)), padding_idx(padding_idx), scale_grad_by_freq(scale_grad_by_freq) {}
+  EmbeddingDenseBackwardBackward(const Tensor& indices, std::int64_t padding_idx, bool scale_grad_by_freq)
+      : indices(indices, /*is_output=*/false), padding_idx(padding_idx), scale_grad_by_freq(scale_grad_by_freq) {}
   const char* name() const override { return "EmbeddingDenseBackwardBackward0"; }
   const char* formula() const override {
     return "d (rows of g added at the indices)/d g = rows of gg read at the indices";
   }
   std::vector<Tensor> backward(const Tensor& gg) override {
+    const Tensor index = indices.unpack(*this);
     // embedding() is recorded when gg carries a graph, so this is differentiable once more.
-    const Tensor gathered = embedding(gg, indices);
-    const std::vector<double> factors = row_factors(indices, gg.size(0), padding_idx, scale_grad_by_freq);
+    const Tensor gathered = embedding(gg, index);
+    const std::vector<double> factors = row_factors(index, gg.size(0), padding_idx, scale_grad_by_freq);
     if (all_ones(factors)) return {gathered};
-    Shape factor_shape = indices.shape();
+    Shape factor_shape = index.shape();
     factor_shape.push_back(1);
     return {gathered * from_buffer(factors.data(), factor_shape).to(gg.dtype())};
   }
-  void release_saved() override { indices = Tensor(); }
-  Tensor indices;
+  void release_saved() override { indices.reset(); }
+  SavedTensor indices;
   std::int64_t padding_idx;
   bool scale_grad_by_freq;
 };
@@ -118,24 +119,24 @@ Tensor embedding_dense_backward(const Tensor& grad, const Tensor& indices, std::
     return make_tensor(std::move(grad_weight));
   });
   if (any_requires_grad({&grad}))
-    record(out, std::make_shared<EmbeddingDenseBackwardBackward>(indices, padding_idx, scale_grad_by_freq), {&grad},
-           {&indices});
+    record(out, std::make_shared<EmbeddingDenseBackwardBackward>(indices, padding_idx, scale_grad_by_freq), {&grad});
   return out;
 }
 
 // d embedding = the rows of g added into the rows they were read from (see embedding_dense_backward)
 struct EmbeddingBackward final : Node {
-  EmbeddingBackward(Tensor indices, std::int64_t num_weights, std::int64_t padding_idx, bool scale_grad_by_freq)
-      : indices(std::move(indices)), num_weights(num_weights), padding_idx(padding_idx),
+  EmbeddingBackward(const Tensor& indices, std::int64_t num_weights, std::int64_t padding_idx,
+                    bool scale_grad_by_freq)
+      : indices(indices, /*is_output=*/false), num_weights(num_weights), padding_idx(padding_idx),
         scale_grad_by_freq(scale_grad_by_freq) {}
   const char* name() const override { return "EmbeddingBackward0"; }
   const char* formula() const override { return "d embedding(W, i)/d W = rows of g added at the indices"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     // One scatter serves both paths: under create_graph it records its own (linear) backward.
-    return {embedding_dense_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq)};
+    return {embedding_dense_backward(grad, indices.unpack(*this), num_weights, padding_idx, scale_grad_by_freq)};
   }
-  void release_saved() override { indices = Tensor(); }
-  Tensor indices;
+  void release_saved() override { indices.reset(); }
+  SavedTensor indices;
   std::int64_t num_weights;
   std::int64_t padding_idx;
   bool scale_grad_by_freq;
@@ -172,7 +173,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::int64_t paddi
   Tensor out = gather_rows(weight, indices);
   if (any_requires_grad({&weight}))
     record(out, std::make_shared<EmbeddingBackward>(indices, weight.size(0), padding_idx, scale_grad_by_freq),
-           {&weight}, {&indices});
+           {&weight});
   return out;
 }
 

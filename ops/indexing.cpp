@@ -196,38 +196,53 @@ Tensor put_values(const Tensor& grad, const Picks& p) {
 
 Tensor take(const Tensor& x, const Picks& picks);
 
+// `picks` with `index` in place of its own: a node keeps its picks without the index, which it
+// holds apart as a SavedTensor, and puts the unpacked index back in backward.
+Picks with_index(Picks picks, Tensor index) {
+  picks.index = std::move(index);
+  return picks;
+}
+
 // d put(g) = take(gg): put is linear in g, and take reads back exactly the positions put wrote
 struct PutBackward final : Node {
-  explicit PutBackward(Picks picks) : picks(std::move(picks)) {}
+  explicit PutBackward(const Picks& picks)
+      : picks(with_index(picks, Tensor())), index(picks.index, /*is_output=*/false) {}
   const char* name() const override { return picks.backward_name; }
   const char* formula() const override {
     return "d index_add(zeros, dim, index, g)/d g = index_select(gg, dim, index)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {take(grad, picks)}; }
-  void release_saved() override { picks.index = Tensor(); }
-  Picks picks;
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {take(grad, with_index(picks, index.unpack(*this)))};
+  }
+  void release_saved() override { index.reset(); }
+  Picks picks;        // without its index
+  SavedTensor index;  // picks.index, or undefined
 };
 
 // The derivative of a pick as an op of its own, so that a gradient can be differentiated again.
 Tensor put(const Tensor& grad, const Picks& picks) {
   Tensor out = put_values(grad, picks);
-  if (any_requires_grad({&grad})) record(out, std::make_shared<PutBackward>(picks), {&grad}, {&picks.index});
+  if (any_requires_grad({&grad})) record(out, std::make_shared<PutBackward>(picks), {&grad});
   return out;
 }
 
 // d take(x) = put(g): each gradient element goes back to where its value was read, zeros elsewhere
 struct TakeBackward final : Node {
-  explicit TakeBackward(Picks picks) : picks(std::move(picks)) {}
+  explicit TakeBackward(const Picks& picks)
+      : picks(with_index(picks, Tensor())), index(picks.index, /*is_output=*/false) {}
   const char* name() const override { return picks.name; }
   const char* formula() const override { return "d index_select(x, dim, index) = zeros with g added at index"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {put(grad, picks)}; }
-  void release_saved() override { picks.index = Tensor(); }
-  Picks picks;
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    return {put(grad, with_index(picks, index.unpack(*this)))};
+  }
+  void release_saved() override { index.reset(); }
+  Picks picks;        // without its index
+  SavedTensor index;  // picks.index, or undefined
 };
 
 Tensor take(const Tensor& x, const Picks& picks) {
   Tensor out = take_values(x, picks);
-  if (any_requires_grad({&x})) record(out, std::make_shared<TakeBackward>(picks), {&x}, {&picks.index});
+  if (any_requires_grad({&x})) record(out, std::make_shared<TakeBackward>(picks), {&x});
   return out;
 }
 
@@ -294,33 +309,37 @@ Shape masked_fill_shape(const Tensor& x, const Tensor& mask) {
 
 // d masked_fill(x, mask, value) = g where the mask is false, 0 where it is true
 struct MaskedFillBackward final : Node {
-  MaskedFillBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
+  MaskedFillBackward(const Tensor& mask, Shape input_shape)
+      : mask(mask, /*is_output=*/false), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward0"; }
   const char* formula() const override { return "d masked_fill(x, mask, v) = g where not mask, 0 where mask"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {sum_to(masked_fill(grad, mask, 0.0), input_shape)};
+    const Tensor m = mask.unpack(*this);
+    return {sum_to(masked_fill(grad, m, 0.0), input_shape)};
   }
-  void release_saved() override { mask = Tensor(); }
-  Tensor mask;
+  void release_saved() override { mask.reset(); }
+  SavedTensor mask;
   Shape input_shape;
 };
 
 // d/dx as above; d/dvalue = the sum of g over the masked positions (value was copied into each)
 struct MaskedFillTensorBackward final : Node {
-  MaskedFillTensorBackward(Tensor mask, Shape input_shape) : mask(std::move(mask)), input_shape(std::move(input_shape)) {}
+  MaskedFillTensorBackward(const Tensor& mask, Shape input_shape)
+      : mask(mask, /*is_output=*/false), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward1"; }
   const char* formula() const override {
     return "d masked_fill(x, mask, v)/d x = g where not mask, 0 where mask\n"
            "d masked_fill(x, mask, v)/d v = g summed over the masked positions";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor m = mask.unpack(*this);
     std::vector<Tensor> grads(2);
-    if (needs_input_grad(0)) grads[0] = sum_to(masked_fill(grad, mask, 0.0), input_shape);
-    if (needs_input_grad(1)) grads[1] = sum(where(mask, grad, 0.0));
+    if (needs_input_grad(0)) grads[0] = sum_to(masked_fill(grad, m, 0.0), input_shape);
+    if (needs_input_grad(1)) grads[1] = sum(where(m, grad, 0.0));
     return grads;
   }
-  void release_saved() override { mask = Tensor(); }
-  Tensor mask;
+  void release_saved() override { mask.reset(); }
+  SavedTensor mask;
   Shape input_shape;
 };
 
@@ -329,7 +348,7 @@ struct MaskedFillTensorBackward final : Node {
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
   const Shape out_shape = masked_fill_shape(x, mask);
   Tensor out = fill_masked(x, mask, out_shape, value, "masked_fill");
-  if (any_requires_grad({&x})) record(out, std::make_shared<MaskedFillBackward>(mask, x.shape()), {&x}, {&mask});
+  if (any_requires_grad({&x})) record(out, std::make_shared<MaskedFillBackward>(mask, x.shape()), {&x});
   return out;
 }
 
@@ -343,7 +362,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
   // gradient back through the cast, in float64.
   if (is_floating(x.dtype()) && any_requires_grad({&x, &value})) {
     const Tensor fill = to_dtype(value, x.dtype());
-    record(out, std::make_shared<MaskedFillTensorBackward>(mask, x.shape()), {&x, &fill}, {&mask});
+    record(out, std::make_shared<MaskedFillTensorBackward>(mask, x.shape()), {&x, &fill});
   }
   return out;
 }
@@ -379,20 +398,21 @@ Tensor choose(const Tensor& condition, const Tensor& a, const Tensor& b, const S
 
 // d where(c, a, b) = (g where c, g where not c), each summed back to its input's shape
 struct WhereBackward final : Node {
-  WhereBackward(Tensor condition, Shape a_shape, Shape b_shape)
-      : condition(std::move(condition)), a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
+  WhereBackward(const Tensor& condition, Shape a_shape, Shape b_shape)
+      : condition(condition, /*is_output=*/false), a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "WhereBackward0"; }
   const char* formula() const override {
     return "d where(c, a, b)/d a = g where c\nd where(c, a, b)/d b = g where not c";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor c = condition.unpack(*this);
     std::vector<Tensor> grads(2);
-    if (needs_input_grad(0)) grads[0] = sum_to(where(condition, grad, 0.0), a_shape);
-    if (needs_input_grad(1)) grads[1] = sum_to(where(condition, 0.0, grad), b_shape);
+    if (needs_input_grad(0)) grads[0] = sum_to(where(c, grad, 0.0), a_shape);
+    if (needs_input_grad(1)) grads[1] = sum_to(where(c, 0.0, grad), b_shape);
     return grads;
   }
-  void release_saved() override { condition = Tensor(); }
-  Tensor condition;
+  void release_saved() override { condition.reset(); }
+  SavedTensor condition;
   Shape a_shape, b_shape;
 };
 
@@ -410,7 +430,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Tensor x = to_dtype(a, dtype), y = to_dtype(b, dtype);
   Tensor out = choose(condition, x, y, out_shape);
   if (any_requires_grad({&x, &y}))
-    record(out, std::make_shared<WhereBackward>(condition, x.shape(), y.shape()), {&x, &y}, {&condition});
+    record(out, std::make_shared<WhereBackward>(condition, x.shape(), y.shape()), {&x, &y});
   return out;
 }
 

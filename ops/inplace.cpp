@@ -4,7 +4,7 @@
 //    optimiser's step would itself be recorded, and the leaf's gradient would no longer be the
 //    derivative with respect to the value the forward pass used.
 // 2. Every in-place op bumps the storage's version counter. A node that saved a tensor for its
-//    backward remembers the version it saw (record()'s `saved` list); if the values changed since,
+//    backward remembers the version it saw (core/saved_tensor.hpp); if the values changed since,
 //    backward throws "modified by an inplace operation" instead of computing a wrong gradient.
 //
 // Each op computes its result with the ordinary (out-of-place, differentiable) op and writes it

@@ -141,9 +141,10 @@ Tensor tensor_of(const std::vector<double>& values, const Shape& shape) {
 
 // dx = rstd (gw - mean(gw) - x_hat mean(gw x_hat)), dweight = sum_rows(g x_hat), dbias = sum_rows(g)
 struct NativeLayerNormBackward final : Node {
-  NativeLayerNormBackward(Tensor input, Tensor weight, Shape normalized_shape, Rows rows, RowStats stats, double eps)
-      : input(std::move(input)), weight(std::move(weight)), normalized_shape(std::move(normalized_shape)),
-        rows(rows), stats(std::move(stats)), eps(eps) {}
+  NativeLayerNormBackward(const Tensor& input, const Tensor& weight, Shape normalized_shape, Rows rows, RowStats stats,
+                          double eps)
+      : input(input, /*is_output=*/false), weight(weight, /*is_output=*/false),
+        normalized_shape(std::move(normalized_shape)), rows(rows), stats(std::move(stats)), eps(eps) {}
   const char* name() const override { return "NativeLayerNormBackward0"; }
   const char* formula() const override {
     return "d layer_norm(x)/d x = rstd * (g w - mean(g w) - x_hat * mean(g w x_hat)), x_hat = (x - mean) * rstd, "
@@ -152,6 +153,8 @@ struct NativeLayerNormBackward final : Node {
            "d layer_norm(x)/d bias = g summed over the leading dims";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     if (GradMode::is_enabled()) return layer_norm_formula(grad, input, weight, normalized_shape, rows, eps, *this);
     return visit_floating(grad.dtype(), "layer_norm backward", [&](auto tag) {
       using T = decltype(tag);
@@ -168,9 +171,12 @@ struct NativeLayerNormBackward final : Node {
       return grads;
     });
   }
-  void release_saved() override { input = weight = Tensor(); }
-  Tensor input;   // x with its graph: the create_graph path differentiates through it
-  Tensor weight;  // undefined without an affine transform
+  void release_saved() override {
+    input.reset();
+    weight.reset();
+  }
+  SavedTensor input;   // x with its graph: the create_graph path differentiates through it
+  SavedTensor weight;  // undefined without an affine transform
   Shape normalized_shape;
   Rows rows;
   RowStats stats;  // what the fused backward reads instead of recomputing
@@ -189,8 +195,8 @@ struct Groups {
 // dx = rstd (gw - mean(gw) - x_hat mean(gw x_hat)) over each group, gw = g weight_c;
 // dweight_c = sum(g x_hat), dbias_c = sum(g) over the samples and the channel's values
 struct NativeGroupNormBackward final : Node {
-  NativeGroupNormBackward(Tensor input, Tensor weight, Groups groups, double eps)
-      : input(std::move(input)), weight(std::move(weight)), groups(groups), eps(eps) {}
+  NativeGroupNormBackward(const Tensor& input, const Tensor& weight, Groups groups, double eps)
+      : input(input, /*is_output=*/false), weight(weight, /*is_output=*/false), groups(groups), eps(eps) {}
   const char* name() const override { return "NativeGroupNormBackward0"; }
   const char* formula() const override {
     return "d group_norm(x)/d x = rstd * (g w - mean(g w) - x_hat * mean(g w x_hat)), x_hat = (x - mean) * rstd, "
@@ -199,6 +205,8 @@ struct NativeGroupNormBackward final : Node {
            "d group_norm(x)/d bias = g summed over all but the channel dim";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     const Normalised n = normalise_last_dim(reshape(input, groups.grouped()), eps);
     const Tensor g = reshape(grad, groups.by_channel());
     const Tensor x_hat = reshape(n.x_hat, groups.by_channel());
@@ -211,9 +219,12 @@ struct NativeGroupNormBackward final : Node {
     if (needs_input_grad(2)) grads[2] = reshape(sum(sum(g, 2), 0), {groups.channels});
     return grads;
   }
-  void release_saved() override { input = weight = Tensor(); }
-  Tensor input;
-  Tensor weight;
+  void release_saved() override {
+    input.reset();
+    weight.reset();
+  }
+  SavedTensor input;
+  SavedTensor weight;
   Groups groups;
   double eps;
 };
@@ -333,7 +344,7 @@ Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tenso
   });
   if (any_requires_grad({&input, &weight, &bias}))
     record(out, std::make_shared<NativeLayerNormBackward>(input, weight, norm_shape, rows, std::move(stats), eps),
-           {&input, &weight, &bias}, {&input, &weight});
+           {&input, &weight, &bias});
   return out;
 }
 
@@ -348,8 +359,7 @@ Tensor group_norm(const Tensor& input, std::int64_t num_groups, const Tensor& we
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&input, &weight, &bias}))
-    record(out, std::make_shared<NativeGroupNormBackward>(input, weight, groups, eps), {&input, &weight, &bias},
-           {&input, &weight});
+    record(out, std::make_shared<NativeGroupNormBackward>(input, weight, groups, eps), {&input, &weight, &bias});
   return out;
 }
 

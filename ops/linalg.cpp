@@ -197,12 +197,13 @@ Array<T> gradient_of_b(const MatmulPlan& p, const Shape& b_shape, const T* a, co
 // d(A B) = dA B + A dB, so dA = dC B^T and dB = A^T dC (per batch entry; summed over the entries
 // that share an operand's matrix)
 struct MatmulBackward final : Node {
-  MatmulBackward(Tensor a, Tensor b, MatmulPlan plan, const NodeText& op)
-      : a(std::move(a)), b(std::move(b)), plan(std::move(plan)), op(op) {}
+  MatmulBackward(const Tensor& a, const Tensor& b, MatmulPlan plan, const NodeText& op)
+      : saved_a(a, /*is_output=*/false), saved_b(b, /*is_output=*/false), plan(std::move(plan)), op(op) {}
   const char* name() const override { return op.name; }
   const char* formula() const override { return op.formula; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     // create_graph: the same products as recorded matmuls, with a vector operand made a matrix (a
     // row for a, a column for b) and the upstream given the matching shape; sum_to adds up the
     // entries that shared a matrix.
@@ -233,10 +234,10 @@ struct MatmulBackward final : Node {
     });
   }
   void release_saved() override {
-    a = Tensor();
-    b = Tensor();
+    saved_a.reset();
+    saved_b.reset();
   }
-  Tensor a, b;  // the inputs (never the output)
+  SavedTensor saved_a, saved_b;  // the inputs (never the output)
   MatmulPlan plan;
   const NodeText& op;
 };
@@ -275,7 +276,7 @@ Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const 
     return make_tensor(std::move(c));
   });
   if (any_requires_grad({&a, &b}))
-    record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan), node), {&a, &b}, {&a, &b});
+    record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan), node), {&a, &b});
   return out;
 }
 
@@ -342,8 +343,8 @@ LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& 
 
 // y = x W^T + b:  dx = dy W,  dW = dy^T x,  db = sum of dy over the rows
 struct LinearBackward final : Node {
-  LinearBackward(Tensor input, Tensor weight, LinearPlan plan, bool has_bias)
-      : input(std::move(input)), weight(std::move(weight)), plan(std::move(plan)),
+  LinearBackward(const Tensor& input, const Tensor& weight, LinearPlan plan, bool has_bias)
+      : saved_input(input, /*is_output=*/false), saved_weight(weight, /*is_output=*/false), plan(std::move(plan)),
         node_name(has_bias ? "AddmmBackward0" : "MmBackward0") {}
   // PyTorch computes a 2-D linear as addmm (with bias) or mm, and names the node after it.
   const char* name() const override { return node_name; }
@@ -354,6 +355,7 @@ struct LinearBackward final : Node {
   }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor input = saved_input.unpack(*this), weight = saved_weight.unpack(*this);
     // create_graph: the same products and sums as recorded ops, over the rows of all leading
     // dimensions together.
     if (GradMode::is_enabled()) {
@@ -408,10 +410,10 @@ struct LinearBackward final : Node {
     return db;
   }
   void release_saved() override {
-    input = Tensor();
-    weight = Tensor();
+    saved_input.reset();
+    saved_weight.reset();
   }
-  Tensor input, weight;  // the inputs (never the output)
+  SavedTensor saved_input, saved_weight;  // the inputs (never the output)
   LinearPlan plan;
   const char* node_name;
 };
@@ -436,8 +438,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&input, &weight, &bias}))
-    record(out, std::make_shared<LinearBackward>(input, weight, std::move(plan), bias.defined()), {&input, &weight, &bias},
-           {&input, &weight});
+    record(out, std::make_shared<LinearBackward>(input, weight, std::move(plan), bias.defined()),
+           {&input, &weight, &bias});
   return out;
 }
 
@@ -471,24 +473,28 @@ void check_batches(const char* op, const Tensor& batch1, const Tensor& batch2) {
 //   d self = sum_to(beta g, self.shape), d batch1 = alpha g batch2^T, d batch2 = alpha batch1^T g
 // The gradients are recorded bmm and multiplications, so create_graph differentiates them again.
 struct BaddbmmBackward final : Node {
-  BaddbmmBackward(Shape self_shape, Tensor batch1, Tensor batch2, double beta, double alpha)
-      : self_shape(std::move(self_shape)), batch1(std::move(batch1)), batch2(std::move(batch2)), beta(beta),
-        alpha(alpha) {}
+  BaddbmmBackward(Shape self_shape, const Tensor& batch1, const Tensor& batch2, double beta, double alpha)
+      : self_shape(std::move(self_shape)), saved_batch1(batch1, /*is_output=*/false),
+        saved_batch2(batch2, /*is_output=*/false), beta(beta), alpha(alpha) {}
   const char* name() const override { return "BaddbmmBackward0"; }
   const char* formula() const override {
     return "d baddbmm(s, A, B)/d s = beta * g\nd baddbmm(s, A, B)/d A = alpha * g @ B^T for each batch entry\n"
            "d baddbmm(s, A, B)/d B = alpha * A^T @ g for each batch entry";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor batch1 = saved_batch1.unpack(*this), batch2 = saved_batch2.unpack(*this);
     std::vector<Tensor> grads(3);
     if (needs_input_grad(0)) grads[0] = sum_to(grad * beta, self_shape);
     if (needs_input_grad(1)) grads[1] = bmm(grad, batch2.transpose(1, 2)) * alpha;
     if (needs_input_grad(2)) grads[2] = bmm(batch1.transpose(1, 2), grad) * alpha;
     return grads;
   }
-  void release_saved() override { batch1 = batch2 = Tensor(); }
+  void release_saved() override {
+    saved_batch1.reset();
+    saved_batch2.reset();
+  }
   Shape self_shape;
-  Tensor batch1, batch2;
+  SavedTensor saved_batch1, saved_batch2;
   double beta, alpha;
 };
 
@@ -519,7 +525,7 @@ Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, c
   }
   if (any_requires_grad({&self, &batch1, &batch2}))
     record(out, std::make_shared<BaddbmmBackward>(self.shape(), batch1, batch2, beta_value, alpha_value),
-           {&self, &batch1, &batch2}, {&batch1, &batch2});
+           {&self, &batch1, &batch2});
   return out;
 }
 

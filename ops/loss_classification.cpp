@@ -204,9 +204,6 @@ ClassLayout check_index_loss_args(const char* op, const Tensor& input, const Ten
   return layout;
 }
 
-// What a Backward node saves of an optional tensor: a graph-free alias, or nothing.
-Tensor detached(const Tensor& tensor) { return tensor.defined() ? tensor.detach() : Tensor(); }
-
 template <class T>
 const T* data_or_null(const Tensor& tensor) {
   return tensor.defined() ? tensor.data<T>() : nullptr;
@@ -268,16 +265,18 @@ Tensor log_softmax_gradient(const Tensor& logp_grad, const Tensor& input, std::i
 
 // d loss_p / d input[p, c] = -w[t_p] where c == t_p (non-ignored positions), else 0
 struct NllLossBackward final : Node {
-  NllLossBackward(Tensor target, Tensor weight, Shape input_shape, ClassLayout layout, std::int64_t ignore_index,
-                  Reduction reduction, double divisor)
-      : target(std::move(target)), weight(std::move(weight)), input_shape(std::move(input_shape)), layout(layout),
-        ignore_index(ignore_index), reduction(reduction), divisor(divisor) {}
+  NllLossBackward(const Tensor& target, const Tensor& weight, Shape input_shape, ClassLayout layout,
+                  std::int64_t ignore_index, Reduction reduction, double divisor)
+      : target(target, /*is_output=*/false), weight(weight, /*is_output=*/false), input_shape(std::move(input_shape)),
+        layout(layout), ignore_index(ignore_index), reduction(reduction), divisor(divisor) {}
   const char* name() const override { return "NllLossBackward0"; }
   const char* formula() const override {
     return "d nll_loss(x, t)/d x = -g * w[t] / N at each row's target, 0 elsewhere (w = 1 without class weights)";
   }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor target = this->target.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     // create_graph: a constant times the upstream. The loss is linear in the input, so what the
     // recorded gradient depends on is the upstream alone.
     if (GradMode::is_enabled())
@@ -300,9 +299,12 @@ struct NllLossBackward final : Node {
       return make_tensor(std::move(grad_input));
     })};
   }
-  void release_saved() override { target = weight = Tensor(); }
+  void release_saved() override {
+    target.reset();
+    weight.reset();
+  }
 
-  Tensor target, weight;
+  SavedTensor target, weight;
   Shape input_shape;
   ClassLayout layout;
   std::int64_t ignore_index;
@@ -339,9 +341,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   });
   if (any_requires_grad({&input}))
     record(out,
-           std::make_shared<NllLossBackward>(target.detach(), detached(weight), input.shape(), layout, ignore_index,
-                                             reduction, divisor),
-           {&input}, {&target, &weight});
+           std::make_shared<NllLossBackward>(target, weight, input.shape(), layout, ignore_index, reduction, divisor),
+           {&input});
   return out;
 }
 
@@ -352,9 +353,10 @@ namespace {
 // d loss_p / d x[p, c] = s_p [softmax_c ((1 - e) w_t + (e / C) sum_k w_k) - (1 - e) w_t [c == t] - (e / C) w_c],
 // with s_p the upstream scale of position p and t its target; zero for ignored positions
 struct CrossEntropyBackward final : Node {
-  CrossEntropyBackward(Tensor input, Tensor target, Tensor weight, Tensor log_sum_exp, ClassLayout layout,
-                       std::int64_t ignore_index, Reduction reduction, double divisor, double label_smoothing)
-      : input(std::move(input)), target(std::move(target)), weight(std::move(weight)),
+  CrossEntropyBackward(const Tensor& input, const Tensor& target, const Tensor& weight, Tensor log_sum_exp,
+                       ClassLayout layout, std::int64_t ignore_index, Reduction reduction, double divisor,
+                       double label_smoothing)
+      : input(input, /*is_output=*/false), target(target, /*is_output=*/false), weight(weight, /*is_output=*/false),
         log_sum_exp(std::move(log_sum_exp)), layout(layout), ignore_index(ignore_index), reduction(reduction),
         divisor(divisor), label_smoothing(label_smoothing) {}
   // With class-index targets and no smoothing PyTorch's last node is nll_loss's; xgrad's fused node
@@ -376,7 +378,10 @@ struct CrossEntropyBackward final : Node {
   // same gradient is composed of recorded ops: log_softmax's backward of the nll (and smoothing)
   // gradient with respect to the log-probabilities.
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {composite_gradient(grad)};
+    const Tensor input = this->input.unpack(*this);
+    const Tensor target = this->target.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
+    if (GradMode::is_enabled()) return {composite_gradient(grad, input, target, weight)};
     return {visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> grad_input = Array<T>::from_shape(input.shape());
@@ -419,7 +424,8 @@ struct CrossEntropyBackward final : Node {
       return make_tensor(std::move(grad_input));
     })};
   }
-  Tensor composite_gradient(const Tensor& grad) const {
+  Tensor composite_gradient(const Tensor& grad, const Tensor& input, const Tensor& target,
+                            const Tensor& weight) const {
     const Shape input_shape = input.shape();
     const Tensor logp_grad = visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
@@ -429,10 +435,16 @@ struct CrossEntropyBackward final : Node {
     });
     return log_softmax_gradient(logp_grad, input, class_dim(input_shape));
   }
-  void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
+  void release_saved() override {
+    input.reset();
+    target.reset();
+    weight.reset();
+    log_sum_exp = Tensor();
+  }
 
-  Tensor input;  // the input itself, graph included, so the create_graph path differentiates through it
-  Tensor target, weight, log_sum_exp;
+  SavedTensor input;  // the input with its graph, so the create_graph path differentiates through it
+  SavedTensor target, weight;
+  Tensor log_sum_exp;
   ClassLayout layout;
   std::int64_t ignore_index;
   Reduction reduction;
@@ -492,9 +504,9 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
   });
   if (any_requires_grad({&input}))
     record(out,
-           std::make_shared<CrossEntropyBackward>(input, target.detach(), detached(weight), log_sum_exp, layout,
-                                                  ignore_index, reduction, divisor, label_smoothing),
-           {&input}, {&input, &target, &weight});
+           std::make_shared<CrossEntropyBackward>(input, target, weight, log_sum_exp, layout, ignore_index, reduction,
+                                                  divisor, label_smoothing),
+           {&input});
   return out;
 }
 
@@ -503,9 +515,10 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
 // With y~ = (1 - e) y + e / C and s_p the upstream scale of position p:
 // d loss_p / d x[p, c] = s_p (softmax_c sum_k w_k y~_k - w_c y~_c);  d loss_p / d y[p, c] = -s_p (1 - e) w_c logp_c
 struct CrossEntropyProbabilitiesBackward final : Node {
-  CrossEntropyProbabilitiesBackward(Tensor input, Tensor target, Tensor weight, Tensor log_sum_exp,
-                                    ClassLayout layout, Reduction reduction, double divisor, double label_smoothing)
-      : input(std::move(input)), target(std::move(target)), weight(std::move(weight)),
+  CrossEntropyProbabilitiesBackward(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                    Tensor log_sum_exp, ClassLayout layout, Reduction reduction, double divisor,
+                                    double label_smoothing)
+      : input(input, /*is_output=*/false), target(target, /*is_output=*/false), weight(weight, /*is_output=*/false),
         log_sum_exp(std::move(log_sum_exp)), layout(layout), reduction(reduction), divisor(divisor),
         label_smoothing(label_smoothing) {}
   const char* name() const override { return "CrossEntropyLossBackward0"; }
@@ -519,19 +532,23 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite_gradients(grad);
+    const Tensor input = this->input.unpack(*this);
+    const Tensor target = this->target.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
+    if (GradMode::is_enabled()) return composite_gradients(grad, input, target, weight);
     return visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       const UpstreamScale<T> upstream(grad, reduction, divisor);
       std::vector<Tensor> grads(2);
-      if (needs_input_grad(0)) grads[0] = input_gradient<T>(upstream);
-      if (needs_input_grad(1)) grads[1] = target_gradient<T>(upstream);
+      if (needs_input_grad(0)) grads[0] = input_gradient<T>(upstream, input, target, weight);
+      if (needs_input_grad(1)) grads[1] = target_gradient<T>(upstream, input, weight);
       return grads;
     });
   }
 
   template <class T>
-  Tensor input_gradient(const UpstreamScale<T>& upstream) const {
+  Tensor input_gradient(const UpstreamScale<T>& upstream, const Tensor& input, const Tensor& target,
+                        const Tensor& weight) const {
     Array<T> grad_input = Array<T>::from_shape(input.shape());
     const T* x = input.data<T>();
     const T* y = target.data<T>();
@@ -555,7 +572,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   }
 
   template <class T>
-  Tensor target_gradient(const UpstreamScale<T>& upstream) const {
+  Tensor target_gradient(const UpstreamScale<T>& upstream, const Tensor& input, const Tensor& weight) const {
     Array<T> grad_target = Array<T>::from_shape(input.shape());
     const T* x = input.data<T>();
     const T* lse = log_sum_exp.data<T>();
@@ -576,11 +593,12 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   // create_graph: recorded ops throughout, so the result is differentiable in the input, the
   // target and the upstream. With u the upstream per position:
   //   d loss / d logp = -w y~ u,  fed through log_softmax's backward;  d loss / d y = -(1 - e) w logp u
-  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+  std::vector<Tensor> composite_gradients(const Tensor& grad, const Tensor& input, const Tensor& target,
+                                          const Tensor& weight) const {
     const Shape input_shape = input.shape();
     const std::int64_t dim = class_dim(input_shape);
     const Tensor upstream = reduction == kNone ? unsqueeze(grad, dim) : grad / divisor;
-    const Tensor class_weight = weight_per_element(input_shape);
+    const Tensor class_weight = weight_per_element(input_shape, weight);
     const auto weighted = [&](const Tensor& t) { return class_weight.defined() ? t * class_weight : t; };
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) {
@@ -592,7 +610,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
     return grads;
   }
   // w[c] at every (p, c), or undefined without weight.
-  Tensor weight_per_element(const Shape& input_shape) const {
+  Tensor weight_per_element(const Shape& input_shape, const Tensor& weight) const {
     if (!weight.defined()) return Tensor();
     return visit_floating(weight.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
@@ -600,10 +618,16 @@ struct CrossEntropyProbabilitiesBackward final : Node {
       return per_class_constant<T>(input_shape, layout, [&](std::size_t, std::size_t c) { return w[c]; });
     });
   }
-  void release_saved() override { input = target = weight = log_sum_exp = Tensor(); }
+  void release_saved() override {
+    input.reset();
+    target.reset();
+    weight.reset();
+    log_sum_exp = Tensor();
+  }
 
-  Tensor input, target;  // the inputs themselves, graph included, for the create_graph path
-  Tensor weight, log_sum_exp;
+  SavedTensor input, target;  // the inputs with their graphs, for the create_graph path
+  SavedTensor weight;
+  Tensor log_sum_exp;
   ClassLayout layout;
   Reduction reduction;
   double divisor;
@@ -657,9 +681,9 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-           std::make_shared<CrossEntropyProbabilitiesBackward>(input, target, detached(weight), log_sum_exp, layout,
-                                                               reduction, divisor, label_smoothing),
-           {&input, &target}, {&input, &target, &weight});
+           std::make_shared<CrossEntropyProbabilitiesBackward>(input, target, weight, log_sum_exp, layout, reduction,
+                                                               divisor, label_smoothing),
+           {&input, &target});
   return out;
 }
 

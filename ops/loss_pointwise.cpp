@@ -77,13 +77,32 @@ T weight_at(const T* w, std::size_t i) {
   return w ? w[i] : T(1);
 }
 
-// What every pointwise Backward node saves: the input and the target (the tensors themselves, graph
-// included, for the create_graph path), the expanded weight (a constant) and the reduction's divisor.
+// What every pointwise Backward node saves: the input and the target (with their graphs, for the
+// create_graph path), the expanded weight (a constant) and the reduction's divisor.
 struct PointwiseSaved {
+  PointwiseSaved(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
+                 double divisor)
+      : input(input, /*is_output=*/false), target(target, /*is_output=*/false), weight(weight, /*is_output=*/false),
+        reduction(reduction), divisor(divisor) {}
+  SavedTensor input, target, weight;
+  Reduction reduction;
+  double divisor;
+  void release() {
+    input.reset();
+    target.reset();
+    weight.reset();
+  }
+};
+
+// A PointwiseSaved unpacked by its node when backward runs (which checks that none of its tensors
+// was modified in place since the forward).
+struct PointwiseTensors {
+  PointwiseTensors(const PointwiseSaved& saved, Node& node)
+      : input(saved.input.unpack(node)), target(saved.target.unpack(node)), weight(saved.weight.unpack(node)),
+        reduction(saved.reduction), divisor(saved.divisor) {}
   Tensor input, target, weight;
   Reduction reduction;
   double divisor;
-  void release() { input = target = weight = Tensor(); }
   // For the create_graph path: each element's upstream as a recorded tensor broadcasting against the
   // input (kNone's own upstream, or the reduced loss's 0-dim upstream over the divisor), times the
   // weight when there is one.
@@ -105,7 +124,7 @@ std::vector<Tensor> needed(const Node& node, InputGradient input_gradient, Targe
 // The gradient arrays of input and target (empty when not needed), filled by
 // element(i, scale, grad_x, grad_y), which writes d/dx and d/dy of element i times its upstream scale.
 template <class T, class Element>
-std::vector<Tensor> pointwise_gradients(const Node& node, const PointwiseSaved& saved, const Tensor& grad,
+std::vector<Tensor> pointwise_gradients(const Node& node, const PointwiseTensors& saved, const Tensor& grad,
                                         Element element) {
   const UpstreamScale<T> upstream(grad, saved.reduction, saved.divisor);
   const bool wants_input = node.needs_input_grad(0), wants_target = node.needs_input_grad(1);
@@ -132,7 +151,8 @@ struct BinaryCrossEntropyBackward final : Node {
     return "d bce(x, y)/d x = (x - y) / (x (1 - x)) * g / N\nd bce(x, y)/d y = (log(1 - x) - log(x)) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite_gradients(grad);
+    const PointwiseTensors saved(this->saved, *this);
+    if (GradMode::is_enabled()) return composite_gradients(grad, saved);
     return visit_floating(grad.dtype(), "binary_cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>(), *w = data_or_null<T>(saved.weight);
@@ -146,7 +166,7 @@ struct BinaryCrossEntropyBackward final : Node {
     });
   }
   // create_graph: the same formulas in recorded ops
-  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
     return needed(
@@ -182,7 +202,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     record(out,
                      std::make_shared<BinaryCrossEntropyBackward>(
                          PointwiseSaved{input, target, w, reduction, divisor}),
-                     {&input, &target}, {&input, &target, &w});
+                     {&input, &target});
   return out;
 }
 
@@ -215,12 +235,15 @@ T stable_sigmoid(T x) {
 // binary_cross_entropy_with_logits with pos_weight, whose target gradient needs log sigmoid of
 // logits of any size; its own backward is composed of recorded ops too.
 struct LogSigmoidBackward final : Node {
-  explicit LogSigmoidBackward(Tensor input) : input(std::move(input)) {}
+  explicit LogSigmoidBackward(const Tensor& input) : input(input, /*is_output=*/false) {}
   const char* name() const override { return "LogSigmoidBackward0"; }
   const char* formula() const override { return "d log_sigmoid(x) = g * sigmoid(-x)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad * sigmoid(-input)}; }
-  void release_saved() override { input = Tensor(); }
-  Tensor input;
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    return {grad * sigmoid(-input)};
+  }
+  void release_saved() override { input.reset(); }
+  SavedTensor input;
 };
 
 Tensor recorded_log_sigmoid(const Tensor& x) {
@@ -231,7 +254,7 @@ Tensor recorded_log_sigmoid(const Tensor& x) {
     for (std::size_t i = 0; i < result.size(); ++i) result.data()[i] = log_sigmoid(values[i]);
     return make_tensor(std::move(result));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<LogSigmoidBackward>(x), {&x}, {&x});
+  if (any_requires_grad({&x})) record(out, std::make_shared<LogSigmoidBackward>(x), {&x});
   return out;
 }
 
@@ -239,15 +262,17 @@ Tensor recorded_log_sigmoid(const Tensor& x) {
 // d/dx = w [(p y + 1 - y) sigmoid(x) - p y];  d/dy = w [(p - 1) softplus(-x) - x]
 //                                                  = w [log sigmoid(-x) - p log sigmoid(x)]
 struct BinaryCrossEntropyWithLogitsBackward final : Node {
-  BinaryCrossEntropyWithLogitsBackward(PointwiseSaved saved, Tensor pos_weight)
-      : saved(std::move(saved)), pos_weight(std::move(pos_weight)) {}
+  BinaryCrossEntropyWithLogitsBackward(PointwiseSaved saved, const Tensor& pos_weight)
+      : saved(std::move(saved)), pos_weight(pos_weight, /*is_output=*/false) {}
   const char* name() const override { return "BinaryCrossEntropyWithLogitsBackward0"; }
   // Without pos_weight (p = 1).
   const char* formula() const override {
     return "d bce_logits(z, y)/d z = (sigmoid(z) - y) * g / N\nd bce_logits(z, y)/d y = -z * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite_gradients(grad);
+    const PointwiseTensors saved(this->saved, *this);
+    const Tensor pos_weight = this->pos_weight.unpack(*this);
+    if (GradMode::is_enabled()) return composite_gradients(grad, saved, pos_weight);
     return visit_floating(grad.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
@@ -260,7 +285,8 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
     });
   }
   // create_graph: the same formulas in recorded ops; without pos_weight they are sigmoid(x) - y and -x.
-  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved,
+                                          const Tensor& pos_weight) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
     if (!pos_weight.defined())
@@ -275,10 +301,10 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   }
   void release_saved() override {
     saved.release();
-    pos_weight = Tensor();
+    pos_weight.reset();
   }
   PointwiseSaved saved;
-  Tensor pos_weight;
+  SavedTensor pos_weight;
 };
 
 }  // namespace
@@ -305,7 +331,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
     record(out,
                      std::make_shared<BinaryCrossEntropyWithLogitsBackward>(
                          PointwiseSaved{input, target, w, reduction, divisor}, pw),
-                     {&input, &target}, {&input, &target, &w, &pw});
+                     {&input, &target});
   return out;
 }
 
@@ -323,7 +349,8 @@ struct KlDivBackward final : Node {
                       : "d kl_div(x, y)/d x = -y * g / N\nd kl_div(x, y)/d y = (log(y) + 1 - x) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite_gradients(grad);
+    const PointwiseTensors saved(this->saved, *this);
+    if (GradMode::is_enabled()) return composite_gradients(grad, saved);
     return visit_floating(grad.dtype(), "kl_div backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
@@ -340,7 +367,7 @@ struct KlDivBackward final : Node {
     });
   }
   // create_graph: the same formulas in recorded ops, NaN included
-  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor upstream = saved.weighted_upstream(grad);
     if (log_target)
@@ -379,7 +406,7 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
     record(out,
                      std::make_shared<KlDivBackward>(
                          PointwiseSaved{input, target, Tensor(), reduction, divisor}, log_target),
-                     {&input, &target}, {&input, &target});
+                     {&input, &target});
   return out;
 }
 
@@ -395,7 +422,8 @@ struct MseLossBackward final : Node {
     return "d mse(x, y)/d x = 2 (x - y) * g / N\nd mse(x, y)/d y = -2 (x - y) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite_gradients(grad);
+    const PointwiseTensors saved(this->saved, *this);
+    if (GradMode::is_enabled()) return composite_gradients(grad, saved);
     return visit_floating(grad.dtype(), "mse_loss backward", [&](auto tag) {
       using T = decltype(tag);
       const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
@@ -406,7 +434,7 @@ struct MseLossBackward final : Node {
     });
   }
   // create_graph: the same formulas in recorded ops
-  std::vector<Tensor> composite_gradients(const Tensor& grad) const {
+  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor input_grad = 2.0 * (saved.input - saved.target) * saved.weighted_upstream(grad);
     return needed(*this, [&] { return input_grad; }, [&] { return -input_grad; });
   }
@@ -431,7 +459,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     record(out,
                      std::make_shared<MseLossBackward>(
                          PointwiseSaved{input, target, Tensor(), reduction, divisor}),
-                     {&input, &target}, {&input, &target});
+                     {&input, &target});
   return out;
 }
 

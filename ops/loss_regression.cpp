@@ -43,19 +43,23 @@ Tensor reduced_loss(const char* op, const Tensor& input, const Tensor& target, R
   });
 }
 
-// What a Backward node of these losses keeps: input and target (graph included, for the
+// What a Backward node of these losses keeps: input and target (with their graphs, for the
 // create_graph path), the reduction and its divisor.
 struct DifferenceLossBackward : Node {
-  DifferenceLossBackward(Tensor input, Tensor target, Reduction reduction)
-      : input(std::move(input)), target(std::move(target)), reduction(reduction),
-        divisor(mean_divisor(reduction, this->input)) {}
-  void release_saved() override { input = target = Tensor(); }
+  DifferenceLossBackward(const Tensor& input, const Tensor& target, Reduction reduction)
+      : input(input, /*is_output=*/false), target(target, /*is_output=*/false), reduction(reduction),
+        divisor(mean_divisor(reduction, input)) {}
+  void release_saved() override {
+    input.reset();
+    target.reset();
+  }
 
   // Fast path: d/dx = u slope(x - y) and d/dy = u slope(y - x), u each element's upstream (slope is
   // odd, so d/dy = -d/dx except where slope(0) is not 0: written with the difference each way, as
   // PyTorch computes the target's gradient).
   template <class Slope>
-  std::vector<Tensor> fused_gradients(const Tensor& grad, const char* op, Slope slope) const {
+  std::vector<Tensor> fused_gradients(const Tensor& grad, const char* op, Slope slope) {
+    const Tensor input = this->input.unpack(*this), target = this->target.unpack(*this);
     return visit_floating(grad.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       const UpstreamScale<T> upstream(grad, reduction, divisor);
@@ -74,7 +78,8 @@ struct DifferenceLossBackward : Node {
 
   // create_graph: the same with recorded ops, slope_of(a - b) a Tensor function.
   template <class SlopeOf>
-  std::vector<Tensor> composite_gradients(const Tensor& grad, SlopeOf slope_of) const {
+  std::vector<Tensor> composite_gradients(const Tensor& grad, SlopeOf slope_of) {
+    const Tensor input = this->input.unpack(*this), target = this->target.unpack(*this);
     const Tensor upstream = reduction == kNone ? grad : grad / divisor;
     std::vector<Tensor> grads(2);
     if (needs_input_grad(0)) grads[0] = upstream * slope_of(input - target);
@@ -82,7 +87,7 @@ struct DifferenceLossBackward : Node {
     return grads;
   }
 
-  Tensor input, target;
+  SavedTensor input, target;
   Reduction reduction;
   double divisor;
 };
@@ -110,8 +115,8 @@ T smooth_l1_slope(T d, T beta) {
 
 // d/dx = g slope(x - y), d/dy = g slope(y - x); slope(d) = clamp(d / beta, -1, 1)
 struct SmoothL1LossBackward final : DifferenceLossBackward {
-  SmoothL1LossBackward(Tensor input, Tensor target, Reduction reduction, double beta)
-      : DifferenceLossBackward(std::move(input), std::move(target), reduction), beta(beta) {}
+  SmoothL1LossBackward(const Tensor& input, const Tensor& target, Reduction reduction, double beta)
+      : DifferenceLossBackward(input, target, reduction), beta(beta) {}
   const char* name() const override { return "SmoothL1LossBackward0"; }
   const char* formula() const override {
     return "d smooth_l1(x, y)/d x = clamp((x - y) / beta, -1, 1) * g / N\n"
@@ -150,8 +155,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
     return z < b ? T(0.5) * z * z / b : z - T(0.5) * b;
   });
   if (any_requires_grad({&input, &target}))
-    record(out, std::make_shared<SmoothL1LossBackward>(input, target, reduction, beta), {&input, &target},
-           {&input, &target});
+    record(out, std::make_shared<SmoothL1LossBackward>(input, target, reduction, beta), {&input, &target});
   return out;
 }
 
@@ -161,8 +165,8 @@ namespace {
 
 // d/dx = g clamp(x - y, -delta, delta), d/dy = g clamp(y - x, -delta, delta)
 struct HuberLossBackward final : DifferenceLossBackward {
-  HuberLossBackward(Tensor input, Tensor target, Reduction reduction, double delta)
-      : DifferenceLossBackward(std::move(input), std::move(target), reduction), delta(delta) {}
+  HuberLossBackward(const Tensor& input, const Tensor& target, Reduction reduction, double delta)
+      : DifferenceLossBackward(input, target, reduction), delta(delta) {}
   const char* name() const override { return "HuberLossBackward0"; }
   const char* formula() const override {
     return "d huber(x, y)/d x = clamp(x - y, -delta, delta) * g / N\n"
@@ -192,8 +196,7 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
     return z < limit ? T(0.5) * z * z : limit * (z - T(0.5) * limit);
   });
   if (any_requires_grad({&input, &target}))
-    record(out, std::make_shared<HuberLossBackward>(input, target, reduction, delta), {&input, &target},
-           {&input, &target});
+    record(out, std::make_shared<HuberLossBackward>(input, target, reduction, delta), {&input, &target});
   return out;
 }
 

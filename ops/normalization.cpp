@@ -258,10 +258,10 @@ std::vector<Tensor> recorded_gradients(const Tensor& grad, const Tensor& input, 
 // training: dx = s (g - mean(g) - x_hat mean(g x_hat)); evaluation: dx = s g; with s = weight invstd;
 // dweight = sum(g x_hat), dbias = sum(g), over each channel's values
 struct NativeBatchNormBackward final : Node {
-  NativeBatchNormBackward(Tensor input, Tensor weight, ChannelLayout layout, ChannelStats stats, bool training,
-                          double eps)
-      : input(std::move(input)), weight(std::move(weight)), layout(layout), stats(std::move(stats)),
-        training(training), eps(eps) {}
+  NativeBatchNormBackward(const Tensor& input, const Tensor& weight, ChannelLayout layout, ChannelStats stats,
+                          bool training, double eps)
+      : input(input, /*is_output=*/false), weight(weight, /*is_output=*/false), layout(layout),
+        stats(std::move(stats)), training(training), eps(eps) {}
   const char* name() const override { return "NativeBatchNormBackward0"; }
   // Per channel, with s = w * invstd and x_hat the normalised input.
   const char* formula() const override {
@@ -271,6 +271,8 @@ struct NativeBatchNormBackward final : Node {
                       "d batch_norm/d w = sum(g * x_hat)\nd batch_norm/d b = sum(g)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     if (GradMode::is_enabled()) return recorded_gradients(grad, input, weight, layout, stats, training, eps, *this);
     return visit_floating(grad.dtype(), "batch_norm backward", [&](auto tag) {
       using T = decltype(tag);
@@ -293,9 +295,12 @@ struct NativeBatchNormBackward final : Node {
       return grads;
     });
   }
-  void release_saved() override { input = weight = Tensor(); }
-  Tensor input;   // x with its graph: the create_graph path differentiates through it
-  Tensor weight;  // undefined without an affine transform
+  void release_saved() override {
+    input.reset();
+    weight.reset();
+  }
+  SavedTensor input;   // x with its graph: the create_graph path differentiates through it
+  SavedTensor weight;  // undefined without an affine transform
   ChannelLayout layout;
   ChannelStats stats;
   bool training;
@@ -378,7 +383,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                                                  std::vector<double>(layout.channels, 0.0)};
     record(out,
            std::make_shared<NativeBatchNormBackward>(input, weight, layout, std::move(stats), training, eps),
-           {&input, &weight, &bias}, {&input, &weight});
+           {&input, &weight, &bias});
   }
   return out;
 }

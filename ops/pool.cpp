@@ -375,14 +375,17 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan) {
 
 // y = max of each window:  dx[argmax] += dy
 // The input is kept only as the source of the create_graph formula's zero: where the maximum sits
-// is a step function of x, whose derivative PyTorch passes on as zeros_like(x).
+// is a step function of x, whose derivative PyTorch passes on as zeros_like(x). Its values are never
+// read, so only that path unpacks it.
 struct MaxPoolBackward final : Node {
-  MaxPoolBackward(std::shared_ptr<const MaxPlan> plan, Tensor input) : plan(std::move(plan)), input(std::move(input)) {}
+  MaxPoolBackward(std::shared_ptr<const MaxPlan> plan, const Tensor& input)
+      : plan(std::move(plan)), input(input, /*is_output=*/false) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackward0"; }
   const char* formula() const override { return "d max_pool2d(x) = g added at each window's max, 0 elsewhere"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
     if (GradMode::is_enabled())
-      return {with_zero_gradient_to(scatter_op(dy, plan), input, "MaxPool2DWithIndicesBackwardBackward0")};
+      return {with_zero_gradient_to(scatter_op(dy, plan), input.unpack(*this),
+                                    "MaxPool2DWithIndicesBackwardBackward0")};
     return {visit_floating(dy.dtype(), "max_pool2d backward", [&](auto tag) {
       using T = decltype(tag);
       return computed<T>(plan->shape.input_shape(),
@@ -391,10 +394,10 @@ struct MaxPoolBackward final : Node {
   }
   void release_saved() override {
     plan.reset();
-    input = Tensor();
+    input.reset();
   }
   std::shared_ptr<const MaxPlan> plan;
-  Tensor input;
+  SavedTensor input;
 };
 
 }  // namespace

@@ -503,20 +503,21 @@ const char* layer_node_name(CellKind kind) {
 
 class FusedLayerBackward final : public Node {
  public:
-  FusedLayerBackward(Packing packing, bool reverse, LayerSizes sizes, LayerInputs inputs)
-      : packing_(std::move(packing)), reverse_(reverse), sizes_(sizes), inputs_(std::move(inputs)) {
-    for (const Tensor* t : inputs_.list()) versions_.push_back(t->defined() ? t->_version() : 0);
+  FusedLayerBackward(Packing packing, bool reverse, LayerSizes sizes, const LayerInputs& inputs)
+      : packing_(std::move(packing)), reverse_(reverse), sizes_(sizes) {
+    const std::vector<const Tensor*> list = inputs.list();
+    for (std::size_t i = 0; i < list.size(); ++i) inputs_[i] = SavedTensor(*list[i], /*is_output=*/false);
   }
   const char* name() const override { return layer_node_name(sizes_.kind); }
   const char* formula() const override { return layer_formula(sizes_.kind); }
   const char* fused_description() const override { return "one direction of a recurrent layer over a whole sequence"; }
 
   std::vector<Tensor> backward(const Tensor& grad) override {
-    check_versions();
-    if (GradMode::is_enabled()) return recorded_backward(grad);
+    const LayerInputs in = unpack_inputs();
+    if (GradMode::is_enabled()) return recorded_backward(in, grad);
     return visit_floating(grad.dtype(), name(), [&](auto zero) {
       using T = decltype(zero);
-      return backward_loops<T>(packing_, reverse_, sizes_, inputs_, std::get<Tape<T>>(tape), array<T>(grad).data());
+      return backward_loops<T>(packing_, reverse_, sizes_, in, std::get<Tape<T>>(tape), array<T>(grad).data());
     });
   }
 
@@ -524,16 +525,16 @@ class FusedLayerBackward final : public Node {
 
  protected:
   void release_saved() override {
-    inputs_ = LayerInputs();
+    for (SavedTensor& input : inputs_) input.reset();
     tape = Tape<float>();
   }
 
  private:
   // The recorded steps, rerun on leaf copies of the inputs, differentiated with create_graph, and
   // handed back to the inputs.
-  std::vector<Tensor> recorded_backward(const Tensor& grad) const {
+  std::vector<Tensor> recorded_backward(const LayerInputs& inputs, const Tensor& grad) const {
     std::vector<Tensor> originals;
-    for (const Tensor* t : inputs_.list()) originals.push_back(*t);
+    for (const Tensor* t : inputs.list()) originals.push_back(*t);
     const std::vector<Tensor> copies = aliases_of(originals);
     const LayerInputs in{copies[0], copies[1], copies[2], copies[3], copies[4], copies[5], copies[6], copies[7]};
     const Tensor value = recorded_joined(sizes_.kind, packing_, reverse_, in);
@@ -545,21 +546,19 @@ class FusedLayerBackward final : public Node {
     return grads;
   }
 
-  void check_versions() const {
-    const std::vector<const Tensor*> saved = inputs_.list();
-    for (std::size_t i = 0; i < saved.size(); ++i) {
-      if (!saved[i]->defined() || saved[i]->_version() == versions_[i]) continue;
-      throw Error(concat(name(), ": one of the variables needed for gradient computation has been modified by an "
-                         "inplace operation: [", dtype_name(saved[i]->dtype()), " ", saved[i]->sizes(),
-                         "] is at version ", saved[i]->_version(), "; expected version ", versions_[i], " instead."));
-    }
+  // Every input, in LayerInputs order: the fast path reads x, c0, w_ih, w_hh and w_hr (of the
+  // biases only whether they are there), and the recorded steps rerun under create_graph read them
+  // all. unpack throws, naming this node and the tensor's shape, when one was modified in place
+  // since the forward.
+  LayerInputs unpack_inputs() {
+    return {inputs_[0].unpack(*this), inputs_[1].unpack(*this), inputs_[2].unpack(*this), inputs_[3].unpack(*this),
+            inputs_[4].unpack(*this), inputs_[5].unpack(*this), inputs_[6].unpack(*this), inputs_[7].unpack(*this)};
   }
 
   Packing packing_;
   bool reverse_;
   LayerSizes sizes_;
-  LayerInputs inputs_;
-  std::vector<std::int64_t> versions_;
+  std::array<SavedTensor, 8> inputs_;  // x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr
 };
 
 }  // namespace

@@ -243,14 +243,15 @@ namespace {
 
 // d logsumexp(x) = g exp(x - y) = g softmax(x), with y the saved output
 struct LogsumexpBackward final : Node {
-  LogsumexpBackward(ReductionPlan plan, Tensor x, Tensor output)
-      : plan(std::move(plan)), x(std::move(x)), output(std::move(output)) {}
+  LogsumexpBackward(ReductionPlan plan, const Tensor& x, const Tensor& output)
+      : plan(std::move(plan)), saved_x(x, /*is_output=*/false), saved_output(output, /*is_output=*/true) {}
   const char* name() const override { return "LogsumexpBackward0"; }
   const char* formula() const override { return "d logsumexp(x) = g * softmax(x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    // create_graph: the output recomputed from x, so that its own derivative (softmax) is recorded.
-    if (GradMode::is_enabled())
-      return {kept(grad, plan) * exp(x - logsumexp(x, static_cast<std::int64_t>(plan.dim), /*keepdim=*/true))};
+    const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
+    // create_graph: the output comes back with this node as its grad_fn, so that its own
+    // derivative (softmax) is recorded.
+    if (GradMode::is_enabled()) return {kept(grad, plan) * exp(x - kept(output, plan))};
     return {visit_floating(grad.dtype(), "logsumexp backward", [&](auto tag) {
       using T = decltype(tag);
       const auto [outer, axis, inner] = plan.split;
@@ -268,9 +269,12 @@ struct LogsumexpBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
-  void release_saved() override { x = output = Tensor(); }
+  void release_saved() override {
+    saved_x.reset();
+    saved_output.reset();
+  }
   ReductionPlan plan;
-  Tensor x, output;  // output detached
+  SavedTensor saved_x, saved_output;
 };
 
 // m + log(sum(exp(x - m))) per slice, m the slice's max (0 when m is infinite, so that a slice of
@@ -308,7 +312,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     return make_tensor(logsumexp_along(array<T>(x), plan));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<LogsumexpBackward>(std::move(plan), x, out.detach()), {&x}, {&x, &out});
+    record(out, std::make_shared<LogsumexpBackward>(std::move(plan), x, out), {&x});
   return out;
 }
 
@@ -338,15 +342,16 @@ auto equals_result(double result) {
 // d max(x) = g shared evenly by the k elements equal to the result (the NaNs when it is NaN):
 // g / k at each, 0 elsewhere
 struct EvenlyDistributedBackward final : Node {
-  EvenlyDistributedBackward(Extreme extreme, Tensor x, double result)
-      : extreme(extreme), x(std::move(x)), result(result) {}
+  EvenlyDistributedBackward(Extreme extreme, const Tensor& x, double result)
+      : extreme(extreme), saved_x(x, /*is_output=*/false), result(result) {}
   const char* name() const override { return extreme == Extreme::Largest ? "MaxBackward1" : "MinBackward1"; }
   const char* formula() const override {
     return extreme == Extreme::Largest ? "d max(x) = g / k at each of the k elements equal to the max, 0 elsewhere"
                                        : "d min(x) = g / k at each of the k elements equal to the min, 0 elsewhere";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {composite(grad)};
+    const Tensor x = saved_x.unpack(*this);
+    if (GradMode::is_enabled()) return {composite(grad, x)};
     return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
       const auto is_extreme = equals_result<T>(result);
@@ -361,7 +366,7 @@ struct EvenlyDistributedBackward final : Node {
     })};
   }
   // create_graph: which elements share the gradient is a constant; g / k is recorded.
-  Tensor composite(const Tensor& grad) const {
+  Tensor composite(const Tensor& grad, const Tensor& x) const {
     std::int64_t ties = 0;
     const Tensor mask = visit_floating(x.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
@@ -373,9 +378,9 @@ struct EvenlyDistributedBackward final : Node {
     });
     return where(mask, grad / static_cast<double>(ties), 0.0);
   }
-  void release_saved() override { x = Tensor(); }
+  void release_saved() override { saved_x.reset(); }
   Extreme extreme;
-  Tensor x;
+  SavedTensor saved_x;
   double result;  // exact for float32 and float64 values
 };
 
@@ -392,7 +397,7 @@ Tensor whole_extremum(const Tensor& x, Extreme extreme) {
   });
   if (any_requires_grad({&x})) {
     const double result = visit_floating(x.dtype(), op, [&](auto tag) { return double(*array<decltype(tag)>(out).data()); });
-    record(out, std::make_shared<EvenlyDistributedBackward>(extreme, x, result), {&x}, {&x});
+    record(out, std::make_shared<EvenlyDistributedBackward>(extreme, x, result), {&x});
   }
   return out;
 }
@@ -548,15 +553,17 @@ Array<T> variance_along(const Array<T>& x, const ReductionPlan& plan, double div
 
 // d var(x) = g 2 (x - mean) / divisor;  d std(x) = g (x - mean) / (divisor std), 0 where std = 0
 struct VarianceBackward final : Node {
-  VarianceBackward(bool is_std, ReductionPlan plan, double divisor, Tensor x, Tensor output)
-      : is_std(is_std), plan(std::move(plan)), divisor(divisor), x(std::move(x)), output(std::move(output)) {}
+  VarianceBackward(bool is_std, ReductionPlan plan, double divisor, const Tensor& x, const Tensor& output)
+      : is_std(is_std), plan(std::move(plan)), divisor(divisor), saved_x(x, /*is_output=*/false),
+        saved_output(output, /*is_output=*/true) {}
   const char* name() const override { return is_std ? "StdBackward0" : "VarBackward0"; }
   const char* formula() const override {
     return is_std ? "d std(x) = g * (x - mean(x)) / ((n - correction) * y), 0 where y = 0"
                   : "d var(x) = g * 2 (x - mean(x)) / (n - correction)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {composite(grad)};
+    const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
+    if (GradMode::is_enabled()) return {composite(grad, x, output)};
     return {visit_floating(grad.dtype(), "var backward", [&](auto tag) {
       using T = decltype(tag);
       const auto [outer, axis, inner] = plan.split;
@@ -579,13 +586,17 @@ struct VarianceBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
-  // create_graph: the mean and the std recomputed from x, so that their derivatives are recorded.
-  Tensor composite(const Tensor& grad) const;
-  void release_saved() override { x = output = Tensor(); }
+  // create_graph: the mean recomputed from x, and the std the output, which comes back with this
+  // node as its grad_fn, so that their derivatives are recorded.
+  Tensor composite(const Tensor& grad, const Tensor& x, const Tensor& output) const;
+  void release_saved() override {
+    saved_x.reset();
+    saved_output.reset();
+  }
   bool is_std;
   ReductionPlan plan;
   double divisor;
-  Tensor x, output;  // output detached
+  SavedTensor saved_x, saved_output;
 };
 
 Tensor variance_with_divisor(const Tensor& x, ReductionPlan plan, double divisor, bool is_std) {
@@ -598,8 +609,7 @@ Tensor variance_with_divisor(const Tensor& x, ReductionPlan plan, double divisor
     return make_tensor(std::move(variance));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<VarianceBackward>(is_std, std::move(plan), divisor, x, out.detach()), {&x},
-           {&x, &out});
+    record(out, std::make_shared<VarianceBackward>(is_std, std::move(plan), divisor, x, out), {&x});
   return out;
 }
 
@@ -609,11 +619,11 @@ Tensor variance_by_plan(const Tensor& x, ReductionPlan plan, bool unbiased, bool
 }
 
 // The fast path's operations in the same order, so the values agree with it to rounding.
-Tensor VarianceBackward::composite(const Tensor& grad) const {
+Tensor VarianceBackward::composite(const Tensor& grad, const Tensor& x, const Tensor& output) const {
   const Tensor deviation = x - kept(mean_by_plan(x, plan, "mean"), plan);
   if (!is_std) return kept(grad * 2.0 / divisor, plan) * deviation;
   // g / (divisor std), with 0 (and no 0 / 0 in the second derivative) where std = 0.
-  const Tensor y = kept(variance_with_divisor(x, plan, divisor, true), plan);
+  const Tensor y = kept(output, plan);
   const Tensor zero = y == 0.0;
   return where(zero, 0.0, kept(grad, plan) / (where(zero, 1.0, y) * divisor)) * deviation;
 }
@@ -691,8 +701,8 @@ T finite_norm_gradient(T v, T g, T n, T p) {
 
 // d norm(x) / dx (see the table in ops/reduce.hpp)
 struct NormBackward final : Node {
-  NormBackward(ReductionPlan plan, double p, Tensor x, Tensor output)
-      : plan(std::move(plan)), p(p), x(std::move(x)), output(std::move(output)) {}
+  NormBackward(ReductionPlan plan, double p, const Tensor& x, const Tensor& output)
+      : plan(std::move(plan)), p(p), saved_x(x, /*is_output=*/false), saved_output(output, /*is_output=*/true) {}
   const char* name() const override { return "NormBackward1"; }
   const char* formula() const override {
     if (p == 2) return "d norm(x) = g * x / y, 0 where y = 0";
@@ -701,14 +711,15 @@ struct NormBackward final : Node {
     return "d norm(x, p) = g * sign(x) |x|^(p-1) / y^(p-1)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {composite(grad)};
+    const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
+    if (GradMode::is_enabled()) return {composite(grad, x, output)};
     return {visit_floating(grad.dtype(), "norm backward", [&](auto tag) {
       using T = decltype(tag);
-      return make_tensor(std::isinf(p) ? extreme_gradient<T>(grad) : finite_gradient<T>(grad));
+      return make_tensor(std::isinf(p) ? extreme_gradient<T>(grad, x, output) : finite_gradient<T>(grad, x, output));
     })};
   }
   template <class T>
-  Array<T> finite_gradient(const Tensor& grad) const {
+  Array<T> finite_gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const {
     const auto [outer, axis, inner] = plan.split;
     const T* in = array<T>(x).data();
     const T* g = array<T>(grad).data();
@@ -725,7 +736,7 @@ struct NormBackward final : Node {
   }
   // p = +-inf: g sign(x) / k at the k elements whose |x| is the norm (a NaN element when it is NaN).
   template <class T>
-  Array<T> extreme_gradient(const Tensor& grad) const {
+  Array<T> extreme_gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const {
     const auto [outer, axis, inner] = plan.split;
     const T* in = array<T>(x).data();
     const T* g = array<T>(grad).data();
@@ -745,14 +756,18 @@ struct NormBackward final : Node {
         }
     return out;
   }
-  // create_graph: the table in ops/reduce.hpp with recorded ops, the norm recomputed from x.
-  Tensor composite(const Tensor& grad) const;
+  // create_graph: the table in ops/reduce.hpp with recorded ops, the norm being the output, which
+  // comes back with this node as its grad_fn.
+  Tensor composite(const Tensor& grad, const Tensor& x, const Tensor& output) const;
   // p = +-inf: which elements attain the norm (a constant mask) and how many per slice (kept shape).
-  std::pair<Tensor, Tensor> attaining() const;
-  void release_saved() override { x = output = Tensor(); }
+  std::pair<Tensor, Tensor> attaining(const Tensor& x, const Tensor& output) const;
+  void release_saved() override {
+    saved_x.reset();
+    saved_output.reset();
+  }
   ReductionPlan plan;
   double p;
-  Tensor x, output;  // output detached
+  SavedTensor saved_x, saved_output;
 };
 
 Tensor norm_by_plan(const Tensor& x, ReductionPlan plan, const Scalar& p) {
@@ -763,11 +778,11 @@ Tensor norm_by_plan(const Tensor& x, ReductionPlan plan, const Scalar& p) {
     return make_tensor(norm_along(array<T>(x), plan, power));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<NormBackward>(std::move(plan), power, x, out.detach()), {&x}, {&x, &out});
+    record(out, std::make_shared<NormBackward>(std::move(plan), power, x, out), {&x});
   return out;
 }
 
-std::pair<Tensor, Tensor> NormBackward::attaining() const {
+std::pair<Tensor, Tensor> NormBackward::attaining(const Tensor& x, const Tensor& output) const {
   return visit_floating(x.dtype(), "norm backward", [&](auto tag) {
     using T = decltype(tag);
     const auto [outer, axis, inner] = plan.split;
@@ -790,15 +805,15 @@ std::pair<Tensor, Tensor> NormBackward::attaining() const {
 // The fast path's operations in the same order, so the values agree with it to the last bit. Where
 // the fast path gives 0 to avoid 0 / 0, the masked value is replaced before the division too, so
 // that the second derivative has no 0 / 0 either.
-Tensor NormBackward::composite(const Tensor& grad) const {
+Tensor NormBackward::composite(const Tensor& grad, const Tensor& x, const Tensor& output) const {
   if (p == 0.0) return zeros(x.sizes(), x.dtype());  // a constant: nothing to record
   const Tensor g = kept(grad, plan);
   if (std::isinf(p)) {
-    const auto [mask, count] = attaining();
+    const auto [mask, count] = attaining(x, output);
     return where(mask, sgn(x) * g / count, 0.0);
   }
   if (p == 1.0) return sgn(x) * g;
-  const Tensor n = kept(norm_by_plan(x, plan, p), plan);
+  const Tensor n = kept(output, plan);
   const Tensor n_is_zero = n == 0.0;
   if (p == 2.0) return x * where(n_is_zero, 0.0, g / where(n_is_zero, 1.0, n));
   if (p < 1.0) {

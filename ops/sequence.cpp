@@ -257,12 +257,13 @@ Tensor cumprod_gradient_recorded(const Tensor& x, const Tensor& grad, std::int64
 }
 
 struct CumprodBackward final : Node {
-  CumprodBackward(Tensor x, std::int64_t dim) : x(std::move(x)), dim(dim) {}
+  CumprodBackward(const Tensor& x, std::int64_t dim) : saved_x(x, /*is_output=*/false), dim(dim) {}
   const char* name() const override { return "CumprodBackward0"; }
   const char* formula() const override {
     return "d cumprod(x)/d x_k = sum over i >= k of g_i * (the product of x_0..x_i without x_k)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor x = saved_x.unpack(*this);
     if (GradMode::is_enabled()) return {cumprod_gradient_recorded(x, grad, dim)};
     const Shape shape = x.shape();
     const AxisSplit split = split_at(shape, normalize_dim(dim, shape, "cumprod backward"));
@@ -271,8 +272,8 @@ struct CumprodBackward final : Node {
       return make_tensor(cumprod_gradient(array<T>(x), array<T>(grad), split));
     })};
   }
-  void release_saved() override { x = Tensor(); }
-  Tensor x;
+  void release_saved() override { saved_x.reset(); }
+  SavedTensor saved_x;
   std::int64_t dim;
 };
 
@@ -290,7 +291,7 @@ Tensor cumprod(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtyp
   check_defined(x, "cumprod", "input");
   const Tensor input = scan_input(x, dtype);
   Tensor out = scanned(input, dim, Scan::Product, false, "cumprod");
-  if (any_requires_grad({&input})) record(out, std::make_shared<CumprodBackward>(input, dim), {&input}, {&input});
+  if (any_requires_grad({&input})) record(out, std::make_shared<CumprodBackward>(input, dim), {&input});
   return out;
 }
 

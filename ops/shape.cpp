@@ -147,37 +147,41 @@ Tensor scatter_add_values(const Tensor& grad, const GatherWalk& walk, const Tens
 // d scatter_add(zeros, dim, index, g) / dg = gather(gg, dim, index): each element of g went to one
 // position, and gather reads it back from there
 struct ScatterAddBackward final : Node {
-  ScatterAddBackward(std::int64_t dim, Tensor index) : dim(dim), index(std::move(index)) {}
+  ScatterAddBackward(std::int64_t dim, const Tensor& index) : dim(dim), saved_index(index, /*is_output=*/false) {}
   const char* name() const override { return "ScatterAddBackward0"; }
   const char* formula() const override { return "d scatter_add(zeros, dim, index, g)/d g = gather(gg, dim, index)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {gather(grad, dim, index)}; }
-  void release_saved() override { index = Tensor(); }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor index = saved_index.unpack(*this);
+    return {gather(grad, dim, index)};
+  }
+  void release_saved() override { saved_index.reset(); }
   std::int64_t dim;
-  Tensor index;
+  SavedTensor saved_index;
 };
 
 // gather's derivative as an op of its own, so that a gradient can be differentiated again.
 Tensor scatter_add_to_zeros(const Tensor& grad, const GatherWalk& walk, const Tensor& index, const Shape& input_shape) {
   Tensor out = scatter_add_values(grad, walk, index, input_shape);
   if (any_requires_grad({&grad}))
-    record(out, std::make_shared<ScatterAddBackward>(static_cast<std::int64_t>(walk.dim), index), {&grad}, {&index});
+    record(out, std::make_shared<ScatterAddBackward>(static_cast<std::int64_t>(walk.dim), index), {&grad});
   return out;
 }
 
 // d gather(x, dim, index) = g added into zeros at the gathered positions (an index may repeat)
 struct GatherBackward final : Node {
-  GatherBackward(GatherWalk walk, Tensor index, Shape input_shape)
-      : walk(std::move(walk)), index(std::move(index)), input_shape(std::move(input_shape)) {}
+  GatherBackward(GatherWalk walk, const Tensor& index, Shape input_shape)
+      : walk(std::move(walk)), saved_index(index, /*is_output=*/false), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "GatherBackward0"; }
   const char* formula() const override {
     return "d gather(x, dim, index) = zeros of x's shape with g scattered (added) at index";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor index = saved_index.unpack(*this);
     return {scatter_add_to_zeros(grad, walk, index, input_shape)};
   }
-  void release_saved() override { index = Tensor(); }
+  void release_saved() override { saved_index.reset(); }
   GatherWalk walk;
-  Tensor index;
+  SavedTensor saved_index;
   Shape input_shape;
 };
 
@@ -198,7 +202,7 @@ Tensor gather(const Tensor& input, std::int64_t dim, const Tensor& index) {
     return make_tensor(std::move(values));
   });
   if (any_requires_grad({&input}))
-    record(out, std::make_shared<GatherBackward>(std::move(walk), index, input.shape()), {&input}, {&index});
+    record(out, std::make_shared<GatherBackward>(std::move(walk), index, input.shape()), {&input});
   return out;
 }
 

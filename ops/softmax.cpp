@@ -27,27 +27,24 @@ namespace {
 
 // d softmax(x) = y * (g - sum(g * y)) along dim, with y = softmax(x)
 struct SoftmaxBackward final : Node {
-  SoftmaxBackward(Tensor input, Tensor output, SoftmaxLayout layout, std::int64_t dim)
-      : input(std::move(input)), output(std::move(output)), layout(layout), dim(dim) {}
+  SoftmaxBackward(const Tensor& output, SoftmaxLayout layout, std::int64_t dim)
+      : output(output, /*is_output=*/true), layout(layout), dim(dim) {}
   const char* name() const override { return "SoftmaxBackward0"; }
   const char* formula() const override { return "d softmax(x) = y * (g - sum(g * y, dim))"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    // create_graph: the same formula in recorded ops, with y recomputed from the input so that the
-    // second derivative reaches x.
-    if (GradMode::is_enabled()) {
-      const Tensor y = softmax(input, dim);
-      return {y * (grad - sum(grad * y, dim, /*keepdim=*/true))};
-    }
+    const Tensor y = output.unpack(*this);
+    // create_graph: the same formula in recorded ops; y comes back with this node as its grad_fn,
+    // so the second derivative reaches x through it.
+    if (GradMode::is_enabled()) return {y * (grad - sum(grad * y, dim, /*keepdim=*/true))};
     return visit_floating(grad.dtype(), "softmax backward", [&](auto tag) {
       using T = decltype(tag);
-      Array<T> dx = Array<T>::from_shape(output.shape());
-      softmax_backward_rows(array<T>(output).data(), array<T>(grad).data(), dx.data(), layout);
+      Array<T> dx = Array<T>::from_shape(y.shape());
+      softmax_backward_rows(array<T>(y).data(), array<T>(grad).data(), dx.data(), layout);
       return std::vector<Tensor>{make_tensor(std::move(dx))};
     });
   }
-  void release_saved() override { input = output = Tensor(); }
-  Tensor input;   // x itself, graph included: only the create_graph path reads it
-  Tensor output;  // out.detach(): shares the data, not the graph
+  void release_saved() override { output.reset(); }
+  SavedTensor output;
   SoftmaxLayout layout;
   std::int64_t dim;
 };
@@ -65,31 +62,31 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<SoftmaxBackward>(x, out.detach(), layout, dim), {&x}, {&x, &out});
+    record(out, std::make_shared<SoftmaxBackward>(out, layout, dim), {&x});
   return out;
 }
 
 namespace {
 
-// d log_softmax(x) = g - softmax(x) * sum(g) along dim, with softmax = exp of the saved output
+// d log_softmax(x) = g - softmax(x) * sum(g) along dim, with softmax(x) = exp(y)
 struct LogSoftmaxBackward final : Node {
-  LogSoftmaxBackward(Tensor input, Tensor output, SoftmaxLayout layout, std::int64_t dim)
-      : input(std::move(input)), output(std::move(output)), layout(layout), dim(dim) {}
+  LogSoftmaxBackward(const Tensor& output, SoftmaxLayout layout, std::int64_t dim)
+      : output(output, /*is_output=*/true), layout(layout), dim(dim) {}
   const char* name() const override { return "LogSoftmaxBackward0"; }
-  const char* formula() const override { return "d log_softmax(x) = g - softmax(x) * sum(g, dim)"; }
+  const char* formula() const override { return "d log_softmax(x) = g - exp(y) * sum(g, dim)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    // create_graph: softmax(x) recorded from the input, so the second derivative reaches x.
-    if (GradMode::is_enabled()) return {grad - softmax(input, dim) * sum(grad, dim, /*keepdim=*/true)};
+    const Tensor y = output.unpack(*this);
+    // create_graph: exp(y) recorded from the output, which rejoins the graph through this node.
+    if (GradMode::is_enabled()) return {grad - exp(y) * sum(grad, dim, /*keepdim=*/true)};
     return visit_floating(grad.dtype(), "log_softmax backward", [&](auto tag) {
       using T = decltype(tag);
-      Array<T> dx = Array<T>::from_shape(output.shape());
-      log_softmax_backward_rows(array<T>(output).data(), array<T>(grad).data(), dx.data(), layout);
+      Array<T> dx = Array<T>::from_shape(y.shape());
+      log_softmax_backward_rows(array<T>(y).data(), array<T>(grad).data(), dx.data(), layout);
       return std::vector<Tensor>{make_tensor(std::move(dx))};
     });
   }
-  void release_saved() override { input = output = Tensor(); }
-  Tensor input;   // x itself, graph included: only the create_graph path reads it
-  Tensor output;  // out.detach(): shares the data, not the graph
+  void release_saved() override { output.reset(); }
+  SavedTensor output;
   SoftmaxLayout layout;
   std::int64_t dim;
 };
@@ -107,7 +104,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<LogSoftmaxBackward>(x, out.detach(), layout, dim), {&x}, {&x, &out});
+    record(out, std::make_shared<LogSoftmaxBackward>(out, layout, dim), {&x});
   return out;
 }
 

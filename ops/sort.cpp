@@ -82,13 +82,15 @@ Ordered order_along(const Tensor& x, const AxisSplit& split, const Shape& out_sh
 
 // d values = g put at the indices along dim, zeros elsewhere (each index once per slice)
 struct SelectionBackward final : Node {
-  SelectionBackward(const char* node_name, Shape input_shape, std::int64_t dim, Tensor indices)
-      : node_name(node_name), input_shape(std::move(input_shape)), dim(dim), indices(std::move(indices)) {}
+  SelectionBackward(const char* node_name, Shape input_shape, std::int64_t dim, const Tensor& indices)
+      : node_name(node_name), input_shape(std::move(input_shape)), dim(dim),
+        saved_indices(indices, /*is_output=*/false) {}
   const char* name() const override { return node_name; }
   const char* formula() const override {
     return "d sort(x) or topk(x) values = zeros with g put at the indices along dim";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    const Tensor indices = saved_indices.unpack(*this);
     if (input_shape.empty()) return {grad.reshape({})};
     if (GradMode::is_enabled()) return {zeros(input_shape, grad.dtype()).scatter(dim, indices, grad)};
     return {visit_floating(grad.dtype(), "sort backward", [&](auto tag) {
@@ -108,11 +110,13 @@ struct SelectionBackward final : Node {
       return make_tensor(std::move(out));
     })};
   }
-  void release_saved() override { indices = Tensor(); }
+  void release_saved() override { saved_indices.reset(); }
   const char* node_name;
   Shape input_shape;
   std::int64_t dim;  // normalized
-  Tensor indices;
+  // The op's second output, which the user gets, saved as an input would be: this node's output is
+  // the values, and the indices have no gradient to come back with.
+  SavedTensor saved_indices;
 };
 
 // sort and topk: the first `count` of each slice along dim in order, recorded as node_name.
