@@ -20,7 +20,6 @@
 
 namespace xgrad {
 
-struct Storage;
 class Node;
 
 // A node's output shape, its dimensions stored inline up to kInlineDims: every recorded op makes a
