@@ -294,7 +294,7 @@ void Engine::run_ready_nodes(GraphTask& task, const Options& options, const std:
     std::vector<Tensor> input_grads;
     const bool skip = !options.accumulate_grad && dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
     if (grad.defined() && !skip) {
-      input_grads = node->backward(grad);
+      input_grads = options.create_graph ? node->backward(grad) : node->fused_backward(grad);
       if (autograd::AnomalyMode::is_enabled()) check_finite(*node, input_grads);
     }
     // TraceGuard and HtmlRecorder (core/trace.hpp): one thread-local load when none is alive.

@@ -83,8 +83,15 @@ class Node : public std::enable_shared_from_this<Node> {
   // any tool may read it. Null for a node that does not say (every built-in node does).
   virtual const char* formula() const { return nullptr; }
   // Given d loss / d output, returns d loss / d input for each input, in input order. An entry may
-  // be left undefined where needs_input_grad(i) is false.
+  // be left undefined where needs_input_grad(i) is false. Written in xgrad's own ops, this is the
+  // definition of the derivative: under create_graph the engine runs it in grad mode, so the
+  // gradient is itself recorded and can be differentiated again; otherwise the same ops compute the
+  // same values without recording anything.
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+  // The same derivative computed by a fused loop instead of a chain of ops, which the engine calls
+  // when create_graph is off. A node overrides it only where bench/fused_backward.cpp shows the
+  // loop pays (docs/performance.md lists them); the default is backward() itself.
+  virtual std::vector<Tensor> fused_backward(const Tensor& grad_output) { return backward(grad_output); }
 
   // One edge per input, in input order (libtorch's name; next_functions() is Python's).
   const std::vector<Edge>& next_edges() const { return next_edges_; }

@@ -96,13 +96,7 @@ struct LeakyReluBackward final : ActivationBackward {
     const Tensor x = input.unpack(*this);
     check_in_place_slope(in_place, slope, "leaky_relu_", "negative_slope");
     // The mask is a step of the input: its derivative, 0 away from the kink, still reaches x.
-    if (GradMode::is_enabled())
-      return {with_zero_gradient_to(where(x.detach() > 0.0, grad, grad * slope), x,
-                                    "LeakyReluBackwardBackward0")};
-    return {zip_elements(grad, x, "leaky_relu backward", [s = slope](auto g, auto v) {
-      using T = decltype(v);
-      return v > T(0) ? g : g * static_cast<T>(s);
-    })};
+    return {with_zero_gradient_to(where(x.detach() > 0.0, grad, grad * slope), x, "LeakyReluBackwardBackward0")};
   }
   double slope;
   bool in_place;
@@ -196,8 +190,12 @@ struct GeluBackward final : ActivationBackward {
     return "d gelu(x) = g * (Phi(x) + x * phi(x))";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    return {grad * derivative(input.unpack(*this))};
+  }
+  // PyTorch's loops, the exact one in SIMD for float32: gelu is a transformer MLP's activation, and
+  // its recorded derivative (erf, exp and seven products) several passes over a large tensor.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
-    if (GradMode::is_enabled()) return {grad * composite_derivative(x)};
     if (approximation == GeluApproximation::Tanh)
       return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
     if (grad.dtype() == kFloat32 && x.dtype() == kFloat32) {
@@ -207,8 +205,7 @@ struct GeluBackward final : ActivationBackward {
     }
     return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_exact_derivative(v); })};
   }
-  // create_graph: the derivative in recorded ops, at the unpacked input x
-  Tensor composite_derivative(const Tensor& x) const {
+  Tensor derivative(const Tensor& x) const {
     if (approximation == GeluApproximation::Tanh) {
       const Tensor x_squared = x * x;
       const Tensor t = tanh(kSqrtTwoOverPi * (x + kGeluCubic * (x_squared * x)));
@@ -265,22 +262,13 @@ struct EluBackward final : ActivationBackward {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     check_in_place_slope(in_place, c.alpha, "elu_", "alpha");
-    if (GradMode::is_enabled()) {
-      // exp of the clamped input: equal on the branch that is kept, and finite (no inf times a zero
-      // gradient, i.e. no NaN, in later derivatives) on the one that is not.
-      const Tensor negative_branch =
-          grad * (c.negative_input * c.negative) * exp(clamp_max(x, 0.0) * c.negative_input);
-      return {where(x.detach() > 0.0, grad * c.positive, negative_branch)};
-    }
+    // exp of the clamped input: equal on the branch that is kept, and finite (no inf times a zero
+    // gradient, i.e. no NaN, in later derivatives) on the one that is not.
+    const Tensor negative_branch = grad * (c.negative_input * c.negative) * exp(clamp_max(x, 0.0) * c.negative_input);
     // Tested as x > 0, as PyTorch's vectorised kernel does, so NaN takes the negative branch and
     // its gradient is NaN. (PyTorch's scalar loop, which only the last few elements of a tensor
     // reach, tests x <= 0 and gives g scale there instead.)
-    return {zip_elements(grad, x, "elu backward", [c = c](auto g, auto v) {
-      using T = decltype(v);
-      const T input_scale = static_cast<T>(c.negative_input);
-      return v > T(0) ? g * static_cast<T>(c.positive)
-                      : g * input_scale * static_cast<T>(c.negative) * std::exp(v * input_scale);
-    })};
+    return {where(x.detach() > 0.0, grad * c.positive, negative_branch)};
   }
   EluCoefficients c;
   bool in_place;
@@ -322,15 +310,8 @@ struct SiluBackward final : ActivationBackward {
   const char* formula() const override { return "d silu(x) = g * s * (1 + x (1 - s)), s = sigmoid(x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
-    if (GradMode::is_enabled()) {
-      const Tensor s = sigmoid(x);
-      return {grad * s * (1.0 + x * (1.0 - s))};
-    }
-    return {zip_elements(grad, x, "silu backward", [](auto g, auto v) {
-      using T = decltype(v);
-      const T s = T(1) / (T(1) + std::exp(-v));
-      return g * s * (T(1) + v * (T(1) - s));
-    })};
+    const Tensor s = sigmoid(x);
+    return {grad * s * (1.0 + x * (1.0 - s))};
   }
 };
 
@@ -357,16 +338,8 @@ struct SoftplusBackward final : ActivationBackward {
   const char* formula() const override { return "d softplus(x) = g * sigmoid(beta x), or g where beta x > threshold"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
-    if (GradMode::is_enabled()) {
-      const Tensor scaled = x * beta;
-      return {where(scaled.detach() > threshold, grad, grad * sigmoid(scaled))};
-    }
-    return {zip_elements(grad, x, "softplus backward", [beta = beta, threshold = threshold](auto g, auto v) {
-      using T = decltype(v);
-      const T scaled = v * static_cast<T>(beta);
-      const T z = std::exp(scaled);
-      return scaled > static_cast<T>(threshold) ? g : g * z / (z + T(1));
-    })};
+    const Tensor scaled = x * beta;
+    return {where(scaled.detach() > threshold, grad, grad * sigmoid(scaled))};
   }
   double beta, threshold;
 };

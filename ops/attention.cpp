@@ -295,11 +295,15 @@ struct ScaledDotProductAttentionBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor q = query.unpack(*this), k = key.unpack(*this), v = value.unpack(*this);
     const Tensor mask = bias.unpack(*this);
-    if (GradMode::is_enabled()) {
-      const Tensor dropped =
-          weight_dropout.active ? dropout_multipliers(weight_dropout, dims, grad.dtype()) : Tensor();
-      return attention_formula(grad, q, k, v, mask, dropped, scale, *this);
-    }
+    const Tensor dropped =
+        weight_dropout.active ? dropout_multipliers(weight_dropout, dims, grad.dtype()) : Tensor();
+    return attention_formula(grad, q, k, v, mask, dropped, scale, *this);
+  }
+  // The probabilities recomputed row by row from the saved logsumexp, where the recorded formula
+  // builds the whole (L, S) weight tensor and several more of its size.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor q = query.unpack(*this), k = key.unpack(*this), v = value.unpack(*this);
+    const Tensor mask = bias.unpack(*this);
     return visit_floating(grad.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {
       using T = decltype(tag);
       return fused<T>(grad, q.shape(), k.shape(), v.shape(), mask);

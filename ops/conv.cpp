@@ -459,16 +459,18 @@ struct ConvolutionBackward final : Node {
   std::vector<Tensor> backward(const Tensor& dy) override {
     const Tensor x = saved_x.unpack(*this), w = saved_w.unpack(*this);
     std::vector<Tensor> grads(3);
-    if (GradMode::is_enabled()) {  // create_graph: the same three gradients as recorded ops
-      if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, w, g);
-      if (needs_input_grad(1)) grads[1] = conv_weight_grad_op(x, dy, g);
-      if (needs_input_grad(2)) grads[2] = sum_over_images_and_positions(dy);
-      return grads;
-    }
+    if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, w, g);
+    if (needs_input_grad(1)) grads[1] = conv_weight_grad_op(x, dy, g);
+    if (needs_input_grad(2)) grads[2] = sum_over_images_and_positions(dy);
+    return grads;
+  }
+  // Both gradients in one pass over the images, reusing the forward's unfolded input.
+  std::vector<Tensor> fused_backward(const Tensor& dy) override {
+    const Tensor x = saved_x.unpack(*this), w = saved_w.unpack(*this);
+    std::vector<Tensor> grads(3);
     visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
       using T = decltype(tag);
       const T* grad = array<T>(dy).data();
-      // Both gradients in one pass over the images (see conv_backward).
       Array<T> dx, dw;
       if (needs_input_grad(0)) dx = Array<T>::from_shape(to_xshape(g.input_shape()));
       if (needs_input_grad(1)) dw = Array<T>::from_shape(to_xshape(g.weight_shape()));

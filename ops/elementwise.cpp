@@ -54,13 +54,6 @@ Array<T> zip(const Array<T>& a, const Array<T>& b, F f) {
   return out;
 }
 
-// A gradient computed at the broadcast shape, summed back to an input's shape.
-template <class T>
-Tensor summed_to(Array<T>&& grad, const Array<T>& input) {
-  if (same_shape(grad, input)) return make_tensor(std::move(grad));
-  return make_tensor(sum_to(grad, to_shape(input.shape())));
-}
-
 template <class T>
 Tensor negated(const Tensor& t) {
   return make_tensor(map(array<T>(t), [](T v) { return -v; }));
@@ -150,18 +143,8 @@ struct MulBackward final : Node {
   const char* formula() const override { return "d (a * b)/d a = g * b\nd (a * b)/d b = g * a"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
-    if (GradMode::is_enabled())
-      return {needs_input_grad(0) ? sum_to(grad * b, a.shape()) : Tensor(),
-              needs_input_grad(1) ? sum_to(grad * a, b.shape()) : Tensor()};
-    return visit_floating(grad.dtype(), "mul backward", [&](auto tag) {
-      using T = decltype(tag);
-      const Array<T>& g = array<T>(grad);
-      const Array<T>&xa = array<T>(a), &xb = array<T>(b);
-      std::vector<Tensor> grads(2);
-      if (needs_input_grad(0)) grads[0] = summed_to(broadcast_apply(g, xb, MulOp{}, "mul"), xa);
-      if (needs_input_grad(1)) grads[1] = summed_to(broadcast_apply(g, xa, MulOp{}, "mul"), xb);
-      return grads;
-    });
+    return {needs_input_grad(0) ? sum_to(grad * b, a.shape()) : Tensor(),
+            needs_input_grad(1) ? sum_to(grad * a, b.shape()) : Tensor()};
   }
   void release_saved() override {
     saved_a.reset();
@@ -177,25 +160,9 @@ struct DivBackward final : Node {
   const char* formula() const override { return "d (a / b)/d a = g / b\nd (a / b)/d b = -g * a / b^2"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
-    if (GradMode::is_enabled()) {
-      // The same operations in the same order as below, so the values agree to the last bit.
-      const Tensor grad_over_b = grad / b;
-      return {needs_input_grad(0) ? sum_to(grad_over_b, a.shape()) : Tensor(),
-              needs_input_grad(1) ? sum_to(-(grad_over_b * a / b), b.shape()) : Tensor()};
-    }
-    return visit_floating(grad.dtype(), "div backward", [&](auto tag) {
-      using T = decltype(tag);
-      const Array<T>&xa = array<T>(a), &xb = array<T>(b);
-      Array<T> g_over_b = broadcast_apply(array<T>(grad), xb, DivOp{}, "div");
-      std::vector<Tensor> grads(2);
-      if (needs_input_grad(1)) {
-        Array<T> g_a_over_b2 = broadcast_apply(broadcast_apply(g_over_b, xa, MulOp{}, "div"), xb, DivOp{}, "div");
-        for (T& v : g_a_over_b2) v = -v;
-        grads[1] = summed_to(std::move(g_a_over_b2), xb);
-      }
-      if (needs_input_grad(0)) grads[0] = summed_to(std::move(g_over_b), xa);
-      return grads;
-    });
+    const Tensor grad_over_b = grad / b;
+    return {needs_input_grad(0) ? sum_to(grad_over_b, a.shape()) : Tensor(),
+            needs_input_grad(1) ? sum_to(-(grad_over_b * a / b), b.shape()) : Tensor()};
   }
   void release_saved() override {
     saved_a.reset();
@@ -358,12 +325,7 @@ struct ScalarDivBackward final : Node {
   const char* formula() const override { return "d (c / x) = -g * c / x^2"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
-    if (GradMode::is_enabled()) return {-grad * scalar / (x * x)};
-    return {visit_floating(grad.dtype(), "div backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T s = static_cast<T>(scalar);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [s](T g, T v) { return -g * s / (v * v); }));
-    })};
+    return {-grad * scalar / (x * x)};
   }
   void release_saved() override { saved_x.reset(); }
   double scalar;
@@ -551,8 +513,11 @@ class PointwiseBackward final : public Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     // Under create_graph a saved output comes back with this node as grad_fn, so the second
     // derivative flows back to the input.
+    return {Op::derivative(grad, saved_.unpack(*this))};
+  }
+  // The same expression instantiated for the element type: one pass, no temporaries.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
     const Tensor saved = saved_.unpack(*this);
-    if (GradMode::is_enabled()) return {Op::derivative(grad, saved)};
     return {visit_floating(grad.dtype(), Op::name, [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(saved), [](T g, T v) { return Op::derivative(g, v); }));
@@ -607,8 +572,11 @@ struct ReluBackward final : Node {
     const Tensor output = saved_output.unpack(*this);
     // The mask is a step of the output (PyTorch's threshold_backward(grad, result, 0)): its
     // derivative, 0 away from the kink, flows back to the output and through this node to x.
-    if (GradMode::is_enabled())
-      return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), output, "ThresholdBackwardBackward0")};
+    return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), output, "ThresholdBackwardBackward0")};
+  }
+  // One pass instead of a comparison and a where: relu is in every MLP step.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor output = saved_output.unpack(*this);
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
       return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
@@ -664,19 +632,10 @@ struct PowBackward final : Node {
   const char* name() const override { return "PowBackward0"; }
   const char* formula() const override { return "d x^p = g * p * x^(p-1)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    if (exponent == 0.0) return {zeros(output_shape.to_shape(), output_dtype)};  // a constant: nothing to record
     const Tensor x = saved_x.unpack(*this);
-    if (GradMode::is_enabled() && exponent != 0.0) {
-      if (exponent == 2.0) return {grad * 2.0 * x};
-      return {grad * exponent * pow(x, exponent - 1.0)};
-    }
-    return {visit_floating(grad.dtype(), "pow backward", [&](auto tag) {
-      using T = decltype(tag);
-      const Array<T>& g = array<T>(grad);
-      const T p = static_cast<T>(exponent);
-      if (exponent == 0.0) return make_tensor(map(g, [](T) { return T(0); }));  // a constant: nothing to record
-      if (exponent == 2.0) return make_tensor(zip(g, array<T>(x), [](T gi, T v) { return gi * T(2) * v; }));
-      return make_tensor(zip(g, array<T>(x), [p](T gi, T v) { return gi * p * std::pow(v, p - T(1)); }));
-    })};
+    if (exponent == 2.0) return {grad * 2.0 * x};
+    return {grad * exponent * pow(x, exponent - 1.0)};
   }
   void release_saved() override { saved_x.reset(); }
   SavedTensor saved_x;
@@ -753,22 +712,11 @@ struct ClampBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
-    if (GradMode::is_enabled()) {
-      // Which elements were inside is a constant; comparisons belong to no graph.
-      Tensor passed = grad;
-      if (min) passed = where(x >= *min, passed, 0.0);
-      if (max) passed = where(x <= *max, passed, 0.0);
-      return {passed};
-    }
-    return {visit_floating(grad.dtype(), "clamp backward", [&](auto tag) {
-      using T = decltype(tag);
-      const bool has_min = min.has_value(), has_max = max.has_value();
-      const T low = has_min ? static_cast<T>(*min) : T(0), high = has_max ? static_cast<T>(*max) : T(0);
-      return make_tensor(zip(array<T>(grad), array<T>(x), [=](T g, T v) {
-        const bool inside = (!has_min || v >= low) && (!has_max || v <= high);
-        return inside ? g : T(0);
-      }));
-    })};
+    // Which elements were inside is a constant; comparisons belong to no graph.
+    Tensor passed = grad;
+    if (min) passed = where(x >= *min, passed, 0.0);
+    if (max) passed = where(x <= *max, passed, 0.0);
+    return {passed};
   }
   void release_saved() override { saved_x.reset(); }
   const char* node_name;  // ClampBackward1, ClampMinBackward0 or ClampMaxBackward0, as PyTorch names them
@@ -839,26 +787,9 @@ struct ExtremumBackward final : Node {
                          "d min(a, b)/d b = g where b < a (half where equal)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // The shares are constants (their derivative is 0 away from ties); the product with g is
+    // recorded. They are computed at the broadcast shape, which is the upstream gradient's.
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
-    if (GradMode::is_enabled()) return composite(grad, a, b);
-    return visit_floating(grad.dtype(), name(), [&](auto tag) {
-      using T = decltype(tag);
-      const Array<T>&xa = array<T>(a), &xb = array<T>(b);
-      const bool larger = larger_wins;
-      const auto share = [larger](T mine, T other) { return winner_share(mine, other, larger); };
-      const auto times = [](T g, T weight) { return g * weight; };
-      std::vector<Tensor> grads(2);
-      // The shares are computed at the broadcast shape, which is the upstream gradient's.
-      if (needs_input_grad(0))
-        grads[0] = summed_to(zip(array<T>(grad), broadcast_apply(xa, xb, share, "maximum"), times), xa);
-      if (needs_input_grad(1))
-        grads[1] = summed_to(zip(array<T>(grad), broadcast_apply(xb, xa, share, "maximum"), times), xb);
-      return grads;
-    });
-  }
-  // create_graph: the shares are constants (their derivative is 0 away from ties), the product with
-  // g is recorded.
-  std::vector<Tensor> composite(const Tensor& grad, const Tensor& a, const Tensor& b) const {
     const auto shares = [this](const Tensor& mine, const Tensor& other) {
       return visit_floating(mine.dtype(), name(), [&](auto tag) {
         using T = decltype(tag);

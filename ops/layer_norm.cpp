@@ -155,7 +155,13 @@ struct NativeLayerNormBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    if (GradMode::is_enabled()) return layer_norm_formula(grad, input, weight, normalized_shape, rows, eps, *this);
+    return layer_norm_formula(grad, input, weight, normalized_shape, rows, eps, *this);
+  }
+  // One pass over each row for its two sums and one to write dx, with the weight's and bias's
+  // sums in double.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     return visit_floating(grad.dtype(), "layer_norm backward", [&](auto tag) {
       using T = decltype(tag);
       std::vector<Tensor> grads(3);

@@ -204,26 +204,29 @@ struct MatmulBackward final : Node {
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
-    // create_graph: the same products as recorded matmuls, with a vector operand made a matrix (a
-    // row for a, a column for b) and the upstream given the matching shape; sum_to adds up the
+    // The products as recorded matmuls, with a vector operand made a matrix (a row for a, a column
+    // for b) and the upstream given the matching shape; sum_to adds up the
     // entries that shared a matrix.
-    if (GradMode::is_enabled()) {
-      const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
-      const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
-      const Shape a_shape = a2.shape(), b_shape = b2.shape();
-      const Shape a_batch(a_shape.begin(), a_shape.end() - 2);
-      const Shape b_batch(b_shape.begin(), b_shape.end() - 2);
-      Shape out_shape = broadcast_shapes(a_batch, b_batch, "matmul backward");
-      out_shape.push_back(a2.size(-2));
-      out_shape.push_back(b2.size(-1));
-      const Tensor dc = reshape(grad, out_shape);
-      std::vector<Tensor> grads(2);
-      if (needs_input_grad(0))
-        grads[0] = reshape(sum_to(matmul(dc, transpose(b2, -1, -2)), a2.shape()), a.shape());
-      if (needs_input_grad(1))
-        grads[1] = reshape(sum_to(matmul(transpose(a2, -1, -2), dc), b2.shape()), b.shape());
-      return grads;
-    }
+    const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+    const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+    const Shape a_shape = a2.shape(), b_shape = b2.shape();
+    const Shape a_batch(a_shape.begin(), a_shape.end() - 2);
+    const Shape b_batch(b_shape.begin(), b_shape.end() - 2);
+    Shape out_shape = broadcast_shapes(a_batch, b_batch, "matmul backward");
+    out_shape.push_back(a2.size(-2));
+    out_shape.push_back(b2.size(-1));
+    const Tensor dc = reshape(grad, out_shape);
+    std::vector<Tensor> grads(2);
+    if (needs_input_grad(0))
+      grads[0] = reshape(sum_to(matmul(dc, transpose(b2, -1, -2)), a2.shape()), a.shape());
+    if (needs_input_grad(1))
+      grads[1] = reshape(sum_to(matmul(transpose(a2, -1, -2), dc), b2.shape()), b.shape());
+    return grads;
+  }
+  // The products on the operands' memory as they are, batch by batch, with no reshaped or
+  // transposed copies.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     return visit_floating(grad.dtype(), "matmul backward", [&](auto tag) {
       using T = decltype(tag);
       const T* dc = array<T>(grad).data();
@@ -356,18 +359,19 @@ struct LinearBackward final : Node {
 
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor input = saved_input.unpack(*this), weight = saved_weight.unpack(*this);
-    // create_graph: the same products and sums as recorded ops, over the rows of all leading
-    // dimensions together.
-    if (GradMode::is_enabled()) {
-      const auto rows = static_cast<std::int64_t>(plan.rows);
-      const Tensor dy = reshape(grad, {rows, static_cast<std::int64_t>(plan.out)});
-      std::vector<Tensor> grads(3);
-      if (needs_input_grad(0)) grads[0] = matmul(grad, weight);
-      if (needs_input_grad(1))
-        grads[1] = matmul(transpose(dy, 0, 1), reshape(input, {rows, static_cast<std::int64_t>(plan.in)}));
-      if (needs_input_grad(2)) grads[2] = sum(dy, 0);
-      return grads;
-    }
+    // Products and sums over the rows of all leading dimensions together.
+    const auto rows = static_cast<std::int64_t>(plan.rows);
+    const Tensor dy = reshape(grad, {rows, static_cast<std::int64_t>(plan.out)});
+    std::vector<Tensor> grads(3);
+    if (needs_input_grad(0)) grads[0] = matmul(grad, weight);
+    if (needs_input_grad(1))
+      grads[1] = matmul(transpose(dy, 0, 1), reshape(input, {rows, static_cast<std::int64_t>(plan.in)}));
+    if (needs_input_grad(2)) grads[2] = sum(dy, 0);
+    return grads;
+  }
+  // Two GEMMs on the rows as they lie and a blocked column sum, without reshape or transpose.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor input = saved_input.unpack(*this), weight = saved_weight.unpack(*this);
     return visit_floating(grad.dtype(), "linear backward", [&](auto tag) {
       using T = decltype(tag);
       const LinearPlan& p = plan;

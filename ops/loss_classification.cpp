@@ -209,11 +209,11 @@ const T* data_or_null(const Tensor& tensor) {
   return tensor.defined() ? tensor.data<T>() : nullptr;
 }
 
-// ---- The create_graph path ---------------------------------------------------------------------
-// With create_graph, each Backward below computes its gradient from recorded ops instead of its
-// fused loops: log_softmax's backward applied to d loss / d logp, where d loss / d logp is a
-// constant (class indices) or the recorded (smoothed, weighted) target (probabilities), times the
-// upstream. The values are the fused path's; the result can be differentiated again.
+// ---- The recorded gradients --------------------------------------------------------------------
+// Each Backward below defines its gradient in recorded ops: log_softmax's backward applied to
+// d loss / d logp, where d loss / d logp is a constant (class indices) or the recorded (smoothed,
+// weighted) target (probabilities), times the upstream; so it can be differentiated again. The
+// cross-entropy nodes also have a fused loop, for backward without create_graph.
 
 // The class dimension of an input (C), (N, C) or (N, C, d1, ..., dk).
 std::int64_t class_dim(const Shape& input_shape) { return input_shape.size() == 1 ? 0 : 1; }
@@ -277,26 +277,12 @@ struct NllLossBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    // create_graph: a constant times the upstream. The loss is linear in the input, so what the
-    // recorded gradient depends on is the upstream alone.
-    if (GradMode::is_enabled())
-      return {visit_floating(grad.dtype(), "nll_loss backward", [&](auto tag) {
-        using T = decltype(tag);
-        return class_index_logp_gradient<T>(input_shape, layout, target, weight, ignore_index, divisor, 0.0) *
-               upstream_per_position(grad, reduction, input_shape);
-      })};
+    // A constant times the upstream. The loss is linear in the input, so what the recorded
+    // gradient depends on is the upstream alone.
     return {visit_floating(grad.dtype(), "nll_loss backward", [&](auto tag) {
       using T = decltype(tag);
-      Array<T> grad_input(to_xshape(input_shape), T(0));
-      const UpstreamScale<T> upstream(grad, reduction, divisor);
-      const std::int64_t* t = target.data<std::int64_t>();
-      const T* w = data_or_null<T>(weight);
-      for (std::size_t p = 0; p < layout.positions(); ++p) {
-        if (t[p] == ignore_index) continue;
-        const auto c = static_cast<std::size_t>(t[p]);
-        grad_input.data()[layout.row_offset(p) + c * layout.inner] = -(w ? w[c] : T(1)) * upstream[p];
-      }
-      return make_tensor(std::move(grad_input));
+      return class_index_logp_gradient<T>(input_shape, layout, target, weight, ignore_index, divisor, 0.0) *
+             upstream_per_position(grad, reduction, input_shape);
     })};
   }
   void release_saved() override {
@@ -373,15 +359,19 @@ struct CrossEntropyBackward final : Node {
     return label_smoothing == 0 ? "log_softmax + nll_loss (fused)" : "log_softmax + nll_loss + label smoothing (fused)";
   }
 
-  // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
-  // scaled, and the (smoothed, weighted) one-hot is subtracted in place. With create_graph the
-  // same gradient is composed of recorded ops: log_softmax's backward of the nll (and smoothing)
-  // gradient with respect to the log-probabilities.
+  // log_softmax's backward of the nll (and smoothing) gradient with respect to the log-probabilities.
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    if (GradMode::is_enabled()) return {composite_gradient(grad, input, target, weight)};
+    return {composite_gradient(grad, input, target, weight)};
+  }
+  // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
+  // scaled, and the (smoothed, weighted) one-hot is subtracted in place.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor target = this->target.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     return {visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> grad_input = Array<T>::from_shape(input.shape());
@@ -442,7 +432,7 @@ struct CrossEntropyBackward final : Node {
     log_sum_exp = Tensor();
   }
 
-  SavedTensor input;  // the input with its graph, so the create_graph path differentiates through it
+  SavedTensor input;  // the input with its graph, so the recorded gradient differentiates through it
   SavedTensor target, weight;
   Tensor log_sum_exp;
   ClassLayout layout;
@@ -535,7 +525,13 @@ struct CrossEntropyProbabilitiesBackward final : Node {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    if (GradMode::is_enabled()) return composite_gradients(grad, input, target, weight);
+    return composite_gradients(grad, input, target, weight);
+  }
+  // One pass per row for each gradient, the softmax from the saved log-sum-exp.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor target = this->target.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     return visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       const UpstreamScale<T> upstream(grad, reduction, divisor);
@@ -590,8 +586,8 @@ struct CrossEntropyProbabilitiesBackward final : Node {
     return make_tensor(std::move(grad_target));
   }
 
-  // create_graph: recorded ops throughout, so the result is differentiable in the input, the
-  // target and the upstream. With u the upstream per position:
+  // Recorded ops throughout, so the result is differentiable in the input, the target and the
+  // upstream. With u the upstream per position:
   //   d loss / d logp = -w y~ u,  fed through log_softmax's backward;  d loss / d y = -(1 - e) w logp u
   std::vector<Tensor> composite_gradients(const Tensor& grad, const Tensor& input, const Tensor& target,
                                           const Tensor& weight) const {
@@ -625,7 +621,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
     log_sum_exp = Tensor();
   }
 
-  SavedTensor input, target;  // the inputs with their graphs, for the create_graph path
+  SavedTensor input, target;  // the inputs with their graphs, for the recorded gradient
   SavedTensor weight;
   Tensor log_sum_exp;
   ClassLayout layout;

@@ -15,7 +15,6 @@
 
 namespace xgrad {
 
-using loss_detail::UpstreamScale;
 
 namespace {
 
@@ -77,8 +76,8 @@ T weight_at(const T* w, std::size_t i) {
   return w ? w[i] : T(1);
 }
 
-// What every pointwise Backward node saves: the input and the target (with their graphs, for the
-// create_graph path), the expanded weight (a constant) and the reduction's divisor.
+// What every pointwise Backward node saves: the input and the target (with their graphs, which the
+// recorded gradients differentiate through), the expanded weight (a constant) and the reduction's divisor.
 struct PointwiseSaved {
   PointwiseSaved(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
                  double divisor)
@@ -103,8 +102,7 @@ struct PointwiseTensors {
   Tensor input, target, weight;
   Reduction reduction;
   double divisor;
-  // For the create_graph path: each element's upstream as a recorded tensor broadcasting against the
-  // input (kNone's own upstream, or the reduced loss's 0-dim upstream over the divisor), times the
+  // Each element's upstream as a recorded tensor broadcasting against the input (kNone's own upstream, or the reduced loss's 0-dim upstream over the divisor), times the
   // weight when there is one.
   Tensor weighted_upstream(const Tensor& grad) const {
     const Tensor upstream = reduction == kNone ? grad : grad / divisor;
@@ -121,26 +119,6 @@ std::vector<Tensor> needed(const Node& node, InputGradient input_gradient, Targe
   return grads;
 }
 
-// The gradient arrays of input and target (empty when not needed), filled by
-// element(i, scale, grad_x, grad_y), which writes d/dx and d/dy of element i times its upstream scale.
-template <class T, class Element>
-std::vector<Tensor> pointwise_gradients(const Node& node, const PointwiseTensors& saved, const Tensor& grad,
-                                        Element element) {
-  const UpstreamScale<T> upstream(grad, saved.reduction, saved.divisor);
-  const bool wants_input = node.needs_input_grad(0), wants_target = node.needs_input_grad(1);
-  Array<T> grad_input = Array<T>::from_shape(wants_input ? saved.input.shape() : Shape{0});
-  Array<T> grad_target = Array<T>::from_shape(wants_target ? saved.input.shape() : Shape{0});
-  T unused_x, unused_y;
-  const std::size_t size = saved.input.numel();
-  for (std::size_t i = 0; i < size; ++i)
-    element(i, upstream[i], wants_input ? grad_input.data()[i] : unused_x,
-            wants_target ? grad_target.data()[i] : unused_y);
-  std::vector<Tensor> grads(2);
-  if (wants_input) grads[0] = make_tensor(std::move(grad_input));
-  if (wants_target) grads[1] = make_tensor(std::move(grad_target));
-  return grads;
-}
-
 // ---- binary_cross_entropy ----------------------------------------------------------------------
 
 // d/dx = w (x - y) / max(x (1 - x), 1e-12);  d/dy = w (log(1 - x) - log(x)) = -w logit(x)
@@ -152,20 +130,8 @@ struct BinaryCrossEntropyBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
-    if (GradMode::is_enabled()) return composite_gradients(grad, saved);
-    return visit_floating(grad.dtype(), "binary_cross_entropy backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T *x = saved.input.data<T>(), *y = saved.target.data<T>(), *w = data_or_null<T>(saved.weight);
-      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
-        const T factor = scale * weight_at(w, i);
-        // PyTorch's denominator, with its epsilon of float(1e-12): a gradient of about 1e12 at x = 0
-        // or 1 rather than inf.
-        grad_x = factor * (x[i] - y[i]) / std::max((T(1) - x[i]) * x[i], static_cast<T>(1e-12f));
-        grad_y = -factor * std::log(x[i] / (T(1) - x[i]));
-      });
-    });
+    return composite_gradients(grad, saved);
   }
-  // create_graph: the same formulas in recorded ops
   std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
@@ -223,15 +189,7 @@ T log_sigmoid(T z) {
   return std::min(z, T(0)) - std::log1p(std::exp(-std::abs(z)));
 }
 
-// 1 / (1 + e^-x) without overflow for any x.
-template <class T>
-T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
-}
-
-// d log sigmoid(x) = g sigmoid(-x). Recorded only by the create_graph path of
+// d log sigmoid(x) = g sigmoid(-x). Recorded only by the gradient of
 // binary_cross_entropy_with_logits with pos_weight, whose target gradient needs log sigmoid of
 // logits of any size; its own backward is composed of recorded ops too.
 struct LogSigmoidBackward final : Node {
@@ -272,19 +230,9 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
     const Tensor pos_weight = this->pos_weight.unpack(*this);
-    if (GradMode::is_enabled()) return composite_gradients(grad, saved, pos_weight);
-    return visit_floating(grad.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
-      const T *w = data_or_null<T>(saved.weight), *pw = data_or_null<T>(pos_weight);
-      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
-        const T factor = scale * weight_at(w, i), positive = weight_at(pw, i) * y[i];
-        grad_x = factor * ((positive + T(1) - y[i]) * stable_sigmoid(x[i]) - positive);
-        grad_y = factor * (log_sigmoid(-x[i]) - weight_at(pw, i) * log_sigmoid(x[i]));
-      });
-    });
+    return composite_gradients(grad, saved, pos_weight);
   }
-  // create_graph: the same formulas in recorded ops; without pos_weight they are sigmoid(x) - y and -x.
+  // Without pos_weight the formulas are sigmoid(x) - y and -x.
   std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved,
                                           const Tensor& pos_weight) const {
     const Tensor &x = saved.input, &y = saved.target;
@@ -350,23 +298,9 @@ struct KlDivBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
-    if (GradMode::is_enabled()) return composite_gradients(grad, saved);
-    return visit_floating(grad.dtype(), "kl_div backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
-      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
-        if (log_target) {
-          const T p = std::exp(y[i]);
-          grad_x = -scale * p;
-          grad_y = scale * p * (y[i] - x[i] + T(1));
-        } else {
-          grad_x = -scale * y[i];
-          grad_y = y[i] == T(0) ? std::numeric_limits<T>::quiet_NaN() : scale * (std::log(y[i]) + T(1) - x[i]);
-        }
-      });
-    });
+    return composite_gradients(grad, saved);
   }
-  // create_graph: the same formulas in recorded ops, NaN included
+  // NaN included, as the formula above says
   std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor upstream = saved.weighted_upstream(grad);
@@ -423,17 +357,8 @@ struct MseLossBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
-    if (GradMode::is_enabled()) return composite_gradients(grad, saved);
-    return visit_floating(grad.dtype(), "mse_loss backward", [&](auto tag) {
-      using T = decltype(tag);
-      const T *x = saved.input.data<T>(), *y = saved.target.data<T>();
-      return pointwise_gradients<T>(*this, saved, grad, [&](std::size_t i, T scale, T& grad_x, T& grad_y) {
-        grad_x = T(2) * (x[i] - y[i]) * scale;
-        grad_y = -grad_x;
-      });
-    });
+    return composite_gradients(grad, saved);
   }
-  // create_graph: the same formulas in recorded ops
   std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor input_grad = 2.0 * (saved.input - saved.target) * saved.weighted_upstream(grad);
     return needed(*this, [&] { return input_grad; }, [&] { return -input_grad; });

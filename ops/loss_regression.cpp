@@ -11,7 +11,6 @@
 
 namespace xgrad {
 
-using loss_detail::UpstreamScale;
 
 namespace {
 
@@ -43,8 +42,8 @@ Tensor reduced_loss(const char* op, const Tensor& input, const Tensor& target, R
   });
 }
 
-// What a Backward node of these losses keeps: input and target (with their graphs, for the
-// create_graph path), the reduction and its divisor.
+// What a Backward node of these losses keeps: input and target (with their graphs, which the
+// recorded gradients differentiate through), the reduction and its divisor.
 struct DifferenceLossBackward : Node {
   DifferenceLossBackward(const Tensor& input, const Tensor& target, Reduction reduction)
       : input(input, /*is_output=*/false), target(target, /*is_output=*/false), reduction(reduction),
@@ -54,29 +53,9 @@ struct DifferenceLossBackward : Node {
     target.reset();
   }
 
-  // Fast path: d/dx = u slope(x - y) and d/dy = u slope(y - x), u each element's upstream (slope is
-  // odd, so d/dy = -d/dx except where slope(0) is not 0: written with the difference each way, as
-  // PyTorch computes the target's gradient).
-  template <class Slope>
-  std::vector<Tensor> fused_gradients(const Tensor& grad, const char* op, Slope slope) {
-    const Tensor input = this->input.unpack(*this), target = this->target.unpack(*this);
-    return visit_floating(grad.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      const UpstreamScale<T> upstream(grad, reduction, divisor);
-      const T *x = input.data<T>(), *y = target.data<T>();
-      std::vector<Tensor> grads(2);
-      for (std::size_t k = 0; k < 2; ++k) {
-        if (!needs_input_grad(k)) continue;
-        const T *a = k == 0 ? x : y, *b = k == 0 ? y : x;
-        Array<T> result = Array<T>::from_shape(input.shape());
-        for (std::size_t i = 0; i < result.size(); ++i) result.data()[i] = upstream[i] * slope(a[i] - b[i]);
-        grads[k] = make_tensor(std::move(result));
-      }
-      return grads;
-    });
-  }
-
-  // create_graph: the same with recorded ops, slope_of(a - b) a Tensor function.
+  // d/dx = u slope(x - y) and d/dy = u slope(y - x), u each element's upstream and slope_of a
+  // Tensor function (slope is odd, so d/dy = -d/dx except where slope(0) is not 0: written with the
+  // difference each way, as PyTorch computes the target's gradient).
   template <class SlopeOf>
   std::vector<Tensor> composite_gradients(const Tensor& grad, SlopeOf slope_of) {
     const Tensor input = this->input.unpack(*this), target = this->target.unpack(*this);
@@ -123,10 +102,7 @@ struct SmoothL1LossBackward final : DifferenceLossBackward {
            "d smooth_l1(x, y)/d y = -clamp((x - y) / beta, -1, 1) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return composite_gradients(grad, [&](const Tensor& d) { return slope_of(d); });
-    return fused_gradients(grad, "smooth_l1_loss backward", [b = beta](auto d) {
-      return smooth_l1_slope(d, static_cast<decltype(d)>(b));
-    });
+    return composite_gradients(grad, [&](const Tensor& d) { return slope_of(d); });
   }
   // With beta = 0 the slope is a step, a constant (its derivative is 0 wherever it exists), so it is
   // computed elementwise outside the graph; otherwise it is the recorded clamp, finite everywhere.
@@ -173,13 +149,7 @@ struct HuberLossBackward final : DifferenceLossBackward {
            "d huber(x, y)/d y = -clamp(x - y, -delta, delta) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled())
-      return composite_gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });
-    return fused_gradients(grad, "huber_loss backward", [limit = delta](auto d) {
-      using T = decltype(d);
-      const T delta = static_cast<T>(limit);
-      return d < -delta ? -delta : (d > delta ? delta : d);
-    });
+    return composite_gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });
   }
   double delta;
 };

@@ -273,7 +273,12 @@ struct NativeBatchNormBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    if (GradMode::is_enabled()) return recorded_gradients(grad, input, weight, layout, stats, training, eps, *this);
+    return recorded_gradients(grad, input, weight, layout, stats, training, eps, *this);
+  }
+  // One pass over each channel for its two sums and one to write dx.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor input = this->input.unpack(*this);
+    const Tensor weight = this->weight.unpack(*this);
     return visit_floating(grad.dtype(), "batch_norm backward", [&](auto tag) {
       using T = decltype(tag);
       const T* g = array<T>(grad).data();

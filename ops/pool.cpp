@@ -196,11 +196,7 @@ struct AverageBackward final : Node {
   const char* name() const override { return node_name; }
   const char* formula() const override { return "d avg_pool(x) = g divided by the box size and spread over each box"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
-    if (GradMode::is_enabled()) return {average_backward_op(dy, plan, backward_name, node_name)};
-    return {visit_floating(dy.dtype(), "pool backward", [&](auto tag) {
-      using T = decltype(tag);
-      return computed<T>(plan->shape.input_shape(), [&](T* out) { average_backward(*plan, array<T>(dy).data(), out); });
-    })};
+    return {average_backward_op(dy, plan, backward_name, node_name)};
   }
   std::shared_ptr<const AveragePlan> plan;  // sizes only, never values
   const char* node_name;
@@ -374,23 +370,15 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan) {
 }
 
 // y = max of each window:  dx[argmax] += dy
-// The input is kept only as the source of the create_graph formula's zero: where the maximum sits
-// is a step function of x, whose derivative PyTorch passes on as zeros_like(x). Its values are never
-// read, so only that path unpacks it.
+// The input is kept only as the source of the second derivative's zero: where the maximum sits is
+// a step function of x, whose derivative PyTorch passes on as zeros_like(x). Its values are never read.
 struct MaxPoolBackward final : Node {
   MaxPoolBackward(std::shared_ptr<const MaxPlan> plan, const Tensor& input)
       : plan(std::move(plan)), input(input, /*is_output=*/false) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackward0"; }
   const char* formula() const override { return "d max_pool2d(x) = g added at each window's max, 0 elsewhere"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
-    if (GradMode::is_enabled())
-      return {with_zero_gradient_to(scatter_op(dy, plan), input.unpack(*this),
-                                    "MaxPool2DWithIndicesBackwardBackward0")};
-    return {visit_floating(dy.dtype(), "max_pool2d backward", [&](auto tag) {
-      using T = decltype(tag);
-      return computed<T>(plan->shape.input_shape(),
-                         [&](T* out) { scatter_by_index(plan->shape, array<T>(dy).data(), plan->indices.data(), out); });
-    })};
+    return {with_zero_gradient_to(scatter_op(dy, plan), input.unpack(*this), "MaxPool2DWithIndicesBackwardBackward0")};
   }
   void release_saved() override {
     plan.reset();

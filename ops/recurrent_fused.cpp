@@ -512,9 +512,11 @@ class FusedLayerBackward final : public Node {
   const char* formula() const override { return layer_formula(sizes_.kind); }
   const char* fused_description() const override { return "one direction of a recurrent layer over a whole sequence"; }
 
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  std::vector<Tensor> backward(const Tensor& grad) override { return recorded_backward(unpack_inputs(), grad); }
+  // Hand-written loops over the sequence, reading the gates the forward kept on its tape, where the
+  // recorded steps would be rerun and walked op by op.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
     const LayerInputs in = unpack_inputs();
-    if (GradMode::is_enabled()) return recorded_backward(in, grad);
     return visit_floating(grad.dtype(), name(), [&](auto zero) {
       using T = decltype(zero);
       return backward_loops<T>(packing_, reverse_, sizes_, in, std::get<Tape<T>>(tape), array<T>(grad).data());
@@ -530,14 +532,20 @@ class FusedLayerBackward final : public Node {
   }
 
  private:
-  // The recorded steps, rerun on leaf copies of the inputs, differentiated with create_graph, and
-  // handed back to the inputs.
+  // The recorded steps, rerun on leaf copies of the inputs (in grad mode, whatever the caller's) and
+  // differentiated; under create_graph the gradients are handed back to the inputs.
   std::vector<Tensor> recorded_backward(const LayerInputs& inputs, const Tensor& grad) const {
+    const bool create_graph = GradMode::is_enabled();
     std::vector<Tensor> originals;
     for (const Tensor* t : inputs.list()) originals.push_back(*t);
     const std::vector<Tensor> copies = aliases_of(originals);
     const LayerInputs in{copies[0], copies[1], copies[2], copies[3], copies[4], copies[5], copies[6], copies[7]};
-    const Tensor value = recorded_joined(sizes_.kind, packing_, reverse_, in);
+    Tensor value;
+    {
+      const AutoGradMode recording(true);
+      value = recorded_joined(sizes_.kind, packing_, reverse_, in);
+    }
+    if (!create_graph) return gradients_wrt(value, copies, grad, false);
     std::vector<Tensor> aliases = copies;
     aliases.push_back(grad.detach().requires_grad_());
     originals.push_back(grad);

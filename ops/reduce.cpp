@@ -93,28 +93,8 @@ Array<T> sum_along(const Array<T>& x, const ReductionPlan& plan) {
   return out;
 }
 
-// The gradient of a sum: each output gradient, times `scale`, copied along the reduced dim.
-template <class T>
-Array<T> spread_along(const Array<T>& grad, const ReductionPlan& plan, T scale) {
-  const auto [outer, axis, inner] = plan.split;
-  Array<T> out = Array<T>::from_shape(plan.input_shape);
-  const T* g = grad.data();
-  T* o = out.data();
-  if (inner == 1) {  // the last dim, or everything: one value fills each contiguous slice
-    for (std::size_t r = 0; r < outer; ++r) std::fill(o + r * axis, o + (r + 1) * axis, g[r] * scale);
-    return out;
-  }
-  for (std::size_t r = 0; r < outer; ++r)
-    for (std::size_t k = 0; k < axis; ++k) {
-      T* row = o + (r * axis + k) * inner;
-      const T* source = g + r * inner;
-      for (std::size_t i = 0; i < inner; ++i) row[i] = source[i] * scale;
-    }
-  return out;
-}
-
-// spread_along with recorded ops, for create_graph: g repeated along the reduced dim, times scale.
-Tensor spread_recorded(const Tensor& grad, const ReductionPlan& plan, double scale) {
+// The gradient of a sum: g repeated along the reduced dim (a broadcast view, no copy), times scale.
+Tensor spread(const Tensor& grad, const ReductionPlan& plan, double scale) {
   const Tensor spread = broadcast_to(kept(grad, plan), plan.input_shape);
   return scale == 1.0 ? spread : spread * scale;
 }
@@ -167,11 +147,7 @@ struct SumBackward final : Node {
     return plan.whole ? "d sum(x) = g copied to every element of x" : "d sum(x, dim) = g copied along dim";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {spread_recorded(grad, plan, 1.0)};
-    return {visit_floating(grad.dtype(), "sum backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(spread_along(array<T>(grad), plan, T(1)));
-    })};
+    return {spread(grad, plan, 1.0)};
   }
   ReductionPlan plan;
 };
@@ -207,11 +183,7 @@ struct MeanBackward final : Node {
     return plan.whole ? "d mean(x) = g / n copied to every element of x" : "d mean(x, dim) = g / n copied along dim";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {spread_recorded(grad, plan, 1.0 / static_cast<double>(plan.split.axis))};
-    return {visit_floating(grad.dtype(), "mean backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(spread_along(array<T>(grad), plan, T(1) / static_cast<T>(plan.split.axis)));
-    })};
+    return {spread(grad, plan, 1.0 / static_cast<double>(plan.split.axis))};
   }
   ReductionPlan plan;
 };
@@ -249,25 +221,9 @@ struct LogsumexpBackward final : Node {
   const char* formula() const override { return "d logsumexp(x) = g * softmax(x)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
-    // create_graph: the output comes back with this node as its grad_fn, so that its own
+    // Under create_graph the output comes back with this node as its grad_fn, so that its own
     // derivative (softmax) is recorded.
-    if (GradMode::is_enabled()) return {kept(grad, plan) * exp(x - kept(output, plan))};
-    return {visit_floating(grad.dtype(), "logsumexp backward", [&](auto tag) {
-      using T = decltype(tag);
-      const auto [outer, axis, inner] = plan.split;
-      Array<T> out = Array<T>::from_shape(plan.input_shape);
-      const T* in = array<T>(x).data();
-      const T* y = array<T>(output).data();
-      const T* g = array<T>(grad).data();
-      T* o = out.data();
-      for (std::size_t r = 0; r < outer; ++r)
-        for (std::size_t k = 0; k < axis; ++k)
-          for (std::size_t i = 0; i < inner; ++i) {
-            const std::size_t at = (r * axis + k) * inner + i;
-            o[at] = g[r * inner + i] * std::exp(in[at] - y[r * inner + i]);
-          }
-      return make_tensor(std::move(out));
-    })};
+    return {kept(grad, plan) * exp(x - kept(output, plan))};
   }
   void release_saved() override {
     saved_x.reset();
@@ -350,23 +306,8 @@ struct EvenlyDistributedBackward final : Node {
                                        : "d min(x) = g / k at each of the k elements equal to the min, 0 elsewhere";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // Which elements share the gradient is a constant; g / k is recorded.
     const Tensor x = saved_x.unpack(*this);
-    if (GradMode::is_enabled()) return {composite(grad, x)};
-    return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
-      using T = decltype(tag);
-      const auto is_extreme = equals_result<T>(result);
-      const Array<T>& in = array<T>(x);
-      const T* begin = in.data();
-      const T* end = begin + in.size();
-      const auto ties = std::count_if(begin, end, is_extreme);
-      const T share = *array<T>(grad).data() / static_cast<T>(ties);
-      Array<T> out = Array<T>::from_shape(in.shape());
-      std::transform(begin, end, out.data(), [&](T v) { return is_extreme(v) ? share : T(0); });
-      return make_tensor(std::move(out));
-    })};
-  }
-  // create_graph: which elements share the gradient is a constant; g / k is recorded.
-  Tensor composite(const Tensor& grad, const Tensor& x) const {
     std::int64_t ties = 0;
     const Tensor mask = visit_floating(x.dtype(), extreme_op(extreme), [&](auto tag) {
       using T = decltype(tag);
@@ -376,7 +317,7 @@ struct EvenlyDistributedBackward final : Node {
       ties = std::count(out.data(), out.data() + out.size(), true);
       return make_tensor(std::move(out));
     });
-    return where(mask, grad / static_cast<double>(ties), 0.0);
+    return {where(mask, grad / static_cast<double>(ties), 0.0)};
   }
   void release_saved() override { saved_x.reset(); }
   Extreme extreme;
@@ -412,21 +353,7 @@ struct IndexedExtremumBackward final : Node {
                                        : "d min(x, dim) = g at each slice's min, 0 elsewhere";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    if (GradMode::is_enabled()) return {where(selected(), kept(grad, plan), 0.0)};
-    return {visit_floating(grad.dtype(), extreme_op(extreme), [&](auto tag) {
-      using T = decltype(tag);
-      const auto [outer, axis, inner] = plan.split;
-      Array<T> out = Array<T>::from_shape(plan.input_shape);
-      out.fill(T(0));
-      const T* g = array<T>(grad).data();
-      T* o = out.data();
-      for (std::size_t r = 0; r < outer; ++r)
-        for (std::size_t i = 0; i < inner; ++i) {
-          const std::size_t k = static_cast<std::size_t>(indices[r * inner + i]);
-          o[(r * axis + k) * inner + i] = g[r * inner + i];
-        }
-      return make_tensor(std::move(out));
-    })};
+    return {where(selected(), kept(grad, plan), 0.0)};
   }
   // The positions the forward picked, as a mask of the input's shape: one per slice.
   Tensor selected() const {
@@ -563,32 +490,11 @@ struct VarianceBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
-    if (GradMode::is_enabled()) return {composite(grad, x, output)};
-    return {visit_floating(grad.dtype(), "var backward", [&](auto tag) {
-      using T = decltype(tag);
-      const auto [outer, axis, inner] = plan.split;
-      const Array<T>& in = array<T>(x);
-      const std::vector<double> means = means_along(in, plan.split);
-      // The factor each slice's deviations are multiplied by.
-      std::vector<T> scale(outer * inner);
-      const T* g = array<T>(grad).data();
-      const T* y = array<T>(output).data();
-      for (std::size_t j = 0; j < scale.size(); ++j)
-        scale[j] = is_std ? (y[j] == T(0) ? T(0) : g[j] / (static_cast<T>(divisor) * y[j]))
-                          : T(2) * g[j] / static_cast<T>(divisor);
-      Array<T> out = Array<T>::from_shape(plan.input_shape);
-      for (std::size_t r = 0; r < outer; ++r)
-        for (std::size_t k = 0; k < axis; ++k)
-          for (std::size_t i = 0; i < inner; ++i) {
-            const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
-            out.data()[at] = scale[slice] * static_cast<T>(in.data()[at] - means[slice]);
-          }
-      return make_tensor(std::move(out));
-    })};
+    return {gradient(grad, x, output)};
   }
-  // create_graph: the mean recomputed from x, and the std the output, which comes back with this
-  // node as its grad_fn, so that their derivatives are recorded.
-  Tensor composite(const Tensor& grad, const Tensor& x, const Tensor& output) const;
+  // The mean recomputed from x, and the std the output, which under create_graph comes back with
+  // this node as its grad_fn, so that their derivatives are recorded.
+  Tensor gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const;
   void release_saved() override {
     saved_x.reset();
     saved_output.reset();
@@ -618,8 +524,7 @@ Tensor variance_by_plan(const Tensor& x, ReductionPlan plan, bool unbiased, bool
   return variance_with_divisor(x, std::move(plan), divisor, is_std);
 }
 
-// The fast path's operations in the same order, so the values agree with it to rounding.
-Tensor VarianceBackward::composite(const Tensor& grad, const Tensor& x, const Tensor& output) const {
+Tensor VarianceBackward::gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const {
   const Tensor deviation = x - kept(mean_by_plan(x, plan, "mean"), plan);
   if (!is_std) return kept(grad * 2.0 / divisor, plan) * deviation;
   // g / (divisor std), with 0 (and no 0 / 0 in the second derivative) where std = 0.
@@ -642,13 +547,6 @@ Tensor std(const Tensor& x, std::int64_t dim, bool unbiased, bool keepdim) {
 // ---- norm ------------------------------------------------------------------------------------------
 
 namespace {
-
-// sign(x): -1, 0 or 1, and 0 for NaN, as torch.sign.
-template <class T>
-T sign_of(T v) {
-  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
-}
-
 
 // Whether |v| is the norm (both NaN counting as equal): the elements that p = +-inf picks.
 template <class T>
@@ -687,18 +585,6 @@ Array<T> norm_along(const Array<T>& x, const ReductionPlan& plan, double p) {
   return out;
 }
 
-// The gradient of one element of a finite, non-zero p: see the table in ops/reduce.hpp.
-template <class T>
-T finite_norm_gradient(T v, T g, T n, T p) {
-  if (p == T(0)) return T(0);
-  if (p == T(1)) return sign_of(v) * g;
-  if (p == T(2)) return n == T(0) ? T(0) : v * (g / n);
-  if (p < T(1)) return v == T(0) ? T(0) : sign_of(v) * std::pow(std::abs(v), p - T(1)) * (g * std::pow(n, T(1) - p));
-  const T scale = n == T(0) ? T(0) : g / std::pow(n, p - T(1));
-  if (p < T(2)) return sign_of(v) * std::pow(std::abs(v), p - T(1)) * scale;
-  return v * std::pow(std::abs(v), p - T(2)) * scale;
-}
-
 // d norm(x) / dx (see the table in ops/reduce.hpp)
 struct NormBackward final : Node {
   NormBackward(ReductionPlan plan, double p, const Tensor& x, const Tensor& output)
@@ -712,53 +598,11 @@ struct NormBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
-    if (GradMode::is_enabled()) return {composite(grad, x, output)};
-    return {visit_floating(grad.dtype(), "norm backward", [&](auto tag) {
-      using T = decltype(tag);
-      return make_tensor(std::isinf(p) ? extreme_gradient<T>(grad, x, output) : finite_gradient<T>(grad, x, output));
-    })};
+    return {gradient(grad, x, output)};
   }
-  template <class T>
-  Array<T> finite_gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const {
-    const auto [outer, axis, inner] = plan.split;
-    const T* in = array<T>(x).data();
-    const T* g = array<T>(grad).data();
-    const T* n = array<T>(output).data();
-    const T power = static_cast<T>(p);
-    Array<T> out = Array<T>::from_shape(plan.input_shape);
-    for (std::size_t r = 0; r < outer; ++r)
-      for (std::size_t k = 0; k < axis; ++k)
-        for (std::size_t i = 0; i < inner; ++i) {
-          const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
-          out.data()[at] = finite_norm_gradient(in[at], g[slice], n[slice], power);
-        }
-    return out;
-  }
-  // p = +-inf: g sign(x) / k at the k elements whose |x| is the norm (a NaN element when it is NaN).
-  template <class T>
-  Array<T> extreme_gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const {
-    const auto [outer, axis, inner] = plan.split;
-    const T* in = array<T>(x).data();
-    const T* g = array<T>(grad).data();
-    const T* n = array<T>(output).data();
-    std::vector<T> count(outer * inner, T(0));
-    const T* element = in;
-    for (std::size_t r = 0; r < outer; ++r)
-      for (std::size_t k = 0; k < axis; ++k)
-        for (std::size_t i = 0; i < inner; ++i, ++element)
-          if (attains(*element, n[r * inner + i])) count[r * inner + i] += T(1);
-    Array<T> out = Array<T>::from_shape(plan.input_shape);
-    for (std::size_t r = 0; r < outer; ++r)
-      for (std::size_t k = 0; k < axis; ++k)
-        for (std::size_t i = 0; i < inner; ++i) {
-          const std::size_t at = (r * axis + k) * inner + i, slice = r * inner + i;
-          out.data()[at] = attains(in[at], n[slice]) ? sign_of(in[at]) * g[slice] / count[slice] : T(0);
-        }
-    return out;
-  }
-  // create_graph: the table in ops/reduce.hpp with recorded ops, the norm being the output, which
-  // comes back with this node as its grad_fn.
-  Tensor composite(const Tensor& grad, const Tensor& x, const Tensor& output) const;
+  // The table in ops/reduce.hpp in recorded ops, the norm being the output, which under
+  // create_graph comes back with this node as its grad_fn.
+  Tensor gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const;
   // p = +-inf: which elements attain the norm (a constant mask) and how many per slice (kept shape).
   std::pair<Tensor, Tensor> attaining(const Tensor& x, const Tensor& output) const;
   void release_saved() override {
@@ -802,10 +646,9 @@ std::pair<Tensor, Tensor> NormBackward::attaining(const Tensor& x, const Tensor&
   });
 }
 
-// The fast path's operations in the same order, so the values agree with it to the last bit. Where
-// the fast path gives 0 to avoid 0 / 0, the masked value is replaced before the division too, so
-// that the second derivative has no 0 / 0 either.
-Tensor NormBackward::composite(const Tensor& grad, const Tensor& x, const Tensor& output) const {
+// Where the gradient is 0 to avoid 0 / 0 (a zero norm, a zero element for p < 1), the masked value
+// is replaced before the division too, so that the second derivative has no 0 / 0 either.
+Tensor NormBackward::gradient(const Tensor& grad, const Tensor& x, const Tensor& output) const {
   if (p == 0.0) return zeros(x.sizes(), x.dtype());  // a constant: nothing to record
   const Tensor g = kept(grad, plan);
   if (std::isinf(p)) {

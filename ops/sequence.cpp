@@ -160,10 +160,9 @@ namespace {
 
 enum class Scan { Sum, Product };
 
-// A running sum or product along the middle axis of [outer, axis, inner], from the front or (for
-// cumsum's gradient) from the back. float32 accumulates in double, as PyTorch's CPU kernels do.
+// A running sum or product along the middle axis of [outer, axis, inner]. float32 accumulates in double, as PyTorch's CPU kernels do.
 template <class T>
-Array<T> scan(const Array<T>& x, const AxisSplit& split, Scan kind, bool from_back) {
+Array<T> scan(const Array<T>& x, const AxisSplit& split, Scan kind) {
   using Accumulator = std::conditional_t<std::is_integral_v<T>, T, double>;
   Array<T> out = Array<T>::from_shape(x.shape());
   const T* in = x.data();
@@ -171,8 +170,7 @@ Array<T> scan(const Array<T>& x, const AxisSplit& split, Scan kind, bool from_ba
   for (std::size_t r = 0; r < split.outer; ++r)
     for (std::size_t i = 0; i < split.inner; ++i) {
       Accumulator total = kind == Scan::Sum ? Accumulator(0) : Accumulator(1);
-      for (std::size_t step = 0; step < split.axis; ++step) {
-        const std::size_t k = from_back ? split.axis - 1 - step : step;
+      for (std::size_t k = 0; k < split.axis; ++k) {
         const std::size_t at = (r * split.axis + k) * split.inner + i;
         if (kind == Scan::Sum) total += static_cast<Accumulator>(in[at]);
         else total *= static_cast<Accumulator>(in[at]);
@@ -188,19 +186,13 @@ Tensor scan_input(const Tensor& x, std::optional<ScalarType> dtype) {
   return is_floating(x.dtype()) ? x : x.to(kInt64);
 }
 
-Tensor scanned(const Tensor& x, std::int64_t dim, Scan kind, bool from_back, const char* op) {
+Tensor scanned(const Tensor& x, std::int64_t dim, Scan kind, const char* op) {
   const Shape shape = x.shape();
   const AxisSplit split = split_at(shape, normalize_dim(dim, shape, op));
   return visit_dtype(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return make_tensor(scan(array<T>(x), split, kind, from_back));
+    return make_tensor(scan(array<T>(x), split, kind));
   });
-}
-
-// cumsum summed from the back: flip(cumsum(flip(g))), the adjoint of cumsum.
-Tensor reversed_cumsum(const Tensor& g, std::int64_t dim) {
-  if (GradMode::is_enabled()) return flip(cumsum(flip(g, dim), dim), dim);
-  return scanned(g, dim, Scan::Sum, true, "cumsum backward");
 }
 
 // d cumsum(x)_k = sum over i >= k of g_i
@@ -208,7 +200,8 @@ struct CumsumBackward final : Node {
   explicit CumsumBackward(std::int64_t dim) : dim(dim) {}
   const char* name() const override { return "CumsumBackward0"; }
   const char* formula() const override { return "d cumsum(x)/d x_k = sum of g_i over i >= k  (g summed from the end)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {reversed_cumsum(grad, dim)}; }
+  // g summed from the back: flip(cumsum(flip(g))), the adjoint of cumsum.
+  std::vector<Tensor> backward(const Tensor& grad) override { return {flip(cumsum(flip(grad, dim), dim), dim)}; }
   std::int64_t dim;
 };
 
@@ -238,10 +231,10 @@ Array<T> cumprod_gradient(const Array<T>& x, const Array<T>& g, const AxisSplit&
   return out;
 }
 
-// The same gradient as recorded ops, for create_graph: with x moved to the last dim, the matrix
+// The gradient in recorded ops: with x moved to the last dim, the matrix
 // M[k, i] = prod_{j <= i, j != k} x_j for i >= k (0 below) is the cumprod of x with x_k replaced by
-// 1 in row k, and the gradient is M g. O(n^2) in the scanned dim's size, used only for higher
-// derivatives.
+// 1 in row k, and the gradient is M g. O(n^2) in the scanned dim's size, where the fused loop above
+// is O(n), so the loop serves every backward without create_graph.
 Tensor cumprod_gradient_recorded(const Tensor& x, const Tensor& grad, std::int64_t dim) {
   if (x.dim() == 0) return grad * 1.0;
   const Tensor xt = x.transpose(dim, -1);
@@ -263,8 +256,10 @@ struct CumprodBackward final : Node {
     return "d cumprod(x)/d x_k = sum over i >= k of g_i * (the product of x_0..x_i without x_k)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    return {cumprod_gradient_recorded(saved_x.unpack(*this), grad, dim)};
+  }
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
-    if (GradMode::is_enabled()) return {cumprod_gradient_recorded(x, grad, dim)};
     const Shape shape = x.shape();
     const AxisSplit split = split_at(shape, normalize_dim(dim, shape, "cumprod backward"));
     return {visit_floating(grad.dtype(), "cumprod backward", [&](auto tag) {
@@ -282,7 +277,7 @@ struct CumprodBackward final : Node {
 Tensor cumsum(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtype) {
   check_defined(x, "cumsum", "input");
   const Tensor input = scan_input(x, dtype);
-  Tensor out = scanned(input, dim, Scan::Sum, false, "cumsum");
+  Tensor out = scanned(input, dim, Scan::Sum, "cumsum");
   if (any_requires_grad({&input})) record(out, std::make_shared<CumsumBackward>(dim), {&input});
   return out;
 }
@@ -290,7 +285,7 @@ Tensor cumsum(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtype
 Tensor cumprod(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtype) {
   check_defined(x, "cumprod", "input");
   const Tensor input = scan_input(x, dtype);
-  Tensor out = scanned(input, dim, Scan::Product, false, "cumprod");
+  Tensor out = scanned(input, dim, Scan::Product, "cumprod");
   if (any_requires_grad({&input})) record(out, std::make_shared<CumprodBackward>(input, dim), {&input});
   return out;
 }

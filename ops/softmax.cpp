@@ -32,10 +32,14 @@ struct SoftmaxBackward final : Node {
   const char* name() const override { return "SoftmaxBackward0"; }
   const char* formula() const override { return "d softmax(x) = y * (g - sum(g * y, dim))"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // Under create_graph y comes back with this node as its grad_fn, so the second derivative
+    // reaches x through it.
     const Tensor y = output.unpack(*this);
-    // create_graph: the same formula in recorded ops; y comes back with this node as its grad_fn,
-    // so the second derivative reaches x through it.
-    if (GradMode::is_enabled()) return {y * (grad - sum(grad * y, dim, /*keepdim=*/true))};
+    return {y * (grad - sum(grad * y, dim, /*keepdim=*/true))};
+  }
+  // One pass per row instead of four ops with three temporaries.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor y = output.unpack(*this);
     return visit_floating(grad.dtype(), "softmax backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> dx = Array<T>::from_shape(y.shape());
@@ -75,9 +79,13 @@ struct LogSoftmaxBackward final : Node {
   const char* name() const override { return "LogSoftmaxBackward0"; }
   const char* formula() const override { return "d log_softmax(x) = g - exp(y) * sum(g, dim)"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
+    // Under create_graph exp(y) is recorded from the output, which rejoins the graph through this node.
     const Tensor y = output.unpack(*this);
-    // create_graph: exp(y) recorded from the output, which rejoins the graph through this node.
-    if (GradMode::is_enabled()) return {grad - exp(y) * sum(grad, dim, /*keepdim=*/true)};
+    return {grad - exp(y) * sum(grad, dim, /*keepdim=*/true)};
+  }
+  // One pass per row instead of four ops with three temporaries.
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    const Tensor y = output.unpack(*this);
     return visit_floating(grad.dtype(), "log_softmax backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> dx = Array<T>::from_shape(y.shape());

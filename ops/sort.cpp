@@ -92,23 +92,7 @@ struct SelectionBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor indices = saved_indices.unpack(*this);
     if (input_shape.empty()) return {grad.reshape({})};
-    if (GradMode::is_enabled()) return {zeros(input_shape, grad.dtype()).scatter(dim, indices, grad)};
-    return {visit_floating(grad.dtype(), "sort backward", [&](auto tag) {
-      using T = decltype(tag);
-      const AxisSplit split = split_at(input_shape, static_cast<std::size_t>(dim));
-      const std::size_t count = static_cast<std::size_t>(indices.numel()) / std::max<std::size_t>(split.outer * split.inner, 1);
-      Array<T> out = Array<T>::from_shape(input_shape);
-      std::fill(out.begin(), out.end(), T(0));
-      const T* g = array<T>(grad).data();
-      const std::int64_t* at = array<std::int64_t>(indices).data();
-      for (std::size_t r = 0; r < split.outer; ++r)
-        for (std::size_t k = 0; k < count; ++k)
-          for (std::size_t i = 0; i < split.inner; ++i) {
-            const std::size_t from = (r * count + k) * split.inner + i;
-            out.data()[(r * split.axis + static_cast<std::size_t>(at[from])) * split.inner + i] = g[from];
-          }
-      return make_tensor(std::move(out));
-    })};
+    return {zeros(input_shape, grad.dtype()).scatter(dim, indices, grad)};
   }
   void release_saved() override { saved_indices.reset(); }
   const char* node_name;
