@@ -6,6 +6,8 @@
 // differences give the numeric one, element by element:
 //   d<g, out>/d x_j  ~  (<g, fn(x + eps e_j)> - <g, fn(x - eps e_j)>) / (2 eps)
 // Every input that requires grad must be float64, where eps = 1e-6 leaves ~1e-10 of error.
+// The analytic gradient is taken twice, by a plain backward (which runs the fused loops some nodes
+// have) and under create_graph (which runs every node's recorded formula), and both must pass.
 #include <functional>
 #include <string>
 #include <vector>

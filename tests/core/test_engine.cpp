@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include <xgrad/core/node.hpp>
+
 #include "compare.hpp"
 
 namespace xgrad {
@@ -227,6 +229,49 @@ TEST(Gradcheck, PassesForACorrectGradientAndReportsTheWorstEntry) {
   EXPECT_TRUE(static_cast<bool>(result));
   EXPECT_LT(result.max_abs_error, 1e-8);
   EXPECT_NE(result.report.find("input 0"), std::string::npos);
+}
+
+// x^2 whose recorded formula and fused loop can each be made wrong by a factor: the engine runs the
+// loop without create_graph and the formula under it, and gradcheck must catch either one.
+struct SquareBackward final : Node {
+  SquareBackward(const Tensor& x, double formula_factor, double fused_factor)
+      : x(x, /*is_output=*/false), formula_factor(formula_factor), fused_factor(fused_factor) {}
+  const char* name() const override { return "SquareBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override { return {grad * x.unpack(*this) * formula_factor}; }
+  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+    return {(grad * x.unpack(*this) * fused_factor).detach()};
+  }
+  SavedTensor x;
+  double formula_factor, fused_factor;
+};
+
+Tensor square_with(const Tensor& x, double formula_factor, double fused_factor) {
+  Tensor out = (x * x).detach();
+  record(out, std::make_shared<SquareBackward>(x, formula_factor, fused_factor), {&x});
+  return out;
+}
+
+TEST(Engine, RunsTheFusedBackwardWithoutCreateGraphAndTheRecordedFormulaUnderIt) {
+  const Tensor x = tensor({3.0}, kFloat64).requires_grad_();
+  square_with(x, 2.0, 20.0).backward();
+  EXPECT_DOUBLE_EQ(x.grad().item<double>(), 60.0);  // the loop's 20 x
+  x.zero_grad();
+  square_with(x, 2.0, 20.0).backward({}, /*retain_graph=*/false, /*create_graph=*/true);
+  EXPECT_DOUBLE_EQ(x.grad().item<double>(), 6.0);  // the formula's 2 x
+}
+
+TEST(Gradcheck, ChecksTheRecordedFormulaAndTheFusedBackwardBoth) {
+  const Tensor x = tensor({0.5, -1.5, 2.0}, kFloat64).requires_grad_();
+  const auto square = [](double formula_factor, double fused_factor) {
+    return [=](const std::vector<Tensor>& in) { return square_with(in[0], formula_factor, fused_factor); };
+  };
+  EXPECT_TRUE(gradcheck(square(2.0, 2.0), {x}).passed);
+  const GradcheckResult wrong_loop = gradcheck(square(2.0, 3.0), {x});
+  EXPECT_FALSE(wrong_loop.passed);
+  EXPECT_NE(wrong_loop.report.find("fused backward"), std::string::npos) << wrong_loop.report;
+  const GradcheckResult wrong_formula = gradcheck(square(3.0, 2.0), {x});
+  EXPECT_FALSE(wrong_formula.passed);
+  EXPECT_NE(wrong_formula.report.find("recorded formula"), std::string::npos) << wrong_formula.report;
 }
 
 TEST(Gradcheck, RejectsFloat32Inputs) {
