@@ -54,8 +54,8 @@ Tensor zip_elements(const Tensor& grad, const Tensor& x, const char* op, F f) {
   });
 }
 
-// Every node here saves its input (as a SavedTensor, which keeps its history, so that the
-// create_graph formula differentiates back through it) and the op's constants.
+// Every node here saves its input (as a SavedTensor, which keeps its history, so that under
+// create_graph the formula differentiates back through it) and the op's constants.
 struct ActivationBackward : Node {
   explicit ActivationBackward(const Tensor& input) : input(input, /*is_output=*/false) {}
   void release_saved() override { input.reset(); }
@@ -126,7 +126,7 @@ Tensor& leaky_relu_(Tensor& x, const Scalar& negative_slope) {
 
 namespace {
 
-// d erf(z) = g 2 / sqrt(pi) exp(-z^2). Recorded only by gelu's create_graph formula, which needs Phi
+// d erf(z) = g 2 / sqrt(pi) exp(-z^2). Recorded only by gelu's formula, which needs Phi
 // as a differentiable function; its own backward is composed of recorded ops.
 struct ErfBackward final : ActivationBackward {
   using ActivationBackward::ActivationBackward;

@@ -94,7 +94,7 @@ BiasLayout bias_layout(const Shape& bias_shape, const AttentionDims& dims) {
 
 // Which weights dropout keeps, decided by hashing each weight's position with one seed drawn from
 // manual_seed's generator (as FlashAttention derives its dropout from a seed and an offset): the
-// backward, and the create_graph formula, regenerate exactly the forward's decisions without a
+// fused backward, and the formula, regenerate exactly the forward's decisions without a
 // stored (L, S) mask. Weight (b, i, j) is kept when 32 bits of splitmix64(seed + its index) fall
 // below keep 2^32, and a kept weight is scaled by 1 / keep, as dropout does.
 struct DropoutMask {
@@ -122,7 +122,7 @@ struct DropoutMask {
   }
 };
 
-// The multipliers of a whole (..., L, S) weight tensor, for the create_graph formula.
+// The multipliers of a whole (..., L, S) weight tensor, for the formula.
 Tensor dropout_multipliers(const DropoutMask& mask, const AttentionDims& dims, Dtype dtype) {
   return visit_floating(dtype, kOp, [&](auto tag) {
     using T = decltype(tag);
@@ -132,7 +132,7 @@ Tensor dropout_multipliers(const DropoutMask& mask, const AttentionDims& dims, D
   });
 }
 
-// ---- the fused kernels (create_graph off) -------------------------------------------------------------
+// ---- the fused kernels (fused_backward) ----------------------------------------------------------------
 
 // Row helpers: float32 rows go to the SIMD kernels softmax uses, float64 rows to plain loops. A NaN
 // shift (a row whose keys are all masked) gives NaN everywhere, as the plain loops would.
@@ -247,7 +247,7 @@ struct Kernel {
   }
 };
 
-// ---- the recorded formula (the definition of the derivative; used under create_graph) -------------------
+// ---- the formula in xgrad's ops (the definition of the derivative: backward) ----------------------------
 
 Tensor key_transposed(const Tensor& key) { return transpose(key, -2, -1); }
 
@@ -260,7 +260,7 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const Tensor& bias, d
 
 // dv = (P D)^T g, dZ = P (dP - rowsum(dP P)) with dP = (g v^T) D, dq = s dZ k, dk = s dZ^T q, where
 // D holds the dropout multipliers (undefined without dropout: all 1)
-std::vector<Tensor> attention_formula(const Tensor& g, const Tensor& q, const Tensor& k, const Tensor& v,
+std::vector<Tensor> attention_gradients(const Tensor& g, const Tensor& q, const Tensor& k, const Tensor& v,
                                       const Tensor& bias, const Tensor& dropped, double scale, const Node& node) {
   const Tensor p = attention_weights(q, k, bias, scale);
   const Tensor gv = matmul(g, key_transposed(v));
@@ -297,7 +297,7 @@ struct ScaledDotProductAttentionBackward final : Node {
     const Tensor mask = bias.unpack(*this);
     const Tensor dropped =
         weight_dropout.active ? dropout_multipliers(weight_dropout, dims, grad.dtype()) : Tensor();
-    return attention_formula(grad, q, k, v, mask, dropped, scale, *this);
+    return attention_gradients(grad, q, k, v, mask, dropped, scale, *this);
   }
   // The probabilities recomputed row by row from the saved logsumexp, where the recorded formula
   // builds the whole (L, S) weight tensor and several more of its size.
@@ -353,7 +353,7 @@ struct ScaledDotProductAttentionBackward final : Node {
     logsumexp = Tensor();
     bias.reset();
   }
-  SavedTensor query, key, value;  // with their graphs: the create_graph path differentiates through them
+  SavedTensor query, key, value;  // with their graphs: under create_graph the formula differentiates through them
   SavedTensor query_expanded, key_expanded, value_expanded;  // the same as (B H, ...) views, for the kernels
   Tensor logsumexp;          // (B H, L): log sum_j exp(score_ij), what P is rebuilt from (the op's own)
   SavedTensor bias;          // the additive mask M (attn_mask itself, or made from it), or undefined

@@ -361,8 +361,8 @@ Tensor unary_forward(const Tensor& x, const char* op, F f) {
 // functions) and its derivative, written ONCE as an expression of the upstream gradient g and one
 // saved value v, the input x or, where from_output, the output y, with the same in words above it
 // (formula, the node's Node::formula()). The expression is a template: for
-// float and double it is the fused backward loop, for Tensor the recorded formula that create_graph
-// differentiates again. math:: names each function for both.
+// float and double it is the fused backward loop, for Tensor the node's backward, which a
+// create_graph pass records and so differentiates again. math:: names each function for both.
 
 namespace math {
 using std::cos;

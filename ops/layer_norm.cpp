@@ -43,7 +43,7 @@ Tensor normalised_input_gradient(const Tensor& gw, const Normalised& n) {
   return n.rstd * (gw - mean(gw, -1, /*keepdim=*/true) - n.x_hat * mean(gw * n.x_hat, -1, /*keepdim=*/true));
 }
 
-std::vector<Tensor> layer_norm_formula(const Tensor& grad, const Tensor& input, const Tensor& weight,
+std::vector<Tensor> layer_norm_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                        const Shape& normalized_shape, const Rows& rows, double eps,
                                        const Node& node) {
   const Normalised n = normalise_last_dim(reshape(input, rows.as_2d()), eps);
@@ -155,7 +155,7 @@ struct NativeLayerNormBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    return layer_norm_formula(grad, input, weight, normalized_shape, rows, eps, *this);
+    return layer_norm_gradients(grad, input, weight, normalized_shape, rows, eps, *this);
   }
   // One pass over each row for its two sums and one to write dx, with the weight's and bias's
   // sums in double.
@@ -181,7 +181,7 @@ struct NativeLayerNormBackward final : Node {
     input.reset();
     weight.reset();
   }
-  SavedTensor input;   // x with its graph: the create_graph path differentiates through it
+  SavedTensor input;   // x with its graph: under create_graph the formula differentiates through it
   SavedTensor weight;  // undefined without an affine transform
   Shape normalized_shape;
   Rows rows;

@@ -364,7 +364,7 @@ struct CrossEntropyBackward final : Node {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    return {composite_gradient(grad, input, target, weight)};
+    return {gradient(grad, input, target, weight)};
   }
   // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
   // scaled, and the (smoothed, weighted) one-hot is subtracted in place.
@@ -414,7 +414,7 @@ struct CrossEntropyBackward final : Node {
       return make_tensor(std::move(grad_input));
     })};
   }
-  Tensor composite_gradient(const Tensor& grad, const Tensor& input, const Tensor& target,
+  Tensor gradient(const Tensor& grad, const Tensor& input, const Tensor& target,
                             const Tensor& weight) const {
     const Shape input_shape = input.shape();
     const Tensor logp_grad = visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
@@ -525,7 +525,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    return composite_gradients(grad, input, target, weight);
+    return gradients(grad, input, target, weight);
   }
   // One pass per row for each gradient, the softmax from the saved log-sum-exp.
   std::vector<Tensor> fused_backward(const Tensor& grad) override {
@@ -589,7 +589,7 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   // Recorded ops throughout, so the result is differentiable in the input, the target and the
   // upstream. With u the upstream per position:
   //   d loss / d logp = -w y~ u,  fed through log_softmax's backward;  d loss / d y = -(1 - e) w logp u
-  std::vector<Tensor> composite_gradients(const Tensor& grad, const Tensor& input, const Tensor& target,
+  std::vector<Tensor> gradients(const Tensor& grad, const Tensor& input, const Tensor& target,
                                           const Tensor& weight) const {
     const Shape input_shape = input.shape();
     const std::int64_t dim = class_dim(input_shape);

@@ -130,9 +130,9 @@ struct BinaryCrossEntropyBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
-    return composite_gradients(grad, saved);
+    return gradients(grad, saved);
   }
-  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
+  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
     return needed(
@@ -230,10 +230,10 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
     const Tensor pos_weight = this->pos_weight.unpack(*this);
-    return composite_gradients(grad, saved, pos_weight);
+    return gradients(grad, saved, pos_weight);
   }
   // Without pos_weight the formulas are sigmoid(x) - y and -x.
-  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved,
+  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved,
                                           const Tensor& pos_weight) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
@@ -298,10 +298,10 @@ struct KlDivBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
-    return composite_gradients(grad, saved);
+    return gradients(grad, saved);
   }
   // NaN included, as the formula above says
-  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
+  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor upstream = saved.weighted_upstream(grad);
     if (log_target)
@@ -357,9 +357,9 @@ struct MseLossBackward final : Node {
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
-    return composite_gradients(grad, saved);
+    return gradients(grad, saved);
   }
-  std::vector<Tensor> composite_gradients(const Tensor& grad, const PointwiseTensors& saved) const {
+  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor input_grad = 2.0 * (saved.input - saved.target) * saved.weighted_upstream(grad);
     return needed(*this, [&] { return input_grad; }, [&] { return -input_grad; });
   }

@@ -57,7 +57,7 @@ struct DifferenceLossBackward : Node {
   // Tensor function (slope is odd, so d/dy = -d/dx except where slope(0) is not 0: written with the
   // difference each way, as PyTorch computes the target's gradient).
   template <class SlopeOf>
-  std::vector<Tensor> composite_gradients(const Tensor& grad, SlopeOf slope_of) {
+  std::vector<Tensor> gradients(const Tensor& grad, SlopeOf slope_of) {
     const Tensor input = this->input.unpack(*this), target = this->target.unpack(*this);
     const Tensor upstream = reduction == kNone ? grad : grad / divisor;
     std::vector<Tensor> grads(2);
@@ -102,7 +102,7 @@ struct SmoothL1LossBackward final : DifferenceLossBackward {
            "d smooth_l1(x, y)/d y = -clamp((x - y) / beta, -1, 1) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return composite_gradients(grad, [&](const Tensor& d) { return slope_of(d); });
+    return gradients(grad, [&](const Tensor& d) { return slope_of(d); });
   }
   // With beta = 0 the slope is a step, a constant (its derivative is 0 wherever it exists), so it is
   // computed elementwise outside the graph; otherwise it is the recorded clamp, finite everywhere.
@@ -149,7 +149,7 @@ struct HuberLossBackward final : DifferenceLossBackward {
            "d huber(x, y)/d y = -clamp(x - y, -delta, delta) * g / N";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return composite_gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });
+    return gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });
   }
   double delta;
 };

@@ -218,7 +218,7 @@ Tensor per_channel_tensor(const std::vector<double>& values, const Shape& shape)
   return make_tensor(std::move(out));
 }
 
-// ---- create_graph: the same gradients from recorded ops on [N, C, L] views -------------------------
+// ---- the gradients in xgrad's ops, on [N, C, L] views (backward) -------------------------------------
 
 Tensor channel_sum(const Tensor& t) { return sum(sum(t, 2, /*keepdim=*/true), 0, /*keepdim=*/true); }
 Tensor channel_mean(const Tensor& t) { return mean(mean(t, 2, /*keepdim=*/true), 0, /*keepdim=*/true); }
@@ -226,7 +226,7 @@ Tensor channel_mean(const Tensor& t) { return mean(mean(t, 2, /*keepdim=*/true),
 // dx, dweight, dbias as the header writes them, recorded: in training mean and invstd are rebuilt
 // from x, so that their dependence on x reaches the second derivative; in evaluation they are
 // constants (the running statistics).
-std::vector<Tensor> recorded_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
+std::vector<Tensor> batch_norm_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                        const ChannelLayout& layout, const ChannelStats& stats, bool training,
                                        double eps, const Node& node) {
   const Tensor x = reshape(input, layout.as_3d());
@@ -273,7 +273,7 @@ struct NativeBatchNormBackward final : Node {
   std::vector<Tensor> backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
-    return recorded_gradients(grad, input, weight, layout, stats, training, eps, *this);
+    return batch_norm_gradients(grad, input, weight, layout, stats, training, eps, *this);
   }
   // One pass over each channel for its two sums and one to write dx.
   std::vector<Tensor> fused_backward(const Tensor& grad) override {
@@ -304,7 +304,7 @@ struct NativeBatchNormBackward final : Node {
     input.reset();
     weight.reset();
   }
-  SavedTensor input;   // x with its graph: the create_graph path differentiates through it
+  SavedTensor input;   // x with its graph: under create_graph the formula differentiates through it
   SavedTensor weight;  // undefined without an affine transform
   ChannelLayout layout;
   ChannelStats stats;

@@ -61,7 +61,7 @@ Shape kept_shape(const ReductionPlan& plan) {
   return shape;
 }
 
-// One value per reduced slice (a result or its gradient) in kept_shape, recorded: the create_graph
+// One value per reduced slice (a result or its gradient) in kept_shape, recorded: the gradient
 // formulas broadcast it against the input instead of looping over [outer, axis, inner].
 Tensor kept(const Tensor& per_slice, const ReductionPlan& plan) { return reshape(per_slice, kept_shape(plan)); }
 

@@ -209,7 +209,7 @@ struct CumsumBackward final : Node {
 //               = (prod_{j < k} x_j) * R_k,   R_k = g_k + x_{k+1} R_{k+1}
 // Both factors are products of x without x_k, so no division is needed and zeros in x are exact.
 template <class T>
-Array<T> cumprod_gradient(const Array<T>& x, const Array<T>& g, const AxisSplit& split) {
+Array<T> cumprod_gradient_loop(const Array<T>& x, const Array<T>& g, const AxisSplit& split) {
   using Accumulator = std::conditional_t<std::is_integral_v<T>, T, double>;
   Array<T> out = Array<T>::from_shape(x.shape());
   std::vector<Accumulator> before(split.axis);
@@ -235,7 +235,7 @@ Array<T> cumprod_gradient(const Array<T>& x, const Array<T>& g, const AxisSplit&
 // M[k, i] = prod_{j <= i, j != k} x_j for i >= k (0 below) is the cumprod of x with x_k replaced by
 // 1 in row k, and the gradient is M g. O(n^2) in the scanned dim's size, where the fused loop above
 // is O(n), so the loop serves every backward without create_graph.
-Tensor cumprod_gradient_recorded(const Tensor& x, const Tensor& grad, std::int64_t dim) {
+Tensor cumprod_gradient(const Tensor& x, const Tensor& grad, std::int64_t dim) {
   if (x.dim() == 0) return grad * 1.0;
   const Tensor xt = x.transpose(dim, -1);
   const Tensor gt = grad.transpose(dim, -1);
@@ -256,7 +256,7 @@ struct CumprodBackward final : Node {
     return "d cumprod(x)/d x_k = sum over i >= k of g_i * (the product of x_0..x_i without x_k)";
   }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    return {cumprod_gradient_recorded(saved_x.unpack(*this), grad, dim)};
+    return {cumprod_gradient(saved_x.unpack(*this), grad, dim)};
   }
   std::vector<Tensor> fused_backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
@@ -264,7 +264,7 @@ struct CumprodBackward final : Node {
     const AxisSplit split = split_at(shape, normalize_dim(dim, shape, "cumprod backward"));
     return {visit_floating(grad.dtype(), "cumprod backward", [&](auto tag) {
       using T = decltype(tag);
-      return make_tensor(cumprod_gradient(array<T>(x), array<T>(grad), split));
+      return make_tensor(cumprod_gradient_loop(array<T>(x), array<T>(grad), split));
     })};
   }
   void release_saved() override { saved_x.reset(); }
