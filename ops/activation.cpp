@@ -193,7 +193,7 @@ struct GeluBackward final : ActivationBackward {
     return {grad * derivative(input.unpack(*this))};
   }
   // PyTorch's loops, the exact one in SIMD for float32: gelu is a transformer MLP's activation, and
-  // its recorded derivative (erf, exp and seven products) several passes over a large tensor.
+  // its formula (erf, exp and seven products) makes several passes over a large tensor.
   std::vector<Tensor> fused_backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     if (approximation == GeluApproximation::Tanh)

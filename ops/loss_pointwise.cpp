@@ -77,7 +77,8 @@ T weight_at(const T* w, std::size_t i) {
 }
 
 // What every pointwise Backward node saves: the input and the target (with their graphs, which the
-// recorded gradients differentiate through), the expanded weight (a constant) and the reduction's divisor.
+// recorded gradients differentiate through), the expanded weight (a constant) and the reduction's
+// divisor.
 struct PointwiseSaved {
   PointwiseSaved(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
                  double divisor)
@@ -102,8 +103,8 @@ struct PointwiseTensors {
   Tensor input, target, weight;
   Reduction reduction;
   double divisor;
-  // Each element's upstream as a recorded tensor broadcasting against the input (kNone's own upstream, or the reduced loss's 0-dim upstream over the divisor), times the
-  // weight when there is one.
+  // Each element's upstream as a recorded tensor broadcasting against the input (kNone's own
+  // upstream, or the reduced loss's 0-dim upstream over the divisor), times the weight when there is one.
   Tensor weighted_upstream(const Tensor& grad) const {
     const Tensor upstream = reduction == kNone ? grad : grad / divisor;
     return weight.defined() ? upstream * weight : upstream;

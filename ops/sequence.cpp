@@ -160,7 +160,8 @@ namespace {
 
 enum class Scan { Sum, Product };
 
-// A running sum or product along the middle axis of [outer, axis, inner]. float32 accumulates in double, as PyTorch's CPU kernels do.
+// A running sum or product along the middle axis of [outer, axis, inner]. float32 accumulates in
+// double, as PyTorch's CPU kernels do.
 template <class T>
 Array<T> scan(const Array<T>& x, const AxisSplit& split, Scan kind) {
   using Accumulator = std::conditional_t<std::is_integral_v<T>, T, double>;
