@@ -143,7 +143,7 @@ std::string readable_type_name(const char* mangled) {
 }
 
 void attach_custom_node(Tensor& output, const std::shared_ptr<Node>& node, const std::vector<const Tensor*>& inputs) {
-  std::vector<Edge> edges;
+  edge_list edges;
   for (const Tensor* input : inputs) edges.push_back({input->defined() ? gradient_edge(*input) : nullptr, 0});
   node->set_next_edges(std::move(edges));
   copy_shape(output, node->output_shape);

@@ -131,7 +131,7 @@ class CustomFunctionNode final : public Node {
   // One line whatever the number of inputs: the derivative is the user's code.
   const char* formula() const override { return "a custom Function: the gradients are what its backward() returns"; }
 
-  std::vector<Tensor> backward(const Tensor& grad_output) override {
+  gradient_list backward(const Tensor& grad_output) override {
     variable_list grads = T::backward(&ctx, variable_list{grad_output});
     const std::size_t arguments = argument_is_tensor.size();
     // As libtorch: extra gradients are dropped when all of them are undefined (a forward with a
@@ -143,7 +143,7 @@ class CustomFunctionNode final : public Node {
       throw Error(concat("function ", name_, " returned an incorrect number of gradients (expected ", arguments,
                          ", got ", grads.size(), "): return one per forward argument, an undefined Tensor for "
                                                  "those without a gradient"));
-    std::vector<Tensor> per_tensor_input;
+    gradient_list per_tensor_input;
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (argument_is_tensor[i]) per_tensor_input.push_back(std::move(grads[i]));
       else if (grads[i].defined())
@@ -191,7 +191,7 @@ struct Function {
     using Result = decltype(T::forward(std::declval<AutogradContext*>(), std::forward<Args>(args)...));
     static_assert(std::is_same_v<std::decay_t<Result>, Tensor>,
                   "xgrad custom Functions return one Tensor from forward");
-    auto node = std::make_shared<detail::CustomFunctionNode<T>>();
+    auto node = make_node<detail::CustomFunctionNode<T>>();
     const std::vector<const Tensor*> arguments{detail::tensor_or_null(args)...};
     std::vector<const Tensor*> inputs;
     std::vector<bool> needs;

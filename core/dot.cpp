@@ -122,7 +122,7 @@ std::string to_dot(const Tensor& output) {
     }
     dot << (node == root.get() ? ", penwidth=2" : "") << ", label=\""
         << node_label(*node, node == root.get() ? &output : nullptr) << "\"];\n";
-    const std::vector<Edge>& edges = node->next_edges();
+    const edge_list& edges = node->next_edges();
     for (std::size_t input = 0; input < edges.size(); ++input) {
       const Node* next = edges[input].function.get();
       if (!next) {

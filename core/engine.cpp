@@ -21,7 +21,7 @@ namespace {
 struct GradientSumBackward final : Node {
   const char* name() const override { return "AddBackward0"; }
   const char* formula() const override { return "d (a + b)/d a = g\nd (a + b)/d b = g"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad, grad}; }
+  gradient_list backward(const Tensor& grad) override { return {grad, grad}; }
 };
 
 }  // namespace
@@ -33,7 +33,7 @@ Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
     values += array<T>(b);
     return make_tensor(std::move(values));
   });
-  if (any_requires_grad({&a, &b})) record(total, std::make_shared<GradientSumBackward>(), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(total, make_node<GradientSumBackward>(), {&a, &b});
   return total;
 }
 
@@ -71,6 +71,8 @@ bool has_dims(const Tensor& tensor, const Dims& dims) {
 bool has_shape(const Tensor& tensor, const Shape& shape) { return has_dims(tensor, shape); }
 
 bool has_shape(const Tensor& tensor, const InlineShape& shape) { return has_dims(tensor, shape); }
+
+bool has_shape(const Tensor& tensor, std::initializer_list<std::int64_t> shape) { return has_dims(tensor, shape); }
 
 bool same_dtype_and_shape(const Tensor& a, const Tensor& b) {
   if (a.impl()->strided || b.impl()->strided) return a.dtype() == b.dtype() && has_shape(a, b.shape());
@@ -127,7 +129,7 @@ bool all_finite(const Tensor& grad) {
 
 // Anomaly detection: the first non-finite gradient names the node that produced it and, in words,
 // the forward op it belongs to.
-void check_finite(const Node& node, const std::vector<Tensor>& grads) {
+void check_finite(const Node& node, const gradient_list& grads) {
   for (std::size_t i = 0; i < grads.size(); ++i) {
     if (!grads[i].defined() || all_finite(grads[i])) continue;
     throw Error(concat("backward: ", node.name(), " returned NaN or infinite values in its gradient for input ", i,
@@ -241,13 +243,19 @@ class TaskLease {
 
 std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Options& options,
                                     const std::vector<const Node*>& capture) {
+  return execute(roots.data(), roots.size(), options, capture);
+}
+
+std::vector<Tensor> Engine::execute(const Root* first_root, std::size_t count, const Options& options,
+                                    const std::vector<const Node*>& capture) {
+  const Root* const roots_end = first_root + count;
   const TaskLease lease;
   GraphTask& task = *lease;
   if (autograd::detail::innermost_observer) autograd::detail::notify_backward_begins(options.accumulate_grad);
 
   // 1. Discovery: count how many edges point at each reachable node, with an explicit stack.
-  for (const Root& root : roots)
-    if (task.insert(root.node.get()).second) task.to_visit.push_back(root.node.get());
+  for (const Root* root = first_root; root != roots_end; ++root)
+    if (task.insert(root->node.get()).second) task.to_visit.push_back(root->node.get());
   while (!task.to_visit.empty()) {
     Node* node = task.to_visit.back();
     task.to_visit.pop_back();
@@ -263,7 +271,8 @@ std::vector<Tensor> Engine::execute(const std::vector<Root>& roots, const Option
 
   // 2. Kahn's algorithm from the roots nothing else points at. Shared pointers keep a ready node
   // alive after its consumer is released.
-  for (const Root& root : roots) {
+  for (const Root* next_root = first_root; next_root != roots_end; ++next_root) {
+    const Root& root = *next_root;
     GraphTask::NodeTask& entry = task.at(root.node.get());
     entry.grad = entry.grad.defined() ? sum_of_gradients(entry.grad, root.grad) : root.grad;
     if (entry.pending == 0 &&
@@ -291,7 +300,7 @@ void Engine::run_ready_nodes(GraphTask& task, const Options& options, const std:
     if (grad.defined()) grad = apply_tensor_hooks(*node, std::move(grad));
     for (std::size_t i = 0; i < capture.size(); ++i)
       if (capture[i] == node.get()) captured[i] = grad;
-    std::vector<Tensor> input_grads;
+    gradient_list input_grads;
     const bool skip = !options.accumulate_grad && dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
     if (grad.defined() && !skip) {
       input_grads = options.create_graph ? node->backward(grad) : node->fused_backward(grad);

@@ -39,6 +39,9 @@ class Engine {
   // 3. Unless keep_graph, each Node frees what it saved once it has run; the edges stay.
   static std::vector<Tensor> execute(const std::vector<Root>& roots, const Options& options,
                                      const std::vector<const Node*>& capture = {});
+  // The same for `count` roots in an array (Tensor::backward's one root, without a vector for it).
+  static std::vector<Tensor> execute(const Root* roots, std::size_t count, const Options& options,
+                                     const std::vector<const Node*>& capture = {});
 
  private:
   // Step 2 and 3 of execute: runs nodes until none is ready, filling `captured`.

@@ -157,14 +157,14 @@ Tensor alias_blob(void* data, IntArrayRef sizes, const std::vector<std::int64_t>
   check_cpu(options.device(), "from_blob");
   if (data == nullptr) throw Error("from_blob: data is a null pointer");
   strided::Layout layout;
-  layout.sizes = checked_sizes(sizes, "from_blob");
+  layout.sizes = to_dims(checked_sizes(sizes, "from_blob"));
   if (strides) {
     if (strides->size() != layout.sizes.size())
       throw Error(concat("from_blob: ", strides->size(), " strides ", shape_str(*strides), " for ",
                          layout.sizes.size(), " sizes ", shape_str(layout.sizes)));
     for (const std::int64_t stride : *strides)
       if (stride < 0) throw Error(concat("from_blob: negative stride in strides ", shape_str(*strides)));
-    layout.strides = *strides;
+    layout.strides = to_dims(*strides);
   } else {
     layout.strides = strided::Layout::contiguous_strides(layout.sizes);
   }
@@ -178,7 +178,7 @@ Tensor alias_blob(void* data, IntArrayRef sizes, const std::vector<std::int64_t>
   storage->deleter = deleter;
   auto impl = make_cached_shared<TensorImpl>();
   impl->storage = std::move(storage);
-  impl->strided = std::make_unique<TensorImpl::Strided>();
+  impl->strided = make_cached_unique<TensorImpl::Strided>();
   impl->strided->layout = std::move(layout);
   Tensor out(std::move(impl));
   if (options.requires_grad()) out.requires_grad_(true);

@@ -102,7 +102,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     // Perturbed in place where the input's elements live: through its strides, so a view or a
     // transposed input is checked as it is.
     double* storage = input.data_ptr<double>();
-    const std::vector<std::int64_t> at = strided::positions({input.shape(), input.strides(), 0});
+    const std::vector<std::int64_t> at = strided::positions({to_dims(input.shape()), to_dims(input.strides()), 0});
     const auto x = [&](std::int64_t j) -> double& { return storage[at[static_cast<std::size_t>(j)]]; };
     const double* grad = analytic[i].defined() ? analytic[i].data<double>() : nullptr;
     const double* recorded_grad = recorded[i].defined() ? recorded[i].data<double>() : nullptr;

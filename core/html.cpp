@@ -359,7 +359,7 @@ void HtmlRecorder::recorded(const std::shared_ptr<Node>& node, const Tensor& out
 void HtmlRecorder::backward_begins(bool /*accumulates*/) { passes_.emplace_back(); }
 
 void HtmlRecorder::ran(const std::shared_ptr<Node>& node, const Tensor& grad_output,
-                       const std::vector<Tensor>& grad_inputs) {
+                       const gradient_list& grad_inputs) {
   if (passes_.empty()) passes_.emplace_back();
   Step step;
   step.node = node;

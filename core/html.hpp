@@ -49,7 +49,7 @@ class HtmlRecorder final : public autograd::GraphObserver {
   void recorded(const std::shared_ptr<Node>& node, const Tensor& output) override;
   void backward_begins(bool accumulates) override;
   void ran(const std::shared_ptr<Node>& node, const Tensor& grad_output,
-           const std::vector<Tensor>& grad_inputs) override;
+           const gradient_list& grad_inputs) override;
 
   // What the recorder keeps of one tensor: its shape and dtype, and its elements (when it has at
   // most max_values) or its min, mean and max. NaN and infinities are kept and counted.

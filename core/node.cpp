@@ -52,7 +52,7 @@ void Node::release() {
 std::vector<Node::TensorHook>& AccumulateGrad::tensor_hooks() { return leaf_.impl()->hooks; }
 
 // d leaf.grad += grad_output
-std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output) {
+gradient_list AccumulateGrad::backward(const Tensor& grad_output) {
   TensorImpl& leaf = *leaf_.impl();
   if (leaf.grad.defined()) {
     // Under create_graph the sum is a new, recorded tensor; otherwise it goes into grad() in place.
@@ -81,6 +81,9 @@ std::shared_ptr<Node> gradient_edge(const Tensor& input) {
   if (impl.grad_fn) return impl.grad_fn;
   std::shared_ptr<Node> accumulator = impl.grad_accumulator.lock();
   if (!accumulator) {
+    // The expired weak_ptr still holds the last graph's node's memory (one block with its control
+    // block): let it go first, so the new node reuses that block instead of needing another.
+    impl.grad_accumulator.reset();
     accumulator = make_cached_shared<AccumulateGrad>(input);
     copy_shape(input, accumulator->output_shape);
     accumulator->output_dtype = input.dtype();
@@ -122,7 +125,7 @@ std::string describe_creation(const Node& node, const Inputs& inputs) {
 template <class Inputs>
 void record_inputs(Tensor& output, std::shared_ptr<Node> node, const Inputs& inputs) {
   if (autograd::AnomalyMode::is_enabled()) node->set_creation_context(describe_creation(*node, inputs));
-  std::vector<Edge> edges;
+  edge_list edges;
   edges.reserve(inputs.size());
   for (const Tensor* input : inputs) edges.push_back({gradient_edge(*input), 0});
   node->set_next_edges(std::move(edges));
@@ -156,7 +159,7 @@ class ZeroGradientToSource final : public Node {
   const char* formula() const override {
     return "d/d result = g  (passed through)\nd/d source = 0  (a step of source, whose derivative is 0)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {grad, zeros(source_shape_, source_dtype_)};
   }
 
@@ -171,7 +174,7 @@ class ZeroGradientToSource final : public Node {
 Tensor with_zero_gradient_to(const Tensor& result, const Tensor& source, const char* node_name) {
   if (!any_requires_grad({&result, &source})) return result;
   Tensor out = result.detach();
-  record(out, std::make_shared<ZeroGradientToSource>(node_name, source.shape(), source.dtype()), {&result, &source});
+  record(out, make_node<ZeroGradientToSource>(node_name, source.shape(), source.dtype()), {&result, &source});
   return out;
 }
 

@@ -7,6 +7,7 @@
 // which never hold the node's own output with its history, nor a handle whose history can change
 // later (core/saved_tensor.hpp), so the graph has no shared_ptr cycle. Leaves that require grad are reached through an
 // AccumulateGrad node, which adds the incoming gradient into the leaf's grad().
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -17,6 +18,7 @@
 
 #include <xgrad/core/saved_tensor.hpp>
 #include <xgrad/core/tensor.hpp>
+#include <xgrad/kernels/buffer_cache.hpp>
 
 namespace xgrad {
 
@@ -30,6 +32,8 @@ class InlineShape {
   static constexpr std::size_t kInlineDims = 6;
 
   InlineShape() = default;
+  // From a Shape, so functions taking an InlineShape accept tensor.shape() where speed does not matter.
+  InlineShape(const Shape& dims) { assign(dims); }
   // Copies any sequence of dimensions with size(), begin() and end() (a Shape, an array's shape).
   template <class Dims>
   void assign(const Dims& dims) {
@@ -42,9 +46,30 @@ class InlineShape {
     }
   }
   std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
   const std::int64_t* begin() const { return size_ <= kInlineDims ? inline_.data() : more_.data(); }
   const std::int64_t* end() const { return begin() + size_; }
+  std::int64_t* begin() { return size_ <= kInlineDims ? inline_.data() : more_.data(); }
+  std::int64_t* end() { return begin() + size_; }
+  std::int64_t operator[](std::size_t d) const { return begin()[d]; }
+  std::int64_t& operator[](std::size_t d) { return begin()[d]; }
+  std::int64_t back() const { return begin()[size_ - 1]; }
+  std::int64_t& back() { return begin()[size_ - 1]; }
   Shape to_shape() const { return Shape(begin(), end()); }
+  // Removes dimension d (d < size()).
+  void erase(std::size_t d) {
+    if (size_ > kInlineDims) {
+      Shape dims = to_shape();
+      dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(d));
+      return assign(dims);
+    }
+    std::copy(inline_.begin() + d + 1, inline_.begin() + size_, inline_.begin() + d);
+    --size_;
+  }
+  friend bool operator==(const InlineShape& a, const InlineShape& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator!=(const InlineShape& a, const InlineShape& b) { return !(a == b); }
 
  private:
   std::array<std::int64_t, kInlineDims> inline_{};
@@ -60,6 +85,13 @@ struct Edge {
   std::uint32_t input_nr = 0;
   bool is_valid() const { return function != nullptr; }
 };
+
+// A node's edges and the gradients its backward returns, as libtorch's edge_list and variable_list
+// but with their memory from the per-thread buffer cache (kernels/buffer_cache.hpp): every node of
+// every step makes one of each, and with std::allocator those were a third of a small training
+// step's calls to malloc. They are std::vectors in every other respect: `return {dx, dw};` works.
+using edge_list = cached_vector<Edge>;
+using gradient_list = cached_vector<Tensor>;
 
 // enable_shared_from_this: a saved output unpacked under create_graph gets its node back as grad_fn.
 class Node : public std::enable_shared_from_this<Node> {
@@ -87,15 +119,15 @@ class Node : public std::enable_shared_from_this<Node> {
   // definition of the derivative: under create_graph the engine runs it in grad mode, so the
   // gradient is itself recorded and can be differentiated again; otherwise the same ops compute the
   // same values without recording anything.
-  virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+  virtual gradient_list backward(const Tensor& grad_output) = 0;
   // The same derivative computed by a fused loop instead of a chain of ops, which the engine calls
   // when create_graph is off. A node overrides it only where bench/fused_backward.cpp shows the
   // loop pays (docs/performance.md lists them); the default is backward() itself.
-  virtual std::vector<Tensor> fused_backward(const Tensor& grad_output) { return backward(grad_output); }
+  virtual gradient_list fused_backward(const Tensor& grad_output) { return backward(grad_output); }
 
   // One edge per input, in input order (libtorch's name; next_functions() is Python's).
-  const std::vector<Edge>& next_edges() const { return next_edges_; }
-  const std::vector<Edge>& next_functions() const { return next_edges_; }
+  const edge_list& next_edges() const { return next_edges_; }
+  const edge_list& next_functions() const { return next_edges_; }
   std::size_t num_inputs() const { return next_edges_.size(); }
   bool needs_input_grad(std::size_t input) const {
     return input < next_edges_.size() && next_edges_[input].function != nullptr;
@@ -122,7 +154,7 @@ class Node : public std::enable_shared_from_this<Node> {
   void set_creation_context(std::string context) { creation_context_ = std::move(context); }
 
   // Wires the node to its inputs; called once by record().
-  void set_next_edges(std::vector<Edge> edges) { next_edges_ = std::move(edges); }
+  void set_next_edges(edge_list edges) { next_edges_ = std::move(edges); }
   // Shape and dtype of the op's output, checked against incoming gradients and shown by to_dot.
   InlineShape output_shape;
   Dtype output_dtype = kFloat32;
@@ -133,7 +165,7 @@ class Node : public std::enable_shared_from_this<Node> {
 
  private:
   friend class Engine;
-  std::vector<Edge> next_edges_;
+  edge_list next_edges_;
   bool released_ = false;
   std::vector<TensorHook> tensor_hooks_;
   std::weak_ptr<TensorImpl> retained_output_;
@@ -155,7 +187,7 @@ class AccumulateGrad final : public Node {
   const char* name() const override { return "AccumulateGrad"; }
   // A sink: no inputs, so its one line says what it does with g.
   const char* formula() const override { return "leaf.grad() += g  (the sum of every path's contribution)"; }
-  std::vector<Tensor> backward(const Tensor& grad_output) override;
+  gradient_list backward(const Tensor& grad_output) override;
   const Tensor& leaf() const { return leaf_; }
   // libtorch's name for the leaf.
   const Tensor& variable() const { return leaf_; }
@@ -166,6 +198,13 @@ class AccumulateGrad final : public Node {
  private:
   Tensor leaf_;
 };
+
+// A new node of type N, its memory (node and control block in one) from the buffer cache: ops make
+// one per recorded call, and a training step makes the same ones every time.
+template <class N, class... Args>
+std::shared_ptr<N> make_node(Args&&... args) {
+  return make_cached_shared<N>(std::forward<Args>(args)...);
+}
 
 // Drops a reference to a node without destroying the graph behind it recursively: a 100,000-op chain
 // freed by recursive destructors would overflow the stack. The node is parked and destroyed by a loop.

@@ -44,7 +44,7 @@ const StorageVariant& dense_values(const Tensor& tensor) {
         using T = typename std::decay_t<decltype(kind)>::value_type;
         Array<T>* dense = view.dense ? std::get_if<Array<T>>(&*view.dense) : nullptr;
         if (dense == nullptr || dense->size() != static_cast<std::size_t>(view.layout.numel())) {
-          view.dense.emplace(std::in_place_type<Array<T>>, Array<T>::from_shape(to_xshape(view.layout.sizes)));
+          view.dense.emplace(std::in_place_type<Array<T>>, Array<T>::from_shape(view.layout.sizes));
           dense = &std::get<Array<T>>(*view.dense);
         }
         strided::gather(storage.elements<T>(), view.layout, dense->data());

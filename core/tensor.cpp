@@ -25,7 +25,7 @@ Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
 Shape Tensor::shape() const {
   storage_of(*this, "shape");
-  if (impl_->strided) return impl_->strided->layout.sizes;
+  if (impl_->strided) return to_shape(impl_->strided->layout.sizes);
   return std::visit([](const auto& a) { return to_shape(a.shape()); }, storage_of(*this, "shape"));
 }
 
@@ -114,9 +114,14 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
     if (numel() != 1)
       throw Error(concat("backward: grad can be implicitly created only for scalar outputs (got shape ",
                          shape_str(shape()), "); pass a gradient of that shape"));
-    seed = ones(sizes(), dtype());
+    seed = visit_floating(dtype(), "backward", [&](auto tag) {
+      using T = decltype(tag);
+      Array<T> one = Array<T>::from_shape(array<T>(*this).shape());  // the output's shape, no Shape built
+      one.fill(T(1));
+      return make_tensor(std::move(one));
+    });
   }
-  if (!has_shape(seed, shape()))
+  if (!has_shape(seed, shape_of(*this)))
     throw Error(concat("backward: gradient shape ", shape_str(seed.shape()), " does not match the tensor's shape ",
                        shape_str(shape())));
   check(seed.dtype() == dtype(), "backward: gradient dtype ", dtype_name(seed.dtype()),
@@ -124,7 +129,8 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
   Engine::Options options;
   options.keep_graph = retain_graph.value_or(create_graph);
   options.create_graph = create_graph;
-  Engine::execute({{gradient_edge(*this), std::move(seed)}}, options);
+  const Engine::Root root{gradient_edge(*this), std::move(seed)};
+  Engine::execute(&root, 1, options);
 }
 
 void Tensor::retain_grad() const {
@@ -170,7 +176,7 @@ Tensor Tensor::detach() const {
   impl->storage = impl_->storage;
   if (impl_->strided) {
     // Not a view (PyTorch's detach() has no _base), but the same elements of the same storage.
-    impl->strided = std::make_unique<TensorImpl::Strided>();
+    impl->strided = make_cached_unique<TensorImpl::Strided>();
     impl->strided->layout = impl_->strided->layout;
     impl->strided->whole = impl_->strided->whole;
   }
@@ -183,7 +189,7 @@ namespace {
 struct CloneBackward final : Node {
   const char* name() const override { return "CloneBackward0"; }
   const char* formula() const override { return "d clone(x) = g"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
+  gradient_list backward(const Tensor& grad) override { return {grad}; }
 };
 
 }  // namespace
@@ -193,7 +199,7 @@ Tensor Tensor::clone() const {
   storage_of(*this, "clone");
   impl->storage = make_cached_shared<Storage>(dense_values(*this));
   Tensor out(std::move(impl));
-  if (any_requires_grad({this})) record(out, std::make_shared<CloneBackward>(), {this});
+  if (any_requires_grad({this})) record(out, make_node<CloneBackward>(), {this});
   return out;
 }
 
@@ -253,7 +259,7 @@ void* Tensor::contiguous_storage_ptr(Dtype expected) const {
 
 std::vector<std::int64_t> Tensor::strides() const {
   storage_of(*this, "strides");
-  return layout_of(*impl_).strides;
+  return to_shape(layout_of(*impl_).strides);
 }
 
 std::int64_t Tensor::stride(std::int64_t dim) const {

@@ -106,7 +106,7 @@ struct TensorImpl {
   };
 
   std::shared_ptr<Storage> storage;
-  std::unique_ptr<Strided> strided;
+  cached_unique_ptr<Strided> strided;
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
@@ -177,6 +177,15 @@ bool same_dtype_and_shape(const Tensor& a, const Tensor& b);
 
 // The tensor's shape, copied into a node's inline shape without building a Shape.
 void copy_shape(const Tensor& tensor, InlineShape& out);
+// The same, returned: what ops read instead of tensor.shape() where they run every training step,
+// since a Shape is a heap-allocated vector.
+inline InlineShape shape_of(const Tensor& tensor) {
+  InlineShape shape;
+  copy_shape(tensor, shape);
+  return shape;
+}
+// has_shape(bias, {out_features}) without building a Shape for the braced list.
+bool has_shape(const Tensor& tensor, std::initializer_list<std::int64_t> shape);
 
 // Calls f(T{}) with T = float or double for a floating dtype; int64 is an error naming the op.
 template <class F>
@@ -225,5 +234,8 @@ Shape to_shape(const S& dims) {
 inline std::vector<std::size_t> to_xshape(const Shape& shape) {
   return std::vector<std::size_t>(shape.begin(), shape.end());
 }
+// A Shape as a view's sizes or strides, and those printed as a Shape is.
+inline strided::Dims to_dims(const Shape& shape) { return strided::Dims(shape.begin(), shape.end()); }
+inline std::string shape_str(const strided::Dims& dims) { return shape_str(to_shape(dims)); }
 
 }  // namespace xgrad

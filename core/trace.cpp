@@ -27,7 +27,7 @@ void notify_backward_begins(bool accumulates) {
     observer->backward_begins(accumulates);
 }
 
-void notify_ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs) {
+void notify_ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const gradient_list& grad_inputs) {
   for (GraphObserver* observer = innermost_observer; observer; observer = observer->outer())
     observer->ran(node, grad_output, grad_inputs);
 }
@@ -74,7 +74,7 @@ std::string gradient_str(const Tensor& grad, int values_shown) {
 TraceGuard::TraceGuard(std::ostream& out, int values_shown) : out_(out), values_shown_(values_shown) {}
 
 void TraceGuard::ran(const std::shared_ptr<Node>& node, const Tensor& grad_output,
-                     const std::vector<Tensor>& grad_inputs) {
+                     const gradient_list& grad_inputs) {
   std::string line = concat("[backward] ", node->name());
   if (const auto* sink = dynamic_cast<const AccumulateGrad*>(node.get())) {
     const Tensor& leaf = sink->leaf();

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include <xgrad/core/node.hpp>
 #include <xgrad/core/tensor.hpp>
 
 namespace xgrad::autograd {
@@ -41,7 +42,7 @@ class GraphObserver {
   // needs no gradient). Both are empty or undefined for a node that received no gradient, and
   // `grad_inputs` is empty for AccumulateGrad, which writes into leaf.grad() instead.
   virtual void ran(const std::shared_ptr<Node>& /*node*/, const Tensor& /*grad_output*/,
-                   const std::vector<Tensor>& /*grad_inputs*/) {}
+                   const gradient_list& /*grad_inputs*/) {}
 
   // The next observer outward, or null: to_html looks for a live HtmlRecorder this way.
   GraphObserver* outer() const { return outer_; }
@@ -60,7 +61,7 @@ class TraceGuard final : public GraphObserver {
  public:
   explicit TraceGuard(std::ostream& out, int values_shown = 4);
   void backward_begins(bool accumulates) override { accumulates_ = accumulates; }
-  void ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs) override;
+  void ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const gradient_list& grad_inputs) override;
 
  private:
   std::ostream& out_;
@@ -73,7 +74,7 @@ namespace detail {
 extern thread_local GraphObserver* innermost_observer;
 void notify_recorded(const std::shared_ptr<Node>& node, const Tensor& output);
 void notify_backward_begins(bool accumulates);
-void notify_ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const std::vector<Tensor>& grad_inputs);
+void notify_ran(const std::shared_ptr<Node>& node, const Tensor& grad_output, const gradient_list& grad_inputs);
 }  // namespace detail
 
 }  // namespace xgrad::autograd

@@ -36,7 +36,7 @@ class GatherLayoutBackward final : public Node {
   const char* name() const override { return names_.gather; }
   // The view op's own derivative, in the words every picking view shares.
   const char* formula() const override { return kAsStridedView.formula; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {scatter_add_layout(grad, input_sizes_, layout_, names_)};
   }
 
@@ -55,7 +55,7 @@ class ScatterAddLayoutBackward final : public Node {
   const char* formula() const override {
     return "d (zeros with g added at the view's elements)/d g = gg read at the view's elements";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {gather_layout(grad, layout_, names_)}; }
+  gradient_list backward(const Tensor& grad) override { return {gather_layout(grad, layout_, names_)}; }
 
  private:
   PairNames names_;
@@ -65,12 +65,12 @@ class ScatterAddLayoutBackward final : public Node {
 Tensor gather_layout(const Tensor& x, const strided::Layout& layout, PairNames names) {
   Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    Array<T> values = Array<T>::from_shape(to_xshape(layout.sizes));
+    Array<T> values = Array<T>::from_shape(layout.sizes);
     strided::gather(dense_data<T>(x), layout, values.data());
     return make_tensor(std::move(values));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<GatherLayoutBackward>(names, x.shape(), layout), {&x});
+    record(out, make_node<GatherLayoutBackward>(names, x.shape(), layout), {&x});
   return out;
 }
 
@@ -82,7 +82,7 @@ Tensor scatter_add_layout(const Tensor& grad, const Shape& sizes, const strided:
     strided::scatter_add(values.data(), layout, dense_data<T>(grad));
     return make_tensor(std::move(values));
   });
-  if (any_requires_grad({&grad})) record(out, std::make_shared<ScatterAddLayoutBackward>(names, layout), {&grad});
+  if (any_requires_grad({&grad})) record(out, make_node<ScatterAddLayoutBackward>(names, layout), {&grad});
   return out;
 }
 
@@ -92,7 +92,7 @@ class ZeroLayoutBackward final : public Node {
   explicit ZeroLayoutBackward(strided::Layout layout) : layout_(std::move(layout)) {}
   const char* name() const override { return "CopySlicesBackward"; }
   const char* formula() const override { return "d (g with the view's elements zeroed) = gg with them zeroed"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {zero_layout(grad, layout_)}; }
+  gradient_list backward(const Tensor& grad) override { return {zero_layout(grad, layout_)}; }
 
  private:
   strided::Layout layout_;
@@ -108,8 +108,8 @@ class CopySlices final : public Node {
     return "d (base with a view written)/d old base = g, zero where the view was written\n"
            "d (base with a view written)/d written values = g where the view was written";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    std::vector<Tensor> grads(2);
+  gradient_list backward(const Tensor& grad) override {
+    gradient_list grads(2);
     if (needs_input_grad(0)) grads[0] = zero_layout(grad, layout_);
     // Named as no view op names it: the written elements, read back as as_strided would.
     if (needs_input_grad(1))
@@ -142,12 +142,12 @@ Tensor zero_layout(const Tensor& grad, const strided::Layout& layout) {
   Tensor out = visit_any_dtype(grad.dtype(), [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = array<T>(grad);
-    Array<T> zeros = Array<T>::from_shape(to_xshape(layout.sizes));
+    Array<T> zeros = Array<T>::from_shape(layout.sizes);
     zeros.fill(T(0));
     strided::scatter(values.data(), layout, zeros.data());
     return make_tensor(std::move(values));
   });
-  if (any_requires_grad({&grad})) record(out, std::make_shared<ZeroLayoutBackward>(layout), {&grad});
+  if (any_requires_grad({&grad})) record(out, make_node<ZeroLayoutBackward>(layout), {&grad});
   return out;
 }
 
@@ -156,7 +156,7 @@ Tensor zero_layout(const Tensor& grad, const strided::Layout& layout) {
 const PickingViewOp kAsStridedView{"AsStridedBackward0", "AsStridedBackwardBackward0",
                                    "d view of x = zeros with g added at the elements the view reads"};
 
-std::vector<Tensor> StridedViewBackward::backward(const Tensor& grad) {
+gradient_list StridedViewBackward::backward(const Tensor& grad) {
   return {scatter_add_layout(grad, input_sizes_, layout_, {op_.name, op_.backward_name})};
 }
 
@@ -165,7 +165,7 @@ Tensor make_view(const Tensor& x, strided::Layout layout, const char* multi_outp
   const Storage& storage = *source.storage;
   auto impl = make_cached_shared<TensorImpl>();
   impl->storage = source.storage;
-  impl->strided = std::make_unique<TensorImpl::Strided>();
+  impl->strided = make_cached_unique<TensorImpl::Strided>();
   TensorImpl::Strided& view = *impl->strided;
   view.base = source.strided && source.strided->base ? source.strided->base : x.impl_ptr();
   view.multi_output_op = multi_output_op;
@@ -209,7 +209,7 @@ void refresh_view_history(TensorImpl& view) {
   }
   // A view made without history (under NoGradGuard) of a leaf keeps having none.
   if (!base.impl()->grad_fn && !view.grad_fn) return;
-  auto node = std::make_shared<StridedViewBackward>(kAsStridedView, base.shape(),
+  auto node = make_node<StridedViewBackward>(kAsStridedView, base.shape(),
                                                     layout_in_base(view, kAsStridedView.name));
   node->set_next_edges({{gradient_edge(base), 0}});
   node->output_shape.assign(strided.layout.sizes);
@@ -252,7 +252,7 @@ void write_through_view(const Tensor& view, const Tensor& result, const char* op
   if (!GradMode::is_enabled() || !impl.strided->base) return;
   Tensor base(impl.strided->base);
   if (!result.requires_grad() && !base.requires_grad()) return;
-  record(base, std::make_shared<CopySlices>(layout_in_base(impl, op)), {&base, &result});
+  record(base, make_node<CopySlices>(layout_in_base(impl, op)), {&base, &result});
 }
 
 }  // namespace xgrad

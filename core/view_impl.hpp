@@ -37,7 +37,7 @@ class StridedViewBackward final : public Node {
       : op_(op), input_sizes_(std::move(input_sizes)), layout_(std::move(layout)) {}
   const char* name() const override { return op_.name; }
   const char* formula() const override { return op_.formula; }
-  std::vector<Tensor> backward(const Tensor& grad) override;
+  gradient_list backward(const Tensor& grad) override;
 
  private:
   const PickingViewOp& op_;

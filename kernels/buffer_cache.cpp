@@ -76,6 +76,9 @@ ThreadCache::~ThreadCache() {
   cache_destroyed = true;
 }
 
+// How many LongLivedAllocations are alive on this thread.
+thread_local int long_lived_depth = 0;
+
 ThreadCache* this_thread_cache() {
   if (cache_destroyed) return nullptr;
   thread_local ThreadCache cache;
@@ -87,7 +90,8 @@ ThreadCache* this_thread_cache() {
 void* allocate(std::size_t bytes) {
   if (!cacheable(bytes)) return system_allocate(bytes);
   const SizeClass size = size_class(bytes);
-  if (ThreadCache* cache = this_thread_cache()) {
+  ThreadCache* cache = long_lived_depth == 0 ? this_thread_cache() : nullptr;
+  if (cache) {
     if (FreeBuffer* buffer = cache->free_buffers[size.index]) {
       cache->free_buffers[size.index] = buffer->next;
       cache->bytes -= size.bytes;
@@ -110,6 +114,9 @@ void deallocate(void* buffer, std::size_t bytes) noexcept {
   }
   std::free(buffer);
 }
+
+LongLivedAllocations::LongLivedAllocations() { ++long_lived_depth; }
+LongLivedAllocations::~LongLivedAllocations() { --long_lived_depth; }
 
 void release_cached() noexcept {
   if (ThreadCache* cache = this_thread_cache()) cache->release();

@@ -12,6 +12,7 @@
 #include <memory>
 #include <new>
 #include <utility>
+#include <vector>
 
 namespace xgrad::buffer_cache {
 
@@ -23,6 +24,18 @@ inline constexpr std::size_t kMaxCachedBuffer = std::size_t{64} << 20;
 void* allocate(std::size_t bytes);
 // Returns a buffer from allocate(bytes) (the same `bytes`) to this thread's cache or to the system.
 void deallocate(void* buffer, std::size_t bytes) noexcept;
+// While one is alive, this thread's new buffers come from the system rather than from the cache:
+// for state that outlives the step that makes it (an optimiser's moments, made in its first step).
+// Taken from the cache, that state would hold buffers the step had just freed, and the next step,
+// finding them gone, would go to the system for its own; with it, the second step allocates nothing.
+class LongLivedAllocations {
+ public:
+  LongLivedAllocations();
+  ~LongLivedAllocations();
+  LongLivedAllocations(const LongLivedAllocations&) = delete;
+  LongLivedAllocations& operator=(const LongLivedAllocations&) = delete;
+};
+
 // Gives every cached buffer of this thread back to the system (tests, long-lived idle threads).
 void release_cached() noexcept;
 // Bytes currently held in this thread's cache.
@@ -49,6 +62,33 @@ struct BufferAllocator {
   friend bool operator==(const BufferAllocator&, const BufferAllocator&) noexcept { return true; }
   friend bool operator!=(const BufferAllocator&, const BufferAllocator&) noexcept { return false; }
 };
+
+// A std::vector whose elements live in the buffer cache: for the lists an op or a node makes on every
+// call (a node's edges, its gradients, a convolution's per-kernel-row plan), which would otherwise
+// be a malloc and a free each time.
+template <class T>
+using cached_vector = std::vector<T, BufferAllocator<T>>;
+
+// std::unique_ptr for an object in the buffer cache (a view's layout, made with every view).
+template <class T>
+struct CachedDelete {
+  void operator()(T* object) const noexcept {
+    object->~T();
+    buffer_cache::deallocate(object, sizeof(T));
+  }
+};
+template <class T>
+using cached_unique_ptr = std::unique_ptr<T, CachedDelete<T>>;
+template <class T, class... Args>
+cached_unique_ptr<T> make_cached_unique(Args&&... args) {
+  void* memory = buffer_cache::allocate(sizeof(T));
+  try {
+    return cached_unique_ptr<T>(new (memory) T(std::forward<Args>(args)...));
+  } catch (...) {
+    buffer_cache::deallocate(memory, sizeof(T));
+    throw;
+  }
+}
 
 // std::make_shared with the control block from the buffer cache: the TensorImpl and Storage of an
 // op's result reuse those of the previous step's tensors instead of a malloc/free pair each.

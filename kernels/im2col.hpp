@@ -5,10 +5,12 @@
 // times columns (C kH kW, OH OW); the input gradient folds the product's transpose back onto the
 // image (col2im, the adjoint). ops/conv.cpp checks the arguments and wires the nodes; this is the
 // copying, tuned for the short rows of small images.
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include <xgrad/core/dtype.hpp>
+#include <xgrad/kernels/buffer_cache.hpp>
 
 namespace xgrad::im2col {
 
@@ -39,9 +41,10 @@ struct ConvGeometry {
     return kernel_h == 1 && kernel_w == 1 && p.stride[0] == 1 && p.stride[1] == 1 && p.padding[0] == 0 &&
            p.padding[1] == 0;
   }
-  Shape input_shape() const { return {batch, in_channels, height, width}; }
-  Shape weight_shape() const { return {out_channels, group_in(), kernel_h, kernel_w}; }
-  Shape output_shape() const { return {batch, out_channels, out_h, out_w}; }
+  // Fixed arrays rather than Shapes: arrays are made from them on every call, with no vector.
+  std::array<std::int64_t, 4> input_shape() const { return {batch, in_channels, height, width}; }
+  std::array<std::int64_t, 4> weight_shape() const { return {out_channels, group_in(), kernel_h, kernel_w}; }
+  std::array<std::int64_t, 4> output_shape() const { return {batch, out_channels, out_h, out_w}; }
 };
 
 // The output positions o in [0, count) whose input position o * stride + offset lies in [0, size):
@@ -86,8 +89,8 @@ struct Unfold {
   // Every kernel element reads only inside the image, each row of columns a block (UnpaddedBlocks).
   bool unpadded;
   UnpaddedBlocks blocks;
-  std::vector<std::int64_t> h_offset, w_offset;
-  std::vector<ValidRange> rows, cols;
+  cached_vector<std::int64_t> h_offset, w_offset;
+  cached_vector<ValidRange> rows, cols;
 };
 
 // Unfolds one image (C, H, W) into its columns (C kH kW rows of OH OW): row (c, i, j) holds, for

@@ -10,16 +10,6 @@ std::int64_t Layout::numel() const {
   return std::accumulate(sizes.begin(), sizes.end(), std::int64_t{1}, std::multiplies<>());
 }
 
-std::vector<std::int64_t> Layout::contiguous_strides(const std::vector<std::int64_t>& sizes) {
-  std::vector<std::int64_t> strides(sizes.size());
-  std::int64_t step = 1;
-  for (std::size_t d = sizes.size(); d-- > 0;) {
-    strides[d] = step;
-    step *= std::max<std::int64_t>(sizes[d], 1);
-  }
-  return strides;
-}
-
 bool Layout::is_contiguous() const {
   if (numel() == 0) return true;
   std::int64_t expected = 1;
@@ -44,7 +34,7 @@ std::pair<std::int64_t, std::int64_t> Layout::extent() const {
 }
 
 bool Layout::may_overlap() const {
-  std::vector<std::pair<std::int64_t, std::int64_t>> dims;  // (|stride|, size) of the dims that move
+  cached_vector<std::pair<std::int64_t, std::int64_t>> dims;  // (|stride|, size) of the dims that move
   for (std::size_t d = 0; d < sizes.size(); ++d) {
     if (sizes[d] == 0) return false;
     if (sizes[d] == 1) continue;
@@ -75,7 +65,7 @@ void walk(const Layout& layout, Visit visit) {
   }
   const std::int64_t inner = layout.sizes[rank - 1];
   const std::int64_t inner_stride = layout.strides[rank - 1];
-  std::vector<std::int64_t> index(rank, 0);
+  Dims index(rank, 0);
   std::int64_t position = layout.offset;
   for (std::int64_t k = 0; k < count; k += inner) {
     visit(position, k, inner, inner_stride);

@@ -10,18 +10,34 @@
 #include <cstdint>
 #include <vector>
 
+#include <xgrad/kernels/buffer_cache.hpp>
+
 namespace xgrad::strided {
+
+// A view's sizes or strides. Their memory comes from the buffer cache: a training step makes views
+// (flatten, transposes, the saved inputs of its ops) every time.
+using Dims = cached_vector<std::int64_t>;
 
 // Where a view's elements sit in a flat buffer: element (i0, i1, ...) is at
 // offset + i0 * strides[0] + i1 * strides[1] + ...
 struct Layout {
-  std::vector<std::int64_t> sizes;
-  std::vector<std::int64_t> strides;
+  Dims sizes;
+  Dims strides;
   std::int64_t offset = 0;
 
   std::int64_t numel() const;
-  // The row-major strides of `sizes`: the layout of a dense block.
-  static std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& sizes);
+  // The row-major strides of `sizes` (Dims or a Shape, and the same type back): the layout of a
+  // dense block.
+  template <class Sizes>
+  static Sizes contiguous_strides(const Sizes& sizes) {
+    Sizes strides(sizes.size());
+    std::int64_t step = 1;
+    for (std::size_t d = sizes.size(); d-- > 0;) {
+      strides[d] = step;
+      step *= sizes[d] > 1 ? sizes[d] : 1;
+    }
+    return strides;
+  }
   // Row-major and gap-free (dimensions of size 1 may have any stride), as PyTorch's is_contiguous.
   bool is_contiguous() const;
   // The lowest and one past the highest buffer position an element of the layout occupies;

@@ -7,6 +7,7 @@
 #include <xgrad/core/factory.hpp>
 #include <xgrad/nn/init.hpp>
 #include <xgrad/ops/conv.hpp>
+#include <xgrad/ops/conv_impl.hpp>
 
 namespace xgrad::nn {
 
@@ -61,7 +62,13 @@ void Conv2dImpl::reset_parameters() {
 }
 
 Tensor Conv2dImpl::forward(const Tensor& input) {
-  return xgrad::conv2d(input, weight, bias, options.stride(), options.padding(), options.dilation(), options.groups());
+  // The options' pairs straight into the op's parameters: IntArrayRefs would be a vector each.
+  const auto& stride = *options.stride();
+  const auto& padding = *options.padding();
+  const auto& dilation = *options.dilation();
+  const im2col::ConvParams params{
+      {stride[0], stride[1]}, {padding[0], padding[1]}, {dilation[0], dilation[1]}, options.groups()};
+  return xgrad::detail::conv2d(input, weight, bias, params);
 }
 
 void Conv2dImpl::pretty_print(std::ostream& out) const {

@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include <xgrad/ops/conv_impl.hpp>
 #include <xgrad/ops/pool.hpp>
 
 namespace xgrad::nn {
@@ -30,8 +31,14 @@ void AdaptiveAvgPool2dImpl::pretty_print(std::ostream& out) const {
 namespace functional {
 
 Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options) {
-  return xgrad::max_pool2d(input, options.kernel_size(), options.stride(), options.padding(), options.dilation(),
-                           options.ceil_mode());
+  // The options' pairs straight into the op's window: IntArrayRefs would be a vector each.
+  const auto& kernel = *options.kernel_size();
+  const auto& stride = *options.stride();
+  const auto& padding = *options.padding();
+  const auto& dilation = *options.dilation();
+  const PoolWindow window{{kernel[0], kernel[1]}, {stride[0], stride[1]}, {padding[0], padding[1]},
+                          {dilation[0], dilation[1]}};
+  return xgrad::detail::max_pool2d(input, window, options.ceil_mode());
 }
 
 Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& options) {

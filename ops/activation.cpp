@@ -64,7 +64,7 @@ struct ActivationBackward : Node {
 
 template <class Backward, class... Constants>
 Tensor recorded(Tensor out, const Tensor& x, Constants... constants) {
-  if (any_requires_grad({&x})) record(out, std::make_shared<Backward>(x, constants...), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<Backward>(x, constants...), {&x});
   return out;
 }
 
@@ -92,7 +92,7 @@ struct LeakyReluBackward final : ActivationBackward {
       : ActivationBackward(input), slope(slope), in_place(in_place) {}
   const char* name() const override { return in_place ? "LeakyReluBackward1" : "LeakyReluBackward0"; }
   const char* formula() const override { return "d leaky_relu(x) = g where x > 0, else slope * g"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     check_in_place_slope(in_place, slope, "leaky_relu_", "negative_slope");
     // The mask is a step of the input: its derivative, 0 away from the kink, still reaches x.
@@ -132,7 +132,7 @@ struct ErfBackward final : ActivationBackward {
   using ActivationBackward::ActivationBackward;
   const char* name() const override { return "ErfBackward0"; }
   const char* formula() const override { return "d erf(x) = g * 2 / sqrt(pi) * exp(-x^2)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     return {grad * (kTwoOverSqrtPi * exp(-(x * x)))};
   }
@@ -189,12 +189,12 @@ struct GeluBackward final : ActivationBackward {
              "t = tanh(sqrt(2/pi) (x + 0.044715 x^3))";
     return "d gelu(x) = g * (Phi(x) + x * phi(x))";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {grad * derivative(input.unpack(*this))};
   }
   // PyTorch's loops, the exact one in SIMD for float32: gelu is a transformer MLP's activation, and
   // its formula (erf, exp and seven products) makes several passes over a large tensor.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     if (approximation == GeluApproximation::Tanh)
       return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
@@ -259,7 +259,7 @@ struct EluBackward final : ActivationBackward {
   const char* formula() const override {
     return "d elu(x) = g * scale where x > 0, else g * alpha * scale * input_scale * exp(input_scale x)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     check_in_place_slope(in_place, c.alpha, "elu_", "alpha");
     // exp of the clamped input: equal on the branch that is kept, and finite (no inf times a zero
@@ -308,7 +308,7 @@ struct SiluBackward final : ActivationBackward {
   using ActivationBackward::ActivationBackward;
   const char* name() const override { return "SiluBackward0"; }
   const char* formula() const override { return "d silu(x) = g * s * (1 + x (1 - s)), s = sigmoid(x)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     const Tensor s = sigmoid(x);
     return {grad * s * (1.0 + x * (1.0 - s))};
@@ -336,7 +336,7 @@ struct SoftplusBackward final : ActivationBackward {
       : ActivationBackward(input), beta(beta), threshold(threshold) {}
   const char* name() const override { return "SoftplusBackward0"; }
   const char* formula() const override { return "d softplus(x) = g * sigmoid(beta x), or g where beta x > threshold"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = input.unpack(*this);
     const Tensor scaled = x * beta;
     return {where(scaled.detach() > threshold, grad, grad * sigmoid(scaled))};

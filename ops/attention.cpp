@@ -10,6 +10,7 @@
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/ops/broadcast_impl.hpp>
 #include <xgrad/kernels/gemm.hpp>
 #include <xgrad/kernels/simd_rows.hpp>
 #include <xgrad/ops/dropout.hpp>
@@ -260,17 +261,17 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const Tensor& bias, d
 
 // dv = (P D)^T g, dZ = P (dP - rowsum(dP P)) with dP = (g v^T) D, dq = s dZ k, dk = s dZ^T q, where
 // D holds the dropout multipliers (undefined without dropout: all 1)
-std::vector<Tensor> attention_gradients(const Tensor& g, const Tensor& q, const Tensor& k, const Tensor& v,
+gradient_list attention_gradients(const Tensor& g, const Tensor& q, const Tensor& k, const Tensor& v,
                                       const Tensor& bias, const Tensor& dropped, double scale, const Node& node) {
   const Tensor p = attention_weights(q, k, bias, scale);
   const Tensor gv = matmul(g, key_transposed(v));
   const Tensor dp = dropped.defined() ? gv * dropped : gv;
   const Tensor dz = p * (dp - sum(dp * p, -1, /*keepdim=*/true));
-  std::vector<Tensor> grads(3);
-  if (node.needs_input_grad(0)) grads[0] = sum_to(matmul(dz, k) * scale, q.shape());
-  if (node.needs_input_grad(1)) grads[1] = sum_to(matmul(key_transposed(dz), q) * scale, k.shape());
+  gradient_list grads(3);
+  if (node.needs_input_grad(0)) grads[0] = sum_to_shape_of(matmul(dz, k) * scale, q);
+  if (node.needs_input_grad(1)) grads[1] = sum_to_shape_of(matmul(key_transposed(dz), q) * scale, k);
   if (node.needs_input_grad(2))
-    grads[2] = sum_to(matmul(key_transposed(dropped.defined() ? p * dropped : p), g), v.shape());
+    grads[2] = sum_to_shape_of(matmul(key_transposed(dropped.defined() ? p * dropped : p), g), v);
   return grads;
 }
 
@@ -292,7 +293,7 @@ struct ScaledDotProductAttentionBackward final : Node {
            "d attention/d k = s * dZ^T @ q\n"
            "d attention/d v = P^T @ g";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor q = query.unpack(*this), k = key.unpack(*this), v = value.unpack(*this);
     const Tensor mask = bias.unpack(*this);
     const Tensor dropped =
@@ -301,7 +302,7 @@ struct ScaledDotProductAttentionBackward final : Node {
   }
   // The probabilities recomputed row by row from the saved logsumexp, where the recorded formula
   // builds the whole (L, S) weight tensor and several more of its size.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor q = query.unpack(*this), k = key.unpack(*this), v = value.unpack(*this);
     const Tensor mask = bias.unpack(*this);
     return visit_floating(grad.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {
@@ -311,7 +312,7 @@ struct ScaledDotProductAttentionBackward final : Node {
   }
   // The fused kernels, given the inputs' shapes and the unpacked mask.
   template <class T>
-  std::vector<Tensor> fused(const Tensor& grad, const Shape& query_shape, const Shape& key_shape,
+  gradient_list fused(const Tensor& grad, const Shape& query_shape, const Shape& key_shape,
                             const Shape& value_shape, const Tensor& mask) {
     const Tensor q_expanded = query_expanded.unpack(*this), k_expanded = key_expanded.unpack(*this);
     const Tensor v_expanded = value_expanded.unpack(*this);
@@ -337,7 +338,7 @@ struct ScaledDotProductAttentionBackward final : Node {
                       needs_input_grad(1) ? dk.data() + b * s * e : nullptr,
                       needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
     // A broadcast input gets the sum of its copies' gradients.
-    std::vector<Tensor> grads(3);
+    gradient_list grads(3);
     if (needs_input_grad(0)) grads[0] = sum_to(make_tensor(std::move(dq)), query_shape);
     if (needs_input_grad(1)) grads[1] = sum_to(make_tensor(std::move(dk)), key_shape);
     if (needs_input_grad(2)) grads[2] = sum_to(make_tensor(std::move(dv)), value_shape);
@@ -487,7 +488,7 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   });
   if (recording)
     record(out,
-           std::make_shared<ScaledDotProductAttentionBackward>(query, key, value, q, k, v, logsumexp, bias, dims,
+           make_node<ScaledDotProductAttentionBackward>(query, key, value, q, k, v, logsumexp, bias, dims,
                                                                is_causal, weight_dropout, scale),
            {&query, &key, &value});
   return out;

@@ -21,13 +21,23 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
-std::size_t normalize_dim(std::int64_t dim, const Shape& shape, const char* op) {
+namespace {
+template <class Dims>
+std::size_t normalize_dim_of(std::int64_t dim, const Dims& shape, const char* op) {
   // A 0-dim tensor behaves like shape [1] for dim arguments, as in PyTorch.
   const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
   if (dim < -rank || dim >= rank)
-    throw Error(concat(op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(shape),
+    throw Error(concat(op, ": dim ", dim, " out of range for a tensor of shape ", shape_str(to_shape(shape)),
                        " (expected a dim in [", -rank, ", ", rank - 1, "])"));
   return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
+}
+}  // namespace
+
+std::size_t normalize_dim(std::int64_t dim, const Shape& shape, const char* op) {
+  return normalize_dim_of(dim, shape, op);
+}
+std::size_t normalize_dim(std::int64_t dim, const InlineShape& shape, const char* op) {
+  return normalize_dim_of(dim, shape, op);
 }
 
 bool broadcasts_to(const Shape& from, const Shape& to) {

@@ -30,6 +30,10 @@ bool broadcasts_to(const Shape& from, const Shape& to);
 // A possibly negative dim as an index into a shape of rank `rank`. Throws Error naming op, dim and
 // shape when it is outside [-rank, rank). A 0-dim tensor accepts 0 and -1, as in PyTorch.
 std::size_t normalize_dim(std::int64_t dim, const Shape& shape, const char* op);
+// sum_to(grad, like.shape()), without building that Shape when grad already has it: the common
+// case of the backward formulas of broadcasting ops, which run every training step.
+Tensor sum_to_shape_of(const Tensor& grad, const Tensor& like);
+std::size_t normalize_dim(std::int64_t dim, const InlineShape& shape, const char* op);
 
 // A row-major shape seen as [outer, axis, inner] around one dim: element (o, k, i) sits at
 // (o * axis + k) * inner + i. Loops over this triple replace lazy reducers along non-last dims.

@@ -1,4 +1,5 @@
 #include <xgrad/ops/conv.hpp>
+#include <xgrad/ops/conv_impl.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -43,6 +44,17 @@ void expand_pair(const char* name, IntArrayRef values, std::int64_t out[2]) {
   }
 }
 
+// The checks of make_params, for parameters that come as pairs already (nn::Conv2d's options).
+void check_params(const ConvParams& p) {
+  auto pair = [](const std::int64_t* values) { return concat("[", values[0], ", ", values[1], "]"); };
+  if (p.stride[0] <= 0 || p.stride[1] <= 0) throw Error(concat("conv2d: stride must be positive, got ", pair(p.stride)));
+  if (p.padding[0] < 0 || p.padding[1] < 0)
+    throw Error(concat("conv2d: padding must not be negative, got ", pair(p.padding)));
+  if (p.dilation[0] <= 0 || p.dilation[1] <= 0)
+    throw Error(concat("conv2d: dilation must be positive, got ", pair(p.dilation)));
+  check(p.groups > 0, "conv2d: groups must be positive, got ", p.groups);
+}
+
 ConvParams make_params(IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation, std::int64_t groups) {
   ConvParams p{};
   expand_pair("stride", stride, p.stride);
@@ -59,7 +71,7 @@ ConvParams make_params(IntArrayRef stride, IntArrayRef padding, IntArrayRef dila
 // The geometry of a 4-D input and a weight, or an Error naming what does not fit. `shapes` is the
 // caller's description of its arguments, built only on failure.
 template <class Describe>
-ConvGeometry make_geometry(const Shape& x, const Shape& w, const ConvParams& p, Describe shapes) {
+ConvGeometry make_geometry(const InlineShape& x, const InlineShape& w, const ConvParams& p, Describe shapes) {
   // Messages are built only on failure: they format every shape.
   if (w.size() != 4)
     throw Error(concat("conv2d: weight must be 4-D (out_channels, in_channels / groups, kH, kW), got ", shapes()));
@@ -361,8 +373,8 @@ void conv_bias_grad(const ConvGeometry& g, const T* dy, T* db) {
 }
 
 template <class T, class Kernel>
-Tensor computed(const Shape& shape, Kernel kernel) {
-  Array<T> out = Array<T>::from_shape(to_xshape(shape));
+Tensor computed(const std::array<std::int64_t, 4>& shape, Kernel kernel) {
+  Array<T> out = Array<T>::from_shape(shape);
   kernel(out.data());
   return make_tensor(std::move(out));
 }
@@ -389,9 +401,9 @@ struct ConvInputGradBackward final : Node {
   const char* formula() const override {
     return "d conv_transpose(dy, w)/d dy = conv(g, w)\nd conv_transpose(dy, w)/d w = correlation of g with dy";
   }
-  std::vector<Tensor> backward(const Tensor& u) override {
+  gradient_list backward(const Tensor& u) override {
     const Tensor dy = saved_dy.unpack(*this), w = saved_w.unpack(*this);
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0)) grads[0] = conv_4d(u, w, Tensor(), g);
     if (needs_input_grad(1)) grads[1] = conv_weight_grad_op(u, dy, g);
     return grads;
@@ -411,7 +423,7 @@ Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry&
       conv_backward<T>(g, nullptr, array<T>(dy).data(), array<T>(w).data(), out, nullptr, nullptr);
     });
   });
-  if (any_requires_grad({&dy, &w})) record(dx, std::make_shared<ConvInputGradBackward>(dy, w, g), {&dy, &w});
+  if (any_requires_grad({&dy, &w})) record(dx, make_node<ConvInputGradBackward>(dy, w, g), {&dy, &w});
   return dx;
 }
 
@@ -422,9 +434,9 @@ struct ConvWeightGradBackward final : Node {
   const char* formula() const override {
     return "d correlation(x, dy)/d x = conv_transpose(dy, g)\nd correlation(x, dy)/d dy = conv(x, g)";
   }
-  std::vector<Tensor> backward(const Tensor& v) override {
+  gradient_list backward(const Tensor& v) override {
     const Tensor x = saved_x.unpack(*this), dy = saved_dy.unpack(*this);
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, v, g);
     if (needs_input_grad(1)) grads[1] = conv_4d(x, v, Tensor(), g);
     return grads;
@@ -443,7 +455,7 @@ Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry
     return computed<T>(g.weight_shape(),
                        [&](T* out) { conv_backward<T>(g, array<T>(x).data(), array<T>(dy).data(), nullptr, nullptr, out, nullptr); });
   });
-  if (any_requires_grad({&x, &dy})) record(dw, std::make_shared<ConvWeightGradBackward>(x, dy, g), {&x, &dy});
+  if (any_requires_grad({&x, &dy})) record(dw, make_node<ConvWeightGradBackward>(x, dy, g), {&x, &dy});
   return dw;
 }
 
@@ -456,30 +468,33 @@ struct ConvolutionBackward final : Node {
     return "d conv/d x = conv_transpose(g, w)\nd conv/d w = correlation of x with g\n"
            "d conv/d b = g summed over batch and positions";
   }
-  std::vector<Tensor> backward(const Tensor& dy) override {
+  gradient_list backward(const Tensor& dy) override {
     const Tensor x = saved_x.unpack(*this), w = saved_w.unpack(*this);
-    std::vector<Tensor> grads(3);
+    gradient_list grads(3);
     if (needs_input_grad(0)) grads[0] = conv_input_grad_op(dy, w, g);
     if (needs_input_grad(1)) grads[1] = conv_weight_grad_op(x, dy, g);
     if (needs_input_grad(2)) grads[2] = sum_over_images_and_positions(dy);
     return grads;
   }
   // Both gradients in one pass over the images, reusing the forward's unfolded input.
-  std::vector<Tensor> fused_backward(const Tensor& dy) override {
+  gradient_list fused_backward(const Tensor& dy) override {
     const Tensor x = saved_x.unpack(*this), w = saved_w.unpack(*this);
-    std::vector<Tensor> grads(3);
+    gradient_list grads(3);
     visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
       using T = decltype(tag);
       const T* grad = array<T>(dy).data();
       Array<T> dx, dw;
-      if (needs_input_grad(0)) dx = Array<T>::from_shape(to_xshape(g.input_shape()));
-      if (needs_input_grad(1)) dw = Array<T>::from_shape(to_xshape(g.weight_shape()));
+      if (needs_input_grad(0)) dx = Array<T>::from_shape(g.input_shape());
+      if (needs_input_grad(1)) dw = Array<T>::from_shape(g.weight_shape());
       conv_backward(g, array<T>(x).data(), grad, array<T>(w).data(), needs_input_grad(0) ? dx.data() : nullptr,
                     needs_input_grad(1) ? dw.data() : nullptr, columns.defined() ? array<T>(columns).data() : nullptr);
       if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dx));
       if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dw));
-      if (needs_input_grad(2))
-        grads[2] = computed<T>({g.out_channels}, [&](T* out) { conv_bias_grad(g, grad, out); });
+      if (needs_input_grad(2)) {
+        Array<T> db = Array<T>::from_shape({static_cast<std::size_t>(g.out_channels)});
+        conv_bias_grad(g, grad, db.data());
+        grads[2] = make_tensor(std::move(db));
+      }
     });
     return grads;
   }
@@ -512,7 +527,7 @@ Tensor conv_4d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom
     return computed<T>(g.output_shape(),
                        [&](T* out) { conv_forward(g, array<T>(x).data(), array<T>(w).data(), bias, out, kept); });
   });
-  if (record_op) record(y, std::make_shared<ConvolutionBackward>(x, w, std::move(columns), g), {&x, &w, &b});
+  if (record_op) record(y, make_node<ConvolutionBackward>(x, w, std::move(columns), g), {&x, &w, &b});
   return y;
 }
 
@@ -527,19 +542,24 @@ void check_floating(const char* name, const Tensor& t, const Tensor& input) {
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride, IntArrayRef padding,
               IntArrayRef dilation, std::int64_t groups) {
+  return detail::conv2d(input, weight, bias, make_params(stride, padding, dilation, groups));
+}
+
+Tensor detail::conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const im2col::ConvParams& p) {
   check_floating("input", input, input);
   check_floating("weight", weight, input);
   if (bias.defined()) check_floating("bias", bias, input);
-  const ConvParams p = make_params(stride, padding, dilation, groups);
-  const Shape x_shape = input.shape(), w_shape = weight.shape();
+  check_params(p);
+  const InlineShape x_shape = shape_of(input), w_shape = shape_of(weight);
   auto shapes = [&] {
-    return concat("input of shape ", shape_str(x_shape), " and weight of shape ", shape_str(w_shape));
+    return concat("input of shape ", shape_str(x_shape.to_shape()), " and weight of shape ",
+                  shape_str(w_shape.to_shape()));
   };
   if (x_shape.size() != 3 && x_shape.size() != 4)
     throw Error(concat("conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got ", shapes()));
   const bool batched = x_shape.size() == 4;
-  Shape x4 = x_shape;
-  if (!batched) x4.insert(x4.begin(), 1);
+  InlineShape x4 = x_shape;
+  if (!batched) x4.assign(Shape{1, x_shape[0], x_shape[1], x_shape[2]});
   const ConvGeometry g = make_geometry(x4, w_shape, p, shapes);
   if (bias.defined() && !has_shape(bias, {g.out_channels}))
     throw Error(concat("conv2d: bias must have shape [", g.out_channels, "] (out_channels), got ",

@@ -39,15 +39,9 @@ Shape channel_mask_shape(const Tensor& x, const char* op) {
 // When dropout changes nothing: evaluation, p = 0, or nothing to drop.
 bool is_identity(const Tensor& x, double p, bool train) { return !train || p == 0.0 || x.numel() == 0; }
 
-// What x is multiplied by. PyTorch multiplies by a 0-dim zero when p = 1, so the node is still
-// MulBackward0 and g * 0 flows back.
-Tensor multiplier(const Tensor& x, double p, const Shape& mask_shape) {
-  return p == 1.0 ? zeros({}, x.dtype()) : dropout_mask(mask_shape, p, x.dtype());
-}
-
-}  // namespace
-
-Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) {
+// dropout_mask for a Shape or an InlineShape (what a training step's dropout passes, no Shape built).
+template <class Dims>
+Tensor mask_of_shape(const Dims& shape, double p, Dtype dtype) {
   check_probability(p, "dropout_mask");
   check(p < 1.0, "dropout_mask: p must be below 1 (p = 1 keeps nothing and has no scale), got ", p);
   // Each 64-bit draw decides two elements, one per 32-bit half: an element is kept when its half
@@ -58,7 +52,7 @@ Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) {
   return visit_floating(dtype, "dropout_mask", [&](auto tag) {
     using T = decltype(tag);
     const T scale = static_cast<T>(1.0 / keep);
-    Array<T> mask = Array<T>::from_shape(to_xshape(shape));
+    Array<T> mask = Array<T>::from_shape(shape);
     T* out = mask.data();
     // The words are drawn in stack-sized chunks, so a training step's mask allocates nothing extra.
     constexpr std::size_t kChunk = 512;  // elements, an even number: chunks split no word
@@ -75,10 +69,20 @@ Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) {
   });
 }
 
+// What x is multiplied by. PyTorch multiplies by a 0-dim zero when p = 1, so the node is still
+// MulBackward0 and g * 0 flows back.
+Tensor multiplier(const Tensor& x, double p, const InlineShape& mask_shape) {
+  return p == 1.0 ? zeros({}, x.dtype()) : mask_of_shape(mask_shape, p, x.dtype());
+}
+
+}  // namespace
+
+Tensor dropout_mask(const Shape& shape, double p, Dtype dtype) { return mask_of_shape(shape, p, dtype); }
+
 Tensor dropout(const Tensor& x, double p, bool train) {
   check_dropout_arguments(x, p, "dropout");
   if (is_identity(x, p, train)) return x;
-  return x * multiplier(x, p, x.shape());
+  return x * multiplier(x, p, shape_of(x));
 }
 
 Tensor feature_dropout(const Tensor& x, double p, bool train) {
@@ -91,7 +95,7 @@ Tensor feature_dropout(const Tensor& x, double p, bool train) {
 Tensor& dropout_(Tensor& x, double p, bool train) {
   check_dropout_arguments(x, p, "dropout_");
   if (is_identity(x, p, train)) return x;
-  return x.mul_(multiplier(x, p, x.shape()));
+  return x.mul_(multiplier(x, p, shape_of(x)));
 }
 
 Tensor& feature_dropout_(Tensor& x, double p, bool train) {

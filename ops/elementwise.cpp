@@ -82,7 +82,7 @@ struct SumToBackward final : Node {
   explicit SumToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "SumToSizeBackward0"; }
   const char* formula() const override { return "d sum_to(x, shape) = g broadcast back to x's shape"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {broadcast_to(grad, input_shape)}; }
+  gradient_list backward(const Tensor& grad) override { return {broadcast_to(grad, input_shape)}; }
   Shape input_shape;
 };
 
@@ -95,8 +95,13 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
     using T = decltype(tag);
     return make_tensor(sum_to(array<T>(grad), shape));
   });
-  if (any_requires_grad({&grad})) record(out, std::make_shared<SumToBackward>(grad.shape()), {&grad});
+  if (any_requires_grad({&grad})) record(out, make_node<SumToBackward>(grad.shape()), {&grad});
   return out;
+}
+
+Tensor sum_to_shape_of(const Tensor& grad, const Tensor& like) {
+  if (grad.defined() && has_shape(grad, shape_of(like))) return grad;
+  return sum_to(grad, like.shape());
 }
 
 // ---- tensor-tensor arithmetic ------------------------------------------------------------------
@@ -117,7 +122,7 @@ struct AddBackward final : Node {
   AddBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "AddBackward0"; }
   const char* formula() const override { return "d (a + b)/d a = g\nd (a + b)/d b = g"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? sum_to(grad, b_shape) : Tensor()};
   }
@@ -129,7 +134,7 @@ struct SubBackward final : Node {
   SubBackward(Shape a_shape, Shape b_shape) : a_shape(std::move(a_shape)), b_shape(std::move(b_shape)) {}
   const char* name() const override { return "SubBackward0"; }
   const char* formula() const override { return "d (a - b)/d a = g\nd (a - b)/d b = -g"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {needs_input_grad(0) ? sum_to(grad, a_shape) : Tensor(),
             needs_input_grad(1) ? -sum_to(grad, b_shape) : Tensor()};
   }
@@ -141,10 +146,10 @@ struct MulBackward final : Node {
   MulBackward(const Tensor& a, const Tensor& b) : saved_a(a, false), saved_b(b, false) {}
   const char* name() const override { return "MulBackward0"; }
   const char* formula() const override { return "d (a * b)/d a = g * b\nd (a * b)/d b = g * a"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
-    return {needs_input_grad(0) ? sum_to(grad * b, a.shape()) : Tensor(),
-            needs_input_grad(1) ? sum_to(grad * a, b.shape()) : Tensor()};
+    return {needs_input_grad(0) ? sum_to_shape_of(grad * b, a) : Tensor(),
+            needs_input_grad(1) ? sum_to_shape_of(grad * a, b) : Tensor()};
   }
   void release_saved() override {
     saved_a.reset();
@@ -158,11 +163,11 @@ struct DivBackward final : Node {
   DivBackward(const Tensor& a, const Tensor& b) : saved_a(a, false), saved_b(b, false) {}
   const char* name() const override { return "DivBackward0"; }
   const char* formula() const override { return "d (a / b)/d a = g / b\nd (a / b)/d b = -g * a / b^2"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     const Tensor grad_over_b = grad / b;
-    return {needs_input_grad(0) ? sum_to(grad_over_b, a.shape()) : Tensor(),
-            needs_input_grad(1) ? sum_to(-(grad_over_b * a / b), b.shape()) : Tensor()};
+    return {needs_input_grad(0) ? sum_to_shape_of(grad_over_b, a) : Tensor(),
+            needs_input_grad(1) ? sum_to_shape_of(-(grad_over_b * a / b), b) : Tensor()};
   }
   void release_saved() override {
     saved_a.reset();
@@ -175,19 +180,19 @@ struct DivBackward final : Node {
 
 Tensor operator+(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<AddOp>(a, b, "add");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<AddBackward>(a.shape(), b.shape()), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, make_node<AddBackward>(a.shape(), b.shape()), {&a, &b});
   return out;
 }
 
 Tensor operator-(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<SubOp>(a, b, "sub");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<SubBackward>(a.shape(), b.shape()), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, make_node<SubBackward>(a.shape(), b.shape()), {&a, &b});
   return out;
 }
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MulOp>(a, b, "mul");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<MulBackward>(a, b), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, make_node<MulBackward>(a, b), {&a, &b});
   return out;
 }
 
@@ -198,7 +203,7 @@ Tensor operator/(const Tensor& a, const Tensor& b) {
     throw Error(concat("div: int64 tensors (shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
                        ") cannot be divided; convert with to_dtype(t, kFloat32) first"));
   Tensor out = broadcast_forward<DivOp>(a, b, "div");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<DivBackward>(a, b), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, make_node<DivBackward>(a, b), {&a, &b});
   return out;
 }
 
@@ -229,7 +234,7 @@ struct AddScalarBackward final : Node {
   const char* name() const override { return op.name; }
   const char* formula() const override { return op.formula; }
   const NodeText& op;
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
+  gradient_list backward(const Tensor& grad) override { return {grad}; }
 };
 
 // As PyTorch names them.
@@ -242,7 +247,7 @@ struct NegBackward final : Node {
   const char* name() const override { return op.name; }
   const char* formula() const override { return op.formula; }
   const NodeText& op;
-  std::vector<Tensor> backward(const Tensor& grad) override { return {-grad}; }
+  gradient_list backward(const Tensor& grad) override { return {-grad}; }
 };
 
 const NodeText kNegNode{"NegBackward0", "d (-x) = -g"};
@@ -252,27 +257,27 @@ const NodeText kRsubNode{"RsubBackward1", "d (c - x)/d x = -g"};
 
 Tensor operator+(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "add", AddOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(kAddScalarNode), {&a});
+  if (any_requires_grad({&a})) record(out, make_node<AddScalarBackward>(kAddScalarNode), {&a});
   return out;
 }
 Tensor operator+(double a, const Tensor& b) { return b + a; }
 
 Tensor operator-(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "sub", SubOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<AddScalarBackward>(kSubScalarNode), {&a});
+  if (any_requires_grad({&a})) record(out, make_node<AddScalarBackward>(kSubScalarNode), {&a});
   return out;
 }
 
 Tensor operator-(double a, const Tensor& b) {
   Tensor out = scalar_forward(b, a, "rsub", [](auto x, auto s) { return s - x; });
-  if (any_requires_grad({&b})) record(out, std::make_shared<NegBackward>(kRsubNode), {&b});
+  if (any_requires_grad({&b})) record(out, make_node<NegBackward>(kRsubNode), {&b});
   return out;
 }
 
 Tensor operator-(const Tensor& a) {
   check_defined(a, "neg", "input");
   Tensor out = visit_dtype(a.dtype(), "neg", [&](auto tag) { return negated<decltype(tag)>(a); });
-  if (any_requires_grad({&a})) record(out, std::make_shared<NegBackward>(kNegNode), {&a});
+  if (any_requires_grad({&a})) record(out, make_node<NegBackward>(kNegNode), {&a});
   return out;
 }
 
@@ -283,7 +288,7 @@ struct MulScalarBackward final : Node {
   explicit MulScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "MulBackward0"; }
   const char* formula() const override { return "d (x * c) = g * c"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad * scalar}; }
+  gradient_list backward(const Tensor& grad) override { return {grad * scalar}; }
   double scalar;
 };
 
@@ -291,7 +296,7 @@ struct MulScalarBackward final : Node {
 
 Tensor operator*(const Tensor& a, double b) {
   Tensor out = scalar_forward(a, b, "mul", MulOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<MulScalarBackward>(b), {&a});
+  if (any_requires_grad({&a})) record(out, make_node<MulScalarBackward>(b), {&a});
   return out;
 }
 Tensor operator*(double a, const Tensor& b) { return b * a; }
@@ -303,7 +308,7 @@ struct DivScalarBackward final : Node {
   explicit DivScalarBackward(double scalar) : scalar(scalar) {}
   const char* name() const override { return "DivBackward0"; }
   const char* formula() const override { return "d (x / c) = g / c"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad / scalar}; }
+  gradient_list backward(const Tensor& grad) override { return {grad / scalar}; }
   double scalar;
 };
 
@@ -312,7 +317,7 @@ struct DivScalarBackward final : Node {
 Tensor operator/(const Tensor& a, double b) {
   check_divisible(a);
   Tensor out = scalar_forward(a, b, "div", DivOp{});
-  if (any_requires_grad({&a})) record(out, std::make_shared<DivScalarBackward>(b), {&a});
+  if (any_requires_grad({&a})) record(out, make_node<DivScalarBackward>(b), {&a});
   return out;
 }
 
@@ -323,7 +328,7 @@ struct ScalarDivBackward final : Node {
   ScalarDivBackward(double scalar, const Tensor& x) : scalar(scalar), saved_x(x, false) {}
   const char* name() const override { return "DivBackward0"; }
   const char* formula() const override { return "d (c / x) = -g * c / x^2"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
     return {-grad * scalar / (x * x)};
   }
@@ -337,7 +342,7 @@ struct ScalarDivBackward final : Node {
 Tensor operator/(double a, const Tensor& b) {
   check_divisible(b);
   Tensor out = scalar_forward(b, a, "div", [](auto x, auto s) { return s / x; });
-  if (any_requires_grad({&b})) record(out, std::make_shared<ScalarDivBackward>(a, b), {&b});
+  if (any_requires_grad({&b})) record(out, make_node<ScalarDivBackward>(a, b), {&b});
   return out;
 }
 
@@ -510,13 +515,13 @@ class PointwiseBackward final : public Node {
       : saved_(Op::from_output ? output : input, /*is_output=*/Op::from_output) {}
   const char* name() const override { return Op::node; }
   const char* formula() const override { return Op::formula; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     // Under create_graph a saved output comes back with this node as grad_fn, so the second
     // derivative flows back to the input.
     return {Op::derivative(grad, saved_.unpack(*this))};
   }
   // The same expression instantiated for the element type: one pass, no temporaries.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor saved = saved_.unpack(*this);
     return {visit_floating(grad.dtype(), Op::name, [&](auto tag) {
       using T = decltype(tag);
@@ -534,7 +539,7 @@ class PointwiseBackward final : public Node {
 template <class Op>
 Tensor pointwise(const Tensor& x) {
   Tensor out = unary_forward(x, Op::name, [](const auto& v) { return Op::forward(v); });
-  if (any_requires_grad({&x})) record(out, std::make_shared<PointwiseBackward<Op>>(x, out), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<PointwiseBackward<Op>>(x, out), {&x});
   return out;
 }
 
@@ -568,14 +573,14 @@ struct ReluBackward final : Node {
   explicit ReluBackward(const Tensor& output) : saved_output(output, /*is_output=*/true) {}
   const char* name() const override { return "ReluBackward0"; }
   const char* formula() const override { return "d relu(x) = g where x > 0, else 0"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor output = saved_output.unpack(*this);
     // The mask is a step of the output (PyTorch's threshold_backward(grad, result, 0)): its
     // derivative, 0 away from the kink, flows back to the output and through this node to x.
     return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), output, "ThresholdBackwardBackward0")};
   }
   // One pass instead of a comparison and a where: relu is in every MLP step.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor output = saved_output.unpack(*this);
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
@@ -593,7 +598,7 @@ Tensor relu(const Tensor& x) {
     using T = typename std::decay_t<decltype(v)>::value_type;
     return map(v, [](T e) { return e < T(0) ? T(0) : e; });  // NaN stays NaN, as in PyTorch
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<ReluBackward>(out), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<ReluBackward>(out), {&x});
   return out;
 }
 
@@ -605,7 +610,7 @@ struct SignBackward final : Node {
   explicit SignBackward(const char* name) : name_(name) {}
   const char* name() const override { return name_; }
   const char* formula() const override { return "d sign(x) = 0  (a step function: zeros are passed on)"; }
-  std::vector<Tensor> backward(const Tensor&) override { return {zeros(output_shape.to_shape(), output_dtype)}; }
+  gradient_list backward(const Tensor&) override { return {zeros(output_shape.to_shape(), output_dtype)}; }
   const char* name_;
 };
 
@@ -615,7 +620,7 @@ Tensor sign_of(const Tensor& x, const char* op, const char* node_name) {
     using T = decltype(tag);
     return make_tensor(map(array<T>(x), [](T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)); }));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SignBackward>(node_name), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<SignBackward>(node_name), {&x});
   return out;
 }
 
@@ -631,7 +636,7 @@ struct PowBackward final : Node {
   PowBackward(const Tensor& x, double exponent) : saved_x(x, false), exponent(exponent) {}
   const char* name() const override { return "PowBackward0"; }
   const char* formula() const override { return "d x^p = g * p * x^(p-1)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     if (exponent == 0.0) return {zeros(output_shape.to_shape(), output_dtype)};  // a constant: nothing to record
     const Tensor x = saved_x.unpack(*this);
     if (exponent == 2.0) return {grad * 2.0 * x};
@@ -652,7 +657,7 @@ Tensor pow(const Tensor& x, double exponent) {
     const T p = static_cast<T>(exponent);
     return map(v, [p](T e) { return std::pow(e, p); });
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<PowBackward>(x, exponent), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<PowBackward>(x, exponent), {&x});
   return out;
 }
 
@@ -710,7 +715,7 @@ struct ClampBackward final : Node {
     if (min && max) return "d clamp(x) = g where min <= x <= max, else 0";
     return min ? "d clamp_min(x) = g where x >= min, else 0" : "d clamp_max(x) = g where x <= max, else 0";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
     // Which elements were inside is a constant; comparisons belong to no graph.
     Tensor passed = grad;
@@ -742,7 +747,7 @@ Tensor clamp_with_name(const Tensor& x, const std::optional<Scalar>& min, const 
     const auto as_double = [](const std::optional<Scalar>& bound) {
       return bound ? std::optional<double>(bound->toDouble()) : std::nullopt;
     };
-    record(out, std::make_shared<ClampBackward>(node_name, x, as_double(min), as_double(max)), {&x});
+    record(out, make_node<ClampBackward>(node_name, x, as_double(min), as_double(max)), {&x});
   }
   return out;
 }
@@ -786,7 +791,7 @@ struct ExtremumBackward final : Node {
                        : "d min(a, b)/d a = g where a < b (half where equal)\n"
                          "d min(a, b)/d b = g where b < a (half where equal)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     // The shares are constants (their derivative is 0 away from ties); the product with g is
     // recorded. They are computed at the broadcast shape, which is the upstream gradient's.
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
@@ -798,8 +803,8 @@ struct ExtremumBackward final : Node {
         return make_tensor(broadcast_apply(array<T>(mine), array<T>(other), share, "maximum"));
       });
     };
-    return {needs_input_grad(0) ? sum_to(grad * shares(a, b), a.shape()) : Tensor(),
-            needs_input_grad(1) ? sum_to(grad * shares(b, a), b.shape()) : Tensor()};
+    return {needs_input_grad(0) ? sum_to_shape_of(grad * shares(a, b), a) : Tensor(),
+            needs_input_grad(1) ? sum_to_shape_of(grad * shares(b, a), b) : Tensor()};
   }
   void release_saved() override {
     saved_a.reset();
@@ -813,13 +818,13 @@ struct ExtremumBackward final : Node {
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MaximumOp>(a, b, "maximum");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(true, a, b), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, make_node<ExtremumBackward>(true, a, b), {&a, &b});
   return out;
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_forward<MinimumOp>(a, b, "minimum");
-  if (any_requires_grad({&a, &b})) record(out, std::make_shared<ExtremumBackward>(false, a, b), {&a, &b});
+  if (any_requires_grad({&a, &b})) record(out, make_node<ExtremumBackward>(false, a, b), {&a, &b});
   return out;
 }
 

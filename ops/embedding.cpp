@@ -81,7 +81,7 @@ struct EmbeddingDenseBackwardBackward final : Node {
   const char* formula() const override {
     return "d (rows of g added at the indices)/d g = rows of gg read at the indices";
   }
-  std::vector<Tensor> backward(const Tensor& gg) override {
+  gradient_list backward(const Tensor& gg) override {
     const Tensor index = indices.unpack(*this);
     // embedding() is recorded when gg carries a graph, so this is differentiable once more.
     const Tensor gathered = embedding(gg, index);
@@ -119,7 +119,7 @@ Tensor embedding_dense_backward(const Tensor& grad, const Tensor& indices, std::
     return make_tensor(std::move(grad_weight));
   });
   if (any_requires_grad({&grad}))
-    record(out, std::make_shared<EmbeddingDenseBackwardBackward>(indices, padding_idx, scale_grad_by_freq), {&grad});
+    record(out, make_node<EmbeddingDenseBackwardBackward>(indices, padding_idx, scale_grad_by_freq), {&grad});
   return out;
 }
 
@@ -131,7 +131,7 @@ struct EmbeddingBackward final : Node {
         scale_grad_by_freq(scale_grad_by_freq) {}
   const char* name() const override { return "EmbeddingBackward0"; }
   const char* formula() const override { return "d embedding(W, i)/d W = rows of g added at the indices"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     // One scatter serves both paths: under create_graph it records its own (linear) backward.
     return {embedding_dense_backward(grad, indices.unpack(*this), num_weights, padding_idx, scale_grad_by_freq)};
   }
@@ -172,7 +172,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::int64_t paddi
   check_lookup_arguments(weight, indices, "embedding");
   Tensor out = gather_rows(weight, indices);
   if (any_requires_grad({&weight}))
-    record(out, std::make_shared<EmbeddingBackward>(indices, weight.size(0), padding_idx, scale_grad_by_freq),
+    record(out, make_node<EmbeddingBackward>(indices, weight.size(0), padding_idx, scale_grad_by_freq),
            {&weight});
   return out;
 }

@@ -211,7 +211,7 @@ struct PutBackward final : Node {
   const char* formula() const override {
     return "d index_add(zeros, dim, index, g)/d g = index_select(gg, dim, index)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {take(grad, with_index(picks, index.unpack(*this)))};
   }
   void release_saved() override { index.reset(); }
@@ -222,7 +222,7 @@ struct PutBackward final : Node {
 // The derivative of a pick as an op of its own, so that a gradient can be differentiated again.
 Tensor put(const Tensor& grad, const Picks& picks) {
   Tensor out = put_values(grad, picks);
-  if (any_requires_grad({&grad})) record(out, std::make_shared<PutBackward>(picks), {&grad});
+  if (any_requires_grad({&grad})) record(out, make_node<PutBackward>(picks), {&grad});
   return out;
 }
 
@@ -232,7 +232,7 @@ struct TakeBackward final : Node {
       : picks(with_index(picks, Tensor())), index(picks.index, /*is_output=*/false) {}
   const char* name() const override { return picks.name; }
   const char* formula() const override { return "d index_select(x, dim, index) = zeros with g added at index"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {put(grad, with_index(picks, index.unpack(*this)))};
   }
   void release_saved() override { index.reset(); }
@@ -242,7 +242,7 @@ struct TakeBackward final : Node {
 
 Tensor take(const Tensor& x, const Picks& picks) {
   Tensor out = take_values(x, picks);
-  if (any_requires_grad({&x})) record(out, std::make_shared<TakeBackward>(picks), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<TakeBackward>(picks), {&x});
   return out;
 }
 
@@ -313,7 +313,7 @@ struct MaskedFillBackward final : Node {
       : mask(mask, /*is_output=*/false), input_shape(std::move(input_shape)) {}
   const char* name() const override { return "MaskedFillBackward0"; }
   const char* formula() const override { return "d masked_fill(x, mask, v) = g where not mask, 0 where mask"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor m = mask.unpack(*this);
     return {sum_to(masked_fill(grad, m, 0.0), input_shape)};
   }
@@ -331,9 +331,9 @@ struct MaskedFillTensorBackward final : Node {
     return "d masked_fill(x, mask, v)/d x = g where not mask, 0 where mask\n"
            "d masked_fill(x, mask, v)/d v = g summed over the masked positions";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor m = mask.unpack(*this);
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(masked_fill(grad, m, 0.0), input_shape);
     if (needs_input_grad(1)) grads[1] = sum(where(m, grad, 0.0));
     return grads;
@@ -348,7 +348,7 @@ struct MaskedFillTensorBackward final : Node {
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
   const Shape out_shape = masked_fill_shape(x, mask);
   Tensor out = fill_masked(x, mask, out_shape, value, "masked_fill");
-  if (any_requires_grad({&x})) record(out, std::make_shared<MaskedFillBackward>(mask, x.shape()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<MaskedFillBackward>(mask, x.shape()), {&x});
   return out;
 }
 
@@ -362,7 +362,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
   // gradient back through the cast, in float64.
   if (is_floating(x.dtype()) && any_requires_grad({&x, &value})) {
     const Tensor fill = to_dtype(value, x.dtype());
-    record(out, std::make_shared<MaskedFillTensorBackward>(mask, x.shape()), {&x, &fill});
+    record(out, make_node<MaskedFillTensorBackward>(mask, x.shape()), {&x, &fill});
   }
   return out;
 }
@@ -404,9 +404,9 @@ struct WhereBackward final : Node {
   const char* formula() const override {
     return "d where(c, a, b)/d a = g where c\nd where(c, a, b)/d b = g where not c";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor c = condition.unpack(*this);
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0)) grads[0] = sum_to(where(c, grad, 0.0), a_shape);
     if (needs_input_grad(1)) grads[1] = sum_to(where(c, 0.0, grad), b_shape);
     return grads;
@@ -430,7 +430,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Tensor x = to_dtype(a, dtype), y = to_dtype(b, dtype);
   Tensor out = choose(condition, x, y, out_shape);
   if (any_requires_grad({&x, &y}))
-    record(out, std::make_shared<WhereBackward>(condition, x.shape(), y.shape()), {&x, &y});
+    record(out, make_node<WhereBackward>(condition, x.shape(), y.shape()), {&x, &y});
   return out;
 }
 
@@ -496,8 +496,8 @@ struct CatBackward final : Node {
       : dim(dim), sizes(std::move(sizes)), skipped(std::move(skipped)) {}
   const char* name() const override { return "CatBackward0"; }
   const char* formula() const override { return "d cat(xs) = the slice of g where each x was"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    std::vector<Tensor> grads(sizes.size());
+  gradient_list backward(const Tensor& grad) override {
+    gradient_list grads(sizes.size());
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       if (needs_input_grad(i)) grads[i] = skipped[i] ? zeros(Shape{0}, grad.dtype()) : narrow(grad, dim, offset, sizes[i]);
@@ -567,7 +567,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   for (std::size_t i = 0; i < parts.size(); ++i) widths[i] = static_cast<std::size_t>(plan.sizes[i]) * split.inner;
   Tensor out = join(parts, widths, split.outer, plan.out_shape);
   if (any_requires_grad_in(parts))
-    record(out, std::make_shared<CatBackward>(plan.dim, std::move(plan.sizes), std::move(plan.skipped)),
+    record(out, make_node<CatBackward>(plan.dim, std::move(plan.sizes), std::move(plan.skipped)),
            pointers_to(parts));
   return out;
 }
@@ -579,8 +579,8 @@ struct StackBackward final : Node {
   StackBackward(std::size_t dim, std::size_t count) : dim(dim), count(count) {}
   const char* name() const override { return "StackBackward0"; }
   const char* formula() const override { return "d stack(xs) = g[i] for the i-th x"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    std::vector<Tensor> grads(count);
+  gradient_list backward(const Tensor& grad) override {
+    gradient_list grads(count);
     for (std::size_t i = 0; i < count; ++i)
       if (needs_input_grad(i)) grads[i] = select(grad, static_cast<std::int64_t>(dim), static_cast<std::int64_t>(i));
     return grads;
@@ -610,7 +610,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   const AxisSplit split = split_at(out_shape, d);
   const std::vector<Tensor> parts = promoted(tensors);
   Tensor out = join(parts, std::vector<std::size_t>(parts.size(), split.inner), split.outer, out_shape);
-  if (any_requires_grad_in(parts)) record(out, std::make_shared<StackBackward>(d, parts.size()), pointers_to(parts));
+  if (any_requires_grad_in(parts)) record(out, make_node<StackBackward>(d, parts.size()), pointers_to(parts));
   return out;
 }
 

@@ -43,12 +43,12 @@ Tensor normalised_input_gradient(const Tensor& gw, const Normalised& n) {
   return n.rstd * (gw - mean(gw, -1, /*keepdim=*/true) - n.x_hat * mean(gw * n.x_hat, -1, /*keepdim=*/true));
 }
 
-std::vector<Tensor> layer_norm_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
+gradient_list layer_norm_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                        const Shape& normalized_shape, const Rows& rows, double eps,
                                        const Node& node) {
   const Normalised n = normalise_last_dim(reshape(input, rows.as_2d()), eps);
   const Tensor g = reshape(grad, rows.as_2d());
-  std::vector<Tensor> grads(3);
+  gradient_list grads(3);
   if (node.needs_input_grad(0)) {
     const Tensor gw = weight.defined() ? g * reshape(weight, {1, static_cast<std::int64_t>(rows.width)}) : g;
     grads[0] = reshape(normalised_input_gradient(gw, n), input.shape());
@@ -152,19 +152,19 @@ struct NativeLayerNormBackward final : Node {
            "d layer_norm(x)/d weight = g * x_hat summed over the leading dims\n"
            "d layer_norm(x)/d bias = g summed over the leading dims";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return layer_norm_gradients(grad, input, weight, normalized_shape, rows, eps, *this);
   }
   // One pass over each row for its two sums and one to write dx, with the weight's and bias's
   // sums in double.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return visit_floating(grad.dtype(), "layer_norm backward", [&](auto tag) {
       using T = decltype(tag);
-      std::vector<Tensor> grads(3);
+      gradient_list grads(3);
       Array<T> dx;
       if (needs_input_grad(0)) dx = Array<T>::from_shape(to_xshape(input.shape()));
       std::vector<double> dweight, dbias;
@@ -210,13 +210,13 @@ struct NativeGroupNormBackward final : Node {
            "d group_norm(x)/d weight = g * x_hat summed over all but the channel dim\n"
            "d group_norm(x)/d bias = g summed over all but the channel dim";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     const Normalised n = normalise_last_dim(reshape(input, groups.grouped()), eps);
     const Tensor g = reshape(grad, groups.by_channel());
     const Tensor x_hat = reshape(n.x_hat, groups.by_channel());
-    std::vector<Tensor> grads(3);
+    gradient_list grads(3);
     if (needs_input_grad(0)) {
       const Tensor gw = weight.defined() ? g * reshape(weight, {1, groups.channels, 1}) : g;
       grads[0] = reshape(normalised_input_gradient(reshape(gw, groups.grouped()), n), input.shape());
@@ -349,7 +349,7 @@ Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tenso
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&input, &weight, &bias}))
-    record(out, std::make_shared<NativeLayerNormBackward>(input, weight, norm_shape, rows, std::move(stats), eps),
+    record(out, make_node<NativeLayerNormBackward>(input, weight, norm_shape, rows, std::move(stats), eps),
            {&input, &weight, &bias});
   return out;
 }
@@ -365,7 +365,7 @@ Tensor group_norm(const Tensor& input, std::int64_t num_groups, const Tensor& we
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&input, &weight, &bias}))
-    record(out, std::make_shared<NativeGroupNormBackward>(input, weight, groups, eps), {&input, &weight, &bias});
+    record(out, make_node<NativeGroupNormBackward>(input, weight, groups, eps), {&input, &weight, &bias});
   return out;
 }
 

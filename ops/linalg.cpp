@@ -202,7 +202,7 @@ struct MatmulBackward final : Node {
   const char* name() const override { return op.name; }
   const char* formula() const override { return op.formula; }
 
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     // The products as recorded matmuls, with a vector operand made a matrix (a row for a, a column
     // for b) and the upstream given the matching shape; sum_to adds up the
@@ -216,7 +216,7 @@ struct MatmulBackward final : Node {
     out_shape.push_back(a2.size(-2));
     out_shape.push_back(b2.size(-1));
     const Tensor dc = reshape(grad, out_shape);
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0))
       grads[0] = reshape(sum_to(matmul(dc, transpose(b2, -1, -2)), a2.shape()), a.shape());
     if (needs_input_grad(1))
@@ -225,12 +225,12 @@ struct MatmulBackward final : Node {
   }
   // The products on the operands' memory as they are, batch by batch, with no reshaped or
   // transposed copies.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor a = saved_a.unpack(*this), b = saved_b.unpack(*this);
     return visit_floating(grad.dtype(), "matmul backward", [&](auto tag) {
       using T = decltype(tag);
       const T* dc = array<T>(grad).data();
-      std::vector<Tensor> grads(2);
+      gradient_list grads(2);
       if (needs_input_grad(0)) grads[0] = make_tensor(gradient_of_a<T>(plan, a.shape(), dc, array<T>(b).data()));
       if (needs_input_grad(1)) grads[1] = make_tensor(gradient_of_b<T>(plan, b.shape(), array<T>(a).data(), dc));
       return grads;
@@ -279,7 +279,7 @@ Tensor planned_product(const Tensor& a, const Tensor& b, MatmulPlan plan, const 
     return make_tensor(std::move(c));
   });
   if (any_requires_grad({&a, &b}))
-    record(out, std::make_shared<MatmulBackward>(a, b, std::move(plan), node), {&a, &b});
+    record(out, make_node<MatmulBackward>(a, b, std::move(plan), node), {&a, &b});
   return out;
 }
 
@@ -302,7 +302,7 @@ std::string linear_shapes(const Tensor& input, const Tensor& weight, const Tenso
 // Rows of the input (all leading dimensions together), in_features and out_features.
 struct LinearPlan {
   std::size_t rows = 1, in = 0, out = 0;
-  Shape out_shape;
+  InlineShape out_shape;
 };
 
 // Each of `rows` rows of `width` elements set to `row`. Blocks of a constant width, which the
@@ -322,8 +322,8 @@ void fill_rows(T* __restrict out, const T* __restrict row, std::size_t rows, std
 LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   check_same_floating("linear", "input", input, "weight", weight);
   if (bias.defined()) check_same_floating("linear", "input", input, "bias", bias);
-  Shape x = input.shape();
-  const Shape w = weight.shape();
+  InlineShape x = shape_of(input);
+  const InlineShape w = shape_of(weight);
   // Messages are built only on failure: they format every shape, and linear is on the hot path.
   const bool bias_ok = !bias.defined() || (w.size() == 2 && has_shape(bias, {w[0]}));
   if (x.empty() || w.size() != 2 || x.back() != w[1] || !bias_ok) {
@@ -332,7 +332,7 @@ LinearPlan plan_linear(const Tensor& input, const Tensor& weight, const Tensor& 
     if (w.size() != 2) throw Error(concat("linear: weight must be 2-D (out_features, in_features), got ", shapes));
     if (x.back() != w[1])
       throw Error(concat("linear: input has ", x.back(), " features but weight expects ", w[1], " (", shapes, ")"));
-    throw Error(concat("linear: bias must have shape ", shape_str({w[0]}), " (out_features), got ", shapes));
+    throw Error(concat("linear: bias must have shape ", shape_str(Shape{w[0]}), " (out_features), got ", shapes));
   }
   LinearPlan plan;
   plan.in = w[1];
@@ -357,12 +357,12 @@ struct LinearBackward final : Node {
            "d linear(x, W, b)/d b = g summed over the rows";
   }
 
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = saved_input.unpack(*this), weight = saved_weight.unpack(*this);
     // Products and sums over the rows of all leading dimensions together.
     const auto rows = static_cast<std::int64_t>(plan.rows);
     const Tensor dy = reshape(grad, {rows, static_cast<std::int64_t>(plan.out)});
-    std::vector<Tensor> grads(3);
+    gradient_list grads(3);
     if (needs_input_grad(0)) grads[0] = matmul(grad, weight);
     if (needs_input_grad(1))
       grads[1] = matmul(transpose(dy, 0, 1), reshape(input, {rows, static_cast<std::int64_t>(plan.in)}));
@@ -370,20 +370,20 @@ struct LinearBackward final : Node {
     return grads;
   }
   // Two GEMMs on the rows as they lie and a blocked column sum, without reshape or transpose.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor input = saved_input.unpack(*this), weight = saved_weight.unpack(*this);
     return visit_floating(grad.dtype(), "linear backward", [&](auto tag) {
       using T = decltype(tag);
       const LinearPlan& p = plan;
       const T* dy = array<T>(grad).data();
-      std::vector<Tensor> grads(3);
+      gradient_list grads(3);
       if (needs_input_grad(0)) {  // dx (rows x in) = dy (rows x out) . W (out x in)
-        Array<T> dx = Array<T>::from_shape(input.shape());
+        Array<T> dx = Array<T>::from_shape(array<T>(input).shape());
         gemm<T>(false, false, p.rows, p.in, p.out, dy, array<T>(weight).data(), T(0), dx.data());
         grads[0] = make_tensor(std::move(dx));
       }
       if (needs_input_grad(1)) {  // dW (out x in) = dy^T (out x rows) . x (rows x in)
-        Array<T> dw = Array<T>::from_shape(weight.shape());
+        Array<T> dw = Array<T>::from_shape(array<T>(weight).shape());
         gemm<T>(true, false, p.out, p.in, p.rows, dy, array<T>(input).data(), T(0), dw.data());
         grads[1] = make_tensor(std::move(dw));
       }
@@ -442,7 +442,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&input, &weight, &bias}))
-    record(out, std::make_shared<LinearBackward>(input, weight, std::move(plan), bias.defined()),
+    record(out, make_node<LinearBackward>(input, weight, std::move(plan), bias.defined()),
            {&input, &weight, &bias});
   return out;
 }
@@ -485,9 +485,9 @@ struct BaddbmmBackward final : Node {
     return "d baddbmm(s, A, B)/d s = beta * g\nd baddbmm(s, A, B)/d A = alpha * g @ B^T for each batch entry\n"
            "d baddbmm(s, A, B)/d B = alpha * A^T @ g for each batch entry";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor batch1 = saved_batch1.unpack(*this), batch2 = saved_batch2.unpack(*this);
-    std::vector<Tensor> grads(3);
+    gradient_list grads(3);
     if (needs_input_grad(0)) grads[0] = sum_to(grad * beta, self_shape);
     if (needs_input_grad(1)) grads[1] = bmm(grad, batch2.transpose(1, 2)) * alpha;
     if (needs_input_grad(2)) grads[2] = bmm(batch1.transpose(1, 2), grad) * alpha;
@@ -528,7 +528,7 @@ Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, c
     out = beta_value == 0.0 ? product : product + (beta_value == 1.0 ? self : self * beta_value);
   }
   if (any_requires_grad({&self, &batch1, &batch2}))
-    record(out, std::make_shared<BaddbmmBackward>(self.shape(), batch1, batch2, beta_value, alpha_value),
+    record(out, make_node<BaddbmmBackward>(self.shape(), batch1, batch2, beta_value, alpha_value),
            {&self, &batch1, &batch2});
   return out;
 }

@@ -34,7 +34,7 @@ struct ClassLayout {
   }
 };
 
-ClassLayout class_layout(const char* op, const Shape& shape) {
+ClassLayout class_layout(const char* op, const InlineShape& shape) {
   check(!shape.empty(), op, ": input must be (C), (N, C) or (N, C, d1, ..., dk), got a 0-dim tensor");
   ClassLayout layout;
   if (shape.size() == 1) {
@@ -152,24 +152,26 @@ void fill_row(T* out, std::size_t size, std::size_t stride, T value) {
 // Messages are built only on failure: these run on every call, and small models are overhead-bound.
 
 // The shape a class-index target must have: the input's without its class dimension.
-Shape without_class_dim(const Shape& input_shape) {
-  Shape shape = input_shape;
-  shape.erase(shape.begin() + (shape.size() == 1 ? 0 : 1));
+InlineShape without_class_dim(const InlineShape& input_shape) {
+  InlineShape shape = input_shape;
+  shape.erase(shape.size() == 1 ? 0 : 1);
   return shape;
 }
 
-void check_index_target_shape(const char* op, const Shape& input_shape, const Tensor& target) {
+void check_index_target_shape(const char* op, const InlineShape& input_shape, const Tensor& target) {
   if (target.dtype() != kInt64)
     throw Error(concat(op, ": target must hold int64 class indices, got ", dtype_name(target.dtype()), " of shape ",
                        shape_str(target.shape())));
-  const Shape target_shape = target.shape();
+  const InlineShape target_shape = shape_of(target);
   if (input_shape.size() >= 2 && !target_shape.empty() && target_shape[0] != input_shape[0])
     throw Error(concat(op, ": input batch size ", input_shape[0], " does not match target batch size ",
-                       target_shape[0], " (input ", shape_str(input_shape), ", target ", shape_str(target_shape), ")"));
-  const Shape expected = without_class_dim(input_shape);
+                       target_shape[0], " (input ", shape_str(input_shape.to_shape()), ", target ",
+                       shape_str(target_shape.to_shape()), ")"));
+  const InlineShape expected = without_class_dim(input_shape);
   if (target_shape != expected)
-    throw Error(concat(op, ": target shape ", shape_str(target_shape), " does not match input ",
-                       shape_str(input_shape), " without its class dimension (expected ", shape_str(expected), ")"));
+    throw Error(concat(op, ": target shape ", shape_str(target_shape.to_shape()), " does not match input ",
+                       shape_str(input_shape.to_shape()), " without its class dimension (expected ",
+                       shape_str(expected.to_shape()), ")"));
 }
 
 void check_class_values(const char* op, const Tensor& target, std::size_t classes, std::int64_t ignore_index) {
@@ -196,7 +198,7 @@ ClassLayout check_index_loss_args(const char* op, const Tensor& input, const Ten
   check(input.defined() && target.defined(), op, ": input and target must be defined tensors");
   loss_detail::check_reduction(op, reduction);
   visit_floating(input.dtype(), op, [](auto) {});
-  const Shape input_shape = input.shape();
+  const InlineShape input_shape = shape_of(input);
   const ClassLayout layout = class_layout(op, input_shape);
   check_index_target_shape(op, input_shape, target);
   check_class_weight(op, input, weight, layout.classes);
@@ -274,7 +276,7 @@ struct NllLossBackward final : Node {
     return "d nll_loss(x, t)/d x = -g * w[t] / N at each row's target, 0 elsewhere (w = 1 without class weights)";
   }
 
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     // A constant times the upstream. The loss is linear in the input, so what the recorded
@@ -327,7 +329,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   });
   if (any_requires_grad({&input}))
     record(out,
-           std::make_shared<NllLossBackward>(target, weight, input.shape(), layout, ignore_index, reduction, divisor),
+           make_node<NllLossBackward>(target, weight, input.shape(), layout, ignore_index, reduction, divisor),
            {&input});
   return out;
 }
@@ -360,7 +362,7 @@ struct CrossEntropyBackward final : Node {
   }
 
   // log_softmax's backward of the nll (and smoothing) gradient with respect to the log-probabilities.
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
@@ -368,13 +370,13 @@ struct CrossEntropyBackward final : Node {
   }
   // One pass per row: the softmax comes back from the saved log-sum-exp as e^(x - lse), already
   // scaled, and the (smoothed, weighted) one-hot is subtracted in place.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return {visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
-      Array<T> grad_input = Array<T>::from_shape(input.shape());
+      Array<T> grad_input = Array<T>::from_shape(array<T>(input).shape());
       const UpstreamScale<T> upstream(grad, reduction, divisor);
       const T* x = input.data<T>();
       const T* lse = log_sum_exp.data<T>();
@@ -459,7 +461,7 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
     const std::int64_t* t = target.data<std::int64_t>();
     const T keep = T(1) - static_cast<T>(label_smoothing);
     const T spread = static_cast<T>(label_smoothing / static_cast<double>(layout.classes));
-    Array<T> losses = Array<T>::from_shape(target.shape());
+    Array<T> losses = Array<T>::from_shape(shape_of(target));
     Array<T> lse = Array<T>::from_shape({layout.positions()});
     T *loss_data = losses.data(), *lse_data = lse.data();
     bool lse_written = false;  // lse_data already holds every row's log-sum-exp (narrow float32 rows)
@@ -494,7 +496,7 @@ Tensor cross_entropy_class_indices(const Tensor& input, const Tensor& target, co
   });
   if (any_requires_grad({&input}))
     record(out,
-           std::make_shared<CrossEntropyBackward>(input, target, weight, log_sum_exp, layout, ignore_index, reduction,
+           make_node<CrossEntropyBackward>(input, target, weight, log_sum_exp, layout, ignore_index, reduction,
                                                   divisor, label_smoothing),
            {&input});
   return out;
@@ -521,21 +523,21 @@ struct CrossEntropyProbabilitiesBackward final : Node {
            "d cross_entropy(z, p)/d p = -log_softmax(z) * g / N";
   }
 
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return gradients(grad, input, target, weight);
   }
   // One pass per row for each gradient, the softmax from the saved log-sum-exp.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor target = this->target.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return visit_floating(grad.dtype(), "cross_entropy backward", [&](auto tag) {
       using T = decltype(tag);
       const UpstreamScale<T> upstream(grad, reduction, divisor);
-      std::vector<Tensor> grads(2);
+      gradient_list grads(2);
       if (needs_input_grad(0)) grads[0] = input_gradient<T>(upstream, input, target, weight);
       if (needs_input_grad(1)) grads[1] = target_gradient<T>(upstream, input, weight);
       return grads;
@@ -589,14 +591,14 @@ struct CrossEntropyProbabilitiesBackward final : Node {
   // Recorded ops throughout, so the result is differentiable in the input, the target and the
   // upstream. With u the upstream per position:
   //   d loss / d logp = -w y~ u,  fed through log_softmax's backward;  d loss / d y = -(1 - e) w logp u
-  std::vector<Tensor> gradients(const Tensor& grad, const Tensor& input, const Tensor& target,
+  gradient_list gradients(const Tensor& grad, const Tensor& input, const Tensor& target,
                                           const Tensor& weight) const {
     const Shape input_shape = input.shape();
     const std::int64_t dim = class_dim(input_shape);
     const Tensor upstream = reduction == kNone ? unsqueeze(grad, dim) : grad / divisor;
     const Tensor class_weight = weight_per_element(input_shape, weight);
     const auto weighted = [&](const Tensor& t) { return class_weight.defined() ? t * class_weight : t; };
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0)) {
       const Tensor smoothed = target * (1.0 - label_smoothing) + label_smoothing / static_cast<double>(layout.classes);
       grads[0] = log_softmax_gradient(-(weighted(smoothed) * upstream), input, dim);
@@ -677,7 +679,7 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-           std::make_shared<CrossEntropyProbabilitiesBackward>(input, target, weight, log_sum_exp, layout, reduction,
+           make_node<CrossEntropyProbabilitiesBackward>(input, target, weight, log_sum_exp, layout, reduction,
                                                                divisor, label_smoothing),
            {&input, &target});
   return out;
@@ -693,7 +695,7 @@ Tensor cross_entropy_loss(const Tensor& input, const Tensor& target, const Tenso
         label_smoothing);
   if (is_floating(target.dtype()))
     return cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing);
-  if (input.dim() >= 1 && target.shape() == input.shape())
+  if (input.dim() >= 1 && has_shape(target, shape_of(input)))
     throw Error(concat("cross_entropy: a target with the input's shape ", shape_str(input.shape()),
                        " holds class probabilities and must be floating point, got ", dtype_name(target.dtype())));
   return cross_entropy_class_indices(input, target, weight, ignore_index, reduction, label_smoothing);

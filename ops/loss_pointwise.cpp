@@ -113,8 +113,8 @@ struct PointwiseTensors {
 
 // The gradients of input and target as a Backward returns them, each computed only when needed.
 template <class InputGradient, class TargetGradient>
-std::vector<Tensor> needed(const Node& node, InputGradient input_gradient, TargetGradient target_gradient) {
-  std::vector<Tensor> grads(2);
+gradient_list needed(const Node& node, InputGradient input_gradient, TargetGradient target_gradient) {
+  gradient_list grads(2);
   if (node.needs_input_grad(0)) grads[0] = input_gradient();
   if (node.needs_input_grad(1)) grads[1] = target_gradient();
   return grads;
@@ -129,11 +129,11 @@ struct BinaryCrossEntropyBackward final : Node {
   const char* formula() const override {
     return "d bce(x, y)/d x = (x - y) / (x (1 - x)) * g / N\nd bce(x, y)/d y = (log(1 - x) - log(x)) * g / N";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
     return gradients(grad, saved);
   }
-  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved) const {
+  gradient_list gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
     return needed(
@@ -167,7 +167,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-                     std::make_shared<BinaryCrossEntropyBackward>(
+                     make_node<BinaryCrossEntropyBackward>(
                          PointwiseSaved{input, target, w, reduction, divisor}),
                      {&input, &target});
   return out;
@@ -197,7 +197,7 @@ struct LogSigmoidBackward final : Node {
   explicit LogSigmoidBackward(const Tensor& input) : input(input, /*is_output=*/false) {}
   const char* name() const override { return "LogSigmoidBackward0"; }
   const char* formula() const override { return "d log_sigmoid(x) = g * sigmoid(-x)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     return {grad * sigmoid(-input)};
   }
@@ -213,7 +213,7 @@ Tensor recorded_log_sigmoid(const Tensor& x) {
     for (std::size_t i = 0; i < result.size(); ++i) result.data()[i] = log_sigmoid(values[i]);
     return make_tensor(std::move(result));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<LogSigmoidBackward>(x), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<LogSigmoidBackward>(x), {&x});
   return out;
 }
 
@@ -228,13 +228,13 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   const char* formula() const override {
     return "d bce_logits(z, y)/d z = (sigmoid(z) - y) * g / N\nd bce_logits(z, y)/d y = -z * g / N";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
     const Tensor pos_weight = this->pos_weight.unpack(*this);
     return gradients(grad, saved, pos_weight);
   }
   // Without pos_weight the formulas are sigmoid(x) - y and -x.
-  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved,
+  gradient_list gradients(const Tensor& grad, const PointwiseTensors& saved,
                                           const Tensor& pos_weight) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor factor = saved.weighted_upstream(grad);
@@ -278,7 +278,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-                     std::make_shared<BinaryCrossEntropyWithLogitsBackward>(
+                     make_node<BinaryCrossEntropyWithLogitsBackward>(
                          PointwiseSaved{input, target, w, reduction, divisor}, pw),
                      {&input, &target});
   return out;
@@ -297,12 +297,12 @@ struct KlDivBackward final : Node {
     return log_target ? "d kl_div(x, y)/d x = -exp(y) * g / N\nd kl_div(x, y)/d y = exp(y) (y - x + 1) * g / N"
                       : "d kl_div(x, y)/d x = -y * g / N\nd kl_div(x, y)/d y = (log(y) + 1 - x) * g / N";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
     return gradients(grad, saved);
   }
   // NaN included, as the formula above says
-  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved) const {
+  gradient_list gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor &x = saved.input, &y = saved.target;
     const Tensor upstream = saved.weighted_upstream(grad);
     if (log_target)
@@ -339,7 +339,7 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-                     std::make_shared<KlDivBackward>(
+                     make_node<KlDivBackward>(
                          PointwiseSaved{input, target, Tensor(), reduction, divisor}, log_target),
                      {&input, &target});
   return out;
@@ -356,11 +356,11 @@ struct MseLossBackward final : Node {
   const char* formula() const override {
     return "d mse(x, y)/d x = 2 (x - y) * g / N\nd mse(x, y)/d y = -2 (x - y) * g / N";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const PointwiseTensors saved(this->saved, *this);
     return gradients(grad, saved);
   }
-  std::vector<Tensor> gradients(const Tensor& grad, const PointwiseTensors& saved) const {
+  gradient_list gradients(const Tensor& grad, const PointwiseTensors& saved) const {
     const Tensor input_grad = 2.0 * (saved.input - saved.target) * saved.weighted_upstream(grad);
     return needed(*this, [&] { return input_grad; }, [&] { return -input_grad; });
   }
@@ -383,7 +383,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   });
   if (any_requires_grad({&input, &target}))
     record(out,
-                     std::make_shared<MseLossBackward>(
+                     make_node<MseLossBackward>(
                          PointwiseSaved{input, target, Tensor(), reduction, divisor}),
                      {&input, &target});
   return out;

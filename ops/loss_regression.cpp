@@ -57,10 +57,10 @@ struct DifferenceLossBackward : Node {
   // Tensor function (slope is odd, so d/dy = -d/dx except where slope(0) is not 0: written with the
   // difference each way, as PyTorch computes the target's gradient).
   template <class SlopeOf>
-  std::vector<Tensor> gradients(const Tensor& grad, SlopeOf slope_of) {
+  gradient_list gradients(const Tensor& grad, SlopeOf slope_of) {
     const Tensor input = this->input.unpack(*this), target = this->target.unpack(*this);
     const Tensor upstream = reduction == kNone ? grad : grad / divisor;
-    std::vector<Tensor> grads(2);
+    gradient_list grads(2);
     if (needs_input_grad(0)) grads[0] = upstream * slope_of(input - target);
     if (needs_input_grad(1)) grads[1] = upstream * slope_of(target - input);
     return grads;
@@ -101,7 +101,7 @@ struct SmoothL1LossBackward final : DifferenceLossBackward {
     return "d smooth_l1(x, y)/d x = clamp((x - y) / beta, -1, 1) * g / N\n"
            "d smooth_l1(x, y)/d y = -clamp((x - y) / beta, -1, 1) * g / N";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return gradients(grad, [&](const Tensor& d) { return slope_of(d); });
   }
   // With beta = 0 the slope is a step, a constant (its derivative is 0 wherever it exists), so it is
@@ -131,7 +131,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
     return z < b ? T(0.5) * z * z / b : z - T(0.5) * b;
   });
   if (any_requires_grad({&input, &target}))
-    record(out, std::make_shared<SmoothL1LossBackward>(input, target, reduction, beta), {&input, &target});
+    record(out, make_node<SmoothL1LossBackward>(input, target, reduction, beta), {&input, &target});
   return out;
 }
 
@@ -148,7 +148,7 @@ struct HuberLossBackward final : DifferenceLossBackward {
     return "d huber(x, y)/d x = clamp(x - y, -delta, delta) * g / N\n"
            "d huber(x, y)/d y = -clamp(x - y, -delta, delta) * g / N";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return gradients(grad, [&](const Tensor& d) { return clamp(d, -delta, delta); });
   }
   double delta;
@@ -166,7 +166,7 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
     return z < limit ? T(0.5) * z * z : limit * (z - T(0.5) * limit);
   });
   if (any_requires_grad({&input, &target}))
-    record(out, std::make_shared<HuberLossBackward>(input, target, reduction, delta), {&input, &target});
+    record(out, make_node<HuberLossBackward>(input, target, reduction, delta), {&input, &target});
   return out;
 }
 

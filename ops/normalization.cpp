@@ -226,7 +226,7 @@ Tensor channel_mean(const Tensor& t) { return mean(mean(t, 2, /*keepdim=*/true),
 // dx, dweight, dbias as the header writes them, recorded: in training mean and invstd are rebuilt
 // from x, so that their dependence on x reaches the second derivative; in evaluation they are
 // constants (the running statistics).
-std::vector<Tensor> batch_norm_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
+gradient_list batch_norm_gradients(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                        const ChannelLayout& layout, const ChannelStats& stats, bool training,
                                        double eps, const Node& node) {
   const Tensor x = reshape(input, layout.as_3d());
@@ -244,7 +244,7 @@ std::vector<Tensor> batch_norm_gradients(const Tensor& grad, const Tensor& input
     });
   }
   const Tensor x_hat = (x - mean_c) * invstd;
-  std::vector<Tensor> grads(3);
+  gradient_list grads(3);
   if (node.needs_input_grad(0)) {
     const Tensor scale = weight.defined() ? reshape(weight, layout.channel_3d()) * invstd : invstd;
     const Tensor dx = training ? scale * (g - channel_mean(g) - x_hat * channel_mean(g * x_hat)) : scale * g;
@@ -270,13 +270,13 @@ struct NativeBatchNormBackward final : Node {
                     : "d batch_norm/d x = s * g  (running statistics: constants)\n"
                       "d batch_norm/d w = sum(g * x_hat)\nd batch_norm/d b = sum(g)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return batch_norm_gradients(grad, input, weight, layout, stats, training, eps, *this);
   }
   // One pass over each channel for its two sums and one to write dx.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor input = this->input.unpack(*this);
     const Tensor weight = this->weight.unpack(*this);
     return visit_floating(grad.dtype(), "batch_norm backward", [&](auto tag) {
@@ -285,7 +285,7 @@ struct NativeBatchNormBackward final : Node {
       const T* x = array<T>(input).data();
       std::vector<double> sum_g, sum_gx;
       gradient_sums(g, x, layout, stats.mean, sum_g, sum_gx);
-      std::vector<Tensor> grads(3);
+      gradient_list grads(3);
       if (needs_input_grad(0)) {
         grads[0] = make_tensor(input_gradient(g, x, input.shape(), layout, stats,
                                               weight.defined() ? array<T>(weight).data() : nullptr, training,
@@ -387,7 +387,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
     if (stats.mean.empty()) stats = ChannelStats{std::vector<double>(layout.channels, 0.0),
                                                  std::vector<double>(layout.channels, 0.0)};
     record(out,
-           std::make_shared<NativeBatchNormBackward>(input, weight, layout, std::move(stats), training, eps),
+           make_node<NativeBatchNormBackward>(input, weight, layout, std::move(stats), training, eps),
            {&input, &weight, &bias});
   }
   return out;

@@ -1,4 +1,5 @@
 #include <xgrad/ops/pool.hpp>
+#include <xgrad/ops/conv_impl.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -19,15 +20,15 @@ namespace {
 // The planes of an input (every leading dim together) and its spatial sizes, and those of the output.
 struct PoolShape {
   std::int64_t planes = 1, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
-  Shape leading;  // (N, C) or (C)
+  InlineShape leading;  // (N, C) or (C)
   std::int64_t in_plane() const { return in_h * in_w; }
   std::int64_t out_plane() const { return out_h * out_w; }
-  Shape input_shape() const { return with_spatial(in_h, in_w); }
-  Shape output_shape() const { return with_spatial(out_h, out_w); }
-  Shape with_spatial(std::int64_t h, std::int64_t w) const {
-    Shape shape = leading;
-    shape.push_back(h);
-    shape.push_back(w);
+  InlineShape input_shape() const { return with_spatial(in_h, in_w); }
+  InlineShape output_shape() const { return with_spatial(out_h, out_w); }
+  InlineShape with_spatial(std::int64_t h, std::int64_t w) const {
+    InlineShape shape;
+    if (leading.size() == 2) shape.assign(std::array<std::int64_t, 4>{leading[0], leading[1], h, w});
+    else shape.assign(std::array<std::int64_t, 3>{leading[0], h, w});
     return shape;
   }
 };
@@ -36,14 +37,15 @@ PoolShape pool_input(const char* op, const Tensor& x) {
   check(x.defined(), op, ": argument x is an undefined tensor");
   check(is_floating(x.dtype()), op, ": expected a floating point tensor (float32 or float64), got ",
         dtype_name(x.dtype()));
-  const Shape shape = x.shape();
+  const InlineShape shape = shape_of(x);
   const bool rank_ok = shape.size() == 3 || shape.size() == 4;
   // PyTorch allows an empty batch, never an empty channel or spatial dim.
   if (!rank_ok || std::any_of(shape.end() - 3, shape.end(), [](std::int64_t d) { return d == 0; }))
     throw Error(concat(op, ": expected a 3-D (C, H, W) or 4-D (N, C, H, W) input with non-empty C, H and W, got ",
-                       shape_str(shape)));
+                       shape_str(shape.to_shape())));
   PoolShape p;
-  p.leading.assign(shape.begin(), shape.end() - 2);
+  if (shape.size() == 4) p.leading.assign(std::array<std::int64_t, 2>{shape[0], shape[1]});
+  else p.leading.assign(std::array<std::int64_t, 1>{shape[0]});
   for (std::int64_t d : p.leading) p.planes *= d;
   p.in_h = shape[shape.size() - 2];
   p.in_w = shape.back();
@@ -66,10 +68,7 @@ void expand_pair(const char* op, const char* name, IntArrayRef values, std::int6
   }
 }
 
-// The window parameters of max_pool2d and avg_pool2d, per spatial dim (h, w).
-struct Window {
-  std::int64_t kernel[2], stride[2], padding[2], dilation[2];
-};
+using Window = PoolWindow;  // ops/conv_impl.hpp
 
 // PyTorch's pooling_output_shape: floor or ceil division, and a ceil_mode window that would start
 // in the trailing padding dropped.
@@ -104,8 +103,8 @@ PoolShape plan_window(const char* op, const Tensor& x, const Window& w, bool cei
 }
 
 template <class T, class Kernel>
-Tensor computed(const Shape& shape, Kernel kernel) {
-  Array<T> out = Array<T>::from_shape(to_xshape(shape));
+Tensor computed(const InlineShape& shape, Kernel kernel) {
+  Array<T> out = Array<T>::from_shape(shape);
   kernel(out.data());
   return make_tensor(std::move(out));
 }
@@ -169,7 +168,7 @@ struct AverageBackwardBackward final : Node {
       : plan(std::move(plan)), node_name(node_name), forward_name(forward_name) {}
   const char* name() const override { return node_name; }
   const char* formula() const override { return "d (g divided and spread over each box)/d g = avg_pool(gg)"; }
-  std::vector<Tensor> backward(const Tensor& u) override {
+  gradient_list backward(const Tensor& u) override {
     // forward_name is the pool's node name; the backward's node name is this one.
     return {average_op(u, plan, forward_name, node_name)};
   }
@@ -185,7 +184,7 @@ Tensor average_backward_op(const Tensor& dy, std::shared_ptr<const AveragePlan> 
     return computed<T>(plan->shape.input_shape(), [&](T* out) { average_backward(*plan, array<T>(dy).data(), out); });
   });
   if (any_requires_grad({&dy}))
-    record(dx, std::make_shared<AverageBackwardBackward>(std::move(plan), node_name, forward_name), {&dy});
+    record(dx, make_node<AverageBackwardBackward>(std::move(plan), node_name, forward_name), {&dy});
   return dx;
 }
 
@@ -195,7 +194,7 @@ struct AverageBackward final : Node {
       : plan(std::move(plan)), node_name(node_name), backward_name(backward_name) {}
   const char* name() const override { return node_name; }
   const char* formula() const override { return "d avg_pool(x) = g divided by the box size and spread over each box"; }
-  std::vector<Tensor> backward(const Tensor& dy) override {
+  gradient_list backward(const Tensor& dy) override {
     return {average_backward_op(dy, plan, backward_name, node_name)};
   }
   std::shared_ptr<const AveragePlan> plan;  // sizes only, never values
@@ -209,7 +208,7 @@ Tensor average_op(const Tensor& x, std::shared_ptr<const AveragePlan> plan, cons
     using T = decltype(tag);
     return computed<T>(plan->shape.output_shape(), [&](T* out) { average_forward(*plan, array<T>(x).data(), out); });
   });
-  if (any_requires_grad({&x})) record(y, std::make_shared<AverageBackward>(std::move(plan), node_name, backward_name), {&x});
+  if (any_requires_grad({&x})) record(y, make_node<AverageBackward>(std::move(plan), node_name, backward_name), {&x});
   return y;
 }
 
@@ -336,7 +335,7 @@ struct GatherByIndexBackward final : Node {
   explicit GatherByIndexBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
   const char* name() const override { return "GatherBackward0"; }
   const char* formula() const override { return "d (u read at each window's max)/d u = zeros with g added there"; }
-  std::vector<Tensor> backward(const Tensor& v) override { return {scatter_op(v, plan)}; }
+  gradient_list backward(const Tensor& v) override { return {scatter_op(v, plan)}; }
   std::shared_ptr<const MaxPlan> plan;
 };
 
@@ -346,7 +345,7 @@ Tensor gather_op(const Tensor& u, std::shared_ptr<const MaxPlan> plan) {
     return computed<T>(plan->shape.output_shape(),
                        [&](T* out) { gather_by_index(plan->shape, array<T>(u).data(), plan->indices.data(), out); });
   });
-  if (any_requires_grad({&u})) record(v, std::make_shared<GatherByIndexBackward>(std::move(plan)), {&u});
+  if (any_requires_grad({&u})) record(v, make_node<GatherByIndexBackward>(std::move(plan)), {&u});
   return v;
 }
 
@@ -355,7 +354,7 @@ struct MaxPoolBackwardBackward final : Node {
   explicit MaxPoolBackwardBackward(std::shared_ptr<const MaxPlan> plan) : plan(std::move(plan)) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackwardBackward0"; }
   const char* formula() const override { return "d (g added at each window's max)/d g = gg read at each window's max"; }
-  std::vector<Tensor> backward(const Tensor& u) override { return {gather_op(u, plan)}; }
+  gradient_list backward(const Tensor& u) override { return {gather_op(u, plan)}; }
   std::shared_ptr<const MaxPlan> plan;
 };
 
@@ -365,7 +364,7 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan) {
     return computed<T>(plan->shape.input_shape(),
                        [&](T* out) { scatter_by_index(plan->shape, array<T>(dy).data(), plan->indices.data(), out); });
   });
-  if (any_requires_grad({&dy})) record(dx, std::make_shared<MaxPoolBackwardBackward>(std::move(plan)), {&dy});
+  if (any_requires_grad({&dy})) record(dx, make_node<MaxPoolBackwardBackward>(std::move(plan)), {&dy});
   return dx;
 }
 
@@ -377,7 +376,7 @@ struct MaxPoolBackward final : Node {
       : plan(std::move(plan)), input(input, /*is_output=*/false) {}
   const char* name() const override { return "MaxPool2DWithIndicesBackward0"; }
   const char* formula() const override { return "d max_pool2d(x) = g added at each window's max, 0 elsewhere"; }
-  std::vector<Tensor> backward(const Tensor& dy) override {
+  gradient_list backward(const Tensor& dy) override {
     return {with_zero_gradient_to(scatter_op(dy, plan), input.unpack(*this), "MaxPool2DWithIndicesBackwardBackward0")};
   }
   void release_saved() override {
@@ -398,7 +397,12 @@ Tensor max_pool2d(const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride, 
   expand_pair(op, "stride", stride, w.stride, w.kernel);
   expand_pair(op, "padding", padding, w.padding);
   expand_pair(op, "dilation", dilation, w.dilation);
-  auto plan = std::make_shared<MaxPlan>();
+  return detail::max_pool2d(x, w, ceil_mode);
+}
+
+Tensor detail::max_pool2d(const Tensor& x, const PoolWindow& w, bool ceil_mode) {
+  const char* op = "max_pool2d";
+  auto plan = make_cached_shared<MaxPlan>();
   plan->shape = plan_window(op, x, w, ceil_mode);
   const PoolShape& s = plan->shape;
   plan->indices = Array<std::int64_t>::from_shape({static_cast<std::size_t>(s.planes * s.out_plane())});
@@ -406,7 +410,7 @@ Tensor max_pool2d(const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride, 
     using T = decltype(tag);
     return computed<T>(s.output_shape(), [&](T* out) { max_forward(s, w, array<T>(x).data(), out, plan->indices.data()); });
   });
-  if (any_requires_grad({&x})) record(y, std::make_shared<MaxPoolBackward>(std::move(plan), x), {&x});
+  if (any_requires_grad({&x})) record(y, make_node<MaxPoolBackward>(std::move(plan), x), {&x});
   return y;
 }
 
@@ -419,7 +423,7 @@ Tensor avg_pool2d(const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride, 
   expand_pair(op, "padding", padding, w.padding);
   w.dilation[0] = w.dilation[1] = 1;
   check(!divisor_override || *divisor_override != 0, op, ": divisor_override must not be zero");
-  auto plan = std::make_shared<AveragePlan>();
+  auto plan = make_cached_shared<AveragePlan>();
   plan->shape = plan_window(op, x, w, ceil_mode);
   const PoolShape& s = plan->shape;
   plan->boxes.reserve(static_cast<std::size_t>(s.out_plane()));
@@ -445,7 +449,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, IntArrayRef output_size) {
   std::int64_t size[2];
   expand_pair(op, "output_size", output_size, size);
   check(size[0] >= 0 && size[1] >= 0, op, ": output_size must not be negative, got ", output_size);
-  auto plan = std::make_shared<AveragePlan>();
+  auto plan = make_cached_shared<AveragePlan>();
   plan->shape = pool_input(op, x);
   PoolShape& s = plan->shape;
   s.out_h = size[0];

@@ -298,7 +298,7 @@ void rnn_step_backward(const LayerSizes& n, const Tape<T>& tape, std::int64_t bs
 
 // Gradients, in LayerInputs order, from the gradient of the joined result.
 template <class T>
-std::vector<Tensor> backward_loops(const Packing& packing, bool reverse, const LayerSizes& n, const LayerInputs& in,
+gradient_list backward_loops(const Packing& packing, bool reverse, const LayerSizes& n, const LayerInputs& in,
                                    const Tape<T>& tape, const T* grad) {
   const std::int64_t G = n.gates(), H = n.hidden, P = n.output;
   const bool projected = in.w_hr.defined();
@@ -343,7 +343,7 @@ std::vector<Tensor> backward_loops(const Packing& packing, bool reverse, const L
   gemm(false, false, n.rows, n.input, G, T(1), d_gi.data(), G, in.w_ih.data<T>(), n.input, T(0), dx.data(), n.input);
   gemm(true, false, G, n.input, n.rows, T(1), d_gi.data(), G, in.x.data<T>(), n.input, T(0), dw_ih.data(), n.input);
   gemm(true, false, G, P, n.rows, T(1), d_gh, G, tape.h_prev.data(), P, T(0), dw_hh.data(), P);
-  std::vector<Tensor> grads(8);
+  gradient_list grads(8);
   grads[0] = make_tensor(std::move(dx));
   grads[1] = make_tensor(std::move(dh));
   if (n.has_cell()) grads[2] = make_tensor(std::move(dc));
@@ -368,8 +368,8 @@ std::vector<Tensor> aliases_of(const std::vector<Tensor>& tensors) {
 
 // d<g, value>/d aliases, itself recorded when `recorded`; entries for undefined aliases and for
 // those the value does not depend on are undefined.
-std::vector<Tensor> gradients_wrt(const Tensor& value, const std::vector<Tensor>& aliases, const Tensor& g,
-                                  bool recorded) {
+gradient_list gradients_wrt(const Tensor& value, const std::vector<Tensor>& aliases, const Tensor& g,
+                            bool recorded) {
   std::vector<Tensor> wanted;
   std::vector<std::size_t> where;
   for (std::size_t i = 0; i < aliases.size(); ++i)
@@ -379,7 +379,7 @@ std::vector<Tensor> gradients_wrt(const Tensor& value, const std::vector<Tensor>
     }
   const std::vector<Tensor> found =
       autograd::grad({value}, wanted, {g}, /*retain_graph=*/true, recorded, /*allow_unused=*/true);
-  std::vector<Tensor> grads(aliases.size());
+  gradient_list grads(aliases.size());
   for (std::size_t k = 0; k < where.size(); ++k) grads[where[k]] = found[k];
   return grads;
 }
@@ -411,16 +411,16 @@ class RecomputedBackward final : public Node {
       any = any || original.requires_grad();
     }
     if (value.requires_grad() && any && GradMode::is_enabled())
-      record(out, std::make_shared<RecomputedBackward>(value, aliases, originals), inputs);
+      record(out, make_node<RecomputedBackward>(value, aliases, originals), inputs);
     return out;
   }
 
-  std::vector<Tensor> backward(const Tensor& grad_output) override {
+  gradient_list backward(const Tensor& grad_output) override {
     if (!GradMode::is_enabled()) return gradients_wrt(value_, aliases_, grad_output, false);
     std::vector<Tensor> aliases = aliases_, originals = originals_;
     aliases.push_back(grad_output.detach().requires_grad_());
     originals.push_back(grad_output);
-    std::vector<Tensor> grads = gradients_wrt(value_, aliases_, aliases.back(), true);
+    gradient_list grads = gradients_wrt(value_, aliases_, aliases.back(), true);
     for (Tensor& g : grads) g = hand_back(g, aliases, originals);
     return grads;
   }
@@ -512,10 +512,10 @@ class FusedLayerBackward final : public Node {
   const char* formula() const override { return layer_formula(sizes_.kind); }
   const char* fused_description() const override { return "one direction of a recurrent layer over a whole sequence"; }
 
-  std::vector<Tensor> backward(const Tensor& grad) override { return recorded_backward(unpack_inputs(), grad); }
+  gradient_list backward(const Tensor& grad) override { return recorded_backward(unpack_inputs(), grad); }
   // Hand-written loops over the sequence, reading the gates the forward kept on its tape, where the
   // recorded steps would be rerun and walked op by op.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const LayerInputs in = unpack_inputs();
     return visit_floating(grad.dtype(), name(), [&](auto zero) {
       using T = decltype(zero);
@@ -534,7 +534,7 @@ class FusedLayerBackward final : public Node {
  private:
   // The recorded steps, rerun on leaf copies of the inputs (in grad mode, whatever the caller's) and
   // differentiated; under create_graph the gradients are handed back to the inputs.
-  std::vector<Tensor> recorded_backward(const LayerInputs& inputs, const Tensor& grad) const {
+  gradient_list recorded_backward(const LayerInputs& inputs, const Tensor& grad) const {
     const bool create_graph = GradMode::is_enabled();
     std::vector<Tensor> originals;
     for (const Tensor* t : inputs.list()) originals.push_back(*t);
@@ -549,7 +549,7 @@ class FusedLayerBackward final : public Node {
     std::vector<Tensor> aliases = copies;
     aliases.push_back(grad.detach().requires_grad_());
     originals.push_back(grad);
-    std::vector<Tensor> grads = gradients_wrt(value, copies, aliases.back(), true);
+    gradient_list grads = gradients_wrt(value, copies, aliases.back(), true);
     for (Tensor& g : grads) g = RecomputedBackward::hand_back(g, aliases, originals);
     return grads;
   }
@@ -583,7 +583,7 @@ DirectionResult run_fused_direction(CellKind kind, const Tensor& x, const Packin
     forward_loops<T>(packing, reverse, n, in, values.data(), tape);
     Tensor out = make_tensor(std::move(values));
     if (recording) {
-      auto node = std::make_shared<FusedLayerBackward>(packing, reverse, n, in);
+      auto node = make_node<FusedLayerBackward>(packing, reverse, n, in);
       node->tape = std::move(tape);
       record(out, node, in.list());
     }

@@ -146,7 +146,7 @@ struct SumBackward final : Node {
   const char* formula() const override {
     return plan.whole ? "d sum(x) = g copied to every element of x" : "d sum(x, dim) = g copied along dim";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {spread(grad, plan, 1.0)};
   }
   ReductionPlan plan;
@@ -159,7 +159,7 @@ Tensor sum_by_plan(const Tensor& x, ReductionPlan plan) {
     using T = decltype(tag);
     return make_tensor(sum_along(array<T>(x), plan));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<SumBackward>(std::move(plan)), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<SumBackward>(std::move(plan)), {&x});
   return out;
 }
 
@@ -182,7 +182,7 @@ struct MeanBackward final : Node {
   const char* formula() const override {
     return plan.whole ? "d mean(x) = g / n copied to every element of x" : "d mean(x, dim) = g / n copied along dim";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {spread(grad, plan, 1.0 / static_cast<double>(plan.split.axis))};
   }
   ReductionPlan plan;
@@ -197,7 +197,7 @@ Tensor mean_by_plan(const Tensor& x, ReductionPlan plan, const char* op) {
     for (T& v : total) v /= count;
     return make_tensor(std::move(total));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<MeanBackward>(std::move(plan)), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<MeanBackward>(std::move(plan)), {&x});
   return out;
 }
 
@@ -219,7 +219,7 @@ struct LogsumexpBackward final : Node {
       : plan(std::move(plan)), saved_x(x, /*is_output=*/false), saved_output(output, /*is_output=*/true) {}
   const char* name() const override { return "LogsumexpBackward0"; }
   const char* formula() const override { return "d logsumexp(x) = g * softmax(x)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
     // Under create_graph the output comes back with this node as its grad_fn, so that its own
     // derivative (softmax) is recorded.
@@ -268,7 +268,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     return make_tensor(logsumexp_along(array<T>(x), plan));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<LogsumexpBackward>(std::move(plan), x, out), {&x});
+    record(out, make_node<LogsumexpBackward>(std::move(plan), x, out), {&x});
   return out;
 }
 
@@ -305,7 +305,7 @@ struct EvenlyDistributedBackward final : Node {
     return extreme == Extreme::Largest ? "d max(x) = g / k at each of the k elements equal to the max, 0 elsewhere"
                                        : "d min(x) = g / k at each of the k elements equal to the min, 0 elsewhere";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     // Which elements share the gradient is a constant; g / k is recorded.
     const Tensor x = saved_x.unpack(*this);
     std::int64_t ties = 0;
@@ -338,7 +338,7 @@ Tensor whole_extremum(const Tensor& x, Extreme extreme) {
   });
   if (any_requires_grad({&x})) {
     const double result = visit_floating(x.dtype(), op, [&](auto tag) { return double(*array<decltype(tag)>(out).data()); });
-    record(out, std::make_shared<EvenlyDistributedBackward>(extreme, x, result), {&x});
+    record(out, make_node<EvenlyDistributedBackward>(extreme, x, result), {&x});
   }
   return out;
 }
@@ -352,7 +352,7 @@ struct IndexedExtremumBackward final : Node {
     return extreme == Extreme::Largest ? "d max(x, dim) = g at each slice's max, 0 elsewhere"
                                        : "d min(x, dim) = g at each slice's min, 0 elsewhere";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {where(selected(), kept(grad, plan), 0.0)};
   }
   // The positions the forward picked, as a mask of the input's shape: one per slice.
@@ -383,7 +383,7 @@ std::tuple<Tensor, Tensor> extremum_along_dim(const Tensor& x, std::int64_t dim,
   });
   if (any_requires_grad({&x})) {
     std::vector<std::int64_t> saved(indices.begin(), indices.end());
-    record(values, std::make_shared<IndexedExtremumBackward>(extreme, std::move(plan), std::move(saved)), {&x});
+    record(values, make_node<IndexedExtremumBackward>(extreme, std::move(plan), std::move(saved)), {&x});
   }
   return {values, make_tensor(std::move(indices))};
 }
@@ -488,7 +488,7 @@ struct VarianceBackward final : Node {
     return is_std ? "d std(x) = g * (x - mean(x)) / ((n - correction) * y), 0 where y = 0"
                   : "d var(x) = g * 2 (x - mean(x)) / (n - correction)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
     return {gradient(grad, x, output)};
   }
@@ -515,7 +515,7 @@ Tensor variance_with_divisor(const Tensor& x, ReductionPlan plan, double divisor
     return make_tensor(std::move(variance));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<VarianceBackward>(is_std, std::move(plan), divisor, x, out), {&x});
+    record(out, make_node<VarianceBackward>(is_std, std::move(plan), divisor, x, out), {&x});
   return out;
 }
 
@@ -596,7 +596,7 @@ struct NormBackward final : Node {
     if (std::isinf(p)) return "d norm(x, inf) = g * sign(x) / k at the k elements with |x| = y, 0 elsewhere";
     return "d norm(x, p) = g * sign(x) |x|^(p-1) / y^(p-1)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this), output = saved_output.unpack(*this);
     return {gradient(grad, x, output)};
   }
@@ -622,7 +622,7 @@ Tensor norm_by_plan(const Tensor& x, ReductionPlan plan, const Scalar& p) {
     return make_tensor(norm_along(array<T>(x), plan, power));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<NormBackward>(std::move(plan), power, x, out), {&x});
+    record(out, make_node<NormBackward>(std::move(plan), power, x, out), {&x});
   return out;
 }
 

@@ -121,7 +121,7 @@ struct TriangleBackward final : Node {
   TriangleBackward(Triangle t, std::int64_t diagonal) : t(t), diagonal(diagonal) {}
   const char* name() const override { return t == Triangle::Lower ? "TrilBackward0" : "TriuBackward0"; }
   const char* formula() const override { return t == Triangle::Lower ? "d tril(x) = tril(g)" : "d triu(x) = triu(g)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {triangle(grad, t, diagonal)}; }
+  gradient_list backward(const Tensor& grad) override { return {triangle(grad, t, diagonal)}; }
   Triangle t;
   std::int64_t diagonal;
 };
@@ -145,7 +145,7 @@ Tensor triangle(const Tensor& x, Triangle t, std::int64_t diagonal) {
         }
     return make_tensor(std::move(values));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<TriangleBackward>(t, diagonal), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<TriangleBackward>(t, diagonal), {&x});
   return out;
 }
 
@@ -202,7 +202,7 @@ struct CumsumBackward final : Node {
   const char* name() const override { return "CumsumBackward0"; }
   const char* formula() const override { return "d cumsum(x)/d x_k = sum of g_i over i >= k  (g summed from the end)"; }
   // g summed from the back: flip(cumsum(flip(g))), the adjoint of cumsum.
-  std::vector<Tensor> backward(const Tensor& grad) override { return {flip(cumsum(flip(grad, dim), dim), dim)}; }
+  gradient_list backward(const Tensor& grad) override { return {flip(cumsum(flip(grad, dim), dim), dim)}; }
   std::int64_t dim;
 };
 
@@ -256,10 +256,10 @@ struct CumprodBackward final : Node {
   const char* formula() const override {
     return "d cumprod(x)/d x_k = sum over i >= k of g_i * (the product of x_0..x_i without x_k)";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {cumprod_gradient(saved_x.unpack(*this), grad, dim)};
   }
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor x = saved_x.unpack(*this);
     const Shape shape = x.shape();
     const AxisSplit split = split_at(shape, normalize_dim(dim, shape, "cumprod backward"));
@@ -279,7 +279,7 @@ Tensor cumsum(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtype
   check_defined(x, "cumsum", "input");
   const Tensor input = scan_input(x, dtype);
   Tensor out = scanned(input, dim, Scan::Sum, "cumsum");
-  if (any_requires_grad({&input})) record(out, std::make_shared<CumsumBackward>(dim), {&input});
+  if (any_requires_grad({&input})) record(out, make_node<CumsumBackward>(dim), {&input});
   return out;
 }
 
@@ -287,7 +287,7 @@ Tensor cumprod(const Tensor& x, std::int64_t dim, std::optional<ScalarType> dtyp
   check_defined(x, "cumprod", "input");
   const Tensor input = scan_input(x, dtype);
   Tensor out = scanned(input, dim, Scan::Product, "cumprod");
-  if (any_requires_grad({&input})) record(out, std::make_shared<CumprodBackward>(input, dim), {&input});
+  if (any_requires_grad({&input})) record(out, make_node<CumprodBackward>(input, dim), {&input});
   return out;
 }
 
@@ -300,7 +300,7 @@ struct FlipBackward final : Node {
   explicit FlipBackward(std::vector<std::int64_t> dims) : dims(std::move(dims)) {}
   const char* name() const override { return "FlipBackward0"; }
   const char* formula() const override { return "d flip(x) = flip(g)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {flip(grad, dims)}; }
+  gradient_list backward(const Tensor& grad) override { return {flip(grad, dims)}; }
   std::vector<std::int64_t> dims;
 };
 
@@ -313,7 +313,7 @@ Tensor flip(const Tensor& x, IntArrayRef dims) {
   for (std::size_t d : distinct_dims(dims, shape, "flip"))
     if (d < shape.size()) std::reverse(from[d].begin(), from[d].end());
   Tensor out = remap(x, shape, from);
-  if (any_requires_grad({&x})) record(out, std::make_shared<FlipBackward>(dims.vec()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<FlipBackward>(dims.vec()), {&x});
   return out;
 }
 
@@ -327,7 +327,7 @@ struct RollBackward final : Node {
       : shifts(std::move(shifts)), dims(std::move(dims)) {}
   const char* name() const override { return "RollBackward0"; }
   const char* formula() const override { return "d roll(x, s) = roll(g, -s)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {roll(grad, negated(shifts), dims)}; }
+  gradient_list backward(const Tensor& grad) override { return {roll(grad, negated(shifts), dims)}; }
   std::vector<std::int64_t> shifts, dims;
 };
 
@@ -363,7 +363,7 @@ Tensor roll(const Tensor& x, IntArrayRef shifts, IntArrayRef dims) {
   } else {
     out = remap(x, x.shape(), roll_maps(x.shape(), shifts, dims));
   }
-  if (any_requires_grad({&x})) record(out, std::make_shared<RollBackward>(shifts.vec(), dims.vec()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<RollBackward>(shifts.vec(), dims.vec()), {&x});
   return out;
 }
 
@@ -377,7 +377,7 @@ struct RepeatBackward final : Node {
       : input_shape(std::move(input_shape)), repeats(std::move(repeats)) {}
   const char* name() const override { return "RepeatBackward0"; }
   const char* formula() const override { return "d repeat(x) = the tiles of g added up"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const std::size_t rank = repeats.size(), lead = rank - input_shape.size();
     std::vector<std::int64_t> tiles;
     for (std::size_t d = 0; d < rank; ++d) {
@@ -417,7 +417,7 @@ Tensor repeat(const Tensor& x, IntArrayRef repeats) {
     NoGradGuard no_grad;
     out = remap(reshape(x, padded), out_shape, from);
   }
-  if (any_requires_grad({&x})) record(out, std::make_shared<RepeatBackward>(shape, repeats.vec()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<RepeatBackward>(shape, repeats.vec()), {&x});
   return out;
 }
 
@@ -520,7 +520,7 @@ struct ConstantPadBackward final : Node {
   const char* formula() const override {
     return "d constant_pad_nd(x, p) = constant_pad_nd(g, -p): the padding cropped off";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {constant_pad_nd(grad, negated(pad), 0)}; }
+  gradient_list backward(const Tensor& grad) override { return {constant_pad_nd(grad, negated(pad), 0)}; }
   std::vector<std::int64_t> pad;
 };
 
@@ -591,7 +591,7 @@ Tensor constant_pad_nd(const Tensor& x, IntArrayRef pad, const Scalar& value) {
     }
     return make_tensor(std::move(result));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<ConstantPadBackward>(pad.vec()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<ConstantPadBackward>(pad.vec()), {&x});
   return out;
 }
 

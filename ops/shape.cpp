@@ -31,7 +31,7 @@ struct BroadcastToBackward final : Node {
   explicit BroadcastToBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "ExpandBackward0"; }
   const char* formula() const override { return "d broadcast_to(x) = g summed over the broadcast dims"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
+  gradient_list backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
   Shape input_shape;
 };
 
@@ -47,7 +47,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     using T = decltype(tag);
     return make_tensor(broadcast_array(array<T>(x), shape));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<BroadcastToBackward>(from), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<BroadcastToBackward>(from), {&x});
   return out;
 }
 
@@ -150,7 +150,7 @@ struct ScatterAddBackward final : Node {
   ScatterAddBackward(std::int64_t dim, const Tensor& index) : dim(dim), saved_index(index, /*is_output=*/false) {}
   const char* name() const override { return "ScatterAddBackward0"; }
   const char* formula() const override { return "d scatter_add(zeros, dim, index, g)/d g = gather(gg, dim, index)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor index = saved_index.unpack(*this);
     return {gather(grad, dim, index)};
   }
@@ -163,7 +163,7 @@ struct ScatterAddBackward final : Node {
 Tensor scatter_add_to_zeros(const Tensor& grad, const GatherWalk& walk, const Tensor& index, const Shape& input_shape) {
   Tensor out = scatter_add_values(grad, walk, index, input_shape);
   if (any_requires_grad({&grad}))
-    record(out, std::make_shared<ScatterAddBackward>(static_cast<std::int64_t>(walk.dim), index), {&grad});
+    record(out, make_node<ScatterAddBackward>(static_cast<std::int64_t>(walk.dim), index), {&grad});
   return out;
 }
 
@@ -175,7 +175,7 @@ struct GatherBackward final : Node {
   const char* formula() const override {
     return "d gather(x, dim, index) = zeros of x's shape with g scattered (added) at index";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor index = saved_index.unpack(*this);
     return {scatter_add_to_zeros(grad, walk, index, input_shape)};
   }
@@ -202,7 +202,7 @@ Tensor gather(const Tensor& input, std::int64_t dim, const Tensor& index) {
     return make_tensor(std::move(values));
   });
   if (any_requires_grad({&input}))
-    record(out, std::make_shared<GatherBackward>(std::move(walk), index, input.shape()), {&input});
+    record(out, make_node<GatherBackward>(std::move(walk), index, input.shape()), {&input});
   return out;
 }
 
@@ -242,7 +242,7 @@ struct ToDtypeBackward final : Node {
   explicit ToDtypeBackward(Dtype input_dtype) : input_dtype(input_dtype) {}
   const char* name() const override { return "ToCopyBackward0"; }
   const char* formula() const override { return "d x.to(dtype) = g converted back"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {to_dtype(grad, input_dtype)}; }
+  gradient_list backward(const Tensor& grad) override { return {to_dtype(grad, input_dtype)}; }
   Dtype input_dtype;
 };
 
@@ -254,7 +254,7 @@ Tensor to_dtype(const Tensor& x, Dtype dtype) {
   Tensor out = cast(x, dtype);
   // A cast to int64 ends the graph, as in PyTorch: integer tensors carry no gradient.
   if (is_floating(dtype) && any_requires_grad({&x}))
-    record(out, std::make_shared<ToDtypeBackward>(x.dtype()), {&x});
+    record(out, make_node<ToDtypeBackward>(x.dtype()), {&x});
   return out;
 }
 

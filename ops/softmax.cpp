@@ -31,20 +31,20 @@ struct SoftmaxBackward final : Node {
       : output(output, /*is_output=*/true), layout(layout), dim(dim) {}
   const char* name() const override { return "SoftmaxBackward0"; }
   const char* formula() const override { return "d softmax(x) = y * (g - sum(g * y, dim))"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     // Under create_graph y comes back with this node as its grad_fn, so the second derivative
     // reaches x through it.
     const Tensor y = output.unpack(*this);
     return {y * (grad - sum(grad * y, dim, /*keepdim=*/true))};
   }
   // One pass per row instead of four ops with three temporaries.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor y = output.unpack(*this);
     return visit_floating(grad.dtype(), "softmax backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> dx = Array<T>::from_shape(y.shape());
       softmax_backward_rows(array<T>(y).data(), array<T>(grad).data(), dx.data(), layout);
-      return std::vector<Tensor>{make_tensor(std::move(dx))};
+      return gradient_list{make_tensor(std::move(dx))};
     });
   }
   void release_saved() override { output.reset(); }
@@ -66,7 +66,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<SoftmaxBackward>(out, layout, dim), {&x});
+    record(out, make_node<SoftmaxBackward>(out, layout, dim), {&x});
   return out;
 }
 
@@ -78,19 +78,19 @@ struct LogSoftmaxBackward final : Node {
       : output(output, /*is_output=*/true), layout(layout), dim(dim) {}
   const char* name() const override { return "LogSoftmaxBackward0"; }
   const char* formula() const override { return "d log_softmax(x) = g - exp(y) * sum(g, dim)"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     // Under create_graph exp(y) is recorded from the output, which rejoins the graph through this node.
     const Tensor y = output.unpack(*this);
     return {grad - exp(y) * sum(grad, dim, /*keepdim=*/true)};
   }
   // One pass per row instead of four ops with three temporaries.
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list fused_backward(const Tensor& grad) override {
     const Tensor y = output.unpack(*this);
     return visit_floating(grad.dtype(), "log_softmax backward", [&](auto tag) {
       using T = decltype(tag);
       Array<T> dx = Array<T>::from_shape(y.shape());
       log_softmax_backward_rows(array<T>(y).data(), array<T>(grad).data(), dx.data(), layout);
-      return std::vector<Tensor>{make_tensor(std::move(dx))};
+      return gradient_list{make_tensor(std::move(dx))};
     });
   }
   void release_saved() override { output.reset(); }
@@ -112,7 +112,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     return make_tensor(std::move(y));
   });
   if (any_requires_grad({&x}))
-    record(out, std::make_shared<LogSoftmaxBackward>(out, layout, dim), {&x});
+    record(out, make_node<LogSoftmaxBackward>(out, layout, dim), {&x});
   return out;
 }
 

@@ -89,7 +89,7 @@ struct SelectionBackward final : Node {
   const char* formula() const override {
     return "d sort(x) or topk(x) values = zeros with g put at the indices along dim";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     const Tensor indices = saved_indices.unpack(*this);
     if (input_shape.empty()) return {grad.reshape({})};
     return {zeros(input_shape, grad.dtype()).scatter(dim, indices, grad)};
@@ -115,7 +115,7 @@ std::tuple<Tensor, Tensor> select_ordered(const Tensor& x, std::int64_t dim, boo
   Ordered ordered = order_along(x, split, out_shape, descending, static_cast<std::size_t>(count));
   if (any_requires_grad({&x}))
     record(ordered.values,
-           std::make_shared<SelectionBackward>(node_name, shape, static_cast<std::int64_t>(d), ordered.indices), {&x});
+           make_node<SelectionBackward>(node_name, shape, static_cast<std::int64_t>(d), ordered.indices), {&x});
   return {ordered.values, ordered.indices};
 }
 

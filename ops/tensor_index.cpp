@@ -72,7 +72,7 @@ struct TakeAtBackward final : Node {
       : op_name(op_name), input_shape(std::move(input_shape)), at(std::move(at)) {}
   const char* name() const override { return op_name; }
   const char* formula() const override { return "d x[index] = zeros with g added at the picked elements"; }
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override {
     return {put_at(zeros(input_shape, grad.dtype()), at, grad, true, "IndexPutBackward0")};
   }
   const char* op_name;
@@ -93,8 +93,8 @@ struct PutAtBackward final : Node {
                       : "d index_put(x, idx, v)/d x = g, zero where v was written\n"
                         "d index_put(x, idx, v)/d v = g at the written elements";
   }
-  std::vector<Tensor> backward(const Tensor& grad) override {
-    std::vector<Tensor> grads(2);
+  gradient_list backward(const Tensor& grad) override {
+    gradient_list grads(2);
     if (needs_input_grad(0)) {
       const Tensor no_values = zeros(values_shape, grad.dtype());
       grads[0] = accumulate ? grad : put_at(grad, at, no_values, false, "IndexPutBackward0");
@@ -117,7 +117,7 @@ Tensor take_at(const Tensor& x, const Positions& at, const Shape& shape, const c
     for (std::size_t k = 0; k < at->size(); ++k) to[k] = from[(*at)[k]];
     return make_tensor(std::move(values));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<TakeAtBackward>(name, x.shape(), at), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<TakeAtBackward>(name, x.shape(), at), {&x});
   return out;
 }
 
@@ -139,7 +139,7 @@ Tensor put_at(const Tensor& a, const Positions& at, const Tensor& values, bool a
     return make_tensor(std::move(result));
   });
   if (any_requires_grad({&a, &values}))
-    record(out, std::make_shared<PutAtBackward>(name, at, accumulate, values.shape()), {&a, &values});
+    record(out, make_node<PutAtBackward>(name, at, accumulate, values.shape()), {&a, &values});
   return out;
 }
 
@@ -234,8 +234,8 @@ Plan plan_index(const Tensor& x, const std::vector<std::optional<Tensor>>& indic
   plan.shape.insert(plan.shape.end(), index_shape.begin(), index_shape.end());
   plan.shape.insert(plan.shape.end(), after.begin(), after.end());
   // Positions of the plain dims before and after the picked ones, row-major.
-  const std::vector<std::int64_t> outer = strided::positions({before, before_strides, 0});
-  const std::vector<std::int64_t> inner = strided::positions({after, after_strides, 0});
+  const std::vector<std::int64_t> outer = strided::positions({to_dims(before), to_dims(before_strides), 0});
+  const std::vector<std::int64_t> inner = strided::positions({to_dims(after), to_dims(after_strides), 0});
   auto at = std::make_shared<std::vector<std::int64_t>>();
   at->reserve(outer.size() * base.size() * inner.size());
   for (const std::int64_t o : outer)

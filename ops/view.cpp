@@ -22,6 +22,9 @@
 
 namespace xgrad {
 
+// x seen with `sizes`, which hold as many elements (defined with reshape below).
+Tensor reshape_to(const Tensor& x, const strided::Dims& sizes);
+
 namespace {
 
 using strided::Layout;
@@ -29,7 +32,11 @@ using strided::Layout;
 void check_defined(const Tensor& t, const char* op) { check(t.defined(), op, ": input is an undefined tensor"); }
 
 // x laid out densely: the layout its derivative is expressed in.
-Layout dense_layout(const Shape& sizes) { return Layout{sizes, Layout::contiguous_strides(sizes), 0}; }
+Layout dense_layout(const Shape& sizes) {
+  strided::Dims dims = to_dims(sizes);
+  strided::Dims strides = Layout::contiguous_strides(dims);
+  return Layout{std::move(dims), std::move(strides), 0};
+}
 
 // A view op that picks elements: `pick` maps a layout of x to the view's, applied once to x's place
 // in its storage (the view) and once to x laid out densely (its derivative).
@@ -38,7 +45,7 @@ Tensor picking_view(const Tensor& x, const PickingViewOp& op, Pick pick, const c
   Tensor out = make_view(x, pick(layout_of(*x.impl())), multi_output_op);
   if (any_requires_grad({&x})) {
     const Shape sizes = x.shape();
-    record(out, std::make_shared<StridedViewBackward>(op, sizes, pick(dense_layout(sizes))), {&x});
+    record(out, make_node<StridedViewBackward>(op, sizes, pick(dense_layout(sizes))), {&x});
   }
   return out;
 }
@@ -59,12 +66,14 @@ const PickingViewOp kUnfoldView{"UnfoldBackward0", "UnfoldBackwardBackward0",
 
 // d view(x) = g with x's shape: shared by the ops that keep the elements' row-major order
 struct ReshapeBackward final : Node {
-  ReshapeBackward(const NodeText& op, Shape input_shape) : op(op), input_shape(std::move(input_shape)) {}
+  ReshapeBackward(const NodeText& op, InlineShape input_shape) : op(op), input_shape(std::move(input_shape)) {}
   const char* name() const override { return op.name; }
   const char* formula() const override { return op.formula; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {reshape(grad, input_shape)}; }
+  gradient_list backward(const Tensor& grad) override {
+    return {reshape_to(grad, strided::Dims(input_shape.begin(), input_shape.end()))};
+  }
   const NodeText& op;
-  Shape input_shape;
+  InlineShape input_shape;
 };
 
 const NodeText kViewNode{"ViewBackward0", "d view(x) = g reshaped to x's shape"};
@@ -77,13 +86,13 @@ const NodeText kSqueezeNode{"SqueezeBackward0", "d squeeze(x) = g reshaped to x'
 // nothing when a merged dimension would span two separate runs of the storage. PyTorch's
 // computeStride: dims are matched from the innermost outwards in chunks that are contiguous
 // among themselves.
-std::optional<std::vector<std::int64_t>> strides_for(const Layout& layout, const Shape& sizes) {
-  const Shape& old_sizes = layout.sizes;
-  const std::vector<std::int64_t>& old_strides = layout.strides;
-  if (old_sizes.empty()) return std::vector<std::int64_t>(sizes.size(), 1);
+std::optional<strided::Dims> strides_for(const Layout& layout, const strided::Dims& sizes) {
+  const strided::Dims& old_sizes = layout.sizes;
+  const strided::Dims& old_strides = layout.strides;
+  if (old_sizes.empty()) return strided::Dims(sizes.size(), 1);
   const std::int64_t numel = layout.numel();
   if (numel == 0 && old_sizes == sizes) return old_strides;
-  std::vector<std::int64_t> strides(sizes.size());
+  strided::Dims strides(sizes.size());
   if (numel == 0) return Layout::contiguous_strides(sizes);
   auto view_d = static_cast<std::int64_t>(sizes.size()) - 1;
   std::int64_t chunk_base_stride = old_strides.back();
@@ -112,9 +121,9 @@ std::optional<std::vector<std::int64_t>> strides_for(const Layout& layout, const
 
 // The requested sizes with a -1 replaced by what makes the element count match (PyTorch's
 // infer_size); more than one -1, another negative size, or a count that cannot match is an Error.
-Shape infer_shape(IntArrayRef requested, const Shape& from, const char* op) {
-  Shape shape = requested.vec();
-  const std::int64_t count = numel_of(from);
+strided::Dims infer_shape(IntArrayRef requested, const Tensor& from, const char* op) {
+  strided::Dims shape(requested.begin(), requested.end());
+  const std::int64_t count = from.numel();
   std::int64_t known = 1;
   std::ptrdiff_t inferred = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -130,25 +139,25 @@ Shape infer_shape(IntArrayRef requested, const Shape& from, const char* op) {
   if (inferred >= 0 && known != 0 && count % known == 0) shape[static_cast<std::size_t>(inferred)] = count / known;
   if (inferred >= 0 ? (known == 0 || count % known != 0) : known != count)
     throw Error(concat(op, ": shape ", shape_str(shape), " is invalid for input of size ", count, " (shape ",
-                       shape_str(from), ")"));
+                       shape_str(from.shape()), ")"));
   return shape;
 }
 
 // x's elements seen with `sizes` (already checked to hold as many), recorded as `name`; nothing
 // when the layout cannot be viewed so.
-std::optional<Tensor> try_reshaped_view(const Tensor& x, const Shape& sizes, const NodeText& name) {
+std::optional<Tensor> try_reshaped_view(const Tensor& x, const strided::Dims& sizes, const NodeText& name) {
   Layout layout = layout_of(*x.impl());
-  std::optional<std::vector<std::int64_t>> strides = strides_for(layout, sizes);
+  std::optional<strided::Dims> strides = strides_for(layout, sizes);
   if (!strides) return std::nullopt;
   layout.sizes = sizes;
   layout.strides = std::move(*strides);
   Tensor out = make_view(x, std::move(layout));
-  if (any_requires_grad({&x})) record(out, std::make_shared<ReshapeBackward>(name, x.shape()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<ReshapeBackward>(name, shape_of(x)), {&x});
   return out;
 }
 
 Tensor reshaped_view(const Tensor& x, const Shape& sizes, const NodeText& name) {
-  return *try_reshaped_view(x, sizes, name);  // the ops below only ever keep a viewable order
+  return *try_reshaped_view(x, to_dims(sizes), name);  // the ops below only ever keep a viewable order
 }
 
 // d unsafe_view(x) = g reshaped back: reshape's copy, for a layout no view can express
@@ -156,18 +165,18 @@ struct UnsafeViewBackward final : Node {
   explicit UnsafeViewBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "UnsafeViewBackward0"; }
   const char* formula() const override { return "d reshape(x) = g reshaped to x's shape"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {reshape(grad, input_shape)}; }
+  gradient_list backward(const Tensor& grad) override { return {reshape(grad, input_shape)}; }
   Shape input_shape;
 };
 
-Tensor reshaped_copy(const Tensor& x, const Shape& sizes) {
+Tensor reshaped_copy(const Tensor& x, const strided::Dims& sizes) {
   Tensor out = visit_any_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     Array<T> values = array<T>(x);  // dense, in x's row-major order
-    values.reshape(to_xshape(sizes));
+    values.reshape(std::vector<std::size_t>(sizes.begin(), sizes.end()));
     return make_tensor(std::move(values));
   });
-  if (any_requires_grad({&x})) record(out, std::make_shared<UnsafeViewBackward>(x.shape()), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<UnsafeViewBackward>(x.shape()), {&x});
   return out;
 }
 
@@ -176,7 +185,7 @@ struct PermuteBackward final : Node {
   PermuteBackward(const NodeText& op, std::vector<std::int64_t> inverse) : op(op), inverse(std::move(inverse)) {}
   const char* name() const override { return op.name; }
   const char* formula() const override { return op.formula; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
+  gradient_list backward(const Tensor& grad) override { return {permute(grad, inverse)}; }
   const NodeText& op;
   std::vector<std::int64_t> inverse;
 };
@@ -196,7 +205,7 @@ Tensor permuted_view(const Tensor& x, const std::vector<std::size_t>& order, con
     inverse[order[k]] = static_cast<std::int64_t>(k);
   }
   Tensor out = make_view(x, std::move(layout));
-  if (any_requires_grad({&x})) record(out, std::make_shared<PermuteBackward>(name, std::move(inverse)), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<PermuteBackward>(name, std::move(inverse)), {&x});
   return out;
 }
 
@@ -205,7 +214,7 @@ struct ExpandBackward final : Node {
   explicit ExpandBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
   const char* name() const override { return "ExpandBackward0"; }
   const char* formula() const override { return "d expand(x) = g summed over the expanded dims"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
+  gradient_list backward(const Tensor& grad) override { return {sum_to(grad, input_shape)}; }
   Shape input_shape;
 };
 
@@ -280,7 +289,7 @@ Tensor select_as(const char* op, const Tensor& x, std::int64_t dim, std::int64_t
 
 Tensor view(const Tensor& x, IntArrayRef shape) {
   check_defined(x, "view");
-  const Shape sizes = infer_shape(shape, x.shape(), "view");
+  const strided::Dims sizes = infer_shape(shape, x, "view");
   if (std::optional<Tensor> out = try_reshaped_view(x, sizes, kViewNode)) return *out;
   throw Error(concat("view: view size is not compatible with input tensor's size and stride (at least one "
                      "dimension spans across two contiguous subspaces). Use .reshape(...) instead. (input sizes ",
@@ -292,28 +301,32 @@ Tensor view_as(const Tensor& x, const Tensor& other) {
   return view(x, other.sizes());
 }
 
-Tensor reshape(const Tensor& x, IntArrayRef shape) {
-  check_defined(x, "reshape");
-  const Shape sizes = infer_shape(shape, x.shape(), "reshape");
+// A view where x's layout allows one, else a copy.
+Tensor reshape_to(const Tensor& x, const strided::Dims& sizes) {
   if (std::optional<Tensor> out = try_reshaped_view(x, sizes, kReshapeAliasNode)) return *out;
   return reshaped_copy(x, sizes);
 }
 
+Tensor reshape(const Tensor& x, IntArrayRef shape) {
+  check_defined(x, "reshape");
+  return reshape_to(x, infer_shape(shape, x, "reshape"));
+}
+
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
   check_defined(x, "flatten");
-  const Shape from = x.shape();
+  const InlineShape from = shape_of(x);
   const std::size_t start = normalize_dim(start_dim, from, "flatten");
   const std::size_t end = normalize_dim(end_dim, from, "flatten");
   if (start > end)
     throw Error(concat("flatten: start_dim ", start_dim, " comes after end_dim ", end_dim, " for a tensor of shape ",
-                       shape_str(from)));
+                       shape_str(from.to_shape())));
   if (from.empty()) return reshape(x, {1});
-  Shape shape(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(start));
+  strided::Dims shape(from.begin(), from.begin() + start);
   std::int64_t merged = 1;
   for (std::size_t d = start; d <= end; ++d) merged *= from[d];
   shape.push_back(merged);
-  shape.insert(shape.end(), from.begin() + static_cast<std::ptrdiff_t>(end) + 1, from.end());
-  return reshape(x, shape);
+  shape.insert(shape.end(), from.begin() + end + 1, from.end());
+  return reshape_to(x, shape);
 }
 
 Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
@@ -404,13 +417,13 @@ Tensor expand(const Tensor& x, IntArrayRef sizes) {
   const Shape from = x.shape();
   const Shape shape = expanded_shape(from, sizes);
   const Layout in = layout_of(*x.impl());
-  Layout layout{shape, std::vector<std::int64_t>(shape.size(), 0), in.offset};
+  Layout layout{to_dims(shape), strided::Dims(shape.size(), 0), in.offset};
   const std::size_t added = shape.size() - from.size();
   // A repeated dim reads the same elements again: stride 0.
   for (std::size_t d = added; d < shape.size(); ++d)
     layout.strides[d] = from[d - added] == shape[d] ? in.strides[d - added] : 0;
   Tensor out = make_view(x, std::move(layout));
-  if (any_requires_grad({&x})) record(out, std::make_shared<ExpandBackward>(from), {&x});
+  if (any_requires_grad({&x})) record(out, make_node<ExpandBackward>(from), {&x});
   return out;
 }
 
@@ -516,7 +529,7 @@ Tensor as_strided(const Tensor& x, IntArrayRef size, IntArrayRef stride, std::op
   const Layout from = layout_of(*x.impl());
   const std::int64_t offset = storage_offset.value_or(from.offset);
   if (offset < 0) throw Error(concat("as_strided: negative storage offset ", offset));
-  Layout layout{size.vec(), stride.vec(), offset};
+  Layout layout{to_dims(size.vec()), to_dims(stride.vec()), offset};
   const std::int64_t available = x.impl()->storage->numel();
   if (layout.numel() > 0 && layout.extent().second > available)
     throw Error(concat("as_strided: sizes ", size, ", strides ", stride, ", storage offset ", offset,

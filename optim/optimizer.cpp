@@ -217,7 +217,9 @@ void Optimizer::update(Tensor&, const Tensor&, ParamState&, const OptimizerOptio
 bool Optimizer::accepts(const OptimizerOptions&) const { return true; }
 
 Tensor& state_tensor(Tensor& slot, const Tensor& parameter, double fill) {
-  if (!slot.defined()) slot = full(parameter.sizes(), fill, parameter.dtype());
+  if (slot.defined()) return slot;
+  const buffer_cache::LongLivedAllocations kept_for_the_whole_training;
+  slot = full(parameter.sizes(), fill, parameter.dtype());
   return slot;
 }
 

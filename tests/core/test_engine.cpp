@@ -237,8 +237,8 @@ struct SquareBackward final : Node {
   SquareBackward(const Tensor& x, double formula_factor, double fused_factor)
       : x(x, /*is_output=*/false), formula_factor(formula_factor), fused_factor(fused_factor) {}
   const char* name() const override { return "SquareBackward"; }
-  std::vector<Tensor> backward(const Tensor& grad) override { return {grad * x.unpack(*this) * formula_factor}; }
-  std::vector<Tensor> fused_backward(const Tensor& grad) override {
+  gradient_list backward(const Tensor& grad) override { return {grad * x.unpack(*this) * formula_factor}; }
+  gradient_list fused_backward(const Tensor& grad) override {
     return {(grad * x.unpack(*this) * fused_factor).detach()};
   }
   SavedTensor x;

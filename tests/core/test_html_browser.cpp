@@ -78,7 +78,7 @@ Counts graph_counts(const Tensor& root) {
 }
 
 struct NameLog final : autograd::GraphObserver {
-  void ran(const std::shared_ptr<Node>& node, const Tensor&, const std::vector<Tensor>&) override {
+  void ran(const std::shared_ptr<Node>& node, const Tensor&, const gradient_list&) override {
     names.push_back(node->name());
   }
   std::vector<std::string> names;

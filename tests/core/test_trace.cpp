@@ -21,7 +21,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 // Remembers the names of the nodes the engine ran, in order.
 struct NameLog final : autograd::GraphObserver {
-  void ran(const std::shared_ptr<Node>& node, const Tensor&, const std::vector<Tensor>&) override {
+  void ran(const std::shared_ptr<Node>& node, const Tensor&, const gradient_list&) override {
     names.push_back(node->name());
   }
   void recorded(const std::shared_ptr<Node>& node, const Tensor&) override { recorded_names.push_back(node->name()); }

@@ -402,7 +402,7 @@ TEST(CatStackGradients, PiecesGoBack) {
 ::testing::AssertionResult backward_passes_gradcheck(const Tensor& out, const std::string& backward_name) {
   const std::shared_ptr<Node> node = out.grad_fn();
   const Tensor g = leaf(out.shape());
-  const std::vector<Tensor> grads = node->backward(g);
+  const gradient_list grads = node->backward(g);
   for (const Tensor& grad : grads) {
     if (!grad.defined()) continue;
     if (!grad.grad_fn() || grad.grad_fn()->name() != backward_name)

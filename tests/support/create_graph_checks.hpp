@@ -47,7 +47,7 @@ inline ::testing::AssertionResult backward_is_differentiable_in_the_upstream(con
   const std::shared_ptr<Node> node = out.grad_fn();
   if (!node) return ::testing::AssertionFailure() << "the output was not recorded";
   const Tensor g = leaf(out.shape());
-  const Inputs grads = node->backward(g);
+  const gradient_list grads = node->backward(g);
   for (std::size_t i = 0; i < grads.size(); ++i) {
     if (!grads[i].defined()) continue;
     ::testing::AssertionResult result =
