@@ -4,6 +4,8 @@
 #   ./install-deps.sh            library, tests, examples (and their data: Fashion-MNIST, the fortunes'
 #                                texts, the wamerican word list)
 #   ./install-deps.sh --bench    also Google Benchmark (bench/)
+#   ./install-deps.sh --peers    also dlib and tiny-dnn (bench/peers/, -DXGRAD_WITH_PEERS=ON); tiny-dnn's
+#                                headers need cereal and gemmlowp, which its package does not pull in
 #   ./install-deps.sh --clang    also clang, for CI's clang build
 #   ./install-deps.sh --chromium also Chromium, whose headless mode tests to_html's page (the options combine)
 set -euo pipefail
@@ -16,9 +18,10 @@ packages=(build-essential cmake pkg-config
 for option in "$@"; do
   case "$option" in
     --bench) packages+=(libbenchmark-dev) ;;
+    --peers) packages+=(libdlib-dev tiny-dnn libcereal-dev libgemmlowp-dev) ;;
     --clang) packages+=(clang) ;;
     --chromium) packages+=(chromium) ;;
-    *) echo "install-deps: unknown option $option (known: --bench --clang --chromium)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown option $option (known: --bench --peers --clang --chromium)" >&2; exit 2 ;;
   esac
 done
 

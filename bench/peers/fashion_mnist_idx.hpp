@@ -1,0 +1,116 @@
+// What the peer programs share: Fashion-MNIST's IDX files read through zlib, normalised as
+// examples/fashion_mnist normalises them, the peak resident memory and the median epoch.
+//
+// The images go to the caller one at a time, so that each library keeps them in its own sample type
+// (a dlib matrix, a tiny-dnn vec_t) without a second full copy of the set raising its peak RSS.
+#pragma once
+
+#include <zlib.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace peers {
+
+constexpr std::size_t kPixels = 28 * 28;
+// The train set's mean and standard deviation of a pixel, as in examples/fashion_mnist.
+constexpr float kMean = 0.2860f, kStd = 0.3530f;
+
+class IdxFile {
+ public:
+  // <folder>/<name>.gz, or <folder>/<name> uncompressed (zlib reads either).
+  IdxFile(const std::string& folder, const std::string& name) {
+    const std::filesystem::path root(folder), gz = root / (name + ".gz");
+    path_ = (std::filesystem::exists(gz) ? gz : root / name).string();
+    file_ = gzopen(path_.c_str(), "rb");
+    if (file_ == nullptr) {
+      throw std::runtime_error("cannot open " + path_ + " (apt-get install dataset-fashion-mnist, or pass --data)");
+    }
+  }
+  IdxFile(const IdxFile&) = delete;
+  IdxFile& operator=(const IdxFile&) = delete;
+  ~IdxFile() { gzclose(file_); }
+
+  void read(void* into, std::size_t bytes) {
+    if (gzread(file_, into, static_cast<unsigned>(bytes)) != static_cast<int>(bytes)) {
+      throw std::runtime_error(path_ + " is truncated");
+    }
+  }
+
+  // IDX headers are big-endian 32-bit words.
+  std::uint32_t word() {
+    std::array<unsigned char, 4> b{};
+    read(b.data(), b.size());
+    return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | std::uint32_t{b[3]};
+  }
+
+  void expect(std::uint32_t value, const char* what) {
+    if (word() != value) throw std::runtime_error(path_ + ": unexpected " + what);
+  }
+
+ private:
+  std::string path_;
+  gzFile file_ = nullptr;
+};
+
+// Calls take(const float* pixels) with each image's 784 normalised pixels; returns the count.
+template <class Take>
+std::size_t read_images(const std::string& folder, const std::string& name, Take&& take) {
+  IdxFile file(folder, name);
+  file.expect(0x803, "magic number (not an IDX image file)");
+  const std::uint32_t count = file.word();
+  file.expect(28, "row count");
+  file.expect(28, "column count");
+  std::array<unsigned char, kPixels> bytes{};
+  std::array<float, kPixels> pixels{};
+  for (std::uint32_t i = 0; i < count; ++i) {
+    file.read(bytes.data(), bytes.size());
+    std::transform(bytes.begin(), bytes.end(), pixels.begin(),
+                   [](unsigned char b) { return (static_cast<float>(b) / 255.0f - kMean) / kStd; });
+    take(static_cast<const float*>(pixels.data()));
+  }
+  return count;
+}
+
+inline std::vector<unsigned long> read_labels(const std::string& folder, const std::string& name) {
+  IdxFile file(folder, name);
+  file.expect(0x801, "magic number (not an IDX label file)");
+  std::vector<unsigned char> bytes(file.word());
+  file.read(bytes.data(), bytes.size());
+  return {bytes.begin(), bytes.end()};
+}
+
+// Fisher-Yates over two parallel sequences, so that a library's own sample containers are shuffled
+// in place by swaps (no gathering copy) and stay usable as contiguous batches.
+template <class Images, class Labels>
+void shuffle_together(Images& images, Labels& labels, std::mt19937_64& rng) {
+  using std::swap;
+  for (std::size_t i = images.size() - 1; i > 0; --i) {
+    const std::size_t j = std::uniform_int_distribution<std::size_t>(0, i)(rng);
+    swap(images[i], images[j]);
+    swap(labels[i], labels[j]);
+  }
+}
+
+inline double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n == 0 ? 0.0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+}
+
+inline double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace peers
