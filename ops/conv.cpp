@@ -5,11 +5,11 @@
 #include <exception>
 #include <optional>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
 #include <xgrad/core/blas_threads_impl.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
@@ -124,7 +124,8 @@ const T* columns_of(const Unfold& u, const T* x, std::int64_t n, Array<T>& scrat
 
 // ---- threads -------------------------------------------------------------------------------------
 
-// Multiply-adds a thread must get before a second one is started (about 40 us of work; starting one costs some 50 us).
+// Multiply-adds a thread must get before a second one joins (about 40 us of work, well above a pool
+// worker's wake-up).
 constexpr double kMinWorkPerThread = 4.0e6;
 
 // How many threads share a batch: the count the user gave OpenBLAS (OPENBLAS_NUM_THREADS or
@@ -137,27 +138,16 @@ std::int64_t image_threads(const ConvGeometry& g) {
   return std::max<std::int64_t>(1, std::min({static_cast<std::int64_t>(get_num_threads()), g.batch, by_work}));
 }
 
-// Calls body(block, first, last) for `blocks` consecutive ranges of images covering [0, batch),
-// block 0 on the calling thread, and returns when all are done. An exception from any block is
-// rethrown here, after every thread has finished.
+// Calls body(block, first, last) for `blocks` consecutive ranges of images covering [0, batch), on
+// the calling thread and the pool's workers (kernels/thread_pool.hpp), and returns when all are
+// done. An exception from any block is rethrown here, after every block has finished.
 template <class Body>
 void for_image_blocks(std::int64_t batch, std::int64_t blocks, const Body& body) {
   if (blocks <= 1) return body(std::int64_t{0}, std::int64_t{0}, batch);
   const std::int64_t size = (batch + blocks - 1) / blocks;
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(blocks));
-  auto run = [&](std::int64_t block) {
-    try {
-      body(block, block * size, std::min(batch, (block + 1) * size));
-    } catch (...) {
-      errors[static_cast<std::size_t>(block)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (std::int64_t block = 1; block < blocks && block * size < batch; ++block) helpers.emplace_back(run, block);
-  run(0);
-  for (std::thread& helper : helpers) helper.join();
-  for (const std::exception_ptr& error : errors)
-    if (error) std::rethrow_exception(error);
+  thread_pool::parallel_for(blocks, static_cast<int>(blocks), [&](std::int64_t block) {
+    if (block * size < batch) body(block, block * size, std::min(batch, (block + 1) * size));
+  });
 }
 
 // Calls body(first, last, sums) for each of the `blocks` ranges of images for_image_blocks makes,

@@ -1,0 +1,126 @@
+// One job at a time: the caller publishes it, wakes the workers it wants, works through the tasks
+// with them (each thread claims the next task from an atomic counter, so a slow thread takes fewer),
+// then closes the job to latecomers and waits only for the workers that joined.
+#include <xgrad/kernels/thread_pool.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace xgrad::thread_pool {
+
+namespace {
+
+struct Job {
+  detail::TaskFunction call;
+  const void* body;
+  std::int64_t tasks;
+  std::atomic<std::int64_t> next{0};
+  std::exception_ptr error;  // the first one, guarded by the pool's mutex
+};
+
+// True on a thread while it runs a task: a nested call then runs inline instead of waiting on a
+// pool whose threads may all be busy with the outer call.
+thread_local bool inside_task = false;
+
+class Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+  }
+
+  // false when another thread's job has the pool (the caller then runs its tasks alone).
+  bool run(Job& job, int helpers) {
+    std::unique_lock<std::mutex> owner(owner_, std::try_to_lock);
+    if (!owner.owns_lock()) return false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (static_cast<int>(workers_.size()) < helpers) workers_.emplace_back([this] { work_loop(); });
+      job_ = &job;
+      seats_ = helpers;
+      ++generation_;
+    }
+    wake_.notify_all();
+    work(job);
+    std::unique_lock<std::mutex> lock(mutex_);
+    job_ = nullptr;  // closed: a worker waking from now on finds nothing to join
+    done_.wait(lock, [this] { return working_ == 0; });
+    return true;
+  }
+
+  int workers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(workers_.size());
+  }
+
+  void work(Job& job) {
+    inside_task = true;
+    for (std::int64_t task = job.next.fetch_add(1); task < job.tasks; task = job.next.fetch_add(1)) {
+      try {
+        job.call(job.body, task);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!job.error) job.error = std::current_exception();
+      }
+    }
+    inside_task = false;
+  }
+
+ private:
+  void work_loop() {
+    std::uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || (job_ != nullptr && generation_ != seen && seats_ > 0); });
+      if (stopping_) return;
+      seen = generation_;
+      --seats_;
+      ++working_;
+      Job& job = *job_;
+      lock.unlock();
+      work(job);
+      lock.lock();
+      if (--working_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex owner_;  // held by the thread whose job is running
+  std::mutex mutex_;  // everything below
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  Job* job_ = nullptr;
+  std::uint64_t generation_ = 0;
+  int seats_ = 0;    // workers the current job still takes
+  int working_ = 0;  // workers inside the current job
+  bool stopping_ = false;
+};
+
+Pool& pool() {
+  static Pool instance;
+  return instance;
+}
+
+}  // namespace
+
+void detail::run(std::int64_t tasks, int threads, TaskFunction call, const void* body) {
+  Job job{call, body, tasks, {}, {}};
+  const int helpers = static_cast<int>(std::min<std::int64_t>(threads, tasks)) - 1;
+  if (helpers <= 0 || inside_task || !pool().run(job, helpers)) {
+    for (std::int64_t task = 0; task < tasks; ++task) call(body, task);
+    return;
+  }
+  if (job.error) std::rethrow_exception(job.error);
+}
+
+int workers() { return pool().workers(); }
+
+}  // namespace xgrad::thread_pool

@@ -1,0 +1,32 @@
+#pragma once
+// Library-internal: xgrad's one pool of worker threads, for the work it splits itself (a batch's
+// images in a convolution). Workers start on first use and live as long as the process, so a split
+// costs a wake-up (a few microseconds) rather than a thread's creation and join (some 50 us each,
+// every call, before the pool). The caller always takes part, so `threads` threads means the
+// caller and threads - 1 workers; the count comes from xgrad::get_num_threads(), the one setting
+// OpenBLAS also follows, and the products inside a task run on their own thread
+// (SmallGemmOnOneThread), so the two never ask for more threads than the user gave.
+#include <cstdint>
+
+namespace xgrad::thread_pool {
+
+namespace detail {
+using TaskFunction = void (*)(const void* body, std::int64_t task);
+void run(std::int64_t tasks, int threads, TaskFunction call, const void* body);
+}  // namespace detail
+
+// Calls body(task) once for every task in [0, tasks), on up to `threads` threads, and returns when
+// all are done. An exception thrown by a task is rethrown here (the first one), after every task
+// has finished or been skipped. A call made from inside a task, or while another thread's call has
+// the pool, runs its tasks on the calling thread in order, which gives the same results.
+template <class Body>
+void parallel_for(std::int64_t tasks, int threads, const Body& body) {
+  detail::run(
+      tasks, threads, [](const void* function, std::int64_t task) { (*static_cast<const Body*>(function))(task); },
+      &body);
+}
+
+// Workers started so far (tests).
+int workers();
+
+}  // namespace xgrad::thread_pool
