@@ -16,6 +16,11 @@
 // torch), float32, Linear/ReLU MLPs, mean cross-entropy and SGD(lr 0.1, momentum 0.9). Before timing,
 // a few steps of each engine from the same start are compared loss by loss.
 //
+// The floor column: each case's matrix-product FLOPs (forward and backward; a convolution counted as
+// its direct sum) divided by this core's float32 peak, measured at start-up by a register-only FMA
+// loop (peak_flops.hpp); "xgrad / floor" is how far xgrad's median is from it. Cases without
+// products (the softmax family, add, Adam) are bound by memory traffic instead and show no floor.
+//
 // Both engines run their gemms in the same OpenBLAS library (Debian's libtorch uses the system BLAS);
 // libtorch's own parallel loops run on GNU OpenMP (libgomp), see the "ATen parallel" lines printed.
 #include <torch/torch.h>
@@ -34,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "peak_flops.hpp"
 #include "workloads.hpp"
 
 extern "C" {
@@ -109,6 +115,7 @@ Settings parse(int argc, char** argv) {
 struct Case {
   std::string name;
   std::function<void()> xgrad_call, torch_call;
+  double product_flops = 0;  // 0: no matrix products (no floor shown)
 };
 
 double thread_cpu_seconds() {
@@ -142,7 +149,7 @@ std::string human(double seconds) {
 }
 
 // Warms both engines up, sizes a repetition to about rep_ms of the slower engine, then alternates.
-void run_case(const Case& c, const Settings& s, int threads) {
+void run_case(const Case& c, const Settings& s, int threads, double peak_flops) {
   for (int i = 0; i < 3; ++i) {
     c.xgrad_call();
     c.torch_call();
@@ -161,8 +168,19 @@ void run_case(const Case& c, const Settings& s, int threads) {
     }
   }
   const double t = median(torch_times), x = median(xgrad_times);
-  std::printf("| %-38s | %7d | %12s | %12s | %6.2f |\n", c.name.c_str(), threads, human(t).c_str(), human(x).c_str(),
-              t / x);
+  const auto [x_low, x_high] = std::minmax_element(xgrad_times.begin(), xgrad_times.end());
+  const std::string range = human(*x_low) + "-" + human(*x_high);
+  // The floor of `threads` cores, each at the measured peak.
+  const double floor = c.product_flops > 0 && peak_flops > 0 ? c.product_flops / (peak_flops * threads) : 0;
+  std::string floor_text = "-", over_floor = "-";
+  if (floor > 0) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.2f", x / floor);
+    floor_text = human(floor);
+    over_floor = text;
+  }
+  std::printf("| %-38s | %7d | %12s | %12s | %21s | %6.2f | %10s | %8s |\n", c.name.c_str(), threads,
+              human(t).c_str(), human(x).c_str(), range.c_str(), t / x, floor_text.c_str(), over_floor.c_str());
   std::fflush(stdout);
 }
 
@@ -228,9 +246,15 @@ struct TrainingPair {
 Case training_case(const bench::Workload& w, std::vector<std::shared_ptr<TrainingPair>>& keep) {
   auto pair = std::make_shared<TrainingPair>(w);
   keep.push_back(pair);
+  // Forward: one product per layer; backward: every weight gradient, and the input gradients of all
+  // layers but the first (the data needs none).
+  const double b = static_cast<double>(w.batch), in = static_cast<double>(w.features),
+               h = static_cast<double>(w.hidden), out = static_cast<double>(w.classes);
+  const double layers = in * h + h * h + h * out;
+  const double flops = 2 * b * (2 * layers + h * h + h * out);
   return {std::string("step ") + w.name + " (" + std::to_string(w.features) + "-" + std::to_string(w.hidden) + "-" +
               std::to_string(w.hidden) + "-" + std::to_string(w.classes) + ", batch " + std::to_string(w.batch) + ")",
-          [p = pair.get()] { p->mine.step(); }, [p = pair.get()] { p->theirs.step(); }};
+          [p = pair.get()] { p->mine.step(); }, [p = pair.get()] { p->theirs.step(); }, flops};
 }
 
 // ---- optimiser steps: the update alone, on a workload's model and one step's gradients ---------------
@@ -343,7 +367,8 @@ std::vector<Case> op_cases() {
                        a->clear();
                        b->clear();
                        torch::matmul(a->theirs, b->theirs).backward(*up_theirs);
-                     }});
+                     },
+                     6.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n)});
   }
   for (const bench::ConvWorkload& w : bench::conv_workloads()) {
     auto input = std::make_shared<Operand>(w.input_shape());
@@ -363,7 +388,8 @@ std::vector<Case> op_cases() {
                        weight->clear();
                        bias->clear();
                        torch::conv2d(input->theirs, weight->theirs, bias->theirs).backward(*up_theirs);
-                     }});
+                     },
+                     3 * w.direct_flops()});
   }
   return cases;
 }
@@ -388,6 +414,8 @@ int main(int argc, char** argv) {
     const char* value = std::getenv(variable);
     std::printf("%s=%s\n", variable, value ? value : "(not set)");
   }
+  const double peak = xgrad::bench::measured_peak_flops();
+  std::printf("Measured float32 peak of one core (register-only FMA loop): %.1f GFLOP/s\n", peak / 1e9);
   std::printf("Same workloads from one start (xgrad's initial weights copied into torch):\n");
   for (const bench::Workload& w : bench::workloads())
     if (wanted(settings, w.name)) check_same_training(w);
@@ -407,11 +435,13 @@ int main(int argc, char** argv) {
     std::printf("ATen parallel: %s", at::get_parallel_info().c_str());
     std::printf("%d repetitions per engine, alternating; medians per call of %s\n\n", settings.reps,
                 settings.cpu_clock ? "the calling thread's CPU time" : "wall-clock time");
-    std::printf("| %-38s | %7s | %12s | %12s | %6s |\n", "case", "threads", "libtorch", "xgrad", "ratio");
-    std::printf("|%s|%s|%s|%s|%s|\n", std::string(40, '-').c_str(), std::string(9, '-').c_str(),
-                std::string(14, '-').c_str(), std::string(14, '-').c_str(), std::string(8, '-').c_str());
+    std::printf("| %-38s | %7s | %12s | %12s | %21s | %6s | %10s | %8s |\n", "case", "threads", "libtorch", "xgrad",
+                "xgrad range", "ratio", "floor", "x/floor");
+    std::printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", std::string(40, '-').c_str(), std::string(9, '-').c_str(),
+                std::string(14, '-').c_str(), std::string(14, '-').c_str(), std::string(23, '-').c_str(),
+                std::string(8, '-').c_str(), std::string(12, '-').c_str(), std::string(10, '-').c_str());
     for (const Case& c : cases)
-      if (wanted(settings, c.name)) run_case(c, settings, threads);
+      if (wanted(settings, c.name)) run_case(c, settings, threads, peak);
   }
   return 0;
 }

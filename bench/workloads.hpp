@@ -47,6 +47,11 @@ struct ConvWorkload {
   Shape input_shape() const { return {batch, in_channels, size, size}; }
   Shape weight_shape() const { return {out_channels, in_channels, kernel, kernel}; }
   Shape output_shape() const { return {batch, out_channels, size - kernel + 1, size - kernel + 1}; }
+  // One pass of the direct sum (forward, input gradient or weight gradient): 2 FLOPs per term.
+  double direct_flops() const {
+    const double positions = static_cast<double>((size - kernel + 1) * (size - kernel + 1));
+    return 2.0 * static_cast<double>(batch * out_channels * in_channels * kernel * kernel) * positions;
+  }
   std::string label() const {
     return std::string("conv2d fwd+bwd ") + name + " (" + std::to_string(batch) + "," + std::to_string(in_channels) +
            "," + std::to_string(size) + "," + std::to_string(size) + ")*" + std::to_string(out_channels) + "x" +

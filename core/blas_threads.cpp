@@ -21,6 +21,17 @@ SmallGemmOnOneThread::~SmallGemmOnOneThread() {
   if (threads_to_restore_ > 0) openblas_set_num_threads(threads_to_restore_);
 }
 
+OpenBlasOnOneThread::OpenBlasOnOneThread() {
+  const int threads = openblas_get_num_threads();
+  if (threads <= 1) return;
+  openblas_set_num_threads(1);
+  threads_to_restore_ = threads;
+}
+
+OpenBlasOnOneThread::~OpenBlasOnOneThread() {
+  if (threads_to_restore_ > 0) openblas_set_num_threads(threads_to_restore_);
+}
+
 void set_num_threads(int threads) {
   check(threads > 0, "set_num_threads: the thread count must be positive, got ", threads);
   openblas_set_num_threads(threads);

@@ -31,4 +31,17 @@ class SmallGemmOnOneThread {
   int threads_to_restore_ = 0;  // 0: the setting was left alone
 };
 
+// RAII: while alive, OpenBLAS runs every product on the calling thread. For the products xgrad splits
+// among its own threads (kernels/gemm.cpp): each part then runs on the thread that took it.
+class OpenBlasOnOneThread {
+ public:
+  OpenBlasOnOneThread();
+  ~OpenBlasOnOneThread();
+  OpenBlasOnOneThread(const OpenBlasOnOneThread&) = delete;
+  OpenBlasOnOneThread& operator=(const OpenBlasOnOneThread&) = delete;
+
+ private:
+  int threads_to_restore_ = 0;  // 0: the setting was left alone
+};
+
 }  // namespace xgrad

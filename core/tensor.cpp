@@ -226,7 +226,9 @@ Scalar Tensor::item() const {
 
 const void* Tensor::data_ptr(Dtype expected) const {
   check(defined(), "data: called on an undefined tensor");
-  check(dtype() == expected, "data: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
+  // Every kernel reads its inputs through here: the message's arguments are made only on failure.
+  if (dtype() != expected)
+    throw Error(concat("data: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected)));
   if (!impl_->strided || impl_->strided->whole || !impl_->strided->layout.is_contiguous())
     return std::visit([](const auto& a) { return static_cast<const void*>(a.data()); }, dense_values(*this));
   // A contiguous view is read in place: a read hands out no writable pointer, so nothing escapes.
@@ -242,7 +244,8 @@ void* Tensor::first_element() const {
 
 void* Tensor::storage_ptr(Dtype expected) const {
   check(defined(), "data_ptr: called on an undefined tensor");
-  check(dtype() == expected, "data_ptr: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected));
+  if (dtype() != expected)
+    throw Error(concat("data_ptr: tensor has dtype ", dtype_name(dtype()), ", requested ", dtype_name(expected)));
   // The caller may write through the pointer, now or later: views of this storage must gather again.
   impl_->storage->escaped.store(true, std::memory_order_relaxed);
   return first_element();

@@ -9,6 +9,7 @@
 
 #include <xgrad/core/blas_threads_impl.hpp>
 #include <xgrad/core/error.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 
 #if XGRAD_WITH_LIBXSMM
 #include <immintrin.h>
@@ -362,10 +363,48 @@ void scale_rows(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) 
 
 template <class T>
 void dispatch(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+              std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc, GemmPath path);
+
+// ---- a product split among xgrad's threads ---------------------------------------------------------
+//
+// OpenBLAS's pthread build splits a large product over its own workers, which then wait for the next
+// product by spinning on sched_yield: on two cores they keep taking the core from the thread that
+// has the next op to run (a fifth of a two-thread Fashion-MNIST MLP epoch went to the scheduler). So
+// a product of at least kThreadedGemmMinWork multiply-adds is instead split by blocks of columns of c
+// among xgrad's own pool (kernels/thread_pool.hpp), whose idle workers sleep, with OpenBLAS on one
+// thread for each block. Every element of c is the same sum in the same order as unsplit: a block
+// of columns needs the whole of op(a) and its own columns of op(b).
+
+// Blocks are a multiple of this many columns wide (a cache line of floats), and at least this wide.
+constexpr std::int64_t kSplitColumns = 16;
+
+template <class T>
+bool split_by_columns(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                      std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int threads = openblas_get_num_threads();  // xgrad::get_num_threads(), the one setting
+  if (threads <= 1 || work < kThreadedGemmMinWork || n < 2 * kSplitColumns) return false;
+  const std::int64_t blocks = std::min<std::int64_t>(threads, n / kSplitColumns);
+  const std::int64_t width = ((n + blocks - 1) / blocks + kSplitColumns - 1) / kSplitColumns * kSplitColumns;
+  const OpenBlasOnOneThread one_thread_each;  // also keeps the blocks from splitting again
+  thread_pool::parallel_for(blocks, static_cast<int>(blocks), [&](std::int64_t block) {
+    const std::int64_t first = block * width;
+    if (first >= n) return;
+    const T* b_block = trans_b ? b + first * ldb : b + first;
+    dispatch(trans_a, trans_b, m, std::min(width, n - first), k, alpha, a, lda, b_block, ldb, beta, c + first, ldc,
+             GemmPath::kAuto);
+  });
+  return true;
+}
+
+template <class T>
+void dispatch(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
               std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc, GemmPath path) {
   check_gemm_args(trans_a, trans_b, m, n, k, lda, ldb, ldc);
   if (m == 0 || n == 0) return;
   if (k == 0) return scale_rows(m, n, beta, c, ldc);
+  if (path == GemmPath::kAuto && split_by_columns(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    return;
   if (path == GemmPath::kAuto) path = gemm_path(trans_a, trans_b, m, n, k);
   if (path == GemmPath::kLibxsmm && libxsmm_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
     return;
