@@ -21,7 +21,9 @@ void check_channels(const Tensor& mean, const Tensor& stddev) {
 }
 
 Tensor normalize_stacked(const Tensor& data, const Tensor& mean, const Tensor& stddev) {
-  if (data.dim() >= 4) return data.sub(mean).div(stddev);
+  // The difference is a new tensor of the batch's size, divided in place: one such tensor per batch
+  // rather than two (3 MB each for a test batch of 1000 MNIST images).
+  if (data.dim() >= 4) return data.sub(mean).div_(stddev);
   // An example of fewer than 3 dims broadcasts against (C, 1, 1) into a higher rank, which a
   // stacked batch would not: do what each example alone would get.
   std::vector<Tensor> rows;
