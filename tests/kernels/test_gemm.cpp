@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include <xgrad/core/factory.hpp>
 #include <xgrad/kernels/gemm.hpp>
 
 #include "compare.hpp"
@@ -173,6 +174,29 @@ TEST(Gemm, ThreadsSharingShapesGetTheSameResults) {
   other.join();
   EXPECT_TRUE(first);
   EXPECT_TRUE(second);
+}
+
+// A product of 4M multiply-adds or more is split by blocks of columns among xgrad's threads: every
+// element must still be the same sum in the same order as on one thread, bit for bit.
+TEST(Gemm, ASplitProductEqualsTheOneThreadProductExactly) {
+  const int previous = xgrad::get_num_threads();
+  std::mt19937 generator(5);
+  std::normal_distribution<float> normal;
+  for (const Product& p : {Product{false, true, 64, 256, 784, 0}, Product{true, false, 256, 784, 64, 0},
+                           Product{false, false, 100, 333, 200, 0}}) {
+    const std::int64_t a_size = p.m * p.k, b_size = p.k * p.n;
+    std::vector<float> a(static_cast<std::size_t>(a_size)), b(static_cast<std::size_t>(b_size));
+    for (float& x : a) x = normal(generator);
+    for (float& x : b) x = normal(generator);
+    const std::int64_t lda = p.trans_a ? p.m : p.k, ldb = p.trans_b ? p.k : p.n;
+    std::vector<float> one(static_cast<std::size_t>(p.m * p.n)), two(one.size());
+    xgrad::set_num_threads(1);
+    gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.f, a.data(), lda, b.data(), ldb, 0.f, one.data(), p.n);
+    xgrad::set_num_threads(2);
+    gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.f, a.data(), lda, b.data(), ldb, 0.f, two.data(), p.n);
+    EXPECT_EQ(one, two) << p.m << " x " << p.k << " times " << p.k << " x " << p.n;
+  }
+  xgrad::set_num_threads(previous);
 }
 
 TEST(Gemm, BadSizesAndLeadingDimensionsAreErrors) {

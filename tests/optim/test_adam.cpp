@@ -44,6 +44,27 @@ TEST(Adam, OptionsHavePyTorchDefaults) {
   EXPECT_FALSE(AdamOptions(0.1) == AdamOptions(0.2));
 }
 
+// A parameter of 64K elements or more is updated in chunks on xgrad's threads; each element's
+// update is its own, so two threads must give exactly what one gives.
+TEST(Adam, TwoThreadsUpdateExactlyAsOne) {
+  const int previous = get_num_threads();
+  auto train = [](int threads) {
+    set_num_threads(threads);
+    manual_seed(3);
+    Tensor w = randn({300, 300}).requires_grad_();
+    Adam adam({w}, AdamOptions(1e-2).weight_decay(0.1).amsgrad(true));
+    for (int step = 0; step < 3; ++step) {
+      adam.zero_grad();
+      (w * w * w).sum().backward();
+      adam.step();
+    }
+    return w.detach();
+  };
+  const Tensor one = train(1), two = train(2);
+  set_num_threads(previous);
+  EXPECT_TRUE(equal(one, two));
+}
+
 TEST(Adam, FirstStepMovesEachElementByAboutLr) {
   // t = 1: m = 0.1 g, v = 0.001 g^2; m / (1 - 0.9) = g, sqrt(v) / sqrt(1 - 0.999) = |g|, so
   // p -= lr g / (|g| + eps): lr times the sign of g, and nothing where g = 0.
