@@ -1,6 +1,5 @@
 #include <zlib.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <memory>
@@ -28,68 +27,46 @@ std::string hex(std::uint32_t value) {
 // The longest IDX header: magic and three dimensions.
 constexpr std::uint64_t kLargestHeader = 16;
 
-// root/name, or root/name.gz when only that one exists.
-std::string path_of(const std::string& root, const std::string& name, const char* dataset, const char* install_hint) {
-  const std::string plain = root + "/" + name;
-  const std::string gzipped = plain + ".gz";
-  if (exists(plain)) return plain;
-  if (exists(gzipped)) return gzipped;
-  throw Error(concat(dataset, ": missing file ", plain, " (nor ", gzipped, "); ", install_hint));
+// gzread passes a file that is not gzipped through unchanged, so one loop reads both kinds. A file
+// that is (or inflates to) more than a header and the largest tensor allowed is refused as it grows,
+// so a small .gz cannot make it allocate without bound. Every count a header claims is then checked
+// against the bytes read (check_payload), which bounds it by the limit too.
+std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset) {
+  const std::uint64_t most = static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader;
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
+  if (!file) throw Error(concat(dataset, ": cannot open ", path));
+  // zlib's default 8 KiB input buffer makes inflating the 26 MB of MNIST's training images slower.
+  gzbuffer(file.get(), 1u << 18);
+  std::vector<std::uint8_t> bytes;
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  for (;;) {
+    const std::size_t used = bytes.size();
+    bytes.resize(used + kChunk);
+    const int got = gzread(file.get(), bytes.data() + used, static_cast<unsigned>(kChunk));
+    int status = Z_OK;
+    const char* message = gzerror(file.get(), &status);
+    if (got < 0 || (status != Z_OK && status != Z_STREAM_END)) {
+      throw Error(concat(dataset, ": ", path, ": cannot decompress past byte offset ", used, " (zlib: ", message,
+                         ")"));
+    }
+    bytes.resize(used + static_cast<std::size_t>(got));
+    if (got == 0) break;
+    if (bytes.size() > most) {
+      throw Error(concat(dataset, ": ", path, " holds more than ", most, " bytes, more than a header and the limit of ",
+                         max_loaded_elements(), " elements (xgrad::set_max_loaded_elements)"));
+    }
+  }
+  return bytes;
 }
 
 }  // namespace
 
-// gzread passes a file that is not gzipped through unchanged, so one loop reads both kinds.
-Reader::Reader(const std::string& root, const std::string& name, const char* dataset, const char* install_hint)
-    : path_(path_of(root, name, dataset, install_hint)), dataset_(dataset), file_(nullptr, &gzclose) {
-  file_.reset(gzopen(path_.c_str(), "rb"));
-  if (!file_) throw Error(concat(dataset, ": cannot open ", path_));
-  // zlib's default 8 KiB input buffer makes inflating the 26 MB of MNIST's training images slower.
-  gzbuffer(file_.get(), 1u << 18);
-}
-
-std::size_t Reader::read(std::uint8_t* out, std::size_t count) {
-  std::size_t done = 0;
-  while (done < count) {
-    const auto want = static_cast<unsigned>(std::min<std::size_t>(count - done, std::size_t{1} << 30));
-    const int got = gzread(file_.get(), out + done, want);
-    int status = Z_OK;
-    const char* message = gzerror(file_.get(), &status);
-    if (got < 0 || (status != Z_OK && status != Z_STREAM_END)) {
-      throw Error(concat(dataset_, ": ", path_, ": cannot decompress past byte offset ", offset_ + done,
-                         " (zlib: ", message, ")"));
-    }
-    if (got == 0) break;
-    done += static_cast<std::size_t>(got);
-  }
-  offset_ += done;
-  return done;
-}
-
-// A file that is (or inflates to) more than a header and the largest tensor allowed is refused as it
-// grows, so a small .gz cannot make it allocate without bound. Every count a header claims is then
-// checked against the bytes read (check_payload), which bounds it by the limit too.
-void Reader::read_rest(File& file) {
-  const std::uint64_t most = static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader;
-  constexpr std::size_t kChunk = std::size_t{1} << 20;
-  for (;;) {
-    const std::size_t used = file.bytes.size();
-    file.bytes.resize(used + kChunk);
-    const std::size_t got = read(file.bytes.data() + used, kChunk);
-    file.bytes.resize(used + got);
-    if (got == 0) break;
-    if (file.bytes.size() > most) {
-      throw Error(concat(dataset_, ": ", path_, " holds more than ", most, " bytes, more than a header and the limit of ",
-                         max_loaded_elements(), " elements (xgrad::set_max_loaded_elements)"));
-    }
-  }
-}
-
 File read(const std::string& root, const std::string& name, const char* dataset, const char* install_hint) {
-  Reader reader(root, name, dataset, install_hint);
-  File file{reader.path(), {}};
-  reader.read_rest(file);
-  return file;
+  const std::string plain = root + "/" + name;
+  const std::string gzipped = plain + ".gz";
+  if (exists(plain)) return {plain, read_all(plain, dataset)};
+  if (exists(gzipped)) return {gzipped, read_all(gzipped, dataset)};
+  throw Error(concat(dataset, ": missing file ", plain, " (nor ", gzipped, "); ", install_hint));
 }
 
 std::uint32_t read_u32(const File& file, std::size_t offset, const char* what, const char* dataset) {
@@ -112,13 +89,11 @@ void check_magic(const File& file, std::size_t dims, const char* dataset) {
 
 void check_payload(const File& file, std::size_t offset, std::uint64_t count, const char* what, const char* dataset) {
   const std::uint64_t available = file.bytes.size() > offset ? file.bytes.size() - offset : 0;
-  if (available < count) throw_truncated_payload(file.path, offset, count, what, dataset, file.bytes.size());
-}
-
-void throw_truncated_payload(const std::string& path, std::size_t offset, std::uint64_t count, const char* what,
-                             const char* dataset, std::uint64_t file_size) {
-  throw Error(concat(dataset, ": ", path, " is truncated: ", count, " bytes of ", what, " should start at byte offset ",
-                     offset, " but the file ends at byte offset ", file_size));
+  if (available < count) {
+    throw Error(concat(dataset, ": ", file.path, " is truncated: ", count, " bytes of ", what,
+                       " should start at byte offset ", offset, " but the file ends at byte offset ",
+                       file.bytes.size()));
+  }
 }
 
 }  // namespace xgrad::data::datasets::idx

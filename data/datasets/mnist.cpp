@@ -1,11 +1,8 @@
 #include <xgrad/data/datasets/mnist.hpp>
 
-#include <algorithm>
 #include <cstdint>
-#include <vector>
 
 #include <xgrad/core/error.hpp>
-#include <xgrad/core/load_limit.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/data/datasets/idx_impl.hpp>
 #include <xgrad/data/datasets/rows.hpp>
@@ -21,14 +18,8 @@ constexpr std::uint32_t kSide = 28;
 constexpr std::int64_t kClasses = 10;
 
 // Images: magic, count, rows, cols at byte offsets 0, 4, 8, 12, then count * 28 * 28 pixels.
-//
-// The header is read first, then the pixels are converted as they are inflated, a chunk at a time,
-// so the float copy never sits beside the whole inflated file. A header announcing more pixels than
-// the load limit reads the rest as bytes instead, for read()'s and check_payload's Errors.
 Tensor read_images(const std::string& root, const std::string& prefix) {
-  idx::Reader reader(root, prefix + "-images-idx3-ubyte", kDataset, kInstallHint);
-  idx::File file{reader.path(), std::vector<std::uint8_t>(16)};
-  file.bytes.resize(reader.read(file.bytes.data(), file.bytes.size()));
+  const idx::File file = idx::read(root, prefix + "-images-idx3-ubyte", kDataset, kInstallHint);
   idx::check_magic(file, 3, kDataset);
   const std::uint32_t count = idx::read_u32(file, 4, "image count", kDataset);
   const std::uint32_t rows = idx::read_u32(file, 8, "row count", kDataset);
@@ -38,19 +29,11 @@ Tensor read_images(const std::string& root, const std::string& prefix) {
                        " (dims at byte offsets 8 and 12), expected ", kSide, " x ", kSide));
   }
   const std::uint64_t pixels = std::uint64_t{count} * kSide * kSide;
-  if (pixels > static_cast<std::uint64_t>(max_loaded_elements())) {
-    reader.read_rest(file);
-    idx::check_payload(file, 16, pixels, "pixels", kDataset);
-  }
+  idx::check_payload(file, 16, pixels, "pixels", kDataset);
   Array<float> images = Array<float>::from_shape({count, 1, kSide, kSide});
+  const std::uint8_t* from = file.bytes.data() + 16;
   float* to = images.data();
-  std::uint8_t chunk[1 << 16];
-  for (std::uint64_t done = 0; done < pixels;) {
-    const std::size_t got = reader.read(chunk, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof chunk, pixels - done)));
-    if (got == 0) idx::throw_truncated_payload(file.path, 16, pixels, "pixels", kDataset, reader.offset());
-    for (std::size_t i = 0; i < got; ++i) to[done + i] = static_cast<float>(chunk[i]) / 255.0f;
-    done += got;
-  }
+  for (std::uint64_t i = 0; i < pixels; ++i) to[i] = static_cast<float>(from[i]) / 255.0f;
   return make_tensor(std::move(images));
 }
 
