@@ -9,7 +9,9 @@
 #include <vector>
 
 #include <xgrad/core/grad_mode.hpp>
+#include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 
 namespace xgrad {
 
@@ -322,6 +324,27 @@ void gather_by_index(const PoolShape& s, const T* u, const std::int64_t* indices
     }
 }
 
+// Input elements a thread must get before a second one joins (a pass of some tens of microseconds).
+constexpr std::int64_t kMinElementsPerThread = std::int64_t{1} << 16;
+
+// body(part, first) for blocks of consecutive planes on xgrad's threads (kernels/thread_pool.hpp):
+// `part` is s with its plane count cut to the block's, `first` the block's first plane. Planes are
+// independent, so the result does not depend on the split.
+template <class Body>
+void for_plane_blocks(const PoolShape& s, const Body& body) {
+  const std::int64_t threads =
+      std::min<std::int64_t>({get_num_threads(), s.planes, s.planes * s.in_plane() / kMinElementsPerThread});
+  if (threads <= 1) return body(s, std::int64_t{0});
+  const std::int64_t block = (s.planes + threads - 1) / threads;
+  thread_pool::parallel_for(threads, static_cast<int>(threads), [&](std::int64_t index) {
+    const std::int64_t first = index * block;
+    if (first >= s.planes) return;
+    PoolShape part = s;
+    part.planes = std::min(block, s.planes - first);
+    body(part, first);
+  });
+}
+
 // The argmax positions, shared by the pool's node and the nodes of its derivatives.
 struct MaxPlan {
   PoolShape shape;
@@ -362,7 +385,14 @@ Tensor scatter_op(const Tensor& dy, std::shared_ptr<const MaxPlan> plan) {
   Tensor dx = visit_floating(dy.dtype(), "max_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
     return computed<T>(plan->shape.input_shape(),
-                       [&](T* out) { scatter_by_index(plan->shape, array<T>(dy).data(), plan->indices.data(), out); });
+                       [&](T* out) {
+                         const PoolShape& s = plan->shape;
+                         const T* g = array<T>(dy).data();
+                         for_plane_blocks(s, [&](const PoolShape& part, std::int64_t first) {
+                           scatter_by_index(part, g + first * s.out_plane(),
+                                            plan->indices.data() + first * s.out_plane(), out + first * s.in_plane());
+                         });
+                       });
   });
   if (any_requires_grad({&dy})) record(dx, make_node<MaxPoolBackwardBackward>(std::move(plan)), {&dy});
   return dx;
@@ -408,7 +438,13 @@ Tensor detail::max_pool2d(const Tensor& x, const PoolWindow& w, bool ceil_mode) 
   plan->indices = Array<std::int64_t>::from_shape({static_cast<std::size_t>(s.planes * s.out_plane())});
   Tensor y = visit_floating(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return computed<T>(s.output_shape(), [&](T* out) { max_forward(s, w, array<T>(x).data(), out, plan->indices.data()); });
+    return computed<T>(s.output_shape(), [&](T* out) {
+      const T* in = array<T>(x).data();
+      for_plane_blocks(s, [&](const PoolShape& part, std::int64_t first) {
+        max_forward(part, w, in + first * s.in_plane(), out + first * s.out_plane(),
+                    plan->indices.data() + first * s.out_plane());
+      });
+    });
   });
   if (any_requires_grad({&x})) record(y, make_node<MaxPoolBackward>(std::move(plan), x), {&x});
   return y;
