@@ -204,3 +204,28 @@ TEST(Pool2d, RejectsIntegerInput) {
 
 }  // namespace
 }  // namespace xgrad
+
+namespace xgrad {
+namespace {
+
+// Large enough to be split among two threads (blocks of planes for the pooling, blocks of elements
+// for relu); planes and elements are independent, so the results must be the same bit for bit.
+TEST(MaxPool2d, TwoThreadsAgreeWithOneExactly) {
+  const Tensor x0 = randn({64, 16, 24, 24});
+  const Tensor up = randn({64, 16, 12, 12});
+  const int previous = get_num_threads();
+  const auto run = [&](int threads) {
+    set_num_threads(threads);
+    Tensor x = x0.clone().requires_grad_();
+    const Tensor y = max_pool2d(relu(x), {2, 2});
+    y.backward(up);
+    return std::vector<Tensor>{y.detach(), x.grad()};
+  };
+  const std::vector<Tensor> one = run(1), two = run(2);
+  set_num_threads(previous);
+  EXPECT_TRUE(equal(one[0], two[0]));
+  EXPECT_TRUE(equal(one[1], two[1]));
+}
+
+}  // namespace
+}  // namespace xgrad
