@@ -78,15 +78,9 @@ double accuracy(TestNet& net, const Split& test) {
 
 int main(int argc, char** argv) {
   CLI::App app{"examples/fashion_mnist's MLP in dlib, beside xgrad_torch_fashion_mnist"};
-  std::string data = "/usr/share/datasets/fashion-mnist";
-  int epochs = 5;
-  std::size_t batch_size = 64, limit = 0;
-  unsigned seed = 0;
-  app.add_option("--epochs", epochs, "training epochs")->check(CLI::PositiveNumber);
-  app.add_option("--data", data, "folder with the four IDX files (plain or .gz)");
-  app.add_option("--batch-size", batch_size, "mini-batch size")->check(CLI::PositiveNumber);
-  app.add_option("--limit", limit, "use only the first N training and test images (0: all)");
-  app.add_option("--seed", seed, "seed of the weights, the dropout masks and the shuffling");
+  peers::Settings settings;
+  auto& [data, epochs, batch_size, limit, seed] = settings;
+  peers::add_options(app, settings);
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -7,6 +7,8 @@
 
 #include <zlib.h>
 
+#include <CLI/CLI.hpp>
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -111,6 +113,22 @@ inline double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// The options both programs take, with examples/fashion_mnist's names and defaults.
+struct Settings {
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  int epochs = 5;
+  std::size_t batch_size = 64, limit = 0;
+  unsigned seed = 0;
+};
+
+inline void add_options(CLI::App& app, Settings& settings) {
+  app.add_option("--epochs", settings.epochs, "training epochs")->check(CLI::PositiveNumber);
+  app.add_option("--data", settings.data, "folder with the four IDX files (plain or .gz)");
+  app.add_option("--batch-size", settings.batch_size, "mini-batch size")->check(CLI::PositiveNumber);
+  app.add_option("--limit", settings.limit, "use only the first N training and test images (0: all)");
+  app.add_option("--seed", settings.seed, "seed of the weights, the dropout masks and the shuffling");
 }
 
 }  // namespace peers
