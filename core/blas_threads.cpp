@@ -8,23 +8,11 @@
 
 namespace xgrad {
 
-SmallGemmOnOneThread::SmallGemmOnOneThread(std::size_t m, std::size_t n, std::size_t k) {
-  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (work >= kThreadedGemmMinWork) return;
+OpenBlasOnOneThread::OpenBlasOnOneThread(bool when) {
+  if (!when) return;
   const int threads = openblas_get_num_threads();
   if (threads <= 1) return;
   openblas_set_num_threads(1);  // lowering only stores the count: no thread is created or joined
-  threads_to_restore_ = threads;
-}
-
-SmallGemmOnOneThread::~SmallGemmOnOneThread() {
-  if (threads_to_restore_ > 0) openblas_set_num_threads(threads_to_restore_);
-}
-
-OpenBlasOnOneThread::OpenBlasOnOneThread() {
-  const int threads = openblas_get_num_threads();
-  if (threads <= 1) return;
-  openblas_set_num_threads(1);
   threads_to_restore_ = threads;
 }
 

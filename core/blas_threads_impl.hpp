@@ -19,29 +19,26 @@ namespace xgrad {
 
 inline constexpr double kThreadedGemmMinWork = 4.0e6;  // m * n * k, e.g. 256 x 128 x 128
 
-// RAII: while alive, OpenBLAS runs single-threaded if the product m x k times k x n is small.
-class SmallGemmOnOneThread {
- public:
-  SmallGemmOnOneThread(std::size_t m, std::size_t n, std::size_t k);
-  ~SmallGemmOnOneThread();
-  SmallGemmOnOneThread(const SmallGemmOnOneThread&) = delete;
-  SmallGemmOnOneThread& operator=(const SmallGemmOnOneThread&) = delete;
-
- private:
-  int threads_to_restore_ = 0;  // 0: the setting was left alone
-};
-
-// RAII: while alive, OpenBLAS runs every product on the calling thread. For the products xgrad splits
-// among its own threads (kernels/gemm.cpp): each part then runs on the thread that took it.
+// RAII: while alive (and `when` is true), OpenBLAS runs every product on the calling thread. For the
+// products xgrad splits among its own threads (kernels/gemm.cpp): each part then runs on the thread
+// that took it.
 class OpenBlasOnOneThread {
  public:
-  OpenBlasOnOneThread();
+  explicit OpenBlasOnOneThread(bool when = true);
   ~OpenBlasOnOneThread();
   OpenBlasOnOneThread(const OpenBlasOnOneThread&) = delete;
   OpenBlasOnOneThread& operator=(const OpenBlasOnOneThread&) = delete;
 
  private:
   int threads_to_restore_ = 0;  // 0: the setting was left alone
+};
+
+// RAII: while alive, OpenBLAS runs single-threaded if the product m x k times k x n is small.
+class SmallGemmOnOneThread : OpenBlasOnOneThread {
+ public:
+  SmallGemmOnOneThread(std::size_t m, std::size_t n, std::size_t k)
+      : OpenBlasOnOneThread(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <
+                            kThreadedGemmMinWork) {}
 };
 
 }  // namespace xgrad

@@ -385,14 +385,10 @@ bool split_by_columns(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n
   const int threads = openblas_get_num_threads();  // xgrad::get_num_threads(), the one setting
   if (threads <= 1 || work < kThreadedGemmMinWork || n < 2 * kSplitColumns) return false;
   const std::int64_t blocks = std::min<std::int64_t>(threads, n / kSplitColumns);
-  const std::int64_t width = ((n + blocks - 1) / blocks + kSplitColumns - 1) / kSplitColumns * kSplitColumns;
   const OpenBlasOnOneThread one_thread_each;  // also keeps the blocks from splitting again
-  thread_pool::parallel_for(blocks, static_cast<int>(blocks), [&](std::int64_t block) {
-    const std::int64_t first = block * width;
-    if (first >= n) return;
+  thread_pool::for_blocks(n, blocks, kSplitColumns, [&](std::int64_t, std::int64_t first, std::int64_t last) {
     const T* b_block = trans_b ? b + first * ldb : b + first;
-    dispatch(trans_a, trans_b, m, std::min(width, n - first), k, alpha, a, lda, b_block, ldb, beta, c + first, ldc,
-             GemmPath::kAuto);
+    dispatch(trans_a, trans_b, m, last - first, k, alpha, a, lda, b_block, ldb, beta, c + first, ldc, GemmPath::kAuto);
   });
   return true;
 }

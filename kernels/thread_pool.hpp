@@ -6,6 +6,7 @@
 // caller and threads - 1 workers; the count comes from xgrad::get_num_threads(), the one setting
 // OpenBLAS also follows, and the products inside a task run on their own thread
 // (SmallGemmOnOneThread), so the two never ask for more threads than the user gave.
+#include <algorithm>
 #include <cstdint>
 
 namespace xgrad::thread_pool {
@@ -24,6 +25,20 @@ void parallel_for(std::int64_t tasks, int threads, const Body& body) {
   detail::run(
       tasks, threads, [](const void* function, std::int64_t task) { (*static_cast<const Body*>(function))(task); },
       &body);
+}
+
+// body(block, first, last) for `blocks` consecutive ranges covering [0, count) exactly, each but the
+// last a multiple of `alignment` long (a vector's or a cache line's worth, so each starts on a full
+// one), through parallel_for; ranges left empty by the rounding are skipped. One block is a plain
+// call on this thread. What every split of xgrad's work goes through, so each gets the same cover.
+template <class Body>
+void for_blocks(std::int64_t count, std::int64_t blocks, std::int64_t alignment, const Body& body) {
+  if (blocks <= 1 || count <= alignment) return body(std::int64_t{0}, std::int64_t{0}, count);
+  const std::int64_t size = ((count + blocks - 1) / blocks + alignment - 1) / alignment * alignment;
+  parallel_for(blocks, static_cast<int>(blocks), [&](std::int64_t block) {
+    const std::int64_t first = block * size;
+    if (first < count) body(block, first, std::min(count, first + size));
+  });
 }
 
 // Workers started so far (tests).

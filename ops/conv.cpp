@@ -143,11 +143,7 @@ std::int64_t image_threads(const ConvGeometry& g) {
 // done. An exception from any block is rethrown here, after every block has finished.
 template <class Body>
 void for_image_blocks(std::int64_t batch, std::int64_t blocks, const Body& body) {
-  if (blocks <= 1) return body(std::int64_t{0}, std::int64_t{0}, batch);
-  const std::int64_t size = (batch + blocks - 1) / blocks;
-  thread_pool::parallel_for(blocks, static_cast<int>(blocks), [&](std::int64_t block) {
-    if (block * size < batch) body(block, block * size, std::min(batch, (block + 1) * size));
-  });
+  thread_pool::for_blocks(batch, blocks, 1, body);
 }
 
 // Calls body(first, last, sums) for each of the `blocks` ranges of images for_image_blocks makes,

@@ -39,18 +39,15 @@ void check_operands(const Tensor& a, const Tensor& b, const char* op) {
 // above a pool worker's wake-up. A CNN's relu (64 x 16 x 24 x 24) is split; an MLP's is not.
 constexpr std::size_t kMinElementsPerThread = std::size_t{1} << 16;
 
-// body(first, last) over [0, n) in blocks on xgrad's threads (kernels/thread_pool.hpp), blocks a
-// multiple of 64 elements so each starts on a full vector. For elementwise work only, whose result
-// does not depend on the split.
+// body(first, last) over [0, n) in blocks on xgrad's threads (kernels/thread_pool.hpp). For
+// elementwise work only, whose result does not depend on the split.
 template <class Body>
 void for_element_blocks(std::size_t n, const Body& body) {
-  const std::size_t threads =
-      std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), n / kMinElementsPerThread);
-  if (threads <= 1) return body(std::size_t{0}, n);
-  const std::size_t block = (n / threads + 63) / 64 * 64;
-  thread_pool::parallel_for(static_cast<std::int64_t>(threads), static_cast<int>(threads), [&](std::int64_t part) {
-    const std::size_t first = static_cast<std::size_t>(part) * block;
-    if (first < n) body(first, std::min(n, first + block));
+  const auto blocks = static_cast<std::int64_t>(
+      std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), n / kMinElementsPerThread));
+  thread_pool::for_blocks(static_cast<std::int64_t>(n), blocks, 64, [&](std::int64_t, std::int64_t first,
+                                                                        std::int64_t last) {
+    body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
   });
 }
 

@@ -332,15 +332,11 @@ constexpr std::int64_t kMinElementsPerThread = std::int64_t{1} << 16;
 // independent, so the result does not depend on the split.
 template <class Body>
 void for_plane_blocks(const PoolShape& s, const Body& body) {
-  const std::int64_t threads =
+  const std::int64_t blocks =
       std::min<std::int64_t>({get_num_threads(), s.planes, s.planes * s.in_plane() / kMinElementsPerThread});
-  if (threads <= 1) return body(s, std::int64_t{0});
-  const std::int64_t block = (s.planes + threads - 1) / threads;
-  thread_pool::parallel_for(threads, static_cast<int>(threads), [&](std::int64_t index) {
-    const std::int64_t first = index * block;
-    if (first >= s.planes) return;
+  thread_pool::for_blocks(s.planes, blocks, 1, [&](std::int64_t, std::int64_t first, std::int64_t last) {
     PoolShape part = s;
-    part.planes = std::min(block, s.planes - first);
+    part.planes = last - first;
     body(part, first);
   });
 }

@@ -93,8 +93,6 @@ __attribute__((noinline)) void update_all(double* p, const double* g, double* m,
 // a pool worker's wake-up. The update is one pass over four to five arrays, bound by memory
 // traffic, which two cores' caches serve about twice as fast as one.
 constexpr std::size_t kMinElementsPerThread = 32768;
-// Chunks start on a multiple of this many elements, so each vectorised run starts at a full vector.
-constexpr std::size_t kChunkAlignment = 64;
 
 }  // namespace
 
@@ -114,16 +112,12 @@ void adam_update(Tensor& parameter, const Tensor& grad, ParamState& state, const
     T* v_max = rule.amsgrad ? state.max_exp_avg_sq.mutable_data<T>() : nullptr;
     const bool l2 = rule.l2_weight_decay != 0.0;
     // Each element's update depends on that element alone, so any split gives the same result.
-    const std::size_t threads =
-        std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), n / kMinElementsPerThread);
-    if (threads <= 1) return update_all(p, g, m, v, v_max, n, coefficients, l2, rule.amsgrad);
-    const std::size_t chunk = (n / threads + kChunkAlignment - 1) / kChunkAlignment * kChunkAlignment;
-    thread_pool::parallel_for(static_cast<std::int64_t>(threads), static_cast<int>(threads), [&](std::int64_t part) {
-      const std::size_t first = static_cast<std::size_t>(part) * chunk;
-      if (first >= n) return;
-      const std::size_t count = std::min(chunk, n - first);
-      update_all(p + first, g + first, m + first, v + first, v_max ? v_max + first : nullptr, count, coefficients, l2,
-                 rule.amsgrad);
+    const auto blocks = static_cast<std::int64_t>(
+        std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), n / kMinElementsPerThread));
+    thread_pool::for_blocks(static_cast<std::int64_t>(n), blocks, 64, [&](std::int64_t, std::int64_t first,
+                                                                          std::int64_t last) {
+      update_all(p + first, g + first, m + first, v + first, v_max ? v_max + first : nullptr,
+                 static_cast<std::size_t>(last - first), coefficients, l2, rule.amsgrad);
     });
   });
 }

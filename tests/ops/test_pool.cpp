@@ -227,5 +227,18 @@ TEST(MaxPool2d, TwoThreadsAgreeWithOneExactly) {
   EXPECT_TRUE(equal(one[1], two[1]));
 }
 
+// relu alone on 2 * 65536 + 1 elements: the last element is in no block unless the blocks are
+// rounded up.
+TEST(Relu, TwoThreadsCoverEveryElement) {
+  const Tensor x = randn({2 * 65536 + 1});
+  const int previous = get_num_threads();
+  set_num_threads(1);
+  const Tensor one = relu(x);
+  set_num_threads(2);
+  const Tensor two = relu(x);
+  set_num_threads(previous);
+  EXPECT_TRUE(equal(one, two));
+}
+
 }  // namespace
 }  // namespace xgrad

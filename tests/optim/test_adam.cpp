@@ -45,13 +45,14 @@ TEST(Adam, OptionsHavePyTorchDefaults) {
 }
 
 // A parameter of 64K elements or more is updated in chunks on xgrad's threads; each element's
-// update is its own, so two threads must give exactly what one gives.
+// update is its own, so two threads must give exactly what one gives. 2 * 65536 + 1 elements: a
+// split that rounds the chunk down would leave the last one out.
 TEST(Adam, TwoThreadsUpdateExactlyAsOne) {
   const int previous = get_num_threads();
   auto train = [](int threads) {
     set_num_threads(threads);
     manual_seed(3);
-    Tensor w = randn({300, 300}).requires_grad_();
+    Tensor w = randn({2 * 65536 + 1}).requires_grad_();
     Adam adam({w}, AdamOptions(1e-2).weight_decay(0.1).amsgrad(true));
     for (int step = 0; step < 3; ++step) {
       adam.zero_grad();
