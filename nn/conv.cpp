@@ -5,6 +5,7 @@
 
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/factory.hpp>
+#include <xgrad/nn/functional_sequence.hpp>
 #include <xgrad/nn/init.hpp>
 #include <xgrad/ops/conv.hpp>
 #include <xgrad/ops/conv_impl.hpp>
@@ -27,8 +28,20 @@ void check_options(const Conv2dOptions& o) {
   check(s[0] > 0 && s[1] > 0, "Conv2d: stride must be positive, got ", o.stride());
   check(p[0] >= 0 && p[1] >= 0, "Conv2d: padding must not be negative, got ", o.padding());
   check(d[0] > 0 && d[1] > 0, "Conv2d: dilation must be positive, got ", o.dilation());
-  check(std::holds_alternative<enumtype::kZeros>(o.padding_mode()),
-        "Conv2d: only padding_mode kZeros is supported (reflect, replicate and circular padding are not)");
+}
+
+// F::pad's mode for a padding_mode other than kZeros.
+PadFuncOptions::mode_t pad_mode(const conv_padding_mode_t& mode) {
+  if (std::holds_alternative<enumtype::kReflect>(mode)) return kReflect;
+  if (std::holds_alternative<enumtype::kReplicate>(mode)) return kReplicate;
+  return kCircular;
+}
+
+const char* padding_mode_name(const conv_padding_mode_t& mode) {
+  if (std::holds_alternative<enumtype::kReflect>(mode)) return "kReflect";
+  if (std::holds_alternative<enumtype::kReplicate>(mode)) return "kReplicate";
+  if (std::holds_alternative<enumtype::kCircular>(mode)) return "kCircular";
+  return "kZeros";
 }
 
 }  // namespace
@@ -66,6 +79,13 @@ Tensor Conv2dImpl::forward(const Tensor& input) {
   const auto& stride = *options.stride();
   const auto& padding = *options.padding();
   const auto& dilation = *options.dilation();
+  if (!std::holds_alternative<enumtype::kZeros>(options.padding_mode())) {
+    // As libtorch's Conv2d: F::pad by (left, right, top, bottom) in that mode, then no padding.
+    const Tensor padded = functional::pad(input, PadFuncOptions({padding[1], padding[1], padding[0], padding[0]})
+                                                     .mode(pad_mode(options.padding_mode())));
+    const im2col::ConvParams params{{stride[0], stride[1]}, {0, 0}, {dilation[0], dilation[1]}, options.groups()};
+    return xgrad::detail::conv2d(padded, weight, bias, params);
+  }
   const im2col::ConvParams params{
       {stride[0], stride[1]}, {padding[0], padding[1]}, {dilation[0], dilation[1]}, options.groups()};
   return xgrad::detail::conv2d(input, weight, bias, params);
@@ -78,6 +98,8 @@ void Conv2dImpl::pretty_print(std::ostream& out) const {
   if (options.dilation() != ExpandingArray<2>(1)) out << ", dilation=" << options.dilation();
   if (options.groups() != 1) out << ", groups=" << options.groups();
   if (!options.bias()) out << ", bias=false";
+  if (!std::holds_alternative<enumtype::kZeros>(options.padding_mode()))
+    out << ", padding_mode=" << padding_mode_name(options.padding_mode());
   out << ')';
 }
 

@@ -24,8 +24,9 @@ namespace nn {
 using conv_padding_mode_t = std::variant<enumtype::kZeros, enumtype::kReflect, enumtype::kReplicate, enumtype::kCircular>;
 
 // Conv2dOptions(in_channels, out_channels, kernel_size) with stride (1), padding (0), dilation (1),
-// groups (1), bias (true) and padding_mode (kZeros, the only one Conv2d accepts); chainable setters
-// and same-named getters, as libtorch's.
+// groups (1), bias (true) and padding_mode (kZeros; kReflect, kReplicate and kCircular pad the
+// input with F::pad first, as libtorch's Conv2d does); chainable setters and same-named getters,
+// as libtorch's.
 class Conv2dOptions {
  public:
   Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)
@@ -47,7 +48,8 @@ class Conv2dOptions {
 // uniform in +-1/sqrt(fan_in), fan_in = in_channels / groups * kH * kW (both bounds come to
 // 1/sqrt(fan_in)). forward: (N, in, H, W) or (in, H, W) -> (N, out, OH, OW) or (out, OH, OW).
 // The constructor throws Error for non-positive channels, kernel sizes, strides, dilations or
-// groups, negative padding, channels not divisible by groups and a padding_mode other than kZeros.
+// groups, negative padding and channels not divisible by groups; F::pad's Errors for a padding the
+// padding_mode cannot make (a reflection as wide as the image).
 class Conv2dImpl : public Module {
  public:
   Conv2dImpl(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)

@@ -19,8 +19,8 @@
 namespace xgrad::nn {
 
 // F::pad's options: pad lists (before, after) amounts from the last dim backwards, as
-// {left, right} or {left, right, top, bottom}; mode (kConstant; xgrad implements only constant
-// padding, the other modes are an Error naming them); value, the fill (0).
+// {left, right} or {left, right, top, bottom}; mode (kConstant, or kReflect, kReplicate, kCircular
+// for 1 to 3 padded dims of an input with one or two more); value, the fill of kConstant (0).
 class PadFuncOptions {
  public:
   using mode_t = std::variant<enumtype::kConstant, enumtype::kReflect, enumtype::kReplicate, enumtype::kCircular>;
@@ -55,8 +55,9 @@ using CosineSimilarityFuncOptions = nn::CosineSimilarityOptions;
 // int64 class indices [*] as int64 one-hot rows [*, num_classes]; -1 infers the class count from
 // the largest index.
 Tensor one_hot(const Tensor& tensor, std::int64_t num_classes = -1);
-// x padded by options.pad() with options.value(): constant_pad_nd. Errors name the pad and shape:
-// an odd number of amounts, more pairs than x has dims, a crop past a dim's size, another mode.
+// x padded by options.pad(): with options.value() (constant_pad_nd), or by mirroring, repeating or
+// wrapping x's own elements. Errors name the pad and shape: an odd number of amounts, more pairs
+// than x has dims, a crop past a dim's size, and PyTorch's limits of the other modes.
 Tensor pad(const Tensor& input, const PadFuncOptions& options);
 // input / max(||input||_p along dim, eps), the norm kept as a dim of size 1 (libtorch's formula,
 // so the gradient is that of its norm, clamp_min and division).

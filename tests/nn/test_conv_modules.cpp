@@ -82,8 +82,27 @@ TEST(Conv2d, RejectsBadOptions) {
                                       {"Conv2d", "divisible by groups 2"}));
   EXPECT_TRUE(throws_error_containing([] { nn::Conv2d(0, 4, 3); }, {"Conv2d", "positive"}));
   EXPECT_TRUE(throws_error_containing([] { nn::Conv2d(nn::Conv2dOptions(1, 4, 3).stride(0)); }, {"Conv2d", "stride"}));
-  EXPECT_TRUE(throws_error_containing([] { nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding_mode(kReflect)); },
-                                      {"Conv2d", "padding_mode"}));
+}
+
+// libtorch's Conv2d pads in the other modes with F::pad, then convolves without padding.
+TEST(Conv2d, PaddingModesPadTheInputFirst) {
+  const Tensor x = randn({2, 3, 6, 5}, kFloat64);
+  for (const auto& [mode, pad_mode] : {std::pair<nn::conv_padding_mode_t, F::PadFuncOptions::mode_t>{kReflect, kReflect},
+                                       {kReplicate, kReplicate},
+                                       {kCircular, kCircular}}) {
+    nn::Conv2d conv(nn::Conv2dOptions(3, 4, 3).padding({1, 2}).padding_mode(mode));
+    conv->to(kFloat64);
+    const Tensor expected =
+        conv2d(F::pad(x, F::PadFuncOptions({2, 2, 1, 1}).mode(pad_mode)), conv->weight, conv->bias);
+    const Tensor y = conv(x);
+    EXPECT_EQ(y.shape(), (Shape{2, 4, 6, 7}));
+    EXPECT_TRUE(all_close(y, expected, 0, 0));
+  }
+  EXPECT_EQ(printed(nn::Conv2d(nn::Conv2dOptions(1, 2, 3).padding(1).padding_mode(kReflect))),
+            "Conv2d(1, 2, kernel_size=[3, 3], stride=[1, 1], padding=[1, 1], padding_mode=kReflect)");
+  EXPECT_TRUE(throws_error_containing(
+      [] { nn::Conv2d(nn::Conv2dOptions(1, 1, 3).padding(4).padding_mode(kReflect))(zeros({1, 1, 4, 4})); },
+      {"pad", "Padding size should be less than the corresponding input dimension"}));
 }
 
 TEST(Conv2d, ResetParametersDrawsNewValues) {

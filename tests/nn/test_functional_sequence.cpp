@@ -132,9 +132,68 @@ TEST(Pad, Errors) {
   EXPECT_TRUE(throws_error_containing([&] { F::pad(x, F::PadFuncOptions({-3, -2})); },
                                       {"The input size 4, plus negative padding -3 and -2 resulted in a negative output "
                                        "size", "dimension 1"}));
-  EXPECT_TRUE(throws_error_containing([&] { F::pad(x, F::PadFuncOptions({1, 1}).mode(kReflect)); },
-                                      {"pad", "kReflect", "not implemented"}));
   EXPECT_TRUE(throws_error_containing([&] { constant_pad_nd(x, {1, 1, 1}); }, {"constant_pad_nd", "even", "3"}));
+}
+
+// Expected values printed by libtorch 1.13's F::pad on the same inputs.
+TEST(Pad, ReflectReplicateAndCircular) {
+  const Tensor row = arange(1, 5, kFloat64).reshape({1, 1, 4});  // 1 2 3 4
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({2, 1}).mode(kReflect))), (std::vector<double>{3, 2, 1, 2, 3, 4, 3}));
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({2, 1}).mode(kReplicate))),
+            (std::vector<double>{1, 1, 1, 2, 3, 4, 4}));
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({2, 1}).mode(kCircular))), (std::vector<double>{3, 4, 1, 2, 3, 4, 1}));
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({4, 0}).mode(kCircular))), (std::vector<double>{1, 2, 3, 4, 1, 2, 3, 4}));
+  // A negative amount crops; circular wraps what is left.
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({-1, 2}).mode(kReflect))), (std::vector<double>{2, 3, 4, 3, 2}));
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({-1, 2}).mode(kReplicate))), (std::vector<double>{2, 3, 4, 4, 4}));
+  EXPECT_EQ(values(F::pad(row, F::PadFuncOptions({-1, 2}).mode(kCircular))), (std::vector<double>{2, 3, 4, 2, 3}));
+  // An unbatched (C, W) input.
+  EXPECT_EQ(values(F::pad(row.reshape({1, 4}), F::PadFuncOptions({1, 1}).mode(kReflect))),
+            (std::vector<double>{2, 1, 2, 3, 4, 3}));
+
+  const Tensor square = arange(1, 10, kFloat64).reshape({1, 1, 3, 3});
+  const Tensor reflected = F::pad(square, F::PadFuncOptions({1, 1, 2, 0}).mode(kReflect));
+  EXPECT_EQ(reflected.shape(), (Shape{1, 1, 5, 5}));
+  EXPECT_EQ(values(reflected), (std::vector<double>{8, 7, 8, 9, 8, 5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 8, 7, 8,
+                                                    9, 8}));
+  EXPECT_EQ(values(F::pad(square, F::PadFuncOptions({1, 0, 0, 2}).mode(kReplicate))),
+            (std::vector<double>{1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 7, 7, 8, 9, 7, 7, 8, 9}));
+  EXPECT_EQ(values(F::pad(square, F::PadFuncOptions({1, 2, 1, 0}).mode(kCircular))),
+            (std::vector<double>{9, 7, 8, 9, 7, 8, 3, 1, 2, 3, 1, 2, 6, 4, 5, 6, 4, 5, 9, 7, 8, 9, 7, 8}));
+  // Three padded dims of an unbatched (C, D, H, W) input.
+  EXPECT_EQ(F::pad(square, F::PadFuncOptions({1, 1, 1, 1, 0, 0}).mode(kReflect)).shape(), (Shape{1, 1, 5, 5}));
+}
+
+TEST(Pad, ReflectReplicateAndCircularGradients) {
+  const Tensor x = leaf({2, 3, 4});
+  for (const F::PadFuncOptions& options :
+       {F::PadFuncOptions({2, 1}).mode(kReflect), F::PadFuncOptions({3, -1, 1, 2}).mode(kReplicate),
+        F::PadFuncOptions({4, -1, 1, 3}).mode(kCircular), F::PadFuncOptions({-1, 2, 2, 0}).mode(kReflect)}) {
+    EXPECT_TRUE(passes_gradcheck([&](const auto& in) { return F::pad(in[0], options); }, {x}));
+    EXPECT_TRUE(differentiates_twice([&](const auto& in) { return F::pad(in[0] * in[0], options); }, {x}));
+  }
+}
+
+TEST(Pad, ReflectReplicateAndCircularErrors) {
+  const Tensor row = zeros({1, 1, 4});
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(row, F::PadFuncOptions({4, 0}).mode(kReflect)); },
+                                      {"pad", "Padding size should be less than the corresponding input dimension",
+                                       "padding (4, 0) at dimension 2", "[1, 1, 4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(row, F::PadFuncOptions({5, 0}).mode(kCircular)); },
+                                      {"pad", "Padding value causes wrapping around more than once"}));
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(zeros({4}), F::PadFuncOptions({1, 1}).mode(kReflect)); },
+                                      {"pad", "Only 2D, 3D, 4D, 5D padding with non-constant padding", "[4]"}));
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(zeros({1, 1, 1, 4}), F::PadFuncOptions({1, 1}).mode(kReplicate)); },
+                                      {"pad", "Only 2D, 3D, 4D, 5D padding", "kReplicate"}));
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(zeros({1, 1, 4}, kInt64), F::PadFuncOptions({1, 1}).mode(kReflect)); },
+                                      {"pad", "kReflect", "floating point", "int64"}));
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(row, F::PadFuncOptions({1, 1}).mode(kReplicate).value(2)); },
+                                      {"pad", "Padding mode \"replicate\" doesn't take in value argument"}));
+  EXPECT_TRUE(throws_error_containing([&] { F::pad(row, F::PadFuncOptions({-3, -1}).mode(kReplicate)); },
+                                      {"pad", "too small", "dimension 2"}));
+  // The int64 circular pad works, as in PyTorch (it is a copy of elements).
+  EXPECT_EQ(longs(F::pad(tensor({1, 2, 3}).reshape({1, 1, 3}), F::PadFuncOptions({1, 0}).mode(kCircular))),
+            (std::vector<std::int64_t>{3, 1, 2, 3}));
 }
 
 // ---- normalize and cosine_similarity -------------------------------------------------------------------
