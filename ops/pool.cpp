@@ -11,6 +11,7 @@
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/max_pool_2x2.hpp>
 #include <xgrad/kernels/thread_pool.hpp>
 
 namespace xgrad {
@@ -223,55 +224,10 @@ bool is_plain_2x2(const PoolShape& s, const Window& w) {
          2 * s.out_w <= s.in_w;
 }
 
-// The general loop's answer for one window of four, a b in the top row and c d below: the first
-// largest value, or the last NaN. Without NaN it is decided as two independent pairs and a final
-// comparison (the later pair wins only when strictly larger, so the first maximum still wins),
-// a chain of two comparisons where the general loop waits on four in a row; that chain, not the
-// arithmetic, made max pooling a quarter of a LeNet's training step.
-template <class T>
-void max_of_four(T a, T b, T c, T d, std::int64_t ia, std::int64_t ic, T& value, std::int64_t& index) {
-  const bool any_nan = (a != a) | (b != b) | (c != c) | (d != d);
-  if (any_nan) {
-    const T candidates[4] = {a, b, c, d};
-    const std::int64_t positions[4] = {ia, ia + 1, ic, ic + 1};
-    index = ia;
-    value = -std::numeric_limits<T>::infinity();
-    for (int i = 0; i < 4; ++i)
-      if (candidates[i] > value || std::isnan(candidates[i])) {
-        value = candidates[i];
-        index = positions[i];
-      }
-    return;
-  }
-  const bool top_right = b > a, bottom_right = d > c;
-  const T top = top_right ? b : a, bottom = bottom_right ? d : c;
-  const std::int64_t top_index = ia + top_right, bottom_index = ic + bottom_right;
-  const bool lower = bottom > top;
-  value = lower ? bottom : top;
-  index = lower ? bottom_index : top_index;
-}
-
-template <class T>
-void max_forward_2x2(const PoolShape& s, const T* x, T* y, std::int64_t* indices) {
-  for (std::int64_t plane = 0; plane < s.planes; ++plane) {
-    const T* in = x + plane * s.in_plane();
-    T* out = y + plane * s.out_plane();
-    std::int64_t* out_index = indices + plane * s.out_plane();
-    for (std::int64_t oh = 0; oh < s.out_h; ++oh) {
-      const std::int64_t top = 2 * oh * s.in_w, bottom = top + s.in_w;
-      for (std::int64_t ow = 0; ow < s.out_w; ++ow) {
-        const std::int64_t left = 2 * ow, o = oh * s.out_w + ow;
-        max_of_four(in[top + left], in[top + left + 1], in[bottom + left], in[bottom + left + 1], top + left,
-                    bottom + left, out[o], out_index[o]);
-      }
-    }
-  }
-}
-
 // The maximum of each window of every plane, and its position in the plane (h * W + w).
 template <class T>
 void max_forward(const PoolShape& s, const Window& w, const T* x, T* y, std::int64_t* indices) {
-  if (is_plain_2x2(s, w)) return max_forward_2x2(s, x, y, indices);
+  if (is_plain_2x2(s, w)) return max_pool_2x2::forward({s.planes, s.in_h, s.in_w, s.out_h, s.out_w}, x, y, indices);
   for (std::int64_t plane = 0; plane < s.planes; ++plane) {
     const T* in = x + plane * s.in_plane();
     for (std::int64_t oh = 0; oh < s.out_h; ++oh) {

@@ -65,31 +65,38 @@ TEST(MaxPool2d, FirstMaximumWinsAndGradientGoesThere) {
   EXPECT_TRUE(all_close(x.grad(), tensor({1.0, 0.0, 0.0, 0.0}, kFloat64).reshape({1, 1, 2, 2}), 0, 0));
 }
 
-// 2 x 2 windows at stride 2 take a shortcut (two pairs, then the larger); with many ties and NaNs it
-// must pick what PyTorch's sequential scan picks: the first largest value, or the last NaN.
+// 2 x 2 windows at stride 2 take a shortcut (kernels/max_pool_2x2: two pairs, then the larger, 16
+// windows at a time where the CPU has AVX-512); with many ties and some NaNs it must pick what
+// PyTorch's sequential scan picks: the first largest value, or the last NaN. The widths give rows
+// shorter than, as long as and longer than one block of 16 windows, and an odd column left out.
 TEST(MaxPool2d, TwoByTwoShortcutPicksAsTheSequentialScan) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const std::int64_t H = 6, W = 8;
-  std::vector<double> values(static_cast<std::size_t>(2 * H * W));
-  for (std::size_t i = 0; i < values.size(); ++i) values[i] = (i * 7 % 11 == 3 || i % 13 == 5) ? nan : double(i * 5 % 3);
-  Tensor x = from_blob(values.data(), {2, 1, H, W}, kFloat64).requires_grad_();
-  const Tensor y = max_pool2d(x, 2);
-  y.sum().backward();
-  const std::vector<double> got = testing::values(y), grad = testing::values(x.grad());
-  for (std::int64_t plane = 0; plane < 2; ++plane)
-    for (std::int64_t oh = 0; oh < H / 2; ++oh)
-      for (std::int64_t ow = 0; ow < W / 2; ++ow) {
-        double best = -std::numeric_limits<double>::infinity();
-        std::int64_t at = plane * H * W + 2 * oh * W + 2 * ow;
-        for (std::int64_t h = 2 * oh; h < 2 * oh + 2; ++h)
-          for (std::int64_t w = 2 * ow; w < 2 * ow + 2; ++w) {
-            const std::int64_t i = plane * H * W + h * W + w;
-            if (values[i] > best || std::isnan(values[i])) best = values[i], at = i;
+  for (Dtype dtype : {kFloat32, kFloat64})
+    for (std::int64_t W : {8, 9, 32, 35, 66}) {
+      const std::int64_t H = 7, OH = H / 2, OW = W / 2;
+      std::vector<double> values(static_cast<std::size_t>(2 * H * W));
+      // NaNs sparse enough to leave most blocks of windows without one, values in {0, 1, 2} for ties.
+      for (std::size_t i = 0; i < values.size(); ++i) values[i] = (i % 97 == 5 || i % 89 == 3) ? nan : double(i * 5 % 3);
+      Tensor x = from_blob(values.data(), {2, 1, H, W}, kFloat64).to(dtype).requires_grad_();
+      const Tensor y = max_pool2d(x, 2);
+      y.sum().backward();
+      const std::vector<double> got = testing::values(y.to(kFloat64)), grad = testing::values(x.grad().to(kFloat64));
+      for (std::int64_t plane = 0; plane < 2; ++plane)
+        for (std::int64_t oh = 0; oh < OH; ++oh)
+          for (std::int64_t ow = 0; ow < OW; ++ow) {
+            double best = -std::numeric_limits<double>::infinity();
+            std::int64_t at = plane * H * W + 2 * oh * W + 2 * ow;
+            for (std::int64_t h = 2 * oh; h < 2 * oh + 2; ++h)
+              for (std::int64_t w = 2 * ow; w < 2 * ow + 2; ++w) {
+                const std::int64_t i = plane * H * W + h * W + w;
+                if (values[i] > best || std::isnan(values[i])) best = values[i], at = i;
+              }
+            const double out = got[plane * OH * OW + oh * OW + ow];
+            const std::string where = concat(dtype_name(dtype), " W ", W, " plane ", plane, " at ", oh, ", ", ow);
+            EXPECT_TRUE(std::isnan(best) ? std::isnan(out) : out == best) << where;
+            EXPECT_EQ(grad[at], 1.0) << where;
           }
-        const double out = got[plane * (H / 2) * (W / 2) + oh * (W / 2) + ow];
-        EXPECT_TRUE(std::isnan(best) ? std::isnan(out) : out == best) << plane << " " << oh << " " << ow;
-        EXPECT_EQ(grad[at], 1.0) << plane << " " << oh << " " << ow;
-      }
+    }
 }
 
 TEST(MaxPool2d, AllNegativeInfinityWindow) {
