@@ -116,10 +116,14 @@ inline __attribute__((always_inline)) void store(float* values, const Lanes& lan
 }
 
 // The three matrices the tile transforms multiply by, with their shapes and entries as compile-time
-// constants: B^T, A^T of F(m, r), and A (A^T read transposed: the adjoint, for the weight gradient).
+// constants: B^T, A^T of F(m, r), and their transposes B and A (the adjoints, for the gradients).
 struct InputMatrix {
   static constexpr int kRows = kAlpha, kCols = kAlpha;
   static constexpr double at(int row, int col) { return kInputTransform.bt[row][col]; }
+};
+struct InputMatrixTransposed {
+  static constexpr int kRows = kAlpha, kCols = kAlpha;
+  static constexpr double at(int row, int col) { return kInputTransform.bt[col][row]; }
 };
 template <int R>
 struct OutputMatrix {
@@ -228,23 +232,23 @@ inline __attribute__((always_inline)) void transpose(PatchRow r[kAlpha]) {
   }
 }
 
-// Where each lane's patch comes from, the same for every channel. A tile inside the plane is read in
-// place; any other from `edges`, zeroed once, where the part of it inside the plane (rows [top, bottom)
-// and columns [left, right) of the patch, empty for a lane without a tile) is copied channel by channel.
+// Where each lane's patch lies in an (N, C, H, W) batch, the same for every channel: read (or
+// written) in place for a tile whose patch lies inside the plane, else only the part of it inside
+// the plane, rows [top, bottom) and columns [left, right) of the patch (empty for a lane without a
+// tile).
 struct PatchSources {
-  const float* image[kLanes];   // the tile's image, channel 0 (nullptr: no tile)
+  std::int64_t image[kLanes];   // offset of the tile's image, channel 0
   std::int64_t corner[kLanes];  // index of the patch's top-left element in a plane (may lie outside it)
   bool in_place[kLanes];
   int top[kLanes], bottom[kLanes], left[kLanes], right[kLanes];
 };
 
-inline __attribute__((always_inline)) PatchSources patch_sources(const Problem& p, const Chunk& chunk, const float* x,
-                                                                 float* edges) {
+inline __attribute__((always_inline)) PatchSources patch_sources(const Problem& p, const Chunk& chunk) {
   PatchSources src;
   for (int l = 0; l < kLanes; ++l) {
     const std::int64_t row = chunk.row[l] - p.pad_h, col = chunk.col[l] - p.pad_w;
     const bool tile = chunk.image[l] >= 0;
-    src.image[l] = tile ? x + chunk.image[l] * p.channels * p.height * p.width : nullptr;
+    src.image[l] = tile ? chunk.image[l] * p.channels * p.height * p.width : 0;
     src.corner[l] = row * p.width + col;
     src.in_place[l] = tile && row >= 0 && col >= 0 && row + kAlpha <= p.height && col + kAlpha <= p.width;
     if (src.in_place[l]) continue;
@@ -253,7 +257,6 @@ inline __attribute__((always_inline)) PatchSources patch_sources(const Problem& 
     src.bottom[l] = tile ? std::max(src.top[l], clamp(p.height - row)) : src.top[l];
     src.left[l] = clamp(-col);
     src.right[l] = std::max(src.left[l], clamp(p.width - col));
-    std::fill(edges + l * kPositions, edges + (l + 1) * kPositions, 0.0f);
   }
   return src;
 }
@@ -274,23 +277,24 @@ inline __attribute__((always_inline)) void copy_short(float* __restrict dst, con
 }
 
 // patch[(a * alpha + b) * kLanes + lane] = the input plane's value at (row - pad_h + a, col - pad_w + b)
-// for each lane's tile, 0 outside the plane (padding, or a partial tile past its edge).
-inline __attribute__((always_inline)) void gather_patches(const Problem& p, const PatchSources& src,
+// for each lane's tile, 0 outside the plane (padding, or a partial tile past its edge). A patch that
+// reaches outside the plane is assembled in `edges` ([lane][a][b]), whose part outside the plane
+// stays as zeroed before the first channel.
+inline __attribute__((always_inline)) void gather_patches(const Problem& p, const PatchSources& src, const float* x,
                                                           std::int64_t channel, float* patch, float* edges) {
   const std::int64_t plane = p.height * p.width;
   const float* origin[kLanes];
   std::int64_t row_step[kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    const std::int64_t corner = channel * plane + src.corner[l];
+    const float* image = x + src.image[l] + channel * plane + src.corner[l];
     if (src.in_place[l]) {
-      origin[l] = src.image[l] + corner;
+      origin[l] = image;
       row_step[l] = p.width;
       continue;
     }
     float* copy = edges + l * kPositions;
     for (int a = src.top[l]; a < src.bottom[l]; ++a)
-      copy_short(copy + a * kAlpha + src.left[l], src.image[l] + corner + a * p.width + src.left[l],
-                 src.right[l] - src.left[l]);
+      copy_short(copy + a * kAlpha + src.left[l], image + a * p.width + src.left[l], src.right[l] - src.left[l]);
     origin[l] = copy;
     row_step[l] = kAlpha;
   }
@@ -303,6 +307,30 @@ inline __attribute__((always_inline)) void gather_patches(const Problem& p, cons
     }
 }
 
+// gather_patches' adjoint: each lane's patch (patch[(a * alpha + b) * kLanes + lane]) added onto
+// dx where it lies inside the plane. Neighbouring tiles' patches overlap, and lanes are added one
+// after the other, so every overlap gets both.
+inline __attribute__((always_inline)) void scatter_add_patches(const Problem& p, const PatchSources& src,
+                                                               std::int64_t channel, const float* patch, float* dx) {
+  const std::int64_t plane = p.height * p.width;
+  for (int group = 0; group < kLanes; group += kAlpha)
+    for (int a = 0; a < kAlpha; ++a) {
+      PatchRow r[kAlpha];
+      for (int b = 0; b < kAlpha; ++b) r[b] = load_row(patch + (a * kAlpha + b) * kLanes + group);
+      transpose(r);  // r[k]: row a of lane group + k's patch
+      for (int k = 0; k < kAlpha; ++k) {
+        const int l = group + k;
+        float* row = dx + src.image[l] + channel * plane + src.corner[l] + a * p.width;
+        if (src.in_place[l]) {
+          const PatchRow sum = load_row(row) + r[k];
+          __builtin_memcpy(row, &sum, sizeof sum);
+        } else if (a >= src.top[l] && a < src.bottom[l]) {
+          for (int b = src.left[l]; b < src.right[l]; ++b) row[b] += r[k][b];
+        }
+      }
+    }
+}
+
 // V[xi][c][lanes] = B^T d B for every input channel c of one chunk's tiles: rows first (alpha x
 // alpha -> alpha x alpha along b), then columns. `v` points at the chunk's first lane of position 0,
 // channel 0; positions are `position_step` apart and channels `channel_step`.
@@ -311,14 +339,33 @@ XGRAD_CLONES_V4 void transform_inputs(const Problem& p, const Chunk& chunk, cons
   alignas(64) float patch[kPositions * kLanes];  // [a][b][lane]
   alignas(64) float rows[kPositions * kLanes];   // [a][nu][lane] = (d B)[a][nu]
   alignas(64) float edges[kLanes * kPositions];  // [lane][a][b], tiles that reach outside the plane
-  const PatchSources sources = patch_sources(p, chunk, x, edges);
+  const PatchSources sources = patch_sources(p, chunk);
+  for (int l = 0; l < kLanes; ++l)
+    if (!sources.in_place[l]) std::fill(edges + l * kPositions, edges + (l + 1) * kPositions, 0.0f);
   for (std::int64_t c = 0; c < p.channels; ++c) {
-    gather_patches(p, sources, c, patch, edges);
+    gather_patches(p, sources, x, c, patch, edges);
     for (int a = 0; a < kAlpha; ++a)
       multiply<InputMatrix>(patch + a * kAlpha * kLanes, kLanes, rows + a * kAlpha * kLanes, kLanes);
     for (int nu = 0; nu < kAlpha; ++nu)
       multiply<InputMatrix>(rows + nu * kLanes, kAlpha * kLanes, v + c * channel_step + nu * position_step,
                             kAlpha * position_step);
+  }
+}
+
+// dx += B dV B^T for every input channel c of one chunk's tiles, placed where each patch lies:
+// transform_inputs' adjoint. `dv` is laid out as transform_inputs writes V.
+XGRAD_CLONES_V4 void transform_input_grads(const Problem& p, const Chunk& chunk, const float* dv, float* dx,
+                                           std::int64_t channel_step, std::int64_t position_step) {
+  alignas(64) float half[kPositions * kLanes];   // [a][nu][lane] = (B dV)[a][nu]
+  alignas(64) float patch[kPositions * kLanes];  // [a][b][lane]
+  const PatchSources sources = patch_sources(p, chunk);
+  for (std::int64_t c = 0; c < p.channels; ++c) {
+    for (int nu = 0; nu < kAlpha; ++nu)
+      multiply<InputMatrixTransposed>(dv + c * channel_step + nu * position_step, kAlpha * position_step,
+                                      half + nu * kLanes, kAlpha * kLanes);
+    for (int a = 0; a < kAlpha; ++a)
+      multiply<InputMatrixTransposed>(half + a * kAlpha * kLanes, kLanes, patch + a * kAlpha * kLanes, kLanes);
+    scatter_add_patches(p, sources, c, patch, dx);
   }
 }
 
@@ -563,17 +610,34 @@ void forward(const Problem& p, const float* x, const float* u, const float* bias
   });
 }
 
-void accumulate_filter_grads(const Problem& p, const float* x, const float* dy, float* du, std::int64_t first,
-                             std::int64_t last) {
-  const Scratch v(kPositions * p.channels * block_tiles(p)), dm(kPositions * p.out_channels * block_tiles(p));
+void backward(const Problem& p, const float* x, const float* dy, const float* u, float* du, float* dx,
+              std::int64_t first, std::int64_t last) {
+  if (dx != nullptr) {
+    const std::int64_t image = p.channels * p.height * p.width;
+    std::fill(dx + first * image, dx + last * image, 0.0f);
+  }
+  const std::int64_t block = block_tiles(p);
+  const Scratch v(du != nullptr ? kPositions * p.channels * block : 0);
+  const Scratch dv(dx != nullptr ? kPositions * p.channels * block : 0);
+  const Scratch dm(kPositions * p.out_channels * block);
   for_tile_blocks(p, first, last, [&](std::int64_t width, const auto& chunk) {
-    transform_block_inputs(p, width, chunk, x, v.data());
     for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
       transform_output_grads(p, chunk(lane0), dy, dm.data() + lane0, width, p.out_channels * width);
-    // dU[xi] (C_out x C_in) += dM[xi] (C_out x tiles) . V[xi]^T
-    for (int xi = 0; xi < kPositions; ++xi)
-      gemm(false, true, p.out_channels, p.channels, width, 1.0f, dm.data() + xi * p.out_channels * width, width,
-           v.data() + xi * p.channels * width, width, 1.0f, du + xi * p.out_channels * p.channels, p.channels);
+    if (du != nullptr) {
+      transform_block_inputs(p, width, chunk, x, v.data());
+      // dU[xi] (C_out x C_in) += dM[xi] (C_out x tiles) . V[xi]^T
+      for (int xi = 0; xi < kPositions; ++xi)
+        gemm(false, true, p.out_channels, p.channels, width, 1.0f, dm.data() + xi * p.out_channels * width, width,
+             v.data() + xi * p.channels * width, width, 1.0f, du + xi * p.out_channels * p.channels, p.channels);
+    }
+    if (dx != nullptr) {
+      // dV[xi] (C_in x tiles) = U[xi]^T (C_in x C_out) . dM[xi] (C_out x tiles)
+      for (int xi = 0; xi < kPositions; ++xi)
+        gemm(true, false, p.channels, width, p.out_channels, 1.0f, u + xi * p.out_channels * p.channels, p.channels,
+             dm.data() + xi * p.out_channels * width, width, 0.0f, dv.data() + xi * p.channels * width, width);
+      for (std::int64_t lane0 = 0; lane0 < width; lane0 += kLanes)
+        transform_input_grads(p, chunk(lane0), dv.data() + lane0, dx, width, p.channels * width);
+    }
   });
 }
 

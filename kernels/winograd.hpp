@@ -1,8 +1,8 @@
 #pragma once
 // Library-internal: stride-1 convolutions by Winograd's minimal filtering (Lavin and Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016), which ops/conv.cpp uses where it beats the
-// im2col products (see suits()): for the forward, for the weight gradient (its adjoint, below), and
-// for the input gradient, a transposed convolution that conv.cpp writes as a forward of its own.
+// im2col products (see suits()): for the forward, and for the weight and input gradients, its adjoint
+// (backward, below).
 //
 // One dimension, F(m, r): m outputs of an r-tap correlation, y_i = sum_k g_k d_{i+k}, read
 // alpha = m + r - 1 inputs. Rather than m r multiplications, both sides are transformed to alpha
@@ -57,14 +57,17 @@ void transform_filters(const Problem& p, const float* w, float* u);
 void forward(const Problem& p, const float* x, const float* u, const float* bias, float* y, std::int64_t first,
              std::int64_t last);
 
-// The weight gradient, as the adjoint of the forward: for upstream dy (N, C_out, out_h, out_w),
-//   dU[xi] (C_out x C_in) = sum over tiles of dM[xi] (C_out x tiles) . V[xi]^T,  dM = A dY A^T per tile
-//   dw = G^T dU G per filter
-// 64 multiplications per (output channel, input channel, tile) here too, as in the forward. accumulate_filter_grads
-// adds the tiles of images [first, last) onto du (filter_values floats); filter_grads turns the total into dw (C_out,
-// C_in, k, k), in double.
-void accumulate_filter_grads(const Problem& p, const float* x, const float* dy, float* du, std::int64_t first,
-                             std::int64_t last);
+// The gradients for upstream dy (N, C_out, out_h, out_w) over images [first, last), as the forward's
+// adjoint, tile by tile, with dM = A dY A^T per output channel shared by both:
+//   weight:  dU[xi] (C_out x C_in) += dM[xi] (C_out x tiles) . V[xi]^T,  V = B^T d B from x
+//            (then dw = G^T dU G per filter: filter_grads)
+//   input:   dV[xi] (C_in x tiles) = U[xi]^T . dM[xi],  dx += B dV B^T where each patch lies
+//            (patches of neighbouring tiles overlap and add; their parts in the padding are dropped)
+// 64 multiplications per (output channel, input channel, tile) each, as in the forward. du
+// (filter_values floats, added onto) or dx ((N, C_in, H, W), images [first, last) overwritten) may
+// be null, and then x or u (transform_filters(w)) is not read.
+void backward(const Problem& p, const float* x, const float* dy, const float* u, float* du, float* dx,
+              std::int64_t first, std::int64_t last);
 void filter_grads(const Problem& p, const float* du, float* dw);
 
 }  // namespace xgrad::winograd

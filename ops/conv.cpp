@@ -187,40 +187,21 @@ void winograd_forward(const winograd::Problem& problem, const ConvGeometry& g, c
   });
 }
 
-// dw = sum over images of the weight gradient by Winograd: each thread adds its images' transformed
-// gradients into its own dU, and the total is transformed back.
-void winograd_weight_grad(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* dy,
-                          float* dw) {
+// dx and dw (either may be null) by Winograd's adjoint (kernels/winograd.hpp's backward): each
+// thread writes its images' dx and adds their transformed weight gradients into its own dU, and the
+// total is transformed back. (dx as a transposed convolution, a forward of its own over dy padded by
+// k - 1 on each side, read five times more tiles for a LeNet's second convolution, most of them
+// padding, and transformed dy again after the weight gradient had.)
+void winograd_backward(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* dy,
+                       const float* w, float* dx, float* dw) {
+  Array<float> u = Array<float>::from_shape({static_cast<std::size_t>(dx ? winograd::filter_values(problem) : 0)});
+  if (dx != nullptr) winograd::transform_filters(problem, w, u.data());
   const Array<float> du = sum_over_image_blocks<float>(
-      g.batch, image_threads(g), winograd::filter_values(problem),
+      g.batch, image_threads(g), dw ? winograd::filter_values(problem) : 0,
       [&](std::int64_t first, std::int64_t last, float* sums) {
-        winograd::accumulate_filter_grads(problem, x, dy, sums, first, last);
+        winograd::backward(problem, x, dy, u.data(), dw ? sums : nullptr, dx, first, last);
       });
-  winograd::filter_grads(problem, du.data(), dw);
-}
-
-// dx = the transposed convolution of dy by Winograd, as a convolution of its own: dy (N, O, OH, OW)
-// convolved with the filters turned half round and their channels swapped, w'[c][o][i][j] =
-// w[o][c][k-1-i][k-1-j], padded by k - 1 - p, gives (N, C, H, W). Against im2col's product and fold
-// (forward and backward of a batch of 64, one thread): with "same" padding 1.15-1.45 times faster, for
-// a LeNet's unpadded second convolution even (its dy is read padded by 4 on each side, so most of
-// the tiles it transforms are zeros).
-bool input_grad_by_winograd(const winograd::Problem& p) {
-  return p.pad_h <= p.kernel - 1 && p.pad_w <= p.kernel - 1;  // a padding of k - 1 - p >= 0
-}
-
-void winograd_input_grad(const winograd::Problem& p, const ConvGeometry& g, const float* dy, const float* w,
-                         float* dx) {
-  const std::int64_t k = p.kernel, C = p.channels, O = p.out_channels;
-  const winograd::Problem dual{p.batch, O, p.out_h, p.out_w, C, k, k - 1 - p.pad_h, k - 1 - p.pad_w, p.height, p.width};
-  Array<float> turned = Array<float>::from_shape({static_cast<std::size_t>(C * O * k * k)});
-  for (std::int64_t o = 0; o < O; ++o)
-    for (std::int64_t c = 0; c < C; ++c)
-      for (std::int64_t i = 0; i < k; ++i)
-        for (std::int64_t j = 0; j < k; ++j)
-          turned[static_cast<std::size_t>(((c * O + o) * k + i) * k + j)] =
-              w[((o * C + c) * k + k - 1 - i) * k + k - 1 - j];
-  winograd_forward(dual, g, dy, turned.data(), nullptr, dx);
+  if (dw != nullptr) winograd::filter_grads(problem, du.data(), dw);
 }
 
 // ---- the three products --------------------------------------------------------------------------
@@ -295,20 +276,11 @@ void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T*
 // threads serves both). Every element of dx and dw is written. Each thread sums its own images'
 // weight gradients; the partial sums are added in block order and transposed back at the end.
 // `kept`: the columns conv_forward left, or nullptr to unfold x again. A float32 convolution that
-// Winograd suits has its weight gradient, and its input gradient where the transposed convolution's
-// padding is not negative, computed there instead.
+// Winograd suits has both computed there instead.
 template <class T>
 void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, const T* kept) {
   if constexpr (std::is_same_v<T, float>) {
-    if (const auto problem = winograd_problem(g, kFloat32)) {
-      if (dw != nullptr) winograd_weight_grad(*problem, g, x, dy, dw);
-      if (dx != nullptr && input_grad_by_winograd(*problem)) {
-        winograd_input_grad(*problem, g, dy, w, dx);
-        dx = nullptr;
-      }
-      if (dx == nullptr) return;
-      dw = nullptr;  // the images below compute dx alone
-    }
+    if (const auto problem = winograd_problem(g, kFloat32)) return winograd_backward(*problem, g, x, dy, w, dx, dw);
   }
   const Unfold unfold(g);
   const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();

@@ -143,7 +143,7 @@ Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, cons
   return ref;
 }
 
-// accumulate_filter_grads over images [first, middle) and then [middle, last) into one sum, and
+// backward's weight gradient over images [first, middle) and then [middle, last) into one sum, and
 // filter_grads, against the direct sum over [first, last).
 ::testing::AssertionResult weight_grad_matches_direct(const Problem& p, std::int64_t first, std::int64_t middle,
                                                       std::int64_t last) {
@@ -152,8 +152,8 @@ Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, cons
   const std::vector<float> dy =
       uniform(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w), seed + 1);
   std::vector<float> du(static_cast<std::size_t>(winograd::filter_values(p)), 0.0f);
-  winograd::accumulate_filter_grads(p, x.data(), dy.data(), du.data(), first, middle);
-  winograd::accumulate_filter_grads(p, x.data(), dy.data(), du.data(), middle, last);
+  winograd::backward(p, x.data(), dy.data(), nullptr, du.data(), nullptr, first, middle);
+  winograd::backward(p, x.data(), dy.data(), nullptr, du.data(), nullptr, middle, last);
   std::vector<float> dw(static_cast<std::size_t>(p.out_channels * p.channels * p.kernel * p.kernel));
   winograd::filter_grads(p, du.data(), dw.data());
   const Reference ref = direct_weight_grad(p, x, dy, first, last);
@@ -169,6 +169,72 @@ Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, cons
       return ::testing::AssertionFailure()
              << describe(p) << ": weight gradient element " << k << " is " << dw[k] << ", the direct sum " << ref.y[k]
              << " (relative to the terms' size " << error << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// dx[n, c, h, v] = sum over output channels and taps of dy w, and the sum of the terms' absolute
+// values, in double.
+Reference direct_input_grad(const Problem& p, const std::vector<float>& dy, const std::vector<float>& w) {
+  Reference ref;
+  ref.y.assign(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), 0.0);
+  ref.scale = ref.y;
+  for (std::int64_t n = 0; n < p.batch; ++n)
+    for (std::int64_t o = 0; o < p.out_channels; ++o)
+      for (std::int64_t i = 0; i < p.out_h; ++i)
+        for (std::int64_t j = 0; j < p.out_w; ++j)
+          for (std::int64_t c = 0; c < p.channels; ++c)
+            for (std::int64_t a = 0; a < p.kernel; ++a)
+              for (std::int64_t b = 0; b < p.kernel; ++b) {
+                const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
+                if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
+                const auto at = static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v);
+                const double term =
+                    double(dy[static_cast<std::size_t>(((n * p.out_channels + o) * p.out_h + i) * p.out_w + j)]) *
+                    double(w[static_cast<std::size_t>(((o * p.channels + c) * p.kernel + a) * p.kernel + b)]);
+                ref.y[at] += term;
+                ref.scale[at] += std::abs(term);
+              }
+  return ref;
+}
+
+// backward's input gradient, alone or beside the weight gradient, over images [first, last) of a dx
+// filled with NaN: those images against the direct sum, every other image untouched.
+::testing::AssertionResult input_grad_matches_direct(const Problem& p, bool with_weight_grad, std::int64_t first,
+                                                     std::int64_t last) {
+  const auto seed = static_cast<std::uint32_t>(p.channels * 17 + p.height * 3 + p.out_channels);
+  const std::vector<float> x = uniform(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), seed);
+  const std::vector<float> dy =
+      uniform(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w), seed + 1);
+  const std::vector<float> w =
+      uniform(static_cast<std::size_t>(p.out_channels * p.channels * p.kernel * p.kernel), seed + 2);
+  std::vector<float> u(static_cast<std::size_t>(winograd::filter_values(p)));
+  winograd::transform_filters(p, w.data(), u.data());
+  std::vector<float> du(with_weight_grad ? u.size() : 0, 0.0f);
+  std::vector<float> dx(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width),
+                        std::numeric_limits<float>::quiet_NaN());
+  winograd::backward(p, x.data(), dy.data(), u.data(), with_weight_grad ? du.data() : nullptr, dx.data(), first, last);
+  const Reference ref = direct_input_grad(p, dy, w);
+  const std::int64_t per_image = p.channels * p.height * p.width;
+  const auto plane = static_cast<std::size_t>(p.height * p.width);
+  for (std::int64_t e = 0; e < static_cast<std::int64_t>(dx.size()); ++e) {
+    const std::int64_t n = e / per_image;
+    const auto k = static_cast<std::size_t>(e);
+    if (n < first || n >= last) {
+      if (!std::isnan(dx[k]))
+        return ::testing::AssertionFailure()
+               << describe(p) << ": image " << n << " outside [" << first << ", " << last << ") was written";
+      continue;
+    }
+    // As in the forward, the scale is the largest in the plane.
+    const std::size_t plane_start = k / plane * plane;
+    const auto plane_first = ref.scale.begin() + static_cast<std::ptrdiff_t>(plane_start);
+    const double scale = *std::max_element(plane_first, plane_first + static_cast<std::ptrdiff_t>(plane));
+    const double error = std::abs(double(dx[k]) - ref.y[k]) / (scale + 1e-30);
+    if (!(error <= 5e-6))
+      return ::testing::AssertionFailure() << describe(p) << ": input gradient element " << e << " is " << dx[k]
+                                           << ", the direct sum " << ref.y[k] << " (relative to the terms' size "
+                                           << error << ")";
   }
   return ::testing::AssertionSuccess();
 }
@@ -226,6 +292,18 @@ TEST(Winograd, WeightGradient) {
     EXPECT_TRUE(weight_grad_matches_direct(problem(2, 33, 10, 10, 17, 1, 1, k), 0, 1, 2));
     EXPECT_TRUE(weight_grad_matches_direct(problem(3, 64, 15 + k, 15 + k, 64, 0, 0, k), 0, 2, 3));  // several blocks
     EXPECT_TRUE(weight_grad_matches_direct(problem(1, 8, 3, 2, 8, 2, 2, k), 0, 0, 1));
+  }
+}
+
+TEST(Winograd, InputGradient) {
+  EXPECT_TRUE(input_grad_matches_direct(problem(6, 16, 12, 12, 32, 0, 0), true, 0, 6));  // a LeNet's second layer
+  for (const std::int64_t k : kKernels) {
+    EXPECT_TRUE(input_grad_matches_direct(problem(2, 8, 12, 12, 8, k / 2, k / 2, k), false, 0, 2));
+    EXPECT_TRUE(input_grad_matches_direct(problem(3, 9, 6, 17, 10, 1, 3, k), true, 1, 3));  // partial tiles
+    EXPECT_TRUE(input_grad_matches_direct(problem(2, 33, 10, 10, 17, 1, 1, k), false, 0, 2));
+    EXPECT_TRUE(input_grad_matches_direct(problem(3, 64, 15 + k, 15 + k, 64, 0, 0, k), true, 1, 3));  // several blocks
+    EXPECT_TRUE(input_grad_matches_direct(problem(1, 8, 3, 2, 8, 2, 2, k), false, 0, 1));  // smaller than the kernel
+    EXPECT_TRUE(input_grad_matches_direct(problem(2, 8, 9, 9, 8, 4, 4, k), true, 0, 2));    // padding of k - 1 and more
   }
 }
 
