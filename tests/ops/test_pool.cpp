@@ -81,6 +81,7 @@ TEST(MaxPool2d, TwoByTwoShortcutPicksAsTheSequentialScan) {
       const Tensor y = max_pool2d(x, 2);
       y.sum().backward();
       const std::vector<double> got = testing::values(y.to(kFloat64)), grad = testing::values(x.grad().to(kFloat64));
+      std::vector<double> expected_grad(values.size(), 0.0);  // 1 at each window's pick, 0 elsewhere
       for (std::int64_t plane = 0; plane < 2; ++plane)
         for (std::int64_t oh = 0; oh < OH; ++oh)
           for (std::int64_t ow = 0; ow < OW; ++ow) {
@@ -94,8 +95,9 @@ TEST(MaxPool2d, TwoByTwoShortcutPicksAsTheSequentialScan) {
             const double out = got[plane * OH * OW + oh * OW + ow];
             const std::string where = concat(dtype_name(dtype), " W ", W, " plane ", plane, " at ", oh, ", ", ow);
             EXPECT_TRUE(std::isnan(best) ? std::isnan(out) : out == best) << where;
-            EXPECT_EQ(grad[at], 1.0) << where;
+            expected_grad[static_cast<std::size_t>(at)] = 1.0;
           }
+      EXPECT_EQ(grad, expected_grad) << dtype_name(dtype) << " W " << W;
     }
 }
 
