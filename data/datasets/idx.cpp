@@ -1,6 +1,10 @@
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <iomanip>
 #include <memory>
 #include <sstream>
@@ -60,6 +64,87 @@ std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset)
 }
 
 }  // namespace
+
+namespace {
+
+// A path that exists as given, or with .gz: the first of the two, or an Error naming both.
+std::string existing_path(const std::string& root, const std::string& name, const char* dataset,
+                          const char* install_hint) {
+  const std::string plain = root + "/" + name;
+  const std::string gzipped = plain + ".gz";
+  if (exists(plain)) return plain;
+  if (exists(gzipped)) return gzipped;
+  throw Error(concat(dataset, ": missing file ", plain, " (nor ", gzipped, "); ", install_hint));
+}
+
+// Deflate's largest compression ratio (zlib's FAQ and technical notes: 1032:1).
+constexpr std::uint64_t kMostInflation = 1032;
+
+}  // namespace
+
+Stream::Stream(const std::string& root, const std::string& name, const char* dataset, const char* install_hint)
+    : path_(existing_path(root, name, dataset, install_hint)), dataset_(dataset) {
+  std::error_code failed;
+  const std::uint64_t size = std::filesystem::file_size(path_, failed);
+  gzFile file = gzopen(path_.c_str(), "rb");
+  if (failed || file == nullptr) {
+    if (file != nullptr) gzclose(file);
+    throw Error(concat(dataset, ": cannot open ", path_));
+  }
+  file_ = file;
+  gzbuffer(file, 1u << 18);  // as read_all
+  // gzdirect reads the first bytes to tell a plain file from a gzipped one.
+  const std::uint64_t most = gzdirect(file) ? size : size > UINT64_MAX / kMostInflation ? UINT64_MAX : size * kMostInflation;
+  most_bytes_ = std::min(most, static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader);
+}
+
+Stream::~Stream() { gzclose(static_cast<gzFile>(file_)); }
+
+std::size_t Stream::read_some(std::uint8_t* to, std::size_t n) {
+  gzFile file = static_cast<gzFile>(file_);
+  const int got = gzread(file, to, static_cast<unsigned>(n));
+  int status = Z_OK;
+  const char* message = gzerror(file, &status);
+  if (got < 0 || (status != Z_OK && status != Z_STREAM_END)) {
+    throw Error(concat(dataset_, ": ", path_, ": cannot decompress past byte offset ", offset_, " (zlib: ", message,
+                       ")"));
+  }
+  offset_ += static_cast<std::uint64_t>(got);
+  const std::uint64_t limit = static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader;
+  if (offset_ > limit) {
+    throw Error(concat(dataset_, ": ", path_, " holds more than ", limit, " bytes, more than a header and the limit of ",
+                       max_loaded_elements(), " elements (xgrad::set_max_loaded_elements)"));
+  }
+  return static_cast<std::size_t>(got);
+}
+
+File Stream::header(std::size_t size) {
+  File file{path_, std::vector<std::uint8_t>(size)};
+  std::size_t have = 0;
+  while (have < size) {
+    const std::size_t got = read_some(file.bytes.data() + have, size - have);
+    if (got == 0) break;
+    have += got;
+  }
+  file.bytes.resize(have);
+  return file;
+}
+
+void Stream::truncated(std::uint64_t count, const char* what, std::uint64_t start) const {
+  throw Error(concat(dataset_, ": ", path_, " is truncated: ", count, " bytes of ", what, " should start at byte offset ",
+                     start, " but the file ends at byte offset ", offset_));
+}
+
+void Stream::refuse(std::uint64_t count, const char* what) {
+  const std::uint64_t start = offset_;
+  std::vector<std::uint8_t> chunk(std::size_t{1} << 18);
+  while (read_some(chunk.data(), chunk.size()) > 0) {
+  }
+  if (offset_ - start >= count) {  // not reached while most_bytes() bounds the file, kept for safety
+    throw Error(concat(dataset_, ": ", path_, ": ", count, " bytes of ", what, " are more than the file can hold"));
+  }
+  truncated(count, what, start);
+}
 
 File read(const std::string& root, const std::string& name, const char* dataset, const char* install_hint) {
   const std::string plain = root + "/" + name;

@@ -19,21 +19,27 @@ constexpr std::int64_t kClasses = 10;
 
 // Images: magic, count, rows, cols at byte offsets 0, 4, 8, 12, then count * 28 * 28 pixels.
 Tensor read_images(const std::string& root, const std::string& prefix) {
-  const idx::File file = idx::read(root, prefix + "-images-idx3-ubyte", kDataset, kInstallHint);
-  idx::check_magic(file, 3, kDataset);
-  const std::uint32_t count = idx::read_u32(file, 4, "image count", kDataset);
-  const std::uint32_t rows = idx::read_u32(file, 8, "row count", kDataset);
-  const std::uint32_t cols = idx::read_u32(file, 12, "column count", kDataset);
+  // Streamed: the pixels become floats as they inflate, so the 47 MB of bytes of the training set
+  // are never held beside its 188 MB of floats.
+  idx::Stream stream(root, prefix + "-images-idx3-ubyte", kDataset, kInstallHint);
+  const idx::File header = stream.header(16);
+  idx::check_magic(header, 3, kDataset);
+  const std::uint32_t count = idx::read_u32(header, 4, "image count", kDataset);
+  const std::uint32_t rows = idx::read_u32(header, 8, "row count", kDataset);
+  const std::uint32_t cols = idx::read_u32(header, 12, "column count", kDataset);
   if (rows != kSide || cols != kSide) {
-    throw Error(concat(kDataset, ": ", file.path, ": images are ", rows, " x ", cols,
+    throw Error(concat(kDataset, ": ", header.path, ": images are ", rows, " x ", cols,
                        " (dims at byte offsets 8 and 12), expected ", kSide, " x ", kSide));
   }
   const std::uint64_t pixels = std::uint64_t{count} * kSide * kSide;
-  idx::check_payload(file, 16, pixels, "pixels", kDataset);
+  // Allocated only for a count the file's size allows.
+  if (pixels > stream.most_bytes() - header.bytes.size()) stream.refuse(pixels, "pixels");
   Array<float> images = Array<float>::from_shape({count, 1, kSide, kSide});
-  const std::uint8_t* from = file.bytes.data() + 16;
   float* to = images.data();
-  for (std::uint64_t i = 0; i < pixels; ++i) to[i] = static_cast<float>(from[i]) / 255.0f;
+  stream.read(pixels, "pixels", [&](const std::uint8_t* from, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) to[i] = static_cast<float>(from[i]) / 255.0f;
+    to += n;
+  });
   return make_tensor(std::move(images));
 }
 

@@ -9,10 +9,10 @@
 namespace fashion {
 
 void add_batch(Evaluation& evaluation, const xgrad::Tensor& logits, const xgrad::Tensor& targets,
-               const xgrad::Tensor& raw_images, std::size_t keep_mistakes) {
+               const xgrad::Tensor& images, Normalisation normalisation, std::size_t keep_mistakes) {
   const std::vector<std::int64_t> predicted = logits.argmax(1).to_vector<std::int64_t>();
   const std::vector<std::int64_t> truth = targets.to_vector<std::int64_t>();
-  const float* pixels = raw_images.data<float>();
+  const float* pixels = images.data<float>();
   for (std::size_t i = 0; i < truth.size(); ++i) {
     ++evaluation.total;
     ++evaluation.confusion[static_cast<std::size_t>(truth[i])][static_cast<std::size_t>(predicted[i])];
@@ -20,7 +20,10 @@ void add_batch(Evaluation& evaluation, const xgrad::Tensor& logits, const xgrad:
       ++evaluation.correct;
     } else if (evaluation.mistakes.size() < keep_mistakes) {
       const float* image = pixels + i * 28 * 28;
-      evaluation.mistakes.push_back({std::vector<float>(image, image + 28 * 28), truth[i], predicted[i]});
+      std::vector<float> raw(28 * 28);
+      for (std::size_t p = 0; p < raw.size(); ++p)
+        raw[p] = static_cast<float>(image[p] * normalisation.std + normalisation.mean);
+      evaluation.mistakes.push_back({std::move(raw), truth[i], predicted[i]});
     }
   }
 }

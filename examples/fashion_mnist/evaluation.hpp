@@ -20,10 +20,15 @@ struct Evaluation {
   double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(total); }
 };
 
-// Adds one batch: logits (N, 10), targets (N), and the images (N, 1, 28, 28) before normalisation
-// (for the pictures of mistakes).
+// How the images were normalised, (x - mean) / std, undone for the pictures of mistakes.
+struct Normalisation {
+  double mean, std;
+};
+
+// Adds one batch: logits (N, 10), targets (N), and the normalised images (N, 1, 28, 28). Only the
+// mistakes kept have their pixels put back as they were: the whole batch is not copied for them.
 void add_batch(Evaluation& evaluation, const xgrad::Tensor& logits, const xgrad::Tensor& targets,
-               const xgrad::Tensor& raw_images, std::size_t keep_mistakes);
+               const xgrad::Tensor& images, Normalisation normalisation, std::size_t keep_mistakes);
 
 // The matrix with a row per true class and a column per predicted class (full class names; a long
 // one heads its column on two lines), then each class's recall.

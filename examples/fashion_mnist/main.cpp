@@ -96,7 +96,7 @@ fashion::Evaluation evaluate(xgrad::nn::Sequential& net, Loader& loader) {
   xgrad::NoGradGuard no_grad;
   fashion::Evaluation evaluation;
   for (auto& batch : *loader) {
-    fashion::add_batch(evaluation, net->forward(batch.data), batch.target, batch.data * kStd + kMean, kMistakesShown);
+    fashion::add_batch(evaluation, net->forward(batch.data), batch.target, batch.data, {kMean, kStd}, kMistakesShown);
   }
   return evaluation;
 }
