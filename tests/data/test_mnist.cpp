@@ -131,13 +131,19 @@ TEST(Mnist, MoreElementsThanTheLoadLimitAreRefused) {
   }
 }
 
+// The images are converted as they inflate, into floats allocated for the count the header claims:
+// only once the file's size allows that count (a gzipped one inflates 1032 times at most), so
+// neither a plain nor a small gzipped file claiming 4294967295 images gets an allocation for them
+// (the fuzz corpus's header-asks-for-8gb-of-pixels is such a file).
 TEST(Mnist, HugeCountIsTruncationNotAnAllocation) {
-  TempDir dir;
-  std::vector<std::uint8_t> images = idx_images(1);
-  images[4] = images[5] = images[6] = images[7] = 0xff;  // 4294967295 images announced
-  write_set(dir.path(), "train", images, idx_labels({1}), false);
-  EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
-                                      {"truncated", "3367254359280 bytes of pixels", "ends at byte offset 800"}));
+  for (bool gzipped : {false, true}) {
+    TempDir dir;
+    std::vector<std::uint8_t> images = idx_images(1);
+    images[4] = images[5] = images[6] = images[7] = 0xff;  // 4294967295 images announced
+    write_set(dir.path(), "train", images, idx_labels({1}), gzipped);
+    EXPECT_TRUE(throws_error_containing([&] { MNIST(dir.path()); },
+                                        {"truncated", "3367254359280 bytes of pixels", "ends at byte offset 800"}));
+  }
 }
 
 TEST(Mnist, LabelCountDiffersFromImageCount) {
