@@ -4,10 +4,10 @@
 // lanes at a time (AVX2 where the CPU has it, SSE2 otherwise), and for_row_blocks spreads the rows
 // of a big input over threads. Each kernel does exactly what the plain loop in its comment does, to
 // float32 rounding.
-#include <algorithm>
 #include <cstddef>
-#include <thread>
-#include <vector>
+#include <cstdint>
+
+#include <xgrad/kernels/thread_pool.hpp>
 
 namespace xgrad::simd_rows {
 
@@ -31,30 +31,22 @@ void gelu_backward(const float* grad, const float* x, std::size_t size, float* o
 
 // How many threads should share `rows` rows holding `elements` scores in all: the thread count the
 // user gave OpenBLAS (OPENBLAS_NUM_THREADS or openblas_set_num_threads), the one thread setting
-// xgrad has, as libtorch spreads rows over its own threads; but starting a thread costs some 50 us,
-// so each thread gets at least kElementsPerThread scores (about half a millisecond of work).
-inline constexpr std::size_t kElementsPerThread = std::size_t{1} << 18;
+// xgrad has, as libtorch spreads rows over its own threads; each thread gets at least
+// kElementsPerThread scores (some tens of microseconds of work, well above waking a pool worker).
+inline constexpr std::size_t kElementsPerThread = std::size_t{1} << 15;
 std::size_t row_threads(std::size_t rows, std::size_t elements);
 
 // Calls body(first, last) on consecutive blocks of [0, rows), one block per thread of
-// row_threads(rows, elements), the first on the calling thread; returns when all are done. Rows
-// must be independent: each block writes only its own rows, and body must not throw.
+// row_threads(rows, elements), on the calling thread and xgrad's pool (kernels/thread_pool.hpp);
+// returns when all are done. Rows must be independent: each block writes only its own rows, so the
+// results do not depend on the split.
 template <class Body>
 void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
-  const std::size_t threads = row_threads(rows, elements);
-  if (threads <= 1) return body(std::size_t{0}, rows);
-  const std::size_t block = (rows + threads - 1) / threads;
-  std::vector<std::thread> helpers;
-  struct JoinAll {
-    std::vector<std::thread>& threads;
-    ~JoinAll() {
-      for (std::thread& thread : threads)
-        if (thread.joinable()) thread.join();
-    }
-  } join_all{helpers};
-  for (std::size_t first = block; first < rows; first += block)
-    helpers.emplace_back([&body, first, last = std::min(rows, first + block)] { body(first, last); });
-  body(std::size_t{0}, block);
+  const auto threads = static_cast<std::int64_t>(row_threads(rows, elements));
+  thread_pool::for_blocks(static_cast<std::int64_t>(rows), threads, 1,
+                          [&](std::int64_t, std::int64_t first, std::int64_t last) {
+                            body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
+                          });
 }
 
 }  // namespace xgrad::simd_rows

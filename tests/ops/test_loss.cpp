@@ -612,10 +612,10 @@ TEST(CrossEntropyKernels, SoftmaxInTheGradientIsAccurateToAFewUlps) {
 }
 
 TEST(CrossEntropyKernels, RowsSplitOverThreadsGiveIdenticalResults) {
-  // Big inputs split their rows over OpenBLAS's thread count; each row is computed exactly as on one
-  // thread, so the results must agree bit for bit.
+  // Big inputs split their rows over xgrad's thread count (on its pool); each row is computed
+  // exactly as on one thread, so the results must agree bit for bit.
   manual_seed(111);
-  const std::size_t batch = 700, classes = 1000;  // 700k scores: two blocks of more than 2^18
+  const std::size_t batch = 700, classes = 1000;  // 700k scores: two blocks, each above the split's minimum
   std::vector<std::int64_t> labels(batch);
   for (std::size_t i = 0; i < batch; ++i) labels[i] = i % 7 == 0 ? -100 : static_cast<std::int64_t>(i % classes);
   const Tensor target = from_buffer(labels.data(), {batch});
