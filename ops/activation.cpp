@@ -200,7 +200,11 @@ struct GeluBackward final : ActivationBackward {
       return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_tanh_derivative(v); })};
     if (grad.dtype() == kFloat32 && x.dtype() == kFloat32) {
       Array<float> out = Array<float>::from_shape(x.shape());
-      simd_rows::gelu_backward(grad.data<float>(), x.data<float>(), out.size(), out.data());
+      const float *g = grad.data<float>(), *v = x.data<float>();
+      // Elementwise (every lane does the same arithmetic), so the split does not change a bit.
+      simd_rows::for_row_blocks(out.size(), out.size(), [&](std::size_t first, std::size_t last) {
+        simd_rows::gelu_backward(g + first, v + first, last - first, out.data() + first);
+      });
       return {make_tensor(std::move(out))};
     }
     return {zip_elements(grad, x, "gelu backward", [](auto g, auto v) { return g * gelu_exact_derivative(v); })};
@@ -230,7 +234,10 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
   } else if (x.dtype() == kFloat32) {
     // libm's erff is scalar and was most of a transformer MLP's time: float32 takes the SIMD kernel.
     Array<float> values = Array<float>::from_shape(x.shape());
-    simd_rows::gelu(x.data<float>(), values.size(), values.data());
+    const float* v = x.data<float>();
+    simd_rows::for_row_blocks(values.size(), values.size(), [&](std::size_t first, std::size_t last) {
+      simd_rows::gelu(v + first, last - first, values.data() + first);
+    });
     out = make_tensor(std::move(values));
   } else {
     out = map_elements(x, "gelu", [](auto v) { return gelu_exact(v); });

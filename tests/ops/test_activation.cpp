@@ -268,5 +268,25 @@ TEST(Activation, ChangedInputIsCaughtAtBackward) {
   }
 }
 
+// float32 gelu and its backward split their elements over two threads above a size; each element
+// goes through the same vector arithmetic wherever a block starts, so the results match one thread
+// bit for bit (an odd size leaves a block that is no multiple of the vector).
+TEST(Gelu, TwoThreadsAgreeWithOneExactly) {
+  const Tensor x0 = randn({3 * 32768 + 5});
+  const Tensor up = randn({3 * 32768 + 5});
+  const int previous = get_num_threads();
+  const auto run = [&](int threads) {
+    set_num_threads(threads);
+    Tensor x = x0.clone().requires_grad_();
+    const Tensor y = gelu(x);
+    y.backward(up);
+    return std::vector<Tensor>{y.detach(), x.grad()};
+  };
+  const std::vector<Tensor> one = run(1), two = run(2);
+  set_num_threads(previous);
+  EXPECT_TRUE(equal(one[0], two[0]));
+  EXPECT_TRUE(equal(one[1], two[1]));
+}
+
 }  // namespace
 }  // namespace xgrad
