@@ -26,17 +26,6 @@ struct GradientSumBackward final : Node {
 
 }  // namespace
 
-Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
-  Tensor total = visit_floating(a.dtype(), "backward", [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> values = array<T>(a);
-    values += array<T>(b);
-    return make_tensor(std::move(values));
-  });
-  if (any_requires_grad({&a, &b})) record(total, make_node<GradientSumBackward>(), {&a, &b});
-  return total;
-}
-
 namespace {
 // total[i] += addend[i] for two distinct buffers: a plain loop the compiler vectorises (xtensor's +=
 // on two arrays ran element by element here).
@@ -44,7 +33,31 @@ template <class T>
 void add_into(T* __restrict total, const T* __restrict addend, std::size_t size) {
   for (std::size_t i = 0; i < size; ++i) total[i] += addend[i];
 }
+
+// sum[i] = a[i] + b[i], in one pass.
+template <class T>
+void add(const T* __restrict a, const T* __restrict b, T* __restrict sum, std::size_t size) {
+  for (std::size_t i = 0; i < size; ++i) sum[i] = a[i] + b[i];
+}
 }  // namespace
+
+Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
+  Tensor total = visit_floating(a.dtype(), "backward", [&](auto tag) {
+    using T = decltype(tag);
+    const Array<T>& x = array<T>(a);
+    const Array<T>& y = array<T>(b);
+    if (x.shape() != y.shape()) {  // broadcast by xtensor
+      Array<T> values = x;
+      values += y;
+      return make_tensor(std::move(values));
+    }
+    Array<T> values = Array<T>::from_shape(x.shape());
+    add(x.data(), y.data(), values.data(), values.size());
+    return make_tensor(std::move(values));
+  });
+  if (any_requires_grad({&a, &b})) record(total, make_node<GradientSumBackward>(), {&a, &b});
+  return total;
+}
 
 bool add_gradient_in_place(const Tensor& total, const Tensor& addend) {
   if (total.requires_grad() || !same_dtype_and_shape(total, addend) || total.impl()->storage == addend.impl()->storage)

@@ -6,6 +6,8 @@
 
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/simd_rows.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/reduce.hpp>
 #include <xgrad/ops/shape.hpp>
@@ -72,64 +74,100 @@ double lane_sum(std::size_t n, const Term& term) {
   return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
-// Mean and biased variance of each row, two passes in double (no cancellation for rows whose mean
-// is large against their spread), then y = (x - mean) rstd weight + bias.
+// Row r's mean and biased variance, two passes in double (no cancellation for rows whose mean is
+// large against their spread), kept in stats, then y = (x - mean) rstd weight + bias.
+template <class T>
+void layer_norm_row(const T* x, T* y, std::size_t d, std::size_t r, const T* weight, const T* bias, double eps,
+                    RowStats& stats) {
+  const T* xr = x + r * d;
+  const double mean = lane_sum(d, [xr](std::size_t j) { return static_cast<double>(xr[j]); }) / static_cast<double>(d);
+  const double squares = lane_sum(d, [xr, mean](std::size_t j) {
+    const double centred = static_cast<double>(xr[j]) - mean;
+    return centred * centred;
+  });
+  const double rstd = 1.0 / std::sqrt(squares / static_cast<double>(d) + eps);
+  stats.mean[r] = mean;
+  stats.rstd[r] = rstd;
+  const T m = static_cast<T>(mean), s = static_cast<T>(rstd);
+  T* yr = y + r * d;
+  for (std::size_t j = 0; j < d; ++j) yr[j] = (xr[j] - m) * s;
+  if (weight)
+    for (std::size_t j = 0; j < d; ++j) yr[j] *= weight[j];
+  if (bias)
+    for (std::size_t j = 0; j < d; ++j) yr[j] += bias[j];
+}
+
+// Every row; rows are independent, so they are split over xgrad's threads (kernels/thread_pool.hpp)
+// without changing a bit.
 template <class T>
 void layer_norm_rows(const T* x, T* y, const Rows& rows, const T* weight, const T* bias, double eps,
                      RowStats& stats) {
   stats.mean.resize(rows.rows);
   stats.rstd.resize(rows.rows);
   const std::size_t d = rows.width;
+  simd_rows::for_row_blocks(rows.rows, rows.rows * d, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) layer_norm_row(x, y, d, r, weight, bias, eps, stats);
+  });
+}
+
+// The formula above for row r with the forward's mean and rstd: dx's row. x_hat and gw are scratch
+// of the row's width.
+template <class T>
+void layer_norm_backward_row(const T* g, const T* x, std::size_t d, std::size_t r, const T* weight,
+                             const RowStats& stats, T* dx, double* x_hat, double* gw) {
+  const T* gr = g + r * d;
+  const T* xr = x + r * d;
+  const double mean = stats.mean[r], rstd = stats.rstd[r];
+  for (std::size_t j = 0; j < d; ++j) {
+    x_hat[j] = (static_cast<double>(xr[j]) - mean) * rstd;
+    gw[j] = static_cast<double>(gr[j]);
+  }
+  if (weight)
+    for (std::size_t j = 0; j < d; ++j) gw[j] *= static_cast<double>(weight[j]);
+  const double mean_gw = lane_sum(d, [gw](std::size_t j) { return gw[j]; }) / static_cast<double>(d);
+  const double mean_gw_x_hat =
+      lane_sum(d, [gw, x_hat](std::size_t j) { return gw[j] * x_hat[j]; }) / static_cast<double>(d);
+  T* out = dx + r * d;
+  for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<T>(rstd * (gw[j] - mean_gw - x_hat[j] * mean_gw_x_hat));
+}
+
+// dweight_j = sum over rows of g x_hat and dbias_j = sum over rows of g, in double, rows in order,
+// for the columns [first, last).
+template <class T>
+void layer_norm_column_sums(const T* g, const T* x, const Rows& rows, const RowStats& stats, std::size_t first,
+                            std::size_t last, double* dweight, double* dbias) {
+  const std::size_t d = rows.width;
   for (std::size_t r = 0; r < rows.rows; ++r) {
-    const T* xr = x + r * d;
-    const double mean = lane_sum(d, [xr](std::size_t j) { return static_cast<double>(xr[j]); }) / static_cast<double>(d);
-    const double squares = lane_sum(d, [xr, mean](std::size_t j) {
-      const double centred = static_cast<double>(xr[j]) - mean;
-      return centred * centred;
-    });
-    const double rstd = 1.0 / std::sqrt(squares / static_cast<double>(d) + eps);
-    stats.mean[r] = mean;
-    stats.rstd[r] = rstd;
-    const T m = static_cast<T>(mean), s = static_cast<T>(rstd);
-    T* yr = y + r * d;
-    for (std::size_t j = 0; j < d; ++j) yr[j] = (xr[j] - m) * s;
-    if (weight)
-      for (std::size_t j = 0; j < d; ++j) yr[j] *= weight[j];
-    if (bias)
-      for (std::size_t j = 0; j < d; ++j) yr[j] += bias[j];
+    const double mean = stats.mean[r], rstd = stats.rstd[r];
+    for (std::size_t j = first; j < last; ++j) {
+      const double gj = static_cast<double>(g[r * d + j]);
+      dweight[j] += gj * ((static_cast<double>(x[r * d + j]) - mean) * rstd);
+      dbias[j] += gj;
+    }
   }
 }
 
-// The formula above, row by row, with the forward's mean and rstd: dx per row, and the column sums
-// of g x_hat and g for dweight and dbias.
+// dx row by row, and the column sums for dweight and dbias. The rows of dx are split over xgrad's
+// threads, and the column sums by columns, each column still adding its rows in order: the same
+// bits as on one thread.
 template <class T>
 void layer_norm_backward_rows(const T* g, const T* x, const Rows& rows, const T* weight, const RowStats& stats,
                               T* dx, std::vector<double>& dweight, std::vector<double>& dbias) {
   const std::size_t d = rows.width;
   dweight.assign(d, 0.0);
   dbias.assign(d, 0.0);
-  std::vector<double> x_hat(d), gw(d);
-  for (std::size_t r = 0; r < rows.rows; ++r) {
-    const T* gr = g + r * d;
-    const T* xr = x + r * d;
-    const double mean = stats.mean[r], rstd = stats.rstd[r];
-    for (std::size_t j = 0; j < d; ++j) {
-      x_hat[j] = (static_cast<double>(xr[j]) - mean) * rstd;
-      gw[j] = static_cast<double>(gr[j]);
-      dweight[j] += gw[j] * x_hat[j];
-      dbias[j] += gw[j];
-    }
-    if (!dx) continue;
-    if (weight)
-      for (std::size_t j = 0; j < d; ++j) gw[j] *= static_cast<double>(weight[j]);
-    const double* gws = gw.data();
-    const double* x_hats = x_hat.data();
-    const double mean_gw = lane_sum(d, [gws](std::size_t j) { return gws[j]; }) / static_cast<double>(d);
-    const double mean_gw_x_hat =
-        lane_sum(d, [gws, x_hats](std::size_t j) { return gws[j] * x_hats[j]; }) / static_cast<double>(d);
-    T* out = dx + r * d;
-    for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<T>(rstd * (gw[j] - mean_gw - x_hat[j] * mean_gw_x_hat));
-  }
+  if (dx)
+    simd_rows::for_row_blocks(rows.rows, rows.rows * d, [&](std::size_t first, std::size_t last) {
+      std::vector<double> x_hat(d), gw(d);
+      for (std::size_t r = first; r < last; ++r)
+        layer_norm_backward_row(g, x, d, r, weight, stats, dx, x_hat.data(), gw.data());
+    });
+  const auto column_blocks = static_cast<std::int64_t>(simd_rows::row_threads(d, rows.rows * d));
+  thread_pool::for_blocks(static_cast<std::int64_t>(d), column_blocks, 8,
+                          [&](std::int64_t, std::int64_t first, std::int64_t last) {
+                            layer_norm_column_sums(g, x, rows, stats, static_cast<std::size_t>(first),
+                                                   static_cast<std::size_t>(last), dweight.data(), dbias.data());
+                          });
 }
 
 template <class T>
