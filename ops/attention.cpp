@@ -13,6 +13,7 @@
 #include <xgrad/ops/broadcast_impl.hpp>
 #include <xgrad/kernels/gemm.hpp>
 #include <xgrad/kernels/simd_rows.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 #include <xgrad/ops/dropout.hpp>
 #include <xgrad/ops/elementwise.hpp>
 #include <xgrad/ops/linalg.hpp>
@@ -250,6 +251,23 @@ struct Kernel {
 
 // ---- the formula in xgrad's ops (the definition of the derivative: backward) ----------------------------
 
+// Multiply-adds of attention a thread must get before a second one joins (some tens of
+// microseconds, well above a pool worker's wake-up).
+constexpr double kMinAttentionWorkPerThread = 1.0e6;
+
+// body(first, last) over blocks of the (batch, head) slices on xgrad's threads
+// (kernels/thread_pool.hpp). Each slice reads and writes only its own rows (its dropout mask is
+// counted from its own position), so the results do not depend on the split.
+template <class Body>
+void for_attention_blocks(const AttentionDims& dims, const Body& body) {
+  const double work = static_cast<double>(dims.batch) * static_cast<double>(dims.queries) *
+                      static_cast<double>(dims.keys) * static_cast<double>(dims.width + dims.value_width);
+  const auto by_work = static_cast<std::int64_t>(work / kMinAttentionWorkPerThread);
+  const std::int64_t blocks = std::max<std::int64_t>(1, std::min<std::int64_t>({get_num_threads(), dims.batch, by_work}));
+  thread_pool::for_blocks(dims.batch, blocks, 1,
+                          [&](std::int64_t, std::int64_t first, std::int64_t last) { body(first, last); });
+}
+
 Tensor key_transposed(const Tensor& key) { return transpose(key, -2, -1); }
 
 // P = softmax(s q k^T + M) from recorded ops.
@@ -331,12 +349,15 @@ struct ScaledDotProductAttentionBackward final : Node {
     if (needs_input_grad(1)) dk = zeros_of(k_expanded);
     if (needs_input_grad(2)) dv = zeros_of(v_expanded);
     const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
-    std::vector<T> p, dp;
-    for (std::int64_t b = 0; b < dims.batch && s > 0; ++b)
-      kernel.backward(b, q + b * l * e, k + b * s * e, v + b * s * ev, lse + b * l, g + b * l * ev,
-                      needs_input_grad(0) ? dq.data() + b * l * e : nullptr,
-                      needs_input_grad(1) ? dk.data() + b * s * e : nullptr,
-                      needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
+    if (s > 0)
+      for_attention_blocks(dims, [&](std::int64_t first, std::int64_t last) {
+        std::vector<T> p, dp;
+        for (std::int64_t b = first; b < last; ++b)
+          kernel.backward(b, q + b * l * e, k + b * s * e, v + b * s * ev, lse + b * l, g + b * l * ev,
+                          needs_input_grad(0) ? dq.data() + b * l * e : nullptr,
+                          needs_input_grad(1) ? dk.data() + b * s * e : nullptr,
+                          needs_input_grad(2) ? dv.data() + b * s * ev : nullptr, p, dp);
+      });
     // A broadcast input gets the sum of its copies' gradients.
     gradient_list grads(3);
     if (needs_input_grad(0)) grads[0] = sum_to(make_tensor(std::move(dq)), query_shape);
@@ -476,10 +497,12 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                              bias.defined() && !is_causal ? array<T>(bias).data() : nullptr, &layout, &weight_dropout};
       const T *qs = array<T>(q).data(), *ks = array<T>(k).data(), *vs = array<T>(v).data();
       const std::int64_t l = dims.queries, s = dims.keys, e = dims.width, ev = dims.value_width;
-      std::vector<T> block;
-      for (std::int64_t b = 0; b < dims.batch; ++b)
-        kernel.forward(b, qs + b * l * e, ks + b * s * e, vs + b * s * ev, y.data() + b * l * ev, lse.data() + b * l,
-                       block);
+      for_attention_blocks(dims, [&](std::int64_t first, std::int64_t last) {
+        std::vector<T> block;
+        for (std::int64_t b = first; b < last; ++b)
+          kernel.forward(b, qs + b * l * e, ks + b * s * e, vs + b * s * ev, y.data() + b * l * ev,
+                         lse.data() + b * l, block);
+      });
     } else {
       std::fill(lse.begin(), lse.end(), -std::numeric_limits<T>::infinity());
     }
