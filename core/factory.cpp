@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <random>
 
 #include <xgrad/core/tensor_impl.hpp>
@@ -13,9 +14,27 @@ namespace {
 // PyTorch's default CPU seed, so an unseeded program is still reproducible.
 constexpr std::uint64_t kDefaultSeed = 67280421310721ULL;
 
-std::mt19937_64& generator() {
-  static std::mt19937_64 engine(kDefaultSeed);
-  return engine;
+// The global generator. As libtorch's CPU generator, it guards its engine with a mutex that every
+// random op holds for all of its draws: threads that draw at once (a data loader's workers, a
+// user's own threads) then take disjoint runs of the one stream, where unguarded they would race on
+// the engine's state. One thread's results for a seed are unchanged.
+class Generator {
+ public:
+  // draw(engine) with the lock held.
+  template <class Draw>
+  auto with_engine(const Draw& draw) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return draw(engine_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::mt19937_64 engine_{kDefaultSeed};
+};
+
+Generator& generator() {
+  static Generator instance;
+  return instance;
 }
 
 template <class T>
@@ -291,7 +310,8 @@ Tensor eye(std::int64_t n, std::int64_t m, const TensorOptions& options) {
 
 Tensor randn(IntArrayRef sizes, const TensorOptions& options) {
   std::normal_distribution<double> normal(0.0, 1.0);
-  return generate(sizes, options, "randn", [&] { return normal(generator()); });
+  return generator().with_engine(
+      [&](std::mt19937_64& engine) { return generate(sizes, options, "randn", [&] { return normal(engine); }); });
 }
 
 Tensor rand(IntArrayRef sizes, const TensorOptions& options) { return uniform(sizes, 0.0, 1.0, options); }
@@ -299,7 +319,8 @@ Tensor rand(IntArrayRef sizes, const TensorOptions& options) { return uniform(si
 Tensor uniform(IntArrayRef sizes, double low, double high, const TensorOptions& options) {
   check(low <= high, "uniform: low ", low, " must not exceed high ", high);
   std::uniform_real_distribution<double> draw(low, high);
-  return generate(sizes, options, "uniform", [&] { return draw(generator()); });
+  return generator().with_engine(
+      [&](std::mt19937_64& engine) { return generate(sizes, options, "uniform", [&] { return draw(engine); }); });
 }
 
 Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
@@ -311,7 +332,9 @@ Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const Ten
   const Shape shape = checked_sizes(sizes, "randint");
   std::uniform_int_distribution<std::int64_t> draw(low, high - 1);
   Array<std::int64_t> values = Array<std::int64_t>::from_shape(to_xshape(shape));
-  for (std::int64_t& value : values) value = draw(generator());
+  generator().with_engine([&](std::mt19937_64& engine) {
+    for (std::int64_t& value : values) value = draw(engine);
+  });
   return apply_options(make_tensor(std::move(values)), with_dtype(options, kInt64));
 }
 
@@ -320,8 +343,12 @@ Tensor randperm(std::int64_t n, const TensorOptions& options) {
   Array<std::int64_t> values = Array<std::int64_t>::from_shape({static_cast<std::size_t>(n)});
   for (std::int64_t i = 0; i < n; ++i) values(i) = i;
   // Fisher-Yates with the global generator, so manual_seed makes it reproducible.
-  for (std::int64_t i = n - 1; i > 0; --i)
-    std::swap(values(i), values(static_cast<std::int64_t>(random_index(static_cast<std::uint64_t>(i) + 1))));
+  generator().with_engine([&](std::mt19937_64& engine) {
+    for (std::int64_t i = n - 1; i > 0; --i) {
+      const auto j = std::uniform_int_distribution<std::uint64_t>(0, static_cast<std::uint64_t>(i))(engine);
+      std::swap(values(i), values(static_cast<std::int64_t>(j)));
+    }
+  });
   return apply_options(make_tensor(std::move(values)), with_dtype(options, kInt64));
 }
 
@@ -351,18 +378,25 @@ Tensor randn_like(const Tensor& like, const TensorOptions& options) {
   return randn(like.sizes(), like_options(like, options, "randn_like"));
 }
 
-void manual_seed(std::uint64_t seed) { generator().seed(seed); }
+void manual_seed(std::uint64_t seed) {
+  generator().with_engine([&](std::mt19937_64& engine) { engine.seed(seed); });
+}
 
 std::uint64_t random_index(std::uint64_t bound) {
   check(bound > 0, "random_index: bound must be positive");
-  return std::uniform_int_distribution<std::uint64_t>(0, bound - 1)(generator());
+  return generator().with_engine(
+      [&](std::mt19937_64& engine) { return std::uniform_int_distribution<std::uint64_t>(0, bound - 1)(engine); });
 }
 
-double random_normal() { return std::normal_distribution<double>(0.0, 1.0)(generator()); }
+double random_normal() {
+  return generator().with_engine(
+      [](std::mt19937_64& engine) { return std::normal_distribution<double>(0.0, 1.0)(engine); });
+}
 
 void random_words(std::uint64_t* words, std::size_t count) {
-  std::mt19937_64& engine = generator();
-  for (std::size_t i = 0; i < count; ++i) words[i] = engine();
+  generator().with_engine([&](std::mt19937_64& engine) {
+    for (std::size_t i = 0; i < count; ++i) words[i] = engine();
+  });
 }
 
 }  // namespace xgrad
