@@ -75,6 +75,36 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
   return ref;
 }
 
+// Images [first, last) of `got` (images of `per_image` values in planes of `plane`) against the
+// reference, and every other image still NaN as the caller filled it. Winograd's rounding spreads
+// over a tile: a value that reads only padding has no terms of its own but does not come out
+// exactly 0, so each value's error is measured against the largest sum of terms in its plane.
+::testing::AssertionResult images_match(const Problem& p, const std::vector<float>& got, const Reference& ref,
+                                        std::int64_t per_image, std::int64_t plane_size, std::int64_t first,
+                                        std::int64_t last, const char* what) {
+  const auto plane = static_cast<std::size_t>(plane_size);
+  double worst = 0.0;
+  for (std::int64_t e = 0; e < static_cast<std::int64_t>(got.size()); ++e) {
+    const std::int64_t n = e / per_image;
+    const auto k = static_cast<std::size_t>(e);
+    if (n < first || n >= last) {
+      if (!std::isnan(got[k]))
+        return ::testing::AssertionFailure()
+               << describe(p) << ": image " << n << " outside [" << first << ", " << last << ") was written";
+      continue;
+    }
+    const auto plane_first = ref.scale.begin() + static_cast<std::ptrdiff_t>(k / plane * plane);
+    const double scale = *std::max_element(plane_first, plane_first + static_cast<std::ptrdiff_t>(plane));
+    const double error = std::abs(double(got[k]) - ref.y[k]) / (scale + 1e-30);
+    if (!(error <= 5e-6))  // NaN fails too
+      return ::testing::AssertionFailure() << describe(p) << ": " << what << " element " << e << " is " << got[k]
+                                           << ", the direct sum " << ref.y[k] << " (relative to the terms' size "
+                                           << error << ")";
+    worst = std::max(worst, error);
+  }
+  return ::testing::AssertionSuccess() << "worst relative error " << worst;
+}
+
 // Runs winograd::forward on images [first, last) into an output filled with NaN, and checks those
 // images against the direct sum and every other image untouched.
 ::testing::AssertionResult matches_direct(const Problem& p, bool with_bias, std::int64_t first, std::int64_t last) {
@@ -89,31 +119,33 @@ Reference direct(const Problem& p, const std::vector<float>& x, const std::vecto
   std::vector<float> y(static_cast<std::size_t>(p.batch * p.out_channels * p.out_h * p.out_w),
                        std::numeric_limits<float>::quiet_NaN());
   winograd::forward(p, x.data(), u.data(), bias, y.data(), first, last);
-  const Reference ref = direct(p, x, w, bias);
-  const std::int64_t per_image = p.out_channels * p.out_h * p.out_w;
-  const auto plane = static_cast<std::size_t>(p.out_h * p.out_w);
-  double worst = 0.0;
-  for (std::int64_t e = 0; e < static_cast<std::int64_t>(y.size()); ++e) {
-    const std::int64_t n = e / per_image;
-    const auto k = static_cast<std::size_t>(e);
-    if (n < first || n >= last) {
-      if (!std::isnan(y[k]))
-        return ::testing::AssertionFailure()
-               << describe(p) << ": image " << n << " outside [" << first << ", " << last << ") was written";
-      continue;
-    }
-    // Winograd's rounding spreads over a tile: an output that reads only padding has no terms of its
-    // own but does not come out exactly 0. So the scale is the largest in the output plane.
-    const std::size_t plane_start = k / plane * plane;
-    const auto plane_first = ref.scale.begin() + static_cast<std::ptrdiff_t>(plane_start);
-    const double scale = *std::max_element(plane_first, plane_first + static_cast<std::ptrdiff_t>(plane));
-    const double error = std::abs(double(y[k]) - ref.y[k]) / (scale + 1e-30);
-    if (!(error <= 5e-6))  // NaN fails too
-      return ::testing::AssertionFailure() << describe(p) << ": element " << e << " is " << y[k] << ", the direct sum "
-                                           << ref.y[k] << " (relative to the terms' size " << error << ")";
-    worst = std::max(worst, error);
-  }
-  return ::testing::AssertionSuccess() << "worst relative error " << worst;
+  return images_match(p, y, direct(p, x, w, bias), p.out_channels * p.out_h * p.out_w, p.out_h * p.out_w, first, last,
+                      "output");
+}
+
+// One product of the direct sum: output (n, o, i, j) gets input (n, c, h, v) times tap (a, b) of
+// filter (o, c), the input inside the plane; with each one's index in its row-major array.
+struct Term {
+  std::int64_t o, c, a, b;
+  std::size_t output, input, weight;
+};
+
+// term(t) for every product of the direct sums over the images [first, last).
+template <class Visit>
+void for_each_term(const Problem& p, std::int64_t first, std::int64_t last, const Visit& term) {
+  for (std::int64_t n = first; n < last; ++n)
+    for (std::int64_t o = 0; o < p.out_channels; ++o)
+      for (std::int64_t i = 0; i < p.out_h; ++i)
+        for (std::int64_t j = 0; j < p.out_w; ++j)
+          for (std::int64_t c = 0; c < p.channels; ++c)
+            for (std::int64_t a = 0; a < p.kernel; ++a)
+              for (std::int64_t b = 0; b < p.kernel; ++b) {
+                const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
+                if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
+                term(Term{o, c, a, b, static_cast<std::size_t>(((n * p.out_channels + o) * p.out_h + i) * p.out_w + j),
+                          static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v),
+                          static_cast<std::size_t>(((o * p.channels + c) * p.kernel + a) * p.kernel + b)});
+              }
 }
 
 // dw[o, c, a, b] = sum over images [first, last) and output positions of dy x, and the sum of the
@@ -123,23 +155,12 @@ Reference direct_weight_grad(const Problem& p, const std::vector<float>& x, cons
   Reference ref;
   ref.y.assign(static_cast<std::size_t>(p.out_channels * p.channels * p.kernel * p.kernel), 0.0);
   ref.scale = ref.y;
-  for (std::int64_t o = 0; o < p.out_channels; ++o)
-    for (std::int64_t c = 0; c < p.channels; ++c)
-      for (std::int64_t a = 0; a < p.kernel; ++a)
-        for (std::int64_t b = 0; b < p.kernel; ++b) {
-          const auto at = static_cast<std::size_t>(((o * p.channels + c) * p.kernel + a) * p.kernel + b);
-          for (std::int64_t n = first; n < last; ++n)
-            for (std::int64_t i = 0; i < p.out_h; ++i)
-              for (std::int64_t j = 0; j < p.out_w; ++j) {
-                const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
-                if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
-                const double term =
-                    double(dy[static_cast<std::size_t>(((n * p.out_channels + o) * p.out_h + i) * p.out_w + j)]) *
-                    double(x[static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v)]);
-                ref.y[at] += term;
-                ref.scale[at] += std::abs(term);
-              }
-        }
+  for_each_term(p, first, last, [&](const Term& t) {
+    const auto at = static_cast<std::size_t>(((t.o * p.channels + t.c) * p.kernel + t.a) * p.kernel + t.b);
+    const double term = double(dy[t.output]) * double(x[t.input]);
+    ref.y[at] += term;
+    ref.scale[at] += std::abs(term);
+  });
   return ref;
 }
 
@@ -179,22 +200,11 @@ Reference direct_input_grad(const Problem& p, const std::vector<float>& dy, cons
   Reference ref;
   ref.y.assign(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width), 0.0);
   ref.scale = ref.y;
-  for (std::int64_t n = 0; n < p.batch; ++n)
-    for (std::int64_t o = 0; o < p.out_channels; ++o)
-      for (std::int64_t i = 0; i < p.out_h; ++i)
-        for (std::int64_t j = 0; j < p.out_w; ++j)
-          for (std::int64_t c = 0; c < p.channels; ++c)
-            for (std::int64_t a = 0; a < p.kernel; ++a)
-              for (std::int64_t b = 0; b < p.kernel; ++b) {
-                const std::int64_t h = i + a - p.pad_h, v = j + b - p.pad_w;
-                if (h < 0 || h >= p.height || v < 0 || v >= p.width) continue;
-                const auto at = static_cast<std::size_t>(((n * p.channels + c) * p.height + h) * p.width + v);
-                const double term =
-                    double(dy[static_cast<std::size_t>(((n * p.out_channels + o) * p.out_h + i) * p.out_w + j)]) *
-                    double(w[static_cast<std::size_t>(((o * p.channels + c) * p.kernel + a) * p.kernel + b)]);
-                ref.y[at] += term;
-                ref.scale[at] += std::abs(term);
-              }
+  for_each_term(p, 0, p.batch, [&](const Term& t) {
+    const double term = double(dy[t.output]) * double(w[t.weight]);
+    ref.y[t.input] += term;
+    ref.scale[t.input] += std::abs(term);
+  });
   return ref;
 }
 
@@ -214,29 +224,8 @@ Reference direct_input_grad(const Problem& p, const std::vector<float>& dy, cons
   std::vector<float> dx(static_cast<std::size_t>(p.batch * p.channels * p.height * p.width),
                         std::numeric_limits<float>::quiet_NaN());
   winograd::backward(p, x.data(), dy.data(), u.data(), with_weight_grad ? du.data() : nullptr, dx.data(), first, last);
-  const Reference ref = direct_input_grad(p, dy, w);
-  const std::int64_t per_image = p.channels * p.height * p.width;
-  const auto plane = static_cast<std::size_t>(p.height * p.width);
-  for (std::int64_t e = 0; e < static_cast<std::int64_t>(dx.size()); ++e) {
-    const std::int64_t n = e / per_image;
-    const auto k = static_cast<std::size_t>(e);
-    if (n < first || n >= last) {
-      if (!std::isnan(dx[k]))
-        return ::testing::AssertionFailure()
-               << describe(p) << ": image " << n << " outside [" << first << ", " << last << ") was written";
-      continue;
-    }
-    // As in the forward, the scale is the largest in the plane.
-    const std::size_t plane_start = k / plane * plane;
-    const auto plane_first = ref.scale.begin() + static_cast<std::ptrdiff_t>(plane_start);
-    const double scale = *std::max_element(plane_first, plane_first + static_cast<std::ptrdiff_t>(plane));
-    const double error = std::abs(double(dx[k]) - ref.y[k]) / (scale + 1e-30);
-    if (!(error <= 5e-6))
-      return ::testing::AssertionFailure() << describe(p) << ": input gradient element " << e << " is " << dx[k]
-                                           << ", the direct sum " << ref.y[k] << " (relative to the terms' size "
-                                           << error << ")";
-  }
-  return ::testing::AssertionSuccess();
+  return images_match(p, dx, direct_input_grad(p, dy, w), p.channels * p.height * p.width, p.height * p.width, first,
+                      last, "input gradient");
 }
 
 TEST(Winograd, SuitsThreeAndFiveWideKernelsWithEnoughChannels) {

@@ -274,18 +274,12 @@ TEST(Activation, ChangedInputIsCaughtAtBackward) {
 TEST(Gelu, TwoThreadsAgreeWithOneExactly) {
   const Tensor x0 = randn({3 * 32768 + 5});
   const Tensor up = randn({3 * 32768 + 5});
-  const int previous = get_num_threads();
-  const auto run = [&](int threads) {
-    set_num_threads(threads);
+  EXPECT_TRUE(testing::same_on_one_and_two_threads([&] {
     Tensor x = x0.clone().requires_grad_();
     const Tensor y = gelu(x);
     y.backward(up);
     return std::vector<Tensor>{y.detach(), x.grad()};
-  };
-  const std::vector<Tensor> one = run(1), two = run(2);
-  set_num_threads(previous);
-  EXPECT_TRUE(equal(one[0], two[0]));
-  EXPECT_TRUE(equal(one[1], two[1]));
+  }));
 }
 
 }  // namespace

@@ -159,17 +159,12 @@ TEST(GroupNorm, BadArguments) {
 TEST(LayerNorm, TwoThreadsAgreeWithOneExactly) {
   const Tensor x0 = randn({12, 64, 130}) * 3.0 + 1.0;
   const Tensor w0 = randn({130}), b0 = randn({130}), up = randn({12, 64, 130});
-  const int previous = get_num_threads();
-  const auto run = [&](int threads) {
-    set_num_threads(threads);
+  EXPECT_TRUE(testing::same_on_one_and_two_threads([&] {
     Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
     const Tensor y = layer_norm(x, {130}, w, b, 1e-5);
     y.backward(up);
     return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
-  };
-  const std::vector<Tensor> one = run(1), two = run(2);
-  set_num_threads(previous);
-  for (std::size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
+  }));
 }
 
 }  // namespace

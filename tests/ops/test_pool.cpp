@@ -222,31 +222,19 @@ namespace {
 TEST(MaxPool2d, TwoThreadsAgreeWithOneExactly) {
   const Tensor x0 = randn({64, 16, 24, 24});
   const Tensor up = randn({64, 16, 12, 12});
-  const int previous = get_num_threads();
-  const auto run = [&](int threads) {
-    set_num_threads(threads);
+  EXPECT_TRUE(testing::same_on_one_and_two_threads([&] {
     Tensor x = x0.clone().requires_grad_();
     const Tensor y = max_pool2d(relu(x), {2, 2});
     y.backward(up);
     return std::vector<Tensor>{y.detach(), x.grad()};
-  };
-  const std::vector<Tensor> one = run(1), two = run(2);
-  set_num_threads(previous);
-  EXPECT_TRUE(equal(one[0], two[0]));
-  EXPECT_TRUE(equal(one[1], two[1]));
+  }));
 }
 
 // relu alone on 2 * 65536 + 1 elements: the last element is in no block unless the blocks are
 // rounded up.
 TEST(Relu, TwoThreadsCoverEveryElement) {
   const Tensor x = randn({2 * 65536 + 1});
-  const int previous = get_num_threads();
-  set_num_threads(1);
-  const Tensor one = relu(x);
-  set_num_threads(2);
-  const Tensor two = relu(x);
-  set_num_threads(previous);
-  EXPECT_TRUE(equal(one, two));
+  EXPECT_TRUE(testing::same_on_one_and_two_threads([&] { return std::vector<Tensor>{relu(x)}; }));
 }
 
 }  // namespace

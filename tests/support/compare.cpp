@@ -126,4 +126,27 @@ std::vector<double> values(const Tensor& tensor) { return tensor.to_vector<doubl
   return ::testing::AssertionFailure() << "did not throw";
 }
 
+::testing::AssertionResult same_on_one_and_two_threads(const std::function<std::vector<Tensor>()>& run) {
+  const int previous = get_num_threads();
+  std::vector<Tensor> results[2];
+  try {
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      results[threads - 1] = run();
+    }
+  } catch (...) {
+    set_num_threads(previous);
+    throw;
+  }
+  set_num_threads(previous);
+  if (results[0].size() != results[1].size())
+    return ::testing::AssertionFailure() << results[0].size() << " tensors on one thread, " << results[1].size()
+                                         << " on two";
+  for (std::size_t i = 0; i < results[0].size(); ++i)
+    if (!equal(results[0][i], results[1][i]))
+      return ::testing::AssertionFailure() << "tensor " << i << " differs between one thread and two"
+                                           << all_close(results[1][i], results[0][i], 0.0, 0.0).message();
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace xgrad::testing

@@ -52,6 +52,11 @@ std::string printed(const T& value) {
   return out.str();
 }
 
+// run() once with xgrad's thread count at 1 and once at 2 (the previous count restored), and its
+// tensors (outputs, gradients) equal element for element: what every split over xgrad's threads
+// must give, since each element is computed as on one thread.
+::testing::AssertionResult same_on_one_and_two_threads(const std::function<std::vector<Tensor>()>& run);
+
 // Expects fn() to throw xgrad::Error whose message contains every one of the fragments.
 ::testing::AssertionResult throws_error_containing(const std::function<void()>& fn,
                                                    const std::vector<std::string>& fragments);
