@@ -462,8 +462,8 @@ struct ConvolutionBackward final : Node {
     columns = Tensor();
   }
   SavedTensor saved_x, saved_w;
-  // The forward's unfolded input, when the weight needs a gradient: unfolding it again in backward
-  // cost as much as writing it once more, and it is at most a few MB for a LeNet layer.
+  // The forward's unfolded input, kept when the weight needs a gradient and a batch's columns are
+  // small (kMostKeptColumnBytes); else empty, and the backward unfolds each image again.
   Tensor columns;
   ConvGeometry g;
 };
