@@ -31,42 +31,6 @@ std::string hex(std::uint32_t value) {
 // The longest IDX header: magic and three dimensions.
 constexpr std::uint64_t kLargestHeader = 16;
 
-// gzread passes a file that is not gzipped through unchanged, so one loop reads both kinds. A file
-// that is (or inflates to) more than a header and the largest tensor allowed is refused as it grows,
-// so a small .gz cannot make it allocate without bound. Every count a header claims is then checked
-// against the bytes read (check_payload), which bounds it by the limit too.
-std::vector<std::uint8_t> read_all(const std::string& path, const char* dataset) {
-  const std::uint64_t most = static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader;
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
-  if (!file) throw Error(concat(dataset, ": cannot open ", path));
-  // zlib's default 8 KiB input buffer makes inflating the 26 MB of MNIST's training images slower.
-  gzbuffer(file.get(), 1u << 18);
-  std::vector<std::uint8_t> bytes;
-  constexpr std::size_t kChunk = std::size_t{1} << 20;
-  for (;;) {
-    const std::size_t used = bytes.size();
-    bytes.resize(used + kChunk);
-    const int got = gzread(file.get(), bytes.data() + used, static_cast<unsigned>(kChunk));
-    int status = Z_OK;
-    const char* message = gzerror(file.get(), &status);
-    if (got < 0 || (status != Z_OK && status != Z_STREAM_END)) {
-      throw Error(concat(dataset, ": ", path, ": cannot decompress past byte offset ", used, " (zlib: ", message,
-                         ")"));
-    }
-    bytes.resize(used + static_cast<std::size_t>(got));
-    if (got == 0) break;
-    if (bytes.size() > most) {
-      throw Error(concat(dataset, ": ", path, " holds more than ", most, " bytes, more than a header and the limit of ",
-                         max_loaded_elements(), " elements (xgrad::set_max_loaded_elements)"));
-    }
-  }
-  return bytes;
-}
-
-}  // namespace
-
-namespace {
-
 // A path that exists as given, or with .gz: the first of the two, or an Error naming both.
 std::string existing_path(const std::string& root, const std::string& name, const char* dataset,
                           const char* install_hint) {
@@ -92,10 +56,12 @@ Stream::Stream(const std::string& root, const std::string& name, const char* dat
     throw Error(concat(dataset, ": cannot open ", path_));
   }
   file_ = file;
-  gzbuffer(file, 1u << 18);  // as read_all
-  // gzdirect reads the first bytes to tell a plain file from a gzipped one.
-  const std::uint64_t most = gzdirect(file) ? size : size > UINT64_MAX / kMostInflation ? UINT64_MAX : size * kMostInflation;
-  most_bytes_ = std::min(most, static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader);
+  // zlib's default 8 KiB input buffer makes inflating the 26 MB of MNIST's training images slower.
+  gzbuffer(file, 1u << 18);
+  // gzread passes a file that is not gzipped through unchanged; gzdirect reads the first bytes to
+  // tell which this one is.
+  const std::uint64_t inflated = size > UINT64_MAX / kMostInflation ? UINT64_MAX : size * kMostInflation;
+  most_bytes_ = std::min(gzdirect(file) ? size : inflated, limit());
 }
 
 Stream::~Stream() { gzclose(static_cast<gzFile>(file_)); }
@@ -110,12 +76,26 @@ std::size_t Stream::read_some(std::uint8_t* to, std::size_t n) {
                        ")"));
   }
   offset_ += static_cast<std::uint64_t>(got);
-  const std::uint64_t limit = static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader;
-  if (offset_ > limit) {
-    throw Error(concat(dataset_, ": ", path_, " holds more than ", limit, " bytes, more than a header and the limit of ",
-                       max_loaded_elements(), " elements (xgrad::set_max_loaded_elements)"));
+  // Refused as it grows: a small .gz cannot make a reader hold more than the limit.
+  if (offset_ > limit()) {
+    throw Error(concat(dataset_, ": ", path_, " holds more than ", limit(),
+                       " bytes, more than a header and the limit of ", max_loaded_elements(),
+                       " elements (xgrad::set_max_loaded_elements)"));
   }
   return static_cast<std::size_t>(got);
+}
+
+std::uint64_t Stream::limit() { return static_cast<std::uint64_t>(max_loaded_elements()) + kLargestHeader; }
+
+void Stream::read_to_end(std::vector<std::uint8_t>& bytes) {
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  for (;;) {
+    const std::size_t used = bytes.size();
+    bytes.resize(used + kChunk);
+    const std::size_t got = read_some(bytes.data() + used, kChunk);
+    bytes.resize(used + got);
+    if (got == 0) return;
+  }
 }
 
 File Stream::header(std::size_t size) {
@@ -131,8 +111,8 @@ File Stream::header(std::size_t size) {
 }
 
 void Stream::truncated(std::uint64_t count, const char* what, std::uint64_t start) const {
-  throw Error(concat(dataset_, ": ", path_, " is truncated: ", count, " bytes of ", what, " should start at byte offset ",
-                     start, " but the file ends at byte offset ", offset_));
+  throw Error(concat(dataset_, ": ", path_, " is truncated: ", count, " bytes of ", what,
+                     " should start at byte offset ", start, " but the file ends at byte offset ", offset_));
 }
 
 void Stream::refuse(std::uint64_t count, const char* what) {
@@ -140,18 +120,17 @@ void Stream::refuse(std::uint64_t count, const char* what) {
   std::vector<std::uint8_t> chunk(std::size_t{1} << 18);
   while (read_some(chunk.data(), chunk.size()) > 0) {
   }
-  if (offset_ - start >= count) {  // not reached while most_bytes() bounds the file, kept for safety
-    throw Error(concat(dataset_, ": ", path_, ": ", count, " bytes of ", what, " are more than the file can hold"));
-  }
-  truncated(count, what, start);
+  if (offset_ - start < count) truncated(count, what, start);
+  // The file held them after all, which deflate's bound says it cannot: refused all the same.
+  throw Error(concat(dataset_, ": ", path_, ": ", count, " bytes of ", what, " starting at byte offset ", start,
+                     " are more than its size on disk allows (", most_bytes_, " bytes at most)"));
 }
 
 File read(const std::string& root, const std::string& name, const char* dataset, const char* install_hint) {
-  const std::string plain = root + "/" + name;
-  const std::string gzipped = plain + ".gz";
-  if (exists(plain)) return {plain, read_all(plain, dataset)};
-  if (exists(gzipped)) return {gzipped, read_all(gzipped, dataset)};
-  throw Error(concat(dataset, ": missing file ", plain, " (nor ", gzipped, "); ", install_hint));
+  Stream stream(root, name, dataset, install_hint);
+  File file{stream.path(), {}};
+  stream.read_to_end(file.bytes);
+  return file;
 }
 
 std::uint32_t read_u32(const File& file, std::size_t offset, const char* what, const char* dataset) {

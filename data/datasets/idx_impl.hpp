@@ -62,10 +62,15 @@ class Stream {
   // offset where the file ends, if it ends first.
   template <class Take>
   void read(std::uint64_t count, const char* what, const Take& take);
+  // Appends the rest of the file to `bytes`.
+  void read_to_end(std::vector<std::uint8_t>& bytes);
 
  private:
-  std::size_t read_some(std::uint8_t* to, std::size_t n);  // 0 at the end; throws on a zlib error
+  // Reads up to n bytes, 0 at the end; an Error on a zlib error or past limit().
+  std::size_t read_some(std::uint8_t* to, std::size_t n);
   [[noreturn]] void truncated(std::uint64_t count, const char* what, std::uint64_t start) const;
+  // A header and max_loaded_elements(): the most any IDX file may hold.
+  static std::uint64_t limit();
 
   std::string path_;
   const char* dataset_;
