@@ -41,10 +41,12 @@ std::optional<Tensor> normalize_float_batch(const Tensor& data, const Tensor& me
   const float* m = array<float>(mean).data();
   const float* s = array<float>(stddev).data();
   Array<float> out = Array<float>::from_shape(in.shape());
-  // A channel's plane, the run of elements one mean and stddev apply to; channels take turns.
+  // A channel's plane is the run of elements one mean and stddev apply to; channels take turns.
   const auto run = static_cast<std::size_t>(data.size(-2) * data.size(-1));
-  for (std::size_t start = 0, c = 0; start < in.size(); start += run, c = (c + 1) % static_cast<std::size_t>(channels)) {
-    const float shift = m[mean.numel() == 1 ? 0 : c], scale = s[stddev.numel() == 1 ? 0 : c];
+  const auto per_channel = static_cast<std::size_t>(channels);
+  const bool one_mean = mean.numel() == 1, one_stddev = stddev.numel() == 1;
+  for (std::size_t start = 0, c = 0; start < in.size(); start += run, c = (c + 1) % per_channel) {
+    const float shift = m[one_mean ? 0 : c], scale = s[one_stddev ? 0 : c];
     for (std::size_t i = start; i < start + run; ++i) out.data()[i] = (in.data()[i] - shift) / scale;
   }
   return make_tensor(std::move(out));
