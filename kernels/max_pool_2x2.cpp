@@ -113,7 +113,8 @@ __attribute__((target("avx512f"))) void row_avx512(const float* top, const float
     // Position in the plane: top_at + 2 * (first + lane) + (0, 1, in_w or in_w + 1).
     const __m512i step = _mm512_maskz_mov_epi32(right_above, one);
     const __m512i step_below = _mm512_mask_mov_epi32(below_left, right_below, below_right);
-    const __m512i column = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
+    const __m512i column =
+        _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
     const __m512i offset = _mm512_add_epi32(column, _mm512_mask_mov_epi32(step, below, step_below));
     // (The zero-masking forms: GCC 12's unmasked ones start from an "undefined" vector, which
     // -Wmaybe-uninitialized reports.)
@@ -121,7 +122,8 @@ __attribute__((target("avx512f"))) void row_avx512(const float* top, const float
     const __m512i offset_low = _mm512_maskz_cvtepi32_epi64(0xff, _mm512_maskz_extracti64x4_epi64(0xff, offset, 0));
     const __m512i offset_high = _mm512_maskz_cvtepi32_epi64(0xff, _mm512_maskz_extracti64x4_epi64(0xff, offset, 1));
     _mm512_mask_storeu_epi64(index + first, static_cast<__mmask8>(lanes), _mm512_add_epi64(start, offset_low));
-    _mm512_mask_storeu_epi64(index + first + 8, static_cast<__mmask8>(lanes >> 8), _mm512_add_epi64(start, offset_high));
+    _mm512_mask_storeu_epi64(index + first + 8, static_cast<__mmask8>(lanes >> 8),
+                             _mm512_add_epi64(start, offset_high));
   }
 }
 
@@ -141,6 +143,8 @@ void forward(const Planes& s, const float* x, float* y, std::int64_t* index) {
   each_row(s, x, y, index, row<float>);
 }
 
-void forward(const Planes& s, const double* x, double* y, std::int64_t* index) { each_row(s, x, y, index, row<double>); }
+void forward(const Planes& s, const double* x, double* y, std::int64_t* index) {
+  each_row(s, x, y, index, row<double>);
+}
 
 }  // namespace xgrad::max_pool_2x2
