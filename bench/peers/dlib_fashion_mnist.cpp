@@ -15,13 +15,10 @@
 #include <dlib/revision.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,23 +45,12 @@ using TrainNet = dlib::loss_multiclass_log<
 using TestNet = dlib::loss_multiclass_log<
     dlib::fc<10, dlib::multiply<dlib::relu<dlib::fc<128, dlib::multiply<dlib::relu<dlib::fc<256, Input>>>>>>>>;
 
-struct Split {
-  std::vector<dlib::matrix<float>> images;
-  std::vector<unsigned long> labels;
-};
+using Split = peers::Split<dlib::matrix<float>, unsigned long>;
 
 Split read_split(const std::string& folder, const char* images, const char* labels, std::size_t limit) {
-  Split split;
-  peers::read_images(folder, images, [&](const float* pixels) {
-    split.images.emplace_back(dlib::mat(pixels, 28, 28));
+  return peers::read_split<unsigned long>(folder, images, labels, limit, [](const float* pixels) {
+    return dlib::matrix<float>(dlib::mat(pixels, 28, 28));
   });
-  split.labels = peers::read_labels(folder, labels);
-  if (split.labels.size() != split.images.size()) throw std::runtime_error(std::string(labels) + ": wrong count");
-  if (limit > 0 && limit < split.images.size()) {
-    split.images.resize(limit);
-    split.labels.resize(limit);
-  }
-  return split;
 }
 
 double accuracy(TestNet& net, const Split& test) {
@@ -104,32 +90,20 @@ int main(int argc, char** argv) {
     std::vector<dlib::adam> solvers(TrainNet::num_computational_layers, dlib::adam(0.0f, 0.9f, 0.999f));
     constexpr double kLearningRate = 1e-3;
     dlib::resizable_tensor batch;
-    std::vector<double> epoch_seconds;
 
     std::printf("dlib %d.%d, 1 thread(s), model mlp, batch %zu\n", DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION, batch_size);
-    const std::size_t n = train.images.size();
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-      double loss_sum = 0.0;
-      std::size_t batches = 0;
-      const auto start = std::chrono::steady_clock::now();
-      peers::shuffle_together(train.images, train.labels, shuffle_rng);
-      for (std::size_t first = 0; first < n; first += batch_size) {
-        const std::size_t last = std::min(n, first + batch_size);
-        net.to_tensor(train.images.begin() + first, train.images.begin() + last, batch);
-        loss_sum += net.compute_parameter_gradients(batch, train.labels.begin() + first);
-        net.update_parameters(solvers, kLearningRate);
-        ++batches;
-      }
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      epoch_seconds.push_back(seconds);
-
-      TestNet evaluated(net);
-      std::printf("epoch %d: train loss %.4f, %.2f s, test accuracy %.4f\n", epoch,
-                  loss_sum / static_cast<double>(batches), seconds, accuracy(evaluated, test));
-      std::fflush(stdout);
-    }
-    std::printf("median %.2f s per epoch\n", peers::median(epoch_seconds));
-    std::printf("peak RSS %.0f MB\n", peers::peak_rss_mb());
+    peers::train_epochs(
+        train, epochs, batch_size, shuffle_rng,
+        [&](std::size_t first, std::size_t last) {
+          net.to_tensor(train.images.begin() + first, train.images.begin() + last, batch);
+          const double loss = net.compute_parameter_gradients(batch, train.labels.begin() + first);
+          net.update_parameters(solvers, kLearningRate);
+          return loss;
+        },
+        [&] {
+          TestNet evaluated(net);
+          return accuracy(evaluated, test);
+        });
   } catch (const std::exception& error) {
     std::fprintf(stderr, "xgrad_peer_dlib_fashion_mnist: %s\n", error.what());
     return 1;

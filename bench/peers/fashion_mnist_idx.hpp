@@ -1,5 +1,6 @@
 // What the peer programs share: Fashion-MNIST's IDX files read through zlib, normalised as
-// examples/fashion_mnist normalises them, the peak resident memory and the median epoch.
+// examples/fashion_mnist normalises them, the epoch loop with its report, the peak resident memory
+// and the median epoch.
 //
 // The images go to the caller one at a time, so that each library keeps them in its own sample type
 // (a dlib matrix, a tiny-dnn vec_t) without a second full copy of the set raising its peak RSS.
@@ -13,7 +14,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <filesystem>
 #include <random>
@@ -103,6 +106,29 @@ void shuffle_together(Images& images, Labels& labels, std::mt19937_64& rng) {
   }
 }
 
+// One set in a library's own sample and label types.
+template <class Image, class Label>
+struct Split {
+  std::vector<Image> images;
+  std::vector<Label> labels;
+};
+
+// The images (each made by image(pixels) from 784 normalised pixels) and labels of one set, the first
+// `limit` of each (all when 0).
+template <class Label, class MakeImage>
+auto read_split(const std::string& folder, const char* images, const char* labels, std::size_t limit,
+                const MakeImage& image) {
+  Split<decltype(image(static_cast<const float*>(nullptr))), Label> split;
+  read_images(folder, images, [&](const float* pixels) { split.images.push_back(image(pixels)); });
+  for (const unsigned long label : read_labels(folder, labels)) split.labels.push_back(static_cast<Label>(label));
+  if (split.labels.size() != split.images.size()) throw std::runtime_error(std::string(labels) + ": wrong count");
+  if (limit > 0 && limit < split.images.size()) {
+    split.images.resize(limit);
+    split.labels.resize(limit);
+  }
+  return split;
+}
+
 inline double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
@@ -113,6 +139,34 @@ inline double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// The training both programs run, reported as xgrad_torch_fashion_mnist reports it: each epoch
+// shuffles the training set, calls step(first, last) for every batch [first, last) of it (which
+// trains on it and returns its mean loss), and prints its mean loss, its seconds (training only)
+// and accuracy() on the test set; then the median epoch and the peak resident memory.
+template <class Set, class Step, class Accuracy>
+void train_epochs(Set& train, int epochs, std::size_t batch_size, std::mt19937_64& shuffle_rng, const Step& step,
+                  const Accuracy& accuracy) {
+  std::vector<double> epoch_seconds;
+  const std::size_t n = train.images.size();
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    double loss_sum = 0.0;
+    std::size_t batches = 0;
+    const auto start = std::chrono::steady_clock::now();
+    shuffle_together(train.images, train.labels, shuffle_rng);
+    for (std::size_t first = 0; first < n; first += batch_size) {
+      loss_sum += step(first, std::min(n, first + batch_size));
+      ++batches;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    epoch_seconds.push_back(seconds);
+    std::printf("epoch %d: train loss %.4f, %.2f s, test accuracy %.4f\n", epoch,
+                loss_sum / static_cast<double>(batches), seconds, accuracy());
+    std::fflush(stdout);
+  }
+  std::printf("median %.2f s per epoch\n", median(epoch_seconds));
+  std::printf("peak RSS %.0f MB\n", peak_rss_mb());
 }
 
 // The options both programs take, with examples/fashion_mnist's names and defaults.

@@ -11,14 +11,11 @@
 #include <tiny_dnn/tiny_dnn.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -85,24 +82,12 @@ struct PersistentAdam : tdnn::adam {
   void reset() override {}
 };
 
-struct Split {
-  std::vector<tdnn::vec_t> images;
-  std::vector<tdnn::label_t> labels;
-};
+using Split = peers::Split<tdnn::vec_t, tdnn::label_t>;
 
 Split read_split(const std::string& folder, const char* images, const char* labels, std::size_t limit) {
-  Split split;
-  peers::read_images(folder, images,
-                     [&](const float* pixels) { split.images.emplace_back(pixels, pixels + peers::kPixels); });
-  for (const unsigned long label : peers::read_labels(folder, labels)) {
-    split.labels.push_back(static_cast<tdnn::label_t>(label));
-  }
-  if (split.labels.size() != split.images.size()) throw std::runtime_error(std::string(labels) + ": wrong count");
-  if (limit > 0 && limit < split.images.size()) {
-    split.images.resize(limit);
-    split.labels.resize(limit);
-  }
-  return split;
+  return peers::read_split<tdnn::label_t>(folder, images, labels, limit, [](const float* pixels) {
+    return tdnn::vec_t(pixels, pixels + peers::kPixels);
+  });
 }
 
 }  // namespace
@@ -139,49 +124,35 @@ int main(int argc, char** argv) {
     PersistentAdam optimizer;
     optimizer.alpha = 1e-3f;
     const tdnn::layer& output_layer = *net[net.depth() - 1];
-    std::vector<double> epoch_seconds;
 
     std::printf("tiny-dnn, 1 thread(s), model mlp, batch %zu%s\n", batch_size,
                 stock_dropout ? ", stock dropout_layer" : "");
-    const std::size_t n = train.images.size();
     std::vector<tdnn::vec_t> batch_images;
     std::vector<tdnn::label_t> batch_labels;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-      double loss_sum = 0.0;
-      std::size_t batches = 0;
-      const auto start = std::chrono::steady_clock::now();
-      peers::shuffle_together(train.images, train.labels, shuffle_rng);
-      for (std::size_t first = 0; first < n; first += batch_size) {
-        const std::size_t last = std::min(n, first + batch_size);
-        batch_images.assign(train.images.begin() + first, train.images.begin() + last);
-        batch_labels.assign(train.labels.begin() + first, train.labels.begin() + last);
-        // train() over one batch is one step of its own loop, as fit() walks the data in one fixed
-        // order and so cannot reshuffle it. n_threads = 1 states the intent only: this version
-        // ignores it and spreads each layer over every core unless built with CNN_SINGLE_THREAD,
-        // which the build sets.
-        net.train<tdnn::cross_entropy_multiclass>(optimizer, batch_images, batch_labels, batch_images.size(), 1,
-                                                  tdnn::nop, tdnn::nop, false, 1);
-        // The softmax outputs of the batch are still on the last layer's output edge.
-        const tdnn::tensor_t& probabilities = *output_layer.outputs()[0]->get_data();
-        double batch_loss = 0.0;
-        for (std::size_t i = 0; i < batch_labels.size(); ++i) {
-          batch_loss -= std::log(probabilities[i][batch_labels[i]]);
-        }
-        loss_sum += batch_loss / static_cast<double>(batch_labels.size());
-        ++batches;
-      }
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      epoch_seconds.push_back(seconds);
-
-      // test() switches the network to its evaluation phase (dropout off) and predicts image by image.
-      const tdnn::result result = net.test(test.images, test.labels);
-      std::printf("epoch %d: train loss %.4f, %.2f s, test accuracy %.4f\n", epoch,
-                  loss_sum / static_cast<double>(batches), seconds,
-                  static_cast<double>(result.num_success) / static_cast<double>(result.num_total));
-      std::fflush(stdout);
-    }
-    std::printf("median %.2f s per epoch\n", peers::median(epoch_seconds));
-    std::printf("peak RSS %.0f MB\n", peers::peak_rss_mb());
+    peers::train_epochs(
+        train, epochs, batch_size, shuffle_rng,
+        [&](std::size_t first, std::size_t last) {
+          batch_images.assign(train.images.begin() + first, train.images.begin() + last);
+          batch_labels.assign(train.labels.begin() + first, train.labels.begin() + last);
+          // train() over one batch is one step of its own loop, as fit() walks the data in one fixed
+          // order and so cannot reshuffle it. n_threads = 1 states the intent only: this version
+          // ignores it and spreads each layer over every core unless built with CNN_SINGLE_THREAD,
+          // which the build sets.
+          net.train<tdnn::cross_entropy_multiclass>(optimizer, batch_images, batch_labels, batch_images.size(), 1,
+                                                    tdnn::nop, tdnn::nop, false, 1);
+          // The softmax outputs of the batch are still on the last layer's output edge.
+          const tdnn::tensor_t& probabilities = *output_layer.outputs()[0]->get_data();
+          double batch_loss = 0.0;
+          for (std::size_t i = 0; i < batch_labels.size(); ++i)
+            batch_loss -= std::log(probabilities[i][batch_labels[i]]);
+          return batch_loss / static_cast<double>(batch_labels.size());
+        },
+        [&] {
+          // test() switches the network to its evaluation phase (dropout off) and predicts image by
+          // image.
+          const tdnn::result result = net.test(test.images, test.labels);
+          return static_cast<double>(result.num_success) / static_cast<double>(result.num_total);
+        });
   } catch (const std::exception& error) {
     std::fprintf(stderr, "xgrad_peer_tiny_dnn_fashion_mnist: %s\n", error.what());
     return 1;
