@@ -60,7 +60,7 @@ torch::nn::Sequential make_cnn() {
                         nn::Flatten(), nn::Linear(512, 10));
 }
 
-double peak_rss_mb() {
+double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
@@ -123,5 +123,5 @@ int main(int argc, char** argv) {
     std::printf("epoch %d: train loss %.4f, %.2f s, test accuracy %.4f\n", epoch, loss_sum / static_cast<double>(batches),
                 seconds, static_cast<double>(correct) / static_cast<double>(total));
   }
-  std::printf("peak RSS %.0f MB\n", peak_rss_mb());
+  std::printf("peak RSS %.0f MiB\n", peak_rss_mib());
 }

@@ -135,7 +135,7 @@ inline double median(std::vector<double> values) {
   return n == 0 ? 0.0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
 }
 
-inline double peak_rss_mb() {
+inline double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
@@ -166,7 +166,7 @@ void train_epochs(Set& train, int epochs, std::size_t batch_size, std::mt19937_6
     std::fflush(stdout);
   }
   std::printf("median %.2f s per epoch\n", median(epoch_seconds));
-  std::printf("peak RSS %.0f MB\n", peak_rss_mb());
+  std::printf("peak RSS %.0f MiB\n", peak_rss_mib());
 }
 
 // The options both programs take, with examples/fashion_mnist's names and defaults.
