@@ -8,22 +8,12 @@
 
 #include <xgrad/kernels/cpu_clones.hpp>
 
-// OpenBLAS's thread setting (declared here rather than through <cblas.h>, which must not meet the
-// xtensor-blas headers elsewhere in the library).
-extern "C" int openblas_get_num_threads(void);
-
-
 // The helpers taking or returning Floats are always inlined into the dispatched kernels, so GCC's
 // note about passing 32-byte vectors between code compiled for different CPUs does not apply (it
 // is reported at the end of the file, hence no matching pop).
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace xgrad::simd_rows {
-
-std::size_t row_threads(std::size_t rows, std::size_t elements) {
-  const auto wanted = static_cast<std::size_t>(std::max(1, openblas_get_num_threads()));
-  return std::min({wanted, rows, std::max<std::size_t>(1, elements / kElementsPerThread)});
-}
 
 namespace {
 

@@ -29,21 +29,19 @@ float shifted_dot(const float* x, const float* w, std::size_t size, float shift)
 void gelu(const float* x, std::size_t size, float* out);
 void gelu_backward(const float* grad, const float* x, std::size_t size, float* out);
 
-// How many threads should share `rows` rows holding `elements` scores in all: the thread count the
-// user gave OpenBLAS (OPENBLAS_NUM_THREADS or openblas_set_num_threads), the one thread setting
-// xgrad has, as libtorch spreads rows over its own threads; each thread gets at least
-// kElementsPerThread scores (some tens of microseconds of work, well above waking a pool worker).
+// Scores each block of rows must get before a second block is made (some tens of microseconds of
+// work, well above waking a pool worker).
 inline constexpr std::size_t kElementsPerThread = std::size_t{1} << 15;
-std::size_t row_threads(std::size_t rows, std::size_t elements);
 
-// Calls body(first, last) on consecutive blocks of [0, rows), one block per thread of
-// row_threads(rows, elements), on the calling thread and xgrad's pool (kernels/thread_pool.hpp);
-// returns when all are done. Rows must be independent: each block writes only its own rows, so the
-// results do not depend on the split.
+// Calls body(first, last) on consecutive blocks of [0, rows), thread_pool::blocks_for(rows,
+// elements, kElementsPerThread) of them, on the calling thread and xgrad's pool
+// (kernels/thread_pool.hpp); returns when all are done. Rows must be independent: each block
+// writes only its own rows, so the results do not depend on the split.
 template <class Body>
 void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
-  const auto threads = static_cast<std::int64_t>(row_threads(rows, elements));
-  thread_pool::for_blocks(static_cast<std::int64_t>(rows), threads, 1,
+  const std::int64_t blocks = thread_pool::blocks_for(static_cast<std::int64_t>(rows), static_cast<double>(elements),
+                                                      static_cast<double>(kElementsPerThread));
+  thread_pool::for_blocks(static_cast<std::int64_t>(rows), blocks, 1,
                           [&](std::int64_t, std::int64_t first, std::int64_t last) {
                             body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
                           });

@@ -11,6 +11,10 @@
 #include <thread>
 #include <vector>
 
+// OpenBLAS's thread setting, which xgrad::get_num_threads reads (declared here rather than through
+// <cblas.h>, as in simd_rows.cpp).
+extern "C" int openblas_get_num_threads(void);
+
 namespace xgrad::thread_pool {
 
 namespace {
@@ -140,6 +144,11 @@ void detail::run(std::int64_t tasks, int threads, TaskFunction call, const void*
     return;
   }
   if (job.error) std::rethrow_exception(job.error);
+}
+
+std::int64_t blocks_for(std::int64_t items, double work, double min_work_per_block) {
+  const auto by_work = static_cast<std::int64_t>(work / min_work_per_block);
+  return std::max<std::int64_t>(1, std::min<std::int64_t>({openblas_get_num_threads(), items, by_work}));
 }
 
 int workers() { return pool().workers(); }

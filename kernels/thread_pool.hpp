@@ -41,6 +41,20 @@ void for_blocks(std::int64_t count, std::int64_t blocks, std::int64_t alignment,
   });
 }
 
+// How many blocks to split `items` independent items worth `work` in all into: xgrad's thread
+// count (xgrad::get_num_threads, OpenBLAS's one setting), at most one block per item and one per
+// `min_work_per_block` (below it a second thread's wake-up costs more than its share saves); at
+// least 1.
+std::int64_t blocks_for(std::int64_t items, double work, double min_work_per_block);
+
+// body(first, last) over [0, n) in blocks_for(n, n, min_elements_per_block) blocks a multiple of 64
+// elements long, for elementwise work whose result does not depend on the split.
+template <class Body>
+void for_element_blocks(std::int64_t n, std::int64_t min_elements_per_block, const Body& body) {
+  for_blocks(n, blocks_for(n, static_cast<double>(n), static_cast<double>(min_elements_per_block)), 64,
+             [&](std::int64_t, std::int64_t first, std::int64_t last) { body(first, last); });
+}
+
 // Workers started so far (tests).
 int workers();
 

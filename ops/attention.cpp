@@ -262,10 +262,7 @@ template <class Body>
 void for_attention_blocks(const AttentionDims& dims, const Body& body) {
   const double work = static_cast<double>(dims.batch) * static_cast<double>(dims.queries) *
                       static_cast<double>(dims.keys) * static_cast<double>(dims.width + dims.value_width);
-  const auto by_work = static_cast<std::int64_t>(work / kMinAttentionWorkPerThread);
-  const std::int64_t blocks =
-      std::max<std::int64_t>(1, std::min<std::int64_t>({get_num_threads(), dims.batch, by_work}));
-  thread_pool::for_blocks(dims.batch, blocks, 1,
+  thread_pool::for_blocks(dims.batch, thread_pool::blocks_for(dims.batch, work, kMinAttentionWorkPerThread), 1,
                           [&](std::int64_t, std::int64_t first, std::int64_t last) { body(first, last); });
 }
 

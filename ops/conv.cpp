@@ -134,8 +134,7 @@ constexpr double kMinWorkPerThread = 4.0e6;
 std::int64_t image_threads(const ConvGeometry& g) {
   const double per_image = static_cast<double>(g.out_channels) * static_cast<double>(g.group_rows()) *
                            static_cast<double>(g.positions());
-  const auto by_work = static_cast<std::int64_t>(per_image * static_cast<double>(g.batch) / kMinWorkPerThread);
-  return std::max<std::int64_t>(1, std::min({static_cast<std::int64_t>(get_num_threads()), g.batch, by_work}));
+  return thread_pool::blocks_for(g.batch, per_image * static_cast<double>(g.batch), kMinWorkPerThread);
 }
 
 // Calls body(block, first, last) for `blocks` consecutive ranges of images covering [0, batch), on

@@ -37,18 +37,16 @@ void check_operands(const Tensor& a, const Tensor& b, const char* op) {
 
 // Elements a thread must get before a second one joins: a pass of some tens of microseconds, well
 // above a pool worker's wake-up. A CNN's relu (64 x 16 x 24 x 24) is split; an MLP's is not.
-constexpr std::size_t kMinElementsPerThread = std::size_t{1} << 16;
+constexpr std::int64_t kMinElementsPerThread = std::int64_t{1} << 16;
 
 // body(first, last) over [0, n) in blocks on xgrad's threads (kernels/thread_pool.hpp). For
 // elementwise work only, whose result does not depend on the split.
 template <class Body>
 void for_element_blocks(std::size_t n, const Body& body) {
-  const auto blocks = static_cast<std::int64_t>(
-      std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), n / kMinElementsPerThread));
-  thread_pool::for_blocks(static_cast<std::int64_t>(n), blocks, 64, [&](std::int64_t, std::int64_t first,
-                                                                        std::int64_t last) {
-    body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
-  });
+  thread_pool::for_element_blocks(static_cast<std::int64_t>(n), kMinElementsPerThread,
+                                  [&](std::int64_t first, std::int64_t last) {
+                                    body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
+                                  });
 }
 
 // f applied to every element, in a new array of x's shape.

@@ -162,7 +162,9 @@ void layer_norm_backward_rows(const T* g, const T* x, const Rows& rows, const T*
       for (std::size_t r = first; r < last; ++r)
         layer_norm_backward_row(g, x, d, r, weight, stats, dx, x_hat.data(), gw.data());
     });
-  const auto column_blocks = static_cast<std::int64_t>(simd_rows::row_threads(d, rows.rows * d));
+  const std::int64_t column_blocks = thread_pool::blocks_for(static_cast<std::int64_t>(d),
+                                                             static_cast<double>(rows.rows * d),
+                                                             static_cast<double>(simd_rows::kElementsPerThread));
   thread_pool::for_blocks(static_cast<std::int64_t>(d), column_blocks, 8,
                           [&](std::int64_t, std::int64_t first, std::int64_t last) {
                             layer_norm_column_sums(g, x, rows, stats, static_cast<std::size_t>(first),

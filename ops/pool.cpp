@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <xgrad/core/grad_mode.hpp>
-#include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/kernels/max_pool_2x2.hpp>
 #include <xgrad/kernels/thread_pool.hpp>
@@ -288,8 +287,8 @@ constexpr std::int64_t kMinElementsPerThread = std::int64_t{1} << 16;
 // independent, so the result does not depend on the split.
 template <class Body>
 void for_plane_blocks(const PoolShape& s, const Body& body) {
-  const std::int64_t blocks =
-      std::min<std::int64_t>({get_num_threads(), s.planes, s.planes * s.in_plane() / kMinElementsPerThread});
+  const std::int64_t blocks = thread_pool::blocks_for(s.planes, static_cast<double>(s.planes * s.in_plane()),
+                                                      static_cast<double>(kMinElementsPerThread));
   thread_pool::for_blocks(s.planes, blocks, 1, [&](std::int64_t, std::int64_t first, std::int64_t last) {
     PoolShape part = s;
     part.planes = last - first;

@@ -1,10 +1,8 @@
 #include <xgrad/optim/adam.hpp>
 
-#include <algorithm>
 #include <cmath>
 
 #include <xgrad/core/error.hpp>
-#include <xgrad/core/factory.hpp>
 #include <xgrad/kernels/cpu_clones.hpp>
 #include <xgrad/kernels/thread_pool.hpp>
 #include <xgrad/optim/adam_impl.hpp>
@@ -92,7 +90,7 @@ __attribute__((noinline)) void update_all(double* p, const double* g, double* m,
 // Elements a thread must get before a second one joins: about 15 us of the AVX-512 loop, well above
 // a pool worker's wake-up. The update is one pass over four to five arrays, bound by memory
 // traffic, which two cores' caches serve about twice as fast as one.
-constexpr std::size_t kMinElementsPerThread = 32768;
+constexpr std::int64_t kMinElementsPerThread = 32768;
 
 }  // namespace
 
@@ -112,13 +110,13 @@ void adam_update(Tensor& parameter, const Tensor& grad, ParamState& state, const
     T* v_max = rule.amsgrad ? state.max_exp_avg_sq.mutable_data<T>() : nullptr;
     const bool l2 = rule.l2_weight_decay != 0.0;
     // Each element's update depends on that element alone, so any split gives the same result.
-    const auto blocks = static_cast<std::int64_t>(
-        std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), n / kMinElementsPerThread));
-    thread_pool::for_blocks(static_cast<std::int64_t>(n), blocks, 64, [&](std::int64_t, std::int64_t first,
-                                                                          std::int64_t last) {
-      update_all(p + first, g + first, m + first, v + first, v_max ? v_max + first : nullptr,
-                 static_cast<std::size_t>(last - first), coefficients, l2, rule.amsgrad);
-    });
+    thread_pool::for_element_blocks(static_cast<std::int64_t>(n), kMinElementsPerThread,
+                                    [&](std::int64_t first, std::int64_t last) {
+                                      update_all(p + first, g + first, m + first, v + first,
+                                                 v_max ? v_max + first : nullptr,
+                                                 static_cast<std::size_t>(last - first), coefficients, l2,
+                                                 rule.amsgrad);
+                                    });
   });
 }
 
