@@ -40,7 +40,8 @@ std::vector<std::int64_t> source_positions(const PadFuncOptions::mode_t& mode, s
     const std::int64_t first = std::max<std::int64_t>(-before, 0);
     const std::int64_t kept = n - first - std::max<std::int64_t>(-after, 0);
     const std::int64_t lead = std::max<std::int64_t>(before, 0);
-    for (std::int64_t j = 0; j < out; ++j) positions[static_cast<std::size_t>(j)] = first + ((j - lead) % kept + kept) % kept;
+    for (std::int64_t j = 0; j < out; ++j)
+      positions[static_cast<std::size_t>(j)] = first + ((j - lead) % kept + kept) % kept;
     return positions;
   }
   const bool reflect = std::holds_alternative<enumtype::kReflect>(mode);

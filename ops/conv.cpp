@@ -47,7 +47,8 @@ void expand_pair(const char* name, IntArrayRef values, std::int64_t out[2]) {
 // The checks of make_params, for parameters that come as pairs already (nn::Conv2d's options).
 void check_params(const ConvParams& p) {
   auto pair = [](const std::int64_t* values) { return concat("[", values[0], ", ", values[1], "]"); };
-  if (p.stride[0] <= 0 || p.stride[1] <= 0) throw Error(concat("conv2d: stride must be positive, got ", pair(p.stride)));
+  if (p.stride[0] <= 0 || p.stride[1] <= 0)
+    throw Error(concat("conv2d: stride must be positive, got ", pair(p.stride)));
   if (p.padding[0] < 0 || p.padding[1] < 0)
     throw Error(concat("conv2d: padding must not be negative, got ", pair(p.padding)));
   if (p.dilation[0] <= 0 || p.dilation[1] <= 0)

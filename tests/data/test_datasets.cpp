@@ -93,15 +93,17 @@ TEST(Transforms, NormalizeOneValueAndPerChannel) {
 TEST(Transforms, NormalizeStackedBatchAsEachExample) {
   xgrad::manual_seed(3);
   for (const bool per_channel : {false, true}) {
-    data::transforms::Normalize<> normalize = per_channel ? data::transforms::Normalize<>({0.1, 0.2, 0.3}, {0.7, 1.3, 2.9})
-                                                          : data::transforms::Normalize<>(0.2860, 0.3530);
+    data::transforms::Normalize<> normalize = per_channel
+                                                  ? data::transforms::Normalize<>({0.1, 0.2, 0.3}, {0.7, 1.3, 2.9})
+                                                  : data::transforms::Normalize<>(0.2860, 0.3530);
     for (const Tensor& batch :
          {xgrad::randn({4, 3, 5, 6}), xgrad::randn({2, 2, 3, 5, 6}), xgrad::randn({3, 4, 5, 6}).transpose(0, 1)}) {
       const Tensor out = data::transforms::detail::normalize_stacked(batch, normalize.mean, normalize.stddev);
       const Tensor flat = batch.reshape({-1, batch.size(-3), batch.size(-2), batch.size(-1)});
       const Tensor flat_out = out.reshape(flat.sizes());
       for (std::int64_t i = 0; i < flat.size(0); ++i)
-        EXPECT_TRUE(all_close(flat_out[i], normalize(flat[i]), 0, 0)) << per_channel << " " << batch.sizes() << " " << i;
+        EXPECT_TRUE(all_close(flat_out[i], normalize(flat[i]), 0, 0))
+            << per_channel << " " << batch.sizes() << " " << i;
     }
   }
 }

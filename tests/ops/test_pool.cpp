@@ -76,7 +76,8 @@ TEST(MaxPool2d, TwoByTwoShortcutPicksAsTheSequentialScan) {
       const std::int64_t H = 7, OH = H / 2, OW = W / 2;
       std::vector<double> values(static_cast<std::size_t>(2 * H * W));
       // NaNs sparse enough to leave most blocks of windows without one, values in {0, 1, 2} for ties.
-      for (std::size_t i = 0; i < values.size(); ++i) values[i] = (i % 97 == 5 || i % 89 == 3) ? nan : double(i * 5 % 3);
+      for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = (i % 97 == 5 || i % 89 == 3) ? nan : double(i * 5 % 3);
       Tensor x = from_blob(values.data(), {2, 1, H, W}, kFloat64).to(dtype).requires_grad_();
       const Tensor y = max_pool2d(x, 2);
       y.sum().backward();
