@@ -11,6 +11,7 @@
 #include <xgrad/core/grad_mode.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/ops/broadcast_impl.hpp>
+#include <xgrad/kernels/dropout_keep.hpp>
 #include <xgrad/kernels/gemm.hpp>
 #include <xgrad/kernels/simd_rows.hpp>
 #include <xgrad/kernels/thread_pool.hpp>
@@ -94,33 +95,27 @@ BiasLayout bias_layout(const Shape& bias_shape, const AttentionDims& dims) {
 
 // ---- dropout on the attention weights -------------------------------------------------------------------
 
-// Which weights dropout keeps, decided by hashing each weight's position with one seed drawn from
-// manual_seed's generator (as FlashAttention derives its dropout from a seed and an offset): the
-// fused backward, and the formula, regenerate exactly the forward's decisions without a
-// stored (L, S) mask. Weight (b, i, j) is kept when 32 bits of splitmix64(seed + its index) fall
-// below keep 2^32, and a kept weight is scaled by 1 / keep, as dropout does.
+// Which weights dropout keeps: kernels/dropout_keep.hpp's rule, one seed drawn from manual_seed's
+// generator and each weight's position (b, i, j) in the (B H, L, S) weights, so the fused backward
+// and the formula make exactly the forward's decisions again without a stored (L, S) mask. A kept
+// weight is scaled by 1 / keep, as dropout does.
 struct DropoutMask {
   bool active = false;
-  std::uint64_t seed = 0, threshold = 0;
+  dropout_keep::Rule rule;
   double scale = 1;
 
   static DropoutMask draw(double p) {
     DropoutMask mask;
     if (p <= 0) return mask;
     mask.active = true;
-    random_words(&mask.seed, 1);
-    mask.threshold = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
+    mask.rule = dropout_keep::Rule::draw(1.0 - p);
     mask.scale = 1.0 / (1.0 - p);
     return mask;
   }
   // The multiplier of weight `index` (its row-major position in the (B H, L, S) weights): 0 or scale.
   template <class T>
   T multiplier(std::uint64_t index) const {
-    std::uint64_t z = seed + (index + 1) * 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (z >> 32) < threshold ? static_cast<T>(scale) : T(0);
+    return dropout_keep::keeps(rule, index) ? static_cast<T>(scale) : T(0);
   }
 };
 
@@ -129,7 +124,7 @@ Tensor dropout_multipliers(const DropoutMask& mask, const AttentionDims& dims, D
   return visit_floating(dtype, kOp, [&](auto tag) {
     using T = decltype(tag);
     Array<T> out = Array<T>::from_shape(to_xshape(dims.scores()));
-    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = mask.multiplier<T>(i);
+    dropout_keep::fill(mask.rule, 0, out.size(), static_cast<T>(mask.scale), out.data());
     return make_tensor(std::move(out));
   });
 }

@@ -1,11 +1,12 @@
 #include <xgrad/ops/dropout.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/dropout_keep.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 #include <xgrad/ops/elementwise.hpp>
 
 namespace xgrad {
@@ -39,32 +40,29 @@ Shape channel_mask_shape(const Tensor& x, const char* op) {
 // When dropout changes nothing: evaluation, p = 0, or nothing to drop.
 bool is_identity(const Tensor& x, double p, bool train) { return !train || p == 0.0 || x.numel() == 0; }
 
+// Elements of a mask a thread must get before a second one joins: a position costs about a
+// nanosecond, so below this a worker's wake-up costs more than its share saves.
+constexpr std::int64_t kMinMaskElementsPerThread = std::int64_t{1} << 15;
+
 // dropout_mask for a Shape or an InlineShape (what a training step's dropout passes, no Shape built).
+// Element i is kept by kernels/dropout_keep.hpp's rule, from its position and one seed per mask, so
+// the mask is made in blocks on xgrad's threads and is the same for every thread count.
 template <class Dims>
 Tensor mask_of_shape(const Dims& shape, double p, Dtype dtype) {
   check_probability(p, "dropout_mask");
   check(p < 1.0, "dropout_mask: p must be below 1 (p = 1 keeps nothing and has no scale), got ", p);
-  // Each 64-bit draw decides two elements, one per 32-bit half: an element is kept when its half
-  // is below keep * 2^32. The keep probability is then exact to 2^-32, and a mask costs half a
-  // generator call per element instead of a call plus a floating-point conversion.
   const double keep = 1.0 - p;
-  const auto threshold = static_cast<std::uint64_t>(std::ldexp(keep, 32));
+  const dropout_keep::Rule rule = dropout_keep::Rule::draw(keep);
   return visit_floating(dtype, "dropout_mask", [&](auto tag) {
     using T = decltype(tag);
     const T scale = static_cast<T>(1.0 / keep);
     Array<T> mask = Array<T>::from_shape(shape);
     T* out = mask.data();
-    // The words are drawn in stack-sized chunks, so a training step's mask allocates nothing extra.
-    constexpr std::size_t kChunk = 512;  // elements, an even number: chunks split no word
-    std::uint64_t words[kChunk / 2];
-    for (std::size_t start = 0, n = mask.size(); start < n; start += kChunk) {
-      const std::size_t count = std::min(kChunk, n - start);
-      random_words(words, (count + 1) / 2);
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::uint64_t half = (i % 2 == 0 ? words[i / 2] : words[i / 2] >> 32) & 0xffffffffu;
-        out[start + i] = half < threshold ? scale : T(0);
-      }
-    }
+    thread_pool::for_element_blocks(static_cast<std::int64_t>(mask.size()), kMinMaskElementsPerThread,
+                                    [&](std::int64_t first, std::int64_t last) {
+                                      dropout_keep::fill(rule, static_cast<std::uint64_t>(first),
+                                                         static_cast<std::size_t>(last - first), scale, out + first);
+                                    });
     return make_tensor(std::move(mask));
   });
 }

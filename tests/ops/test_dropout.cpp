@@ -1,6 +1,6 @@
 // dropout and feature_dropout: the fraction kept, the exact scale of what is kept, whole channels,
-// reproducibility under manual_seed, the identity cases, the gradient (the same mask), second
-// derivatives, and bad p.
+// reproducibility under manual_seed and across thread counts, independent neighbours, the identity
+// cases, the gradient (the same mask), second derivatives, and bad p.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -58,6 +58,31 @@ TEST(Dropout, ReproducibleUnderManualSeed) {
   const Tensor c = dropout(x, 0.5, true);
   EXPECT_TRUE(all_close(a, c, 0.0, 0.0));
   EXPECT_FALSE(all_close(a, b, 0.0, 0.0));  // the generator moved on
+}
+
+TEST(Dropout, TwoThreadsAgreeWithOneExactly) {
+  // 200,000 elements: at two threads the mask is made in two blocks.
+  const Tensor x = ones({400, 500});
+  EXPECT_TRUE(testing::same_on_one_and_two_threads([&] {
+    manual_seed(11);
+    return std::vector<Tensor>{dropout(x, 0.3, true)};
+  }));
+}
+
+TEST(Dropout, NeighboursAreDroppedIndependently) {
+  // Each decision comes from its element's own position: two neighbours, or two elements a row
+  // apart, are both kept with probability keep^2 = 0.25 (standard deviation below 0.0014 here).
+  manual_seed(12);
+  const std::vector<float> kept = dropout(ones({200, 500}), 0.5, true).to_vector<float>();
+  const std::size_t row = 500;
+  std::size_t both_neighbours = 0, both_rows = 0;
+  for (std::size_t i = 0; i + row < kept.size(); ++i) {
+    both_neighbours += kept[i] != 0.0f && kept[i + 1] != 0.0f;
+    both_rows += kept[i] != 0.0f && kept[i + row] != 0.0f;
+  }
+  const double pairs = static_cast<double>(kept.size() - row);
+  EXPECT_NEAR(static_cast<double>(both_neighbours) / pairs, 0.25, 0.006);
+  EXPECT_NEAR(static_cast<double>(both_rows) / pairs, 0.25, 0.006);
 }
 
 TEST(Dropout, IdentityCasesReturnTheInputItself) {
