@@ -370,21 +370,25 @@ void dispatch(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::i
 // OpenBLAS's pthread build splits a large product over its own workers, which then wait for the next
 // product by spinning on sched_yield: on two cores they keep taking the core from the thread that
 // has the next op to run (a fifth of a two-thread Fashion-MNIST MLP epoch went to the scheduler). So
-// a product of at least kThreadedGemmMinWork multiply-adds is instead split by blocks of columns of c
-// among xgrad's own pool (kernels/thread_pool.hpp), whose idle workers sleep, with OpenBLAS on one
-// thread for each block. Every element of c is the same sum in the same order as unsplit: a block
-// of columns needs the whole of op(a) and its own columns of op(b).
+// a product is instead split by blocks of columns of c among xgrad's own pool
+// (kernels/thread_pool.hpp), whose idle workers sleep, with OpenBLAS or libxsmm on one thread for
+// each block. A block gets at least kMinGemmWorkPerBlock multiply-adds: the pool's worker, still
+// spinning from the op before, joins within microseconds, so the two halves of a Fashion-MNIST MLP's
+// 64 x 256 x 128 products pay (where OpenBLAS's threads lost on products of that size), while the
+// toy MLP's 300 x 64 x 64 ones, which gained nothing split, stay whole. Every element of c is the
+// same sum in the same order as unsplit: a block of columns needs the whole of op(a) and its own
+// columns of op(b).
 
 // Blocks are a multiple of this many columns wide (a cache line of floats), and at least this wide.
 constexpr std::int64_t kSplitColumns = 16;
+constexpr double kMinGemmWorkPerBlock = 1.0e6;
 
 template <class T>
 bool split_by_columns(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
                       std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const int threads = openblas_get_num_threads();  // xgrad::get_num_threads(), the one setting
-  if (threads <= 1 || work < kThreadedGemmMinWork || n < 2 * kSplitColumns) return false;
-  const std::int64_t blocks = std::min<std::int64_t>(threads, n / kSplitColumns);
+  const std::int64_t blocks = thread_pool::blocks_for(n / kSplitColumns, work, kMinGemmWorkPerBlock);
+  if (blocks <= 1) return false;
   const OpenBlasOnOneThread one_thread_each;  // also keeps the blocks from splitting again
   thread_pool::for_blocks(n, blocks, kSplitColumns, [&](std::int64_t, std::int64_t first, std::int64_t last) {
     const T* b_block = trans_b ? b + first * ldb : b + first;
