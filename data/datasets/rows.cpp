@@ -6,8 +6,16 @@
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/factory.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include <xgrad/kernels/thread_pool.hpp>
 
 namespace xgrad::data::datasets {
+
+namespace {
+
+// Bytes of rows a thread must copy before a second one joins (some microseconds of copying).
+constexpr double kMinGatheredBytesPerThread = 64.0 * 1024.0;
+
+}  // namespace
 
 void check_index(std::size_t index, std::size_t size, const char* dataset) {
   if (index >= size) throw Error(concat(dataset, ": index ", index, " out of range for ", size, " examples"));
@@ -30,8 +38,16 @@ Tensor gather_rows(const Tensor& source, ArrayRef<std::size_t> indices, const ch
     const std::size_t row_size = rows == 0 ? 0 : from.size() / rows;
     Array<T> out = Array<T>::from_shape(to_xshape(shape));
     if (row_size > 0) {
-      for (std::size_t i = 0; i < indices.size(); ++i)
-        std::memcpy(out.data() + i * row_size, from.data() + indices[i] * row_size, row_size * sizeof(T));
+      // The rows of a shuffled batch lie anywhere in the dataset, so the copy mostly waits on memory:
+      // blocks of rows on xgrad's threads wait side by side.
+      const auto count = static_cast<std::int64_t>(indices.size());
+      const double bytes = static_cast<double>(indices.size() * row_size * sizeof(T));
+      thread_pool::for_blocks(count, thread_pool::blocks_for(count, bytes, kMinGatheredBytesPerThread), 1,
+                              [&](std::int64_t, std::int64_t first, std::int64_t last) {
+                                for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(last); ++i)
+                                  std::memcpy(out.data() + i * row_size, from.data() + indices[i] * row_size,
+                                              row_size * sizeof(T));
+                              });
     }
     return make_tensor(std::move(out));
   });
