@@ -158,6 +158,34 @@ TEST(Datasets, StackedFastPathMatchesGenericRoute) {
   EXPECT_TRUE(all_close(a.target, b.target, 0, 0));
 }
 
+// A batch of 101 three-channel images (950 KB; the second block starts inside an image) is gathered
+// and normalised in blocks at two threads;
+// every element is the same as at one thread and as the generic route's.
+TEST(Datasets, TwoThreadsGatherAndNormaliseAsOne) {
+  xgrad::manual_seed(4);
+  const Tensor images = xgrad::rand({150, 3, 28, 28});
+  const Tensor labels = xgrad::randint(0, 10, {150});
+  const std::vector<double> mean{0.4, 0.5, 0.6}, stddev{0.2, 0.25, 0.3};
+  auto fast = data::datasets::TensorDataset(images, labels)
+                  .map(data::transforms::Normalize<>(mean, stddev))
+                  .map(data::transforms::Stack<>());
+  auto generic = data::datasets::TensorDataset(images, labels)
+                     .map(data::transforms::Normalize<>(mean, stddev))
+                     .map(data::transforms::TensorLambda<>([](Tensor x) { return x; }))
+                     .map(data::transforms::Stack<>());
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < 101; ++i) indices.push_back((i * 37) % 150);
+  EXPECT_TRUE(xgrad::testing::same_on_one_and_two_threads([&] {
+    const Example<> batch = fast.get_batch(indices);
+    return std::vector<Tensor>{batch.data, batch.target};
+  }));
+  const int threads = xgrad::get_num_threads();
+  xgrad::set_num_threads(2);
+  const Example<> a = fast.get_batch(indices);
+  xgrad::set_num_threads(threads);
+  EXPECT_TRUE(all_close(a.data, generic.get_batch(indices).data, 0, 0));
+}
+
 // Examples of fewer than 3 dims broadcast against Normalize's (C, 1, 1) into a higher rank (as in
 // libtorch); the fast path reproduces that too.
 TEST(Datasets, StackedFastPathMatchesForLowRankExamples) {
