@@ -61,9 +61,7 @@ gradient_list AccumulateGrad::backward(const Tensor& grad_output) {
   } else {
     // The engine hands over gradients it no longer needs; anything still shared (a grad_output the
     // user passed in, a gradient routed to two leaves) is copied so grads never alias.
-    const bool exclusive = grad_output.impl_ptr().use_count() == 1 && grad_output.impl()->storage.use_count() == 1 &&
-                           is_whole(*grad_output.impl());
-    leaf.grad = exclusive ? grad_output : grad_output.clone();
+    leaf.grad = is_exclusive(grad_output) ? grad_output : grad_output.clone();
   }
   return {};
 }

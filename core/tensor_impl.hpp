@@ -131,6 +131,13 @@ strided::Layout layout_of(const TensorImpl& impl);
 // array itself.
 inline bool is_whole(const TensorImpl& impl) { return !impl.strided || impl.strided->whole; }
 
+// True when nothing but this handle holds the tensor or its storage, and it is a whole array: a
+// gradient the engine hands over in that state may be written in place (an AccumulateGrad keeps it
+// as grad(), ReLU's backward writes its result into it).
+inline bool is_exclusive(const Tensor& tensor) {
+  return tensor.impl_ptr().use_count() == 1 && tensor.impl()->storage.use_count() == 1 && is_whole(*tensor.impl());
+}
+
 // Throws an Error naming `op` unless the tensor is a whole array.
 void check_whole(const TensorImpl& impl, const char* op);
 

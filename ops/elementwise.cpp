@@ -74,6 +74,16 @@ Array<T> zip(const Array<T>& a, const Array<T>& b, F f) {
   return out;
 }
 
+// a[i] = f(a[i], b[i]) for two arrays of one shape, in place.
+template <class T, class F>
+void zip_into(Array<T>& a, const Array<T>& b, F f) {
+  T* pa = a.data();
+  const T* pb = b.data();
+  for_element_blocks(a.size(), [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) pa[i] = f(pa[i], pb[i]);
+  });
+}
+
 template <class T>
 Tensor negated(const Tensor& t) {
   return make_tensor(map(array<T>(t), [](T v) { return -v; }));
@@ -599,12 +609,17 @@ struct ReluBackward final : Node {
     // derivative, 0 away from the kink, flows back to the output and through this node to x.
     return {with_zero_gradient_to(where(output > 0.0, grad, 0.0), output, "ThresholdBackwardBackward0")};
   }
-  // One pass instead of a comparison and a where: relu is in every MLP step.
+  // One pass instead of a comparison and a where: relu is in every MLP and CNN step. A gradient the
+  // engine hands over unshared (max pooling's, a product's) takes the result in place, which spares
+  // a CNN's first relu a fresh 2.4 MB array and the traffic of filling it.
   gradient_list fused_backward(const Tensor& grad) override {
     const Tensor output = saved_output.unpack(*this);
+    const auto pass_where_positive = [](auto g, auto y) { return y > decltype(y)(0) ? g : decltype(g)(0); };
     return {visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
       using T = decltype(tag);
-      return make_tensor(zip(array<T>(grad), array<T>(output), [](T g, T y) { return y > T(0) ? g : T(0); }));
+      if (!is_exclusive(grad)) return make_tensor(zip(array<T>(grad), array<T>(output), pass_where_positive));
+      zip_into(mutable_array<T>(grad), array<T>(output), pass_where_positive);
+      return grad;
     })};
   }
   void release_saved() override { saved_output.reset(); }

@@ -247,6 +247,25 @@ TEST(Elementwise, KinksTakePyTorchsOneSidedGradient) {
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 0, 0}));
 }
 
+// relu's backward writes its result into the incoming gradient only when nothing else holds it: the
+// user's upstream gradient and a retained grad() keep their values.
+TEST(Elementwise, ReluBackwardWritesOnlyIntoGradientsNothingElseHolds) {
+  const Tensor x = tensor({-1.0, 2.0, -3.0, 4.0}, kFloat64).requires_grad_();
+  const Tensor upstream = tensor({1.0, 1.0, 1.0, 1.0}, kFloat64);
+  relu(x).backward(upstream);
+  EXPECT_EQ(values(upstream), (std::vector<double>{1, 1, 1, 1}));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 1, 0, 1}));
+  x.zero_grad();
+  Tensor y = relu(x * 1.0);
+  y.retain_grad();
+  (y * 2.0).backward(upstream);
+  EXPECT_EQ(values(y.grad()), (std::vector<double>{2, 2, 2, 2}));
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 2, 0, 2}));
+  x.zero_grad();
+  (relu(x) * 3.0).backward(upstream);  // mul's gradient is handed over unshared
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 3, 0, 3}));
+}
+
 TEST(Elementwise, ChainedOpsBackpropagate) {
   manual_seed(12);
   const Tensor w = leaf({3, 1}), b = leaf({4}), x = leaf({1, 4});
