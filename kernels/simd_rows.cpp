@@ -190,6 +190,18 @@ XGRAD_CLONES_V4 void store_scaled_exp(const float* x, std::size_t size, float sh
   for (; c < size; ++c) out[c] = factor * std::exp(x[c] - shift);
 }
 
+XGRAD_CLONES_V4 float sum(const float* x, std::size_t size) {
+  // Four running sums: one would wait on each addition before the next (a chain of dependent adds).
+  Floats lanes[4] = {};
+  std::size_t c = 0;
+  for (; c + 4 * kLanes <= size; c += 4 * kLanes)
+    for (std::size_t k = 0; k < 4; ++k) lanes[k] += load(x + c + k * kLanes);
+  for (; c + kLanes <= size; c += kLanes) lanes[0] += load(x + c);
+  float total = lane_sum((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+  for (; c < size; ++c) total += x[c];
+  return total;
+}
+
 XGRAD_CLONES_V4 float shifted_dot(const float* x, const float* w, std::size_t size, float shift) {
   Floats lanes = {};
   std::size_t c = 0;

@@ -20,6 +20,8 @@ float store_exp_sum(const float* x, std::size_t size, float shift, float* out);
 // out_c = factor * e^(x_c - shift), for shift >= every x_c; products below the smallest normal
 // float are written as 0
 void store_scaled_exp(const float* x, std::size_t size, float shift, float factor, float* out);
+// sum_c x_c
+float sum(const float* x, std::size_t size);
 // sum_c w_c (x_c - shift), with w == nullptr meaning all ones
 float shifted_dot(const float* x, const float* w, std::size_t size, float shift);
 // The exact (erf) gelu, out_c = x_c Phi(x_c), and its backward, out_c = g_c (Phi(x_c) + x_c phi(x_c)),

@@ -16,6 +16,7 @@
 #include <xgrad/kernels/cpu_clones.hpp>
 #include <xgrad/kernels/gemm.hpp>
 #include <xgrad/kernels/im2col.hpp>
+#include <xgrad/kernels/simd_rows.hpp>
 #include <xgrad/ops/reduce.hpp>
 #include <xgrad/ops/shape.hpp>
 #include <xgrad/kernels/winograd.hpp>
@@ -162,6 +163,32 @@ Array<T> sum_over_image_blocks(std::int64_t batch, std::int64_t blocks, std::int
   return partial;
 }
 
+// The sum of a row: float32 rows by the SIMD kernel; float64 ones in eight interleaved running sums
+// that the compiler keeps in vector registers (a single running sum is a chain of dependent
+// additions it may not reorder).
+template <class T>
+T row_sum(const T* __restrict row, std::int64_t length) {
+  if constexpr (std::is_same_v<T, float>) return simd_rows::sum(row, static_cast<std::size_t>(length));
+  constexpr std::int64_t kLanes = 8;
+  T lanes[kLanes] = {};
+  std::int64_t l = 0;
+  for (; l + kLanes <= length; l += kLanes)
+    for (std::int64_t k = 0; k < kLanes; ++k) lanes[k] += row[l + k];
+  T total = T(0);
+  for (; l < length; ++l) total += row[l];
+  for (std::int64_t k = 0; k < kLanes; ++k) total += lanes[k];
+  return total;
+}
+
+// db[o] += sum of dy[n, o, :, :] over the images [first, last): the bias gradient, summed by the
+// backward's image blocks while their dy is still in the cache.
+template <class T>
+void add_bias_grads(const ConvGeometry& g, const T* dy, std::int64_t first, std::int64_t last, T* db) {
+  const std::int64_t L = g.positions();
+  for (std::int64_t n = first; n < last; ++n)
+    for (std::int64_t o = 0; o < g.out_channels; ++o) db[o] += row_sum(dy + (n * g.out_channels + o) * L, L);
+}
+
 // ---- Winograd's forward ---------------------------------------------------------------------------
 
 // The convolution as kernels/winograd.hpp takes it, when it has that form (a square kernel, stride
@@ -187,21 +214,23 @@ void winograd_forward(const winograd::Problem& problem, const ConvGeometry& g, c
   });
 }
 
-// dx and dw (either may be null) by Winograd's adjoint (kernels/winograd.hpp's backward): each
-// thread writes its images' dx and adds their transformed weight gradients into its own dU, and the
-// total is transformed back. (dx as a transposed convolution, a forward of its own over dy padded by
+// dx, dw and db (any may be null) by Winograd's adjoint (kernels/winograd.hpp's backward): each
+// thread writes its images' dx and adds their transformed weight gradients into its own dU and their
+// bias gradients into its own sums, and the total dU is transformed back. (dx as a transposed convolution, a forward of its own over dy padded by
 // k - 1 on each side, read five times more tiles for a LeNet's second convolution, most of them
 // padding, and transformed dy again after the weight gradient had.)
 void winograd_backward(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* dy,
-                       const float* w, float* dx, float* dw) {
+                       const float* w, float* dx, float* dw, float* db) {
   Array<float> u = Array<float>::from_shape({static_cast<std::size_t>(dx ? winograd::filter_values(problem) : 0)});
   if (dx != nullptr) winograd::transform_filters(problem, w, u.data());
-  const Array<float> du = sum_over_image_blocks<float>(
-      g.batch, image_threads(g), dw ? winograd::filter_values(problem) : 0,
-      [&](std::int64_t first, std::int64_t last, float* sums) {
-        winograd::backward(problem, x, dy, u.data(), dw ? sums : nullptr, dx, first, last);
+  const std::int64_t du_size = dw ? winograd::filter_values(problem) : 0, db_size = db ? g.out_channels : 0;
+  const Array<float> sums = sum_over_image_blocks<float>(
+      g.batch, image_threads(g), du_size + db_size, [&](std::int64_t first, std::int64_t last, float* block_sums) {
+        winograd::backward(problem, x, dy, u.data(), dw ? block_sums : nullptr, dx, first, last);
+        if (db != nullptr) add_bias_grads(g, dy, first, last, block_sums + du_size);
       });
-  if (dw != nullptr) winograd::filter_grads(problem, du.data(), dw);
+  if (dw != nullptr) winograd::filter_grads(problem, sums.data(), dw);
+  if (db != nullptr) std::copy(sums.data() + du_size, sums.data() + du_size + db_size, db);
 }
 
 // ---- the three products --------------------------------------------------------------------------
@@ -271,22 +300,25 @@ void weight_grad_of_image(const ConvGeometry& g, const T* col, const T* grad, T*
     gemm(false, true, Kg, Og, L, T(1), col + grp * Kg * L, L, grad + grp * Og * L, L, T(1), dw_t + grp * Kg * Og, Og);
 }
 
-// dx = col2im(w^T dy) and dw = sum over images of dy[n] columns(x[n])^T, either one left out with
-// a null pointer, in one pass over the images (dy[n] is read while in the cache, and one set of
-// threads serves both). Every element of dx and dw is written. Each thread sums its own images'
-// weight gradients; the partial sums are added in block order and transposed back at the end.
+// dx = col2im(w^T dy), dw = sum over images of dy[n] columns(x[n])^T and db = dy summed over images
+// and positions, any of them left out with a null pointer, in one pass over the images (dy[n] is
+// read while in the cache, and one set of threads serves all three). Every element of dx, dw and db
+// is written. Each thread sums its own images' weight and bias gradients; the partial sums are added
+// in block order and dw's transposed back at the end.
 // `kept`: the columns conv_forward left, or nullptr to unfold x again. A float32 convolution that
 // Winograd suits has both computed there instead.
 template <class T>
-void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, const T* kept) {
+void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T* dx, T* dw, T* db,
+                   const T* kept) {
   if constexpr (std::is_same_v<T, float>) {
-    if (const auto problem = winograd_problem(g, kFloat32)) return winograd_backward(*problem, g, x, dy, w, dx, dw);
+    if (const auto problem = winograd_problem(g, kFloat32))
+      return winograd_backward(*problem, g, x, dy, w, dx, dw, db);
   }
   const Unfold unfold(g);
   const std::int64_t L = g.positions(), O = g.out_channels, Og = g.group_out(), Kg = g.group_rows();
-  const std::int64_t size = dw ? g.groups() * Kg * Og : 0;
+  const std::int64_t size = dw ? g.groups() * Kg * Og : 0, db_size = db ? O : 0;
   const Array<T> dw_t = sum_over_image_blocks<T>(
-      g.batch, image_threads(g), size, [&](std::int64_t first, std::int64_t last, T* sums) {
+      g.batch, image_threads(g), size + db_size, [&](std::int64_t first, std::int64_t last, T* sums) {
         Array<T> dcol = column_buffer<T>(g, dx != nullptr);
         Array<T> col = column_buffer<T>(g, dw != nullptr && kept == nullptr);
         for (std::int64_t n = first; n < last; ++n) {
@@ -296,38 +328,16 @@ void conv_backward(const ConvGeometry& g, const T* x, const T* dy, const T* w, T
             const T* columns = kept ? kept + n * g.rows() * L : columns_of(unfold, x, n, col);
             weight_grad_of_image(g, columns, grad, sums);
           }
+          if (db != nullptr) add_bias_grads(g, dy, n, n + 1, sums + size);
         }
       });
+  if (db != nullptr) std::copy(dw_t.data() + size, dw_t.data() + size + db_size, db);
   if (dw == nullptr) return;
   for (std::int64_t grp = 0; grp < g.groups(); ++grp) {
     const T* sums = dw_t.data() + grp * Kg * Og;
     for (std::int64_t o = 0; o < Og; ++o)
       for (std::int64_t k = 0; k < Kg; ++k) dw[(grp * Og + o) * Kg + k] = sums[k * Og + o];
   }
-}
-
-// The sum of a row, in eight interleaved running sums that the compiler keeps in one vector register
-// (a single running sum is a chain of dependent additions it may not reorder).
-template <class T>
-T row_sum(const T* __restrict row, std::int64_t length) {
-  constexpr std::int64_t kLanes = 8;
-  T lanes[kLanes] = {};
-  std::int64_t l = 0;
-  for (; l + kLanes <= length; l += kLanes)
-    for (std::int64_t k = 0; k < kLanes; ++k) lanes[k] += row[l + k];
-  T total = T(0);
-  for (; l < length; ++l) total += row[l];
-  for (std::int64_t k = 0; k < kLanes; ++k) total += lanes[k];
-  return total;
-}
-
-// db[o] = sum of dy[n, o, :, :] over n.
-template <class T>
-void conv_bias_grad(const ConvGeometry& g, const T* dy, T* db) {
-  const std::int64_t L = g.positions();
-  std::fill(db, db + g.out_channels, T(0));
-  for (std::int64_t n = 0; n < g.batch; ++n)
-    for (std::int64_t o = 0; o < g.out_channels; ++o) db[o] += row_sum(dy + (n * g.out_channels + o) * L, L);
 }
 
 template <class T, class Kernel>
@@ -378,7 +388,7 @@ Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry&
   Tensor dx = visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
     using T = decltype(tag);
     return computed<T>(g.input_shape(), [&](T* out) {
-      conv_backward<T>(g, nullptr, array<T>(dy).data(), array<T>(w).data(), out, nullptr, nullptr);
+      conv_backward<T>(g, nullptr, array<T>(dy).data(), array<T>(w).data(), out, nullptr, nullptr, nullptr);
     });
   });
   if (any_requires_grad({&dy, &w})) record(dx, make_node<ConvInputGradBackward>(dy, w, g), {&dy, &w});
@@ -410,8 +420,9 @@ struct ConvWeightGradBackward final : Node {
 Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry& g) {
   Tensor dw = visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
     using T = decltype(tag);
-    return computed<T>(g.weight_shape(),
-                       [&](T* out) { conv_backward<T>(g, array<T>(x).data(), array<T>(dy).data(), nullptr, nullptr, out, nullptr); });
+    return computed<T>(g.weight_shape(), [&](T* out) {
+      conv_backward<T>(g, array<T>(x).data(), array<T>(dy).data(), nullptr, nullptr, out, nullptr, nullptr);
+    });
   });
   if (any_requires_grad({&x, &dy})) record(dw, make_node<ConvWeightGradBackward>(x, dy, g), {&x, &dy});
   return dw;
@@ -434,25 +445,23 @@ struct ConvolutionBackward final : Node {
     if (needs_input_grad(2)) grads[2] = sum_over_images_and_positions(dy);
     return grads;
   }
-  // Both gradients in one pass over the images, reusing the forward's unfolded input.
+  // All three gradients in one pass over the images, reusing the forward's unfolded input.
   gradient_list fused_backward(const Tensor& dy) override {
     const Tensor x = saved_x.unpack(*this), w = saved_w.unpack(*this);
     gradient_list grads(3);
     visit_floating(dy.dtype(), "conv2d backward", [&](auto tag) {
       using T = decltype(tag);
       const T* grad = array<T>(dy).data();
-      Array<T> dx, dw;
+      Array<T> dx, dw, db;
       if (needs_input_grad(0)) dx = Array<T>::from_shape(g.input_shape());
       if (needs_input_grad(1)) dw = Array<T>::from_shape(g.weight_shape());
+      if (needs_input_grad(2)) db = Array<T>::from_shape({static_cast<std::size_t>(g.out_channels)});
       conv_backward(g, array<T>(x).data(), grad, array<T>(w).data(), needs_input_grad(0) ? dx.data() : nullptr,
-                    needs_input_grad(1) ? dw.data() : nullptr, columns.defined() ? array<T>(columns).data() : nullptr);
+                    needs_input_grad(1) ? dw.data() : nullptr, needs_input_grad(2) ? db.data() : nullptr,
+                    columns.defined() ? array<T>(columns).data() : nullptr);
       if (needs_input_grad(0)) grads[0] = make_tensor(std::move(dx));
       if (needs_input_grad(1)) grads[1] = make_tensor(std::move(dw));
-      if (needs_input_grad(2)) {
-        Array<T> db = Array<T>::from_shape({static_cast<std::size_t>(g.out_channels)});
-        conv_bias_grad(g, grad, db.data());
-        grads[2] = make_tensor(std::move(db));
-      }
+      if (needs_input_grad(2)) grads[2] = make_tensor(std::move(db));
     });
     return grads;
   }
