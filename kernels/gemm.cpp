@@ -389,10 +389,15 @@ bool split_by_columns(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const std::int64_t blocks = thread_pool::blocks_for(n / kSplitColumns, work, kMinGemmWorkPerBlock);
   if (blocks <= 1) return false;
-  const OpenBlasOnOneThread one_thread_each;  // also keeps the blocks from splitting again
+  const OpenBlasOnOneThread one_thread_each;
+  // Every block on the library the whole product would take: libxsmm adds each term to c as it goes
+  // and OpenBLAS adds beta c to the finished sum, so with beta 1 the two round differently, and a
+  // block narrow enough for libxsmm's rule would no longer give the one-thread result. A path named
+  // also keeps the blocks from splitting again.
+  const GemmPath whole = gemm_path(trans_a, trans_b, m, n, k);
   thread_pool::for_blocks(n, blocks, kSplitColumns, [&](std::int64_t, std::int64_t first, std::int64_t last) {
     const T* b_block = trans_b ? b + first * ldb : b + first;
-    dispatch(trans_a, trans_b, m, last - first, k, alpha, a, lda, b_block, ldb, beta, c + first, ldc, GemmPath::kAuto);
+    dispatch(trans_a, trans_b, m, last - first, k, alpha, a, lda, b_block, ldb, beta, c + first, ldc, whole);
   });
   return true;
 }

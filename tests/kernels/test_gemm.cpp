@@ -176,25 +176,33 @@ TEST(Gemm, ThreadsSharingShapesGetTheSameResults) {
   EXPECT_TRUE(second);
 }
 
-// A product of 4M multiply-adds or more is split by blocks of columns among xgrad's threads: every
-// element must still be the same sum in the same order as on one thread, bit for bit.
+// A product that gives each of two blocks 1M multiply-adds or more is split by blocks of columns
+// among xgrad's threads: every element must still be the same sum in the same order as on one
+// thread, bit for bit, also where a block alone would go to the other library (64 x 256 x 128 with a
+// transposed b is OpenBLAS's whole and would be libxsmm's in halves), which rounds c + a b otherwise.
 TEST(Gemm, ASplitProductEqualsTheOneThreadProductExactly) {
   const int previous = xgrad::get_num_threads();
   std::mt19937 generator(5);
   std::normal_distribution<float> normal;
   for (const Product& p : {Product{false, true, 64, 256, 784, 0}, Product{true, false, 256, 784, 64, 0},
-                           Product{false, false, 100, 333, 200, 0}}) {
+                           Product{false, false, 100, 333, 200, 0}, Product{false, true, 64, 128, 256, 0},
+                           Product{false, false, 64, 128, 256, 0}, Product{true, false, 256, 128, 64, 0}}) {
     const std::int64_t a_size = p.m * p.k, b_size = p.k * p.n;
     std::vector<float> a(static_cast<std::size_t>(a_size)), b(static_cast<std::size_t>(b_size));
     for (float& x : a) x = normal(generator);
     for (float& x : b) x = normal(generator);
     const std::int64_t lda = p.trans_a ? p.m : p.k, ldb = p.trans_b ? p.k : p.n;
-    std::vector<float> one(static_cast<std::size_t>(p.m * p.n)), two(one.size());
-    xgrad::set_num_threads(1);
-    gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.f, a.data(), lda, b.data(), ldb, 0.f, one.data(), p.n);
-    xgrad::set_num_threads(2);
-    gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.f, a.data(), lda, b.data(), ldb, 0.f, two.data(), p.n);
-    EXPECT_EQ(one, two) << p.m << " x " << p.k << " times " << p.k << " x " << p.n;
+    std::vector<float> c(static_cast<std::size_t>(p.m * p.n));
+    for (float& x : c) x = normal(generator);
+    // beta 0, and beta 1 onto c (linear's bias, a gradient accumulated)
+    for (const float beta : {0.f, 1.f}) {
+      std::vector<float> one = c, two = c;
+      xgrad::set_num_threads(1);
+      gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.f, a.data(), lda, b.data(), ldb, beta, one.data(), p.n);
+      xgrad::set_num_threads(2);
+      gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.f, a.data(), lda, b.data(), ldb, beta, two.data(), p.n);
+      EXPECT_EQ(one, two) << p.m << " x " << p.k << " times " << p.k << " x " << p.n << ", beta " << beta;
+    }
   }
   xgrad::set_num_threads(previous);
 }
