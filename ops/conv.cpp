@@ -168,16 +168,19 @@ Array<T> sum_over_image_blocks(std::int64_t batch, std::int64_t blocks, std::int
 // additions it may not reorder).
 template <class T>
 T row_sum(const T* __restrict row, std::int64_t length) {
-  if constexpr (std::is_same_v<T, float>) return simd_rows::sum(row, static_cast<std::size_t>(length));
-  constexpr std::int64_t kLanes = 8;
-  T lanes[kLanes] = {};
-  std::int64_t l = 0;
-  for (; l + kLanes <= length; l += kLanes)
-    for (std::int64_t k = 0; k < kLanes; ++k) lanes[k] += row[l + k];
-  T total = T(0);
-  for (; l < length; ++l) total += row[l];
-  for (std::int64_t k = 0; k < kLanes; ++k) total += lanes[k];
-  return total;
+  if constexpr (std::is_same_v<T, float>) {
+    return simd_rows::sum(row, static_cast<std::size_t>(length));
+  } else {
+    constexpr std::int64_t kLanes = 8;
+    T lanes[kLanes] = {};
+    std::int64_t l = 0;
+    for (; l + kLanes <= length; l += kLanes)
+      for (std::int64_t k = 0; k < kLanes; ++k) lanes[k] += row[l + k];
+    T total = T(0);
+    for (; l < length; ++l) total += row[l];
+    for (std::int64_t k = 0; k < kLanes; ++k) total += lanes[k];
+    return total;
+  }
 }
 
 // db[o] += sum of dy[n, o, :, :] over the images [first, last): the bias gradient, summed by the
