@@ -41,12 +41,10 @@ inline constexpr std::size_t kElementsPerThread = std::size_t{1} << 15;
 // writes only its own rows, so the results do not depend on the split.
 template <class Body>
 void for_row_blocks(std::size_t rows, std::size_t elements, const Body& body) {
-  const std::int64_t blocks = thread_pool::blocks_for(static_cast<std::int64_t>(rows), static_cast<double>(elements),
-                                                      static_cast<double>(kElementsPerThread));
-  thread_pool::for_blocks(static_cast<std::int64_t>(rows), blocks, 1,
-                          [&](std::int64_t, std::int64_t first, std::int64_t last) {
-                            body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
-                          });
+  thread_pool::for_item_blocks(static_cast<std::int64_t>(rows), static_cast<double>(elements),
+                               static_cast<double>(kElementsPerThread), [&](std::int64_t first, std::int64_t last) {
+                                 body(static_cast<std::size_t>(first), static_cast<std::size_t>(last));
+                               });
 }
 
 }  // namespace xgrad::simd_rows

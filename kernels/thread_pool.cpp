@@ -12,7 +12,7 @@
 #include <vector>
 
 // OpenBLAS's thread setting, which xgrad::get_num_threads reads (declared here rather than through
-// <cblas.h>, as in simd_rows.cpp).
+// <cblas.h>, which must not meet the xtensor-blas headers elsewhere in the library).
 extern "C" int openblas_get_num_threads(void);
 
 namespace xgrad::thread_pool {

@@ -47,6 +47,14 @@ void for_blocks(std::int64_t count, std::int64_t blocks, std::int64_t alignment,
 // least 1.
 std::int64_t blocks_for(std::int64_t items, double work, double min_work_per_block);
 
+// body(first, last) over [0, items) in blocks_for(items, work, min_work_per_block) blocks, for
+// independent items (rows, planes, images, a batch's rows) whose results do not depend on the split.
+template <class Body>
+void for_item_blocks(std::int64_t items, double work, double min_work_per_block, const Body& body) {
+  for_blocks(items, blocks_for(items, work, min_work_per_block), 1,
+             [&](std::int64_t, std::int64_t first, std::int64_t last) { body(first, last); });
+}
+
 // body(first, last) over [0, n) in blocks_for(n, n, min_elements_per_block) blocks a multiple of 64
 // elements long, for elementwise work whose result does not depend on the split.
 template <class Body>

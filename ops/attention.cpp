@@ -257,8 +257,7 @@ template <class Body>
 void for_attention_blocks(const AttentionDims& dims, const Body& body) {
   const double work = static_cast<double>(dims.batch) * static_cast<double>(dims.queries) *
                       static_cast<double>(dims.keys) * static_cast<double>(dims.width + dims.value_width);
-  thread_pool::for_blocks(dims.batch, thread_pool::blocks_for(dims.batch, work, kMinAttentionWorkPerThread), 1,
-                          [&](std::int64_t, std::int64_t first, std::int64_t last) { body(first, last); });
+  thread_pool::for_item_blocks(dims.batch, work, kMinAttentionWorkPerThread, body);
 }
 
 Tensor key_transposed(const Tensor& key) { return transpose(key, -2, -1); }

@@ -219,9 +219,10 @@ void winograd_forward(const winograd::Problem& problem, const ConvGeometry& g, c
 
 // dx, dw and db (any may be null) by Winograd's adjoint (kernels/winograd.hpp's backward): each
 // thread writes its images' dx and adds their transformed weight gradients into its own dU and their
-// bias gradients into its own sums, and the total dU is transformed back. (dx as a transposed convolution, a forward of its own over dy padded by
-// k - 1 on each side, read five times more tiles for a LeNet's second convolution, most of them
-// padding, and transformed dy again after the weight gradient had.)
+// bias gradients into its own sums, and the total dU is transformed back. (dx as a transposed
+// convolution, a forward of its own over dy padded by k - 1 on each side, read five times more
+// tiles for a LeNet's second convolution, most of them padding, and transformed dy again after the
+// weight gradient had.)
 void winograd_backward(const winograd::Problem& problem, const ConvGeometry& g, const float* x, const float* dy,
                        const float* w, float* dx, float* dw, float* db) {
   Array<float> u = Array<float>::from_shape({static_cast<std::size_t>(dx ? winograd::filter_values(problem) : 0)});

@@ -287,13 +287,12 @@ constexpr std::int64_t kMinElementsPerThread = std::int64_t{1} << 16;
 // independent, so the result does not depend on the split.
 template <class Body>
 void for_plane_blocks(const PoolShape& s, const Body& body) {
-  const std::int64_t blocks = thread_pool::blocks_for(s.planes, static_cast<double>(s.planes * s.in_plane()),
-                                                      static_cast<double>(kMinElementsPerThread));
-  thread_pool::for_blocks(s.planes, blocks, 1, [&](std::int64_t, std::int64_t first, std::int64_t last) {
-    PoolShape part = s;
-    part.planes = last - first;
-    body(part, first);
-  });
+  thread_pool::for_item_blocks(s.planes, static_cast<double>(s.planes * s.in_plane()),
+                               static_cast<double>(kMinElementsPerThread), [&](std::int64_t first, std::int64_t last) {
+                                 PoolShape part = s;
+                                 part.planes = last - first;
+                                 body(part, first);
+                               });
 }
 
 // The argmax positions, shared by the pool's node and the nodes of its derivatives.

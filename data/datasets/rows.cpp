@@ -42,12 +42,11 @@ Tensor gather_rows(const Tensor& source, ArrayRef<std::size_t> indices, const ch
       // blocks of rows on xgrad's threads wait side by side.
       const auto count = static_cast<std::int64_t>(indices.size());
       const double bytes = static_cast<double>(indices.size() * row_size * sizeof(T));
-      thread_pool::for_blocks(count, thread_pool::blocks_for(count, bytes, kMinGatheredBytesPerThread), 1,
-                              [&](std::int64_t, std::int64_t first, std::int64_t last) {
-                                for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(last); ++i)
-                                  std::memcpy(out.data() + i * row_size, from.data() + indices[i] * row_size,
-                                              row_size * sizeof(T));
-                              });
+      const auto copy_rows = [&](std::int64_t first, std::int64_t last) {
+        for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(last); ++i)
+          std::memcpy(out.data() + i * row_size, from.data() + indices[i] * row_size, row_size * sizeof(T));
+      };
+      thread_pool::for_item_blocks(count, bytes, kMinGatheredBytesPerThread, copy_rows);
     }
     return make_tensor(std::move(out));
   });

@@ -51,16 +51,13 @@ std::optional<Tensor> normalize_float_batch(const Tensor& data, const Tensor& me
   const bool one_mean = mean.numel() == 1, one_stddev = stddev.numel() == 1;
   const auto planes = static_cast<std::int64_t>(run == 0 ? 0 : in.size() / run);
   const double elements = static_cast<double>(in.size());
-  thread_pool::for_blocks(planes, thread_pool::blocks_for(planes, elements, kMinElementsPerThread), 1,
-                          [&](std::int64_t, std::int64_t first, std::int64_t last) {
-                            for (auto plane = static_cast<std::size_t>(first); plane < static_cast<std::size_t>(last);
-                                 ++plane) {
-                              const std::size_t c = plane % per_channel, start = plane * run;
-                              const float shift = m[one_mean ? 0 : c], scale = s[one_stddev ? 0 : c];
-                              for (std::size_t i = start; i < start + run; ++i)
-                                out.data()[i] = (in.data()[i] - shift) / scale;
-                            }
-                          });
+  thread_pool::for_item_blocks(planes, elements, kMinElementsPerThread, [&](std::int64_t first, std::int64_t last) {
+    for (auto plane = static_cast<std::size_t>(first); plane < static_cast<std::size_t>(last); ++plane) {
+      const std::size_t c = plane % per_channel, start = plane * run;
+      const float shift = m[one_mean ? 0 : c], scale = s[one_stddev ? 0 : c];
+      for (std::size_t i = start; i < start + run; ++i) out.data()[i] = (in.data()[i] - shift) / scale;
+    }
+  });
   return make_tensor(std::move(out));
 }
 
